@@ -1,0 +1,58 @@
+"""Vietnamese text normalisation shared by the readers, the parser and agency matching.
+
+Two levels, both pure:
+- `clean` repairs what documents and web pages do to text (NFD, non-breaking and
+  zero-width spaces, runs of blanks) and is safe to show to people.
+- `vn_key` / `fold` build comparison keys; they are never shown. `vn_key` keeps
+  diacritics but removes the old/new tone-placement difference (hóa = hoá,
+  thủy = thuỷ); `fold` also strips every diacritic (đ → d) for accent-insensitive
+  matching of text typed on phones without a Vietnamese keyboard.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Combining tone marks (not the vowel-quality marks ^ ˘ ʼ).
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+# Open syllables oa/oe/uy carrying the tone on the first vowel (old style: hóa, thủy,
+# khỏe), decomposed. "q" before "u" makes "uy" a plain "y" syllable (quý), so it is
+# excluded. The lookahead requires the syllable to end there (hoàn is closed: untouched).
+_OLD_TONE = re.compile(
+    rf"(?<![qQ])([oO])([{_TONES}])([aAeE])(?![^\W\d_])|(?<![qQ])([uU])([{_TONES}])([yY])(?![^\W\d_])"
+)
+
+
+def clean(text: str) -> str:
+    """NFC, invisible characters removed, every kind of space run folded to one space."""
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _SPACES.sub(" ", text)
+    return text.strip()
+
+
+def _move_tone(match: re.Match[str]) -> str:
+    if match.group(1):
+        return match.group(1) + match.group(3) + match.group(2)
+    return match.group(4) + match.group(6) + match.group(5)
+
+
+def new_style_tones(text: str) -> str:
+    """Put tone marks where the new-style orthography does (hoá, thuỷ); returns NFC."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", _OLD_TONE.sub(_move_tone, decomposed))
+
+
+def vn_key(text: str) -> str:
+    """Comparison key keeping diacritics: NFC, one tone style, casefolded, spaces collapsed."""
+    return new_style_tones(clean(text)).casefold()
+
+
+def fold(text: str) -> str:
+    """Accent-insensitive key: `vn_key` without any diacritic, đ as d."""
+    decomposed = unicodedata.normalize("NFD", vn_key(text))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.replace("đ", "d")
