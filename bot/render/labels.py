@@ -1,0 +1,19 @@
+"""Vietnamese labels for domain values shown to people."""
+
+from __future__ import annotations
+
+from bot.domain.plans.draft import ReviewReason
+
+REVIEW_LABELS: dict[ReviewReason, str] = {
+    ReviewReason.NO_LEAD: "chưa có cơ quan chủ trì",
+    ReviewReason.UNKNOWN_AGENCY: "cơ quan không có trong danh bạ",
+    ReviewReason.LOW_CONFIDENCE_AGENCY: "tên cơ quan khớp chưa chắc chắn",
+    ReviewReason.DEADLINE_UNPARSED: "không hiểu thời hạn",
+    ReviewReason.DEADLINE_ASSUMED: "thời hạn suy từ kỳ kế hoạch",
+    ReviewReason.NO_DEADLINE: "không có thời hạn",
+    ReviewReason.EVENT_DEADLINE: "chờ sự kiện, cần đặt hạn",
+}
+
+
+def review_label(reason: ReviewReason) -> str:
+    return REVIEW_LABELS[reason]
