@@ -1,0 +1,39 @@
+"""Vietnamese dates and day counts. Babel always with locale "vi"; day counts are
+written by hand because Babel rounds 7 days to "1 tuần" and 30 days to "1 tháng"."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel.dates import format_date
+
+LOCALE = "vi"
+
+
+def long_date(day: date) -> str:
+    """'Thứ Hai, 30/06/2025'."""
+    return format_date(day, "EEEE, dd/MM/yyyy", locale=LOCALE)
+
+
+def short_date(day: date) -> str:
+    """'30/06/2025'."""
+    return format_date(day, "dd/MM/yyyy", locale=LOCALE)
+
+
+def official_date(day: date) -> str:
+    """'ngày 30 tháng 6 năm 2025' as in official documents."""
+    return f"ngày {day.day:02d} tháng {day.month} năm {day.year}"
+
+
+def days_phrase(due_on: date, today: date) -> str:
+    """'còn 7 ngày', 'hôm nay đến hạn', 'quá hạn 12 ngày'."""
+    delta = (due_on - today).days
+    if delta > 0:
+        return f"còn {delta} ngày"
+    if delta == 0:
+        return "đến hạn hôm nay"
+    return f"quá hạn {-delta} ngày"
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{round(value * 100)}%"

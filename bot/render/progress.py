@@ -1,0 +1,120 @@
+"""Vietnamese HTML texts for /tiendo, /quahan and /sapden. Every piece of plan text is escaped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from html import escape
+
+from bot.domain.digest import AgencyProgress, AgencySummary, DueLine, totals
+from bot.domain.status import Category, Status
+from bot.render.format import days_phrase, long_date, percent, short_date
+from bot.render.split import split_blocks
+
+TITLE_LIMIT = 110
+
+
+def short_title(title: str, limit: int = TITLE_LIMIT) -> str:
+    title = " ".join(title.split())
+    return title if len(title) <= limit else title[: limit - 1].rstrip(" ,;.") + "…"
+
+
+def due_line(number: int | None, line: DueLine, today: date, *, show_agency: bool = False) -> str:
+    """'1. Xây dựng Kế hoạch … (KH 1782/KH-UBND)\n   Hạn 30/01/2025 · quá hạn 144 ngày'."""
+    head = f"{number}. " if number is not None else "• "
+    title = escape(short_title(line.title))
+    who = f" — {escape(line.agency_name)}" if show_agency else ""
+    first = f"{head}{title} <i>(KH {escape(line.plan_number)}, mã {escape(line.task_ref)})</i>{who}"
+    details = []
+    if line.due_on is not None:
+        when = f"Hạn {short_date(line.due_on)}"
+        if line.status is not Status.DONE:
+            when += f" · {days_phrase(line.due_on, today)}"
+        details.append(when)
+    if line.status is Status.DONE:
+        details.append("Đã hoàn thành" + (f" {short_date(line.completed_on)}" if line.completed_on else ""))
+    elif line.status is not Status.PENDING:
+        label = line.status.label
+        if line.status is Status.IN_PROGRESS and line.progress:
+            label += f" {line.progress}%"
+        details.append(label)
+    if line.original_due_on and line.due_on and line.original_due_on != line.due_on:
+        details.append(f"hạn gốc {short_date(line.original_due_on)}")
+    return first + ("\n   " + " · ".join(details) if details else "")
+
+
+_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("overdue", "⛔ Quá hạn"),
+    ("due_soon", "⏰ Sắp đến hạn"),
+    ("in_progress", "⏳ Đang thực hiện"),
+    ("no_deadline", "❔ Chưa xác định thời hạn"),
+    ("done", "✅ Đã hoàn thành"),
+)
+DONE_SHOWN = 5
+
+
+def agency_progress_messages(agency_name: str, progress: AgencyProgress, today: date) -> list[str]:
+    """/tiendo in an agency chat: the agency's items grouped by state."""
+    blocks = [f"📋 <b>Tiến độ — {escape(agency_name)}</b>\n{long_date(today)}"]
+    if progress.total == 0:
+        blocks.append("Chưa có nhiệm vụ nào được giao cho cơ quan.")
+        return split_blocks(blocks)
+    number = 0
+    for attr, heading in _SECTIONS:
+        lines: list[DueLine] = getattr(progress, attr)
+        if not lines:
+            continue
+        shown = lines[:DONE_SHOWN] if attr == "done" else lines
+        blocks.append(f"\n<b>{heading}</b> ({len(lines)})")
+        for line in shown:
+            number += 1
+            blocks.append(due_line(number, line, today))
+        if len(shown) < len(lines):
+            blocks.append(f"… và {len(lines) - len(shown)} nhiệm vụ đã hoàn thành khác.")
+    if progress.later:
+        first = progress.later[0]
+        blocks.append(
+            f"\n🗓 {len(progress.later)} hạn chưa đến (gần nhất {short_date(first.due_on)})."  # type: ignore[arg-type]
+            if first.due_on
+            else f"\n🗓 {len(progress.later)} hạn chưa đến."
+        )
+    return split_blocks(blocks)
+
+
+def province_summary_messages(
+    title: str, rows: Sequence[AgencySummary], today: date, *, unreachable: Sequence[str] = ()
+) -> list[str]:
+    """/tiendo for leaders and admins: one line per agency, worst first."""
+    blocks = [f"📊 <b>{escape(title)}</b>\n{long_date(today)}"]
+    if not rows:
+        blocks.append("Chưa có nhiệm vụ nào trong cơ sở dữ liệu.")
+        return split_blocks(blocks)
+    total = totals(rows)
+    done = total.get(Category.DONE_ON_TIME, 0) + total.get(Category.DONE_LATE, 0)
+    blocks.append(
+        f"Tổng số hạn: {sum(total.values())} · Đã hoàn thành: {done} "
+        f"(đúng hạn {total.get(Category.DONE_ON_TIME, 0)}, quá hạn {total.get(Category.DONE_LATE, 0)}) · "
+        f"Quá hạn chưa xong: {total.get(Category.OVERDUE, 0)} · "
+        f"Chưa xác định thời hạn: {total.get(Category.NO_DEADLINE, 0)}"
+    )
+    blocks.append("\n<b>Theo cơ quan</b> (quá hạn · trong hạn · xong · tỉ lệ đúng hạn)")
+    for number, row in enumerate(rows, start=1):
+        open_ok = row.counts.get(Category.ON_TRACK, 0) + row.counts.get(Category.NOT_DUE, 0)
+        marker = "⛔" if row.counts.get(Category.OVERDUE, 0) else "✅"
+        blocks.append(
+            f"{number}. {marker} {escape(row.agency_name)}: {row.counts.get(Category.OVERDUE, 0)} · "
+            f"{open_ok} · {row.done} · {percent(row.on_time_rate)}"
+        )
+    if unreachable:
+        blocks.append("\n⚠️ Không liên lạc được: " + ", ".join(escape(name) for name in unreachable))
+    return split_blocks(blocks)
+
+
+def list_messages(heading: str, lines: Sequence[DueLine], today: date, *, empty: str, show_agency: bool) -> list[str]:
+    """/quahan and /sapden."""
+    blocks = [f"<b>{escape(heading)}</b>\n{long_date(today)}"]
+    if not lines:
+        blocks.append(empty)
+    for number, line in enumerate(lines, start=1):
+        blocks.append(due_line(number, line, today, show_agency=show_agency))
+    return split_blocks(blocks)

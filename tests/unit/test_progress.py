@@ -1,0 +1,97 @@
+from datetime import date, timedelta
+
+from bot.domain.digest import DueLine, agency_progress, overdue, province_summary, upcoming
+from bot.domain.status import Category, Status
+from bot.render.format import days_phrase, long_date
+from bot.render.progress import agency_progress_messages, province_summary_messages
+from bot.render.split import SAFE_LIMIT, split_blocks
+
+TODAY = date(2025, 6, 23)
+
+
+def line(ref, due, status=Status.PENDING, agency="so-tu-phap", name="Sở Tư pháp", **kw):
+    return DueLine(
+        task_id=int(ref), task_ref=ref, plan_number="1782/KH-UBND", title=f"Nhiệm vụ {ref} <b>&",
+        agency_code=agency, agency_name=name, due_on=due, status=status, **kw,
+    )
+
+
+def test_agency_progress_groups_by_state():
+    lines = [
+        line("1", date(2025, 1, 30)),  # overdue
+        line("2", date(2025, 6, 30)),  # due in 7 days
+        line("3", date(2025, 12, 31), Status.IN_PROGRESS, progress=60),
+        line("4", date(2025, 3, 31), Status.DONE, completed_on=date(2025, 3, 30)),
+        line("5", None),
+        line("6", date(2026, 6, 30)),
+    ]
+    progress = agency_progress(lines, today=TODAY)
+    assert [l.task_ref for l in progress.overdue] == ["1"]
+    assert [l.task_ref for l in progress.due_soon] == ["2"]
+    assert [l.task_ref for l in progress.in_progress] == ["3"]
+    assert [l.task_ref for l in progress.done] == ["4"]
+    assert [l.task_ref for l in progress.no_deadline] == ["5"]
+    assert [l.task_ref for l in progress.later] == ["6"]
+
+
+def test_overdue_includes_blocked_but_not_done():
+    lines = [line("1", date(2025, 1, 1), Status.BLOCKED), line("2", date(2025, 1, 1), Status.DONE)]
+    assert [l.task_ref for l in overdue(lines, today=TODAY)] == ["1"]
+
+
+def test_upcoming_window_is_inclusive():
+    lines = [line(str(i), TODAY + timedelta(days=i)) for i in range(0, 10)]
+    assert [l.task_ref for l in upcoming(lines, today=TODAY, days=7)] == [str(i) for i in range(8)]
+
+
+def test_province_summary_worst_first_and_rates():
+    lines = [
+        line("1", date(2025, 1, 1), agency="a", name="A"),
+        line("2", date(2025, 1, 1), Status.DONE, agency="b", name="B", completed_on=date(2025, 1, 1)),
+        line("3", date(2025, 1, 1), Status.DONE, agency="b", name="B", completed_on=date(2025, 2, 1)),
+    ]
+    rows = province_summary(lines, today=TODAY)
+    assert [r.agency_code for r in rows] == ["a", "b"]
+    assert rows[1].counts == {Category.DONE_ON_TIME: 1, Category.DONE_LATE: 1}
+    assert rows[1].on_time_rate == 0.5
+    assert rows[0].on_time_rate == 0.0
+
+
+def test_days_phrase_and_dates():
+    assert days_phrase(date(2025, 6, 30), TODAY) == "còn 7 ngày"
+    assert days_phrase(date(2025, 1, 30), TODAY) == "quá hạn 144 ngày"
+    assert days_phrase(TODAY, TODAY) == "đến hạn hôm nay"
+    assert long_date(date(2025, 6, 30)) == "Thứ Hai, 30/06/2025"
+
+
+def test_agency_message_escapes_plan_text_and_reads_vietnamese():
+    text = "\n".join(agency_progress_messages("Sở Tư pháp & <X>", agency_progress([line("1", date(2025, 1, 30))], today=TODAY), TODAY))
+    assert "Sở Tư pháp &amp; &lt;X&gt;" in text
+    assert "Nhiệm vụ 1 &lt;b&gt;&amp;" in text
+    assert "Hạn 30/01/2025 · quá hạn 144 ngày" in text
+    assert "⛔ Quá hạn" in text
+
+
+def test_long_lists_are_split_under_the_limit_and_nothing_is_lost():
+    lines = [line(str(i), date(2025, 1, 1) + timedelta(days=i % 100)) for i in range(1, 400)]
+    messages = agency_progress_messages("Sở Tư pháp", agency_progress(lines, today=TODAY), TODAY)
+    assert len(messages) > 1
+    assert all(len(m) <= SAFE_LIMIT for m in messages)
+    joined = "\n".join(messages)
+    assert all(f"mã {i})" in joined for i in range(1, 400))
+
+
+def test_split_blocks_cuts_an_oversized_block_without_breaking_entities():
+    block = "<b>" + ("a &amp; b " * 1000) + "</b>"
+    parts = split_blocks([block], limit=500)
+    assert all(len(p) <= 500 for p in parts)
+    assert all("<b>" not in p for p in parts)
+    assert all(p.count("&") == p.count("&amp;") for p in parts)
+
+
+def test_province_summary_message_has_totals():
+    rows = province_summary([line("1", date(2025, 1, 1), agency="a", name="Sở A")], today=TODAY)
+    text = "\n".join(province_summary_messages("Tiến độ toàn tỉnh", rows, TODAY, unreachable=["Sở B"]))
+    assert "Quá hạn chưa xong: 1" in text
+    assert "1. ⛔ Sở A: 1 · 0 · 0 · 0%" in text
+    assert "Không liên lạc được: Sở B" in text
