@@ -1,0 +1,439 @@
+"""Store a parsed plan, or bring a stored one up to date with an edited file.
+
+Re-importing is a reconciliation, never a replacement: tasks are matched by
+`ref`, due items by (task, lead agency, original due date), and whatever the
+agencies reported (status, progress, history) survives. Nothing is deleted:
+tasks that disappeared are marked removed, due items that are no longer due are
+cancelled (unless already done), and each due item created, cancelled or
+restored gets a history row with source "import".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.codec import deadline_to_json
+from bot.db.models import Agency, DueItem, DueOrigin, LinkRole, Plan, StatusChange, Task, TaskAgency
+from bot.db.repositories import (
+    DirectoryAgency,
+    agencies_by_code,
+    get_plan_by_number,
+    get_province,
+    sync_agencies,
+)
+from bot.domain.plans.draft import PlanDraft, TaskDraft
+from bot.domain.status import ChangeSource, Status
+from bot.domain.text import clean
+
+PLAN_FIELDS = (
+    "title",
+    "issuer",
+    "issued_on",
+    "signer",
+    "first_year",
+    "last_year",
+    "source_name",
+    "source_sha256",
+)
+# Task columns compared on re-import; `position` is kept up to date but is not a change.
+TASK_FIELDS = (
+    "section",
+    "title",
+    "product",
+    "lead_text",
+    "support_text",
+    "notes",
+    "deadline_text",
+    "deadline_rule",
+    "deadline_kind",
+    "assumed",
+    "needs_review",
+)
+
+
+class PlanImportError(Exception):
+    """A draft that cannot be imported; the message is Vietnamese and shown to the user."""
+
+
+class DueKey(NamedTuple):
+    ref: str
+    agency: str  # agency code
+    due_on: date  # the original due date from the plan
+
+
+@dataclass(frozen=True)
+class TaskUpdate:
+    ref: str
+    fields: tuple[str, ...]  # TASK_FIELDS names, plus "lead"/"support" for agency changes
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    province: str
+    plan_number: str
+    plan_id: int
+    created: bool  # a new plan (False: an existing plan re-imported)
+    plan_fields: tuple[str, ...] = ()  # plan columns that changed (PLAN_FIELDS names)
+    tasks_added: tuple[str, ...] = ()
+    tasks_updated: tuple[TaskUpdate, ...] = ()
+    tasks_removed: tuple[str, ...] = ()
+    tasks_restored: tuple[str, ...] = ()  # removed earlier, back in this version
+    due_added: tuple[DueKey, ...] = ()
+    due_cancelled: tuple[DueKey, ...] = ()
+    due_restored: tuple[DueKey, ...] = ()
+    due_kept_done: tuple[DueKey, ...] = ()  # no longer in the plan, but already done: kept
+    task_count: int = 0  # tasks in this version
+    due_count: int = 0  # due items of the plan not cancelled after the import (done included)
+    warnings: tuple[str, ...] = field(default=())  # Vietnamese
+
+    @property
+    def changed(self) -> bool:
+        return self.created or any(
+            (
+                self.plan_fields,
+                self.tasks_added,
+                self.tasks_updated,
+                self.tasks_removed,
+                self.tasks_restored,
+                self.due_added,
+                self.due_cancelled,
+                self.due_restored,
+            )
+        )
+
+    @property
+    def summary(self) -> str:
+        """One Vietnamese line for the CLI and the admin chat."""
+        kh = f"Kế hoạch {self.plan_number}"
+        if self.created:
+            return f"Đã nhập {kh}: {self.task_count} nhiệm vụ, {len(self.due_added)} mốc thời hạn."
+        if not self.changed:
+            return f"{kh}: không thay đổi."
+        parts = []
+        task_parts = _counts(
+            ("thêm", len(self.tasks_added) + len(self.tasks_restored)),
+            ("sửa", len(self.tasks_updated)),
+            ("bỏ", len(self.tasks_removed)),
+        )
+        if task_parts:
+            parts.append(f"{task_parts} nhiệm vụ")
+        due_parts = _counts(
+            ("thêm", len(self.due_added) + len(self.due_restored)),
+            ("hủy", len(self.due_cancelled)),
+        )
+        if due_parts:
+            parts.append(f"{due_parts} mốc thời hạn")
+        if not parts:
+            parts.append("cập nhật thông tin kế hoạch")
+        return f"Đã cập nhật {kh}: " + "; ".join(parts) + "."
+
+
+def _counts(*pairs: tuple[str, int]) -> str:
+    return ", ".join(f"{verb} {n}" for verb, n in pairs if n)
+
+
+async def import_plan(
+    session: AsyncSession,
+    *,
+    draft: PlanDraft,
+    province_slug: str,
+    agencies: Mapping[str, DirectoryAgency],
+    actor: str = "cli",
+    now: datetime | None = None,
+) -> ImportReport:
+    """Store `draft` as the plan (province, number), or reconcile the stored one with it.
+
+    `agencies` is the province's directory (code → agency); it is upserted first.
+    The province must exist (`get_or_create_province`). Runs in the caller's
+    transaction; raises PlanImportError for drafts that cannot be stored.
+    """
+    now = now or datetime.now(UTC)
+    number = clean(draft.meta.number or "")
+    if not number:
+        raise PlanImportError(
+            f"Không tìm thấy số hiệu kế hoạch trong tệp “{draft.source_name}”: "
+            "không thể nhập (kế hoạch được nhận diện theo số hiệu, vd. 1782/KH-UBND)."
+        )
+    duplicates = sorted(ref for ref, n in Counter(t.ref for t in draft.tasks).items() if n > 1)
+    if duplicates:
+        raise PlanImportError(
+            f"Kế hoạch {number}: trùng số thứ tự nhiệm vụ {', '.join(duplicates)}; "
+            "không thể nhập."
+        )
+    province = await get_province(session, slug=province_slug)
+    if province is None:
+        raise PlanImportError(f"Chưa có tỉnh “{province_slug}” trong cơ sở dữ liệu.")
+
+    warnings: list[str] = []
+    if draft.meta.province and draft.meta.province != province_slug:
+        warnings.append(
+            f"Kế hoạch ghi tỉnh “{draft.meta.province}”, được nhập vào tỉnh “{province_slug}”."
+        )
+
+    await sync_agencies(session, province=province, directory_agencies=agencies.values())
+    codes = {c for t in draft.tasks for c in (*t.lead, *t.support)}
+    by_code = await agencies_by_code(session, province=province, codes=codes)
+    unknown = sorted(codes - by_code.keys())
+    if unknown:
+        warnings.append(
+            "Mã cơ quan không có trong danh mục (bỏ qua, không nhắc việc): " + ", ".join(unknown)
+        )
+
+    plan = await get_plan_by_number(session, province=province, number=number)
+    created = plan is None
+    plan_values = _plan_values(draft)
+    plan_changes: list[str] = []
+    if plan is None:
+        plan = Plan(
+            province_id=province.id, number=number, imported_at=now, updated_at=now, **plan_values
+        )
+        session.add(plan)
+        await session.flush()
+    else:
+        for key, value in plan_values.items():
+            if getattr(plan, key) != value:
+                setattr(plan, key, value)
+                plan_changes.append(key)
+
+    run = _Reconciler(session, plan=plan, by_code=by_code, actor=actor, now=now)
+    await run.load()
+    for position, task_draft in enumerate(draft.tasks):
+        await run.apply(task_draft, position)
+    await run.remove_missing({t.ref for t in draft.tasks})
+    await session.flush()
+
+    report = ImportReport(
+        province=province_slug,
+        plan_number=number,
+        plan_id=plan.id,
+        created=created,
+        plan_fields=tuple(plan_changes),
+        tasks_added=tuple(run.tasks_added),
+        tasks_updated=tuple(run.tasks_updated),
+        tasks_removed=tuple(run.tasks_removed),
+        tasks_restored=tuple(run.tasks_restored),
+        due_added=tuple(run.due_added),
+        due_cancelled=tuple(run.due_cancelled),
+        due_restored=tuple(run.due_restored),
+        due_kept_done=tuple(run.due_kept_done),
+        task_count=len(draft.tasks),
+        due_count=run.open_due_count(),
+        warnings=tuple(warnings),
+    )
+    if report.changed and not created:
+        plan.updated_at = now
+        await session.flush()
+    return report
+
+
+def _plan_values(draft: PlanDraft) -> dict[str, Any]:
+    meta = draft.meta
+    first, last = meta.period if meta.period else (None, None)
+    return {
+        "title": meta.title,
+        "issuer": meta.issuer,
+        "issued_on": meta.issued_on,
+        "signer": meta.signer,
+        "first_year": first,
+        "last_year": last,
+        "source_name": draft.source_name,
+        "source_sha256": draft.source_sha256,
+    }
+
+
+def _task_values(draft: TaskDraft) -> dict[str, Any]:
+    rule = draft.deadline
+    return {
+        "section": draft.section,
+        "title": draft.title,
+        "product": draft.product,
+        "lead_text": draft.lead_text,
+        "support_text": draft.support_text,
+        "notes": draft.notes,
+        "deadline_text": rule.text,
+        "deadline_rule": deadline_to_json(rule),
+        "deadline_kind": str(rule.kind),
+        "assumed": draft.assumed,
+        "needs_review": [str(r) for r in draft.needs_review],
+    }
+
+
+class _Reconciler:
+    """The per-task work of one import, with the plan's current rows loaded once."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        plan: Plan,
+        by_code: Mapping[str, Agency],
+        actor: str,
+        now: datetime,
+    ) -> None:
+        self.session = session
+        self.plan = plan
+        self.by_code = by_code
+        self.code_of = {a.id: a.code for a in by_code.values()}
+        self.actor = actor
+        self.now = now
+        self.tasks: dict[str, Task] = {}
+        self.links: dict[int, dict[tuple[int, LinkRole], TaskAgency]] = {}
+        # task id → (agency id, original due date) → item
+        self.items: dict[int, dict[tuple[int, date], DueItem]] = {}
+        self.tasks_added: list[str] = []
+        self.tasks_updated: list[TaskUpdate] = []
+        self.tasks_removed: list[str] = []
+        self.tasks_restored: list[str] = []
+        self.due_added: list[DueKey] = []
+        self.due_cancelled: list[DueKey] = []
+        self.due_restored: list[DueKey] = []
+        self.due_kept_done: list[DueKey] = []
+
+    async def load(self) -> None:
+        plan_id = self.plan.id
+        for task in await self.session.scalars(select(Task).where(Task.plan_id == plan_id)):
+            self.tasks[task.ref] = task
+            self.links[task.id] = {}
+            self.items[task.id] = {}
+        links = await self.session.scalars(
+            select(TaskAgency).join(Task, TaskAgency.task_id == Task.id).where(Task.plan_id == plan_id)
+        )
+        for link in links:
+            self.links[link.task_id][(link.agency_id, link.role)] = link
+        items = await self.session.scalars(
+            select(DueItem).join(Task, DueItem.task_id == Task.id).where(Task.plan_id == plan_id)
+        )
+        for item in items:
+            self.items[item.task_id][(item.agency_id, item.original_due_on)] = item
+        # Agencies the plan used before but the new version does not name: for report keys.
+        used = {agency_id for per_task in self.items.values() for agency_id, _ in per_task}
+        missing = used - self.code_of.keys()
+        if missing:
+            rows = await self.session.execute(select(Agency.id, Agency.code).where(Agency.id.in_(missing)))
+            self.code_of.update({agency_id: code for agency_id, code in rows.all()})
+
+    async def apply(self, draft: TaskDraft, position: int) -> None:
+        values = _task_values(draft)
+        task = self.tasks.get(draft.ref)
+        changed: list[str] = []
+        if task is None:
+            task = Task(plan_id=self.plan.id, ref=draft.ref, position=position, **values)
+            self.session.add(task)
+            await self.session.flush()
+            self.tasks[draft.ref] = task
+            self.links[task.id] = {}
+            self.items[task.id] = {}
+            self.tasks_added.append(draft.ref)
+        else:
+            for key, value in values.items():
+                if getattr(task, key) != value:
+                    setattr(task, key, value)
+                    changed.append(key)
+            if task.position != position:
+                task.position = position
+            if task.removed:
+                task.removed = False
+                self.tasks_restored.append(draft.ref)
+
+        changed += await self._sync_links(task, draft)
+        if changed and draft.ref not in self.tasks_added and draft.ref not in self.tasks_restored:
+            self.tasks_updated.append(TaskUpdate(draft.ref, tuple(changed)))
+
+        leads = [self.by_code[c].id for c in dict.fromkeys(draft.lead) if c in self.by_code]
+        wanted = {(agency_id, d) for agency_id in leads for d in draft.due_dates}
+        self._sync_due_items(task, wanted)
+
+    async def _sync_links(self, task: Task, draft: TaskDraft) -> list[str]:
+        """Make the task's agency links match the draft; returns the roles that changed."""
+        wanted = {(self.by_code[c].id, LinkRole.LEAD) for c in draft.lead if c in self.by_code}
+        wanted |= {(self.by_code[c].id, LinkRole.SUPPORT) for c in draft.support if c in self.by_code}
+        current = self.links[task.id]
+        if wanted == current.keys():
+            return []
+        changed_roles = {role for _, role in wanted ^ current.keys()}
+        for key in current.keys() - wanted:
+            await self.session.delete(current.pop(key))  # links mirror the plan text: no history
+        for agency_id, role in wanted - current.keys():
+            link = TaskAgency(task_id=task.id, agency_id=agency_id, role=role)
+            self.session.add(link)
+            current[(agency_id, role)] = link
+        return [str(role) for role in (LinkRole.LEAD, LinkRole.SUPPORT) if role in changed_roles]
+
+    def _sync_due_items(self, task: Task, wanted: set[tuple[int, date]]) -> None:
+        items = self.items[task.id]
+        for agency_id, due_on in sorted(wanted, key=lambda k: (k[1], self._code(k[0]))):
+            item = items.get((agency_id, due_on))
+            key = DueKey(task.ref, self._code(agency_id), due_on)
+            if item is None:
+                item = DueItem(
+                    task_id=task.id,
+                    agency_id=agency_id,
+                    due_on=due_on,
+                    original_due_on=due_on,
+                    status=Status.PENDING,
+                    progress=0,
+                    updated_at=self.now,
+                    origin=DueOrigin.IMPORT,
+                )
+                self.session.add(item)
+                items[(agency_id, due_on)] = item
+                self._history(item, None, f"Tạo từ kế hoạch {self.plan.number}.")
+                self.due_added.append(key)
+            elif item.cancelled:
+                item.cancelled = False
+                item.updated_at = self.now
+                self._history(item, item.status, f"Khôi phục theo kế hoạch {self.plan.number}.")
+                self.due_restored.append(key)
+        for (agency_id, due_on), item in items.items():
+            if (agency_id, due_on) in wanted:
+                continue
+            if item.origin is not DueOrigin.IMPORT or item.cancelled:
+                continue  # dates set by an admin are not the plan's to take away
+            self._retire(item, DueKey(task.ref, self._code(agency_id), due_on), "không còn trong")
+
+    async def remove_missing(self, refs: set[str]) -> None:
+        for ref, task in self.tasks.items():
+            if ref in refs or task.removed:
+                continue
+            task.removed = True
+            self.tasks_removed.append(ref)
+            for (agency_id, due_on), item in self.items[task.id].items():
+                if not item.cancelled:
+                    key = DueKey(ref, self._code(agency_id), due_on)
+                    self._retire(item, key, "nhiệm vụ bị bỏ khỏi")
+
+    def _retire(self, item: DueItem, key: DueKey, why: str) -> None:
+        if item.status is Status.DONE:
+            self.due_kept_done.append(key)  # finished work stays on the record
+            return
+        item.cancelled = True
+        item.updated_at = self.now
+        self._history(item, item.status, f"Hủy: {why} kế hoạch {self.plan.number} (bản mới).")
+        self.due_cancelled.append(key)
+
+    def _history(self, item: DueItem, old: Status | None, note: str) -> None:
+        self.session.add(
+            StatusChange(
+                due_item=item,
+                at=self.now,
+                actor_name=self.actor,
+                source=ChangeSource.IMPORT,
+                old_status=old,
+                new_status=item.status,
+                progress=item.progress,
+                note=note,
+            )
+        )
+
+    def open_due_count(self) -> int:
+        return sum(not i.cancelled for per_task in self.items.values() for i in per_task.values())
+
+    def _code(self, agency_id: int) -> str:
+        return self.code_of.get(agency_id, str(agency_id))
