@@ -23,8 +23,7 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.domain.plans.document import PlanReadError
 from bot.domain.plans.draft import PlanDraft
 from bot.domain.plans.export import draft_to_json
-from bot.domain.plans.parser import PlanProvinceUnknown, parse_plan
-from bot.domain.plans.readers import read_plan
+from bot.domain.plans.parser import PlanProvinceUnknown
 from bot.render.labels import review_label
 
 app = typer.Typer(
@@ -48,15 +47,16 @@ def _settings() -> Settings:
 
 
 def _read_and_parse(path: Path, settings: Settings, catalog: Catalog, province: str | None) -> PlanDraft:
+    from bot.services.plans import read_and_parse
+
     if not path.is_file():
         raise CliError(f"Không tìm thấy tệp: {path}")
-    data = path.read_bytes()
-    document = read_plan(data, path.name, max_bytes=settings.max_upload_mb * 1024 * 1024)
-    return parse_plan(
-        document,
-        provinces=catalog.provinces,
-        load_directory=catalog.directory,
+    return read_and_parse(
+        path.read_bytes(),
+        path.name,
+        catalog=catalog,
         province=province or settings.province,
+        max_bytes=settings.max_upload_mb * 1024 * 1024,
     )
 
 
@@ -129,7 +129,9 @@ def import_command(
 
 async def _import_files(files: list[Path], settings: Settings, catalog: Catalog, province: str | None) -> None:
     from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
-    from bot.services.importing import ImportRefused, import_plan
+    from bot.services.importing import PlanImportError
+    from bot.render.imports import report_details
+    from bot.services.plans import store_draft
 
     await upgrade_database_async(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -144,18 +146,14 @@ async def _import_files(files: list[Path], settings: Settings, catalog: Catalog,
             for path in files:
                 try:
                     draft = _read_and_parse(path, settings, catalog, province)
-                    slug = draft.meta.province or ""
                     async with sessionmaker() as session, session.begin():
-                        report = await import_plan(
-                            session,
-                            draft=draft,
-                            province=catalog.directory(slug).province,
-                            agencies=catalog.recipients(slug),
+                        report = await store_draft(
+                            session, draft=draft, catalog=catalog, timezone=settings.timezone, actor="cli"
                         )
                     console.print(f"[green]✓[/green] {path.name}: {report.summary}")
-                    for line in report.details():
+                    for line in report_details(report):
                         console.print(f"   {line}")
-                except (PlanReadError, PlanProvinceUnknown, ImportRefused, CliError) as exc:
+                except (PlanReadError, PlanProvinceUnknown, PlanImportError, CliError) as exc:
                     failures += 1
                     err.print(f"[red]✗[/red] {path.name}: {getattr(exc, 'message', str(exc))}")
                 progress.advance(bar)
@@ -191,23 +189,36 @@ def _parse_cli_date(text: str) -> date:
 
 
 async def _list_tasks(settings: Settings, agency: str | None, before: date | None, plan: str | None) -> None:
+    from datetime import datetime
+
     from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
-    from bot.db.repositories import list_due_rows
+    from bot.domain.status import Category
+    from bot.services.plans import task_rows
 
     await upgrade_database_async(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session:
-            rows = await list_due_rows(session, agency=agency, due_before=before, plan_number=plan)
+            rows = await task_rows(
+                session, province_slug=settings.province, agency=agency, due_before=before, plan_number=plan
+            )
     finally:
         await engine.dispose()
+    today = datetime.now(settings.tz).date()
     table = RichTable()
-    for column in ("Kế hoạch", "Mã", "Nhiệm vụ", "Cơ quan chủ trì", "Hạn", "Trạng thái"):
+    for column in ("Kế hoạch", "Mã", "Nhiệm vụ", "Cơ quan chủ trì", "Hạn", "Tình trạng"):
         table.add_column(column, overflow="fold")
-    for row in rows:
+    for _province, row in rows:
+        state = row.category(today).label
+        if row.status is not None and row.status.label not in state and row.category(today) is not Category.NOT_DUE:
+            state += f" ({row.status.label.lower()})"
         table.add_row(
-            row.plan_number, row.task_ref, _short(row.title, 60), row.agency_name,
-            row.due_on.strftime("%d/%m/%Y") if row.due_on else "—", row.status_label,
+            row.plan_number,
+            row.ref,
+            _short(row.title, 60),
+            row.agency_name or "—",
+            row.due_on.strftime("%d/%m/%Y") if row.due_on else "—",
+            state,
         )
     console.print(table)
     console.print(f"{len(rows)} dòng.")

@@ -24,6 +24,7 @@ _PLACE_DATE = re.compile(r"ngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})"
 _NUMERIC_DATE = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
 _PERIOD_RANGE = re.compile(r"giai doan\s*(\d{4})\s*[-–—]\s*(\d{4})")
 _YEAR = re.compile(r"\bnam\s+(\d{4})\b")
+_ROMAN_START = re.compile(r"^[IVXL]+\.\s")
 _PROVINCE_HEAD = re.compile(r"^(tinh|thanh pho)\s+(.+)$")
 # Signature-block lines that are roles, not the signer's name.
 _ROLE_WORDS = (
@@ -76,19 +77,29 @@ def _site_fields(lines: Sequence[str]) -> dict[str, str]:
     return fields
 
 
-def _caps_title(lines: Sequence[str]) -> str | None:
+def _is_caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.9
+
+
+def _document_title(lines: Sequence[str]) -> str | None:
+    """The line(s) under the 'KẾ HOẠCH' heading: caps lines (sentence-cased), or one
+    ordinary title line when the author did not use capitals."""
     for i, line in enumerate(lines):
         if fold(line) != "ke hoach":
             continue
         parts: list[str] = []
         for nxt in lines[i + 1 : i + 4]:
-            letters = [c for c in nxt if c.isalpha()]
-            if letters and sum(c.isupper() for c in letters) / len(letters) > 0.9:
+            if _is_caps(nxt) and not _ROMAN_START.match(nxt):
                 parts.append(nxt)
             else:
                 break
         if parts:
-            return " ".join(parts)
+            return _sentence_case(" ".join(parts))
+        if i + 1 < len(lines):
+            nxt = lines[i + 1]
+            if len(nxt) <= 200 and not _ROMAN_START.match(nxt) and not fold(nxt).startswith(("can cu", "thuc hien")):
+                return nxt[:1].lower() + nxt[1:]
     return None
 
 
@@ -136,18 +147,28 @@ def _issued_on(lines: Sequence[str], site: dict[str, str]) -> date | None:
     return None
 
 
+def _is_name(line: str) -> bool:
+    words = line.split()
+    key = fold(line)
+    if not 2 <= len(words) <= 5 or any(ch.isdigit() for ch in line):
+        return False
+    if any(role in key for role in _ROLE_WORDS) or line.endswith((".", ":", ";")):
+        return False
+    return all(w[:1].isupper() for w in words) and not line.isupper()
+
+
 def _signer(lines: Sequence[str], site: dict[str, str]) -> str | None:
+    """The site's 'Người ký', else the name under the last signature-block role line
+    ("CHỦ TỊCH", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH") — an appendix may follow the signature."""
     if "nguoi ky" in site:
         return site["nguoi ky"]
-    for line in reversed(lines[-40:]):
-        key = fold(line)
-        words = line.split()
-        if not 2 <= len(words) <= 5 or any(ch.isdigit() for ch in line):
-            continue
-        if any(role in key for role in _ROLE_WORDS) or line.endswith((".", ":", ";")):
-            continue
-        if all(w[:1].isupper() for w in words) and not line.isupper():
-            return line
+    roles = ("chu tich", "tm. uy ban", "kt. chu tich", "giam doc")
+    for i in range(len(lines) - 1, -1, -1):
+        key = fold(lines[i])
+        if len(key) < 40 and any(key.startswith(role) or key == role for role in roles):
+            for following in lines[i + 1 : i + 4]:
+                if _is_name(following):
+                    return following
     return None
 
 
@@ -181,9 +202,9 @@ def extract_meta(document: PlanDocument) -> dict[str, object]:
             if fold(line).startswith("so") and (match := _NUMBER.search(line)):
                 number = _normalise_number(match.group(1))
                 break
-    caps = _caps_title(lines)
+    caps = _document_title(lines)
     headline = _headline(lines, number)
-    title = f"Kế hoạch {_sentence_case(caps)}" if caps else headline
+    title = f"Kế hoạch {caps}" if caps else headline
     issued_on = _issued_on(lines, site)
     return {
         "number": number,

@@ -125,7 +125,9 @@ _LETTERED = re.compile(r"^([a-zđ])\)\s+(.+)$")
 _BULLET = re.compile(r"^[-+•*–]\s*(.+)$")
 _TASK_SECTION = ("nhiem vu", "giai phap", "to chuc thuc hien", "phan cong")
 _NON_TASK_SECTION = ("muc dich", "muc tieu", "yeu cau", "chi tieu", "can cu", "ket qua dat")
-_END_SECTION = ("noi nhan",)
+# Closing formulas after the last task ("Trên đây là Kế hoạch…", "Trong quá trình triển
+# khai thực hiện nếu có khó khăn, vướng mắc…") and the distribution list.
+_END_SECTION = ("noi nhan", "tren day la", "trong qua trinh trien khai", "trong qua trinh thuc hien")
 _SENTENCE_BREAK = re.compile(r"(?<=[.;!?])\s+(?=[A-ZĐÀ-ỸÁẢẠÃÂẤẦẨẪẬĂẮẰẲẴẶÉÈẺẼẸÊẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢÚÙỦŨỤƯỨỪỬỮỰÝỲỶỸỴ])")
 
 _DATE = r"\d{1,2}\s*[/.-]\s*\d{1,2}(?:\s*[/.-]\s*\d{4})?"
@@ -263,6 +265,7 @@ def tasks_from_prose(
     targets: list[_RawTask] = []
     started = False  # the body starts at the first roman heading
     ended = False
+    preamble: set[str] = set()  # lines before the body: seen again = the page repeated itself
 
     def path() -> tuple[str, ...]:
         return tuple(h.label for h in stack)
@@ -322,16 +325,23 @@ def tasks_from_prose(
     for text in paragraphs:
         text = clean(text)
         key = fold(text)
-        if not text or ended:
+        if ended or not any(ch.isalnum() for ch in text):
             continue
-        if any(key.startswith(word) for word in _END_SECTION):
+        if started and any(key.startswith(word) for word in _END_SECTION):
             ended = True
             continue
+        if started and vn_key(text) in preamble:
+            # A web page that repeats the document header restarts the document: parse
+            # the repeat from the top again; its tasks get the same refs and are deduped.
+            started = False
+            stack.clear()
+            counters.clear()
         if match := _ROMAN_HEADING.match(text):
             started = True
             push(1, match.group(1), match.group(2))
             continue
         if not started:
+            preamble.add(vn_key(text))
             continue
         if match := _NUMBERED.match(text):
             label, body = match.groups()
@@ -358,6 +368,8 @@ def tasks_from_prose(
         add_item(None, text)
 
     warnings: list[str] = []
+    if any(clean(p) in ("[...]", "[…]", "...", "…") for p in paragraphs):
+        warnings.append("Văn bản có chỗ bị cắt bớt ([...]); có thể còn thiếu nhiệm vụ.")
     if not tasks and targets and fallback_to_targets:
         warnings.append(
             "Không tìm thấy phần nhiệm vụ; các mục tiêu của kế hoạch được lấy làm nhiệm vụ, "

@@ -1,0 +1,72 @@
+"""Vietnamese lines saying what an import changed (CLI and the admin's chat)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.render.format import short_date
+from bot.services.importing import DueKey, ImportReport
+
+FIELD_LABELS = {
+    "title": "nội dung",
+    "section": "mục",
+    "product": "sản phẩm",
+    "lead_text": "cơ quan chủ trì",
+    "support_text": "cơ quan phối hợp",
+    "lead": "cơ quan chủ trì",
+    "support": "cơ quan phối hợp",
+    "notes": "ghi chú",
+    "deadline_text": "thời hạn",
+    "deadline_rule": "thời hạn",
+    "deadline_kind": "thời hạn",
+    "assumed": "thời hạn",
+    "needs_review": "điểm cần rà soát",
+    "issuer": "cơ quan ban hành",
+    "issued_on": "ngày ban hành",
+    "signer": "người ký",
+    "first_year": "thời kỳ",
+    "last_year": "thời kỳ",
+    "source_name": "tên tệp",
+    "source_sha256": "nội dung tệp",
+}
+SHOWN = 12
+
+
+def _refs(refs: Iterable[str]) -> str:
+    items = list(refs)
+    text = ", ".join(items[:SHOWN])
+    return text + (f" … (+{len(items) - SHOWN})" if len(items) > SHOWN else "")
+
+
+def _due(keys: Iterable[DueKey]) -> str:
+    items = [f"{k.ref} ({k.agency}, {short_date(k.due_on)})" for k in keys]
+    text = "; ".join(items[:SHOWN])
+    return text + (f" … (+{len(items) - SHOWN})" if len(items) > SHOWN else "")
+
+
+def report_details(report: ImportReport) -> list[str]:
+    """Plain-text lines (no HTML): callers escape when they send them with HTML."""
+    lines: list[str] = []
+    if report.created or not report.changed:
+        lines.extend(f"⚠ {w}" for w in report.warnings)
+        return lines
+    if report.plan_fields:
+        labels = dict.fromkeys(FIELD_LABELS.get(f, f) for f in report.plan_fields)
+        lines.append("Thông tin kế hoạch đổi: " + ", ".join(labels))
+    if report.tasks_added or report.tasks_restored:
+        lines.append("Nhiệm vụ mới: " + _refs([*report.tasks_added, *report.tasks_restored]))
+    for update in report.tasks_updated[:SHOWN]:
+        labels = dict.fromkeys(FIELD_LABELS.get(f, f) for f in update.fields)
+        lines.append(f"Nhiệm vụ {update.ref} đổi: " + ", ".join(labels))
+    if len(report.tasks_updated) > SHOWN:
+        lines.append(f"… và {len(report.tasks_updated) - SHOWN} nhiệm vụ khác được sửa")
+    if report.tasks_removed:
+        lines.append("Nhiệm vụ không còn trong kế hoạch: " + _refs(report.tasks_removed))
+    if report.due_added or report.due_restored:
+        lines.append("Mốc hạn mới: " + _due([*report.due_added, *report.due_restored]))
+    if report.due_cancelled:
+        lines.append("Mốc hạn bị hủy: " + _due(report.due_cancelled))
+    if report.due_kept_done:
+        lines.append("Đã hoàn thành, vẫn giữ: " + _due(report.due_kept_done))
+    lines.extend(f"⚠ {w}" for w in report.warnings)
+    return lines

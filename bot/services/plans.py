@@ -1,0 +1,60 @@
+"""Plan intake used by both the CLI and the bot: read → parse → (later) store."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.catalog import Catalog
+from bot.db.models import Province
+from bot.db.repositories import TaskRow, get_or_create_province, list_tasks
+from bot.domain.plans.draft import PlanDraft
+from bot.domain.plans.parser import parse_plan
+from bot.domain.plans.readers import read_plan
+from bot.services.importing import ImportReport, import_plan
+
+
+def read_and_parse(
+    data: bytes, filename: str, *, catalog: Catalog, province: str | None, max_bytes: int
+) -> PlanDraft:
+    """Raises PlanReadError or PlanProvinceUnknown, both with a Vietnamese `message`."""
+    document = read_plan(data, filename, max_bytes=max_bytes)
+    return parse_plan(
+        document, provinces=catalog.provinces, load_directory=catalog.directory, province=province
+    )
+
+
+async def store_draft(
+    session: AsyncSession, *, draft: PlanDraft, catalog: Catalog, timezone: str, actor: str
+) -> ImportReport:
+    """Store a parsed plan in the caller's transaction (raises PlanImportError)."""
+    slug = draft.meta.province or ""
+    directory = catalog.directory(slug)
+    await get_or_create_province(
+        session, slug=slug, name=directory.province.name, timezone=directory.province.timezone or timezone
+    )
+    agencies = {agency.code: agency for agency in catalog.recipients(slug)}
+    return await import_plan(session, draft=draft, province_slug=slug, agencies=agencies, actor=actor)
+
+
+async def task_rows(
+    session: AsyncSession,
+    *,
+    province_slug: str | None,
+    agency: str | None,
+    due_before: date | None,
+    plan_number: str | None,
+) -> list[tuple[str, TaskRow]]:
+    """(province name, row) for the tasks table: one province, or every province stored."""
+    query = select(Province).order_by(Province.name)
+    if province_slug:
+        query = query.where(Province.slug == province_slug)
+    rows: list[tuple[str, TaskRow]] = []
+    for province in (await session.execute(query)).scalars():
+        found = await list_tasks(
+            session, province=province, agency=agency, due_before=due_before, plan_number=plan_number
+        )
+        rows.extend((province.name, row) for row in found)
+    return rows
