@@ -5,7 +5,7 @@ The one place that knows where directory files live; the CLI and the bot both us
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from bot.domain.agencies import Agency, Directory, Province, load_provinces
@@ -16,7 +16,7 @@ class Catalog:
         self.data_dir = data_dir
         self._load = cache(lambda slug: Directory.load(data_dir / "agencies", slug))
 
-    @property
+    @cached_property
     def provinces(self) -> list[Province]:
         return load_provinces(self.data_dir / "agencies")
 

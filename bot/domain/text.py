@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Combining tone marks (not the vowel-quality marks ^ ˘ ʼ).
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
@@ -51,8 +52,10 @@ def vn_key(text: str) -> str:
     return new_style_tones(clean(text)).casefold()
 
 
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
-    """Accent-insensitive key: `vn_key` without any diacritic, đ as d."""
+    """Accent-insensitive key: `vn_key` without any diacritic, đ as d (cached: agency
+    names and aliases are folded again and again while matching)."""
     decomposed = unicodedata.normalize("NFD", vn_key(text))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.replace("đ", "d")
