@@ -224,6 +224,19 @@ async def _list_tasks(settings: Settings, agency: str | None, before: date | Non
     console.print(f"{len(rows)} dòng.")
 
 
+@app.command("run")
+def run_command(
+    webhook_url: Annotated[
+        Optional[str], typer.Option("--webhook-url", help="URL webhook công khai (mặc định: long polling)")
+    ] = None,
+    port: Annotated[Optional[int], typer.Option("--port", help="Cổng webhook nội bộ")] = None,
+) -> None:
+    """Chạy bot Telegram (long polling, hoặc webhook sau reverse proxy)."""
+    from bot.app import run
+
+    raise typer.Exit(run(_settings(), webhook_url=webhook_url, port=port))
+
+
 @db_app.command("upgrade")
 def db_upgrade_command() -> None:
     """Nâng cấp cơ sở dữ liệu lên phiên bản mới nhất."""
@@ -232,6 +245,24 @@ def db_upgrade_command() -> None:
     settings = _settings()
     upgrade_database(settings.database_url)
     console.print("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+
+
+@db_app.command("current")
+def db_current_command(
+    check: Annotated[bool, typer.Option("--check", help="Thoát mã 1 nếu chưa ở phiên bản mới nhất")] = False,
+) -> None:
+    """In phiên bản cơ sở dữ liệu hiện tại (dùng cho kiểm tra sức khỏe)."""
+    from bot.db.engine import current_revision_async, head_revision
+
+    settings = _settings()
+    try:
+        current = asyncio.run(current_revision_async(settings.database_url))
+    except Exception as exc:  # noqa: BLE001 - any driver error means "unreachable" here
+        raise CliError(f"Không kết nối được cơ sở dữ liệu: {type(exc).__name__}") from None
+    head = head_revision()
+    console.print(f"Hiện tại: {current or '(trống)'} · Mới nhất: {head}")
+    if check and current != head:
+        raise typer.Exit(1)
 
 
 def main() -> None:
