@@ -8,7 +8,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DATA_DIR=/app/data \
     DATABASE_URL=sqlite+aiosqlite:////var/lib/nhacviec/nhacviec.db
 
-# Fonts with Vietnamese glyphs for the digest charts.
+# Fonts with Vietnamese glyphs for the digest charts. Not version-pinned: the slim
+# base's Debian release fixes the version and security updates should flow in.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
@@ -24,10 +26,9 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY scheduler ./scheduler
 COPY data ./data
-RUN pip install --no-deps .
-
-RUN useradd --system --uid 10001 --home-dir /var/lib/nhacviec --create-home nhacviec
-USER nhacviec
+RUN pip install --no-deps . \
+    && useradd --system --uid 10001 --home-dir /var/lib/nhacviec --create-home nhacviec
+USER 10001
 VOLUME ["/var/lib/nhacviec"]
 
 HEALTHCHECK --interval=60s --timeout=15s --start-period=30s --retries=3 \
