@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from html import escape
 
+from bot.domain.codes import task_code
 from bot.domain.digest import AgencyProgress, AgencySummary, DueLine, totals
 from bot.domain.status import Category, Status
 from bot.render.format import days_phrase, long_date, percent, short_date
@@ -20,11 +21,13 @@ def short_title(title: str, limit: int = TITLE_LIMIT) -> str:
 
 
 def due_line(number: int | None, line: DueLine, today: date, *, show_agency: bool = False) -> str:
-    """'1. Xây dựng Kế hoạch … (KH 1782/KH-UBND)\n   Hạn 30/01/2025 · quá hạn 144 ngày'."""
+    """'1. Xây dựng Kế hoạch … (KH 1782/KH-UBND, mục 12, mã NV123)\n   Hạn 30/01/2025 · quá hạn 144 ngày'."""
     head = f"{number}. " if number is not None else "• "
     title = escape(short_title(line.title))
     who = f" — {escape(line.agency_name)}" if show_agency else ""
-    first = f"{head}{title} <i>(KH {escape(line.plan_number)}, mã {escape(line.task_ref)})</i>{who}"
+    # The plan's own numbering repeats across plans: the global code is what /nhiemvu takes.
+    ref = f"mục {escape(line.task_ref)}, mã {task_code(line.task_id)}"
+    first = f"{head}{title} <i>(KH {escape(line.plan_number)}, {ref})</i>{who}"
     details = []
     if line.due_on is not None:
         when = f"Hạn {short_date(line.due_on)}"

@@ -78,7 +78,7 @@ def test_long_lists_are_split_under_the_limit_and_nothing_is_lost():
     assert len(messages) > 1
     assert all(len(m) <= SAFE_LIMIT for m in messages)
     joined = "\n".join(messages)
-    assert all(f"mã {i})" in joined for i in range(1, 400))
+    assert all(f"mục {i}, mã NV{i})" in joined for i in range(1, 400))
 
 
 def test_split_blocks_cuts_an_oversized_block_without_breaking_entities():

@@ -1,0 +1,285 @@
+"""The composition root of the bot: builds the PTB Application with everything it needs.
+
+`build_application` is what `nhacviec run` and the end-to-end tests call; tests pass
+their own sessionmaker, catalog and clock. Handlers reach the services through the
+typed `context.bot_data` (`BotServices`), never through module globals.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    LinkPreviewOptions,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import AIORateLimiter, Application, CallbackContext, ContextTypes, Defaults, ExtBot
+
+from bot.catalog import Catalog
+from bot.config import Settings
+from bot.domain.throttle import Throttle
+from bot.render.help import MENU_ADMIN, MENU_GROUP, MENU_PRIVATE
+
+log = logging.getLogger("nhacviec")
+
+# Telegram: ~20 messages a minute into one group, ~30 a second overall; the limiter
+# queues within those. A 429 anyway (another process on the same token) is waited out
+# and retried a couple of times rather than lost.
+RATE_LIMIT_RETRIES = 2
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class BotServices:
+    """`context.bot_data`: what every handler needs, set once by `build_application`.
+
+    PTB creates it without arguments (ContextTypes(bot_data=BotServices)), hence
+    `configure` instead of a constructor.
+    """
+
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    catalog: Catalog
+    clock: Callable[[], datetime]  # aware "now"; tests set it
+    monotonic: Callable[[], float]  # for the flood throttle
+    user_throttle: Throttle
+    chat_throttle: Throttle
+    engine: AsyncEngine | None  # created here, so disposed here at shutdown
+    mode: str  # "long polling" or "webhook <url>", for the start-up line
+
+    def configure(
+        self,
+        *,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        catalog: Catalog,
+        clock: Callable[[], datetime],
+        engine: AsyncEngine | None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.catalog = catalog
+        self.clock = clock
+        self.monotonic = monotonic
+        # One user: 10 at once, then one every 3 s; one group (several people): 20 at once,
+        # then one every 3 s — Telegram lets the bot answer a group 20 times a minute.
+        self.user_throttle = Throttle(capacity=10, rate=1 / 3)
+        self.chat_throttle = Throttle(capacity=20, rate=1 / 3)
+        self.engine = engine
+        self.mode = "long polling"
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotServices]
+
+
+class MissingTokenError(ValueError):
+    """TELEGRAM_BOT_TOKEN is not set."""
+
+
+def build_application(
+    settings: Settings,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    catalog: Catalog | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The bot, ready for run_polling/run_webhook (or initialize/start in tests)."""
+    from handlers.registry import register as register_handlers
+    import scheduler
+    from bot.db.engine import make_engine, make_sessionmaker
+
+    token = (settings.telegram_bot_token or "").strip()
+    if not token:
+        raise MissingTokenError("TELEGRAM_BOT_TOKEN")
+    engine = None
+    if sessionmaker is None:
+        engine = make_engine(settings.database_url)
+        sessionmaker = make_sessionmaker(engine)
+    app = (
+        Application.builder()
+        .token(token)
+        .base_url(settings.bot_base_url)
+        .base_file_url(settings.bot_base_file_url)
+        .context_types(ContextTypes(bot_data=BotServices))
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                tzinfo=settings.tz,
+            )
+        )
+        .post_init(startup)
+        .post_shutdown(shutdown)
+        .build()
+    )
+    services: BotServices = app.bot_data
+    services.configure(
+        settings=settings,
+        sessionmaker=sessionmaker,
+        catalog=catalog or Catalog(settings.data_dir),
+        clock=clock or utc_now,
+        engine=engine,
+    )
+    register_handlers(app)
+    if hasattr(scheduler, "register"):  # the reminder engine, when present
+        scheduler.register(app)
+    elif getattr(scheduler, "__file__", None) is None:
+        # An outdated editable install can expose the folder as a namespace package, whose
+        # __init__ never runs: say so rather than silently running without reminders.
+        log.warning("Gói scheduler nạp không đầy đủ (cài đặt lại: pip install -e .)")
+    return app
+
+
+def mask_url(url: str) -> str:
+    """A database URL fit for logs: the password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL is still better logged than not
+        return "<không đọc được DATABASE_URL>"
+
+
+async def startup(app: Application) -> None:  # type: ignore[type-arg]
+    """post_init: migrate, sync the agency directory, register menus, log one line."""
+    from bot.db.engine import upgrade_database_async
+    from bot.services.chats import sync_directory
+
+    services: BotServices = app.bot_data
+    settings = services.settings
+    await upgrade_database_async(settings.database_url)
+    async with services.sessionmaker() as session, session.begin():
+        provinces = await sync_directory(session, settings=settings, catalog=services.catalog)
+    await register_menus(app)
+    log.info(
+        "Bot @%s đã kết nối tới %s (%s); cơ sở dữ liệu: %s; tỉnh: %s",
+        app.bot.username,
+        settings.telegram_api_url,
+        services.mode,
+        mask_url(settings.database_url),
+        ", ".join(provinces) or "chưa có (nhập kế hoạch trước)",
+    )
+
+
+async def register_menus(app: Application) -> None:  # type: ignore[type-arg]
+    """Command menus: everyone's private chat, groups, and each admin's private chat."""
+
+    def commands(menu: tuple[tuple[str, str], ...]) -> list[BotCommand]:
+        return [BotCommand(name, description) for name, description in menu]
+
+    bot = app.bot
+    await bot.set_my_commands(commands(MENU_PRIVATE), scope=BotCommandScopeAllPrivateChats())
+    await bot.set_my_commands(commands(MENU_GROUP), scope=BotCommandScopeAllGroupChats())
+    services: BotServices = app.bot_data
+    for admin_id in sorted(services.settings.admin_ids):
+        try:
+            await bot.set_my_commands(commands(MENU_ADMIN), scope=BotCommandScopeChat(admin_id))
+        except (BadRequest, Forbidden) as exc:
+            # An admin who never opened the bot has no chat yet; /start later is enough.
+            log.warning("Không đặt được menu quản trị cho %s: %s", admin_id, exc.message)
+
+
+async def shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    """post_shutdown: release the database connections this module opened."""
+    services: BotServices = app.bot_data
+    if services.engine is not None:
+        await services.engine.dispose()
+
+
+# --- `nhacviec run` ----------------------------------------------------------------------
+
+QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "alembic", "aiosqlite", "asyncio")
+
+
+class _StartupFailureFilter(logging.Filter):
+    """PTB logs a failed start-up (bad token, server unreachable) with a traceback;
+    `run` says it in one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.module == "networkloop" and "Bootstrap" in record.getMessage())
+
+
+def configure_logging() -> None:
+    """INFO for the bot's own lines; libraries only warn. httpx would log every request
+    URL at INFO — and those URLs contain the token."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("telegram.ext").addFilter(_StartupFailureFilter())
+
+
+def run(settings: Settings, *, webhook_url: str | None = None, port: int | None = None) -> int:
+    """Run the bot until Ctrl-C/SIGTERM; returns the process exit code.
+
+    Long polling unless a webhook URL is given (flag or WEBHOOK_URL): then PTB's
+    webhook server listens on WEBHOOK_LISTEN:port behind the reverse proxy and only
+    accepts requests carrying the secret token (WEBHOOK_SECRET, or a random one
+    registered with Telegram at each start).
+    """
+    import secrets
+    import sys
+    from urllib.parse import urlsplit
+
+    from sqlalchemy.exc import SQLAlchemyError
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
+
+    def fail(line: str, code: int) -> int:
+        print(line, file=sys.stderr)
+        return code
+
+    if not (settings.telegram_bot_token or "").strip():
+        return fail(
+            "Thiếu TELEGRAM_BOT_TOKEN: đặt token của bot (lấy từ @BotFather) vào biến môi trường "
+            "hoặc tệp .env.",
+            2,
+        )
+    configure_logging()
+    app = build_application(settings)
+    url = webhook_url or settings.webhook_url
+    try:
+        if url:
+            if not url.startswith("https://") and not url.startswith("http://"):
+                return fail(f"WEBHOOK_URL không hợp lệ: {url!r} (cần https://…)", 2)
+            services: BotServices = app.bot_data
+            services.mode = f"webhook {url}"
+            app.run_webhook(
+                listen=settings.webhook_listen,
+                port=port or settings.webhook_port,
+                url_path=urlsplit(url).path.lstrip("/"),
+                webhook_url=url,
+                secret_token=settings.webhook_secret or secrets.token_urlsafe(32),
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        return fail(
+            f"TELEGRAM_BOT_TOKEN không hợp lệ: máy chủ {settings.telegram_api_url} từ chối token "
+            "(kiểm tra lại với @BotFather).",
+            2,
+        )
+    except NetworkError as exc:
+        return fail(f"Không kết nối được tới {settings.telegram_api_url}: {exc.message}", 1)
+    except (SQLAlchemyError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return fail(f"Không dùng được cơ sở dữ liệu {mask_url(settings.database_url)}: {reason}", 1)
+    return 0

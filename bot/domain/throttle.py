@@ -1,0 +1,67 @@
+"""Token buckets that keep one user or one chat from flooding the bot.
+
+Pure: the caller passes the (monotonic) time. A key starts with `capacity` tokens,
+each request takes one, tokens come back at `rate` per second. The first refusal
+of a run is marked so the bot answers once ("you are sending too fast") and then
+stays silent until the key has tokens again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Verdict(Enum):
+    ALLOW = "allow"
+    REFUSE_AND_WARN = "warn"  # first refusal: tell the sender once
+    REFUSE = "refuse"  # already told: stay silent
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    stamp: float
+    warned: bool = False
+
+
+@dataclass
+class Throttle:
+    capacity: float = 8.0
+    rate: float = 0.2  # tokens per second (12 a minute)
+    max_keys: int = 10_000
+    _buckets: dict[object, _Bucket] = field(default_factory=dict)
+
+    def check(self, key: object, now: float) -> Verdict:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self.max_keys:
+                self._forget_full(now)
+            bucket = self._buckets[key] = _Bucket(self.capacity, now)
+        bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.stamp) * self.rate)
+        bucket.stamp = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            bucket.warned = False
+            return Verdict.ALLOW
+        if bucket.warned:
+            return Verdict.REFUSE
+        bucket.warned = True
+        return Verdict.REFUSE_AND_WARN
+
+    def _forget_full(self, now: float) -> None:
+        """Drop keys whose bucket has refilled: they carry no state worth keeping."""
+        for key, b in list(self._buckets.items()):
+            if b.tokens + (now - b.stamp) * self.rate >= self.capacity:
+                del self._buckets[key]
+        if len(self._buckets) >= self.max_keys:
+            self._buckets.clear()
+
+
+def combine(*verdicts: Verdict) -> Verdict:
+    """The strictest verdict; one warning is enough."""
+    if all(v is Verdict.ALLOW for v in verdicts):
+        return Verdict.ALLOW
+    if any(v is Verdict.REFUSE_AND_WARN for v in verdicts):
+        return Verdict.REFUSE_AND_WARN
+    return Verdict.REFUSE

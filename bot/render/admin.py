@@ -1,0 +1,214 @@
+"""Vietnamese HTML for the admins' side: uploaded plans, binding, the agencies list."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+
+from bot.domain.plans.draft import PlanDraft
+from bot.render.format import short_date
+from bot.render.labels import review_label
+from bot.render.progress import short_title
+from bot.render.split import split_blocks
+
+REVIEW_SHOWN = 60
+
+
+# --- uploaded plans --------------------------------------------------------------------
+
+
+def upload_summary_line(draft: PlanDraft) -> str:
+    """Plain text, stored with the pending upload."""
+    flagged = sum(1 for t in draft.tasks if t.needs_review)
+    return (
+        f"{draft.meta.number or '?'} ({draft.meta.province or '?'}): "
+        f"{len(draft.tasks)} nhiệm vụ, {flagged} cần rà soát"
+    )
+
+
+def upload_summary_messages(
+    draft: PlanDraft, *, names: Mapping[str, str], province_name: str | None
+) -> list[str]:
+    """What the admin sees before confirming an uploaded plan (nothing stored yet)."""
+    meta = draft.meta
+    due = sum(len(t.due_dates) * len(set(t.lead)) for t in draft.tasks)
+    flagged = [t for t in draft.tasks if t.needs_review]
+    blocks = [f"📄 <b>Kế hoạch {escape(meta.number or '(không rõ số hiệu)')}</b>"]
+    if meta.title:
+        blocks.append(escape(short_title(meta.title, 300)))
+    facts = []
+    if province_name:
+        facts.append(f"Tỉnh: {escape(province_name)}")
+    if meta.issued_on:
+        facts.append(f"Ban hành {short_date(meta.issued_on)}")
+    if meta.period:
+        facts.append(f"Thời kỳ {meta.period[0]}–{meta.period[1]}")
+    if facts:
+        blocks.append(" · ".join(facts))
+    blocks.append(
+        f"<b>{len(draft.tasks)}</b> nhiệm vụ, <b>{due}</b> mốc thời hạn; "
+        f"<b>{len(flagged)}</b> nhiệm vụ cần rà soát."
+    )
+    blocks.extend(f"⚠️ {escape(w)}" for w in draft.warnings)
+    if flagged:
+        blocks.append("\n<b>Cần rà soát</b>")
+        for t in flagged[:REVIEW_SHOWN]:
+            lead = ", ".join(names.get(c, c) for c in t.lead) or (t.lead_text or "—")
+            reasons = ", ".join(review_label(r) for r in t.needs_review)
+            blocks.append(
+                f"• Mục {escape(t.ref)}: {escape(short_title(t.title, 90))} — "
+                f"{escape(lead)} — <i>{escape(reasons)}</i>"
+            )
+        if len(flagged) > REVIEW_SHOWN:
+            blocks.append(f"… và {len(flagged) - REVIEW_SHOWN} nhiệm vụ khác.")
+    blocks.append("\nChưa lưu gì. Bấm “Nhập kế hoạch” để lưu, hoặc “Hủy”.")
+    return split_blocks(blocks)
+
+
+def import_result_messages(summary: str, details: Sequence[str]) -> list[str]:
+    blocks = [f"✅ {escape(summary)}", *(escape(line) for line in details)]
+    return split_blocks(blocks)
+
+
+READING = "⏳ Đang đọc tệp…"
+UPLOAD_ADMIN_ONLY = "Chỉ quản trị viên mới được nhập kế hoạch. Tệp này không được lưu."
+UPLOAD_CANCELLED = "Đã hủy, không lưu kế hoạch này."
+UPLOAD_STALE = "Tệp này đã được xử lý trước đó (đã nhập hoặc đã hủy)."
+ALLOWED_SUFFIXES = (".docx", ".pdf", ".txt")
+
+
+def upload_bad_type(file_name: str) -> str:
+    return (
+        f"Không đọc được tệp “{escape(file_name)}”: chỉ nhận kế hoạch dạng .docx, .pdf hoặc .txt."
+    )
+
+
+def upload_too_big(file_name: str, max_mb: int) -> str:
+    return f"Tệp “{escape(file_name)}” quá lớn: chỉ nhận tệp tối đa {max_mb} MB."
+
+
+def upload_error(message: str) -> str:
+    return f"❌ {escape(message)}"
+
+
+# --- binding ---------------------------------------------------------------------------
+
+
+def bound_agency(agency_name: str) -> str:
+    return (
+        f"✅ Nhóm này đã được đăng ký nhận nhắc việc của <b>{escape(agency_name)}</b>.\n"
+        "Gõ /tiendo để xem tiến độ, /help để xem các lệnh."
+    )
+
+
+def bound_leaders(province_name: str) -> str:
+    return (
+        f"✅ Nhóm này là nhóm lãnh đạo tỉnh {escape(province_name)}: nhận báo cáo tổng hợp. "
+        "Gõ /tiendo để xem tiến độ toàn tỉnh."
+    )
+
+
+def unbound() -> str:
+    return "Đã hủy đăng ký: nhóm này không còn nhận nhắc việc."
+
+
+NOT_BOUND = "Nhóm này chưa được đăng ký."
+
+
+def choose_agency(query: str) -> str:
+    return f"Có nhiều cơ quan khớp với “{escape(query)}”. Chọn cơ quan:"
+
+
+def suggest_agency(query: str, *, any_suggestion: bool) -> str:
+    text = f"Không tìm thấy cơ quan “{escape(query)}”."
+    if any_suggestion:
+        return text + " Có phải một trong các cơ quan sau?"
+    return text + " Hãy gõ tên đầy đủ hoặc viết tắt, vd. <code>/dangky Sở Tư pháp</code>."
+
+
+def request_sent(agency_name: str, *, reached: bool) -> str:
+    if not reached:
+        return (
+            f"Đã ghi nhận đề nghị đăng ký nhóm cho <b>{escape(agency_name)}</b>, nhưng bot chưa "
+            "liên lạc được quản trị viên. Vui lòng báo Văn phòng UBND tỉnh/Sở Nội vụ mở bot và duyệt."
+        )
+    return (
+        f"Đã gửi đề nghị đăng ký nhóm cho <b>{escape(agency_name)}</b> tới quản trị viên. "
+        "Nhóm sẽ nhận thông báo khi đề nghị được duyệt."
+    )
+
+
+def request_for_admin(
+    *, agency_name: str, chat_title: str | None, chat_id: int, user_name: str | None, user_id: int
+) -> str:
+    return (
+        "📝 <b>Đề nghị đăng ký nhóm</b>\n"
+        f"Nhóm: {escape(chat_title or str(chat_id))} (id {chat_id})\n"
+        f"Cơ quan: <b>{escape(agency_name)}</b>\n"
+        f"Người đề nghị: {escape(user_name or '')} (id {user_id})"
+    )
+
+
+def request_decided(text: str, *, approved: bool, admin_name: str) -> str:
+    mark = "✅ Đã duyệt" if approved else "❌ Đã từ chối"
+    return f"{text}\n\n{mark} bởi {escape(admin_name)}."
+
+
+def request_rejected(agency_name: str) -> str:
+    return f"Đề nghị đăng ký nhóm cho {escape(agency_name)} đã bị từ chối."
+
+
+def invite_link(agency_name: str, link: str, days: int) -> str:
+    return (
+        f"🔗 Liên kết mời bot vào nhóm của <b>{escape(agency_name)}</b> (dùng một lần, "
+        f"hết hạn sau {days} ngày):\n{escape(link)}\n\n"
+        "Gửi liên kết cho đầu mối của cơ quan: mở liên kết, chọn nhóm của cơ quan; "
+        "nhóm được đăng ký ngay khi bot vào nhóm."
+    )
+
+
+INVITE_INVALID = (
+    "Liên kết mời này đã được dùng hoặc đã hết hạn. Đề nghị quản trị viên tạo liên kết mới (/moi)."
+)
+
+
+def leaders_need_province(names: Sequence[str]) -> str:
+    return "Hệ thống phục vụ nhiều tỉnh; gõ /lanhdao &lt;tỉnh&gt;, vd. /lanhdao " + escape(names[0])
+
+
+# --- /coquan ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgencyRow:
+    name: str
+    active: bool
+    successor_name: str | None
+    tasks: int
+    open_items: int
+    chats: tuple[str, ...]  # chat titles
+
+
+def agencies_messages(province_name: str, rows: Sequence[AgencyRow]) -> list[str]:
+    blocks = [f"🏛 <b>Cơ quan — {escape(province_name)}</b>"]
+    shown = [r for r in rows if r.tasks or r.chats]
+    hidden = len(rows) - len(shown)
+    if not shown:
+        blocks.append("Chưa có cơ quan nào có nhiệm vụ hoặc nhóm đăng ký.")
+    bound = sum(1 for r in shown if r.chats)
+    if shown:
+        blocks.append(f"{len(shown)} cơ quan có nhiệm vụ hoặc nhóm; {bound} đã có nhóm đăng ký.")
+    for number, row in enumerate(shown, start=1):
+        text = f"{number}. <b>{escape(row.name)}</b>"
+        if not row.active and row.successor_name:
+            text += f" <i>(đã hợp nhất vào {escape(row.successor_name)})</i>"
+        text += f" — {row.tasks} nhiệm vụ chủ trì, {row.open_items} hạn chưa xong"
+        if row.chats:
+            text += "\n   Nhóm: " + ", ".join(escape(t) for t in row.chats)
+        elif row.active:
+            text += "\n   ⚠️ Chưa có nhóm đăng ký"
+        blocks.append(text)
+    if hidden:
+        blocks.append(f"\n{hidden} cơ quan khác trong danh bạ chưa có nhiệm vụ hay nhóm.")
+    return split_blocks(blocks)

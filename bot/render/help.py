@@ -1,0 +1,122 @@
+"""Vietnamese texts of /start, /help, the command menus and the bot's short answers.
+
+HTML; anything that comes from people or plans is escaped by the caller's arguments here.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+# (command, description) — registered with setMyCommands per scope.
+MENU_PRIVATE: tuple[tuple[str, str], ...] = (
+    ("start", "Giới thiệu bot nhắc việc"),
+    ("help", "Hướng dẫn sử dụng"),
+)
+MENU_GROUP: tuple[tuple[str, str], ...] = (
+    ("tiendo", "Tiến độ nhiệm vụ của cơ quan"),
+    ("quahan", "Nhiệm vụ quá hạn"),
+    ("sapden", "Nhiệm vụ sắp đến hạn, vd. /sapden 30"),
+    ("nhiemvu", "Chi tiết một nhiệm vụ theo mã, vd. /nhiemvu NV12"),
+    ("dangky", "Đăng ký nhóm cho cơ quan, vd. /dangky Sở Tư pháp"),
+    ("help", "Hướng dẫn sử dụng"),
+)
+MENU_ADMIN: tuple[tuple[str, str], ...] = (
+    ("tiendo", "Tiến độ toàn tỉnh, hoặc /tiendo <cơ quan>"),
+    ("quahan", "Nhiệm vụ quá hạn toàn tỉnh"),
+    ("sapden", "Nhiệm vụ sắp đến hạn, vd. /sapden 30"),
+    ("nhiemvu", "Chi tiết một nhiệm vụ theo mã, vd. /nhiemvu NV12"),
+    ("coquan", "Danh sách cơ quan, nhóm đã đăng ký, số nhiệm vụ"),
+    ("moi", "Liên kết mời bot vào nhóm của một cơ quan"),
+    ("help", "Hướng dẫn sử dụng"),
+)
+
+INTRO = (
+    "🤖 <b>Bot nhắc việc cải cách hành chính</b>\n"
+    "Bot theo dõi các nhiệm vụ trong kế hoạch cải cách hành chính của tỉnh, nhắc từng cơ quan "
+    "trước và khi đến hạn, ghi nhận báo cáo tiến độ và tổng hợp cho lãnh đạo tỉnh."
+)
+HOW_TO_REGISTER = (
+    "Để cơ quan nhận nhắc việc: thêm bot vào nhóm Telegram của cơ quan rồi gõ "
+    "<code>/dangky tên cơ quan</code> trong nhóm (vd. <code>/dangky Sở Tư pháp</code>). "
+    "Đề nghị sẽ được Văn phòng UBND tỉnh/Sở Nội vụ (quản trị viên) duyệt."
+)
+DATA_COMMANDS = (
+    "/tiendo — tiến độ các nhiệm vụ\n"
+    "/quahan — nhiệm vụ quá hạn\n"
+    "/sapden [số ngày] — nhiệm vụ sắp đến hạn (mặc định 14 ngày)\n"
+    "/nhiemvu &lt;mã&gt; — chi tiết một nhiệm vụ, vd. /nhiemvu NV12 (mã in trong mọi danh sách)"
+)
+
+
+def stranger_text() -> str:
+    """For anyone not registered: what the bot is and how to get registered — no data."""
+    return f"{INTRO}\n\n{HOW_TO_REGISTER}"
+
+
+def unbound_group_text(*, is_admin: bool) -> str:
+    text = f"{INTRO}\n\nNhóm này chưa được đăng ký cho cơ quan nào.\n{HOW_TO_REGISTER}"
+    if is_admin:
+        text += (
+            "\n\nQuản trị viên: <code>/dangky tên cơ quan</code> đăng ký ngay; "
+            "/lanhdao đặt nhóm này làm nhóm lãnh đạo tỉnh."
+        )
+    return text
+
+
+def agency_group_text(agency_name: str, *, is_admin: bool) -> str:
+    text = (
+        f"{INTRO}\n\nNhóm này nhận nhắc việc của <b>{escape(agency_name)}</b>.\n\n{DATA_COMMANDS}"
+    )
+    if is_admin:
+        text += "\n\nQuản trị viên: /huydangky hủy đăng ký nhóm này."
+    return text
+
+
+def leaders_group_text(province_name: str, *, is_admin: bool) -> str:
+    text = (
+        f"{INTRO}\n\nĐây là nhóm lãnh đạo tỉnh {escape(province_name)}: xem tiến độ toàn tỉnh.\n\n"
+        f"{DATA_COMMANDS}\n/tiendo &lt;cơ quan&gt; — tiến độ của một cơ quan"
+    )
+    if is_admin:
+        text += "\n\nQuản trị viên: /huydangky hủy đăng ký nhóm này."
+    return text
+
+
+def admin_private_text() -> str:
+    return (
+        f"{INTRO}\n\n<b>Quản trị viên</b>\n"
+        "/tiendo — tiến độ toàn tỉnh; /tiendo &lt;cơ quan&gt; — một cơ quan\n"
+        "/quahan, /sapden [số ngày] — quá hạn, sắp đến hạn toàn tỉnh\n"
+        "/nhiemvu &lt;mã&gt; — chi tiết một nhiệm vụ\n"
+        "/coquan — cơ quan, nhóm đã đăng ký, số nhiệm vụ\n"
+        "/moi &lt;cơ quan&gt; — liên kết mời bot vào nhóm của cơ quan (dùng một lần)\n\n"
+        "<b>Nhập kế hoạch:</b> gửi tệp .docx, .pdf hoặc .txt vào đây; bot đọc, báo tóm tắt và "
+        "chỉ lưu khi bạn bấm “Nhập kế hoạch”.\n\n"
+        "<b>Trong nhóm:</b> <code>/dangky tên cơ quan</code> đăng ký nhóm cho cơ quan, "
+        "/lanhdao đặt làm nhóm lãnh đạo tỉnh, /huydangky hủy đăng ký."
+    )
+
+
+# --- short answers ---------------------------------------------------------------------
+
+NOT_REGISTERED_GROUP = (
+    "Nhóm này chưa được đăng ký nên bot không hiển thị dữ liệu. "
+    "Gõ <code>/dangky tên cơ quan</code> để đăng ký."
+)
+ADMIN_ONLY = "Chỉ quản trị viên (Văn phòng UBND tỉnh/Sở Nội vụ) mới dùng được lệnh này."
+PROVINCE_WIDE_ONLY = "Lệnh này chỉ dùng trong nhóm lãnh đạo tỉnh hoặc tin nhắn riêng của quản trị viên."
+GROUP_ONLY = "Lệnh này dùng trong nhóm Telegram của cơ quan."
+PRIVATE_ONLY = "Lệnh này dùng trong tin nhắn riêng với bot."
+NO_PROVINCE = (
+    "Chưa có kế hoạch nào trong hệ thống nên chưa có danh sách cơ quan. "
+    "Quản trị viên cần nhập kế hoạch trước (gửi tệp kế hoạch cho bot trong tin nhắn riêng)."
+)
+THROTTLED = "Bạn gửi quá nhanh, vui lòng thử lại sau ít phút."
+APOLOGY = "Xin lỗi, bot gặp lỗi khi xử lý yêu cầu này. Vui lòng thử lại sau."
+BAD_BUTTON = "Nút này không hợp lệ hoặc đã hết hạn."
+NOT_ALLOWED_BUTTON = "Bạn không có quyền dùng nút này."
+STALE = "Yêu cầu này đã được xử lý trước đó."
+
+
+def usage(command: str, example: str) -> str:
+    return f"Cách dùng: <code>/{command} {escape(example)}</code>"

@@ -1,0 +1,360 @@
+"""Who may see what, and binding chats to agencies or the leaders.
+
+A chat's scope decides every answer: an agency chat sees its agency (and the
+agencies merged into it), the leaders' chat and an admin's private chat see the
+whole province, everyone else sees nothing. Scope comes from the chat (what its
+members can read), never from who typed the command — except that a private
+chat is an admin's province-wide view only when its user is an admin.
+
+Binding: an admin binds directly (/dangky, /lanhdao, /moi links); anybody else
+files a request that an admin approves or rejects. Agencies come from the
+directory (catalog) and must exist in the database: `sync_directory` puts them
+there at start-up.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.catalog import Catalog
+from bot.config import Settings
+from bot.db import repositories as repo
+from bot.db.models import Agency, BindRequest, Chat, ChatRole, FlowState, Province
+
+INVITE_DAYS = 7
+
+
+class ScopeKind(StrEnum):
+    NONE = "none"  # a stranger's private chat or an unbound group: no data
+    AGENCY = "agency"
+    LEADERS = "leaders"
+    ADMIN = "admin"  # an admin's private chat
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: ScopeKind
+    provinces: tuple[Province, ...]  # ADMIN/LEADERS: what they see; otherwise for lookups
+    is_admin: bool  # the user who sent the update
+    is_private: bool
+    chat: Chat | None = None
+    agency: Agency | None = None
+    agency_ids: tuple[int, ...] = ()  # the agency and every agency merged into it
+
+    @property
+    def province_wide(self) -> bool:
+        return self.kind in (ScopeKind.LEADERS, ScopeKind.ADMIN)
+
+    @property
+    def province_ids(self) -> list[int]:
+        return [p.id for p in self.provinces]
+
+
+async def configured_provinces(session: AsyncSession, *, settings: Settings) -> list[Province]:
+    """Settings.province for a single-province install; otherwise every province in the DB."""
+    if settings.province:
+        province = await repo.get_province(session, slug=settings.province)
+        return [province] if province is not None else []
+    return await repo.list_provinces(session)
+
+
+async def sync_directory(session: AsyncSession, *, settings: Settings, catalog: Catalog) -> list[str]:
+    """Upsert the directory agencies of the configured province(s); returns their slugs.
+
+    Without PROVINCE, the provinces already in the database (from imported plans) are
+    refreshed; with none, nothing is done (binding then asks for a plan first).
+    """
+    if settings.province:
+        slugs = [settings.province]
+    else:
+        slugs = [p.slug for p in await repo.list_provinces(session)]
+    for slug in slugs:
+        directory = catalog.directory(slug)
+        province = await repo.get_or_create_province(
+            session,
+            slug=directory.province.slug,
+            name=directory.province.name,
+            timezone=directory.province.timezone or settings.timezone,
+        )
+        await repo.sync_agencies(session, province=province, directory_agencies=catalog.recipients(slug))
+    return slugs
+
+
+async def resolve_scope(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    tg_chat_id: int,
+    is_private: bool,
+    user_id: int | None,
+) -> Scope:
+    is_admin = user_id is not None and user_id in settings.admin_ids
+    if is_private and is_admin:
+        provinces = await configured_provinces(session, settings=settings)
+        return Scope(ScopeKind.ADMIN, tuple(provinces), True, True)
+    chat = await repo.get_chat(session, tg_chat_id=tg_chat_id)
+    if chat is not None and chat.active:
+        province = await session.get(Province, chat.province_id)
+        assert province is not None
+        if chat.role is ChatRole.LEADERS:
+            return Scope(ScopeKind.LEADERS, (province,), is_admin, is_private, chat)
+        if chat.agency_id is not None:
+            agency = await repo.get_agency(session, agency_id=chat.agency_id)
+            family = await repo.agency_family_ids(session, agency_ids=[chat.agency_id])
+            return Scope(
+                ScopeKind.AGENCY, (province,), is_admin, is_private, chat, agency, tuple(family)
+            )
+    provinces = await configured_provinces(session, settings=settings)
+    return Scope(ScopeKind.NONE, tuple(provinces), is_admin, is_private, chat)
+
+
+# --- finding an agency by what people type ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgencyOption:
+    agency_id: int
+    label: str  # the agency's name, with the province when several are served
+
+
+@dataclass(frozen=True)
+class AgencyLookup:
+    """found: one agency; options: ambiguous, let the user choose; suggestions: nothing
+    matched, these are the closest names; all empty: nothing even close."""
+
+    found: AgencyOption | None = None
+    options: tuple[AgencyOption, ...] = ()
+    suggestions: tuple[AgencyOption, ...] = field(default=())
+
+
+async def find_agency(
+    session: AsyncSession, *, catalog: Catalog, provinces: Sequence[Province], query: str
+) -> AgencyLookup:
+    """Accent-insensitive lookup of an agency name or abbreviation in the provinces.
+
+    A merged-away agency is offered as its successor (binding "Sở TT&TT" binds Sở KH&CN,
+    whose chat sees the old department's tasks too).
+    """
+    exact: list[tuple[Province, str]] = []
+    options: list[tuple[Province, str]] = []
+    suggestions: list[tuple[Province, str]] = []
+    for province in provinces:
+        directory = catalog.directory(province.slug)
+        found = directory.match(query)
+        if found.confident and found.agency is not None:
+            exact.append((province, directory.current(found.agency.code).code))
+        elif found.confident and found.group is not None and found.group.collective:
+            exact.append((province, found.group.code))
+        elif found.candidates:
+            for candidate in found.candidates:
+                options.append((province, directory.current(candidate.code).code))
+        else:
+            for agency, _score in directory.search(query, 5):
+                suggestions.append((province, agency.code))
+
+    several = len(provinces) > 1
+
+    async def rows(pairs: list[tuple[Province, str]]) -> tuple[AgencyOption, ...]:
+        out: dict[int, AgencyOption] = {}
+        for province, code in pairs:
+            agency = await repo.get_agency_by_code(session, province_id=province.id, code=code)
+            if agency is not None and agency.id not in out:
+                label = f"{agency.name} ({province.name})" if several else agency.name
+                out[agency.id] = AgencyOption(agency.id, label)
+        return tuple(out.values())
+
+    exact_rows = await rows(exact)
+    if len(exact_rows) == 1:
+        return AgencyLookup(found=exact_rows[0])
+    if exact_rows:
+        return AgencyLookup(options=exact_rows)
+    option_rows = await rows(options)
+    if option_rows:
+        return AgencyLookup(options=option_rows)
+    return AgencyLookup(suggestions=await rows(suggestions))
+
+
+async def agency_in_provinces(
+    session: AsyncSession, *, agency_id: int, provinces: Sequence[Province]
+) -> Agency | None:
+    """The agency if it belongs to one of the provinces and still exists (callback ids are
+    user input: never trust them to name an agency)."""
+    agency = await repo.get_agency(session, agency_id=agency_id)
+    if agency is None or not agency.active or agency.province_id not in {p.id for p in provinces}:
+        return None
+    return agency
+
+
+# --- binding ---------------------------------------------------------------------------
+
+
+async def bind_agency(
+    session: AsyncSession,
+    *,
+    agency: Agency,
+    tg_chat_id: int,
+    title: str | None,
+    by_tg_id: int | None,
+    now: datetime,
+) -> Chat:
+    province = await session.get(Province, agency.province_id)
+    assert province is not None
+    chat = await repo.bind_chat(
+        session,
+        province=province,
+        tg_chat_id=tg_chat_id,
+        role=ChatRole.AGENCY,
+        now=now,
+        agency=agency,
+        title=title,
+        bound_by_tg_id=by_tg_id,
+    )
+    # The chat's open requests are answered by this binding.
+    for request in await _pending_requests(session, tg_chat_id=tg_chat_id):
+        await repo.decide_flow(
+            session, model=BindRequest, row_id=request.id, state=FlowState.CANCELLED, now=now
+        )
+    return chat
+
+
+async def _pending_requests(session: AsyncSession, *, tg_chat_id: int) -> list[BindRequest]:
+    from sqlalchemy import select
+
+    return list(
+        await session.scalars(
+            select(BindRequest).where(
+                BindRequest.tg_chat_id == tg_chat_id, BindRequest.state == FlowState.PENDING
+            )
+        )
+    )
+
+
+async def bind_leaders(
+    session: AsyncSession,
+    *,
+    province: Province,
+    tg_chat_id: int,
+    title: str | None,
+    by_tg_id: int,
+    now: datetime,
+) -> Chat:
+    return await repo.bind_chat(
+        session,
+        province=province,
+        tg_chat_id=tg_chat_id,
+        role=ChatRole.LEADERS,
+        now=now,
+        title=title,
+        bound_by_tg_id=by_tg_id,
+    )
+
+
+async def unbind(session: AsyncSession, *, tg_chat_id: int) -> Chat | None:
+    """Deactivate the chat's binding; None if it was not bound."""
+    chat = await repo.get_chat(session, tg_chat_id=tg_chat_id)
+    if chat is None or not chat.active:
+        return None
+    return await repo.deactivate_chat(session, tg_chat_id=tg_chat_id)
+
+
+async def request_binding(
+    session: AsyncSession,
+    *,
+    agency: Agency,
+    tg_chat_id: int,
+    title: str | None,
+    user_id: int,
+    user_name: str | None,
+    now: datetime,
+) -> tuple[BindRequest, bool]:
+    return await repo.add_bind_request(
+        session,
+        province_id=agency.province_id,
+        agency_id=agency.id,
+        tg_chat_id=tg_chat_id,
+        chat_title=title,
+        requested_by_tg_id=user_id,
+        requested_by_name=user_name,
+        now=now,
+    )
+
+
+class Decision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    STALE = "stale"  # decided before (by this or another admin), or no such request
+
+
+async def decide_request(
+    session: AsyncSession, *, request_id: int, approve: bool, admin_id: int, now: datetime
+) -> tuple[Decision, BindRequest | None]:
+    """An admin's answer to a binding request; a repeated press is STALE and changes nothing."""
+    request = await repo.get_bind_request(session, request_id=request_id)
+    if request is None:
+        return Decision.STALE, None
+    if approve and not request.agency.active:  # merged away meanwhile: ask again
+        approve = False
+    state = FlowState.DONE if approve else FlowState.CANCELLED
+    if not await repo.decide_flow(
+        session, model=BindRequest, row_id=request.id, state=state, now=now, decided_by_tg_id=admin_id
+    ):
+        return Decision.STALE, request
+    if not approve:
+        return Decision.REJECTED, request
+    await bind_agency(
+        session,
+        agency=request.agency,
+        tg_chat_id=request.tg_chat_id,
+        title=request.chat_title,
+        by_tg_id=admin_id,
+        now=now,
+    )
+    return Decision.APPROVED, request
+
+
+async def create_invite(session: AsyncSession, *, agency: Agency, admin_id: int, now: datetime) -> str:
+    """A one-time deep-link token (Telegram allows [A-Za-z0-9_-], up to 64 characters)."""
+    token = secrets.token_urlsafe(18)  # 24 characters, 144 bits
+    await repo.add_invite(
+        session,
+        token=token,
+        agency_id=agency.id,
+        created_by_tg_id=admin_id,
+        now=now,
+        expires_at=now + timedelta(days=INVITE_DAYS),
+    )
+    return token
+
+
+async def use_invite(
+    session: AsyncSession, *, token: str, tg_chat_id: int, title: str | None, now: datetime
+) -> Agency | None:
+    """Bind the group a /moi link was used in; returns the agency, None if the link is
+    unknown, used or expired."""
+    invite = await repo.use_invite(session, token=token, tg_chat_id=tg_chat_id, now=now)
+    if invite is None or not invite.agency.active:
+        return None
+    await bind_agency(
+        session,
+        agency=invite.agency,
+        tg_chat_id=tg_chat_id,
+        title=title,
+        by_tg_id=invite.created_by_tg_id,
+        now=now,
+    )
+    return invite.agency
+
+
+async def migrate(session: AsyncSession, *, old_tg_chat_id: int, new_tg_chat_id: int) -> Chat | None:
+    return await repo.move_chat(session, old_tg_chat_id=old_tg_chat_id, new_tg_chat_id=new_tg_chat_id)
+
+
+async def bot_removed(session: AsyncSession, *, tg_chat_id: int) -> None:
+    """The bot was removed from a group: stop treating it as bound (rebinding revives it)."""
+    await repo.deactivate_chat(session, tg_chat_id=tg_chat_id)

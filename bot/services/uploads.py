@@ -1,0 +1,120 @@
+"""Plans sent to the bot: parsed and shown first, stored only when an admin confirms.
+
+The pending upload (the file's bytes, its Telegram file_id and what the admin was
+shown) is a database row, so a restart between upload and confirmation loses
+nothing; confirming re-parses the stored bytes and imports them through
+bot.services.plans.store_draft in the same transaction that marks the row done,
+so a second or stale press finds it decided and imports nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePath
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.catalog import Catalog
+from bot.config import Settings
+from bot.db import repositories as repo
+from bot.db.models import FlowState, PendingUpload
+from bot.domain.plans.draft import PlanDraft
+from bot.render import admin as admin_render
+from bot.services.importing import ImportReport
+from bot.services.plans import read_and_parse, store_draft
+
+
+def max_bytes(settings: Settings) -> int:
+    return settings.max_upload_mb * 1024 * 1024
+
+
+def accepted_name(file_name: str) -> bool:
+    return PurePath(file_name.lower()).suffix in admin_render.ALLOWED_SUFFIXES
+
+
+async def parse(data: bytes, file_name: str, *, settings: Settings, catalog: Catalog) -> PlanDraft:
+    """Read and parse off the event loop (PDF and Word files take a while).
+
+    Raises PlanReadError or PlanProvinceUnknown (Vietnamese `.message`).
+    """
+    return await asyncio.to_thread(
+        read_and_parse,
+        data,
+        file_name,
+        catalog=catalog,
+        province=settings.province,
+        max_bytes=max_bytes(settings),
+    )
+
+
+def summary_messages(draft: PlanDraft, *, catalog: Catalog) -> list[str]:
+    slug = draft.meta.province
+    names = catalog.names(slug) if slug else {}
+    province_name = catalog.directory(slug).province.name if slug else None
+    return admin_render.upload_summary_messages(draft, names=names, province_name=province_name)
+
+
+async def stage(
+    session: AsyncSession,
+    *,
+    draft: PlanDraft,
+    data: bytes,
+    file_name: str,
+    file_id: str | None,
+    user_id: int,
+    chat_id: int,
+    now: datetime,
+) -> PendingUpload:
+    return await repo.add_pending_upload(
+        session,
+        tg_user_id=user_id,
+        tg_chat_id=chat_id,
+        file_name=file_name[:255],
+        file_id=file_id,
+        content=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        province_slug=draft.meta.province,
+        plan_number=draft.meta.number,
+        summary=admin_render.upload_summary_line(draft),
+        created_at=now,
+    )
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    report: ImportReport | None  # None: the upload was already decided (stale press)
+
+
+async def confirm(
+    session: AsyncSession,
+    *,
+    upload_id: int,
+    admin_name: str,
+    settings: Settings,
+    catalog: Catalog,
+    now: datetime,
+) -> Confirmed:
+    """Import a pending upload (raises PlanReadError/PlanProvinceUnknown/PlanImportError;
+    the caller's transaction then rolls back and the upload stays pending)."""
+    row = await repo.get_pending_upload(session, upload_id=upload_id)
+    if row is None or row.state is not FlowState.PENDING or row.content is None:
+        return Confirmed(None)
+    draft = await parse(row.content, row.file_name, settings=settings, catalog=catalog)
+    if not await repo.decide_flow(
+        session, model=PendingUpload, row_id=row.id, state=FlowState.DONE, now=now
+    ):
+        return Confirmed(None)
+    report = await store_draft(
+        session, draft=draft, catalog=catalog, timezone=settings.timezone, actor=admin_name
+    )
+    return Confirmed(report)
+
+
+async def cancel(session: AsyncSession, *, upload_id: int, now: datetime) -> bool:
+    """Drop a pending upload (its bytes too); False if it was decided already."""
+    return await repo.decide_flow(
+        session, model=PendingUpload, row_id=upload_id, state=FlowState.CANCELLED, now=now, content=None
+    )

@@ -1,0 +1,343 @@
+"""Binding chats: /dangky, /huydangky, /lanhdao, /moi, requests and their buttons, migration.
+
+Buttons: "dk:<agency id>" (choose the agency for /dangky), "mo:<agency id>" (choose
+for /moi), "rq:ok|no:<request id>" (an admin's decision). Every id is re-checked on
+press: the agency must belong to the served province(s), the presser's rights are
+checked again, and a decided request stays decided.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatMemberStatus
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.app import Context
+from bot.domain.text import fold
+from bot.render import admin as admin_render
+from bot.render import help as texts
+from bot.services import chats as chat_service
+from bot.services.chats import AgencyLookup, Decision
+from handlers.common import (
+    choice_markup,
+    is_admin,
+    is_group,
+    is_private,
+    reply,
+    scope_of,
+    services,
+    transaction,
+)
+
+log = logging.getLogger("nhacviec.handlers")
+
+
+def _lookup_markup(prefix: str, lookup: AgencyLookup) -> InlineKeyboardMarkup | None:
+    options = lookup.options or lookup.suggestions
+    if not options:
+        return None
+    return choice_markup(prefix, [(o.agency_id, o.label) for o in options])
+
+
+def _lookup_text(query: str, lookup: AgencyLookup) -> str:
+    if lookup.options:
+        return admin_render.choose_agency(query)
+    return admin_render.suggest_agency(query, any_suggestion=bool(lookup.suggestions))
+
+
+async def dangky(update: Update, context: Context) -> None:
+    """/dangky <cơ quan>: bind this group (admin) or ask the admins to (anyone else)."""
+    if not is_group(update):
+        await reply(update, texts.GROUP_ONLY)
+        return
+    query = " ".join(context.args or []).strip()
+    if not query:
+        await reply(update, texts.usage("dangky", "Sở Tư pháp"))
+        return
+    lookup = await _find(update, context, query)
+    if lookup is None:
+        await reply(update, texts.NO_PROVINCE)
+    elif lookup.found is None:
+        await reply(update, _lookup_text(query, lookup), _lookup_markup("dk", lookup))
+    else:
+        await _bind_or_request(update, context, lookup.found.agency_id, edit=False)
+
+
+async def _find(update: Update, context: Context, query: str) -> AgencyLookup | None:
+    """The agency typed, in the province(s) served; None when no province is known yet."""
+    async with transaction(context) as session:
+        scope = await scope_of(session, update, context)
+        if not scope.provinces:
+            return None
+        return await chat_service.find_agency(
+            session, catalog=services(context).catalog, provinces=scope.provinces, query=query
+        )
+
+
+async def dangky_choice(update: Update, context: Context) -> None:
+    """A press on one of /dangky's agency buttons."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if not is_group(update):
+        await query.answer(texts.BAD_BUTTON, show_alert=True)
+        return
+    await query.answer()
+    await _bind_or_request(update, context, int(query.data.split(":")[1]), edit=True)
+
+
+async def _bind_or_request(update: Update, context: Context, agency_id: int, *, edit: bool) -> None:
+    chat = update.effective_chat
+    user = update.effective_user
+    assert chat is not None and user is not None
+    now = services(context).now()
+    notify: tuple[int, str] | None = None  # (request id, agency name) for the admins
+    async with transaction(context) as session:
+        scope = await scope_of(session, update, context)
+        agency = await chat_service.agency_in_provinces(
+            session, agency_id=agency_id, provinces=scope.provinces
+        )
+        if agency is None:
+            text = texts.BAD_BUTTON
+        elif scope.agency is not None and scope.agency.id == agency.id:
+            text = admin_render.bound_agency(agency.name)  # already so: nothing to do
+        elif is_admin(update, context):
+            await chat_service.bind_agency(
+                session, agency=agency, tg_chat_id=chat.id, title=chat.title, by_tg_id=user.id, now=now
+            )
+            text = admin_render.bound_agency(agency.name)
+        else:
+            request, created = await chat_service.request_binding(
+                session, agency=agency, tg_chat_id=chat.id, title=chat.title,
+                user_id=user.id, user_name=user.full_name, now=now,
+            )
+            text = admin_render.request_sent(agency.name, reached=True)
+            if created:  # asking again does not ping the admins again
+                notify = (request.id, agency.name)
+    if notify is not None:
+        request_id, agency_name = notify
+        reached = await _notify_admins(
+            context,
+            request_id=request_id,
+            text=admin_render.request_for_admin(
+                agency_name=agency_name, chat_title=chat.title, chat_id=chat.id,
+                user_name=user.full_name, user_id=user.id,
+            ),
+        )
+        text = admin_render.request_sent(agency_name, reached=reached)
+    if edit and update.callback_query is not None and update.callback_query.message is not None:
+        await update.callback_query.edit_message_text(text)
+    else:
+        await reply(update, text)
+
+
+async def _notify_admins(context: Context, *, request_id: int, text: str) -> bool:
+    """Send the request to every admin's private chat; True if at least one got it."""
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("✅ Duyệt", callback_data=f"rq:ok:{request_id}"),
+                InlineKeyboardButton("❌ Từ chối", callback_data=f"rq:no:{request_id}"),
+            ]
+        ]
+    )
+    reached = False
+    for admin_id in sorted(services(context).settings.admin_ids):
+        try:
+            await context.bot.send_message(admin_id, text, reply_markup=markup)
+            reached = True
+        except (Forbidden, BadRequest) as exc:  # never opened the bot, or blocked it
+            log.warning("Không gửi được đề nghị %s tới quản trị viên %s: %s", request_id, admin_id, exc.message)
+    return reached
+
+
+async def request_decision(update: Update, context: Context) -> None:
+    """An admin presses Duyệt/Từ chối on a binding request."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and query.from_user is not None
+    if not is_admin(update, context) or not is_private(update):
+        await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
+        return
+    _, verb, raw_id = query.data.split(":")
+    approve = verb == "ok"
+    async with transaction(context) as session:
+        decision, request = await chat_service.decide_request(
+            session, request_id=int(raw_id), approve=approve, admin_id=query.from_user.id,
+            now=services(context).now(),
+        )
+        agency_name = request.agency.name if request is not None else ""
+        group_id = request.tg_chat_id if request is not None else None
+    if decision is Decision.STALE:
+        await query.answer(texts.STALE, show_alert=True)
+        try:
+            await query.edit_message_reply_markup(None)
+        except BadRequest:  # already without buttons, or too old to edit
+            pass
+        return
+    await query.answer()
+    original = getattr(query.message, "text_html", None) or ""
+    await query.edit_message_text(
+        admin_render.request_decided(original, approved=approve, admin_name=query.from_user.full_name)
+    )
+    group_text = (
+        admin_render.bound_agency(agency_name) if approve else admin_render.request_rejected(agency_name)
+    )
+    try:
+        await context.bot.send_message(group_id, group_text)
+    except (Forbidden, BadRequest) as exc:  # the bot left the group meanwhile
+        log.warning("Không báo được nhóm %s: %s", group_id, exc.message)
+
+
+async def huydangky(update: Update, context: Context) -> None:
+    """/huydangky: an admin unbinds this group."""
+    if not is_group(update):
+        await reply(update, texts.GROUP_ONLY)
+        return
+    if not is_admin(update, context):
+        await reply(update, texts.ADMIN_ONLY)
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    async with transaction(context) as session:
+        removed = await chat_service.unbind(session, tg_chat_id=chat.id)
+    await reply(update, admin_render.unbound() if removed else admin_render.NOT_BOUND)
+
+
+async def lanhdao(update: Update, context: Context) -> None:
+    """/lanhdao [tỉnh]: an admin makes this group the leaders' chat."""
+    if not is_group(update):
+        await reply(update, texts.GROUP_ONLY)
+        return
+    if not is_admin(update, context):
+        await reply(update, texts.ADMIN_ONLY)
+        return
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    wanted = fold(" ".join(context.args or []))
+    async with transaction(context) as session:
+        scope = await scope_of(session, update, context)
+        provinces = list(scope.provinces)
+        if wanted:
+            provinces = [p for p in provinces if wanted in (p.slug, fold(p.name))]
+        if not scope.provinces:
+            text = texts.NO_PROVINCE
+        elif len(provinces) != 1:
+            text = admin_render.leaders_need_province([p.slug for p in scope.provinces])
+        else:
+            await chat_service.bind_leaders(
+                session, province=provinces[0], tg_chat_id=chat.id, title=chat.title,
+                by_tg_id=user.id, now=services(context).now(),
+            )
+            text = admin_render.bound_leaders(provinces[0].name)
+    await reply(update, text)
+
+
+async def moi(update: Update, context: Context) -> None:
+    """/moi <cơ quan>: a one-time link that adds the bot to a group and binds it."""
+    if not is_private(update) or not is_admin(update, context):
+        await reply(update, texts.ADMIN_ONLY if is_private(update) else texts.PRIVATE_ONLY)
+        return
+    query = " ".join(context.args or []).strip()
+    if not query:
+        await reply(update, texts.usage("moi", "Sở Tư pháp"))
+        return
+    lookup = await _find(update, context, query)
+    if lookup is None:
+        await reply(update, texts.NO_PROVINCE)
+    elif lookup.found is None:
+        await reply(update, _lookup_text(query, lookup), _lookup_markup("mo", lookup))
+    else:
+        await _invite(update, context, lookup.found.agency_id, edit=False)
+
+
+async def moi_choice(update: Update, context: Context) -> None:
+    """A press on one of /moi's agency buttons."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if not is_private(update) or not is_admin(update, context):
+        await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
+        return
+    await query.answer()
+    await _invite(update, context, int(query.data.split(":")[1]), edit=True)
+
+
+async def _invite(update: Update, context: Context, agency_id: int, *, edit: bool) -> None:
+    user = update.effective_user
+    assert user is not None
+    async with transaction(context) as session:
+        scope = await scope_of(session, update, context)
+        agency = await chat_service.agency_in_provinces(
+            session, agency_id=agency_id, provinces=scope.provinces
+        )
+        if agency is None:
+            text = texts.BAD_BUTTON
+        else:
+            token = await chat_service.create_invite(
+                session, agency=agency, admin_id=user.id, now=services(context).now()
+            )
+            link = f"https://t.me/{context.bot.username}?startgroup={token}"
+            text = admin_render.invite_link(agency.name, link, chat_service.INVITE_DAYS)
+    if edit and update.callback_query is not None:
+        await update.callback_query.edit_message_text(text)
+    else:
+        await reply(update, text)
+
+
+async def start_with_invite(update: Update, context: Context, token: str) -> None:
+    """`/start <token>` in a group: the client sends it after a /moi link added the bot."""
+    chat = update.effective_chat
+    assert chat is not None
+    async with transaction(context) as session:
+        agency = await chat_service.use_invite(
+            session, token=token[:64], tg_chat_id=chat.id, title=chat.title, now=services(context).now()
+        )
+        agency_name = agency.name if agency is not None else None
+    await reply(update, admin_render.bound_agency(agency_name) if agency_name else admin_render.INVITE_INVALID)
+
+
+async def migrated(update: Update, context: Context) -> None:
+    """A group became a supergroup (new chat id): the binding follows it."""
+    message = update.effective_message
+    assert message is not None
+    if message.migrate_to_chat_id:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old, new = message.migrate_from_chat_id, message.chat.id
+    else:
+        return
+    async with transaction(context) as session:
+        moved = await chat_service.migrate(session, old_tg_chat_id=old, new_tg_chat_id=new)
+    if moved is not None:
+        log.info("Nhóm %s đã chuyển thành siêu nhóm %s; đăng ký được giữ nguyên.", old, new)
+
+
+async def membership(update: Update, context: Context) -> None:
+    """The bot was removed from a group: the group no longer counts as bound."""
+    change = update.my_chat_member
+    assert change is not None
+    if change.chat.type not in ("group", "supergroup"):
+        return
+    if change.new_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        async with transaction(context) as session:
+            await chat_service.bot_removed(session, tg_chat_id=change.chat.id)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("dangky", dangky))
+    app.add_handler(CommandHandler("huydangky", huydangky))
+    app.add_handler(CommandHandler("lanhdao", lanhdao))
+    app.add_handler(CommandHandler("moi", moi))
+    app.add_handler(CallbackQueryHandler(dangky_choice, pattern=r"^dk:\d{1,9}$"))
+    app.add_handler(CallbackQueryHandler(moi_choice, pattern=r"^mo:\d{1,9}$"))
+    app.add_handler(CallbackQueryHandler(request_decision, pattern=r"^rq:(ok|no):\d{1,9}$"))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migrated))
+    app.add_handler(ChatMemberHandler(membership, ChatMemberHandler.MY_CHAT_MEMBER))

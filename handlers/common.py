@@ -1,0 +1,133 @@
+"""Helpers shared by the handlers: the session per update, the chat's scope, paged answers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+
+from bot.app import BotServices, Context
+from bot.render import help as texts
+from bot.services.chats import Scope, resolve_scope
+from bot.services.progress import local_today, province_tz
+
+PAGE_FOOTER = "\n\n<i>Trang {page}/{total}</i>"
+
+
+def services(context: Context) -> BotServices:
+    return context.bot_data
+
+
+@asynccontextmanager
+async def transaction(context: Context) -> AsyncIterator[AsyncSession]:
+    """One session and transaction for the update (committed when the block ends)."""
+    async with services(context).sessionmaker() as session, session.begin():
+        yield session
+
+
+def is_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+def is_group(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type in (
+        ChatType.GROUP,
+        ChatType.SUPERGROUP,
+    )
+
+
+def is_admin(update: Update, context: Context) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in services(context).settings.admin_ids
+
+
+async def scope_of(session: AsyncSession, update: Update, context: Context) -> Scope:
+    chat = update.effective_chat
+    user = update.effective_user
+    assert chat is not None
+    return await resolve_scope(
+        session,
+        settings=services(context).settings,
+        tg_chat_id=chat.id,
+        is_private=chat.type == ChatType.PRIVATE,
+        user_id=user.id if user else None,
+    )
+
+
+def today_for(scope: Scope, context: Context) -> date:
+    svc = services(context)
+    return local_today(svc.now(), province_tz(scope, svc.settings.timezone))
+
+
+def no_data_text(scope: Scope) -> str:
+    """What someone outside every scope gets instead of data."""
+    if scope.is_private:
+        return texts.stranger_text()
+    return texts.NOT_REGISTERED_GROUP
+
+
+async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+    message = update.effective_message
+    assert message is not None
+    return await message.reply_text(text, reply_markup=markup)
+
+
+async def reply_all(update: Update, pages: Sequence[str]) -> None:
+    """Several messages (each already under the limit), in order."""
+    for page in pages:
+        await reply(update, page)
+
+
+# --- paged answers ---------------------------------------------------------------------
+# A long list is one message with ◀ ▶ buttons rather than a burst of messages (groups get
+# ~20 messages a minute). The button carries what to recompute ("pg:<kind>:<arg>:<page>"),
+# never the data; the press is checked against the chat's scope like the command was.
+
+
+def page_text(pages: Sequence[str], page: int) -> str:
+    if len(pages) == 1:
+        return pages[0]
+    return pages[page] + PAGE_FOOTER.format(page=page + 1, total=len(pages))
+
+
+def page_markup(kind: str, arg: int, page: int, total: int) -> InlineKeyboardMarkup | None:
+    if total <= 1:
+        return None
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton("◀ Trước", callback_data=f"pg:{kind}:{arg}:{page - 1}"))
+    if page < total - 1:
+        row.append(InlineKeyboardButton("Sau ▶", callback_data=f"pg:{kind}:{arg}:{page + 1}"))
+    return InlineKeyboardMarkup([row])
+
+
+async def send_pages(update: Update, pages: Sequence[str], *, kind: str, arg: int = 0) -> None:
+    await reply(update, page_text(pages, 0), page_markup(kind, arg, 0, len(pages)))
+
+
+async def show_page(message: Message, pages: Sequence[str], *, kind: str, arg: int, page: int) -> None:
+    """Edit a paged message to `page` (clamped: the list may have shrunk since)."""
+    page = max(0, min(page, len(pages) - 1))
+    try:
+        await message.edit_text(page_text(pages, page), reply_markup=page_markup(kind, arg, page, len(pages)))
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+def choice_markup(prefix: str, options: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """One button per option: "<prefix>:<id>" (ids are re-checked on press)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label[:60], callback_data=f"{prefix}:{option_id}")] for option_id, label in options]
+    )
+
+
+def user_name(update: Update) -> str:
+    user = update.effective_user
+    return user.full_name if user else "?"
+

@@ -1,0 +1,188 @@
+"""/tiendo, /quahan, /sapden, /nhiemvu, /coquan and their page and choice buttons.
+
+What a chat sees is decided by its scope (bot.services.chats): an agency chat its
+agency, the leaders' chat and an admin's private chat the province. Buttons carry
+only what to recompute ("pg:<kind>:<arg>:<page>", "td:<agency id>"), and the press
+is checked against the scope of the chat it was pressed in.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.app import Context
+from bot.domain.codes import parse_task_code
+from bot.render import admin as admin_render
+from bot.render import help as texts
+from bot.render.task import task_not_found
+from bot.services import chats as chat_service
+from bot.services import progress as views
+from bot.services.chats import Scope, ScopeKind
+from bot.services.progress import province_tz
+from handlers.common import (
+    choice_markup,
+    no_data_text,
+    reply,
+    reply_all,
+    scope_of,
+    send_pages,
+    services,
+    show_page,
+    today_for,
+    transaction,
+)
+
+KIND_PROGRESS, KIND_OVERDUE, KIND_SOON = "t", "q", "s"
+
+
+async def _pages(
+    session: AsyncSession, scope: Scope, context: Context, kind: str, arg: int
+) -> list[str] | None:
+    """The pages of a paged answer, recomputed for the chat's scope (None: not allowed)."""
+    today = today_for(scope, context)
+    if kind == KIND_PROGRESS:
+        return await views.progress_pages(session, scope=scope, today=today, agency_id=arg or None)
+    if kind == KIND_OVERDUE:
+        return await views.overdue_pages(session, scope=scope, today=today)
+    if kind == KIND_SOON:
+        days = arg if 1 <= arg <= views.MAX_SOON_DAYS else views.DEFAULT_SOON_DAYS
+        return await views.upcoming_pages(session, scope=scope, today=today, days=days)
+    return None
+
+
+async def tiendo(update: Update, context: Context) -> None:
+    """/tiendo [cơ quan]: progress of this chat's agency, or of the province / one agency."""
+    query = " ".join(context.args or []).strip()
+    agency_id = 0
+    lookup = None
+    pages: list[str] | None = None
+    async with transaction(context) as session:
+        scope = await scope_of(session, update, context)
+        if query and scope.province_wide:
+            lookup = await chat_service.find_agency(
+                session, catalog=services(context).catalog, provinces=scope.provinces, query=query
+            )
+            agency_id = lookup.found.agency_id if lookup.found else 0
+        if lookup is None or lookup.found is not None:
+            # An agency chat's argument is ignored: it only ever sees its own agency.
+            pages = await _pages(session, scope, context, KIND_PROGRESS, agency_id)
+    if lookup is not None and lookup.found is None:
+        options = lookup.options or lookup.suggestions
+        text = (
+            admin_render.choose_agency(query)
+            if lookup.options
+            else admin_render.suggest_agency(query, any_suggestion=bool(options))
+        )
+        markup = choice_markup("td", [(o.agency_id, o.label) for o in options]) if options else None
+        await reply(update, text, markup)
+        return
+    if pages is None:
+        await reply(update, no_data_text(scope))
+        return
+    await send_pages(update, pages, kind=KIND_PROGRESS, arg=agency_id)
+
+
+async def tiendo_choice(update: Update, context: Context) -> None:
+    """A press on one of /tiendo's agency buttons (leaders' chat, admin's private chat)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    agency_id = int(query.data.split(":")[1])
+    async with transaction(context) as session:
+        scope = await scope_of(session, update, context)
+        pages = (
+            await _pages(session, scope, context, KIND_PROGRESS, agency_id) if scope.province_wide else None
+        )
+    if pages is None or query.message is None:
+        await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
+        return
+    await query.answer()
+    await show_page(query.message, pages, kind=KIND_PROGRESS, arg=agency_id, page=0)  # type: ignore[arg-type]
+
+
+async def quahan(update: Update, context: Context) -> None:
+    """/quahan: overdue items in this chat's scope."""
+    await _list(update, context, KIND_OVERDUE, 0)
+
+
+async def sapden(update: Update, context: Context) -> None:
+    """/sapden [số ngày]: items due within the next days (14 by default)."""
+    days = views.DEFAULT_SOON_DAYS
+    if context.args:
+        raw = context.args[0]
+        if not raw.isdigit() or not 1 <= int(raw) <= views.MAX_SOON_DAYS:
+            await reply(update, texts.usage("sapden", "30") + f" (1–{views.MAX_SOON_DAYS} ngày)")
+            return
+        days = int(raw)
+    await _list(update, context, KIND_SOON, days)
+
+
+async def _list(update: Update, context: Context, kind: str, arg: int) -> None:
+    async with transaction(context) as session:
+        scope = await scope_of(session, update, context)
+        pages = await _pages(session, scope, context, kind, arg)
+    if pages is None:
+        await reply(update, no_data_text(scope))
+        return
+    await send_pages(update, pages, kind=kind, arg=arg)
+
+
+async def page_button(update: Update, context: Context) -> None:
+    """◀ ▶ on a paged list: recompute for the chat's scope, show the page asked for."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, kind, raw_arg, raw_page = query.data.split(":")
+    async with transaction(context) as session:
+        scope = await scope_of(session, update, context)
+        pages = await _pages(session, scope, context, kind, int(raw_arg))
+    if not pages or query.message is None:
+        await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
+        return
+    await query.answer()
+    await show_page(query.message, pages, kind=kind, arg=int(raw_arg), page=int(raw_page))  # type: ignore[arg-type]
+
+
+async def nhiemvu(update: Update, context: Context) -> None:
+    """/nhiemvu <mã>: one task in full, if this chat may see it."""
+    raw = " ".join(context.args or []).strip()
+    task_id = parse_task_code(raw)
+    if task_id is None:
+        await reply(update, texts.usage("nhiemvu", "NV12"))
+        return
+    async with transaction(context) as session:
+        scope = await scope_of(session, update, context)
+        if scope.kind is ScopeKind.NONE:
+            pages = None
+        else:
+            tz = province_tz(scope, services(context).settings.timezone)
+            pages = await views.task_pages(
+                session, scope=scope, task_id=task_id, today=today_for(scope, context), tz=tz
+            )
+    if scope.kind is ScopeKind.NONE:
+        await reply(update, no_data_text(scope))
+    elif pages is None:
+        await reply(update, task_not_found(raw))
+    else:
+        await reply_all(update, pages)
+
+
+async def coquan(update: Update, context: Context) -> None:
+    """/coquan: agencies with their bound chats and task counts (admins, private chat)."""
+    async with transaction(context) as session:
+        scope = await scope_of(session, update, context)
+        pages = await views.agencies_pages(session, scope=scope)
+    if pages is None:
+        await reply(update, texts.ADMIN_ONLY)
+        return
+    await reply_all(update, pages)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("tiendo", tiendo))
+    app.add_handler(CommandHandler("quahan", quahan))
+    app.add_handler(CommandHandler("sapden", sapden))
+    app.add_handler(CommandHandler("nhiemvu", nhiemvu))
+    app.add_handler(CommandHandler("coquan", coquan))
+    app.add_handler(CallbackQueryHandler(tiendo_choice, pattern=r"^td:\d{1,9}$"))
+    app.add_handler(CallbackQueryHandler(page_button, pattern=r"^pg:[tqs]:\d{1,9}:\d{1,4}$"))

@@ -1,0 +1,30 @@
+"""The order in which the bot's handlers are registered (`handlers.register`)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, TypeHandler
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Every handler of the bot. Within group 0 the first matching handler wins."""
+    from handlers import binding, guard, progress, start, uploads
+
+    # Group -1 runs before everything: a flooding user or chat stops here.
+    app.add_handler(TypeHandler(Update, guard.throttle), group=-1)
+
+    start.register(app)  # /start (also the /moi deep link in a group), /help
+    binding.register(app)  # /dangky, /huydangky, /lanhdao, /moi, requests, migration
+    progress.register(app)  # /tiendo, /quahan, /sapden, /nhiemvu, /coquan
+    # Status updates before uploads: a document answering a task's message is evidence.
+    from handlers import status as status_updates
+
+    status_updates.register(app)  # task buttons, replies, /capnhat, undo, /giahan decisions
+    uploads.register(app)  # plan files in an admin's private chat
+
+    # After every specific pattern: unknown or forged callback data is refused.
+    app.add_handler(CallbackQueryHandler(guard.bad_button))
+    # Last in group 0: any other private message gets the help.
+    start.register_fallback(app)
+
+    app.add_error_handler(guard.on_error)

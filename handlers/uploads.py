@@ -1,0 +1,149 @@
+"""Plans sent as files in an admin's private chat: summary first, stored on confirmation.
+
+Buttons: "up:ok:<upload id>" imports, "up:no:<upload id>" cancels; both re-check that
+the presser is an admin and that the upload belongs to this chat, and a decided
+upload stays decided (bot.services.uploads).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.app import Context
+from bot.db import repositories as repo
+from bot.domain.plans.document import PlanReadError
+from bot.domain.plans.parser import PlanProvinceUnknown
+from bot.render import admin as admin_render
+from bot.render import help as texts
+from bot.render.imports import report_details
+from bot.services import uploads as upload_service
+from bot.services.importing import PlanImportError
+from handlers.common import is_admin, reply, services, transaction, user_name
+
+log = logging.getLogger("nhacviec.handlers")
+
+PLAN_ERRORS = (PlanReadError, PlanProvinceUnknown, PlanImportError)
+
+
+def _confirm_markup(upload_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("✅ Nhập kế hoạch", callback_data=f"up:ok:{upload_id}"),
+                InlineKeyboardButton("✖ Hủy", callback_data=f"up:no:{upload_id}"),
+            ]
+        ]
+    )
+
+
+def _error_text(exc: Exception) -> str:
+    return admin_render.upload_error(getattr(exc, "message", None) or str(exc))
+
+
+async def document(update: Update, context: Context) -> None:
+    """A file in a private chat: an admin's plan is read and summarised, nothing stored yet."""
+    message = update.effective_message
+    chat = update.effective_chat
+    user = update.effective_user
+    assert message is not None and message.document is not None and chat is not None and user is not None
+    if not is_admin(update, context):
+        await reply(update, admin_render.UPLOAD_ADMIN_ONLY)
+        return
+    svc = services(context)
+    doc = message.document
+    name = doc.file_name or "kế hoạch"
+    if not upload_service.accepted_name(name):
+        await reply(update, admin_render.upload_bad_type(name))
+        return
+    if doc.file_size is not None and doc.file_size > upload_service.max_bytes(svc.settings):
+        await reply(update, admin_render.upload_too_big(name, svc.settings.max_upload_mb))
+        return
+
+    status = await reply(update, admin_render.READING)
+    await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+    try:
+        file = await doc.get_file()
+        data = bytes(await file.download_as_bytearray())
+        draft = await upload_service.parse(data, name, settings=svc.settings, catalog=svc.catalog)
+    except (PlanReadError, PlanProvinceUnknown) as exc:
+        await status.edit_text(_error_text(exc))
+        return
+    except BadRequest as exc:  # e.g. "file is too big": bots download at most 20 MB
+        await status.edit_text(admin_render.upload_error(f"Không tải được tệp từ Telegram: {exc.message}"))
+        return
+    async with transaction(context) as session:
+        upload = await upload_service.stage(
+            session, draft=draft, data=data, file_name=name, file_id=doc.file_id,
+            user_id=user.id, chat_id=chat.id, now=svc.now(),
+        )
+        upload_id = upload.id
+    pages = upload_service.summary_messages(draft, catalog=svc.catalog)
+    markup = _confirm_markup(upload_id)
+    # The "reading…" message becomes the summary; the buttons go under the last part.
+    await status.edit_text(pages[0], reply_markup=markup if len(pages) == 1 else None)
+    for number, page in enumerate(pages[1:], start=2):
+        await reply(update, page, markup if number == len(pages) else None)
+
+
+async def upload_button(update: Update, context: Context) -> None:
+    """Nhập kế hoạch / Hủy under an upload summary."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and query.from_user is not None
+    chat = update.effective_chat
+    _, verb, raw_id = query.data.split(":")
+    upload_id = int(raw_id)
+    svc = services(context)
+    if not is_admin(update, context) or chat is None:
+        await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
+        return
+    async with transaction(context) as session:
+        upload = await repo.get_pending_upload(session, upload_id=upload_id)
+        owned = upload is not None and upload.tg_chat_id == chat.id
+    if not owned:
+        await query.answer(texts.BAD_BUTTON, show_alert=True)
+        return
+
+    if verb == "no":
+        async with transaction(context) as session:
+            cancelled = await upload_service.cancel(session, upload_id=upload_id, now=svc.now())
+        await query.answer()
+        await _drop_buttons(query.message)
+        await reply(update, admin_render.UPLOAD_CANCELLED if cancelled else admin_render.UPLOAD_STALE)
+        return
+
+    await query.answer("Đang nhập kế hoạch…")
+    await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+    try:
+        async with transaction(context) as session:
+            result = await upload_service.confirm(
+                session, upload_id=upload_id, admin_name=user_name(update),
+                settings=svc.settings, catalog=svc.catalog, now=svc.now(),
+            )
+    except PLAN_ERRORS as exc:  # rolled back: the upload stays pending
+        await reply(update, _error_text(exc))
+        return
+    await _drop_buttons(query.message)
+    if result.report is None:
+        await reply(update, admin_render.UPLOAD_STALE)
+        return
+    log.info("Đã nhập %s qua bot (quản trị viên %s)", result.report.plan_number, query.from_user.id)
+    for page in admin_render.import_result_messages(result.report.summary, report_details(result.report)):
+        await reply(update, page)
+
+
+async def _drop_buttons(message: object) -> None:
+    if isinstance(message, Message) and message.reply_markup is not None:
+        try:
+            await message.edit_reply_markup(None)
+        except BadRequest:  # already gone
+            pass
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, document))
+    app.add_handler(CallbackQueryHandler(upload_button, pattern=r"^up:(ok|no):\d{1,9}$"))
