@@ -327,8 +327,16 @@ async def membership(update: Update, context: Context) -> None:
     if change.chat.type not in ("group", "supergroup"):
         return
     if change.new_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        services = context.bot_data
+        now = services.now()
         async with transaction(context) as session:
-            await chat_service.bot_removed(session, tg_chat_id=change.chat.id)
+            await chat_service.bot_removed(
+                session,
+                tg_chat_id=change.chat.id,
+                now=now,
+                today=now.astimezone(services.settings.tz).date(),
+                admin_ids=services.settings.admin_ids,
+            )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, TypeHandler
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Every handler of the bot. Within group 0 the first matching handler wins."""
-    from handlers import binding, guard, progress, start, uploads
+    from handlers import binding, deadlines, guard, progress, start, uploads
 
     # Group -1 runs before everything: a flooding user or chat stops here.
     app.add_handler(TypeHandler(Update, guard.throttle), group=-1)
@@ -16,6 +16,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     start.register(app)  # /start (also the /moi deep link in a group), /help
     binding.register(app)  # /dangky, /huydangky, /lanhdao, /moi, requests, migration
     progress.register(app)  # /tiendo, /quahan, /sapden, /nhiemvu, /coquan
+    deadlines.register(app)  # /dathan: an admin dates an event/undated task
     # Status updates before uploads: a document answering a task's message is evidence.
     from handlers import status as status_updates
 

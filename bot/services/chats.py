@@ -15,9 +15,9 @@ there at start-up.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -355,6 +355,22 @@ async def migrate(session: AsyncSession, *, old_tg_chat_id: int, new_tg_chat_id:
     return await repo.move_chat(session, old_tg_chat_id=old_tg_chat_id, new_tg_chat_id=new_tg_chat_id)
 
 
-async def bot_removed(session: AsyncSession, *, tg_chat_id: int) -> None:
-    """The bot was removed from a group: stop treating it as bound (rebinding revives it)."""
-    await repo.deactivate_chat(session, tg_chat_id=tg_chat_id)
+async def bot_removed(
+    session: AsyncSession, *, tg_chat_id: int, now: datetime, today: date, admin_ids: Iterable[int]
+) -> None:
+    """The bot was removed from a group: the chat becomes unreachable (rebinding revives
+    it), its waiting reminders fail with the reason, and admins are told once — the same
+    path the sender takes when Telegram answers 403."""
+    from bot.services.outbox import chat_unreachable
+
+    chat = await repo.get_chat(session, tg_chat_id=tg_chat_id)
+    if chat is None:
+        return
+    await chat_unreachable(
+        session,
+        chat_id=chat.id,
+        error="Forbidden: bot was kicked from the group chat",
+        on_date=today,
+        now=now,
+        admin_ids=admin_ids,
+    )

@@ -205,6 +205,12 @@ async def test_the_bot_removed_from_a_group_unbinds_it(bot_world: BotWorld) -> N
     await w.send(ADMIN, ADMIN, "/help")  # handled after the membership update
     chat = await w.chat_row(STP_GROUP)
     assert chat is not None and not chat.active  # type: ignore[attr-defined]
+    # Admins are told once, through the outbox (its sender runs every few seconds).
+    notices = await w.server.wait_for(
+        lambda: [m for m in w.server.messages_in(ADMIN) if "Không gửi được nhắc việc" in m.text],
+        timeout=15,
+    )
+    assert len(notices) == 1 and "Sở Tư pháp" in notices[0].text
 
 
 @pytest.mark.parametrize("bot_settings_overrides", [{"province": None}])

@@ -1,0 +1,324 @@
+"""Which reminders are due on a date: the reminder policy (pure; dates are passed in).
+
+Outcomes for one open due item with due date D on a day T:
+
+- T is not a working day (weekend, public holiday, extra day off): no reminder at all.
+- Before the due date: a reminder is due on each of D − 30, D − 14, D − 7, D − 3, D − 1 and
+  D itself (`ReminderPolicy.days_before`, calendar days). A day that falls on a day off moves
+  to the PREVIOUS working day (the agency hears about it before the break, never after), so
+  two offsets can land on the same day (D on a Saturday: "1 day before" and "on the day" both
+  fall on Friday) — the item is then listed once.
+- After the due date (T > D): every `overdue_every` working days, starting with the first
+  working day after D: w = working days in (D, T], reminded when (w − 1) % 3 == 0, i.e. on
+  the 1st, 4th, 7th … working day after the due date.
+- Done items, cancelled items and items without a date are never reminded (undated tasks
+  show up in /tiendo and the digests as "chưa xác định thời hạn" instead).
+- An item more than `escalate_after` calendar days overdue (T − D > 14) is escalated to the
+  leaders (listed in the digest, and alerted once).
+
+The engine does not evaluate this per item over the whole database: `select_due_dates`
+inverts the rules into the set of due dates that have a reminder on T, so one SQL query
+over the indexed `due_on` column finds the items (`reminder_kind` is the per-item form;
+a property test checks that both agree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from bot.domain.status import Status
+
+DEFAULT_DAYS_BEFORE: tuple[int, ...] = (30, 14, 7, 3, 1, 0)
+DEFAULT_OVERDUE_EVERY = 3
+DEFAULT_ESCALATE_AFTER = 14
+# Succession chains are short (one or two mergers); the bound guards against cycles.
+_MAX_SUCCESSION_HOPS = 10
+
+
+class Calendar(Protocol):
+    """What the policy needs of bot.domain.calendar.WorkCalendar."""
+
+    def is_working_day(self, d: date) -> bool: ...
+    def previous_working_day(self, d: date) -> date: ...
+    def next_working_day(self, d: date) -> date: ...
+
+
+class ReminderKind(StrEnum):
+    DUE_SOON = "due_soon"  # before the due date, or on it
+    OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """When to remind. Defaults: 30, 14, 7, 3, 1 days before and on the day; every 3 working
+    days while overdue; escalate after 14 days overdue."""
+
+    days_before: tuple[int, ...] = DEFAULT_DAYS_BEFORE
+    overdue_every: int = DEFAULT_OVERDUE_EVERY
+    escalate_after: int = DEFAULT_ESCALATE_AFTER
+
+    def __post_init__(self) -> None:
+        if not self.days_before or any(k < 0 for k in self.days_before):
+            raise ValueError(f"days_before must be non-negative day counts: {self.days_before!r}")
+        object.__setattr__(self, "days_before", tuple(sorted(set(self.days_before), reverse=True)))
+        if self.overdue_every < 1:
+            raise ValueError(f"overdue_every must be at least 1: {self.overdue_every}")
+        if self.escalate_after < 0:
+            raise ValueError(f"escalate_after must not be negative: {self.escalate_after}")
+
+
+def parse_days_before(text: str) -> tuple[int, ...]:
+    """'30,14,7,3,1,0' → (30, 14, 7, 3, 1, 0); ValueError on anything else."""
+    parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+    if not parts or not all(p.isdigit() for p in parts):
+        raise ValueError(f"expected day counts separated by commas, e.g. 30,14,7,3,1,0: {text!r}")
+    return tuple(sorted({int(p) for p in parts}, reverse=True))
+
+
+# --- one item ------------------------------------------------------------------------------
+
+
+def pre_due_days(due_on: date, *, calendar: Calendar, policy: ReminderPolicy) -> list[date]:
+    """The working days on which reminders before (and on) `due_on` go out, earliest first."""
+    return sorted({calendar.previous_working_day(due_on - timedelta(days=k)) for k in policy.days_before})
+
+
+def reminder_kind(
+    due_on: date, today: date, *, calendar: Calendar, policy: ReminderPolicy
+) -> ReminderKind | None:
+    """Whether an open item due on `due_on` is reminded on `today`, and how (see module doc)."""
+    if not calendar.is_working_day(today):
+        return None
+    if due_on >= today:
+        if today in pre_due_days(due_on, calendar=calendar, policy=policy):
+            return ReminderKind.DUE_SOON
+        return None
+    worked = _working_days_in(due_on, today, calendar)
+    return ReminderKind.OVERDUE if (worked - 1) % policy.overdue_every == 0 else None
+
+
+def _working_days_in(after: date, until: date, calendar: Calendar) -> int:
+    """Working days in (after, until]."""
+    return sum(
+        calendar.is_working_day(after + timedelta(days=i)) for i in range(1, (until - after).days + 1)
+    )
+
+
+def overdue_days(due_on: date, today: date) -> int:
+    """Calendar days past the due date (0 on the day itself or before)."""
+    return max(0, (today - due_on).days)
+
+
+def is_escalated(due_on: date, today: date, *, policy: ReminderPolicy) -> bool:
+    """More than `escalate_after` days overdue."""
+    return (today - due_on).days > policy.escalate_after
+
+
+def escalation_cutoff(today: date, *, policy: ReminderPolicy) -> date:
+    """The latest due date that is escalated on `today` (due_on <= cutoff ⇔ escalated)."""
+    return today - timedelta(days=policy.escalate_after + 1)
+
+
+# --- a whole day: the due dates to look for -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueDateSelection:
+    """The due dates whose open items are reminded on `today`, by kind."""
+
+    today: date
+    due_soon: frozenset[date] = frozenset()
+    overdue: frozenset[date] = frozenset()
+
+    @property
+    def dates(self) -> frozenset[date]:
+        return self.due_soon | self.overdue
+
+    def kind(self, due_on: date) -> ReminderKind | None:
+        if due_on in self.due_soon:
+            return ReminderKind.DUE_SOON
+        if due_on in self.overdue:
+            return ReminderKind.OVERDUE
+        return None
+
+    def __bool__(self) -> bool:
+        return bool(self.due_soon or self.overdue)
+
+
+def select_due_dates(
+    today: date, *, calendar: Calendar, policy: ReminderPolicy, earliest: date | None
+) -> DueDateSelection:
+    """Invert the policy: every due date with a reminder on `today`.
+
+    `earliest` is the oldest due date still open (None: nothing is overdue); overdue dates are
+    only listed back to it, so the list stays as short as the data allows.
+
+    Before the due date: a reminder moved back to `today` came from a nominal day R with
+    previous_working_day(R) == today, i.e. R in [today, next working day); so D = R + k.
+    Overdue: walking back from today, w = working days in (d, today] grows by one each time a
+    working day is passed; d qualifies when (w − 1) % every == 0.
+    """
+    if not calendar.is_working_day(today):
+        return DueDateSelection(today)
+    next_working = calendar.next_working_day(today + timedelta(days=1))
+    nominal = [today + timedelta(days=i) for i in range((next_working - today).days)]
+    due_soon = frozenset(r + timedelta(days=k) for r in nominal for k in policy.days_before)
+
+    overdue: set[date] = set()
+    if earliest is not None and earliest < today:
+        worked = 1  # today itself is a working day: w(today − 1) == 1
+        d = today - timedelta(days=1)
+        while d >= earliest:
+            if (worked - 1) % policy.overdue_every == 0:
+                overdue.add(d)
+            if calendar.is_working_day(d):
+                worked += 1
+            d -= timedelta(days=1)
+    return DueDateSelection(today, due_soon, frozenset(overdue))
+
+
+# --- items and messages -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReminderItem:
+    """One open due item as a reminder shows it."""
+
+    due_item_id: int
+    task_id: int
+    task_ref: str
+    plan_number: str
+    title: str
+    agency_id: int  # the agency named in the plan (may since have merged into another)
+    agency_name: str
+    due_on: date
+    original_due_on: date
+    status: Status = Status.PENDING
+    progress: int = 0
+    province_id: int | None = None
+
+    @property
+    def extended(self) -> bool:
+        return self.due_on != self.original_due_on
+
+
+@dataclass(frozen=True)
+class Reminder:
+    item: ReminderItem
+    kind: ReminderKind
+    days: int  # days left (DUE_SOON, ≥ 0) or days overdue (OVERDUE, > 0)
+    inherited_from: str | None = None  # the merged agency whose item this is
+
+
+def due_reminders(
+    items: Iterable[ReminderItem],
+    *,
+    today: date,
+    calendar: Calendar,
+    policy: ReminderPolicy,
+    selection: DueDateSelection | None = None,
+) -> list[Reminder]:
+    """The items reminded on `today`, overdue first (oldest first), then due soon (nearest first).
+
+    Done items are skipped. Pass the day's `selection` to classify in O(1) per item.
+    """
+    found: list[Reminder] = []
+    for item in items:
+        if item.status is Status.DONE:
+            continue
+        kind = (
+            selection.kind(item.due_on)
+            if selection is not None
+            else reminder_kind(item.due_on, today, calendar=calendar, policy=policy)
+        )
+        if kind is None:
+            continue
+        days = overdue_days(item.due_on, today) if kind is ReminderKind.OVERDUE else (item.due_on - today).days
+        found.append(Reminder(item, kind, days))
+    return sort_reminders(found)
+
+
+def sort_reminders(reminders: Iterable[Reminder]) -> list[Reminder]:
+    def key(r: Reminder) -> tuple[int, date, str, str, int]:
+        i = r.item
+        return (0 if r.kind is ReminderKind.OVERDUE else 1, i.due_on, i.plan_number, i.task_ref, i.due_item_id)
+
+    return sorted(reminders, key=key)
+
+
+def succession_chain(agency_id: int, successor_of: Mapping[int, int | None]) -> list[int]:
+    """[agency, its successor, the successor's successor, …] (cycle-safe)."""
+    chain = [agency_id]
+    while len(chain) <= _MAX_SUCCESSION_HOPS:
+        nxt = successor_of.get(chain[-1])
+        if nxt is None or nxt in chain:
+            break
+        chain.append(nxt)
+    return chain
+
+
+def recipient_agency(
+    agency_id: int, successor_of: Mapping[int, int | None], reachable: Callable[[int], bool]
+) -> tuple[int, bool]:
+    """Who gets an agency's reminders: (agency id, reachable?).
+
+    The agency doing the work today — the end of its succession chain — if it has a chat;
+    otherwise the latest agency along the chain that still has one (an old group is better
+    than nobody); otherwise the end of the chain, unreachable.
+    """
+    chain = succession_chain(agency_id, successor_of)
+    for candidate in reversed(chain):
+        if reachable(candidate):
+            return candidate, True
+    return chain[-1], False
+
+
+@dataclass
+class AgencyReminders:
+    """One recipient agency's reminders for a day, in message order."""
+
+    agency_id: int
+    agency_name: str
+    reachable: bool = True
+    reminders: list[Reminder] = field(default_factory=list)
+
+    @property
+    def overdue(self) -> list[Reminder]:
+        return [r for r in self.reminders if r.kind is ReminderKind.OVERDUE]
+
+    @property
+    def due_soon(self) -> list[Reminder]:
+        return [r for r in self.reminders if r.kind is ReminderKind.DUE_SOON]
+
+    @property
+    def ordered(self) -> list[Reminder]:
+        """Overdue first, then due soon: the numbering order of the message."""
+        return self.overdue + self.due_soon
+
+
+def group_by_recipient(
+    reminders: Sequence[Reminder],
+    *,
+    successor_of: Mapping[int, int | None],
+    names: Mapping[int, str],
+    reachable: Callable[[int], bool],
+) -> list[AgencyReminders]:
+    """Consolidate the day's reminders per recipient agency (merged agencies → successor)."""
+    groups: dict[int, AgencyReminders] = {}
+    for reminder in reminders:
+        item = reminder.item
+        recipient, ok = recipient_agency(item.agency_id, successor_of, reachable)
+        group = groups.get(recipient)
+        if group is None:
+            group = groups[recipient] = AgencyReminders(
+                recipient, names.get(recipient, item.agency_name), reachable=ok
+            )
+        inherited = item.agency_name if recipient != item.agency_id else None
+        group.reminders.append(Reminder(item, reminder.kind, reminder.days, inherited))
+    for group in groups.values():
+        group.reminders = sort_reminders(group.reminders)
+    return sorted(groups.values(), key=lambda g: (g.agency_name, g.agency_id))

@@ -1,0 +1,422 @@
+"""The outbox: every reminder message as a row, and the state machine its delivery follows.
+
+    pending ──claim──▶ claimed ──mark_sending──▶ sending ──Telegram accepted──▶ sent
+       ▲                  │ lease expired            │ 429 / ChatMigrated / not sent (5xx,
+       └──────────────────┘ (never left us)          │   connect error): back to pending
+                                                     ├─ timeout after the request left, or the
+                                                     │   process died meanwhile: uncertain
+                                                     └─ chat gone / bad request: failed
+
+Why the two steps claimed → sending: a sender claims a batch (one short transaction), but
+only marks a row `sending` in its own short transaction right before the HTTP request,
+after its own pacing wait. So a process killed while holding claims loses nothing (the
+lease expires, the rows go back to pending and are sent by whoever ticks next), and the
+only window in which a crash leaves the outcome unknown is one Telegram round trip per
+in-flight message. Such rows become `uncertain` when their lease expires and are NOT
+resent automatically: a duplicate reminder is worse than one that may be missing, since
+every open item is reminded again within three working days. Worst case per crash: the
+few messages in flight (at most the sender's concurrency) are each either delivered
+(most likely: Telegram usually got the request) or missing; never doubled. An operator can
+resend them on purpose (`nhacviec tick --date D --resend-uncertain`).
+
+Claims are safe with several processes: on PostgreSQL `SELECT … FOR UPDATE SKIP LOCKED`
+inside the claiming UPDATE, on SQLite a single UPDATE … WHERE status = 'pending' (SQLite
+has one writer at a time, so the statement is atomic). Every later transition is a
+conditional UPDATE on (id, status, claimed_by): a sender that lost its claim changes
+nothing.
+
+Functions take the caller's session and never commit; each transition is meant to run in
+its own short transaction (`async with sessionmaker() as s, s.begin(): …`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Insert, and_, func, or_, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    Agency,
+    Chat,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+)
+from bot.render.reminders import unreachable_notice, unreachable_reason
+
+# Rows a tick leaves for the sender: anything not final.
+OPEN_STATES = (OutboxStatus.PENDING, OutboxStatus.CLAIMED, OutboxStatus.SENDING)
+
+
+def insert_ignore(session: AsyncSession, model: type[Any]) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING for the session's database (SQLite or PostgreSQL).
+
+    No conflict target: any unique key the row collides with makes it a no-op.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(model).on_conflict_do_nothing()
+    raise NotImplementedError(f"insert-ignore for {dialect}")  # pragma: no cover
+
+
+def upsert(session: AsyncSession, model: type[Any]) -> Any:
+    """The dialect's insert() with on_conflict_do_update available."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+
+
+async def enqueue(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert outbox rows, skipping any whose key exists already; returns the new ids.
+
+    Each row needs chat_id or admin_tg_id, tg_chat_id, on_date, kind, part, body and the
+    timestamps; the rest has defaults.
+    """
+    if not rows:
+        return []
+    result = await session.execute(insert_ignore(session, OutboxMessage).returning(OutboxMessage.id), list(rows))
+    return [row[0] for row in result.all()]
+
+
+# --- claiming and delivery transitions --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed row with what the sender needs; `address` is the chat's current id."""
+
+    id: int
+    chat_id: int | None
+    admin_tg_id: int | None
+    address: int
+    chat_active: bool
+    on_date: date
+    kind: OutboxKind
+    part: int
+    parts: int
+    body: str
+    buttons: list[Any] | None
+    attempts: int
+
+
+async def claim(
+    session: AsyncSession, *, worker: str, now: datetime, lease: timedelta, limit: int
+) -> list[Claimed]:
+    """Reserve up to `limit` rows that are due (oldest first) for `worker`."""
+    candidates = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite renders nothing (one writer)
+    )
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.CLAIMED, claimed_by=worker, lease_until=now + lease)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    ids = [row[0] for row in result.all()]
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(OutboxMessage, Chat.tg_chat_id, Chat.active)
+        .outerjoin(Chat, OutboxMessage.chat_id == Chat.id)
+        .where(OutboxMessage.id.in_(ids))
+        .order_by(OutboxMessage.id)
+    )
+    claimed = []
+    for message, chat_tg_id, chat_active in rows.all():
+        claimed.append(
+            Claimed(
+                id=message.id,
+                chat_id=message.chat_id,
+                admin_tg_id=message.admin_tg_id,
+                address=chat_tg_id if chat_tg_id is not None else message.tg_chat_id,
+                chat_active=bool(chat_active) if message.chat_id is not None else True,
+                on_date=message.on_date,
+                kind=message.kind,
+                part=message.part,
+                parts=message.parts,
+                body=message.body,
+                buttons=message.buttons,
+                attempts=message.attempts,
+            )
+        )
+    return claimed
+
+
+async def _transition(
+    session: AsyncSession, outbox_id: int, worker: str, from_states: Iterable[OutboxStatus], **values: Any
+) -> bool:
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == outbox_id,
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.status.in_(list(from_states)),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_sending(
+    session: AsyncSession, *, outbox_id: int, worker: str, now: datetime, lease: timedelta
+) -> bool:
+    """claimed → sending, right before the request; False if the claim was lost."""
+    return await _transition(
+        session,
+        outbox_id,
+        worker,
+        (OutboxStatus.CLAIMED,),
+        status=OutboxStatus.SENDING,
+        lease_until=now + lease,
+        attempts=OutboxMessage.attempts + 1,
+    )
+
+
+async def mark_sent(
+    session: AsyncSession, *, outbox_id: int, worker: str, now: datetime, message_id: int, tg_chat_id: int
+) -> bool:
+    """Telegram accepted it. Also from `uncertain`: a late answer settles the doubt."""
+    return await _transition(
+        session,
+        outbox_id,
+        worker,
+        (OutboxStatus.SENDING, OutboxStatus.UNCERTAIN),
+        status=OutboxStatus.SENT,
+        sent_at=now,
+        tg_message_id=message_id,
+        tg_chat_id=tg_chat_id,
+        lease_until=None,
+        error=None,
+    )
+
+
+async def defer(
+    session: AsyncSession, *, outbox_id: int, worker: str, until: datetime, error: str | None
+) -> bool:
+    """Not delivered, try again at `until` (429, 5xx, connection refused, chat migrated)."""
+    return await _transition(
+        session,
+        outbox_id,
+        worker,
+        (OutboxStatus.CLAIMED, OutboxStatus.SENDING),
+        status=OutboxStatus.PENDING,
+        next_attempt_at=until,
+        claimed_by=None,
+        lease_until=None,
+        error=error,
+    )
+
+
+async def release(session: AsyncSession, *, ids: Sequence[int], worker: str, until: datetime) -> int:
+    """Give claimed rows back untouched (pacing wait too long, or the sender stops)."""
+    if not ids:
+        return 0
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(list(ids)),
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.status == OutboxStatus.CLAIMED,
+        )
+        .values(status=OutboxStatus.PENDING, next_attempt_at=until, claimed_by=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_uncertain(session: AsyncSession, *, outbox_id: int, worker: str, error: str) -> bool:
+    return await _transition(
+        session, outbox_id, worker, (OutboxStatus.SENDING,), status=OutboxStatus.UNCERTAIN, error=error
+    )
+
+
+async def mark_failed(session: AsyncSession, *, outbox_id: int, worker: str, error: str) -> bool:
+    return await _transition(
+        session,
+        outbox_id,
+        worker,
+        (OutboxStatus.CLAIMED, OutboxStatus.SENDING),
+        status=OutboxStatus.FAILED,
+        lease_until=None,
+        error=error,
+    )
+
+
+LEASE_LOST = "không rõ đã gửi hay chưa: tiến trình dừng khi đang gửi (hết hạn giữ chỗ)"
+
+
+async def expire_leases(session: AsyncSession, *, now: datetime) -> tuple[int, int]:
+    """Rows of senders that died: (claimed → pending, sending → uncertain) counts."""
+    released = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.CLAIMED, OutboxMessage.lease_until < now)
+        .values(status=OutboxStatus.PENDING, claimed_by=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    doubtful = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now)
+        .values(status=OutboxStatus.UNCERTAIN, error=LEASE_LOST)
+        .execution_options(synchronize_session=False)
+    )
+    return int(released.rowcount), int(doubtful.rowcount)  # type: ignore[attr-defined]
+
+
+async def next_attempt_at(session: AsyncSession) -> datetime | None:
+    """When the earliest waiting row becomes due (None: nothing waits)."""
+    return await session.scalar(
+        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == OutboxStatus.PENDING)
+    )
+
+
+# --- chats that moved or went away ------------------------------------------------------------
+
+
+async def readdress(
+    session: AsyncSession, *, outbox_id: int, worker: str, chat_id: int | None, new_tg_chat_id: int, now: datetime
+) -> str:
+    """A group became a supergroup: point the chat (and its waiting rows) at the new id and
+    put the row back to be sent again at once. Returns what was done, for the log."""
+    note = f"nhóm đã chuyển thành siêu nhóm {new_tg_chat_id}"
+    if chat_id is not None:
+        owner = await session.scalar(select(Chat).where(Chat.tg_chat_id == new_tg_chat_id))
+        if owner is None:
+            await session.execute(
+                update(Chat).where(Chat.id == chat_id).values(tg_chat_id=new_tg_chat_id)
+                .execution_options(synchronize_session=False)
+            )
+        elif owner.id != chat_id:
+            # The supergroup is bound as a chat of its own (bound after the upgrade): it gets
+            # its own reminders; this stale binding stops here.
+            await session.execute(
+                update(Chat).where(Chat.id == chat_id).values(active=False)
+                .execution_options(synchronize_session=False)
+            )
+            await mark_failed(
+                session, outbox_id=outbox_id, worker=worker,
+                error=f"{note}, đã được đăng ký riêng (chat {owner.id})",
+            )
+            return "superseded"
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status.in_(OPEN_STATES))
+            .values(tg_chat_id=new_tg_chat_id)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(tg_chat_id=new_tg_chat_id)
+            .execution_options(synchronize_session=False)
+        )
+    await defer(session, outbox_id=outbox_id, worker=worker, until=now, error=note)
+    return "readdressed"
+
+
+async def chat_unreachable(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    error: str,
+    on_date: date,
+    now: datetime,
+    admin_ids: Iterable[int],
+) -> bool:
+    """The bot can no longer write to a bound chat (removed, blocked, chat gone).
+
+    The chat is marked inactive; its waiting rows fail with the reason (kept, not deleted);
+    and — only by the call that actually deactivated it, so once — every admin gets a
+    private notice through the outbox. Returns whether this call deactivated the chat.
+    Also usable by the my_chat_member handler when Telegram reports the removal first.
+    """
+    flipped = await session.execute(
+        update(Chat).where(Chat.id == chat_id, Chat.active == true()).values(active=False)
+        .execution_options(synchronize_session=False)
+    )
+    reason = unreachable_reason(error)
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.FAILED, error=f"nhóm không liên lạc được: {error}")
+        .execution_options(synchronize_session=False)
+    )
+    if not flipped.rowcount:  # type: ignore[attr-defined]
+        return False
+    row = (
+        await session.execute(
+            select(Chat.tg_chat_id, Chat.title, Agency.name)
+            .outerjoin(Agency, Chat.agency_id == Agency.id)
+            .where(Chat.id == chat_id)
+        )
+    ).one()
+    body = unreachable_notice(agency_name=row.name, chat_title=row.title, tg_chat_id=row.tg_chat_id, reason=reason)
+    await enqueue(
+        session,
+        [
+            {
+                "admin_tg_id": admin,
+                "tg_chat_id": admin,
+                "on_date": on_date,
+                "kind": OutboxKind.UNREACHABLE,
+                "part": chat_id,  # one notice per lost chat and day
+                "parts": 1,
+                "body": body,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for admin in sorted(set(admin_ids))
+        ],
+    )
+    return True
+
+
+# --- operators ------------------------------------------------------------------------------
+
+
+async def rearm(
+    session: AsyncSession, *, on_date: date, states: Iterable[OutboxStatus], now: datetime
+) -> int:
+    """Put a day's uncertain/failed rows back to pending (an operator's explicit decision)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.on_date == on_date, OutboxMessage.status.in_(list(states)))
+        .where(or_(OutboxMessage.chat_id.is_(None), OutboxMessage.chat_id.in_(select(Chat.id).where(Chat.active))))
+        .values(status=OutboxStatus.PENDING, next_attempt_at=now, claimed_by=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def status_counts(session: AsyncSession, *, on_date: date) -> dict[OutboxStatus, int]:
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count()).where(OutboxMessage.on_date == on_date)
+        .group_by(OutboxMessage.status)
+    )
+    return {status: count for status, count in rows.all()}
+
+
+async def problems(session: AsyncSession, *, on_date: date) -> list[tuple[OutboxMessage, str | None]]:
+    """The day's rows that were not delivered for sure, with the chat title."""
+    rows = await session.execute(
+        select(OutboxMessage, Chat.title)
+        .outerjoin(Chat, OutboxMessage.chat_id == Chat.id)
+        .where(
+            and_(
+                OutboxMessage.on_date == on_date,
+                OutboxMessage.status.in_([OutboxStatus.UNCERTAIN, OutboxStatus.FAILED, OutboxStatus.PENDING]),
+            )
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return [(message, title) for message, title in rows.all()]

@@ -1,0 +1,511 @@
+"""Reminder use cases: what a day's reminders are, queueing them (the tick), previewing them,
+and giving an undated task a date (/dathan).
+
+The tick never loads every task: `select_due_dates` (pure policy) turns the day into the
+list of due dates that have a reminder, and one SQL query over the indexed `due_on`
+column fetches exactly those open items. Queueing is idempotent: the outbox's unique key
+(chat, day, kind, part) makes a repeated or concurrent tick insert nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, false, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    Agency,
+    Chat,
+    ChatRole,
+    DueItem,
+    DueOrigin,
+    Escalation,
+    LinkRole,
+    OutboxKind,
+    OutboxMessage,
+    Plan,
+    Province,
+    ReminderRun,
+    StatusChange,
+    Task,
+    TaskAgency,
+)
+from bot.db.repositories import find_agencies
+from bot.domain.calendar import WorkCalendar
+from bot.domain.reminders import (
+    AgencyReminders,
+    DueDateSelection,
+    Reminder,
+    ReminderItem,
+    ReminderKind,
+    ReminderPolicy,
+    due_reminders,
+    escalation_cutoff,
+    group_by_recipient,
+    overdue_days,
+    select_due_dates,
+    succession_chain,
+)
+from bot.domain.status import ChangeSource, Status
+from bot.render.format import short_date
+from bot.render.reminders import MessagePart, escalation_messages, reminder_messages
+from bot.services.outbox import enqueue, insert_ignore, upsert
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = [s for s in Status if s.is_open]
+
+
+def policy_from_settings(settings: Any) -> ReminderPolicy:
+    return ReminderPolicy(
+        days_before=tuple(settings.reminder_days_before),
+        overdue_every=settings.reminder_overdue_every,
+        escalate_after=settings.reminder_escalate_after,
+    )
+
+
+def calendar_from_settings(settings: Any) -> WorkCalendar:
+    """The working-day calendar with data/holidays.yaml's announced adjustments."""
+    path = settings.data_dir / "holidays.yaml"
+    return WorkCalendar.from_file(path) if path.is_file() else WorkCalendar()
+
+
+# --- a day's reminders -----------------------------------------------------------------------
+
+
+@dataclass
+class DayReminders:
+    on_date: date
+    selection: DueDateSelection
+    groups: list[AgencyReminders] = field(default_factory=list)
+    chats: dict[int, list[Chat]] = field(default_factory=dict)  # recipient agency id → chats
+
+    @property
+    def items(self) -> int:
+        return sum(len(g.reminders) for g in self.groups)
+
+
+def _open_item_filter() -> list[Any]:
+    return [DueItem.status.in_(OPEN_STATUSES), DueItem.cancelled == false(), Task.removed == false()]
+
+
+async def earliest_open_due(session: AsyncSession, *, before: date) -> date | None:
+    return await session.scalar(
+        select(func.min(DueItem.due_on))
+        .join(Task, DueItem.task_id == Task.id)
+        .where(*_open_item_filter(), DueItem.due_on < before)
+    )
+
+
+def _item_columns() -> tuple[Any, ...]:
+    return (
+        DueItem.id, Task.id, Task.ref, Plan.number, Task.title, Agency.id, Agency.name,
+        DueItem.due_on, DueItem.original_due_on, DueItem.status, DueItem.progress, Plan.province_id,
+    )
+
+
+def _to_item(r: Sequence[Any]) -> ReminderItem:
+    return ReminderItem(
+        due_item_id=r[0], task_id=r[1], task_ref=r[2], plan_number=r[3], title=r[4], agency_id=r[5],
+        agency_name=r[6], due_on=r[7], original_due_on=r[8], status=r[9], progress=r[10] or 0,
+        province_id=r[11],
+    )
+
+
+def _items_query() -> Any:
+    return (
+        select(*_item_columns())
+        .select_from(DueItem)
+        .join(Task, DueItem.task_id == Task.id)
+        .join(Plan, Task.plan_id == Plan.id)
+        .join(Agency, DueItem.agency_id == Agency.id)
+        .where(*_open_item_filter())
+    )
+
+
+async def _agency_graph(
+    session: AsyncSession, province_ids: Iterable[int]
+) -> tuple[dict[int, int | None], dict[int, str], dict[int, list[Chat]]]:
+    """Successors, names and active agency chats of the provinces' agencies (a few hundred rows)."""
+    provinces = sorted(set(province_ids))
+    if not provinces:
+        return {}, {}, {}
+    rows = (
+        await session.execute(
+            select(Agency.id, Agency.name, Agency.successor_id).where(Agency.province_id.in_(provinces))
+        )
+    ).all()
+    chats: dict[int, list[Chat]] = defaultdict(list)
+    for chat in await session.scalars(
+        select(Chat)
+        .where(Chat.province_id.in_(provinces), Chat.role == ChatRole.AGENCY, Chat.active, Chat.agency_id.is_not(None))
+        .order_by(Chat.id)
+    ):
+        chats[chat.agency_id].append(chat)  # type: ignore[index]
+    return {r.id: r.successor_id for r in rows}, {r.id: r.name for r in rows}, dict(chats)
+
+
+async def collect_reminders(
+    session: AsyncSession,
+    *,
+    on_date: date,
+    calendar: WorkCalendar,
+    policy: ReminderPolicy,
+    agency_ids: Iterable[int] | None = None,
+) -> DayReminders:
+    """Who gets which reminders on `on_date` (nothing on a day off)."""
+    earliest = await earliest_open_due(session, before=on_date)
+    selection = select_due_dates(on_date, calendar=calendar, policy=policy, earliest=earliest)
+    day = DayReminders(on_date, selection)
+    if not selection:
+        return day
+    query = _items_query().where(DueItem.due_on.in_(sorted(selection.dates)))
+    if agency_ids is not None:
+        query = query.where(DueItem.agency_id.in_(list(agency_ids)))
+    items = [_to_item(r) for r in (await session.execute(query)).all()]
+    if not items:
+        return day
+    reminders = due_reminders(items, today=on_date, calendar=calendar, policy=policy, selection=selection)
+    successor_of, names, chats = await _agency_graph(session, {i.province_id for i in items if i.province_id})
+    day.groups = group_by_recipient(
+        reminders, successor_of=successor_of, names=names, reachable=lambda agency: bool(chats.get(agency))
+    )
+    day.chats = {g.agency_id: chats.get(g.agency_id, []) for g in day.groups}
+    return day
+
+
+# --- the tick --------------------------------------------------------------------------------
+
+
+@dataclass
+class TickReport:
+    on_date: date
+    working_day: bool
+    holiday: str | None = None
+    items: int = 0  # reminder lines
+    agencies: int = 0  # recipient agencies with something to hear
+    chats: int = 0  # chats with a reminder today
+    queued: int = 0  # outbox rows added by this tick
+    already: int = 0  # chats that had today's reminder queued before (a repeated tick)
+    unreachable: list[str] = field(default_factory=list)  # agencies with reminders and no chat
+    escalated: int = 0  # items newly brought to the leaders
+
+    @property
+    def summary(self) -> str:
+        if not self.working_day:
+            return f"{short_date(self.on_date)}: ngày nghỉ ({self.holiday or 'cuối tuần'}), không nhắc việc."
+        text = (
+            f"{short_date(self.on_date)}: {self.items} nhắc việc cho {self.agencies} cơ quan, "
+            f"{self.chats} nhóm; thêm {self.queued} tin vào hàng đợi"
+        )
+        if self.already:
+            text += f" ({self.already} nhóm đã có nhắc việc của ngày này)"
+        if self.escalated:
+            text += f"; {self.escalated} nhiệm vụ báo lãnh đạo"
+        if self.unreachable:
+            text += "; chưa có nhóm: " + ", ".join(self.unreachable)
+        return text + "."
+
+
+def _row(
+    *, chat: Chat, on_date: date, kind: OutboxKind, index: int, count: int, part: MessagePart, now: datetime
+) -> dict[str, Any]:
+    return {
+        "chat_id": chat.id,
+        "tg_chat_id": chat.tg_chat_id,
+        "on_date": on_date,
+        "kind": kind,
+        "part": index,
+        "parts": count,
+        "body": part.text,
+        "buttons": part.buttons_json(),
+        "due_item_ids": list(part.due_item_ids) or None,
+        "first_number": part.first_number,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+async def _record_run(session: AsyncSession, *, on_date: date, now: datetime) -> None:
+    # First statement of the tick, and a write: on SQLite it takes the write lock before
+    # anything is read (a read-then-write transaction could not wait for a concurrent
+    # tick); on PostgreSQL the row lock queues a concurrent tick for the same day behind
+    # this one, which then finds every key taken. Correctness does not depend on it: the
+    # outbox's unique keys do.
+    stmt = upsert(session, ReminderRun).values(on_date=on_date, first_run_at=now, last_run_at=now, runs=1, messages=0)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[ReminderRun.on_date],
+            set_={"last_run_at": now, "runs": ReminderRun.runs + 1},
+        )
+    )
+
+
+async def enqueue_reminders(
+    session: AsyncSession,
+    *,
+    on_date: date,
+    calendar: WorkCalendar,
+    policy: ReminderPolicy,
+    now: datetime,
+) -> TickReport:
+    """Queue `on_date`'s reminders and escalation alerts (idempotent; run in one transaction)."""
+    await _record_run(session, on_date=on_date, now=now)
+    report = TickReport(on_date, calendar.is_working_day(on_date), calendar.holiday_name(on_date))
+    if not report.working_day:
+        return report
+    day = await collect_reminders(session, on_date=on_date, calendar=calendar, policy=policy)
+    report.items = day.items
+    report.agencies = len(day.groups)
+
+    rendered: dict[int, list[MessagePart]] = {}
+    first_parts: list[dict[str, Any]] = []
+    for group in day.groups:
+        if not group.reachable:
+            report.unreachable.append(group.agency_name)
+            continue
+        rendered[group.agency_id] = parts = reminder_messages(group, on_date)
+        for chat in day.chats[group.agency_id]:
+            first_parts.append(
+                _row(chat=chat, on_date=on_date, kind=OutboxKind.REMINDER, index=0, count=len(parts), part=parts[0], now=now)
+            )
+    first_parts.sort(key=lambda r: r["chat_id"])  # one lock order for concurrent ticks
+    report.chats = len(first_parts)
+    new_ids = await enqueue(session, first_parts)
+    report.queued = len(new_ids)
+    report.already = len(first_parts) - len(new_ids)
+    if new_ids:
+        # Later parts only for chats whose first part is new in this transaction: a chat that
+        # got today's message earlier never gets a stray "part 2" from a later, longer list.
+        fresh = set(
+            await session.scalars(select(OutboxMessage.chat_id).where(OutboxMessage.id.in_(new_ids)))
+        )
+        rest: list[dict[str, Any]] = []
+        for group in day.groups:
+            parts = rendered.get(group.agency_id, [])
+            for chat in day.chats.get(group.agency_id, []):
+                if chat.id in fresh:
+                    rest += [
+                        _row(chat=chat, on_date=on_date, kind=OutboxKind.REMINDER, index=i, count=len(parts), part=p, now=now)
+                        for i, p in enumerate(parts[1:], 1)
+                    ]
+        report.queued += len(await enqueue(session, sorted(rest, key=lambda r: (r["chat_id"], r["part"]))))
+
+    report.escalated, escalation_rows = await _escalate(session, on_date=on_date, policy=policy, now=now)
+    report.queued += escalation_rows
+    if report.queued:
+        await session.execute(
+            update(ReminderRun)
+            .where(ReminderRun.on_date == on_date)
+            .values(messages=ReminderRun.messages + report.queued)
+            .execution_options(synchronize_session=False)
+        )
+    return report
+
+
+async def _escalate(
+    session: AsyncSession, *, on_date: date, policy: ReminderPolicy, now: datetime
+) -> tuple[int, int]:
+    """Alert the leaders once about items overdue more than `escalate_after` days.
+
+    Only provinces with an active leaders' chat escalate (otherwise the items stay in the
+    digest and are alerted once a leaders' chat is bound). The escalation row is the
+    "once": inserted with ON CONFLICT DO NOTHING, so of two racing ticks only one gets it.
+    """
+    leaders: dict[int, list[Chat]] = defaultdict(list)
+    for chat in await session.scalars(
+        select(Chat).where(Chat.role == ChatRole.LEADERS, Chat.active).order_by(Chat.id)
+    ):
+        leaders[chat.province_id].append(chat)
+    if not leaders:
+        return 0, 0
+    cutoff = escalation_cutoff(on_date, policy=policy)
+    done_before = exists().where(Escalation.due_item_id == DueItem.id, Escalation.due_on == DueItem.due_on)
+    candidates = [
+        _to_item(r)
+        for r in (
+            await session.execute(
+                _items_query().where(DueItem.due_on <= cutoff, Plan.province_id.in_(list(leaders)), ~done_before)
+            )
+        ).all()
+    ]
+    if not candidates:
+        return 0, 0
+    candidates.sort(key=lambda i: i.due_item_id)  # one insertion order: racing ticks cannot deadlock
+    result = await session.execute(
+        insert_ignore(session, Escalation).returning(Escalation.due_item_id),
+        [{"due_item_id": i.due_item_id, "due_on": i.due_on, "escalated_on": on_date, "created_at": now} for i in candidates],
+    )
+    mine = {row[0] for row in result.all()}
+    items = [i for i in candidates if i.due_item_id in mine]
+    if not items:
+        return 0, 0
+    successor_of, names, _ = await _agency_graph(session, leaders)
+    by_province: dict[int, list[Reminder]] = defaultdict(list)
+    for item in items:
+        current = succession_chain(item.agency_id, successor_of)[-1]
+        shown = replace(item, agency_name=names.get(current, item.agency_name))
+        by_province[item.province_id].append(  # type: ignore[index]
+            Reminder(shown, ReminderKind.OVERDUE, overdue_days(item.due_on, on_date))
+        )
+    rows: list[dict[str, Any]] = []
+    for province_id, reminders in by_province.items():
+        reminders.sort(key=lambda r: (r.item.due_on, r.item.agency_name, r.item.plan_number, r.item.task_ref))
+        parts = escalation_messages(reminders, on_date, after_days=policy.escalate_after)
+        for chat in leaders[province_id]:
+            # A second tick the same day (a plan imported since) continues the numbering.
+            start = await session.scalar(
+                select(func.coalesce(func.max(OutboxMessage.part) + 1, 0)).where(
+                    OutboxMessage.chat_id == chat.id,
+                    OutboxMessage.on_date == on_date,
+                    OutboxMessage.kind == OutboxKind.ESCALATION,
+                )
+            )
+            rows += [
+                _row(chat=chat, on_date=on_date, kind=OutboxKind.ESCALATION, index=start + i, count=len(parts), part=p, now=now)
+                for i, p in enumerate(parts)
+            ]
+    return len(items), len(await enqueue(session, rows))
+
+
+# --- preview ---------------------------------------------------------------------------------
+
+
+@dataclass
+class PreviewMessage:
+    agency_name: str
+    chats: list[str]  # chat titles (or ids); empty: the agency has no chat yet
+    parts: list[MessagePart]
+
+
+@dataclass
+class PreviewDay:
+    on_date: date
+    working_day: bool
+    holiday: str | None
+    messages: list[PreviewMessage] = field(default_factory=list)
+    escalations: int = 0  # items that would be brought to the leaders that day
+
+
+async def preview(
+    session: AsyncSession,
+    *,
+    first: date,
+    days: int,
+    calendar: WorkCalendar,
+    policy: ReminderPolicy,
+    agency: str | None = None,
+) -> list[PreviewDay]:
+    """What the ticks of `days` days from `first` would send, statuses as they are now."""
+    agency_ids: list[int] | None = None
+    if agency is not None:
+        agency_ids = []
+        for province in await session.scalars(select(Province).order_by(Province.slug)):
+            agency_ids += [a.id for a in await find_agencies(session, province=province, query=agency)]
+    result: list[PreviewDay] = []
+    for offset in range(days):
+        on = date.fromordinal(first.toordinal() + offset)
+        day = PreviewDay(on, calendar.is_working_day(on), calendar.holiday_name(on))
+        result.append(day)
+        if not day.working_day or (agency_ids is not None and not agency_ids):
+            continue
+        reminders = await collect_reminders(session, on_date=on, calendar=calendar, policy=policy, agency_ids=agency_ids)
+        for group in reminders.groups:
+            chats = [c.title or str(c.tg_chat_id) for c in reminders.chats.get(group.agency_id, [])]
+            day.messages.append(PreviewMessage(group.agency_name, chats, reminder_messages(group, on)))
+        cutoff = escalation_cutoff(on, policy=policy)
+        done_before = exists().where(Escalation.due_item_id == DueItem.id, Escalation.due_on == DueItem.due_on)
+        crossing = DueItem.due_on <= cutoff if offset == 0 else DueItem.due_on == cutoff
+        counted = _items_query().where(crossing, ~done_before)
+        if agency_ids is not None:
+            counted = counted.where(DueItem.agency_id.in_(agency_ids))
+        query = select(func.count()).select_from(counted.subquery())
+        day.escalations = int(await session.scalar(query) or 0)
+    return result
+
+
+# --- /dathan: a date for an undated task --------------------------------------------------------
+
+
+@dataclass
+class DeadlineResult:
+    problem: str | None = None  # Vietnamese, shown to the admin
+    task_title: str | None = None
+    plan_number: str | None = None
+    created: list[str] = field(default_factory=list)  # agency names given a due item now
+    existing: list[str] = field(default_factory=list)  # already had one for that date
+    other_dates: list[date] = field(default_factory=list)  # the task's other open dates
+
+
+async def set_task_deadline(
+    session: AsyncSession,
+    *,
+    task_id: int,
+    due_on: date,
+    now: datetime,
+    actor_tg_id: int | None,
+    actor_name: str | None,
+    province_ids: Iterable[int] | None = None,
+) -> DeadlineResult:
+    """Give a task a due date for each of its lead agencies (origin admin: imports keep it).
+
+    Meant for event-triggered and undated tasks ("ngay sau khi Chỉ số PCI được công bố");
+    a task that already has dates gets one more, and the reply says so.
+    """
+    query = select(Task, Plan).join(Plan, Task.plan_id == Plan.id).where(Task.id == task_id)
+    if province_ids is not None:
+        query = query.where(Plan.province_id.in_(list(province_ids)))
+    found = (await session.execute(query)).first()
+    if found is None or found[0].removed:
+        return DeadlineResult(problem=f"Không tìm thấy nhiệm vụ NV{task_id}.")
+    task, plan = found
+    result = DeadlineResult(task_title=task.title, plan_number=plan.number)
+    leads = list(
+        await session.scalars(
+            select(Agency)
+            .join(TaskAgency, and_(TaskAgency.agency_id == Agency.id, TaskAgency.role == LinkRole.LEAD))
+            .where(TaskAgency.task_id == task.id)
+            .order_by(Agency.name)
+        )
+    )
+    if not leads:
+        result.problem = "Nhiệm vụ chưa có cơ quan chủ trì: hãy sửa kế hoạch và nhập lại trước khi đặt hạn."
+        return result
+    items = {
+        (i.agency_id, i.original_due_on): i
+        for i in await session.scalars(select(DueItem).where(DueItem.task_id == task.id))
+    }
+    result.other_dates = sorted(
+        {i.due_on for i in items.values() if not i.cancelled and i.status.is_open and i.original_due_on != due_on}
+    )
+    note = f"Đặt hạn {short_date(due_on)} (/dathan)."
+    for agency in leads:
+        item = items.get((agency.id, due_on))
+        if item is not None and not item.cancelled:
+            result.existing.append(agency.name)
+            continue
+        if item is None:
+            item = DueItem(
+                task_id=task.id, agency_id=agency.id, due_on=due_on, original_due_on=due_on,
+                status=Status.PENDING, progress=0, updated_at=now, origin=DueOrigin.ADMIN,
+            )
+            session.add(item)
+        else:
+            item.cancelled = False
+            item.updated_at = now
+        session.add(
+            StatusChange(
+                due_item=item, at=now, actor_tg_id=actor_tg_id, actor_name=actor_name,
+                source=ChangeSource.ADMIN, old_status=None, new_status=item.status,
+                progress=item.progress, note=note,
+            )
+        )
+        result.created.append(agency.name)
+    await session.flush()
+    return result

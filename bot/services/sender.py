@@ -1,0 +1,475 @@
+"""Deliver the outbox to Telegram: paced just under the flood limits, concurrent, retried,
+never doubled (see bot/services/outbox.py for the row states and the crash analysis).
+
+Pacing. `Pacer` keeps Telegram's limits as sliding windows (≈30 messages/s per bot, 20 per
+minute into one group, ~1/s into one private chat) and the sender waits for a slot *before*
+it marks a row `sending`: the time a row spends in the uncertain state is then one HTTP
+round trip, not a queue wait. The Application's AIORateLimiter stays underneath as a safety
+net for everything else the bot sends; since the sender keeps below its rate, it never
+has to wait there. Sends run concurrently (`concurrency`), one at a time per chat so the
+parts of a long reminder arrive in order.
+
+Errors (PTB exceptions):
+- RetryAfter (429): the row waits `retry_after` (int or timedelta, both handled) and the
+  chat is held back; not an attempt that can fail the row.
+- ChatMigrated: the chat's id is updated everywhere and the row is sent again to the new id.
+- Forbidden, BadRequest "chat not found" and the like: the chat is marked inactive, its
+  rows fail with the reason, admins are told once (bot/services/outbox.chat_unreachable).
+- Other BadRequest (a rendering bug): failed, with Telegram's message kept.
+- NetworkError with Telegram's own 5xx answer, connect errors, pool timeouts: the request
+  did not arrive → retried with exponential backoff (up to `max_attempts`).
+- TimedOut after the request left (read/write timeout), a connection dropped mid-answer, or
+  anything unexpected while sending: it may have arrived → `uncertain`, not resent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from bot.services import outbox
+from bot.services.outbox import Claimed
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# BadRequest texts (lower case) meaning the chat itself is out of reach, not the message.
+UNREACHABLE_BAD_REQUESTS = (
+    "chat not found",
+    "group chat was deactivated",
+    "peer_id_invalid",
+    "user not found",
+    "not enough rights to send",
+    "have no rights to send",
+    "chat_write_forbidden",
+    "chat_restricted",
+)
+# httpx errors raised before a byte of the request reached the server.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """RetryAfter's wait in seconds, whether PTB gives an int or a timedelta (PTB_TIMEDELTA)."""
+    value: Any = getattr(exc, "_retry_after", None)  # PTB ≥ 22.2: always a timedelta, no warning
+    if value is None:  # pragma: no cover - older PTB
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def request_never_left(exc: NetworkError) -> bool:
+    """True when Telegram certainly did not process the request (safe to send again)."""
+    cause = exc.__cause__
+    if isinstance(exc, TimedOut):
+        return isinstance(cause, (httpx.ConnectTimeout, httpx.PoolTimeout))
+    if cause is None:
+        return True  # Telegram answered with an error status (5xx): nothing was sent
+    return isinstance(cause, _NOT_SENT)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Pacer:
+    """Telegram's flood limits as sliding windows; one instance per process and bot.
+
+    `spare` leaves one message per second for the bot's replies; `margin` absorbs the jitter
+    between our clock and the moment the request reaches Telegram.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_second: int = 30,
+        group_per_minute: int = 20,
+        private_per_second: float = 1.0,
+        spare: int = 1,
+        margin: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.global_limit = max(1, per_second - spare)
+        self.global_window = 1.0 + margin
+        self.group_limit = group_per_minute
+        self.group_window = 60.0 + margin
+        self.private_window = 1.0 / private_per_second + margin
+        # Evenly spaced rather than in bursts: the same rate, but only a round trip's worth of
+        # messages is ever in flight (what a crash can leave uncertain), and no burst for
+        # Telegram's own window to count differently from ours.
+        self.min_interval = self.global_window / self.global_limit
+        self.clock = clock
+        self._next_slot = float("-inf")
+        self._sent: deque[float] = deque()
+        self._per_chat: dict[int, deque[float]] = {}
+        self._held: dict[int, float] = {}
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def _chat_limits(self, chat_id: int) -> tuple[int, float]:
+        return (self.group_limit, self.group_window) if chat_id < 0 else (1, self.private_window)
+
+    def chat_wait(self, chat_id: int) -> float:
+        """Seconds until `chat_id` may receive another message (0: now)."""
+        now = self.clock()
+        wait = self._held.get(chat_id, 0.0) - now
+        sent = self._per_chat.get(chat_id)
+        if sent:
+            limit, window = self._chat_limits(chat_id)
+            while sent and sent[0] <= now - window:
+                sent.popleft()
+            if len(sent) >= limit:
+                wait = max(wait, sent[0] + window - now)
+            if not sent:
+                del self._per_chat[chat_id]
+        return max(0.0, wait)
+
+    async def acquire(self, chat_id: int) -> None:
+        """Wait for a slot under the overall limit, then count one message to `chat_id`."""
+        async with self._lock:
+            while True:
+                now = self.clock()
+                while self._sent and self._sent[0] <= now - self.global_window:
+                    self._sent.popleft()
+                # Slots on a fixed timeline (last slot + interval), so the sleep's own lateness
+                # does not add up into a lower rate; the window check still caps any catch-up.
+                wait = max(self._paused_until - now, self._next_slot - now)
+                if len(self._sent) >= self.global_limit:
+                    wait = max(wait, self._sent[0] + self.global_window - now)
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            late = now - self._next_slot
+            base = self._next_slot if late < self.min_interval else now  # idle: restart from now
+            self._next_slot = base + self.min_interval
+            self._sent.append(now)
+            self._per_chat.setdefault(chat_id, deque()).append(now)
+
+    def hold(self, chat_id: int, seconds: float) -> None:
+        """Telegram said 429 for this chat: nothing more to it for `seconds`."""
+        self._held[chat_id] = max(self._held.get(chat_id, 0.0), self.clock() + seconds)
+
+    def pause(self, seconds: float) -> None:
+        """Back off for everyone (a 429 may be the overall limit)."""
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    retry_after: int = 0  # 429s received
+    retried: int = 0  # not delivered, to be tried again (5xx, connect errors)
+    migrated: int = 0
+    uncertain: int = 0
+    failed: int = 0
+    unreachable: int = 0  # chats found gone (marked inactive)
+    lost_claims: int = 0  # rows another sender had taken over
+
+    def add(self, other: DrainReport) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class OutboxSender:
+    """Drains the outbox with one Bot. Safe to run in several processes at once."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        bot: Bot,
+        clock: Callable[[], datetime],
+        admin_ids: frozenset[int] | set[int] = frozenset(),
+        pacer: Pacer | None = None,
+        concurrency: int = 16,
+        batch: int = 64,
+        claim_lease: timedelta = timedelta(minutes=2),
+        send_lease: timedelta = timedelta(minutes=5),
+        backoff: float = 2.0,
+        max_backoff: float = 300.0,
+        max_attempts: int = 20,
+        hold_max: float = 2.0,
+        worker: str | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.bot = bot
+        self.clock = clock
+        self.admin_ids = frozenset(admin_ids)
+        self.pacer = pacer or Pacer()
+        self.concurrency = concurrency
+        self.batch = batch
+        self.claim_lease = claim_lease
+        self.send_lease = send_lease
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.max_attempts = max_attempts
+        self.hold_max = hold_max
+        self.worker = worker or worker_name()
+
+    async def _tx(self, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
+        """One short transaction; SQLite's "database is locked" is waited out, not fatal."""
+        for attempt in range(6):
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    return await fn(session, **kwargs)
+            except OperationalError as exc:
+                if "locked" not in str(exc).lower() or attempt == 5:
+                    raise
+                await asyncio.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def expire_leases(self) -> tuple[int, int]:
+        released, doubtful = await self._tx(outbox.expire_leases, now=self.clock())
+        if doubtful:
+            log.warning("%d outbox message(s) left 'sending' by a stopped sender are now uncertain", doubtful)
+        return released, doubtful
+
+    async def drain(
+        self, *, keep_going: Callable[[], bool] = lambda: True, wait_for_deferred: float = 0.0
+    ) -> DrainReport:
+        """Send everything that is due; return when nothing is (or `keep_going()` turns false).
+
+        Rows deferred (429, backoff) for at most `wait_for_deferred` seconds are waited for.
+        Cancelling the task behaves like a crash (nothing more is written): in-flight rows
+        stay `sending` until their lease expires.
+        """
+        report = DrainReport()
+        idle_budget = [wait_for_deferred]  # seconds this drain may still spend waiting for deferred rows
+        queue: deque[Claimed] = deque()
+        busy: set[int] = set()
+        inflight: set[asyncio.Task[None]] = set()
+        await self.expire_leases()
+        try:
+            while True:
+                if keep_going() and len(queue) < self.batch // 2:
+                    queue.extend(
+                        await self._tx(
+                            outbox.claim, worker=self.worker, now=self.clock(),
+                            lease=self.claim_lease, limit=self.batch - len(queue),
+                        )
+                    )
+                if not keep_going():
+                    await self._release([row.id for row in queue], delay=0.0)
+                    queue.clear()
+                    break
+                if not queue and not inflight:
+                    if await self._wait_for_deferred(idle_budget, keep_going):
+                        continue
+                    break
+                dispatched = await self._dispatch(queue, busy, inflight, report)
+                if not dispatched:
+                    waits = [self.pacer.chat_wait(row.address) for row in queue if row.address not in busy]
+                    timeout = min(waits, default=None)
+                    if inflight:
+                        await asyncio.wait(inflight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                    elif timeout:
+                        await asyncio.sleep(min(timeout, self.hold_max))
+            if inflight:
+                await asyncio.wait(inflight)
+        except asyncio.CancelledError:
+            for task in inflight:
+                task.cancel()
+            raise
+        return report
+
+    async def _dispatch(
+        self, queue: deque[Claimed], busy: set[int], inflight: set[asyncio.Task[None]], report: DrainReport
+    ) -> bool:
+        """Start sends for the queued rows that may go now; False if none could."""
+        started = False
+        for row in list(queue):
+            if row.address in busy:
+                continue  # parts of one chat go one after the other, in order
+            if row.chat_id is not None and not row.chat_active:
+                queue.remove(row)
+                await self._tx(outbox.mark_failed, outbox_id=row.id, worker=self.worker, error="nhóm đã ngừng hoạt động")
+                report.failed += 1
+                continue
+            wait = self.pacer.chat_wait(row.address)
+            if wait > self.hold_max:
+                # Long wait (group limit, 429): give the row back rather than sit on the claim;
+                # later parts of the same chat follow it (they see the same wait).
+                queue.remove(row)
+                await self._release([row.id], delay=wait)
+                continue
+            if wait > 0:
+                continue
+            while len(inflight) >= self.concurrency:
+                await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+            await self.pacer.acquire(row.address)
+            queue.remove(row)
+            busy.add(row.address)
+            task = asyncio.create_task(self._deliver(row, report), name=f"outbox-{row.id}")
+            inflight.add(task)
+
+            def _done(t: asyncio.Task[None], address: int = row.address) -> None:
+                inflight.discard(t)
+                busy.discard(address)
+                if not t.cancelled() and t.exception() is not None:
+                    log.error("outbox delivery crashed", exc_info=t.exception())
+
+            task.add_done_callback(_done)
+            started = True
+        return started
+
+    async def _release(self, ids: list[int], *, delay: float) -> None:
+        if ids:
+            until = self.clock() + timedelta(seconds=delay)
+            await self._tx(outbox.release, ids=ids, worker=self.worker, until=until)
+
+    async def _wait_for_deferred(self, budget: list[float], keep_going: Callable[[], bool]) -> bool:
+        """Sleep until the next deferred row is due, if that fits the remaining budget."""
+        if budget[0] <= 0:
+            return False
+        due = await self._tx(outbox.next_attempt_at)
+        if due is None:
+            return False
+        delay = max((due - self.clock()).total_seconds(), 0.05)
+        if delay > budget[0]:
+            return False
+        budget[0] -= delay  # real seconds: a stopped test clock cannot make this loop forever
+        end = time.monotonic() + delay
+        while keep_going() and time.monotonic() < end:
+            await asyncio.sleep(min(0.2, end - time.monotonic()))
+        return keep_going()
+
+    def _markup(self, row: Claimed) -> InlineKeyboardMarkup | None:
+        if not row.buttons:
+            return None
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(label, callback_data=data) for label, data in line] for line in row.buttons]
+        )
+
+    async def _limiter_ready(self) -> None:
+        """PTB's AIORateLimiter holds *every* request for a while after a 429 it retries
+        itself; wait for that here, before the row is marked `sending`, so the wait is not
+        spent inside the window in which a crash leaves the outcome unknown."""
+        event = getattr(getattr(self.bot, "rate_limiter", None), "_retry_after_event", None)
+        if isinstance(event, asyncio.Event) and not event.is_set():
+            await event.wait()
+
+    async def _deliver(self, row: Claimed, report: DrainReport) -> None:
+        await self._limiter_ready()
+        if not await self._tx(
+            outbox.mark_sending, outbox_id=row.id, worker=self.worker, now=self.clock(), lease=self.send_lease
+        ):
+            report.lost_claims += 1
+            return
+        attempts = row.attempts + 1
+        try:
+            message = await self.bot.send_message(
+                chat_id=row.address,
+                text=row.body,
+                parse_mode=ParseMode.HTML,
+                reply_markup=self._markup(row),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except RetryAfter as exc:
+            seconds = retry_seconds(exc)
+            self.pacer.hold(row.address, seconds)
+            self.pacer.pause(min(seconds, 1.0))
+            report.retry_after += 1
+            await self._tx(
+                outbox.defer, outbox_id=row.id, worker=self.worker,
+                until=self.clock() + timedelta(seconds=seconds), error=f"429: {exc}",
+            )
+        except ChatMigrated as exc:
+            report.migrated += 1
+            outcome = await self._tx(
+                outbox.readdress, outbox_id=row.id, worker=self.worker, chat_id=row.chat_id,
+                new_tg_chat_id=int(exc.new_chat_id), now=self.clock(),
+            )
+            log.info("chat %s migrated to %s: outbox %s %s", row.address, exc.new_chat_id, row.id, outcome)
+        except Forbidden as exc:
+            await self._unreachable(row, exc, report)
+        except BadRequest as exc:
+            if any(text in exc.message.lower() for text in UNREACHABLE_BAD_REQUESTS):
+                await self._unreachable(row, exc, report)
+            else:
+                report.failed += 1
+                log.error("outbox %s refused by Telegram: %s", row.id, exc.message)
+                await self._tx(outbox.mark_failed, outbox_id=row.id, worker=self.worker, error=f"400: {exc.message}")
+        except (NetworkError, InvalidToken) as exc:
+            if isinstance(exc, InvalidToken) or request_never_left(exc):
+                await self._retry_later(row, attempts, exc, report)
+            else:
+                report.uncertain += 1
+                log.warning("outbox %s: outcome unknown (%s); not resending", row.id, exc)
+                await self._tx(
+                    outbox.mark_uncertain, outbox_id=row.id, worker=self.worker,
+                    error=f"không rõ đã gửi hay chưa: {type(exc).__name__}: {exc}",
+                )
+        except TelegramError as exc:
+            report.failed += 1
+            await self._tx(outbox.mark_failed, outbox_id=row.id, worker=self.worker, error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - a bug somewhere below: it may have been sent
+            report.uncertain += 1
+            log.exception("outbox %s: unexpected error while sending", row.id)
+            await self._tx(
+                outbox.mark_uncertain, outbox_id=row.id, worker=self.worker,
+                error=f"không rõ đã gửi hay chưa: {type(exc).__name__}: {exc}",
+            )
+        else:
+            report.sent += 1
+            if not await self._tx(
+                outbox.mark_sent, outbox_id=row.id, worker=self.worker, now=self.clock(),
+                message_id=message.message_id, tg_chat_id=message.chat.id,
+            ):
+                log.error("outbox %s was delivered but its row had changed hands", row.id)
+
+    async def _retry_later(self, row: Claimed, attempts: int, exc: Exception, report: DrainReport) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        if attempts >= self.max_attempts:
+            report.failed += 1
+            log.error("outbox %s: giving up after %d attempts (%s)", row.id, attempts, error)
+            await self._tx(
+                outbox.mark_failed, outbox_id=row.id, worker=self.worker,
+                error=f"bỏ sau {attempts} lần thử: {error}",
+            )
+            return
+        report.retried += 1
+        delay = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
+        await self._tx(
+            outbox.defer, outbox_id=row.id, worker=self.worker,
+            until=self.clock() + timedelta(seconds=delay), error=error,
+        )
+
+    async def _unreachable(self, row: Claimed, exc: TelegramError, report: DrainReport) -> None:
+        message = exc.message if hasattr(exc, "message") else str(exc)
+        report.failed += 1
+        log.warning("outbox %s: chat %s unreachable: %s", row.id, row.address, message)
+
+        async def apply(session: AsyncSession) -> bool:
+            await outbox.mark_failed(session, outbox_id=row.id, worker=self.worker, error=f"{message}")
+            if row.chat_id is None:
+                return False  # an admin's private chat: nothing to deactivate
+            return await outbox.chat_unreachable(
+                session, chat_id=row.chat_id, error=message, on_date=row.on_date,
+                now=self.clock(), admin_ids=self.admin_ids,
+            )
+
+        if await self._tx(apply):
+            report.unreachable += 1

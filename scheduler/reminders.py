@@ -1,0 +1,233 @@
+"""The reminder engine's ticks. The database is the source of truth; the scheduler only ticks.
+
+Three jobs on PTB's JobQueue (APScheduler 3), each carrying nothing but its name and
+reloading everything from the database when it fires:
+
+- `reminders:daily` — every day at REMINDER_TIME in the province's time zone: if it is a
+  working day, queue the day's reminders (idempotent) and start the sender. Misfires are
+  tolerated for hours (APScheduler's default grace is one second).
+- `reminders:outbox` — every OUTBOX_INTERVAL seconds: start the sender if it is not
+  running (it sends whatever is due: new rows, 429 waits that ended, retries). It also
+  queues today's reminders if the time has passed and no tick has completed today (a
+  daily tick that failed, e.g. the database was down, is retried this way).
+- `reminders:catch-up` — once at start-up: rows left by a process that died are released
+  (claimed → pending) or marked uncertain (sending), and if the bot was down at the
+  reminder time today's reminders are queued now — once, like any tick.
+
+The sender runs as an `Application.create_task` task: stopping the application waits for
+the messages in flight and hands unsent claims back (nothing is left half-done).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import weakref
+from collections.abc import Callable
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot
+from telegram.ext import Application, CallbackContext
+
+from bot.db.models import ReminderRun
+from bot.domain.calendar import WorkCalendar
+from bot.domain.reminders import ReminderPolicy
+from bot.services.reminders import TickReport, calendar_from_settings, enqueue_reminders, policy_from_settings
+from bot.services.sender import DrainReport, OutboxSender, Pacer
+
+log = logging.getLogger("nhacviec.reminders")
+
+DAILY_JOB = "reminders:daily"
+OUTBOX_JOB = "reminders:outbox"
+CATCH_UP_JOB = "reminders:catch-up"
+DAILY_MISFIRE_GRACE = 6 * 3600  # seconds; the catch-up covers a process that was down
+
+_engines: weakref.WeakKeyDictionary[Any, ReminderEngine] = weakref.WeakKeyDictionary()
+
+
+class ReminderEngine:
+    """Ticks and the sender for one process. Holds no reminder state besides the pacing windows."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Callable[[], datetime],
+        tz: ZoneInfo,
+        reminder_time: time,
+        calendar: WorkCalendar,
+        policy: ReminderPolicy,
+        admin_ids: frozenset[int] = frozenset(),
+        pacer: Pacer | None = None,
+        sender_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.tz = tz
+        self.reminder_time = reminder_time.replace(tzinfo=None)
+        self.calendar = calendar
+        self.policy = policy
+        self.admin_ids = frozenset(admin_ids)
+        self.pacer = pacer or Pacer()
+        self.sender_options = dict(sender_options or {})
+        self._sender: OutboxSender | None = None
+        self._drain_task: asyncio.Task[DrainReport] | None = None
+        self._again = False
+        # One drain at a time per process: the pacer's per-chat windows and the order of a
+        # long reminder's parts hold within one drain (claims alone keep processes apart).
+        self._drain_lock = asyncio.Lock()
+        self.last_tick: TickReport | None = None
+        self.totals = DrainReport()
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, sessionmaker: async_sessionmaker[AsyncSession], clock: Callable[[], datetime], **kwargs: Any) -> ReminderEngine:
+        return cls(
+            sessionmaker=sessionmaker,
+            clock=clock,
+            tz=settings.tz,
+            reminder_time=settings.reminder_time,
+            calendar=kwargs.pop("calendar", None) or calendar_from_settings(settings),
+            policy=kwargs.pop("policy", None) or policy_from_settings(settings),
+            admin_ids=settings.admin_ids,
+            **kwargs,
+        )
+
+    # --- time --------------------------------------------------------------------------
+
+    def local_now(self) -> datetime:
+        return self.clock().astimezone(self.tz)
+
+    def today(self) -> date:
+        return self.local_now().date()
+
+    def reminders_due_now(self) -> bool:
+        """A working day, and the reminder time has passed."""
+        now = self.local_now()
+        return self.calendar.is_working_day(now.date()) and now.time() >= self.reminder_time
+
+    # --- ticking -----------------------------------------------------------------------
+
+    async def tick(self, on_date: date | None = None) -> TickReport:
+        """Queue a day's reminders (default: today). Safe to repeat and to race."""
+        on_date = on_date or self.today()
+        for attempt in range(6):
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    report = await enqueue_reminders(
+                        session, on_date=on_date, calendar=self.calendar, policy=self.policy, now=self.clock()
+                    )
+                break
+            except OperationalError as exc:  # SQLite: another writer held the lock too long
+                if "locked" not in str(exc).lower() or attempt == 5:
+                    raise
+                await asyncio.sleep(0.1 * 2**attempt)
+        self.last_tick = report
+        log.info("Nhắc việc %s", report.summary)
+        return report
+
+    async def ticked(self, on_date: date) -> bool:
+        async with self.sessionmaker() as session:
+            return await session.scalar(select(ReminderRun.on_date).where(ReminderRun.on_date == on_date)) is not None
+
+    # --- sending -----------------------------------------------------------------------
+
+    def sender(self, bot: Bot) -> OutboxSender:
+        if self._sender is None or self._sender.bot is not bot:
+            self._sender = OutboxSender(
+                sessionmaker=self.sessionmaker, bot=bot, clock=self.clock, admin_ids=self.admin_ids,
+                pacer=self.pacer, **self.sender_options,
+            )
+        return self._sender
+
+    async def drain(self, bot: Bot, *, keep_going: Callable[[], bool] = lambda: True, wait_for_deferred: float = 0.0) -> DrainReport:
+        async with self._drain_lock:
+            report = await self.sender(bot).drain(keep_going=keep_going, wait_for_deferred=wait_for_deferred)
+        self.totals.add(report)
+        return report
+
+    def kick(self, app: Application) -> asyncio.Task[DrainReport] | None:  # type: ignore[type-arg]
+        """Start the sender unless it is running (then make it look again when done)."""
+        if not app.running:
+            return None
+        if self._drain_task is not None and not self._drain_task.done():
+            self._again = True
+            return self._drain_task
+        self._drain_task = app.create_task(self._drain_loop(app), name="reminders:sender")
+        return self._drain_task
+
+    async def _drain_loop(self, app: Application) -> DrainReport:  # type: ignore[type-arg]
+        total = DrainReport()
+        while True:
+            self._again = False
+            total.add(await self.drain(app.bot, keep_going=lambda: app.running))
+            if not (self._again and app.running):
+                return total
+
+    async def idle(self) -> None:
+        """Wait for the running sender to finish (tests and the CLI)."""
+        task = self._drain_task
+        if task is not None:
+            await asyncio.wait([task])
+
+    # --- job callbacks (carry nothing; everything is reloaded) ----------------------------
+
+    async def daily_job(self, context: CallbackContext) -> None:  # type: ignore[type-arg]
+        """The daily reminder tick (on a day off it only records that it ran)."""
+        await self.tick()
+        self.kick(context.application)
+
+    async def outbox_job(self, context: CallbackContext) -> None:  # type: ignore[type-arg]
+        """Send what is due; tick today if the time has passed and no tick completed."""
+        if self.reminders_due_now() and not await self.ticked(self.today()):
+            log.warning("Chưa có lượt nhắc việc hôm nay sau %s: chạy bù", self.reminder_time.strftime("%H:%M"))
+            await self.tick()
+        self.kick(context.application)
+
+    async def catch_up_job(self, context: CallbackContext) -> None:  # type: ignore[type-arg]
+        """At start-up: clean up after a dead process, and send today's reminders if missed."""
+        await self.sender(context.bot).expire_leases()
+        if self.reminders_due_now():
+            await self.tick()
+        self.kick(context.application)
+
+
+def install(app: Application, engine: ReminderEngine, *, outbox_interval: float = 5.0, catch_up_after: float = 0.2) -> ReminderEngine:  # type: ignore[type-arg]
+    """Schedule the engine's three jobs on the application's JobQueue."""
+    queue = app.job_queue
+    if queue is None:
+        raise RuntimeError("the reminder engine needs PTB's JobQueue (python-telegram-bot[job-queue])")
+    # PTB 22 warns when code reads RetryAfter.retry_after as an int; take the timedelta API.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    queue.run_daily(
+        engine.daily_job,
+        time=engine.reminder_time.replace(tzinfo=engine.tz),
+        name=DAILY_JOB,
+        job_kwargs={"id": DAILY_JOB, "replace_existing": True, "misfire_grace_time": DAILY_MISFIRE_GRACE, "coalesce": True},
+    )
+    queue.run_repeating(
+        engine.outbox_job,
+        interval=outbox_interval,
+        first=outbox_interval,
+        name=OUTBOX_JOB,
+        job_kwargs={"id": OUTBOX_JOB, "replace_existing": True, "max_instances": 1, "coalesce": True, "misfire_grace_time": 60},
+    )
+    queue.run_once(
+        engine.catch_up_job,
+        when=catch_up_after,
+        name=CATCH_UP_JOB,
+        job_kwargs={"id": CATCH_UP_JOB, "replace_existing": True, "misfire_grace_time": 3600},
+    )
+    _engines[app] = engine
+    return engine
+
+
+def engine_for(app: Any) -> ReminderEngine | None:
+    """The engine installed on an application (tests, diagnostics)."""
+    return _engines.get(app)
+

@@ -1,0 +1,285 @@
+"""The reminder policy over real Vietnamese calendars: Tết, swapped days, local overrides.
+
+Days off used below (official schedules for officials):
+- Tết Ất Tỵ 2025: Sat 25/01 – Sun 02/02;
+- 30/4 – 1/5/2025: Wed 30/04, Thu 01/05, Fri 02/05 off, Sat 26/04 worked (làm bù);
+- Quốc khánh 2025: Mon 01/09 and Tue 02/09 off.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.domain.calendar import WorkCalendar
+from bot.domain.reminders import (
+    ReminderItem,
+    ReminderKind,
+    ReminderPolicy,
+    due_reminders,
+    escalation_cutoff,
+    group_by_recipient,
+    is_escalated,
+    overdue_days,
+    parse_days_before,
+    pre_due_days,
+    recipient_agency,
+    reminder_kind,
+    select_due_dates,
+    succession_chain,
+)
+from bot.domain.status import Status
+
+CAL = WorkCalendar(years=range(2024, 2028))
+POLICY = ReminderPolicy()
+D = date
+
+
+def kind(due: date, today: date, cal: WorkCalendar = CAL, policy: ReminderPolicy = POLICY):
+    return reminder_kind(due, today, calendar=cal, policy=policy)
+
+
+def reminded_on(due: date, first: date, last: date, cal: WorkCalendar = CAL, policy: ReminderPolicy = POLICY):
+    """Every day in [first, last] with a reminder for an item due on `due`."""
+    return [
+        first + timedelta(n)
+        for n in range((last - first).days + 1)
+        if kind(due, first + timedelta(n), cal, policy) is not None
+    ]
+
+
+# --- before the due date ---------------------------------------------------------------------
+
+
+def test_default_offsets_on_ordinary_weeks():
+    # Due Wed 30/07/2025: 30, 14, 7, 3 (Sun 27/07 → Fri 25/07), 1 days before and the day.
+    assert pre_due_days(D(2025, 7, 30), calendar=CAL, policy=POLICY) == [
+        D(2025, 6, 30), D(2025, 7, 16), D(2025, 7, 23), D(2025, 7, 25), D(2025, 7, 29), D(2025, 7, 30),
+    ]
+
+
+def test_due_on_saturday_reminded_once_on_friday():
+    # Sat 28/06/2025: "1 day before" and "on the day" both land on Fri 27/06.
+    days = pre_due_days(D(2025, 6, 28), calendar=CAL, policy=POLICY)
+    assert days[-1] == D(2025, 6, 27) and days.count(D(2025, 6, 27)) == 1
+    assert kind(D(2025, 6, 28), D(2025, 6, 27)) is ReminderKind.DUE_SOON
+    assert kind(D(2025, 6, 28), D(2025, 6, 28)) is None  # Saturday: nobody is reminded
+
+
+def test_tet_reminders_move_before_the_break():
+    # Due Mon 03/02/2025, right after Tết: 1, 3 and 7 days before fall in Tết → Fri 24/01.
+    assert pre_due_days(D(2025, 2, 3), calendar=CAL, policy=POLICY) == [
+        D(2025, 1, 3),  # 30 days before is Sat 04/01
+        D(2025, 1, 20),
+        D(2025, 1, 24),
+        D(2025, 2, 3),
+    ]
+    assert reminded_on(D(2025, 2, 3), D(2025, 1, 21), D(2025, 2, 3)) == [D(2025, 1, 24), D(2025, 2, 3)]
+
+
+def test_due_in_tet_is_reminded_before_tet():
+    # Due Thu 30/01/2025 (mùng 2 Tết): the day itself and 1, 3, 7 days before → Fri 24/01.
+    assert reminded_on(D(2025, 1, 30), D(2024, 12, 1), D(2025, 1, 30)) == [
+        D(2024, 12, 31), D(2025, 1, 16), D(2025, 1, 23), D(2025, 1, 24),
+    ]
+
+
+def test_swapped_days_around_30_april_2025():
+    # Due Fri 02/05/2025 (swapped day off): the day and 1 and 3 days before → Tue 29/04.
+    assert pre_due_days(D(2025, 5, 2), calendar=CAL, policy=POLICY) == [
+        D(2025, 4, 2), D(2025, 4, 18), D(2025, 4, 25), D(2025, 4, 29),
+    ]
+    # Due Tue 29/04: 3 days before is the make-up Saturday 26/04, a working day.
+    assert kind(D(2025, 4, 29), D(2025, 4, 26)) is ReminderKind.DUE_SOON
+    assert D(2025, 4, 26) in pre_due_days(D(2025, 4, 29), calendar=CAL, policy=POLICY)
+
+
+def test_quoc_khanh_2025():
+    # Due Tue 02/09/2025 (holiday): day, 1 and 3 days before → Fri 29/08.
+    assert pre_due_days(D(2025, 9, 2), calendar=CAL, policy=POLICY)[-1] == D(2025, 8, 29)
+    assert kind(D(2025, 9, 2), D(2025, 9, 1)) is None
+
+
+def test_no_reminder_on_any_day_off():
+    for day in (D(2025, 6, 28), D(2025, 6, 29), D(2025, 1, 29), D(2025, 9, 2), D(2025, 5, 2)):
+        assert not select_due_dates(day, calendar=CAL, policy=POLICY, earliest=D(2020, 1, 1))
+        for due in (day, day + timedelta(7), day - timedelta(3)):
+            assert kind(due, day) is None
+
+
+def test_extra_day_off_from_configuration():
+    # An announced bridge day (Mon 30/06/2025, illustrative) moves Monday's reminders to Friday.
+    cal = WorkCalendar(extra_days_off=[D(2025, 6, 30)])
+    assert kind(D(2025, 7, 7), D(2025, 6, 30), cal) is None
+    assert kind(D(2025, 7, 7), D(2025, 6, 27), cal) is ReminderKind.DUE_SOON
+    assert kind(D(2025, 7, 7), D(2025, 6, 27)) is None  # without the override: Monday
+
+
+def test_make_up_saturday_from_configuration():
+    # A make-up Saturday (illustrative 28/06/2025) is a working day: reminders go out on it.
+    cal = WorkCalendar(extra_working_days=[D(2025, 6, 28)])
+    assert kind(D(2025, 6, 28), D(2025, 6, 28), cal) is ReminderKind.DUE_SOON
+    assert kind(D(2025, 6, 28), D(2025, 6, 27), cal) is ReminderKind.DUE_SOON  # 1 day before
+    assert kind(D(2025, 7, 1), D(2025, 6, 28), cal) is ReminderKind.DUE_SOON  # 3 days before
+
+
+def test_holidays_file_overrides_are_used():
+    cal = WorkCalendar.from_file(__import__("pathlib").Path(__file__).parents[2] / "data" / "holidays.yaml")
+    assert kind(D(2025, 4, 29), D(2025, 4, 26), cal) is ReminderKind.DUE_SOON
+
+
+# --- overdue ---------------------------------------------------------------------------------
+
+
+def test_overdue_every_three_working_days():
+    # Due Fri 13/06/2025: working days after it: 16(1) 17 18 19(4) 20 23 24(7) 25 26 27(10).
+    assert reminded_on(D(2025, 6, 13), D(2025, 6, 14), D(2025, 6, 27)) == [
+        D(2025, 6, 16), D(2025, 6, 19), D(2025, 6, 24), D(2025, 6, 27),
+    ]
+    assert kind(D(2025, 6, 13), D(2025, 6, 16)) is ReminderKind.OVERDUE
+
+
+def test_overdue_count_skips_tet():
+    # Due Wed 22/01/2025: 23/01 (1), 24/01 (2), Tết, 03/02 (3), 04/02 (4) → 23/01 and 04/02.
+    assert reminded_on(D(2025, 1, 22), D(2025, 1, 23), D(2025, 2, 6)) == [D(2025, 1, 23), D(2025, 2, 4)]
+
+
+def test_due_on_weekend_first_overdue_reminder_is_monday():
+    assert reminded_on(D(2025, 6, 29), D(2025, 6, 27), D(2025, 7, 3)) == [
+        D(2025, 6, 27), D(2025, 6, 30), D(2025, 7, 3),
+    ]
+
+
+def test_custom_policy_daily_overdue_and_fewer_offsets():
+    policy = ReminderPolicy(days_before=(7, 0), overdue_every=1, escalate_after=30)
+    assert reminded_on(D(2025, 6, 20), D(2025, 6, 1), D(2025, 6, 26), policy=policy) == [
+        D(2025, 6, 13), D(2025, 6, 20), D(2025, 6, 23), D(2025, 6, 24), D(2025, 6, 25), D(2025, 6, 26),
+    ]
+
+
+def test_escalation_after_fourteen_days():
+    today = D(2025, 6, 23)
+    assert not is_escalated(today - timedelta(14), today, policy=POLICY)
+    assert is_escalated(today - timedelta(15), today, policy=POLICY)
+    assert escalation_cutoff(today, policy=POLICY) == today - timedelta(15)
+    assert overdue_days(D(2025, 1, 30), today) == 144  # DESIGN.md's example
+    assert overdue_days(today + timedelta(3), today) == 0
+
+
+# --- the inverse used by the SQL selection ----------------------------------------------------
+
+
+def test_selection_for_a_friday_covers_the_weekend():
+    sel = select_due_dates(D(2025, 6, 27), calendar=CAL, policy=POLICY, earliest=None)
+    # Nominal days Fri 27, Sat 28, Sun 29 plus each offset.
+    assert D(2025, 6, 28) in sel.due_soon and D(2025, 6, 29) in sel.due_soon
+    assert D(2025, 7, 2) in sel.due_soon  # Sun 29/06 + 3
+    assert D(2025, 7, 29) in sel.due_soon  # Sun 29/06 + 30
+    # 0..2 days ahead plus each offset: 0-5, 7-9, 14-16, 30-32 days from today.
+    offsets = [*range(0, 6), *range(7, 10), *range(14, 17), *range(30, 33)]
+    assert sel.due_soon == {D(2025, 6, 27) + timedelta(n) for n in offsets}
+    assert sel.overdue == frozenset()
+
+
+def test_selection_overdue_stops_at_earliest():
+    sel = select_due_dates(D(2025, 6, 27), calendar=CAL, policy=POLICY, earliest=D(2025, 6, 1))
+    assert min(sel.overdue) >= D(2025, 6, 1)
+    assert D(2025, 6, 26) in sel.overdue  # first working day overdue is today
+    assert D(2025, 6, 25) not in sel.overdue and D(2025, 6, 23) in sel.overdue
+
+
+DAYS = st.integers(min_value=0, max_value=3 * 365).map(lambda n: D(2024, 1, 1) + timedelta(n))
+
+
+@settings(max_examples=300, deadline=None)
+@given(today=DAYS, delta=st.integers(min_value=-120, max_value=45), every=st.integers(1, 4))
+def test_selection_agrees_with_the_per_item_rule(today: date, delta: int, every: int):
+    policy = ReminderPolicy(overdue_every=every)
+    due = today + timedelta(delta)
+    sel = select_due_dates(today, calendar=CAL, policy=policy, earliest=due)
+    assert sel.kind(due) is reminder_kind(due, today, calendar=CAL, policy=policy)
+
+
+@settings(max_examples=100, deadline=None)
+@given(due=DAYS)
+def test_every_due_date_gets_a_reminder_on_or_before_it(due: date):
+    days = pre_due_days(due, calendar=CAL, policy=POLICY)
+    assert days and all(CAL.is_working_day(d) and d <= due for d in days)
+    assert days[-1] == CAL.previous_working_day(due)
+
+
+# --- items, ordering, recipients ---------------------------------------------------------------
+
+
+def item(n: int, due: date, *, agency: int = 1, status: Status = Status.PENDING, original: date | None = None):
+    return ReminderItem(
+        due_item_id=n, task_id=100 + n, task_ref=str(n), plan_number="1782/KH-UBND",
+        title=f"Nhiệm vụ {n}", agency_id=agency, agency_name={1: "Sở Tư pháp", 2: "Sở TT&TT", 3: "Sở KH&CN"}[agency],
+        due_on=due, original_due_on=original or due, status=status,
+    )
+
+
+def test_due_reminders_skip_done_and_order_overdue_first():
+    today = D(2025, 6, 23)
+    items = [
+        item(1, D(2025, 6, 30)),  # 7 days left
+        item(2, D(2025, 1, 22)),  # overdue, and today is on its every-3-working-days cadence
+        item(6, D(2025, 1, 30)),  # 144 days overdue, 98 working days: (98 - 1) % 3 != 0 → not today
+        item(3, D(2025, 6, 20)),  # Fri → Mon 23 is w=1
+        item(4, D(2025, 6, 24), status=Status.DONE),  # 1 day left but done
+        item(5, D(2025, 6, 24)),  # 1 day left
+    ]
+    found = due_reminders(items, today=today, calendar=CAL, policy=POLICY)
+    assert [r.item.due_item_id for r in found] == [2, 3, 5, 1]
+    assert [r.days for r in found if r.item.due_item_id in (3, 5, 1)] == [3, 1, 7]
+    sel = select_due_dates(today, calendar=CAL, policy=POLICY, earliest=D(2025, 1, 1))
+    assert due_reminders(items, today=today, calendar=CAL, policy=POLICY, selection=sel) == found
+
+
+def test_extended_item_is_reminded_against_the_new_date():
+    today = D(2025, 6, 23)
+    extended = item(1, D(2025, 6, 30), status=Status.EXTENDED, original=D(2025, 3, 31))
+    [r] = due_reminders([extended], today=today, calendar=CAL, policy=POLICY)
+    assert r.kind is ReminderKind.DUE_SOON and r.days == 7 and r.item.extended
+
+
+def test_succession_chain_is_cycle_safe():
+    assert succession_chain(1, {1: 2, 2: 3, 3: None}) == [1, 2, 3]
+    assert succession_chain(1, {1: 2, 2: 1}) == [1, 2]
+    assert succession_chain(7, {}) == [7]
+
+
+def test_recipient_prefers_current_successor_then_an_old_chat():
+    successors = {2: 3, 3: None}
+    assert recipient_agency(2, successors, lambda a: a in {2, 3}) == (3, True)
+    assert recipient_agency(2, successors, lambda a: a == 2) == (2, True)
+    assert recipient_agency(2, successors, lambda a: False) == (3, False)
+
+
+def test_group_by_recipient_gives_predecessor_items_to_successor():
+    today = D(2025, 6, 23)
+    found = due_reminders(
+        [item(1, D(2025, 6, 30), agency=2), item(2, D(2025, 6, 24), agency=3), item(3, D(2025, 6, 30), agency=1)],
+        today=today, calendar=CAL, policy=POLICY,
+    )
+    groups = group_by_recipient(
+        found, successor_of={2: 3}, names={1: "Sở Tư pháp", 3: "Sở KH&CN"}, reachable=lambda a: a in {1, 3}
+    )
+    assert [(g.agency_name, [r.item.due_item_id for r in g.ordered]) for g in groups] == [
+        ("Sở KH&CN", [2, 1]), ("Sở Tư pháp", [3]),
+    ]
+    assert [r.inherited_from for r in groups[0].ordered] == [None, "Sở TT&TT"]
+
+
+def test_policy_validation_and_parsing():
+    assert ReminderPolicy(days_before=(1, 30, 1, 0)).days_before == (30, 1, 0)
+    with pytest.raises(ValueError):
+        ReminderPolicy(days_before=(-1,))
+    with pytest.raises(ValueError):
+        ReminderPolicy(overdue_every=0)
+    assert parse_days_before("30, 14,7;3,1,0") == (30, 14, 7, 3, 1, 0)
+    with pytest.raises(ValueError):
+        parse_days_before("30,x")
