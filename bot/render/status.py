@@ -1,0 +1,414 @@
+"""Vietnamese texts of status updates: task cards, confirmations, questions, extension requests.
+
+HTML; everything that comes from people or plans is escaped here. Texts for callback
+answers (alerts) stay under Telegram's 200 characters and are plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from html import escape
+
+from bot.domain.codes import task_code
+from bot.domain.replies import AskReason, ChangeKind, Chatter, DocumentRef, Intent
+from bot.domain.status import Category, Status, category
+from bot.render.format import days_phrase, short_date
+from bot.render.progress import short_title
+
+TITLE_LIMIT = 120
+ALERT_LIMIT = 190
+
+# Button labels (callback data is built by the handlers).
+BTN_DONE = "✅ Hoàn thành"
+BTN_PROGRESS = "⏳ Đang thực hiện"
+BTN_BLOCKED = "⚠️ Vướng mắc"
+BTN_EXTENSION = "📅 Xin gia hạn"
+BTN_BACK = "◀ Quay lại"
+BTN_CANCEL = "✖ Huỷ"
+BTN_UNDO = "↩️ Hoàn tác"
+BTN_NONE_OF_THESE = "✖ Không phải"
+BTN_APPROVE = "✅ Đồng ý gia hạn"
+BTN_REJECT = "✖ Từ chối"
+PROGRESS_STEPS = (25, 50, 75)
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One due item as the status texts show it."""
+
+    due_item_id: int
+    task_id: int
+    title: str
+    plan_number: str
+    agency_name: str
+    due_on: date
+    original_due_on: date
+    status: Status
+    progress: int
+    completed_on: date | None
+    number: int | None = None  # its number in the message answered; None: refer by code
+
+    @property
+    def ref(self) -> str:
+        """"nhiệm vụ 2" (as numbered in the reminder) or "nhiệm vụ NV12"."""
+        if self.number is not None:
+            return f"nhiệm vụ {self.number}"
+        return f"nhiệm vụ {task_code(self.task_id)}"
+
+
+def when(at: datetime) -> str:
+    """'09:12 23/06/2025' (pass a local time)."""
+    return at.strftime("%H:%M %d/%m/%Y")
+
+
+def state_phrase(
+    status: Status,
+    progress: int,
+    *,
+    due_on: date,
+    completed_on: date | None,
+    today: date,
+    proposed: date | None = None,
+) -> str:
+    """'Đang thực hiện 60%', 'Đã hoàn thành đúng hạn', 'Đã gia hạn đến 15/12/2025' …"""
+    if status is Status.DONE:
+        cat = category(status, due_on, completed_on, today)
+        return cat.label if cat in (Category.DONE_ON_TIME, Category.DONE_LATE) else status.label
+    if status is Status.IN_PROGRESS:
+        return f"Đang thực hiện {progress}%" if progress else "Đang thực hiện"
+    if status is Status.EXTENSION_REQUESTED:
+        return f"Đề nghị gia hạn đến {short_date(proposed)}" if proposed else status.label
+    if status is Status.EXTENDED:
+        return f"Đã gia hạn đến {short_date(due_on)}"
+    if status is Status.BLOCKED and progress:
+        return f"Vướng mắc (đã làm {progress}%)"
+    return status.label
+
+
+def _item_state(item: ItemView, today: date, proposed: date | None = None) -> str:
+    return state_phrase(
+        item.status, item.progress, due_on=item.due_on, completed_on=item.completed_on, today=today,
+        proposed=proposed,
+    )
+
+
+def _item_line(item: ItemView) -> str:
+    return f"<i>{task_code(item.task_id)} · {escape(short_title(item.title, TITLE_LIMIT))}</i>"
+
+
+def _due_line(item: ItemView, today: date) -> str:
+    text = f"Hạn {short_date(item.due_on)}"
+    if item.status is not Status.DONE:
+        text += f" · {days_phrase(item.due_on, today)}"
+    if item.original_due_on != item.due_on:
+        text += f" · hạn gốc {short_date(item.original_due_on)}"
+    return text
+
+
+# --- the task card: tap 1 --------------------------------------------------------------------
+
+
+def card_text(item: ItemView, today: date, *, proposed: date | None = None) -> str:
+    """The card under which the four choices sit."""
+    head = f"✏️ <b>Cập nhật {escape(item.ref)}</b>"
+    if item.number is not None:
+        head += f" ({task_code(item.task_id)})"
+    return "\n".join(
+        [
+            head,
+            escape(short_title(item.title, 300)),
+            f"<i>KH {escape(item.plan_number)} · {escape(item.agency_name)}</i>",
+            f"{_due_line(item, today)} · Hiện tại: {escape(_item_state(item, today, proposed))}",
+            "",
+            "Chọn trạng thái mới, hoặc trả lời tin nhắn này (vd. “đang làm 60%”).",
+        ]
+    )
+
+
+def card_progress_text(item: ItemView, today: date) -> str:
+    return card_text(item, today).rsplit("\n", 1)[0] + "\nĐang thực hiện: chọn mức tiến độ."
+
+
+def ask_note_text(item: ItemView, today: date) -> str:
+    return (
+        card_text(item, today).rsplit("\n", 1)[0]
+        + f"\n⚠️ <b>Vướng mắc</b>: hãy <b>trả lời tin nhắn này</b> bằng một dòng nêu vướng mắc của {escape(item.ref)}."
+    )
+
+
+def ask_date_text(item: ItemView, today: date, *, problem: str | None = None) -> str:
+    text = card_text(item, today).rsplit("\n", 1)[0]
+    if problem:
+        text += f"\n❗ {escape(problem)}"
+    return (
+        text
+        + "\n📅 <b>Xin gia hạn</b>: hãy <b>trả lời tin nhắn này</b> với ngày đề nghị và lý do, "
+        "vd. “15/12/2025 vì chờ hướng dẫn của Bộ”."
+    )
+
+
+def prompt_closed_text(item: ItemView, today: date, note: str) -> str:
+    return card_text(item, today).rsplit("\n", 1)[0] + f"\n<i>{escape(note)}</i>"
+
+
+# --- what was recorded -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordedView:
+    """One change the bot recorded."""
+
+    item: ItemView  # after the change
+    kind: ChangeKind
+    actor: str
+    at: datetime  # local time
+    note: str | None = None
+    documents: tuple[DocumentRef, ...] = ()
+    files: tuple[str, ...] = ()  # names of the files attached as evidence
+    proposed: date | None = None  # an extension request's date
+    unchanged: bool = False  # a note (or evidence) only
+
+
+def _document(doc: DocumentRef) -> str:
+    parts = [doc.kind] if doc.kind else []
+    parts.append(doc.number or doc.text)
+    if doc.issued_on:
+        parts.append(f"ngày {short_date(doc.issued_on)}")
+    return " ".join(parts)
+
+
+def recorded_line(view: RecordedView, today: date) -> str:
+    who = f"({escape(view.actor)}, {when(view.at)})"
+    item = view.item
+    if view.kind is ChangeKind.EXTENSION:
+        head = (
+            f"📅 Đã gửi đề nghị gia hạn: {escape(item.ref)} — đến {short_date(view.proposed)} "
+            f"(hạn hiện tại {short_date(item.due_on)}) {who}."
+            if view.proposed
+            else f"📅 Đã gửi đề nghị gia hạn: {escape(item.ref)} {who}."
+        )
+    elif view.unchanged:
+        what = "tệp minh chứng" if view.files and not view.note else "ghi chú"
+        head = f"📝 Đã lưu {what} cho {escape(item.ref)} {who}; trạng thái giữ nguyên: {escape(_item_state(item, today))}."
+    else:
+        head = f"✅ Đã ghi nhận: {escape(item.ref)} — {escape(_item_state(item, today))} {who}."
+    lines = [head, _item_line(item)]
+    if view.note:
+        label = "Lý do" if view.kind is ChangeKind.EXTENSION else ("Vướng mắc" if view.kind is ChangeKind.BLOCKED else "Ghi chú")
+        lines.append(f"{label}: {escape(view.note)}")
+    if view.documents:
+        lines.append("Văn bản: " + "; ".join(escape(_document(d)) for d in view.documents))
+    if view.files:
+        lines.append("📎 Tệp: " + ", ".join(escape(f) for f in view.files))
+    return "\n".join(lines)
+
+
+def recorded_text(views: Sequence[RecordedView], today: date, *, refused: Sequence[str] = (), undo_minutes: int = 15) -> str:
+    blocks = [recorded_line(v, today) for v in views]
+    blocks += [f"❗ {escape(r)}" for r in refused]
+    text = "\n\n".join(blocks)
+    if views and any(not v.unchanged for v in views):
+        extension = any(v.kind is ChangeKind.EXTENSION for v in views)
+        tail = f"Bấm “Hoàn tác” trong {undo_minutes} phút nếu ghi nhận nhầm."
+        if extension:
+            tail = "Đề nghị đã được chuyển tới lãnh đạo tỉnh để xem xét. " + tail
+        text += f"\n\n<i>{tail}</i>"
+    return text
+
+
+def undo_label(number: int | None, several: bool) -> str:
+    return f"{BTN_UNDO} {number}" if several and number is not None else BTN_UNDO
+
+
+def undone_text(item: ItemView, today: date, *, actor: str, at: datetime) -> str:
+    return (
+        f"↩️ Đã hoàn tác: {escape(item.ref)} trở lại “{escape(_item_state(item, today))}” "
+        f"({escape(actor)}, {when(at)}).\n{_item_line(item)}"
+    )
+
+
+def struck(text: str, suffix: str) -> str:
+    """A confirmation after its change was undone: kept, marked."""
+    return f"{text}\n\n<i>{escape(suffix)}</i>"
+
+
+def refused_text(reason: str) -> str:
+    return f"❗ {escape(reason)}"
+
+
+# --- questions ---------------------------------------------------------------------------------
+
+_KIND_LABELS = {
+    ChangeKind.DONE: "Hoàn thành",
+    ChangeKind.PROGRESS: "Đang thực hiện",
+    ChangeKind.BLOCKED: "Vướng mắc",
+    ChangeKind.EXTENSION: "Xin gia hạn",
+    ChangeKind.NOTE: "Chỉ lưu ghi chú",
+}
+_KIND_ICONS = {
+    ChangeKind.DONE: "✅",
+    ChangeKind.PROGRESS: "⏳",
+    ChangeKind.BLOCKED: "⚠️",
+    ChangeKind.EXTENSION: "📅",
+    ChangeKind.NOTE: "📝",
+}
+
+
+def intent_label(intent: Intent) -> str:
+    """'Đang thực hiện 60%', 'Xin gia hạn đến 15/12/2025' (no icon)."""
+    label = _KIND_LABELS[intent.kind]
+    if intent.kind is ChangeKind.PROGRESS and intent.progress is not None:
+        label += f" {intent.progress}%"
+    if intent.kind is ChangeKind.EXTENSION and intent.new_due_on:
+        label += f" đến {short_date(intent.new_due_on)}"
+    return label
+
+
+def option_label(ref: str, intent: Intent, *, show_ref: bool, show_kind: bool) -> str:
+    """A button: '✅ 2: Hoàn thành' — short (Telegram shows about 30 characters)."""
+    icon = _KIND_ICONS[intent.kind]
+    parts = []
+    if show_ref:
+        parts.append(ref)
+    if show_kind or not show_ref:
+        parts.append(intent_label(intent))
+    return f"{icon} " + ": ".join(parts)
+
+
+_QUESTIONS = {
+    AskReason.WHICH_ITEM: "Tin nhắn này có nhiều nhiệm vụ. Anh/chị cập nhật nhiệm vụ nào?",
+    AskReason.UNKNOWN_NUMBER: "Tin nhắn này không có nhiệm vụ số {detail}. Anh/chị muốn cập nhật nhiệm vụ nào?",
+    AskReason.AMBIGUOUS_NUMBER: "“{detail}” có thể là số thứ tự hoặc mã nhiệm vụ. Anh/chị muốn cập nhật nhiệm vụ nào?",
+    AskReason.WHICH_STATUS: "Bot chưa rõ trạng thái. Anh/chị chọn trạng thái đúng:",
+    AskReason.CONFLICT: "Bot chưa chắc ý anh/chị. Anh/chị chọn trạng thái đúng:",
+}
+
+
+def question_text(reason: AskReason, raw: str, detail: str | None, *, item_lines: Sequence[str] = ()) -> str:
+    question = _QUESTIONS.get(reason, _QUESTIONS[AskReason.CONFLICT]).format(detail=escape(detail or ""))
+    lines = [f"❓ Bot hiểu: “{escape(raw)}”" if raw else "❓", question]
+    lines += [escape(line) for line in item_lines]
+    lines.append("<i>Chưa có gì được ghi nhận cho tới khi anh/chị chọn.</i>")
+    return "\n".join(lines)
+
+
+def question_closed_text(raw: str, outcome: str) -> str:
+    return f"❓ “{escape(raw)}”\n<i>{escape(outcome)}</i>"
+
+
+def which_due_text(code: str, intent: Intent) -> str:
+    return (
+        f"❓ Nhiệm vụ {escape(code)} có nhiều mốc hạn chưa hoàn thành. “{escape(intent_label(intent))}” "
+        "cho mốc hạn nào?\n<i>Chưa có gì được ghi nhận cho tới khi anh/chị chọn.</i>"
+    )
+
+
+def other_dates_text(count: int) -> str:
+    return (
+        f"<i>Nhiệm vụ còn {count} mốc hạn khác chưa hoàn thành; thẻ này là mốc sớm nhất. "
+        "Dùng /capnhat để chọn mốc khác.</i>"
+    )
+
+
+NO_ITEMS = (
+    "Bot chưa biết anh/chị nói về nhiệm vụ nào. Hãy trả lời đúng tin nhắn nhắc việc, "
+    "hoặc ghi mã nhiệm vụ, vd. <code>/capnhat NV12 xong</code>."
+)
+
+
+def chatter_text(chatter: Chatter, *, has_items: bool) -> str:
+    """A polite answer to a reply that is not a status."""
+    example = "“1 xong”, “2 đang làm 60%”, “3 vướng mắc do …”, “xin gia hạn nhiệm vụ 2 đến 15/12”"
+    if chatter is Chatter.THANKS:
+        return "Dạ, cảm ơn anh/chị. Khi có tiến độ mới, anh/chị cứ trả lời tin nhắn nhắc việc để bot ghi nhận."
+    if chatter is Chatter.ACK:
+        return f"Dạ, bot đã nhận. Khi có tiến độ, anh/chị trả lời tin nhắn nhắc việc, ví dụ: {example}."
+    if chatter is Chatter.GREETING:
+        return f"Xin chào anh/chị! Để báo cáo tiến độ, hãy trả lời tin nhắn nhắc việc, ví dụ: {example}."
+    if chatter is Chatter.QUESTION:
+        return (
+            "Bot chỉ ghi nhận báo cáo tiến độ nên chưa trả lời được câu hỏi này. Xem chi tiết nhiệm vụ bằng "
+            "<code>/nhiemvu NV12</code>, tiến độ bằng /tiendo; câu hỏi nghiệp vụ xin gửi Văn phòng UBND tỉnh/Sở Nội vụ."
+        )
+    tail = " hoặc bấm nút bên dưới" if has_items else ""
+    return f"Xin lỗi, bot chưa hiểu nội dung này. Anh/chị hãy trả lời theo mẫu: {example}{tail}."
+
+
+# --- evidence -----------------------------------------------------------------------------
+
+
+def which_item_for_file_text(file_name: str) -> str:
+    return (
+        f"📎 Tệp “{escape(file_name)}” là minh chứng cho nhiệm vụ nào? "
+        "<i>Chưa có gì được lưu cho tới khi anh/chị chọn.</i>"
+    )
+
+
+# --- extension requests ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExtensionView:
+    request_id: int
+    item: ItemView
+    current_due_on: date
+    proposed_due_on: date
+    reason: str | None
+    requested_by: str
+    requested_at: datetime  # local
+    decided_by: str | None = None
+    decided_at: datetime | None = None  # local
+    approved: bool | None = None  # None: pending or withdrawn
+    withdrawn: str | None = field(default=None)  # why it no longer stands
+
+
+def extension_request_text(view: ExtensionView) -> str:
+    """To the leaders' chat (or the admins), with Approve / Reject."""
+    item = view.item
+    lines = [
+        f"📅 <b>Đề nghị gia hạn — {escape(item.agency_name)}</b>",
+        f"Nhiệm vụ {task_code(item.task_id)}: {escape(short_title(item.title, 300))}",
+        f"<i>KH {escape(item.plan_number)}</i>",
+        f"Hạn hiện tại: {short_date(view.current_due_on)}"
+        + (f" (hạn gốc {short_date(item.original_due_on)})" if item.original_due_on != view.current_due_on else ""),
+        f"Đề nghị gia hạn đến: <b>{short_date(view.proposed_due_on)}</b>",
+        f"Lý do: {escape(view.reason) if view.reason else '(không nêu)'}",
+        f"Người đề nghị: {escape(view.requested_by)}, {when(view.requested_at)}",
+    ]
+    if view.approved is True and view.decided_by and view.decided_at:
+        lines.append(f"\n✅ <b>Đã đồng ý</b> ({escape(view.decided_by)}, {when(view.decided_at)}).")
+    elif view.approved is False and view.decided_by and view.decided_at:
+        lines.append(f"\n✖ <b>Đã từ chối</b> ({escape(view.decided_by)}, {when(view.decided_at)}).")
+    elif view.withdrawn:
+        lines.append(f"\n<i>{escape(view.withdrawn)}</i>")
+    return "\n".join(lines)
+
+
+def extension_outcome_text(view: ExtensionView) -> str:
+    """Posted back to the agency chat."""
+    item = view.item
+    who = f"({escape(view.decided_by or '')}, {when(view.decided_at)})" if view.decided_at else ""
+    if view.approved:
+        return (
+            f"✅ <b>Đã được gia hạn</b>: nhiệm vụ {task_code(item.task_id)} — hạn mới {short_date(view.proposed_due_on)} "
+            f"(hạn trước {short_date(view.current_due_on)}) {who}.\n{_item_line(item)}\n"
+            "Nhắc việc sẽ theo hạn mới."
+        )
+    return (
+        f"✖ <b>Đề nghị gia hạn bị từ chối</b>: nhiệm vụ {task_code(item.task_id)} — hạn vẫn là "
+        f"{short_date(view.current_due_on)} {who}.\n{_item_line(item)}"
+    )
+
+
+def pending_extensions_text(count: int) -> str:
+    if not count:
+        return "Không có đề nghị gia hạn nào đang chờ duyệt."
+    return f"Có {count} đề nghị gia hạn đang chờ duyệt:"
+
+
+NO_LEADERS = (
+    "Chưa có nhóm lãnh đạo tỉnh và chưa gửi được tới quản trị viên: đề nghị đã được lưu, "
+    "quản trị viên xem bằng lệnh /giahan."
+)

@@ -1,0 +1,673 @@
+"""Status changes from buttons, replies and /capnhat: who may, what is valid, the history row,
+undo, and extension requests with the leaders' decision.
+
+Every function takes the caller's session (one per update) and never commits. A change is
+checked on every press or reply — permission (the chat's scope), the item's current state
+and, for buttons, the version the button was drawn for — so a forged or stale press changes
+nothing and the caller can say why. Every change is one `change_status` call, hence one
+history row; undo and decisions append rows too, history is never touched.
+
+Permission (`access`):
+- admins (ADMIN_IDS) may change any item, anywhere;
+- a chat bound to the item's lead agency (or an agency merged into it) may change it;
+- a chat bound to another agency linked to the task (a cooperating agency) may add a note;
+- nobody else may do anything (the leaders decide extension requests, see `decide_extension`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import repositories as repo
+from bot.db.models import (
+    ChatRole,
+    DueItem,
+    ExtensionRequest,
+    ExtensionState,
+    FlowState,
+    PromptKind,
+    StatusPrompt,
+)
+from bot.domain.codes import task_code
+from bot.domain.replies import (
+    ChangeKind,
+    ContextItem,
+    Intent,
+    Planned,
+    resolve_new_due,
+)
+from bot.domain.status import ChangeSource, Status
+from bot.render.format import short_date
+from bot.render.status import ExtensionView, ItemView, RecordedView, state_phrase
+from bot.services.chats import Scope, ScopeKind
+
+UNDO_WINDOW = timedelta(minutes=15)
+PROMPT_TTL = timedelta(hours=24)
+MAX_FILES_NOTE = 3
+
+GONE = "Nhiệm vụ này không còn được theo dõi (đã bị huỷ hoặc bỏ khỏi kế hoạch)."
+NOT_YOURS = "Chỉ nhóm của cơ quan chủ trì và quản trị viên được cập nhật nhiệm vụ này."
+SUPPORT_ONLY = "Cơ quan phối hợp chỉ thêm được ghi chú (vd. “ghi chú: …”), không thay đổi được trạng thái."
+NOT_LEADER = "Chỉ nhóm lãnh đạo tỉnh hoặc quản trị viên mới duyệt được đề nghị gia hạn."
+
+
+class Access(StrEnum):
+    CHANGE = "change"
+    NOTE = "note"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Actor:
+    tg_id: int
+    name: str
+    is_admin: bool
+
+
+@dataclass(frozen=True)
+class Env:
+    """Who acts, where, when, and from which message."""
+
+    scope: Scope
+    actor: Actor
+    now: datetime  # aware
+    tz: ZoneInfo
+    tg_chat_id: int
+    message_id: int | None = None  # the message the change comes from (kept in the history)
+    source: ChangeSource = ChangeSource.BUTTON
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.tz).date()
+
+    @property
+    def local_now(self) -> datetime:
+        return self.now.astimezone(self.tz)
+
+    def local(self, at: datetime) -> datetime:
+        return at.astimezone(self.tz)
+
+
+def item_view(item: DueItem, number: int | None = None) -> ItemView:
+    return ItemView(
+        due_item_id=item.id,
+        task_id=item.task_id,
+        title=item.task.title,
+        plan_number=item.task.plan.number,
+        agency_name=item.agency.name,
+        due_on=item.due_on,
+        original_due_on=item.original_due_on,
+        status=item.status,
+        progress=item.progress or 0,
+        completed_on=item.completed_on,
+        number=number,
+    )
+
+
+def _state(item: DueItem, today: date) -> str:
+    return state_phrase(
+        item.status, item.progress or 0, due_on=item.due_on, completed_on=item.completed_on, today=today
+    )
+
+
+async def access(session: AsyncSession, env: Env, item: DueItem) -> Access:
+    """What the acting user may do to the item in this chat (see the module doc)."""
+    if env.actor.is_admin:
+        return Access.CHANGE
+    scope = env.scope
+    if scope.kind is not ScopeKind.AGENCY or item.task.plan.province_id not in scope.province_ids:
+        return Access.NONE
+    if item.agency_id in scope.agency_ids:
+        return Access.CHANGE
+    roles = await repo.task_agency_roles(session, task_id=item.task_id)
+    if any(agency_id in scope.agency_ids for agency_id in roles):
+        return Access.NOTE
+    return Access.NONE
+
+
+# --- one change --------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What `apply` did: recorded, refused (why), or needs more input first."""
+
+    item: ItemView | None = None
+    recorded: RecordedView | None = None
+    change_id: int | None = None
+    undoable: bool = False
+    refused: str | None = None
+    stale: bool = False  # the button was drawn for an older state
+    needs: PromptKind | None = None  # NOTE (a blocker's line) or EXTENSION (the date) first
+    problem: str | None = None  # why the date could not be used
+    intent: Intent | None = None
+    extension_request_id: int | None = None  # new: post it to the leaders
+    withdrawn_request_id: int | None = None  # overtaken by this change: update the leaders' posts
+
+
+def _files_json(files: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [dict(f) for f in files]
+
+
+def _evidence(intent: Intent, files: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    evidence: dict[str, Any] = {}
+    if intent.documents:
+        evidence["documents"] = [d.as_json() for d in intent.documents]
+    if files:
+        evidence["files"] = _files_json(files)
+    return evidence or None
+
+
+def _history_note(intent: Intent, files: Sequence[dict[str, Any]], *, proposed: date | None = None) -> str | None:
+    parts: list[str] = []
+    if intent.kind is ChangeKind.EXTENSION and proposed is not None:
+        parts.append(f"Đề nghị gia hạn đến {short_date(proposed)}" + (f": {intent.note}" if intent.note else ""))
+    elif intent.note:
+        parts.append(intent.note)
+    elif intent.documents:
+        parts.append("; ".join(d.text for d in intent.documents))
+    if files:
+        names = [str(f.get("name") or "tệp") for f in files[:MAX_FILES_NOTE]]
+        parts.append("📎 Minh chứng: " + ", ".join(names))
+    return " — ".join(parts) or None
+
+
+async def apply(
+    session: AsyncSession,
+    env: Env,
+    *,
+    due_item_id: int,
+    intent: Intent,
+    number: int | None = None,
+    version: int | None = None,
+    files: Sequence[dict[str, Any]] = (),
+) -> Outcome:
+    """Record `intent` for one due item, after every check (see the module doc)."""
+    item = await repo.get_due_item(session, due_item_id=due_item_id, lock=True)
+    if item is None or item.cancelled or item.task.removed:
+        return Outcome(refused=GONE)
+    today = env.today
+    allowed = await access(session, env, item)
+    view = item_view(item, number)
+    if allowed is Access.NONE:
+        return Outcome(item=view, refused=NOT_YOURS)
+    if version is not None and version != await repo.latest_change_id(session, due_item_id=item.id):
+        return Outcome(
+            item=view, stale=True,
+            refused=f"Nhiệm vụ vừa được cập nhật ({_state(item, today)}); tin nhắn đã được làm mới, xin bấm lại.",
+        )
+    kind = intent.kind
+    has_extra = bool(intent.note or intent.documents or files)
+    if allowed is Access.NOTE and kind is not ChangeKind.NOTE:
+        return Outcome(item=view, refused=SUPPORT_ONLY)
+
+    if kind is ChangeKind.DONE and item.status is Status.DONE:
+        if not has_extra:
+            done_on = f" ngày {short_date(item.completed_on)}" if item.completed_on else ""
+            return Outcome(item=view, refused=f"{view.ref.capitalize()} đã được ghi nhận hoàn thành{done_on}.")
+        kind = ChangeKind.NOTE  # more evidence for a finished task: keep it, change nothing
+        intent = Intent(ChangeKind.NOTE, note=intent.note, documents=intent.documents)
+    if kind is ChangeKind.NOTE:
+        if not has_extra:
+            return Outcome(item=view, refused="Ghi chú trống: không có gì để lưu.")
+        return await _record(session, env, item, intent, number=number, files=files, status=item.status, undoable=False)
+
+    pending = await repo.pending_extension_request(session, due_item_id=item.id)
+    if kind is ChangeKind.EXTENSION:
+        if item.status is Status.DONE:
+            return Outcome(item=view, refused=f"{view.ref.capitalize()} đã hoàn thành: không cần gia hạn.")
+        if pending is not None:
+            return Outcome(
+                item=view,
+                refused=f"{view.ref.capitalize()} đang chờ lãnh đạo duyệt đề nghị gia hạn đến "
+                f"{short_date(pending.proposed_due_on)}.",
+            )
+        proposed = resolve_new_due(intent, due_on=item.due_on, today=today)
+        if proposed is None:
+            problem = f"Ngày “{intent.bad_date}” không hợp lệ hoặc đã qua." if intent.bad_date else None
+            return Outcome(item=view, needs=PromptKind.EXTENSION, problem=problem, intent=intent)
+        if proposed <= item.due_on or proposed < today:
+            problem = f"Ngày đề nghị ({short_date(proposed)}) phải sau hạn hiện tại ({short_date(item.due_on)})."
+            if proposed < today:
+                problem = f"Ngày đề nghị ({short_date(proposed)}) đã qua."
+            return Outcome(item=view, needs=PromptKind.EXTENSION, problem=problem, intent=intent)
+        return await _request_extension(session, env, item, intent, proposed, number=number, files=files)
+
+    if kind is ChangeKind.BLOCKED and intent.needs_note:
+        return Outcome(item=view, needs=PromptKind.NOTE, intent=intent)
+    target = kind.status
+    assert target is not None
+    progress = intent.progress
+    if kind is ChangeKind.PROGRESS:
+        if progress is not None and progress >= 100:
+            target, progress = Status.DONE, None
+        elif (
+            item.status is Status.IN_PROGRESS
+            and (progress is None or progress == item.progress)
+            and not has_extra
+        ):
+            return Outcome(item=view, refused=f"{view.ref.capitalize()} đã ở trạng thái “{_state(item, today)}”: không có gì thay đổi.")
+    outcome = await _record(
+        session, env, item, intent, number=number, files=files, status=target, progress=progress, undoable=True
+    )
+    if pending is not None:
+        await repo.decide_extension_request(
+            session, request_id=pending.id, state=ExtensionState.CANCELLED, now=env.now,
+            decided_by_tg_id=env.actor.tg_id, decided_by_name=env.actor.name,
+        )
+        outcome.withdrawn_request_id = pending.id
+    return outcome
+
+
+async def _record(
+    session: AsyncSession,
+    env: Env,
+    item: DueItem,
+    intent: Intent,
+    *,
+    number: int | None,
+    files: Sequence[dict[str, Any]],
+    status: Status,
+    progress: int | None = None,
+    undoable: bool,
+    proposed: date | None = None,
+) -> Outcome:
+    before = (item.status, item.progress or 0, item.completed_on, item.due_on)
+    change = await repo.change_status(
+        session,
+        item=item,
+        status=status,
+        source=env.source,
+        now=env.now,
+        today=env.today,
+        progress=progress,
+        actor_name=env.actor.name,
+        actor_tg_id=env.actor.tg_id,
+        note=_history_note(intent, files, proposed=proposed),
+        evidence=_evidence(intent, files),
+        chat_id=env.tg_chat_id,
+        message_id=env.message_id,
+    )
+    if undoable:
+        await repo.add_undo(
+            session,
+            change_id=change.id,
+            due_item_id=item.id,
+            actor_tg_id=env.actor.tg_id,
+            prev_status=before[0],
+            prev_progress=before[1],
+            prev_completed_on=before[2],
+            prev_due_on=before[3],
+            expires_at=env.now + UNDO_WINDOW,
+        )
+    view = item_view(item, number)
+    recorded = RecordedView(
+        item=view,
+        kind=intent.kind if status is not Status.DONE else ChangeKind.DONE,
+        actor=env.actor.name,
+        at=env.local_now,
+        note=intent.note,
+        documents=intent.documents,
+        files=tuple(str(f.get("name") or "tệp") for f in files),
+        proposed=proposed,
+        unchanged=not undoable,
+    )
+    return Outcome(item=view, recorded=recorded, change_id=change.id, undoable=undoable)
+
+
+async def _request_extension(
+    session: AsyncSession,
+    env: Env,
+    item: DueItem,
+    intent: Intent,
+    proposed: date,
+    *,
+    number: int | None,
+    files: Sequence[dict[str, Any]],
+) -> Outcome:
+    prev_status, prev_progress, current = item.status, item.progress or 0, item.due_on
+    outcome = await _record(
+        session, env, item, intent, number=number, files=files, status=Status.EXTENSION_REQUESTED,
+        undoable=True, proposed=proposed,
+    )
+    request = await repo.add_extension_request(
+        session,
+        due_item_id=item.id,
+        current_due_on=current,
+        proposed_due_on=proposed,
+        reason=intent.note,
+        prev_status=prev_status,
+        prev_progress=prev_progress,
+        requested_by_tg_id=env.actor.tg_id,
+        requested_by_name=env.actor.name,
+        tg_chat_id=env.tg_chat_id,
+        source_message_id=env.message_id,
+        request_change_id=outcome.change_id,
+        created_at=env.now,
+    )
+    outcome.extension_request_id = request.id
+    return outcome
+
+
+# --- undo --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Undone:
+    refused: str | None = None
+    item: ItemView | None = None
+    change_id: int | None = None  # the new history row
+    withdrawn_request_id: int | None = None
+
+
+async def undo(session: AsyncSession, env: Env, *, change_id: int, number: int | None = None) -> Undone:
+    """Put back what change `change_id` replaced, as a new history row (never deleting it).
+
+    Refused when: unknown change, already undone, too late (UNDO_WINDOW), someone else's
+    change (admins excepted), the item changed since, or the chat may not change the item.
+    """
+    record = await repo.get_undo(session, change_id=change_id)
+    if record is None:
+        return Undone(refused="Không hoàn tác được thay đổi này.")
+    if record.undone_at is not None:
+        return Undone(refused="Thay đổi này đã được hoàn tác.")
+    if env.now > record.expires_at:
+        return Undone(refused=f"Đã quá {int(UNDO_WINDOW.total_seconds() // 60)} phút: không hoàn tác được nữa. Hãy cập nhật lại trạng thái đúng.")
+    if record.actor_tg_id != env.actor.tg_id and not env.actor.is_admin:
+        return Undone(refused="Chỉ người đã cập nhật (hoặc quản trị viên) mới hoàn tác được.")
+    item = await repo.get_due_item(session, due_item_id=record.due_item_id, lock=True)
+    if item is None or item.cancelled:
+        return Undone(refused=GONE)
+    if await access(session, env, item) is not Access.CHANGE:
+        return Undone(refused=NOT_YOURS)
+    if await repo.latest_change_id(session, due_item_id=item.id) != change_id:
+        return Undone(refused="Nhiệm vụ đã có cập nhật mới hơn: không hoàn tác được thay đổi cũ.")
+    if not await repo.claim_undo(session, change_id=change_id, now=env.now):
+        return Undone(refused="Thay đổi này đã được hoàn tác.")
+    withdrawn = None
+    request = await repo.extension_request_for_change(session, change_id=change_id)
+    if request is not None and request.state is ExtensionState.PENDING:
+        await repo.decide_extension_request(
+            session, request_id=request.id, state=ExtensionState.CANCELLED, now=env.now,
+            decided_by_tg_id=env.actor.tg_id, decided_by_name=env.actor.name,
+        )
+        withdrawn = request.id
+    old_label = _state(item, env.today)
+    # Exactly what was there, through change_status (whose history row snapshots the dates):
+    # a "done" keeps its own completion date, not today's.
+    completed = record.prev_completed_on if record.prev_status is Status.DONE and record.prev_completed_on else env.today
+    change = await repo.change_status(
+        session,
+        item=item,
+        status=record.prev_status,
+        source=env.source,
+        now=env.now,
+        today=completed,
+        progress=record.prev_progress,
+        new_due_on=record.prev_due_on if record.prev_due_on != item.due_on else None,
+        actor_name=env.actor.name,
+        actor_tg_id=env.actor.tg_id,
+        note=f"Hoàn tác cập nhật “{old_label}”",
+        chat_id=env.tg_chat_id,
+        message_id=env.message_id,
+    )
+    await repo.set_undone_by(session, change_id=change_id, undone_by_change_id=change.id)
+    return Undone(item=item_view(item, number), change_id=change.id, withdrawn_request_id=withdrawn)
+
+
+# --- extension requests: the leaders decide ---------------------------------------------------
+
+
+async def extension_view(session: AsyncSession, request: ExtensionRequest, tz: ZoneInfo, *, withdrawn: str | None = None) -> ExtensionView | None:
+    item = await repo.get_due_item(session, due_item_id=request.due_item_id)
+    if item is None:
+        return None
+    approved = {ExtensionState.APPROVED: True, ExtensionState.REJECTED: False}.get(request.state)
+    if request.state is ExtensionState.CANCELLED and withdrawn is None:
+        withdrawn = "Đề nghị đã được rút hoặc không còn hiệu lực (nhiệm vụ đã được cập nhật)."
+    return ExtensionView(
+        request_id=request.id,
+        item=item_view(item),
+        current_due_on=request.current_due_on,
+        proposed_due_on=request.proposed_due_on,
+        reason=request.reason,
+        requested_by=request.requested_by_name or str(request.requested_by_tg_id),
+        requested_at=request.created_at.astimezone(tz),
+        decided_by=request.decided_by_name,
+        decided_at=request.decided_at.astimezone(tz) if request.decided_at else None,
+        approved=approved,
+        withdrawn=withdrawn,
+    )
+
+
+@dataclass
+class Decision:
+    refused: str | None = None
+    request: ExtensionRequest | None = None
+    view: ExtensionView | None = None
+    agency_chats: list[int] = field(default_factory=list)  # where to post the outcome
+    reply_to: int | None = None  # the agency's message that asked
+
+
+async def may_decide(env: Env, request_province_id: int) -> bool:
+    if env.actor.is_admin:
+        return True
+    scope = env.scope
+    return scope.kind is ScopeKind.LEADERS and request_province_id in scope.province_ids
+
+
+async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, approve: bool) -> Decision:
+    """Approve (due date moves, original kept, status "đã gia hạn") or reject (the status
+    before the request comes back, the due date stays). Once only; a request overtaken by
+    another update of the item is withdrawn instead."""
+    request = await repo.get_extension_request(session, request_id=request_id)
+    if request is None:
+        return Decision(refused="Đề nghị gia hạn không tồn tại.")
+    item = await repo.get_due_item(session, due_item_id=request.due_item_id, lock=True)
+    if item is None:
+        return Decision(refused=GONE)
+    if not await may_decide(env, item.task.plan.province_id):
+        return Decision(refused=NOT_LEADER)
+    if request.state is not ExtensionState.PENDING:
+        what = {
+            ExtensionState.APPROVED: "đã được đồng ý",
+            ExtensionState.REJECTED: "đã bị từ chối",
+            ExtensionState.CANCELLED: "đã được rút hoặc không còn hiệu lực",
+        }[request.state]
+        who = f" ({request.decided_by_name})" if request.decided_by_name and request.state is not ExtensionState.CANCELLED else ""
+        return Decision(refused=f"Đề nghị này {what}{who}.", request=request,
+                        view=await extension_view(session, request, env.tz))
+    if item.cancelled or item.status is not Status.EXTENSION_REQUESTED or item.due_on != request.current_due_on:
+        await repo.decide_extension_request(session, request_id=request.id, state=ExtensionState.CANCELLED, now=env.now)
+        request = await repo.get_extension_request(session, request_id=request.id)
+        assert request is not None
+        return Decision(
+            refused="Đề nghị không còn hiệu lực: nhiệm vụ đã được cập nhật sau khi gửi đề nghị.",
+            request=request, view=await extension_view(session, request, env.tz),
+        )
+    state = ExtensionState.APPROVED if approve else ExtensionState.REJECTED
+    if not await repo.decide_extension_request(
+        session, request_id=request.id, state=state, now=env.now,
+        decided_by_tg_id=env.actor.tg_id, decided_by_name=env.actor.name,
+    ):
+        return Decision(refused="Đề nghị này vừa được người khác xử lý.")
+    if approve:
+        change = await repo.change_status(
+            session, item=item, status=Status.EXTENDED, source=env.source, now=env.now, today=env.today,
+            new_due_on=request.proposed_due_on, actor_name=env.actor.name, actor_tg_id=env.actor.tg_id,
+            note=f"Đồng ý gia hạn đến {short_date(request.proposed_due_on)} (hạn trước {short_date(request.current_due_on)})",
+            chat_id=env.tg_chat_id, message_id=env.message_id,
+        )
+    else:
+        change = await repo.change_status(
+            session, item=item, status=request.prev_status, source=env.source, now=env.now, today=env.today,
+            progress=request.prev_progress, actor_name=env.actor.name, actor_tg_id=env.actor.tg_id,
+            note=f"Từ chối gia hạn đến {short_date(request.proposed_due_on)}; hạn vẫn là {short_date(request.current_due_on)}",
+            chat_id=env.tg_chat_id, message_id=env.message_id,
+        )
+    request.decision_change_id = change.id
+    await session.flush()
+    request = await repo.get_extension_request(session, request_id=request.id)
+    assert request is not None
+    chats = [request.tg_chat_id]
+    chat = await repo.get_chat(session, tg_chat_id=request.tg_chat_id)
+    if chat is None or not chat.active or chat.role is not ChatRole.AGENCY:
+        family = await repo.agency_family_ids(session, agency_ids=[item.agency_id])
+        chats = []
+        for agency_id in family:
+            chats += [c.tg_chat_id for c in await repo.chats_for_agency(session, agency_id=agency_id)]
+    return Decision(
+        request=request,
+        view=await extension_view(session, request, env.tz),
+        agency_chats=list(dict.fromkeys(chats)),
+        reply_to=request.source_message_id if chats == [request.tg_chat_id] else None,
+    )
+
+
+async def set_extension_posts(session: AsyncSession, *, request_id: int, posts: Sequence[tuple[int, int]]) -> None:
+    request = await repo.get_extension_request(session, request_id=request_id)
+    if request is not None:
+        request.posts = [[c, m] for c, m in posts]
+        await session.flush()
+
+
+async def leader_recipients(session: AsyncSession, *, province_id: int, admin_ids: Sequence[int]) -> list[int]:
+    """Where extension requests go: the province's leaders' chats, else the admins."""
+    chats = [c.tg_chat_id for c in await repo.leaders_chats(session, province_id=province_id)]
+    return chats or sorted(admin_ids)
+
+
+# --- messages that number items, prompts ------------------------------------------------------
+
+
+async def context_items(
+    session: AsyncSession, *, tg_chat_id: int, message_id: int, reminders: bool = True
+) -> list[ContextItem] | None:
+    """The numbered items of a bot message (reminder, card, confirmation); None: not one.
+    `reminders=False`: cards and confirmations only (where card buttons may be pressed)."""
+    found = await repo.message_due_items(
+        session, tg_chat_id=tg_chat_id, tg_message_id=message_id, reminders=reminders
+    )
+    if found is None:
+        return None
+    items = await repo.due_items_by_ids(session, ids=[i for _, i in found])
+    out = []
+    for number, item_id in found:
+        item = items.get(item_id)
+        if item is not None:
+            out.append(
+                ContextItem(
+                    number=number, due_item_id=item.id, task_id=item.task_id, due_on=item.due_on,
+                    title=item.task.title,
+                )
+            )
+    return out
+
+
+async def new_prompt(
+    session: AsyncSession,
+    env: Env,
+    *,
+    kind: PromptKind,
+    payload: dict[str, Any],
+    prompt_message_id: int | None = None,
+) -> StatusPrompt:
+    if prompt_message_id is not None:
+        await repo.cancel_pending_prompts(
+            session, tg_chat_id=env.tg_chat_id, prompt_message_id=prompt_message_id, now=env.now
+        )
+    return await repo.add_prompt(
+        session,
+        kind=kind,
+        tg_chat_id=env.tg_chat_id,
+        tg_user_id=env.actor.tg_id,
+        actor_name=env.actor.name,
+        source=env.source,
+        payload=payload,
+        now=env.now,
+        expires_at=env.now + PROMPT_TTL,
+        source_message_id=env.message_id,
+        prompt_message_id=prompt_message_id,
+    )
+
+
+def prompt_problem(prompt: StatusPrompt | None, env: Env, *, tg_chat_id: int) -> str | None:
+    """Why this user may not answer this prompt now (None: they may)."""
+    if prompt is None or prompt.tg_chat_id != tg_chat_id:
+        return "Câu hỏi này không còn hiệu lực."
+    if prompt.state is not FlowState.PENDING:
+        return "Câu hỏi này đã được trả lời hoặc đã huỷ."
+    if env.now > prompt.expires_at:
+        return "Câu hỏi này đã hết hạn; xin cập nhật lại."
+    if prompt.tg_user_id != env.actor.tg_id and not env.actor.is_admin:
+        return f"Câu hỏi này dành cho {prompt.actor_name or 'người đã gửi'}."
+    return None
+
+
+def planned_from_prompt(prompt: StatusPrompt) -> Planned | None:
+    data = prompt.payload.get("planned")
+    return Planned.from_json(data) if data else None
+
+
+# --- /capnhat <mã>: which item of a task ------------------------------------------------------
+
+
+@dataclass
+class CodeItems:
+    refused: str | None = None
+    items: list[DueItem] = field(default_factory=list)  # one: act on it; several: ask which
+
+
+MAX_CODE_ITEMS = 10
+
+
+async def items_for_code(session: AsyncSession, env: Env, *, task_id: int) -> CodeItems:
+    """The due items a task code may mean in this chat, to act on (one) or choose from.
+
+    An agency chat: its agency's open items of the task, earliest first (all done: the latest
+    one, to correct it). An admin: every lead agency's open items. A cooperating agency: the
+    lead's items (notes only — `apply` checks). A yearly task has one item per year, so a
+    code alone can mean several: the caller then asks which, showing the due dates.
+    """
+    not_found = f"Không tìm thấy nhiệm vụ {task_code(task_id)} trong phạm vi của nhóm này."
+    task = await repo.get_task(session, task_id=task_id)
+    if task is None or task.removed or (task.plan.province_id not in env.scope.province_ids and not env.actor.is_admin):
+        return CodeItems(refused=not_found)
+    items = await repo.task_due_items(session, task_id=task_id)
+    if not items:
+        return CodeItems(refused=f"Nhiệm vụ {task_code(task_id)} chưa có mốc hạn (chưa xác định thời hạn) nên chưa cập nhật được.")
+    own = [i for i in items if i.agency_id in env.scope.agency_ids] if env.scope.kind is ScopeKind.AGENCY else []
+    if own:
+        return CodeItems(items=_candidates(own))
+    if env.actor.is_admin:
+        return CodeItems(items=_candidates(items))
+    if env.scope.kind is ScopeKind.AGENCY:
+        roles = await repo.task_agency_roles(session, task_id=task_id)
+        if any(a in env.scope.agency_ids for a in roles):
+            return CodeItems(items=_candidates(items)[:1])
+    return CodeItems(refused=not_found)
+
+
+def _candidates(items: Sequence[DueItem]) -> list[DueItem]:
+    open_items = sorted((i for i in items if i.status is not Status.DONE), key=lambda i: (i.due_on, i.agency_id, i.id))
+    if open_items:
+        return open_items[:MAX_CODE_ITEMS]
+    return [sorted(items, key=lambda i: (i.due_on, i.id))[-1]]
+
+
+async def version_of(session: AsyncSession, *, due_item_id: int) -> int:
+    return await repo.latest_change_id(session, due_item_id=due_item_id)
+
+
+async def load_view(session: AsyncSession, *, due_item_id: int, number: int | None = None) -> ItemView | None:
+    item = await repo.get_due_item(session, due_item_id=due_item_id)
+    if item is None:
+        return None
+    return item_view(item, number)

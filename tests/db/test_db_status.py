@@ -1,0 +1,288 @@
+"""Status changes in the database (bot.services.status), on SQLite and PostgreSQL: permission,
+stale versions, undo as a new history row, extension requests decided once, racing presses."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db import repositories as repo
+from bot.db.models import (
+    Agency,
+    DueItem,
+    ExtensionRequest,
+    ExtensionState,
+    FlowState,
+    OutboxKind,
+    OutboxMessage,
+    Province,
+    PromptKind,
+    StatusChange,
+    Task,
+)
+from bot.domain.replies import ChangeKind, Intent
+from bot.domain.status import ChangeSource, Status
+from bot.services import status as svc
+from bot.services.chats import Scope, ScopeKind
+from db_factories import import_in_tx, plan_draft, three_tasks
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+NOW = datetime(2025, 6, 23, 2, 0, tzinfo=UTC)  # 09:00 on Monday 23/06/2025 in Vietnam
+FOCAL, OTHER, LEADER, ADMIN = 11, 22, 33, 44
+CHAT = -100
+
+
+async def seeded(sm: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    """Three tasks: 1 (STP leads, SNV supports, due 30/06/2021); 2 (SNV and STC lead, yearly)."""
+    await import_in_tx(sm, plan_draft(three_tasks()))
+    async with sm() as s:
+        ids = {a.code: a.id for a in await s.scalars(select(Agency))}
+        task1 = await s.scalar(select(Task.id).where(Task.ref == "1"))
+        ids["item"] = await s.scalar(select(DueItem.id).where(DueItem.task_id == task1))  # type: ignore[assignment]
+        return ids
+
+
+async def env(
+    s: AsyncSession, agency_id: int | None, *, user: int = FOCAL, admin: bool = False,
+    kind: ScopeKind = ScopeKind.AGENCY, now: datetime = NOW,
+) -> svc.Env:
+    province = (await s.scalars(select(Province))).one()
+    agency = await s.get(Agency, agency_id) if agency_id else None
+    scope = Scope(kind, (province,), admin, False, None, agency, (agency_id,) if agency_id else ())
+    return svc.Env(scope, svc.Actor(user, f"Người {user}", admin), now, TZ, CHAT, 500, ChangeSource.CHAT)
+
+
+async def rows(sm: async_sessionmaker[AsyncSession], item_id: int) -> list[StatusChange]:
+    async with sm() as s:
+        return [c for c in await repo.history(s, due_item_id=item_id) if c.source is not ChangeSource.IMPORT]
+
+
+async def state(sm: async_sessionmaker[AsyncSession], item_id: int) -> tuple[Status, int, date | None, date]:
+    async with sm() as s:
+        item = await s.get(DueItem, item_id)
+        assert item is not None
+        return item.status, item.progress, item.completed_on, item.due_on
+
+
+async def apply(sm: async_sessionmaker[AsyncSession], agency_id: int | None, item_id: int, intent: Intent, **kw: object) -> svc.Outcome:
+    user = kw.pop("user", FOCAL)
+    admin = kw.pop("admin", False)
+    now = kw.pop("now", NOW)
+    async with sm() as s, s.begin():
+        await repo.begin_write(s)
+        e = await env(s, agency_id, user=user, admin=admin, now=now)  # type: ignore[arg-type]
+        return await svc.apply(s, e, due_item_id=item_id, intent=intent, **kw)  # type: ignore[arg-type]
+
+
+async def test_undo_restores_exactly_what_was_there_with_a_new_row(sm: async_sessionmaker[AsyncSession]) -> None:
+    ids = await seeded(sm)
+    item = ids["item"]
+    done = await apply(sm, ids["STP"], item, Intent(ChangeKind.DONE), now=NOW - timedelta(days=3))
+    assert done.undoable and (await state(sm, item))[:3] == (Status.DONE, 100, date(2025, 6, 20))
+    reopened = await apply(sm, ids["STP"], item, Intent(ChangeKind.PROGRESS, progress=50))
+    assert await state(sm, item) == (Status.IN_PROGRESS, 50, None, date(2021, 6, 30))
+
+    async with sm() as s, s.begin():
+        result = await svc.undo(s, await env(s, ids["STP"]), change_id=reopened.change_id)  # type: ignore[arg-type]
+    assert result.refused is None
+    # Back to done — completed on the 20th, not today.
+    assert await state(sm, item) == (Status.DONE, 100, date(2025, 6, 20), date(2021, 6, 30))
+    history = await rows(sm, item)
+    assert [(c.old_status, c.new_status) for c in history] == [
+        (Status.PENDING, Status.DONE), (Status.DONE, Status.IN_PROGRESS), (Status.IN_PROGRESS, Status.DONE),
+    ]
+    assert history[1].id == reopened.change_id and history[1].new_status is Status.IN_PROGRESS
+    # The undo's own row says what was true after it (the digests read history "as of" a date).
+    assert (history[2].completed_on, history[2].due_on, history[2].progress) == (date(2025, 6, 20), date(2021, 6, 30), 100)
+
+    # The older change can no longer be undone: too late, and something happened since.
+    async with sm() as s, s.begin():
+        late = await svc.undo(s, await env(s, ids["STP"]), change_id=done.change_id)  # type: ignore[arg-type]
+    assert late.refused and late.refused.startswith("Đã quá 15 phút")
+    async with sm() as s, s.begin():
+        e = await env(s, ids["STP"], now=NOW - timedelta(days=3) + timedelta(minutes=1))
+        late = await svc.undo(s, e, change_id=done.change_id)  # type: ignore[arg-type]
+    assert late.refused == "Nhiệm vụ đã có cập nhật mới hơn: không hoàn tác được thay đổi cũ."
+    async with sm() as s, s.begin():
+        again = await svc.undo(s, await env(s, ids["STP"]), change_id=reopened.change_id)  # type: ignore[arg-type]
+    assert again.refused == "Thay đổi này đã được hoàn tác."
+    assert len(await rows(sm, item)) == 3
+
+
+async def test_who_may_change_what(sm: async_sessionmaker[AsyncSession]) -> None:
+    ids = await seeded(sm)
+    item = ids["item"]
+    # The cooperating agency (SNV): a note yes, a status no.
+    refused = await apply(sm, ids["SNV"], item, Intent(ChangeKind.DONE, note="xong"))
+    assert refused.refused == svc.SUPPORT_ONLY
+    noted = await apply(sm, ids["SNV"], item, Intent(ChangeKind.NOTE, note="Đã góp ý dự thảo"), user=OTHER)
+    assert noted.recorded is not None and noted.recorded.unchanged and not noted.undoable
+    # An agency with nothing to do with the task: nothing.
+    assert (await apply(sm, ids["STC"], item, Intent(ChangeKind.NOTE, note="?"))).refused == svc.NOT_YOURS
+    # An admin, from anywhere.
+    assert (await apply(sm, None, item, Intent(ChangeKind.PROGRESS, progress=25), user=ADMIN, admin=True)).recorded
+    assert await state(sm, item) == (Status.IN_PROGRESS, 25, None, date(2021, 6, 30))
+    assert [(c.new_status, c.actor_tg_id, c.note) for c in await rows(sm, item)] == [
+        (Status.PENDING, OTHER, "Đã góp ý dự thảo"), (Status.IN_PROGRESS, ADMIN, None),
+    ]
+
+
+async def test_a_stale_button_changes_nothing(sm: async_sessionmaker[AsyncSession]) -> None:
+    ids = await seeded(sm)
+    item = ids["item"]
+    async with sm() as s:
+        version = await repo.latest_change_id(s, due_item_id=item)
+    await apply(sm, ids["STP"], item, Intent(ChangeKind.PROGRESS, progress=50))
+    stale = await apply(sm, ids["STP"], item, Intent(ChangeKind.DONE), version=version)
+    assert stale.stale and stale.refused and stale.refused.startswith("Nhiệm vụ vừa được cập nhật (Đang thực hiện 50%)")
+    assert (await state(sm, item))[0] is Status.IN_PROGRESS
+    # The same figure again is not news.
+    same = await apply(sm, ids["STP"], item, Intent(ChangeKind.PROGRESS, progress=50))
+    assert same.refused and "không có gì thay đổi" in same.refused
+    assert len(await rows(sm, item)) == 1
+
+
+async def test_racing_presses_record_one_change(sm: async_sessionmaker[AsyncSession]) -> None:
+    ids = await seeded(sm)
+    item = ids["item"]
+    async with sm() as s:
+        version = await repo.latest_change_id(s, due_item_id=item)
+    outcomes = await asyncio.gather(
+        *(apply(sm, ids["STP"], item, Intent(ChangeKind.DONE), version=version) for _ in range(4))
+    )
+    assert sum(1 for o in outcomes if o.recorded) == 1
+    assert all(o.stale for o in outcomes if not o.recorded)
+    assert len(await rows(sm, item)) == 1
+
+
+async def _request(sm: async_sessionmaker[AsyncSession], ids: dict[str, int], on: date = date(2025, 12, 15)) -> svc.Outcome:
+    return await apply(sm, ids["STP"], ids["item"], Intent(ChangeKind.EXTENSION, new_due_on=on, note="chờ hướng dẫn"))
+
+
+async def _decide(sm: async_sessionmaker[AsyncSession], request_id: int, approve: bool, *, kind: ScopeKind = ScopeKind.LEADERS, user: int = LEADER) -> svc.Decision:
+    async with sm() as s, s.begin():
+        e = await env(s, None, user=user, kind=kind)
+        return await svc.decide_extension(s, e, request_id=request_id, approve=approve)
+
+
+async def test_extension_approved_once_and_the_original_date_is_kept(sm: async_sessionmaker[AsyncSession]) -> None:
+    ids = await seeded(sm)
+    item = ids["item"]
+    await apply(sm, ids["STP"], item, Intent(ChangeKind.PROGRESS, progress=40))
+    # Not later than the current due date: the date is asked again.
+    too_early = await apply(sm, ids["STP"], item, Intent(ChangeKind.EXTENSION, new_due_on=date(2021, 5, 1)))
+    assert too_early.needs is PromptKind.EXTENSION and too_early.problem
+    first = await _request(sm, ids)
+    assert first.extension_request_id and (await state(sm, item))[0] is Status.EXTENSION_REQUESTED
+    second = await _request(sm, ids, date(2026, 1, 15))
+    assert second.refused and "đang chờ lãnh đạo duyệt" in second.refused
+
+    # An agency chat cannot decide; the leaders can, once.
+    assert (await _decide(sm, first.extension_request_id, True, kind=ScopeKind.AGENCY, user=FOCAL)).refused == svc.NOT_LEADER
+    async with sm() as s, s.begin():
+        await repo.bind_chat(
+            s, province=(await s.scalars(select(Province))).one(), tg_chat_id=CHAT, role=repo.ChatRole.AGENCY,
+            now=NOW, agency=await s.get(Agency, ids["STP"]),
+        )
+    decision = await _decide(sm, first.extension_request_id, True)
+    # The outcome goes back to the chat that asked, answering the message that asked.
+    assert decision.refused is None and decision.agency_chats == [CHAT] and decision.reply_to == 500
+    assert await state(sm, item) == (Status.EXTENDED, 40, None, date(2025, 12, 15))
+    async with sm() as s:
+        row = await s.get(DueItem, item)
+        assert row is not None and row.original_due_on == date(2021, 6, 30)
+        request = await s.get(ExtensionRequest, first.extension_request_id)
+        assert request is not None and request.state is ExtensionState.APPROVED and request.decided_by_tg_id == LEADER
+    late = await _decide(sm, first.extension_request_id, False, user=ADMIN)
+    assert late.refused == "Đề nghị này đã được đồng ý (Người 33)."
+    assert [c.new_status for c in await rows(sm, item)] == [Status.IN_PROGRESS, Status.EXTENSION_REQUESTED, Status.EXTENDED]
+
+
+async def test_extension_rejected_or_overtaken(sm: async_sessionmaker[AsyncSession]) -> None:
+    ids = await seeded(sm)
+    item = ids["item"]
+    await apply(sm, ids["STP"], item, Intent(ChangeKind.BLOCKED, note="thiếu kinh phí", progress=30))
+    first = await _request(sm, ids)
+    assert (await _decide(sm, first.extension_request_id, False)).refused is None  # type: ignore[arg-type]
+    assert await state(sm, item) == (Status.BLOCKED, 30, None, date(2021, 6, 30))
+
+    # A request overtaken by another update is withdrawn; deciding it later changes nothing.
+    second = await _request(sm, ids, date(2026, 3, 31))
+    done = await apply(sm, ids["STP"], item, Intent(ChangeKind.DONE))
+    assert done.withdrawn_request_id == second.extension_request_id
+    decision = await _decide(sm, second.extension_request_id, True)  # type: ignore[arg-type]
+    assert decision.refused == "Đề nghị này đã được rút hoặc không còn hiệu lực."
+    assert (await state(sm, item))[0] is Status.DONE
+    async with sm() as s:
+        states = [r.state for r in await s.scalars(select(ExtensionRequest).order_by(ExtensionRequest.id))]
+    assert states == [ExtensionState.REJECTED, ExtensionState.CANCELLED]
+
+    # Undoing a request withdraws it too.
+    fresh = await seeded_item_request(sm, ids)
+    async with sm() as s, s.begin():
+        result = await svc.undo(s, await env(s, ids["STP"]), change_id=fresh.change_id)  # type: ignore[arg-type]
+    assert result.withdrawn_request_id == fresh.extension_request_id
+
+
+async def seeded_item_request(sm: async_sessionmaker[AsyncSession], ids: dict[str, int]) -> svc.Outcome:
+    """Reopen the item, then ask for an extension."""
+    await apply(sm, ids["STP"], ids["item"], Intent(ChangeKind.PROGRESS, progress=90))
+    return await _request(sm, ids, date(2026, 6, 30))
+
+
+async def test_one_pending_request_per_item_is_a_database_rule(sm: async_sessionmaker[AsyncSession]) -> None:
+    ids = await seeded(sm)
+    values = dict(
+        due_item_id=ids["item"], current_due_on=date(2021, 6, 30), proposed_due_on=date(2025, 12, 1),
+        prev_status=Status.PENDING, requested_by_tg_id=FOCAL, tg_chat_id=CHAT, created_at=NOW,
+    )
+    async with sm() as s, s.begin():
+        await repo.add_extension_request(s, **values)
+        await repo.decide_extension_request(
+            s, request_id=(await s.scalars(select(ExtensionRequest.id))).one(), state=ExtensionState.REJECTED, now=NOW
+        )
+        await repo.add_extension_request(s, **values)  # a decided one does not count
+    with pytest.raises(IntegrityError):
+        async with sm() as s, s.begin():
+            await repo.add_extension_request(s, **values)
+
+
+async def test_prompts_and_numbered_messages(sm: async_sessionmaker[AsyncSession]) -> None:
+    ids = await seeded(sm)
+    async with sm() as s, s.begin():
+        e = await env(s, ids["STP"])
+        prompt = await svc.new_prompt(s, e, kind=PromptKind.NOTE, payload={"planned": None}, prompt_message_id=77)
+        assert svc.prompt_problem(prompt, e, tg_chat_id=CHAT) is None
+        other = await env(s, ids["STP"], user=OTHER)
+        assert svc.prompt_problem(prompt, other, tg_chat_id=CHAT) == "Câu hỏi này dành cho Người 11."
+        later = await env(s, ids["STP"], now=NOW + svc.PROMPT_TTL + timedelta(seconds=1))
+        assert svc.prompt_problem(prompt, later, tg_chat_id=CHAT) == "Câu hỏi này đã hết hạn; xin cập nhật lại."
+        # Asking something new in the same message supersedes the old question.
+        newer = await svc.new_prompt(s, e, kind=PromptKind.EXTENSION, payload={}, prompt_message_id=77)
+        assert (await repo.get_prompt(s, prompt_id=prompt.id)).state is FlowState.CANCELLED  # type: ignore[union-attr]
+        assert await repo.close_prompt(s, prompt_id=newer.id, state=FlowState.DONE, now=NOW)
+        assert not await repo.close_prompt(s, prompt_id=newer.id, state=FlowState.DONE, now=NOW)
+
+        # A reminder (outbox) and a card (item_messages) both map numbers back to items.
+        chat = await repo.bind_chat(
+            s, province=(await s.scalars(select(Province))).one(), tg_chat_id=CHAT, role=repo.ChatRole.AGENCY,
+            now=NOW, agency=await s.get(Agency, ids["STP"]),
+        )
+        s.add(OutboxMessage(
+            chat_id=chat.id, tg_chat_id=CHAT, on_date=date(2025, 6, 23), kind=OutboxKind.REMINDER, body="x",
+            due_item_ids=[ids["item"]], first_number=4, tg_message_id=900, next_attempt_at=NOW, created_at=NOW,
+        ))
+        await s.flush()
+        [listed] = await svc.context_items(s, tg_chat_id=CHAT, message_id=900)  # type: ignore[misc]
+        assert (listed.number, listed.due_item_id) == (4, ids["item"])
+        assert await svc.context_items(s, tg_chat_id=CHAT, message_id=900, reminders=False) is None
+        await repo.remember_item_message(s, tg_chat_id=CHAT, tg_message_id=901, items=[(2, ids["item"])], now=NOW)
+        [card] = await svc.context_items(s, tg_chat_id=CHAT, message_id=901, reminders=False)  # type: ignore[misc]
+        assert (card.number, card.task_id) == (2, listed.task_id)
+        assert await svc.context_items(s, tg_chat_id=CHAT, message_id=902) is None
