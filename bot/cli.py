@@ -155,7 +155,8 @@ async def _import_files(files: list[Path], settings: Settings, catalog: Catalog,
                         console.print(f"   {line}")
                 except (PlanReadError, PlanProvinceUnknown, PlanImportError, CliError) as exc:
                     failures += 1
-                    err.print(f"[red]✗[/red] {path.name}: {getattr(exc, 'message', str(exc))}")
+                    hint = " Chỉ rõ tỉnh bằng --province." if isinstance(exc, PlanProvinceUnknown) else ""
+                    err.print(f"[red]✗[/red] {path.name}: {getattr(exc, 'message', str(exc))}{hint}")
                 progress.advance(bar)
     finally:
         await engine.dispose()
@@ -224,6 +225,40 @@ async def _list_tasks(settings: Settings, agency: str | None, before: date | Non
     console.print(f"{len(rows)} dòng.")
 
 
+@app.command("digest")
+def digest_command(
+    on: Annotated[Optional[str], typer.Option("--date", help="Số liệu đến hết ngày này (mặc định: hôm nay)")] = None,
+    kind: Annotated[str, typer.Option("--kind", help="week: 7 ngày đến --date; month: tháng đến --date")] = "week",
+    send: Annotated[bool, typer.Option("--send", help="Gửi ngay vào các nhóm lãnh đạo tỉnh")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Ghi văn bản, biểu đồ PNG, tệp Excel vào thư mục")] = None,
+    province: ProvinceOption = None,
+) -> None:
+    """Báo cáo tuần/tháng cho lãnh đạo: in ra, ghi vào thư mục (--out) hoặc gửi ngay (--send)."""
+    from bot.services import digests
+
+    if send and out is not None:
+        raise CliError("Chọn một trong hai: --send hoặc --out")
+    if kind not in ("week", "month"):
+        raise CliError(f"--kind không hợp lệ: {kind!r} (week hoặc month)")
+    settings = _settings()
+    if send and not (settings.telegram_bot_token or "").strip():
+        raise CliError("Thiếu TELEGRAM_BOT_TOKEN để gửi báo cáo.")
+    as_of = _parse_cli_date(on) if on else None
+    results = asyncio.run(digests.cli_digests(settings, kind=kind, as_of=as_of, province=province, send=send))
+    if not results:
+        raise CliError("Chưa có kế hoạch nào của tỉnh trong cơ sở dữ liệu (nhập bằng: nhacviec import …).")
+    for result in results:
+        if out is not None:
+            written = digests.write_files(result.output, out)
+            console.print(f"[green]✓[/green] {result.province_name}: " + ", ".join(str(w) for w in written))
+        elif send and not result.chats:
+            err.print(f"[yellow]⚠[/yellow] {result.province_name}: chưa có nhóm lãnh đạo tỉnh (gõ /lanhdao trong nhóm).")
+        elif send:
+            console.print(f"[green]✓[/green] {result.province_name}: đã gửi tới {len(result.chats)} nhóm lãnh đạo.")
+        else:
+            sys.stdout.write(digests.plain_text(result.output.messages) + "\n")
+
+
 @app.command("run")
 def run_command(
     webhook_url: Annotated[
@@ -235,6 +270,131 @@ def run_command(
     from bot.app import run
 
     raise typer.Exit(run(_settings(), webhook_url=webhook_url, port=port))
+
+
+@app.command("preview")
+def preview_command(
+    start: Annotated[
+        Optional[str], typer.Option("--from", help="Ngày bắt đầu (dd/mm/yyyy; mặc định hôm nay)")
+    ] = None,
+    days: Annotated[int, typer.Option("--days", min=1, max=366, help="Số ngày xem trước")] = 7,
+    agency: Annotated[Optional[str], typer.Option("--agency", help="Tên hoặc viết tắt cơ quan")] = None,
+) -> None:
+    """Xem trước các tin nhắc việc sẽ gửi mỗi ngày làm việc (không cần Telegram)."""
+    settings = _settings()
+    first = _parse_cli_date(start) if start else None
+    asyncio.run(_preview(settings, first, days, agency))
+
+
+async def _preview(settings: Settings, first: date | None, days: int, agency: str | None) -> None:
+    from datetime import UTC, datetime
+
+    from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
+    from bot.render.format import long_date
+    from bot.render.reminders import plain_text
+    from bot.services.reminders import calendar_from_settings, policy_from_settings, preview
+
+    first = first or datetime.now(UTC).astimezone(settings.tz).date()
+    policy = policy_from_settings(settings)
+    await upgrade_database_async(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            plan = await preview(
+                session, first=first, days=days, calendar=calendar_from_settings(settings),
+                policy=policy, agency=agency,
+            )
+    finally:
+        await engine.dispose()
+    at = settings.reminder_time.strftime("%H:%M")
+    for day in plan:
+        if not day.working_day:
+            console.print(f"[dim]{long_date(day.on_date)} — nghỉ ({day.holiday or 'cuối tuần'}), không nhắc.[/dim]")
+            continue
+        items = sum(len(part.due_item_ids) for m in day.messages for part in m.parts)
+        console.print(
+            f"[bold]═══ {long_date(day.on_date)} lúc {at}: {len(day.messages)} cơ quan, {items} nhiệm vụ ═══[/bold]"
+        )
+        for message in day.messages:
+            where = ", ".join(message.chats) if message.chats else "chưa có nhóm — sẽ không gửi được"
+            console.print(f"→ {message.agency_name} ({where})", markup=False, highlight=False)
+            for part in message.parts:
+                console.print("   " + plain_text(part.text).replace("\n", "\n   "), markup=False, highlight=False)
+                console.print("   [" + " ".join(label for row in part.buttons for label, _ in row) + "]", markup=False, highlight=False)
+        if day.escalations:
+            console.print(
+                f"[yellow]⚠ {day.escalations} nhiệm vụ quá hạn trên {policy.escalate_after} ngày "
+                "sẽ được báo nhóm lãnh đạo.[/yellow]"
+            )
+        if not day.messages:
+            console.print("   (không có nhắc việc)")
+
+
+@app.command("tick")
+def tick_command(
+    on: Annotated[
+        Optional[str], typer.Option("--date", help="Ngày nhắc (dd/mm/yyyy; mặc định hôm nay)")
+    ] = None,
+    resend_uncertain: Annotated[
+        bool, typer.Option("--resend-uncertain", help="Gửi lại cả các tin không rõ đã đến hay chưa")
+    ] = False,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Thử lại các tin đã lỗi")] = False,
+) -> None:
+    """Chạy một lượt nhắc việc ngay (sau sự cố): xếp các tin còn thiếu của ngày và gửi; không gửi trùng."""
+    settings = _settings()
+    if not settings.telegram_bot_token:
+        raise CliError("Cần TELEGRAM_BOT_TOKEN để gửi tin nhắc việc.")
+    day = _parse_cli_date(on) if on else None
+    code = asyncio.run(_tick(settings, day, resend_uncertain=resend_uncertain, retry_failed=retry_failed))
+    if code:
+        raise typer.Exit(code)
+
+
+async def _tick(settings: Settings, day: date | None, *, resend_uncertain: bool, retry_failed: bool) -> int:
+    import os
+    from datetime import UTC, datetime
+
+    from telegram import Bot
+
+    from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
+    from bot.db.models import OutboxStatus
+    from bot.render.format import short_date
+    from bot.services import outbox
+    from scheduler.reminders import ReminderEngine
+
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    await upgrade_database_async(settings.database_url)
+    db = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(db)
+    engine = ReminderEngine.from_settings(settings, sessionmaker=sessionmaker, clock=lambda: datetime.now(UTC))
+    on_date = day or engine.today()
+    try:
+        bot = Bot(settings.telegram_bot_token or "", base_url=settings.bot_base_url, base_file_url=settings.bot_base_file_url)
+        async with bot:
+            await engine.sender(bot).expire_leases()
+            states = [s for s, wanted in ((OutboxStatus.UNCERTAIN, resend_uncertain), (OutboxStatus.FAILED, retry_failed)) if wanted]
+            if states:
+                async with sessionmaker() as session, session.begin():
+                    rearmed = await outbox.rearm(session, on_date=on_date, states=states, now=engine.clock())
+                console.print(f"Gửi lại {rearmed} tin của ngày {short_date(on_date)}.")
+            report = await engine.tick(on_date)
+            console.print(report.summary)
+            sent = await engine.drain(bot, wait_for_deferred=120.0)
+        async with sessionmaker() as session:
+            counts = await outbox.status_counts(session, on_date=on_date)
+            problems = await outbox.problems(session, on_date=on_date)
+    finally:
+        await db.dispose()
+    console.print(
+        f"Lượt này đã gửi {sent.sent} tin (429: {sent.retry_after}, nhóm đổi mã: {sent.migrated}). "
+        f"Ngày {short_date(on_date)}: đã gửi {counts.get(OutboxStatus.SENT, 0)}, "
+        f"không rõ {counts.get(OutboxStatus.UNCERTAIN, 0)}, lỗi {counts.get(OutboxStatus.FAILED, 0)}, "
+        f"đang chờ {sum(counts.get(s, 0) for s in outbox.OPEN_STATES)}."
+    )
+    for message, title in problems:
+        where = title or str(message.tg_chat_id)
+        err.print(f"  {message.status.value} — {where} (tin {message.id}): {message.error or ''}", markup=False, highlight=False)
+    return 1 if problems else 0
 
 
 @db_app.command("upgrade")
@@ -272,5 +432,6 @@ def main() -> None:
         err.print(str(exc))
         sys.exit(2)
     except (PlanReadError, PlanProvinceUnknown, CliError) as exc:
-        err.print(f"Lỗi: {getattr(exc, 'message', str(exc))}")
+        hint = " Chỉ rõ tỉnh bằng --province." if isinstance(exc, PlanProvinceUnknown) else ""
+        err.print(f"Lỗi: {getattr(exc, 'message', str(exc))}{hint}")
         sys.exit(1)

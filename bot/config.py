@@ -6,6 +6,7 @@ the environment. A bad setting is reported as one line naming the variable.
 
 from __future__ import annotations
 
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,6 +41,41 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=DEFAULT_DATA_DIR, description="Agency directory and holidays")
     max_upload_mb: int = Field(default=20, ge=1, le=50, description="Largest plan file accepted")
+    # Reminders (bot/domain/reminders.py, scheduler/): when and how often agencies are reminded.
+    reminder_time: dt_time = Field(
+        default=dt_time(8, 0), description="Local time of the daily reminders (HH:MM, TIMEZONE)"
+    )
+    reminder_days_before: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(30, 14, 7, 3, 1, 0), description="Days before a due date with a reminder"
+    )
+    reminder_overdue_every: int = Field(
+        default=3, ge=1, le=30, description="Working days between reminders while overdue"
+    )
+    reminder_escalate_after: int = Field(
+        default=14, ge=0, le=365, description="Days overdue before the leaders are alerted"
+    )
+    outbox_interval: float = Field(
+        default=5.0, ge=0.5, le=60, description="Seconds between outbox sender runs"
+    )
+    webhook_url: str | None = Field(
+        default=None, description="Public HTTPS URL of the webhook (unset: long polling)"
+    )
+    webhook_port: int = Field(default=8443, ge=1, le=65535, description="Local webhook port")
+    webhook_listen: str = Field(default="127.0.0.1", description="Local webhook address")
+    webhook_secret: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,256}$",
+        description="X-Telegram-Bot-Api-Secret-Token (unset: a random one per start)",
+    )
+    # Digests (scheduler/digests.py): the leaders' weekly digest and monthly report.
+    digest_enabled: bool = Field(default=True, description="Send the scheduled digests")
+    digest_weekday: Annotated[int, NoDecode] = Field(
+        default=0, ge=0, le=6, description="Day of the weekly digest: 0 = Monday … 6 = Sunday (or thu2…cn)"
+    )
+    digest_time: dt_time = Field(
+        default=dt_time(7, 30), description="Local time of the weekly digest and monthly report (HH:MM)"
+    )
+    digest_docx: bool = Field(default=True, description="Attach a .docx report draft to the monthly report")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -51,6 +87,36 @@ class Settings(BaseSettings):
             return frozenset(int(p) for p in parts)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("reminder_days_before", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            if not parts or not all(p.isdigit() for p in parts):
+                raise ValueError("cần các số ngày, cách nhau bởi dấu phẩy (vd. 30,14,7,3,1,0)")
+            return tuple(sorted({int(p) for p in parts}, reverse=True))
+        return value
+
+    @field_validator("digest_weekday", mode="before")
+    @classmethod
+    def _weekday(cls, value: object) -> object:
+        """0–6 (0 = Monday), or as Vietnamese write it: thu2 … thu7, t2 … t7, "Thứ 2", cn, "Chủ nhật"."""
+        if isinstance(value, str):
+            import unicodedata
+
+            plain = "".join(
+                c for c in unicodedata.normalize("NFD", value.casefold()) if not unicodedata.combining(c) and c != " "
+            )
+            if plain in ("cn", "chunhat"):
+                return 6
+            for prefix in ("thu", "t"):
+                number = plain.removeprefix(prefix)
+                if number != plain and number in ("2", "3", "4", "5", "6", "7"):
+                    return int(number) - 2
+            if not plain.isdigit():
+                raise ValueError("cần 0–6 (0 = thứ Hai) hoặc thu2 … thu7, cn")
         return value
 
     @field_validator("timezone")

@@ -31,6 +31,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    inspect,
     text,
     true,
 )
@@ -228,6 +229,11 @@ class StatusChange(Base):
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The item's due and completion dates after this change (migration 0005_digests), so the
+    # history alone says what was true on any past date (digests "as of"). Filled from the
+    # item by `_snapshot_dates` below; NULL on rows written before 0005.
+    due_on: Mapped[date | None] = mapped_column(Date)
+    completed_on: Mapped[date | None] = mapped_column(Date)
 
     due_item: Mapped[DueItem] = relationship()
 
@@ -268,6 +274,20 @@ event.listen(StatusChange, "before_update", _refuse_history_change)
 event.listen(StatusChange, "before_delete", _refuse_history_change)
 
 
+@event.listens_for(StatusChange, "before_insert")
+def _snapshot_dates(mapper: Any, connection: Any, target: StatusChange) -> None:
+    # Every writer (import, replies, buttons, /dathan) gets this without passing anything:
+    # the row records the item's dates as they are after the change. Only an item already
+    # attached to the row is read (never a lazy load inside a flush).
+    item = inspect(target).attrs.due_item.loaded_value
+    if isinstance(item, DueItem):
+        if target.due_on is None:
+            target.due_on = item.due_on
+        if target.completed_on is None and target.new_status is Status.DONE:
+            target.completed_on = item.completed_on
+
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_history_change(state: ORMExecuteState) -> None:
     # `session.execute(update(StatusChange)...)` skips the mapper events above.
@@ -275,3 +295,331 @@ def _refuse_bulk_history_change(state: ORMExecuteState) -> None:
         m.class_ is StatusChange for m in state.all_mappers
     ):
         raise HistoryImmutableError("status_changes is append-only: bulk UPDATE/DELETE refused")
+
+
+# --- bot flows (migration 0002_bot) -------------------------------------------------
+# Multi-step chat flows are rows, not ConversationHandler memory: a restart or a second
+# process loses nothing, and a stale or repeated button press finds the row already decided.
+
+from sqlalchemy import LargeBinary  # noqa: E402
+
+
+class FlowState(StrEnum):
+    PENDING = "pending"  # waiting for a person's decision
+    DONE = "done"  # confirmed / approved / used
+    CANCELLED = "cancelled"  # refused, cancelled or superseded
+
+
+class PendingUpload(Base):
+    """A plan file an admin sent to the bot, parsed but not stored until confirmed."""
+
+    __tablename__ = "pending_uploads"
+    __table_args__ = (CheckConstraint(enum_check("state", FlowState), name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tg_user_id: Mapped[int] = mapped_column(BigInteger)
+    tg_chat_id: Mapped[int] = mapped_column(BigInteger)
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_id: Mapped[str | None] = mapped_column(String(255))  # Telegram's, to download again
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)  # the bytes (files are small)
+    sha256: Mapped[str] = mapped_column(String(64))
+    province_slug: Mapped[str | None] = mapped_column(String(64))
+    plan_number: Mapped[str | None] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text)  # what the admin was shown (plain text)
+    state: Mapped[FlowState] = mapped_column(StrEnumType(FlowState, 16), default=FlowState.PENDING)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+
+class BindRequest(Base):
+    """A non-admin's /dangky: binds the chat to the agency once an admin approves."""
+
+    __tablename__ = "bind_requests"
+    __table_args__ = (CheckConstraint(enum_check("state", FlowState), name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    tg_chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    chat_title: Mapped[str | None] = mapped_column(String(255))
+    requested_by_tg_id: Mapped[int] = mapped_column(BigInteger)
+    requested_by_name: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[FlowState] = mapped_column(StrEnumType(FlowState, 16), default=FlowState.PENDING)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_tg_id: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+    agency: Mapped[Agency] = relationship()
+
+
+class InviteLink(Base):
+    """A one-time `t.me/<bot>?startgroup=<token>` link (/moi) that binds the group it is used in."""
+
+    __tablename__ = "invite_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    created_by_tg_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    used_tg_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    agency: Mapped[Agency] = relationship()
+
+
+# --- reminders: outbox, escalations, tick runs (migration 0003_reminders) -------------
+# The database is the source of truth for reminders: a tick writes what must be sent into
+# the outbox (one row per message, unique per recipient, day, kind and part, so repeating
+# or racing ticks never add a second row), and the sender delivers rows one by one. See
+# bot/services/outbox.py for the life of a row and what a crash in the middle costs.
+
+
+class OutboxKind(StrEnum):
+    REMINDER = "reminder"  # an agency chat's consolidated daily reminder
+    ESCALATION = "escalation"  # overdue too long: the leaders' chats, once per item
+    UNREACHABLE = "unreachable"  # to one admin: a chat stopped accepting messages (part = Chat.id)
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # to send once next_attempt_at has come
+    CLAIMED = "claimed"  # reserved by a sender (claimed_by) until lease_until; not sent yet
+    SENDING = "sending"  # the request to Telegram is under way
+    SENT = "sent"  # Telegram accepted it: tg_message_id is set
+    UNCERTAIN = "uncertain"  # may or may not have arrived (timeout, crash while sending)
+    FAILED = "failed"  # will not be delivered (error says why)
+
+
+class OutboxMessage(Base):
+    """One message to deliver, with its delivery state."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "on_date", "kind", "part"),
+        UniqueConstraint("admin_tg_id", "on_date", "kind", "part"),
+        CheckConstraint("(chat_id IS NULL) <> (admin_tg_id IS NULL)", name="recipient"),
+        CheckConstraint(enum_check("kind", OutboxKind), name="kind"),
+        CheckConstraint(enum_check("status", OutboxStatus), name="status"),
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "tg_chat_id", "tg_message_id"),
+        Index(None, "on_date", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Exactly one recipient: a bound chat (agency or leaders) or an admin's private chat.
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id"))
+    admin_tg_id: Mapped[int | None] = mapped_column(BigInteger)
+    tg_chat_id: Mapped[int] = mapped_column(BigInteger)  # where it went (follows migrations)
+    on_date: Mapped[date] = mapped_column(Date)  # the province's day it belongs to
+    kind: Mapped[OutboxKind] = mapped_column(StrEnumType(OutboxKind, 16))
+    part: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    parts: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    body: Mapped[str] = mapped_column(Text)  # the HTML text, rendered when queued
+    buttons: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))  # [[[label, data]]]
+    # The due items the message numbers, in order (number = first_number + index).
+    due_item_ids: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
+    first_number: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    status: Mapped[OutboxStatus] = mapped_column(
+        StrEnumType(OutboxStatus, 16), default=OutboxStatus.PENDING, server_default=OutboxStatus.PENDING.value
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    tg_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    chat: Mapped[Chat | None] = relationship()
+
+
+class Escalation(Base):
+    """An overdue item brought to the leaders (alerted once per item and due date)."""
+
+    __tablename__ = "escalations"
+
+    due_item_id: Mapped[int] = mapped_column(ForeignKey("due_items.id"), primary_key=True)
+    due_on: Mapped[date] = mapped_column(Date, primary_key=True)  # an extension re-arms it
+    escalated_on: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReminderRun(Base):
+    """A reminder tick that completed for a day (the catch-up's "already done today?")."""
+
+    __tablename__ = "reminder_runs"
+
+    on_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    first_run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    runs: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    messages: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+
+# --- status replies: prompts, undo, extension requests (migration 0004_replies) ---------
+# A status change can come from a button, a command or a free-text reply (bot.domain.replies).
+# What the bot is waiting for — a confirmation of what it understood, the line explaining a
+# blocker, the date of an extension — is a row here, never process memory; so are the messages
+# that number due items (task cards, confirmations), so that a reply to them maps back.
+
+
+class PromptKind(StrEnum):
+    CONFIRM = "confirm"  # the bot was not sure what a reply meant: options to choose from
+    NOTE = "note"  # waiting for one line explaining a blocker
+    EXTENSION = "extension"  # waiting for the proposed date (and the reason)
+
+
+class StatusPrompt(Base):
+    """A question the bot asked about a status change, answered by a button or a reply."""
+
+    __tablename__ = "status_prompts"
+    __table_args__ = (
+        CheckConstraint(enum_check("kind", PromptKind), name="kind"),
+        CheckConstraint(enum_check("state", FlowState), name="state"),
+        CheckConstraint(enum_check("source", ChangeSource), name="source"),
+        Index(None, "tg_chat_id", "prompt_message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[PromptKind] = mapped_column(StrEnumType(PromptKind, 16))
+    state: Mapped[FlowState] = mapped_column(StrEnumType(FlowState, 16), default=FlowState.PENDING)
+    tg_chat_id: Mapped[int] = mapped_column(BigInteger)
+    tg_user_id: Mapped[int] = mapped_column(BigInteger)  # who may answer (and admins)
+    actor_name: Mapped[str | None] = mapped_column(String(255))
+    prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)  # the bot's question
+    source_message_id: Mapped[int | None] = mapped_column(BigInteger)  # what it came from
+    source: Mapped[ChangeSource] = mapped_column(StrEnumType(ChangeSource, 16))
+    # CONFIRM: {"options": [Planned JSON…], "question": reason}; NOTE/EXTENSION: {"planned": …}
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+
+class ItemMessage(Base):
+    """A message of the bot that numbers due items (a task card, a confirmation, a question):
+    a reply or a file sent in answer to it is about those items."""
+
+    __tablename__ = "item_messages"
+    __table_args__ = (UniqueConstraint("tg_chat_id", "tg_message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tg_chat_id: Mapped[int] = mapped_column(BigInteger)
+    tg_message_id: Mapped[int] = mapped_column(BigInteger)
+    due_item_ids: Mapped[list[int]] = mapped_column(JSON)
+    numbers: Mapped[list[int]] = mapped_column(JSON)  # the number each item has in the message
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExtensionState(StrEnum):
+    PENDING = "pending"  # waiting for the leaders
+    APPROVED = "approved"  # đã gia hạn: due_on moved
+    REJECTED = "rejected"  # bị từ chối: the previous status is back, due date unchanged
+    CANCELLED = "cancelled"  # withdrawn (undo) or overtaken by another update
+
+
+class ExtensionRequest(Base):
+    """An agency's request for a later due date, decided by the leaders (or an admin)."""
+
+    __tablename__ = "extension_requests"
+    __table_args__ = (
+        CheckConstraint(enum_check("state", ExtensionState), name="state"),
+        CheckConstraint(enum_check("prev_status", Status), name="prev_status"),
+        # At most one open request per due item (a partial unique index on both databases).
+        Index(
+            "ux_extension_requests_pending",
+            "due_item_id",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+        Index(None, "state", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    due_item_id: Mapped[int] = mapped_column(ForeignKey("due_items.id"), index=True)
+    state: Mapped[ExtensionState] = mapped_column(
+        StrEnumType(ExtensionState, 16), default=ExtensionState.PENDING
+    )
+    current_due_on: Mapped[date] = mapped_column(Date)  # the due date when asked
+    proposed_due_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    prev_status: Mapped[Status] = mapped_column(StrEnumType(Status))  # restored on rejection
+    prev_progress: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    requested_by_tg_id: Mapped[int] = mapped_column(BigInteger)
+    requested_by_name: Mapped[str | None] = mapped_column(String(255))
+    tg_chat_id: Mapped[int] = mapped_column(BigInteger)  # the agency chat it came from
+    source_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    request_change_id: Mapped[int | None] = mapped_column(ForeignKey("status_changes.id"))
+    # Where the Approve / Reject buttons were posted: [[tg_chat_id, message_id], …]
+    posts: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_tg_id: Mapped[int | None] = mapped_column(BigInteger)
+    decided_by_name: Mapped[str | None] = mapped_column(String(255))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decision_change_id: Mapped[int | None] = mapped_column(ForeignKey("status_changes.id"))
+
+    due_item: Mapped[DueItem] = relationship()
+
+
+class StatusUndo(Base):
+    """What a change replaced, so that "Hoàn tác" can put it back — by a NEW history row."""
+
+    __tablename__ = "status_undos"
+    __table_args__ = (CheckConstraint(enum_check("prev_status", Status), name="prev_status"),)
+
+    change_id: Mapped[int] = mapped_column(ForeignKey("status_changes.id"), primary_key=True)
+    due_item_id: Mapped[int] = mapped_column(ForeignKey("due_items.id"), index=True)
+    actor_tg_id: Mapped[int | None] = mapped_column(BigInteger)
+    prev_status: Mapped[Status] = mapped_column(StrEnumType(Status))
+    prev_progress: Mapped[int] = mapped_column(Integer)
+    prev_completed_on: Mapped[date | None] = mapped_column(Date)
+    prev_due_on: Mapped[date] = mapped_column(Date)
+    expires_at: Mapped[datetime] = mapped_column()
+    undone_at: Mapped[datetime | None] = mapped_column()
+    undone_by_change_id: Mapped[int | None] = mapped_column(ForeignKey("status_changes.id"))
+
+
+# --- digests (migration 0005_digests) ----------------------------------------------------
+# The reminder outbox carries one HTML text per row and its sender only sends text; a digest
+# is several texts, a chart and a workbook, so each (chat, kind, as-of date) gets a row of
+# its own: the unique key makes the weekly/monthly digest go out once per period however
+# many ticks or processes race, and `parts_sent` lets a retry resume where a failure stopped.
+
+
+class DigestRunStatus(StrEnum):
+    PENDING = "pending"  # to send (again) from part `parts_sent`
+    SENDING = "sending"  # a process is sending it until lease_until
+    SENT = "sent"
+    UNCERTAIN = "uncertain"  # a part may or may not have arrived: not resent automatically
+    FAILED = "failed"  # the chat is unreachable, or it kept failing
+
+
+class DigestRun(Base):
+    """One scheduled digest (weekly or monthly) for one leaders' chat."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "kind", "as_of"),
+        CheckConstraint("kind IN ('week', 'month')", name="kind"),
+        CheckConstraint(enum_check("status", DigestRunStatus), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # bot.domain.digest.DigestKind value
+    as_of: Mapped[date] = mapped_column(Date)
+    status: Mapped[DigestRunStatus] = mapped_column(
+        StrEnumType(DigestRunStatus, 16), default=DigestRunStatus.PENDING,
+        server_default=DigestRunStatus.PENDING.value,
+    )
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
