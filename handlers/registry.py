@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, TypeHandler
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Every handler of the bot. Within group 0 the first matching handler wins."""
-    from handlers import binding, deadlines, guard, progress, start, uploads
+    from handlers import binding, deadlines, digests, guard, progress, start, uploads
 
     # Group -1 runs before everything: a flooding user or chat stops here.
     app.add_handler(TypeHandler(Update, guard.throttle), group=-1)
@@ -17,6 +17,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     binding.register(app)  # /dangky, /huydangky, /lanhdao, /moi, requests, migration
     progress.register(app)  # /tiendo, /quahan, /sapden, /nhiemvu, /coquan
     deadlines.register(app)  # /dathan: an admin dates an event/undated task
+    digests.register(app)  # /baocao [tuan|thang]: the leaders' digest on demand
     # Status updates before uploads: a document answering a task's message is evidence.
     from handlers import status as status_updates
 

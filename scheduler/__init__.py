@@ -1,4 +1,5 @@
-"""Scheduled work: the reminder engine's ticks (scheduler/reminders.py).
+"""Scheduled work: the reminder engine's ticks (scheduler/reminders.py) and the
+leaders' weekly digest and monthly report (scheduler/digests.py).
 
 `register(app)` is called by bot.app.build_application with the Application whose
 `bot_data` is the BotServices (settings, sessionmaker, clock).
@@ -12,11 +13,16 @@ from scheduler.reminders import ReminderEngine, engine_for, install
 
 
 def register(app: Any) -> ReminderEngine:
-    """Install the daily reminder tick, the outbox sender and the start-up catch-up."""
+    """Install the daily reminder tick, the outbox sender, the start-up catch-up and the
+    digest jobs (unless DIGEST_ENABLED=false)."""
+    from scheduler import digests
+
     services = app.bot_data
     settings = services.settings
     engine = ReminderEngine.from_settings(settings, sessionmaker=services.sessionmaker, clock=services.clock)
-    return install(app, engine, outbox_interval=settings.outbox_interval)
+    installed = install(app, engine, outbox_interval=settings.outbox_interval)
+    digests.register(app)
+    return installed
 
 
 __all__ = ["ReminderEngine", "engine_for", "install", "register"]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Protocol
 
 from bot.domain.status import Category, Status, category
 
@@ -148,3 +150,316 @@ def totals(rows: Sequence[AgencySummary]) -> Counter[Category]:
     for row in rows:
         total.update(row.counts)
     return total
+
+
+# --- weekly digests and monthly reports ---------------------------------------------------
+# The figures themselves are counted in SQL (bot/services/digests.py) from the due items and
+# their history as of the digest date; this part only names them, derives the rates, ranks
+# agencies and decides when a digest is due. `Figures.of_rows` counts the same thing in
+# Python: the tests hold the two against each other.
+
+OVERDUE_LONG_DAYS = 30
+OVERDUE_VERY_LONG_DAYS = 90
+SOON_DAYS = 14
+SILENT_DAYS = 14  # an agency that answered no reminder for this long is named
+
+
+class DigestKind(StrEnum):
+    WEEK = "week"
+    MONTH = "month"
+
+
+@dataclass(frozen=True)
+class DigestPeriod:
+    """What a digest covers: changes from `start` to `end` (inclusive), figures as they stood
+    at the end of `end` (the "as of" date)."""
+
+    kind: DigestKind
+    start: date
+    end: date
+
+    @property
+    def as_of(self) -> date:
+        return self.end
+
+    @property
+    def is_full_month(self) -> bool:
+        return self.kind is DigestKind.MONTH and self.start.day == 1 and (self.end + timedelta(days=1)).day == 1
+
+
+def week_period(as_of: date) -> DigestPeriod:
+    """The seven days ending `as_of`."""
+    return DigestPeriod(DigestKind.WEEK, as_of - timedelta(days=6), as_of)
+
+
+def month_period(as_of: date) -> DigestPeriod:
+    """From the first of `as_of`'s month to `as_of` (a whole month when it is the last day)."""
+    return DigestPeriod(DigestKind.MONTH, as_of.replace(day=1), as_of)
+
+
+def digest_period(kind: DigestKind, as_of: date) -> DigestPeriod:
+    return week_period(as_of) if kind is DigestKind.WEEK else month_period(as_of)
+
+
+class WorkingDays(Protocol):
+    def next_working_day(self, d: date) -> date: ...
+
+
+def first_working_day(year: int, month: int, calendar: WorkingDays) -> date:
+    return calendar.next_working_day(date(year, month, 1))
+
+
+def scheduled_digests(
+    now: datetime,
+    *,
+    weekday: int,
+    at: time,
+    calendar: WorkingDays,
+    catch_up_days: int = 1,
+) -> list[DigestPeriod]:
+    """The digests whose sending time has come, looking back `catch_up_days` days.
+
+    `now` is the province's local time. Outcomes:
+    - weekly: on `weekday` (0 = Monday) from `at` on, the seven days that ended the day
+      before (Monday's digest covers Monday–Sunday of the past week);
+    - monthly: on the first working day of a month (holidays and Tết skipped, make-up
+      Saturdays counted) from `at` on, the whole previous month;
+    - a day missed (the bot was down) is still sent up to `catch_up_days` later; older
+      ones are not — a stale digest is worse than none, the next one comes anyway.
+    Callers send each period once (the digest runs table), so repeating this is harmless.
+    """
+    today = now.date()
+    due: list[DigestPeriod] = []
+    for back in range(catch_up_days + 1):
+        day = today - timedelta(days=back)
+        if back == 0 and now.time().replace(tzinfo=None) < at.replace(tzinfo=None):
+            continue
+        if day.weekday() == weekday:
+            due.append(week_period(day - timedelta(days=1)))
+        if day == first_working_day(day.year, day.month, calendar):
+            due.append(month_period(day.replace(day=1) - timedelta(days=1)))
+    return sorted(set(due), key=lambda p: (p.end, p.kind))
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Counts of due items by reporting category, as of one date.
+
+    `overdue_30`/`overdue_90` are the overdue items late by more than 30/90 days (a part of
+    `overdue`); `done_early` the items done on time whose due date is still ahead (a part of
+    `done_on_time`). "Due so far" are the items whose due date has come: done on time among
+    them, done late, or overdue. The completion rate is done/due so far, the on-time rate
+    done on time/due so far; both None when nothing is due yet.
+    """
+
+    not_due: int = 0
+    on_track: int = 0
+    overdue: int = 0
+    overdue_30: int = 0
+    overdue_90: int = 0
+    done_on_time: int = 0
+    done_early: int = 0
+    done_late: int = 0
+    no_deadline: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.not_due + self.on_track + self.overdue + self.done_on_time + self.done_late + self.no_deadline
+
+    @property
+    def done(self) -> int:
+        return self.done_on_time + self.done_late
+
+    @property
+    def in_term(self) -> int:
+        """Open and not late: reported in progress, or nothing reported and not due yet."""
+        return self.not_due + self.on_track
+
+    @property
+    def done_due(self) -> int:
+        return self.done - self.done_early
+
+    @property
+    def done_on_time_due(self) -> int:
+        """Done on time among the items due so far (the early ones aside)."""
+        return self.done_on_time - self.done_early
+
+    @property
+    def due_so_far(self) -> int:
+        return self.done_due + self.overdue
+
+    @property
+    def completion_rate(self) -> float | None:
+        return self.done_due / self.due_so_far if self.due_so_far else None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.done_on_time_due / self.due_so_far if self.due_so_far else None
+
+    def counts(self) -> dict[Category, int]:
+        return {
+            Category.OVERDUE: self.overdue,
+            Category.DONE_LATE: self.done_late,
+            Category.ON_TRACK: self.on_track,
+            Category.NOT_DUE: self.not_due,
+            Category.DONE_ON_TIME: self.done_on_time,
+            Category.NO_DEADLINE: self.no_deadline,
+        }
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(**{name: getattr(self, name) + getattr(other, name) for name in _FIGURE_FIELDS})
+
+    @classmethod
+    def of(cls, category: Category, due_on: date | None, today: date) -> Figures:
+        """One item's contribution."""
+        late = (today - due_on).days if due_on is not None else 0
+        return cls(
+            not_due=int(category is Category.NOT_DUE),
+            on_track=int(category is Category.ON_TRACK),
+            overdue=int(category is Category.OVERDUE),
+            overdue_30=int(category is Category.OVERDUE and late > OVERDUE_LONG_DAYS),
+            overdue_90=int(category is Category.OVERDUE and late > OVERDUE_VERY_LONG_DAYS),
+            done_on_time=int(category is Category.DONE_ON_TIME),
+            done_early=int(category is Category.DONE_ON_TIME and due_on is not None and due_on > today),
+            done_late=int(category is Category.DONE_LATE),
+            no_deadline=int(category is Category.NO_DEADLINE),
+        )
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[ReportRow], today: date) -> Figures:
+        total = cls()
+        for row in rows:
+            total = total + cls.of(row.category, row.due_on, today)
+        return total
+
+
+_FIGURE_FIELDS = tuple(Figures.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class AgencyFigures:
+    agency_code: str
+    agency_name: str
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class PlanFigures:
+    plan_number: str
+    plan_title: str | None
+    figures: Figures
+
+
+def rank_agencies(rows: Iterable[AgencyFigures]) -> list[AgencyFigures]:
+    """Worst first: most overdue, then the lowest on-time rate, then the longest late."""
+    return sorted(
+        rows,
+        key=lambda r: (
+            -r.figures.overdue,
+            r.figures.on_time_rate if r.figures.on_time_rate is not None else 2.0,
+            -r.figures.overdue_90,
+            r.agency_name,
+        ),
+    )
+
+
+def merge_agencies(
+    rows: Iterable[tuple[int, Figures]], current: Mapping[int, tuple[str, str]]
+) -> list[AgencyFigures]:
+    """Per-agency figures with merged-away agencies added to their successor.
+
+    `current` maps an agency id to the (code, name) of the agency doing its work today.
+    """
+    merged: dict[str, Figures] = {}
+    names: dict[str, str] = {}
+    for agency_id, figures in rows:
+        code, name = current[agency_id]
+        merged[code] = merged.get(code, Figures()) + figures
+        names[code] = name
+    return [AgencyFigures(code, names[code], figures) for code, figures in merged.items()]
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One line of the workbook: a due item (or an undated task's lead agency) as of a date."""
+
+    plan_number: str
+    position: int
+    task_id: int
+    task_ref: str
+    title: str
+    product: str | None
+    support_text: str | None
+    deadline_text: str
+    agency_code: str
+    agency_name: str
+    due_on: date | None
+    original_due_on: date | None
+    category: Category
+    status: Status
+    progress: int
+    updated_on: date | None
+    note: str | None
+    completed_on: date | None = None
+    due_item_id: int | None = None
+
+    def line(self) -> DueLine:
+        return DueLine(
+            task_id=self.task_id,
+            task_ref=self.task_ref,
+            plan_number=self.plan_number,
+            title=self.title,
+            agency_code=self.agency_code,
+            agency_name=self.agency_name,
+            due_on=self.due_on,
+            status=self.status,
+            progress=self.progress,
+            completed_on=self.completed_on,
+            original_due_on=self.original_due_on,
+            due_item_id=self.due_item_id,
+        )
+
+
+@dataclass(frozen=True)
+class DigestEvent:
+    """Something that happened to a due item within the period (or is waiting at its end)."""
+
+    line: DueLine
+    on: date
+    note: str | None = None
+    actor: str | None = None
+    proposed_due_on: date | None = None  # an extension request's date
+
+
+@dataclass
+class Digest:
+    """Everything a weekly digest or a monthly report says, as of `period.as_of`."""
+
+    province_name: str
+    period: DigestPeriod
+    total: Figures
+    plans: list[PlanFigures]
+    agencies: list[AgencyFigures]  # ranked, worst first
+    unreachable: list[str] = field(default_factory=list)  # open work, every chat lost (bot removed, blocked)
+    unbound: list[str] = field(default_factory=list)  # open work, no chat ever bound
+    silent: list[str] = field(default_factory=list)  # reminded, no answer for SILENT_DAYS
+    completed: list[DigestEvent] = field(default_factory=list)
+    new_blockers: list[DigestEvent] = field(default_factory=list)
+    extension_requests: list[DigestEvent] = field(default_factory=list)  # waiting at the end
+    became_overdue: list[DigestEvent] = field(default_factory=list)
+    due_soon: list[DueLine] = field(default_factory=list)
+    rows: list[ReportRow] = field(default_factory=list)
+    soon_days: int = SOON_DAYS
+
+    @property
+    def as_of(self) -> date:
+        return self.period.as_of
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.completed or self.new_blockers or self.extension_requests or self.became_overdue)
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing overdue, nothing due soon, nothing changed: one short line is enough."""
+        return not (self.total.overdue or self.due_soon or self.changed)

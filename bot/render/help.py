@@ -17,6 +17,8 @@ MENU_GROUP: tuple[tuple[str, str], ...] = (
     ("quahan", "Nhiệm vụ quá hạn"),
     ("sapden", "Nhiệm vụ sắp đến hạn, vd. /sapden 30"),
     ("nhiemvu", "Chi tiết một nhiệm vụ theo mã, vd. /nhiemvu NV12"),
+    ("capnhat", "Cập nhật tiến độ, vd. /capnhat NV12 xong"),
+    ("baocao", "Báo cáo tuần/tháng (nhóm lãnh đạo), vd. /baocao thang"),
     ("dangky", "Đăng ký nhóm cho cơ quan, vd. /dangky Sở Tư pháp"),
     ("help", "Hướng dẫn sử dụng"),
 )
@@ -25,6 +27,10 @@ MENU_ADMIN: tuple[tuple[str, str], ...] = (
     ("quahan", "Nhiệm vụ quá hạn toàn tỉnh"),
     ("sapden", "Nhiệm vụ sắp đến hạn, vd. /sapden 30"),
     ("nhiemvu", "Chi tiết một nhiệm vụ theo mã, vd. /nhiemvu NV12"),
+    ("capnhat", "Cập nhật tiến độ, vd. /capnhat NV12 xong"),
+    ("dathan", "Đặt hạn cho nhiệm vụ chờ sự kiện, vd. /dathan NV6 30/09/2025"),
+    ("giahan", "Đề nghị gia hạn đang chờ quyết định"),
+    ("baocao", "Báo cáo tuần/tháng, vd. /baocao thang"),
     ("coquan", "Danh sách cơ quan, nhóm đã đăng ký, số nhiệm vụ"),
     ("moi", "Liên kết mời bot vào nhóm của một cơ quan"),
     ("help", "Hướng dẫn sử dụng"),
@@ -44,7 +50,9 @@ DATA_COMMANDS = (
     "/tiendo — tiến độ các nhiệm vụ\n"
     "/quahan — nhiệm vụ quá hạn\n"
     "/sapden [số ngày] — nhiệm vụ sắp đến hạn (mặc định 14 ngày)\n"
-    "/nhiemvu &lt;mã&gt; — chi tiết một nhiệm vụ, vd. /nhiemvu NV12 (mã in trong mọi danh sách)"
+    "/nhiemvu &lt;mã&gt; — chi tiết một nhiệm vụ, vd. /nhiemvu NV12 (mã in trong mọi danh sách)\n"
+    "/capnhat &lt;mã&gt; &lt;trạng thái&gt; [ghi chú] — cập nhật, vd. /capnhat NV12 đang làm 60%\n"
+    "Hoặc trả lời (reply) tin nhắc việc: “1 xong”, “2 đang làm 60%”, “xin gia hạn nhiệm vụ 3 đến 15/12”."
 )
 
 
@@ -75,7 +83,9 @@ def agency_group_text(agency_name: str, *, is_admin: bool) -> str:
 def leaders_group_text(province_name: str, *, is_admin: bool) -> str:
     text = (
         f"{INTRO}\n\nĐây là nhóm lãnh đạo tỉnh {escape(province_name)}: xem tiến độ toàn tỉnh.\n\n"
-        f"{DATA_COMMANDS}\n/tiendo &lt;cơ quan&gt; — tiến độ của một cơ quan"
+        f"{DATA_COMMANDS}\n/tiendo &lt;cơ quan&gt; — tiến độ của một cơ quan\n"
+        "/baocao [tuan|thang] — báo cáo tổng hợp kèm biểu đồ và tệp Excel\n"
+        "/giahan — đề nghị gia hạn đang chờ quyết định"
     )
     if is_admin:
         text += "\n\nQuản trị viên: /huydangky hủy đăng ký nhóm này."
@@ -89,6 +99,8 @@ def admin_private_text() -> str:
         "/quahan, /sapden [số ngày] — quá hạn, sắp đến hạn toàn tỉnh\n"
         "/nhiemvu &lt;mã&gt; — chi tiết một nhiệm vụ\n"
         "/coquan — cơ quan, nhóm đã đăng ký, số nhiệm vụ\n"
+        "/baocao [tuan|thang] — báo cáo tổng hợp; /giahan — đề nghị gia hạn chờ duyệt\n"
+        "/dathan &lt;mã&gt; &lt;ngày&gt; — đặt hạn cho nhiệm vụ chờ sự kiện\n"
         "/moi &lt;cơ quan&gt; — liên kết mời bot vào nhóm của cơ quan (dùng một lần)\n\n"
         "<b>Nhập kế hoạch:</b> gửi tệp .docx, .pdf hoặc .txt vào đây; bot đọc, báo tóm tắt và "
         "chỉ lưu khi bạn bấm “Nhập kế hoạch”.\n\n"

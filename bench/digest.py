@@ -1,0 +1,260 @@
+"""Digest build time on a generated province: 100 000 tasks across 1 000 agencies.
+
+Run: python bench/digest.py [--quick] [--db URL] [--tasks N] [--agencies N]
+Default: a temporary SQLite file. With --db postgresql://…, a schema of its own is created
+and dropped afterwards. Seeding is not measured; the digest (SQL figures and rows as of a
+date), the text, the chart and the workbook are, each on its own line, then the figures.
+Absolute times depend on the machine; compare within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async  # noqa: E402
+from bot.db.models import (  # noqa: E402
+    Agency,
+    Chat,
+    ChatRole,
+    DueItem,
+    LinkRole,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+    Plan,
+    Province,
+    StatusChange,
+    Task,
+    TaskAgency,
+)
+from bot.domain.digest import week_period  # noqa: E402
+from bot.domain.status import ChangeSource, Status  # noqa: E402
+from bot.render.format import percent  # noqa: E402
+from reminders import database  # noqa: E402  (bench/reminders.py: the same scratch databases)
+
+AS_OF = date(2025, 6, 22)
+TZ_OFFSET = timedelta(hours=7)
+PLANS = 10
+PLACES = ("Thanh Thủy", "Lâm Thao", "Phù Ninh", "Đoan Hùng", "Hạ Hòa", "Cẩm Khê", "Yên Lập", "Tân Sơn", "Thanh Ba")
+
+
+def _at(day: date, hour: int = 9) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC) - TZ_OFFSET
+
+
+def _change(rng: random.Random, due: date) -> dict[str, object] | None:
+    """One reported change after the import (None: nothing reported): done early or late,
+    in progress / blocked / extension requested, or an extension granted."""
+    roll = rng.random()
+    when = min(due + timedelta(days=rng.randrange(-60, 40)), AS_OF + timedelta(days=5))
+    if roll < 0.45:
+        return {"at": _at(when), "source": ChangeSource.CHAT, "old_status": Status.PENDING, "new_status": Status.DONE,
+                "progress": 100, "due_on": due, "completed_on": when, "note": None}
+    if roll < 0.65:
+        status = (Status.IN_PROGRESS, Status.BLOCKED, Status.EXTENSION_REQUESTED)[int(roll * 100) % 3]
+        note = {"blocked": "Chờ ý kiến của sở, ngành", "extension_requested": "Xin gia hạn thêm 30 ngày"}.get(status.value)
+        return {"at": _at(min(when, AS_OF)), "source": ChangeSource.BUTTON, "old_status": Status.PENDING,
+                "new_status": status, "progress": 50, "due_on": due, "note": note}
+    if roll < 0.68:
+        return {"at": _at(min(due, AS_OF)), "source": ChangeSource.ADMIN, "old_status": Status.PENDING,
+                "new_status": Status.EXTENDED, "progress": 0, "due_on": due + timedelta(days=90), "note": "Đồng ý gia hạn."}
+    return None
+
+
+async def seed(url: str, *, tasks: int, agencies: int) -> None:
+    """A province with `agencies` agencies, PLANS plans, `tasks` tasks (one lead agency,
+    one due item each; every tenth task yearly 2022–2025, every fiftieth undated) and a
+    history like a running bot's: imported, then done / in progress / blocked / extension."""
+    rng = random.Random(20250622)
+    sm = make_sessionmaker(make_engine(url))
+    async with sm() as s, s.begin():
+        province = Province(slug="phu-tho", name="Phú Thọ", timezone="Asia/Ho_Chi_Minh")
+        s.add(province)
+        await s.flush()
+        await s.execute(
+            insert(Agency.__table__),
+            [
+                {
+                    "province_id": province.id, "code": f"CQ{i:04d}", "kind": "xa", "aliases": [], "search_key": "",
+                    "name": f"Ủy ban nhân dân xã {PLACES[i % len(PLACES)]} {i:04d}", "active": True,
+                }
+                for i in range(agencies)
+            ],
+        )
+        agency_ids = list(await s.scalars(select(Agency.id).order_by(Agency.id)))
+        await s.execute(
+            insert(Plan.__table__),
+            [
+                {
+                    "province_id": province.id, "number": f"{100 + p}/KH-UBND", "title": f"Kế hoạch cải cách hành chính số {p + 1}",
+                    "issued_on": date(2021 + p % 4, 3, 1), "first_year": 2021, "last_year": 2025,
+                    "source_name": f"kh-{p}.txt", "source_sha256": f"{p:064d}",
+                    "imported_at": _at(date(2025, 1, 2)), "updated_at": _at(date(2025, 1, 2)),
+                }
+                for p in range(PLANS)
+            ],
+        )
+        plan_ids = list(await s.scalars(select(Plan.id).order_by(Plan.id)))
+        task_rows = []
+        for t in range(tasks):
+            task_rows.append(
+                {
+                    "plan_id": plan_ids[t % PLANS], "ref": str(t // PLANS + 1), "position": t // PLANS,
+                    "section": "I. Cải cách thể chế",
+                    "title": f"Rà soát, đơn giản hóa thủ tục hành chính lĩnh vực {t % 97} năm {2022 + t % 4}",
+                    "product": "Kế hoạch", "lead_text": None, "support_text": "Sở Nội vụ",
+                    "deadline_text": "Quý II hằng năm" if t % 10 == 0 else "Trong năm kế hoạch",
+                    "deadline_rule": {}, "deadline_kind": "once", "needs_review": [],
+                }
+            )
+        for chunk in range(0, len(task_rows), 20_000):
+            await s.execute(insert(Task.__table__), task_rows[chunk : chunk + 20_000])
+        task_ids = list(await s.scalars(select(Task.id).order_by(Task.id)))
+        links, items, changes = [], [], []
+        for t, task_id in enumerate(task_ids):
+            agency_id = agency_ids[t % agencies]
+            links.append({"task_id": task_id, "agency_id": agency_id, "role": LinkRole.LEAD})
+            if t % 50 == 49:
+                continue  # undated
+            dates = [date(y, 6, 30) for y in range(2022, 2026)] if t % 10 == 0 else [
+                date(2022, 1, 1) + timedelta(days=rng.randrange(5 * 365))
+            ]
+            for due in dates:
+                change = _change(rng, due)
+                changes.append(change)
+                final = change or {"new_status": Status.PENDING, "progress": 0, "due_on": due}
+                items.append(
+                    {"task_id": task_id, "agency_id": agency_id, "due_on": final["due_on"], "original_due_on": due,
+                     "status": final["new_status"], "progress": final["progress"],
+                     "completed_on": final.get("completed_on"), "updated_at": _at(date(2025, 1, 2))}
+                )
+        for chunk in range(0, len(links), 20_000):
+            await s.execute(insert(TaskAgency.__table__), links[chunk : chunk + 20_000])
+        for chunk in range(0, len(items), 20_000):
+            await s.execute(insert(DueItem.__table__), items[chunk : chunk + 20_000])
+        rows = (await s.execute(select(DueItem.id, DueItem.original_due_on).order_by(DueItem.id))).all()
+        history = []
+        for (item_id, due), change in zip(rows, changes, strict=True):  # ids follow the insert order
+            history.append({"due_item_id": item_id, "at": _at(date(2021, 12, 1)), "source": ChangeSource.IMPORT,
+                            "old_status": None, "new_status": Status.PENDING, "progress": 0, "due_on": due,
+                            "note": "Tạo từ kế hoạch."})
+            if change:
+                history.append({"due_item_id": item_id, **change})
+        history = [{"completed_on": None, **row} for row in history]  # executemany: the same keys
+        for chunk in range(0, len(history), 20_000):
+            await s.execute(insert(StatusChange.__table__), history[chunk : chunk + 20_000])
+        chats = [
+            {"province_id": province.id, "tg_chat_id": -1_000_000 - i, "title": f"Nhóm {i}", "role": ChatRole.AGENCY,
+             "agency_id": agency_id, "active": i % 25 != 0, "bound_at": _at(date(2025, 1, 2))}
+            for i, agency_id in enumerate(agency_ids) if i % 10 != 0
+        ]
+        chats.append({"province_id": province.id, "tg_chat_id": -999, "title": "Lãnh đạo tỉnh", "role": ChatRole.LEADERS,
+                      "agency_id": None, "active": True, "bound_at": _at(date(2025, 1, 2))})
+        await s.execute(insert(Chat.__table__), chats)
+        chat_rows = (await s.execute(select(Chat.id, Chat.tg_chat_id).where(Chat.agency_id.is_not(None)))).all()
+        reminders = [
+            {"chat_id": chat_id, "tg_chat_id": tg_id, "on_date": day, "kind": OutboxKind.REMINDER, "part": 0,
+             "parts": 1, "body": "…", "status": OutboxStatus.SENT, "sent_at": _at(day, 8),
+             "next_attempt_at": _at(day, 8), "created_at": _at(day, 8)}
+            for chat_id, tg_id in chat_rows
+            for day in (date(2025, 6, 2), date(2025, 6, 16))
+        ]
+        await s.execute(insert(OutboxMessage.__table__), reminders)
+    await sm.kw["bind"].dispose()
+
+
+async def measure(url: str) -> None:
+    from bot.render import chart as charts
+    from bot.render.digest import digest_messages, period_label
+    from bot.render.xlsx import build_workbook
+    from bot.services.digests import build_digest
+
+    engine = make_engine(url)
+    sm = make_sessionmaker(engine)
+    timings: list[tuple[str, float]] = []
+    start = time.perf_counter()
+    async with sm() as s:
+        province = await s.scalar(select(Province))
+        assert province is not None
+        digest = await build_digest(s, province=province, period=week_period(AS_OF))
+    timings.append(("digest (SQL, as of the date)", time.perf_counter() - start))
+    t = time.perf_counter()
+    messages = digest_messages(digest)
+    timings.append(("text", time.perf_counter() - t))
+    t = time.perf_counter()
+    png = charts.render_chart(charts.chart_data(digest, title=f"Tình trạng nhiệm vụ — {period_label(digest.period)}"))
+    timings.append(("chart (PNG)", time.perf_counter() - t))
+    t = time.perf_counter()
+    workbook = build_workbook(digest)
+    timings.append(("workbook (XLSX)", time.perf_counter() - t))
+    timings.append(("total", time.perf_counter() - start))
+    await engine.dispose()
+
+    for name, seconds in timings:
+        print(f"{name:32} {seconds:7.2f} s")
+    f = digest.total
+    print(
+        f"\nas of {AS_OF:%d/%m/%Y}: {f.total} items in {len(digest.plans)} plans, {len(digest.agencies)} agencies, "
+        f"{len(digest.rows)} workbook rows"
+    )
+    print(
+        f"due so far {f.due_so_far}: done {f.done_due} (on time {f.done_on_time_due}, late {f.done_late}), "
+        f"overdue {f.overdue} (>30 d {f.overdue_30}, >90 d {f.overdue_90}); in term {f.in_term} "
+        f"(in progress {f.on_track}, not due {f.not_due}); done early {f.done_early}; no deadline {f.no_deadline}"
+    )
+    print(f"completion {percent(f.completion_rate)}, on time {percent(f.on_time_rate)}")
+    print(
+        f"week: {len(digest.completed)} done, {len(digest.new_blockers)} new blockers, "
+        f"{len(digest.extension_requests)} extension requests, {len(digest.became_overdue)} became overdue, "
+        f"{len(digest.due_soon)} due in {digest.soon_days} days; unreachable {len(digest.unreachable)}, unbound {len(digest.unbound)}, "
+        f"silent {len(digest.silent)}"
+    )
+    print(
+        f"outputs: {len(messages)} message(s) (longest {max(map(len, messages))} chars), "
+        f"PNG {len(png) / 1024:.0f} KB, XLSX {len(workbook) / 1024 / 1024:.1f} MB"
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    url, cleanup = await database(args.db)  # a temporary SQLite file or PostgreSQL schema
+    try:
+        await _bench(url, args)
+    finally:
+        await cleanup()
+
+
+async def _bench(url: str, args: argparse.Namespace) -> None:
+    await upgrade_database_async(url)
+    t = time.perf_counter()
+    await seed(url, tasks=args.tasks, agencies=args.agencies)
+    print(f"{make_url(url).get_backend_name()}: {args.tasks} tasks, {args.agencies} agencies "
+          f"(seeded in {time.perf_counter() - t:.1f} s, not measured)\n")
+    await measure(url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="10 000 tasks, 100 agencies")
+    parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    parser.add_argument("--tasks", type=int, default=100_000)
+    parser.add_argument("--agencies", type=int, default=1_000)
+    args = parser.parse_args()
+    if args.quick:
+        args.tasks, args.agencies = 10_000, 100
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""/baocao [tuan|thang]: the weekly digest or the monthly report, now.
+
+Only where the whole province may be seen: the leaders' chat and an admin's private chat.
+"tuần" covers the seven days ending today, "tháng" the month so far; figures as of today.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Update
+from telegram.constants import ChatAction
+from telegram.ext import Application, CommandHandler
+
+from bot.app import Context
+from bot.domain.digest import DigestKind, digest_period
+from bot.domain.text import fold
+from bot.render import help as texts
+from bot.render.digest import nothing_to_report
+from bot.services.chats import ScopeKind
+from bot.services.digests import build_digest, render_digest, send_parts
+from handlers.common import no_data_text, reply, scope_of, services, today_for, transaction
+
+KINDS = {"tuan": DigestKind.WEEK, "week": DigestKind.WEEK, "thang": DigestKind.MONTH, "month": DigestKind.MONTH}
+
+
+def parse_kind(args: list[str]) -> DigestKind | None:
+    """'' → week; 'tuần'/'tuan' → week; 'tháng'/'thang' → month; anything else None."""
+    if not args:
+        return DigestKind.WEEK
+    return KINDS.get(fold(" ".join(args)))
+
+
+async def baocao(update: Update, context: Context) -> None:
+    """/baocao [tuan|thang]: send the digest for the province now."""
+    kind = parse_kind(context.args or [])
+    if kind is None:
+        await reply(update, texts.usage("baocao", "tuan") + " hoặc <code>/baocao thang</code>")
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    settings = services(context).settings
+    async with transaction(context) as session:
+        scope = await scope_of(session, update, context)
+        if scope.kind is ScopeKind.NONE:
+            await reply(update, no_data_text(scope))
+            return
+        if not scope.province_wide:
+            await reply(update, texts.PROVINCE_WIDE_ONLY)
+            return
+        today = today_for(scope, context)
+        await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
+        period = digest_period(kind, today)
+        digests = [
+            (province.slug, await build_digest(session, province=province, period=period))
+            for province in scope.provinces
+        ]
+    if not digests:
+        await reply(update, nothing_to_report(today))
+        return
+    for slug, digest in digests:
+        output = await asyncio.to_thread(
+            render_digest, digest, province_slug=slug, with_report=kind is DigestKind.MONTH and settings.digest_docx
+        )
+        await send_parts(context.bot, chat.id, output.parts)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("baocao", baocao))
