@@ -476,7 +476,8 @@ def parse_plan(
         slug = found.slug if found else None
     if slug is None:
         raise PlanProvinceUnknown(
-            "Không xác định được tỉnh ban hành kế hoạch; hãy chỉ rõ tỉnh (--province)."
+            "Không xác định được tỉnh ban hành kế hoạch: đầu văn bản không có "
+            "“Ủy ban nhân dân tỉnh …” hoặc tên tỉnh chưa có trong danh bạ."
         )
     directory = load_directory(slug)
     meta = PlanMeta(province=slug, **fields)  # type: ignore[arg-type]
