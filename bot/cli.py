@@ -425,6 +425,60 @@ def db_current_command(
         raise typer.Exit(1)
 
 
+@app.command("export")
+def export_command(
+    file: Annotated[Path, typer.Argument(help="Tệp sao lưu: .json (khôi phục được) hoặc .xlsx (để xem)")],
+) -> None:
+    """Sao lưu toàn bộ cơ sở dữ liệu ra tệp JSON (hoặc Excel để xem)."""
+    from bot.services import backup
+
+    settings = _settings()
+    if file.suffix.lower() not in (".json", ".xlsx"):
+        raise CliError(f"Định dạng tệp không hỗ trợ: {file.name} (dùng .json hoặc .xlsx)")
+    try:
+        document = asyncio.run(backup.export_database(settings.database_url))
+        backup.write_file(document, file)
+    except backup.BackupError as exc:
+        raise CliError(exc.message) from None
+    rows = sum(len(r) for r in document["tables"].values())
+    console.print(
+        f"[green]✓[/green] Đã sao lưu {len(document['tables'])} bảng, {rows} dòng "
+        f"(phiên bản {document['alembic_revision']}) vào {file}"
+    )
+
+
+@app.command("restore")
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="Tệp sao lưu .json (từ nhacviec export)")],
+) -> None:
+    """Khôi phục bản sao lưu JSON vào một cơ sở dữ liệu trống (tất cả hoặc không gì cả)."""
+    from bot.services import backup
+
+    settings = _settings()
+    try:
+        document = backup.read_json(file)
+        counts = asyncio.run(backup.restore_database(settings.database_url, document))
+    except backup.BackupError as exc:
+        raise CliError(exc.message) from None
+    console.print(
+        f"[green]✓[/green] Đã khôi phục {sum(counts.values())} dòng vào {len(counts)} bảng "
+        f"(phiên bản {document['alembic_revision']})."
+    )
+
+
+@app.command("status")
+def status_command() -> None:
+    """Tình trạng hệ thống: cơ sở dữ liệu, lượt nhắc gần nhất, tin chờ gửi, nhóm mất liên lạc."""
+    from bot.services import health
+
+    settings = _settings()
+    report = asyncio.run(health.check(settings.database_url))
+    for line in health.lines(report):
+        console.print(line, markup=False, highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     try:
         app()

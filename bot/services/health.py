@@ -1,0 +1,128 @@
+"""`nhacviec status`: the installation's health at a glance (Vietnamese labels).
+
+Reads only: the database answers and is at the newest migration, when the last reminder
+tick ran, what the outbox still holds (pending / uncertain / failed), which agencies the
+bot can no longer reach, and how many plans and due items are stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import false, func, select
+
+from bot.db.engine import head_revision, make_engine, make_sessionmaker
+
+
+@dataclass
+class HealthReport:
+    reachable: bool
+    error: str | None = None
+    revision: str | None = None
+    head: str | None = None
+    last_tick_on: date | None = None
+    last_tick_at: datetime | None = None
+    outbox: dict[str, int] = field(default_factory=dict)  # pending / uncertain / failed
+    inactive_chats: int = 0
+    unreachable_agencies: list[str] = field(default_factory=list)
+    plans: int = 0
+    due_items: int = 0  # not cancelled
+    open_due_items: int = 0  # not cancelled, not done
+
+    @property
+    def at_head(self) -> bool:
+        return self.reachable and self.revision is not None and self.revision == self.head
+
+    @property
+    def ok(self) -> bool:
+        return self.at_head
+
+
+async def check(url: str) -> HealthReport:
+    """Never raises for an unreachable database: `reachable` says so."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.pool import NullPool
+
+    head = head_revision()
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        try:
+            async with engine.connect() as conn:
+                revision = await conn.run_sync(
+                    lambda c: MigrationContext.configure(c).get_current_revision()
+                )
+        except Exception as exc:  # noqa: BLE001 - any driver error means "unreachable"
+            return HealthReport(reachable=False, error=type(exc).__name__, head=head)
+        report = HealthReport(reachable=True, revision=revision, head=head)
+        if report.at_head:  # the model only matches the schema at head
+            async with make_sessionmaker(engine)() as session:
+                await _fill(session, report)
+        return report
+    finally:
+        await engine.dispose()
+
+
+async def _fill(session: Any, report: HealthReport) -> None:
+    from bot.db.models import Chat, DueItem, OutboxMessage, OutboxStatus, Plan, Province, ReminderRun
+    from bot.db.repositories import unreachable_agencies
+    from bot.domain.status import Status
+    from bot.services.outbox import OPEN_STATES
+
+    last = (
+        await session.execute(select(ReminderRun).order_by(ReminderRun.last_run_at.desc()).limit(1))
+    ).scalar_one_or_none()
+    if last is not None:
+        report.last_tick_on, report.last_tick_at = last.on_date, last.last_run_at
+    counts = dict(
+        (await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all()
+    )
+    report.outbox = {
+        "pending": sum(counts.get(s, 0) for s in OPEN_STATES),
+        "uncertain": counts.get(OutboxStatus.UNCERTAIN, 0),
+        "failed": counts.get(OutboxStatus.FAILED, 0),
+    }
+    report.inactive_chats = await session.scalar(select(func.count()).select_from(Chat).where(~Chat.active)) or 0
+    for province_id in await session.scalars(select(Province.id).order_by(Province.name)):
+        report.unreachable_agencies += [a.name for a in await unreachable_agencies(session, province_id=province_id)]
+    report.plans = await session.scalar(select(func.count()).select_from(Plan)) or 0
+    live = DueItem.cancelled == false()
+    report.due_items = await session.scalar(select(func.count()).select_from(DueItem).where(live)) or 0
+    report.open_due_items = (
+        await session.scalar(select(func.count()).select_from(DueItem).where(live, DueItem.status != Status.DONE))
+        or 0
+    )
+
+
+def lines(report: HealthReport) -> list[str]:
+    """The report as plain Vietnamese lines."""
+    if not report.reachable:
+        return [f"✗ Cơ sở dữ liệu: không kết nối được ({report.error})"]
+    out = []
+    if report.at_head:
+        out.append(f"✓ Cơ sở dữ liệu: kết nối được, phiên bản {report.revision} (mới nhất)")
+    else:
+        out.append(
+            f"✗ Cơ sở dữ liệu: phiên bản {report.revision or '(chưa khởi tạo)'}, mới nhất là {report.head} "
+            "(chạy: nhacviec db upgrade)"
+        )
+        return out
+    if report.last_tick_at is None:
+        out.append("• Lượt nhắc việc gần nhất: chưa có")
+    else:
+        at = report.last_tick_at.strftime("%d/%m/%Y %H:%M UTC")
+        out.append(f"• Lượt nhắc việc gần nhất: ngày {report.last_tick_on:%d/%m/%Y} (chạy lúc {at})")
+    o = report.outbox
+    out.append(
+        f"• Tin chờ gửi: {o.get('pending', 0)} · không rõ đã đến: {o.get('uncertain', 0)} · lỗi: {o.get('failed', 0)}"
+    )
+    names = ", ".join(report.unreachable_agencies)
+    out.append(
+        f"• Nhóm không liên lạc được: {report.inactive_chats} nhóm; "
+        f"{len(report.unreachable_agencies)} cơ quan mất liên lạc" + (f": {names}" if names else "")
+    )
+    out.append(
+        f"• Kế hoạch: {report.plans} · hạn nhiệm vụ: {report.due_items} (chưa hoàn thành: {report.open_due_items})"
+    )
+    return out
