@@ -60,17 +60,26 @@ async def dangky(update: Update, context: Context) -> None:
     if not is_group(update):
         await reply(update, texts.GROUP_ONLY)
         return
+    agency_id = await _agency_from_args(update, context, command="dangky", prefix="dk")
+    if agency_id is not None:
+        await _bind_or_request(update, context, agency_id, edit=False)
+
+
+async def _agency_from_args(update: Update, context: Context, *, command: str, prefix: str) -> int | None:
+    """The agency named after a command, or None once the user was answered instead
+    (usage, no province yet, or buttons to choose among candidates with `prefix`)."""
     query = " ".join(context.args or []).strip()
     if not query:
-        await reply(update, texts.usage("dangky", "Sở Tư pháp"))
-        return
+        await reply(update, texts.usage(command, "Sở Tư pháp"))
+        return None
     lookup = await _find(update, context, query)
     if lookup is None:
         await reply(update, texts.NO_PROVINCE)
-    elif lookup.found is None:
-        await reply(update, _lookup_text(query, lookup), _lookup_markup("dk", lookup))
-    else:
-        await _bind_or_request(update, context, lookup.found.agency_id, edit=False)
+        return None
+    if lookup.found is None:
+        await reply(update, _lookup_text(query, lookup), _lookup_markup(prefix, lookup))
+        return None
+    return lookup.found.agency_id
 
 
 async def _find(update: Update, context: Context, query: str) -> AgencyLookup | None:
@@ -246,17 +255,9 @@ async def moi(update: Update, context: Context) -> None:
     if not is_private(update) or not is_admin(update, context):
         await reply(update, texts.ADMIN_ONLY if is_private(update) else texts.PRIVATE_ONLY)
         return
-    query = " ".join(context.args or []).strip()
-    if not query:
-        await reply(update, texts.usage("moi", "Sở Tư pháp"))
-        return
-    lookup = await _find(update, context, query)
-    if lookup is None:
-        await reply(update, texts.NO_PROVINCE)
-    elif lookup.found is None:
-        await reply(update, _lookup_text(query, lookup), _lookup_markup("mo", lookup))
-    else:
-        await _invite(update, context, lookup.found.agency_id, edit=False)
+    agency_id = await _agency_from_args(update, context, command="moi", prefix="mo")
+    if agency_id is not None:
+        await _invite(update, context, agency_id, edit=False)
 
 
 async def moi_choice(update: Update, context: Context) -> None:

@@ -124,6 +124,17 @@ class Plan:
     extension_requests: list[int] = field(default_factory=list)  # new: post to the leaders
 
 
+async def _open_write(
+    session: AsyncSession, update: Update, context: Context, *, source: ChangeSource, message_id: int | None
+) -> tuple[Scope, svc.Env]:
+    """The start of every status transaction: take SQLite's write lock first (a write right
+    after the reminder sender's commit would otherwise fail with "database is locked"),
+    then who is asking, from where."""
+    await repo.begin_write(session)
+    scope = await scope_of(session, update, context)
+    return scope, _env(scope, update, context, source=source, message_id=message_id)
+
+
 def _env(scope: Scope, update: Update, context: Context, *, source: ChangeSource, message_id: int | None) -> svc.Env:
     services_ = services(context)
     user = update.effective_user
@@ -454,9 +465,7 @@ async def task_button(update: Update, context: Context) -> None:
     reminder = query.message
     async with services(context).sessionmaker() as session:
         async with session.begin():
-            await repo.begin_write(session)
-            scope = await scope_of(session, update, context)
-            env = _env(scope, update, context, source=ChangeSource.BUTTON, message_id=reminder.message_id)
+            scope, env = await _open_write(session, update, context, source=ChangeSource.BUTTON, message_id=reminder.message_id)
             listed = await svc.context_items(session, tg_chat_id=reminder.chat.id, message_id=reminder.message_id)
             number = next((i.number for i in listed or () if i.due_item_id == item_id), None)
             item = await repo.get_due_item(session, due_item_id=item_id)
@@ -499,9 +508,7 @@ async def card_button(update: Update, context: Context) -> None:
     alert = False
     async with services(context).sessionmaker() as session:
         async with session.begin():
-            await repo.begin_write(session)
-            scope = await scope_of(session, update, context)
-            env = _env(scope, update, context, source=ChangeSource.BUTTON, message_id=card.message_id)
+            scope, env = await _open_write(session, update, context, source=ChangeSource.BUTTON, message_id=card.message_id)
             listed = await svc.context_items(
                 session, tg_chat_id=card.chat.id, message_id=card.message_id, reminders=False
             ) or []
@@ -566,9 +573,7 @@ async def undo_button(update: Update, context: Context) -> None:
     plan = Plan()
     async with services(context).sessionmaker() as session:
         async with session.begin():
-            await repo.begin_write(session)
-            scope = await scope_of(session, update, context)
-            env = _env(scope, update, context, source=ChangeSource.BUTTON, message_id=message.message_id)
+            scope, env = await _open_write(session, update, context, source=ChangeSource.BUTTON, message_id=message.message_id)
             listed = await svc.context_items(session, tg_chat_id=message.chat.id, message_id=message.message_id) or []
             record = await repo.get_undo(session, change_id=change_id)
             number = None
@@ -627,9 +632,7 @@ async def confirm_button(update: Update, context: Context) -> None:
     plan = Plan()
     async with services(context).sessionmaker() as session:
         async with session.begin():
-            await repo.begin_write(session)
-            scope = await scope_of(session, update, context)
-            env = _env(scope, update, context, source=ChangeSource.CHAT, message_id=None)
+            scope, env = await _open_write(session, update, context, source=ChangeSource.CHAT, message_id=None)
             prompt = await repo.get_prompt(session, prompt_id=int(raw_prompt))
             problem = svc.prompt_problem(prompt, env, tg_chat_id=message.chat.id)
             if prompt is not None and prompt.kind is not PromptKind.CONFIRM:
@@ -675,9 +678,7 @@ async def prompt_cancel(update: Update, context: Context) -> None:
     plan = Plan()
     async with services(context).sessionmaker() as session:
         async with session.begin():
-            await repo.begin_write(session)
-            scope = await scope_of(session, update, context)
-            env = _env(scope, update, context, source=ChangeSource.BUTTON, message_id=message.message_id)
+            scope, env = await _open_write(session, update, context, source=ChangeSource.BUTTON, message_id=message.message_id)
             prompt = await repo.get_prompt(session, prompt_id=prompt_id)
             problem = svc.prompt_problem(prompt, env, tg_chat_id=message.chat.id)
             if problem is None and prompt is not None and prompt.prompt_message_id != message.message_id:
@@ -711,9 +712,7 @@ async def extension_button(update: Update, context: Context) -> None:
     plan = Plan()
     async with services(context).sessionmaker() as session:
         async with session.begin():
-            await repo.begin_write(session)
-            scope = await scope_of(session, update, context)
-            env = _env(scope, update, context, source=ChangeSource.BUTTON, message_id=query.message.message_id)
+            scope, env = await _open_write(session, update, context, source=ChangeSource.BUTTON, message_id=query.message.message_id)
             decision = await svc.decide_extension(session, env, request_id=int(raw_id), approve=verb == "ok")
             request = decision.request
             if request is not None and decision.view is not None and request.state is not ExtensionState.PENDING:
@@ -743,9 +742,7 @@ async def giahan(update: Update, context: Context) -> None:
     plan = Plan()
     async with services(context).sessionmaker() as session:
         async with session.begin():
-            await repo.begin_write(session)
-            scope = await scope_of(session, update, context)
-            env = _env(scope, update, context, source=ChangeSource.COMMAND, message_id=message.message_id)
+            scope, env = await _open_write(session, update, context, source=ChangeSource.COMMAND, message_id=message.message_id)
             if not (env.actor.is_admin or scope.kind is ScopeKind.LEADERS):
                 plan.outs.append(Out(texts.refused_text(svc.NOT_LEADER)))
             else:
@@ -889,9 +886,7 @@ async def _reply_flow_in_session(
     """False when the message was not about any task (nothing done)."""
     async with services(context).sessionmaker() as session:
         async with session.begin():
-            await repo.begin_write(session)
-            scope = await scope_of(session, update, context)
-            env = _env(scope, update, context, source=ChangeSource.CHAT, message_id=message.message_id)
+            scope, env = await _open_write(session, update, context, source=ChangeSource.CHAT, message_id=message.message_id)
             if scope.kind is ScopeKind.NONE and not env.actor.is_admin:
                 return False  # an unbound chat: nothing of ours to update
             plan: Plan | None = None
@@ -962,9 +957,7 @@ async def capnhat(update: Update, context: Context) -> None:
         return
     async with services(context).sessionmaker() as session:
         async with session.begin():
-            await repo.begin_write(session)
-            scope = await scope_of(session, update, context)
-            env = _env(scope, update, context, source=ChangeSource.COMMAND, message_id=message.message_id)
+            scope, env = await _open_write(session, update, context, source=ChangeSource.COMMAND, message_id=message.message_id)
             if scope.kind is ScopeKind.NONE and not env.actor.is_admin:
                 plan = Plan(outs=[Out(help_texts.NOT_REGISTERED_GROUP if message.chat.type != ChatType.PRIVATE else help_texts.stranger_text())])
             else:
@@ -1021,9 +1014,7 @@ async def nhiemvu_buttons(update: Update, context: Context) -> None:
         return
     async with services(context).sessionmaker() as session:
         async with session.begin():
-            await repo.begin_write(session)
-            scope = await scope_of(session, update, context)
-            env = _env(scope, update, context, source=ChangeSource.COMMAND, message_id=message.message_id)
+            scope, env = await _open_write(session, update, context, source=ChangeSource.COMMAND, message_id=message.message_id)
             if scope.kind is ScopeKind.NONE and not env.actor.is_admin:
                 return
             found = await svc.items_for_code(session, env, task_id=task_id)
