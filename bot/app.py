@@ -29,6 +29,7 @@ from telegram.ext import AIORateLimiter, Application, CallbackContext, ContextTy
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.domain.throttle import Throttle
+from bot.logs import log_event
 from bot.render.help import MENU_ADMIN, MENU_GROUP, MENU_PRIVATE
 
 log = logging.getLogger("nhacviec")
@@ -167,13 +168,12 @@ async def startup(app: Application) -> None:  # type: ignore[type-arg]
     async with services.sessionmaker() as session, session.begin():
         provinces = await sync_directory(session, settings=settings, catalog=services.catalog)
     await register_menus(app)
-    log.info(
-        "Bot @%s đã kết nối tới %s (%s); cơ sở dữ liệu: %s; tỉnh: %s",
-        app.bot.username,
-        settings.telegram_api_url,
-        services.mode,
-        mask_url(settings.database_url),
-        ", ".join(provinces) or "chưa có (nhập kế hoạch trước)",
+    log_event(
+        log, "bot.started",
+        f"Bot @{app.bot.username} đã kết nối tới {settings.telegram_api_url} ({services.mode}); "
+        f"cơ sở dữ liệu: {mask_url(settings.database_url)}; "
+        f"tỉnh: {', '.join(provinces) or 'chưa có (nhập kế hoạch trước)'}",
+        bot_id=app.bot.id, provinces=provinces, log_format=settings.log_format,
     )
 
 
@@ -187,7 +187,7 @@ async def register_menus(app: Application) -> None:  # type: ignore[type-arg]
     await bot.set_my_commands(commands(MENU_PRIVATE), scope=BotCommandScopeAllPrivateChats())
     await bot.set_my_commands(commands(MENU_GROUP), scope=BotCommandScopeAllGroupChats())
     services: BotServices = app.bot_data
-    for admin_id in sorted(services.settings.admin_ids):
+    for admin_id in sorted(services.settings.admins.all):
         try:
             await bot.set_my_commands(commands(MENU_ADMIN), scope=BotCommandScopeChat(admin_id))
         except (BadRequest, Forbidden) as exc:
@@ -204,9 +204,6 @@ async def shutdown(app: Application) -> None:  # type: ignore[type-arg]
 
 # --- `nhacviec run` ----------------------------------------------------------------------
 
-QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "alembic", "aiosqlite", "asyncio")
-
-
 class _StartupFailureFilter(logging.Filter):
     """PTB logs a failed start-up (bad token, server unreachable) with a traceback;
     `run` says it in one line instead."""
@@ -215,15 +212,15 @@ class _StartupFailureFilter(logging.Filter):
         return not (record.module == "networkloop" and "Bootstrap" in record.getMessage())
 
 
-def configure_logging() -> None:
-    """INFO for the bot's own lines; libraries only warn. httpx would log every request
-    URL at INFO — and those URLs contain the token."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
-    logging.getLogger("telegram.ext").addFilter(_StartupFailureFilter())
+def configure_logging(settings: Settings) -> None:
+    """bot/logs.py: one line per event on stderr (LOG_FORMAT), token and password masked,
+    libraries only warn; PTB's start-up failure is left to `run`'s one line."""
+    from bot.logs import configure_logging as log_to_stderr
+
+    log_to_stderr(settings)
+    ptb = logging.getLogger("telegram.ext")
+    if not any(isinstance(f, _StartupFailureFilter) for f in ptb.filters):
+        ptb.addFilter(_StartupFailureFilter())
 
 
 def run(settings: Settings, *, webhook_url: str | None = None, port: int | None = None) -> int:
@@ -242,17 +239,28 @@ def run(settings: Settings, *, webhook_url: str | None = None, port: int | None 
     from telegram import Update
     from telegram.error import InvalidToken, NetworkError
 
+    configure_logging(settings)
+
     def fail(line: str, code: int) -> int:
-        print(line, file=sys.stderr)
+        if settings.log_format == "json":  # a log collector expects every stderr line in JSON
+            log_event(log, "run.failed", line, level=logging.ERROR, exit_code=code)
+        else:
+            print(line, file=sys.stderr)
         return code
 
+    known = {p.slug for p in Catalog(settings.data_dir).provinces}
+    if unknown := sorted(set(settings.province_admins) - known):
+        return fail(
+            f"Cấu hình sai: PROVINCE_ADMINS — không có tỉnh {', '.join(unknown)} "
+            f"(có: {', '.join(sorted(known))}).",
+            2,
+        )
     if not (settings.telegram_bot_token or "").strip():
         return fail(
             "Thiếu TELEGRAM_BOT_TOKEN: đặt token của bot (lấy từ @BotFather) vào biến môi trường "
             "hoặc tệp .env.",
             2,
         )
-    configure_logging()
     app = build_application(settings)
     url = webhook_url or settings.webhook_url
     try:

@@ -341,9 +341,12 @@ def tick_command(
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Thử lại các tin đã lỗi")] = False,
 ) -> None:
     """Chạy một lượt nhắc việc ngay (sau sự cố): xếp các tin còn thiếu của ngày và gửi; không gửi trùng."""
+    from bot.logs import configure_logging
+
     settings = _settings()
     if not settings.telegram_bot_token:
         raise CliError("Cần TELEGRAM_BOT_TOKEN để gửi tin nhắc việc.")
+    configure_logging(settings)  # each send as an event on stderr, like the bot's; the summary on stdout
     day = _parse_cli_date(on) if on else None
     code = asyncio.run(_tick(settings, day, resend_uncertain=resend_uncertain, retry_failed=retry_failed))
     if code:

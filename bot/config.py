@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.admins import Admins, parse_province_admins
+
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 TELEGRAM_API_URL = "https://api.telegram.org"
 
@@ -35,7 +37,10 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///nhacviec.db", description="SQLAlchemy async database URL"
     )
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(
-        default=frozenset(), description="Comma-separated Telegram user ids of admins"
+        default=frozenset(), description="Comma-separated Telegram user ids of admins of every province"
+    )
+    province_admins: Annotated[dict[str, frozenset[int]], NoDecode] = Field(
+        default_factory=dict, description="Admins of one province each: slug:id,id;slug:id"
     )
     timezone: str = Field(default="Asia/Ho_Chi_Minh", description="Province timezone (IANA)")
     province: str | None = Field(
@@ -78,6 +83,10 @@ class Settings(BaseSettings):
         default=dt_time(7, 30), description="Local time of the weekly digest and monthly report (HH:MM)"
     )
     digest_docx: bool = Field(default=True, description="Attach a .docx report draft to the monthly report")
+    # Logs (bot/logs.py): one line per event on stderr, the token and DB password masked.
+    log_format: str = Field(
+        default="text", pattern=r"^(text|json)$", description="Log lines: text (one line per event) or json"
+    )
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -90,6 +99,11 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
+
+    @field_validator("province_admins", mode="before")
+    @classmethod
+    def _province_admins(cls, value: object) -> object:
+        return parse_province_admins(value) if isinstance(value, str) else value
 
     @field_validator("reminder_days_before", mode="before")
     @classmethod
@@ -136,6 +150,10 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("phải bắt đầu bằng http:// hoặc https://")
         return value.rstrip("/")
+
+    @property
+    def admins(self) -> Admins:
+        return Admins(everywhere=self.admin_ids, by_province=self.province_admins)
 
     @property
     def tz(self) -> ZoneInfo:

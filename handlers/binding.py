@@ -109,7 +109,7 @@ async def _bind_or_request(update: Update, context: Context, agency_id: int, *, 
     user = update.effective_user
     assert chat is not None and user is not None
     now = services(context).now()
-    notify: tuple[int, str] | None = None  # (request id, agency name) for the admins
+    notify: tuple[int, str, str] | None = None  # (request id, agency name, province slug) for its admins
     async with transaction(context) as session:
         scope = await scope_of(session, update, context)
         agency = await chat_service.agency_in_provinces(
@@ -119,7 +119,7 @@ async def _bind_or_request(update: Update, context: Context, agency_id: int, *, 
             text = texts.BAD_BUTTON
         elif scope.agency is not None and scope.agency.id == agency.id:
             text = admin_render.bound_agency(agency.name)  # already so: nothing to do
-        elif is_admin(update, context):
+        elif scope.is_admin:
             await chat_service.bind_agency(
                 session, agency=agency, tg_chat_id=chat.id, title=chat.title, by_tg_id=user.id, now=now
             )
@@ -131,12 +131,14 @@ async def _bind_or_request(update: Update, context: Context, agency_id: int, *, 
             )
             text = admin_render.request_sent(agency.name, reached=True)
             if created:  # asking again does not ping the admins again
-                notify = (request.id, agency.name)
+                slug = next(p.slug for p in scope.provinces if p.id == agency.province_id)
+                notify = (request.id, agency.name, slug)
     if notify is not None:
-        request_id, agency_name = notify
+        request_id, agency_name, province_slug = notify
         reached = await _notify_admins(
             context,
             request_id=request_id,
+            admin_ids=services(context).settings.admins.of(province_slug),
             text=admin_render.request_for_admin(
                 agency_name=agency_name, chat_title=chat.title, chat_id=chat.id,
                 user_name=user.full_name, user_id=user.id,
@@ -149,8 +151,8 @@ async def _bind_or_request(update: Update, context: Context, agency_id: int, *, 
         await reply(update, text)
 
 
-async def _notify_admins(context: Context, *, request_id: int, text: str) -> bool:
-    """Send the request to every admin's private chat; True if at least one got it."""
+async def _notify_admins(context: Context, *, request_id: int, admin_ids: frozenset[int], text: str) -> bool:
+    """Send the request to the province's admins' private chats; True if at least one got it."""
     markup = InlineKeyboardMarkup(
         [
             [
@@ -160,7 +162,7 @@ async def _notify_admins(context: Context, *, request_id: int, text: str) -> boo
         ]
     )
     reached = False
-    for admin_id in sorted(services(context).settings.admin_ids):
+    for admin_id in sorted(admin_ids):
         try:
             await context.bot.send_message(admin_id, text, reply_markup=markup)
             reached = True
@@ -179,12 +181,16 @@ async def request_decision(update: Update, context: Context) -> None:
     _, verb, raw_id = query.data.split(":")
     approve = verb == "ok"
     async with transaction(context) as session:
+        scope = await scope_of(session, update, context)
         decision, request = await chat_service.decide_request(
             session, request_id=int(raw_id), approve=approve, admin_id=query.from_user.id,
-            now=services(context).now(),
+            now=services(context).now(), province_ids=scope.province_ids,
         )
         agency_name = request.agency.name if request is not None else ""
         group_id = request.tg_chat_id if request is not None else None
+    if decision is Decision.FORBIDDEN:
+        await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
+        return
     if decision is Decision.STALE:
         await query.answer(texts.STALE, show_alert=True)
         try:
@@ -217,7 +223,12 @@ async def huydangky(update: Update, context: Context) -> None:
     chat = update.effective_chat
     assert chat is not None
     async with transaction(context) as session:
-        removed = await chat_service.unbind(session, tg_chat_id=chat.id)
+        scope = await scope_of(session, update, context)
+        allowed = scope.is_admin  # an admin of this chat's province, not of another one
+        removed = allowed and await chat_service.unbind(session, tg_chat_id=chat.id)
+    if not allowed:
+        await reply(update, texts.ADMIN_ONLY)
+        return
     await reply(update, admin_render.unbound() if removed else admin_render.NOT_BOUND)
 
 
@@ -237,7 +248,9 @@ async def lanhdao(update: Update, context: Context) -> None:
         provinces = list(scope.provinces)
         if wanted:
             provinces = [p for p in provinces if wanted in (p.slug, fold(p.name))]
-        if not scope.provinces:
+        if not scope.is_admin:  # this group belongs to a province the user does not administer
+            text = texts.ADMIN_ONLY
+        elif not scope.provinces:
             text = texts.NO_PROVINCE
         elif len(provinces) != 1:
             text = admin_render.leaders_need_province([p.slug for p in scope.provinces])
@@ -318,7 +331,10 @@ async def migrated(update: Update, context: Context) -> None:
     async with transaction(context) as session:
         moved = await chat_service.migrate(session, old_tg_chat_id=old, new_tg_chat_id=new)
     if moved is not None:
-        log.info("Nhóm %s đã chuyển thành siêu nhóm %s; đăng ký được giữ nguyên.", old, new)
+        log.info(
+            "Nhóm %s đã chuyển thành siêu nhóm %s; đăng ký được giữ nguyên.", old, new,
+            extra={"event": "chat.migrated", "fields": {"chat_id": new, "old_chat_id": old, "agency_id": moved.agency_id}},
+        )
 
 
 async def membership(update: Update, context: Context) -> None:
@@ -336,7 +352,7 @@ async def membership(update: Update, context: Context) -> None:
                 tg_chat_id=change.chat.id,
                 now=now,
                 today=now.astimezone(services.settings.tz).date(),
-                admin_ids=services.settings.admin_ids,
+                admins=services.settings.admins,
             )
 
 

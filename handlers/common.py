@@ -42,8 +42,10 @@ def is_group(update: Update) -> bool:
 
 
 def is_admin(update: Update, context: Context) -> bool:
+    """An admin of at least one province: a first gate; which province is checked with the
+    data (Scope.is_admin, Scope.admin_of)."""
     user = update.effective_user
-    return user is not None and user.id in services(context).settings.admin_ids
+    return user is not None and user.id in services(context).settings.admins
 
 
 async def scope_of(session: AsyncSession, update: Update, context: Context) -> Scope:

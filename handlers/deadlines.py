@@ -14,7 +14,7 @@ from bot.app import Context
 from bot.domain.codes import parse_task_code, task_code
 from bot.render.format import long_date, short_date
 from bot.services.reminders import set_task_deadline
-from handlers.common import is_admin, reply, services, transaction, user_name
+from handlers.common import is_admin, reply, scope_of, services, transaction, user_name
 
 log = logging.getLogger("nhacviec.handlers")
 
@@ -51,8 +51,10 @@ async def set_deadline(update: Update, context: Context) -> None:
     svc = services(context)
     user = update.effective_user
     async with transaction(context) as session:
+        scope = await scope_of(session, update, context)
         result = await set_task_deadline(
             session,
+            province_ids=scope.admin_of,  # only tasks of the provinces the user administers
             task_id=task_id,
             due_on=due_on,
             now=svc.now(),
@@ -75,10 +77,17 @@ async def set_deadline(update: Update, context: Context) -> None:
     today = svc.now().astimezone(svc.settings.tz).date()
     if due_on < today:
         lines.append(f"Hạn này đã qua (hôm nay {long_date(today)}): nhiệm vụ được tính là quá hạn.")
-    log.info("Admin %s set due date %s for task %s", user.id if user else None, due_on, task_id)
+    log.info(
+        "Quản trị viên %s đặt hạn %s cho nhiệm vụ %s", user.id if user else None, due_on, task_id,
+        extra={"event": "task.due_set", "fields": {
+            "task_id": task_id, "due_on": due_on, "user_id": user.id if user else None,
+            "chat_id": update.effective_chat.id if update.effective_chat else None,
+            "agencies": len(result.created), "existing": len(result.existing),
+        }},
+    )
     await reply(update, "\n".join(lines))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    """/dathan (admins; any chat — the command itself checks ADMIN_IDS)."""
+    """/dathan (admins; any chat — the command itself checks who administers the task's province)."""
     app.add_handler(CommandHandler("dathan", set_deadline))

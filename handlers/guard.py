@@ -10,6 +10,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.app import Context
 from bot.domain.throttle import Verdict, combine
+from bot.logs import log_event
 from bot.render import help as texts
 from handlers.common import services
 
@@ -34,7 +35,10 @@ async def throttle(update: Update, context: Context) -> None:
     if verdict is Verdict.ALLOW:
         return
     if verdict is Verdict.REFUSE_AND_WARN:
-        log.warning("Chặn gửi quá nhanh: người dùng %s, nhóm %s", user.id, chat.id if chat else None)
+        log_event(
+            log, "flood.throttled", f"Chặn gửi quá nhanh: người dùng {user.id}, nhóm {chat.id if chat else None}",
+            level=logging.WARNING, user_id=user.id, chat_id=chat.id if chat else None,
+        )
         try:
             if update.callback_query is not None:
                 await update.callback_query.answer(texts.THROTTLED, show_alert=True)
@@ -60,7 +64,13 @@ async def bad_button(update: Update, context: Context) -> None:
 async def on_error(update: object, context: Context) -> None:
     """Log the failure with its update id; answer the user with a short apology."""
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("Lỗi khi xử lý update %s", update_id, exc_info=context.error)
+    chat = update.effective_chat if isinstance(update, Update) else None
+    user = update.effective_user if isinstance(update, Update) else None
+    log_event(
+        log, "handler.error", f"Lỗi khi xử lý update {update_id}", level=logging.ERROR, exc_info=context.error,
+        update_id=update_id, chat_id=chat.id if chat else None, user_id=user.id if user else None,
+        error_type=type(context.error).__name__ if context.error else None,
+    )
     if not isinstance(update, Update):
         return
     try:
@@ -69,4 +79,7 @@ async def on_error(update: object, context: Context) -> None:
         elif update.effective_chat is not None and update.effective_message is not None:
             await context.bot.send_message(update.effective_chat.id, texts.APOLOGY)
     except TelegramError:
-        log.warning("Không gửi được lời xin lỗi cho update %s", update_id)
+        log_event(
+            log, "handler.apology_failed", f"Không gửi được lời xin lỗi cho update {update_id}",
+            level=logging.WARNING, update_id=update_id, chat_id=chat.id if chat else None,
+        )

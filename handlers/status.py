@@ -142,7 +142,7 @@ def _env(scope: Scope, update: Update, context: Context, *, source: ChangeSource
     assert user is not None and chat is not None
     return svc.Env(
         scope=scope,
-        actor=svc.Actor(user.id, user.full_name or str(user.id), user.id in services_.settings.admin_ids),
+        actor=svc.Actor(user.id, user.full_name or str(user.id), scope.admin_of),
         now=services_.now(),
         tz=province_tz(scope, services_.settings.timezone),
         tg_chat_id=chat.id,
@@ -376,7 +376,10 @@ async def _deliver(update: Update, context: Context, session: AsyncSession, plan
         except (Forbidden, BadRequest) as exc:
             if out.chat_id is None:
                 raise
-            log.warning("Không gửi được tới %s: %s", out.chat_id, exc.message)
+            log.warning(
+                "Không gửi được tới %s: %s", out.chat_id, exc.message,
+                extra={"event": "reply.failed", "fields": {"chat_id": out.chat_id, "error": exc.message}},
+            )
             continue
         sent.append((out, msg))
 
@@ -419,7 +422,10 @@ async def _edit(context: Context, chat_id: int, message_id: int, text: str, butt
         await context.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup(buttons))
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
-            log.warning("Không sửa được tin nhắn %s/%s: %s", chat_id, message_id, exc.message)
+            log.warning(
+                "Không sửa được tin nhắn %s/%s: %s", chat_id, message_id, exc.message,
+                extra={"event": "edit.failed", "fields": {"chat_id": chat_id, "message_id": message_id, "error": exc.message}},
+            )
 
 
 async def _extension_outs(session: AsyncSession, env: svc.Env, plan: Plan, settings: Any) -> None:
@@ -433,7 +439,7 @@ async def _extension_outs(session: AsyncSession, env: svc.Env, plan: Plan, setti
         if view is None or item is None:
             continue
         recipients = await svc.leader_recipients(
-            session, province_id=item.task.plan.province_id, admin_ids=sorted(settings.admin_ids)
+            session, province_id=item.task.plan.province_id, admins=settings.admins
         )
         for chat_id in recipients:
             plan.outs.append(

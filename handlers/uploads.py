@@ -76,6 +76,10 @@ async def document(update: Update, context: Context) -> None:
     except BadRequest as exc:  # e.g. "file is too big": bots download at most 20 MB
         await status.edit_text(admin_render.upload_error(f"Không tải được tệp từ Telegram: {exc.message}"))
         return
+    slug = draft.meta.province
+    if slug is not None and not svc.settings.admins.administers(user.id, slug):
+        await status.edit_text(admin_render.upload_other_province(svc.catalog.directory(slug).province.name))
+        return
     async with transaction(context) as session:
         upload = await upload_service.stage(
             session, draft=draft, data=data, file_name=name, file_id=doc.file_id,
@@ -131,7 +135,18 @@ async def upload_button(update: Update, context: Context) -> None:
     if result.report is None:
         await reply(update, admin_render.UPLOAD_STALE)
         return
-    log.info("Đã nhập %s qua bot (quản trị viên %s)", result.report.plan_number, query.from_user.id)
+    log.info(
+        "Đã nhập %s qua bot (quản trị viên %s): %s", result.report.plan_number, query.from_user.id,
+        result.report.summary,
+        extra={"event": "plan.imported", "fields": {
+            "plan_id": result.report.plan_id, "plan_number": result.report.plan_number,
+            "province": result.report.province, "created": result.report.created,
+            "tasks": result.report.task_count, "due_items": result.report.due_count,
+            "tasks_added": len(result.report.tasks_added), "tasks_updated": len(result.report.tasks_updated),
+            "tasks_removed": len(result.report.tasks_removed), "due_added": len(result.report.due_added),
+            "due_cancelled": len(result.report.due_cancelled), "user_id": query.from_user.id, "source": "bot",
+        }},
+    )
     for page in admin_render.import_result_messages(result.report.summary, report_details(result.report)):
         await reply(update, page)
 

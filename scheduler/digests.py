@@ -37,6 +37,7 @@ from bot.db import repositories as repo
 from bot.db.models import DigestRunStatus
 from bot.domain.calendar import WorkCalendar
 from bot.domain.digest import DigestKind, DigestPeriod, scheduled_digests
+from bot.logs import log_event
 from bot.services import digests as service
 from bot.services import outbox
 from bot.services.chats import configured_provinces
@@ -124,17 +125,22 @@ class DigestScheduler:
                     service.render_digest, digest, province_slug=province.slug,
                     with_report=period.kind is DigestKind.MONTH and self.settings.digest_docx,
                 )
-            except Exception as exc:  # nothing was sent: hand the runs back for the next check
-                log.exception("Không lập được báo cáo %s của %s", period.kind.value, province.slug)
+            except Exception as exc:  # noqa: BLE001 - nothing was sent: hand the runs back for the next check
+                log_event(
+                    log, "digest.build_failed", f"Không lập được báo cáo {period.kind.value} của {province.slug}",
+                    level=logging.ERROR, exc_info=True, kind=period.kind, as_of=period.as_of, province_id=province.id,
+                )
                 for run in by_province[province.id]:
                     await self._later(run, report, f"{type(exc).__name__}: {exc}")
                 continue
             for run in by_province[province.id]:
                 await self._send(bot, run, output.parts, report)
         if runs:
-            log.info(
-                "Báo cáo %s đến hết %s: gửi %d, thử lại sau %d, lỗi %d",
-                period.kind.value, period.as_of.isoformat(), report.sent, report.retry, report.failed,
+            log_event(
+                log, "digest.delivered",
+                f"Báo cáo {period.kind.value} đến hết {period.as_of.isoformat()}: "
+                f"gửi {report.sent}, thử lại sau {report.retry}, lỗi {report.failed}",
+                kind=period.kind, as_of=period.as_of, sent=report.sent, retry=report.retry, failed=report.failed,
             )
         return report
 
@@ -171,14 +177,17 @@ class DigestScheduler:
                 if any(text in exc.message.lower() for text in UNREACHABLE_BAD_REQUESTS):
                     await self._unreachable(run, exc.message, report)
                 else:
-                    log.error("Báo cáo %s bị Telegram từ chối: %s", run.run_id, exc.message)
                     await self._finish(run, report, DigestRunStatus.FAILED, f"400: {exc.message}")
             except NetworkError as exc:
                 if request_never_left(exc):
                     await self._later(run, report, f"{type(exc).__name__}: {exc}")
                 else:
                     # It may have arrived: count the part as sent and go on with the next one.
-                    log.warning("Báo cáo %s: không rõ phần %d đã đến chưa (%s)", run.run_id, done + 1, exc)
+                    log_event(
+                        log, "digest.uncertain", f"Báo cáo {run.run_id}: không rõ phần {done + 1} đã đến chưa",
+                        level=logging.WARNING, run_id=run.run_id, chat_id=address, province_id=run.province_id,
+                        part=done + 1, error=f"{type(exc).__name__}: {exc}",
+                    )
                     await progressed(done + 1)
                     continue
             except TelegramError as exc:
@@ -192,9 +201,18 @@ class DigestScheduler:
         if status is DigestRunStatus.SENT:
             values["sent_at"] = self.clock()
             report.sent += 1
+            log_event(
+                log, "digest.sent", f"Đã gửi báo cáo {run.run_id} tới nhóm lãnh đạo",
+                run_id=run.run_id, chat_id=run.tg_chat_id, province_id=run.province_id,
+            )
         else:
             report.failed += 1
             report.errors.append(error or "")
+            log_event(
+                log, "digest.failed", f"Báo cáo {run.run_id} không gửi được: {error}",
+                level=logging.WARNING if (error or "").startswith("nhóm không liên lạc được") else logging.ERROR,
+                run_id=run.run_id, chat_id=run.tg_chat_id, province_id=run.province_id, error=error,
+            )
         await self._tx(service.update_run, run_id=run.run_id, worker=self.worker, **values)
 
     async def _later(self, run: service.ClaimedRun, report: DeliveryReport, error: str) -> None:
@@ -202,7 +220,10 @@ class DigestScheduler:
             await self._finish(run, report, DigestRunStatus.FAILED, f"bỏ sau {run.attempts} lần thử: {error}")
             return
         report.retry += 1
-        log.warning("Báo cáo %s sẽ gửi lại sau: %s", run.run_id, error)
+        log_event(
+            log, "digest.retry", f"Báo cáo {run.run_id} sẽ gửi lại sau: {error}", level=logging.WARNING,
+            run_id=run.run_id, chat_id=run.tg_chat_id, province_id=run.province_id, attempt=run.attempts, error=error,
+        )
         await self._tx(
             service.update_run, run_id=run.run_id, worker=self.worker,
             status=DigestRunStatus.PENDING, claimed_by=None, lease_until=None, error=error,
@@ -215,7 +236,7 @@ class DigestScheduler:
         now = self.clock()
         await self._tx(
             outbox.chat_unreachable, chat_id=run.chat_id, error=error,
-            on_date=now.astimezone(self.settings.tz).date(), now=now, admin_ids=self.settings.admin_ids,
+            on_date=now.astimezone(self.settings.tz).date(), now=now, admins=self.settings.admins,
         )
 
     # --- job callbacks ------------------------------------------------------------------

@@ -36,8 +36,10 @@ from telegram import Bot
 from telegram.ext import Application, CallbackContext
 
 from bot.db.models import ReminderRun
+from bot.domain.admins import Admins
 from bot.domain.calendar import WorkCalendar
 from bot.domain.reminders import ReminderPolicy
+from bot.logs import log_event
 from bot.services.reminders import TickReport, calendar_from_settings, enqueue_reminders, policy_from_settings
 from bot.services.sender import DrainReport, OutboxSender, Pacer
 
@@ -63,7 +65,7 @@ class ReminderEngine:
         reminder_time: time,
         calendar: WorkCalendar,
         policy: ReminderPolicy,
-        admin_ids: frozenset[int] = frozenset(),
+        admins: Admins = Admins(),
         pacer: Pacer | None = None,
         sender_options: dict[str, Any] | None = None,
     ) -> None:
@@ -73,7 +75,7 @@ class ReminderEngine:
         self.reminder_time = reminder_time.replace(tzinfo=None)
         self.calendar = calendar
         self.policy = policy
-        self.admin_ids = frozenset(admin_ids)
+        self.admins = admins
         self.pacer = pacer or Pacer()
         self.sender_options = dict(sender_options or {})
         self._sender: OutboxSender | None = None
@@ -94,7 +96,7 @@ class ReminderEngine:
             reminder_time=settings.reminder_time,
             calendar=kwargs.pop("calendar", None) or calendar_from_settings(settings),
             policy=kwargs.pop("policy", None) or policy_from_settings(settings),
-            admin_ids=settings.admin_ids,
+            admins=settings.admins,
             **kwargs,
         )
 
@@ -128,7 +130,12 @@ class ReminderEngine:
                     raise
                 await asyncio.sleep(0.1 * 2**attempt)
         self.last_tick = report
-        log.info("Nhắc việc %s", report.summary)
+        log_event(
+            log, "reminder.tick", f"Nhắc việc {report.summary}",
+            on_date=on_date, working_day=report.working_day, items=report.items, agencies=report.agencies,
+            chats=report.chats, queued=report.queued, already=report.already, escalated=report.escalated,
+            no_chat=len(report.unreachable),
+        )
         return report
 
     async def ticked(self, on_date: date) -> bool:
@@ -140,7 +147,7 @@ class ReminderEngine:
     def sender(self, bot: Bot) -> OutboxSender:
         if self._sender is None or self._sender.bot is not bot:
             self._sender = OutboxSender(
-                sessionmaker=self.sessionmaker, bot=bot, clock=self.clock, admin_ids=self.admin_ids,
+                sessionmaker=self.sessionmaker, bot=bot, clock=self.clock, admins=self.admins,
                 pacer=self.pacer, **self.sender_options,
             )
         return self._sender
@@ -185,7 +192,10 @@ class ReminderEngine:
     async def outbox_job(self, context: CallbackContext) -> None:  # type: ignore[type-arg]
         """Send what is due; tick today if the time has passed and no tick completed."""
         if self.reminders_due_now() and not await self.ticked(self.today()):
-            log.warning("Chưa có lượt nhắc việc hôm nay sau %s: chạy bù", self.reminder_time.strftime("%H:%M"))
+            log_event(
+                log, "reminder.catch_up", f"Chưa có lượt nhắc việc hôm nay sau {self.reminder_time.strftime('%H:%M')}: chạy bù",
+                level=logging.WARNING, on_date=self.today(),
+            )
             await self.tick()
         self.kick(context.application)
 

@@ -74,6 +74,13 @@ def import_result_messages(summary: str, details: Sequence[str]) -> list[str]:
 READING = "⏳ Đang đọc tệp…"
 UPLOAD_ADMIN_ONLY = "Chỉ quản trị viên mới được nhập kế hoạch. Tệp này không được lưu."
 UPLOAD_CANCELLED = "Đã hủy, không lưu kế hoạch này."
+
+
+def upload_other_province(province_name: str) -> str:
+    return (
+        f"Đây là kế hoạch của <b>{escape(province_name)}</b>; bạn không phải quản trị viên của tỉnh này "
+        "nên kế hoạch không được lưu."
+    )
 UPLOAD_STALE = "Tệp này đã được xử lý trước đó (đã nhập hoặc đã hủy)."
 ALLOWED_SUFFIXES = (".docx", ".pdf", ".txt")
 

@@ -14,6 +14,7 @@ there at start-up.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,8 +27,11 @@ from bot.catalog import Catalog
 from bot.config import Settings
 from bot.db import repositories as repo
 from bot.db.models import Agency, BindRequest, Chat, ChatRole, FlowState, Province
+from bot.domain.admins import Admins
+from bot.logs import log_event
 
 INVITE_DAYS = 7
+log = logging.getLogger("nhacviec.chats")
 
 
 class ScopeKind(StrEnum):
@@ -41,11 +45,12 @@ class ScopeKind(StrEnum):
 class Scope:
     kind: ScopeKind
     provinces: tuple[Province, ...]  # ADMIN/LEADERS: what they see; otherwise for lookups
-    is_admin: bool  # the user who sent the update
+    is_admin: bool  # the user who sent the update administers this chat's province(s)
     is_private: bool
     chat: Chat | None = None
     agency: Agency | None = None
     agency_ids: tuple[int, ...] = ()  # the agency and every agency merged into it
+    admin_of: frozenset[int] = frozenset()  # ids of the served provinces the user administers
 
     @property
     def province_wide(self) -> bool:
@@ -94,24 +99,33 @@ async def resolve_scope(
     is_private: bool,
     user_id: int | None,
 ) -> Scope:
-    is_admin = user_id is not None and user_id in settings.admin_ids
-    if is_private and is_admin:
-        provinces = await configured_provinces(session, settings=settings)
-        return Scope(ScopeKind.ADMIN, tuple(provinces), True, True)
+    """The chat's scope, and whether the user administers it.
+
+    A province admin's private chat (and an unbound group they type in) covers only the
+    provinces they administer; in a bound chat they count as admin only for its province.
+    """
+    admins = settings.admins
+    served = await configured_provinces(session, settings=settings)
+    admin_of = frozenset(p.id for p in served if admins.administers(user_id, p.slug))
+    is_any_admin = user_id is not None and user_id in admins
+    mine = tuple(p for p in served if p.id in admin_of)
+    if is_private and is_any_admin:
+        return Scope(ScopeKind.ADMIN, mine, True, True, admin_of=admin_of)
     chat = await repo.get_chat(session, tg_chat_id=tg_chat_id)
     if chat is not None and chat.active:
         province = await session.get(Province, chat.province_id)
         assert province is not None
+        here = admins.administers(user_id, province.slug)
         if chat.role is ChatRole.LEADERS:
-            return Scope(ScopeKind.LEADERS, (province,), is_admin, is_private, chat)
+            return Scope(ScopeKind.LEADERS, (province,), here, is_private, chat, admin_of=admin_of)
         if chat.agency_id is not None:
             agency = await repo.get_agency(session, agency_id=chat.agency_id)
             family = await repo.agency_family_ids(session, agency_ids=[chat.agency_id])
             return Scope(
-                ScopeKind.AGENCY, (province,), is_admin, is_private, chat, agency, tuple(family)
+                ScopeKind.AGENCY, (province,), here, is_private, chat, agency, tuple(family), admin_of=admin_of
             )
-    provinces = await configured_provinces(session, settings=settings)
-    return Scope(ScopeKind.NONE, tuple(provinces), is_admin, is_private, chat)
+    provinces = mine if is_any_admin else tuple(served)
+    return Scope(ScopeKind.NONE, provinces, is_any_admin, is_private, chat, admin_of=admin_of)
 
 
 # --- finding an agency by what people type ---------------------------------------------
@@ -220,7 +234,15 @@ async def bind_agency(
         await repo.decide_flow(
             session, model=BindRequest, row_id=request.id, state=FlowState.CANCELLED, now=now
         )
+    _log_binding("chat.bound", chat, f"Nhóm {tg_chat_id} được đăng ký cho {agency.name}", user_id=by_tg_id)
     return chat
+
+
+def _log_binding(event: str, chat: Chat, msg: str, *, user_id: int | None = None) -> None:
+    log_event(
+        log, event, msg, chat_id=chat.tg_chat_id, agency_id=chat.agency_id, province_id=chat.province_id,
+        role=chat.role, user_id=user_id,
+    )
 
 
 async def _pending_requests(session: AsyncSession, *, tg_chat_id: int) -> list[BindRequest]:
@@ -244,7 +266,7 @@ async def bind_leaders(
     by_tg_id: int,
     now: datetime,
 ) -> Chat:
-    return await repo.bind_chat(
+    chat = await repo.bind_chat(
         session,
         province=province,
         tg_chat_id=tg_chat_id,
@@ -253,6 +275,8 @@ async def bind_leaders(
         title=title,
         bound_by_tg_id=by_tg_id,
     )
+    _log_binding("chat.bound", chat, f"Nhóm {tg_chat_id} là nhóm lãnh đạo tỉnh {province.name}", user_id=by_tg_id)
+    return chat
 
 
 async def unbind(session: AsyncSession, *, tg_chat_id: int) -> Chat | None:
@@ -260,6 +284,7 @@ async def unbind(session: AsyncSession, *, tg_chat_id: int) -> Chat | None:
     chat = await repo.get_chat(session, tg_chat_id=tg_chat_id)
     if chat is None or not chat.active:
         return None
+    _log_binding("chat.unbound", chat, f"Nhóm {tg_chat_id} đã huỷ đăng ký")
     return await repo.deactivate_chat(session, tg_chat_id=tg_chat_id)
 
 
@@ -289,15 +314,25 @@ class Decision(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     STALE = "stale"  # decided before (by this or another admin), or no such request
+    FORBIDDEN = "forbidden"  # the request is for a province this admin does not administer
 
 
 async def decide_request(
-    session: AsyncSession, *, request_id: int, approve: bool, admin_id: int, now: datetime
+    session: AsyncSession,
+    *,
+    request_id: int,
+    approve: bool,
+    admin_id: int,
+    now: datetime,
+    province_ids: Iterable[int],
 ) -> tuple[Decision, BindRequest | None]:
-    """An admin's answer to a binding request; a repeated press is STALE and changes nothing."""
+    """An admin's answer to a binding request; a repeated press is STALE and changes nothing,
+    an admin of another province is FORBIDDEN."""
     request = await repo.get_bind_request(session, request_id=request_id)
     if request is None:
         return Decision.STALE, None
+    if request.agency.province_id not in set(province_ids):
+        return Decision.FORBIDDEN, request
     if approve and not request.agency.active:  # merged away meanwhile: ask again
         approve = False
     state = FlowState.DONE if approve else FlowState.CANCELLED
@@ -356,7 +391,7 @@ async def migrate(session: AsyncSession, *, old_tg_chat_id: int, new_tg_chat_id:
 
 
 async def bot_removed(
-    session: AsyncSession, *, tg_chat_id: int, now: datetime, today: date, admin_ids: Iterable[int]
+    session: AsyncSession, *, tg_chat_id: int, now: datetime, today: date, admins: Admins
 ) -> None:
     """The bot was removed from a group: the chat becomes unreachable (rebinding revives
     it), its waiting reminders fail with the reason, and admins are told once — the same
@@ -372,5 +407,5 @@ async def bot_removed(
         error="Forbidden: bot was kicked from the group chat",
         on_date=today,
         now=now,
-        admin_ids=admin_ids,
+        admins=admins,
     )

@@ -31,6 +31,7 @@ its own short transaction (`async with sessionmaker() as s, s.begin(): …`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -46,8 +47,13 @@ from bot.db.models import (
     OutboxKind,
     OutboxMessage,
     OutboxStatus,
+    Province,
 )
+from bot.domain.admins import Admins
+from bot.logs import log_event
 from bot.render.reminders import unreachable_notice, unreachable_reason
+
+log = logging.getLogger("nhacviec.outbox")
 
 # Rows a tick leaves for the sender: anything not final.
 OPEN_STATES = (OutboxStatus.PENDING, OutboxStatus.CLAIMED, OutboxStatus.SENDING)
@@ -103,6 +109,8 @@ class Claimed:
     body: str
     buttons: list[Any] | None
     attempts: int
+    agency_id: int | None = None  # the chat's agency (None: leaders or an admin), for the logs
+    due_item_ids: list[int] | None = None
 
 
 async def claim(
@@ -127,13 +135,13 @@ async def claim(
     if not ids:
         return []
     rows = await session.execute(
-        select(OutboxMessage, Chat.tg_chat_id, Chat.active)
+        select(OutboxMessage, Chat.tg_chat_id, Chat.active, Chat.agency_id)
         .outerjoin(Chat, OutboxMessage.chat_id == Chat.id)
         .where(OutboxMessage.id.in_(ids))
         .order_by(OutboxMessage.id)
     )
     claimed = []
-    for message, chat_tg_id, chat_active in rows.all():
+    for message, chat_tg_id, chat_active, agency_id in rows.all():
         claimed.append(
             Claimed(
                 id=message.id,
@@ -148,6 +156,8 @@ async def claim(
                 body=message.body,
                 buttons=message.buttons,
                 attempts=message.attempts,
+                agency_id=agency_id,
+                due_item_ids=message.due_item_ids,
             )
         )
     return claimed
@@ -331,13 +341,13 @@ async def chat_unreachable(
     error: str,
     on_date: date,
     now: datetime,
-    admin_ids: Iterable[int],
+    admins: Admins,
 ) -> bool:
     """The bot can no longer write to a bound chat (removed, blocked, chat gone).
 
     The chat is marked inactive; its waiting rows fail with the reason (kept, not deleted);
-    and — only by the call that actually deactivated it, so once — every admin gets a
-    private notice through the outbox. Returns whether this call deactivated the chat.
+    and — only by the call that actually deactivated it, so once — every admin of the
+    chat's province gets a private notice through the outbox. Returns whether this call deactivated the chat.
     Also usable by the my_chat_member handler when Telegram reports the removal first.
     """
     flipped = await session.execute(
@@ -355,11 +365,16 @@ async def chat_unreachable(
         return False
     row = (
         await session.execute(
-            select(Chat.tg_chat_id, Chat.title, Agency.name)
+            select(Chat.tg_chat_id, Chat.title, Agency.name, Province.slug, Chat.agency_id)
+            .join(Province, Chat.province_id == Province.id)
             .outerjoin(Agency, Chat.agency_id == Agency.id)
             .where(Chat.id == chat_id)
         )
     ).one()
+    log_event(
+        log, "chat.unreachable", f"Nhóm {row.tg_chat_id} không còn liên lạc được ({reason}); đã ngừng nhắc",
+        level=logging.WARNING, chat_id=row.tg_chat_id, agency_id=row.agency_id, province=row.slug, error=error,
+    )
     body = unreachable_notice(agency_name=row.name, chat_title=row.title, tg_chat_id=row.tg_chat_id, reason=reason)
     await enqueue(
         session,
@@ -375,7 +390,7 @@ async def chat_unreachable(
                 "next_attempt_at": now,
                 "created_at": now,
             }
-            for admin in sorted(set(admin_ids))
+            for admin in sorted(admins.of(row.slug))
         ],
     )
     return True

@@ -52,10 +52,12 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.domain.admins import Admins
+from bot.logs import log_event
 from bot.services import outbox
 from bot.services.outbox import Claimed
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("nhacviec.sender")
 T = TypeVar("T")
 
 # BadRequest texts (lower case) meaning the chat itself is out of reach, not the message.
@@ -202,7 +204,7 @@ class OutboxSender:
         sessionmaker: async_sessionmaker[AsyncSession],
         bot: Bot,
         clock: Callable[[], datetime],
-        admin_ids: frozenset[int] | set[int] = frozenset(),
+        admins: Admins = Admins(),
         pacer: Pacer | None = None,
         concurrency: int = 16,
         batch: int = 64,
@@ -217,7 +219,7 @@ class OutboxSender:
         self.sessionmaker = sessionmaker
         self.bot = bot
         self.clock = clock
-        self.admin_ids = frozenset(admin_ids)
+        self.admins = admins
         self.pacer = pacer or Pacer()
         self.concurrency = concurrency
         self.batch = batch
@@ -244,7 +246,11 @@ class OutboxSender:
     async def expire_leases(self) -> tuple[int, int]:
         released, doubtful = await self._tx(outbox.expire_leases, now=self.clock())
         if doubtful:
-            log.warning("%d outbox message(s) left 'sending' by a stopped sender are now uncertain", doubtful)
+            log_event(
+                log, "outbox.leases_expired",
+                f"{doubtful} tin bị bỏ dở khi đang gửi (tiến trình gửi đã dừng): không rõ đã đến chưa, không gửi lại",
+                level=logging.WARNING, uncertain=doubtful, released=released,
+            )
         return released, doubtful
 
     async def drain(
@@ -306,6 +312,7 @@ class OutboxSender:
             if row.chat_id is not None and not row.chat_active:
                 queue.remove(row)
                 await self._tx(outbox.mark_failed, outbox_id=row.id, worker=self.worker, error="nhóm đã ngừng hoạt động")
+                self._event(row, "outbox.failed", "Không gửi: nhóm đã ngừng hoạt động", level=logging.WARNING, reason="inactive")
                 report.failed += 1
                 continue
             wait = self.pacer.chat_wait(row.address)
@@ -329,7 +336,7 @@ class OutboxSender:
                 inflight.discard(t)
                 busy.discard(address)
                 if not t.cancelled() and t.exception() is not None:
-                    log.error("outbox delivery crashed", exc_info=t.exception())
+                    log_event(log, "outbox.crashed", "Lỗi trong lượt gửi tin", level=logging.ERROR, exc_info=t.exception())
 
             task.add_done_callback(_done)
             started = True
@@ -392,6 +399,10 @@ class OutboxSender:
             self.pacer.hold(row.address, seconds)
             self.pacer.pause(min(seconds, 1.0))
             report.retry_after += 1
+            self._event(
+                row, "outbox.retry_after", f"Telegram yêu cầu chờ {seconds:g} giây (429): gửi lại sau",
+                level=logging.WARNING, retry_after=seconds, attempt=attempts,
+            )
             await self._tx(
                 outbox.defer, outbox_id=row.id, worker=self.worker,
                 until=self.clock() + timedelta(seconds=seconds), error=f"429: {exc}",
@@ -402,7 +413,10 @@ class OutboxSender:
                 outbox.readdress, outbox_id=row.id, worker=self.worker, chat_id=row.chat_id,
                 new_tg_chat_id=int(exc.new_chat_id), now=self.clock(),
             )
-            log.info("chat %s migrated to %s: outbox %s %s", row.address, exc.new_chat_id, row.id, outcome)
+            self._event(
+                row, "chat.migrated", f"Nhóm {row.address} đã chuyển thành siêu nhóm {exc.new_chat_id} ({outcome})",
+                new_chat_id=int(exc.new_chat_id), outcome=outcome,
+            )
         except Forbidden as exc:
             await self._unreachable(row, exc, report)
         except BadRequest as exc:
@@ -410,41 +424,72 @@ class OutboxSender:
                 await self._unreachable(row, exc, report)
             else:
                 report.failed += 1
-                log.error("outbox %s refused by Telegram: %s", row.id, exc.message)
+                self._event(
+                    row, "outbox.failed", f"Telegram từ chối tin: {exc.message}", level=logging.ERROR,
+                    reason="bad_request", error=exc.message, attempt=attempts,
+                )
                 await self._tx(outbox.mark_failed, outbox_id=row.id, worker=self.worker, error=f"400: {exc.message}")
         except (NetworkError, InvalidToken) as exc:
             if isinstance(exc, InvalidToken) or request_never_left(exc):
                 await self._retry_later(row, attempts, exc, report)
             else:
                 report.uncertain += 1
-                log.warning("outbox %s: outcome unknown (%s); not resending", row.id, exc)
+                self._event(
+                    row, "outbox.uncertain", "Không rõ tin đã đến hay chưa: không gửi lại", level=logging.WARNING,
+                    error=f"{type(exc).__name__}: {exc}", attempt=attempts,
+                )
                 await self._tx(
                     outbox.mark_uncertain, outbox_id=row.id, worker=self.worker,
                     error=f"không rõ đã gửi hay chưa: {type(exc).__name__}: {exc}",
                 )
         except TelegramError as exc:
             report.failed += 1
+            self._event(
+                row, "outbox.failed", "Telegram báo lỗi: không gửi lại", level=logging.ERROR,
+                reason="telegram_error", error=f"{type(exc).__name__}: {exc}", attempt=attempts,
+            )
             await self._tx(outbox.mark_failed, outbox_id=row.id, worker=self.worker, error=f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # noqa: BLE001 - a bug somewhere below: it may have been sent
             report.uncertain += 1
-            log.exception("outbox %s: unexpected error while sending", row.id)
+            self._event(
+                row, "outbox.uncertain", "Lỗi không lường trước khi gửi: không rõ tin đã đến chưa, không gửi lại",
+                level=logging.ERROR, exc_info=True, attempt=attempts,
+            )
             await self._tx(
                 outbox.mark_uncertain, outbox_id=row.id, worker=self.worker,
                 error=f"không rõ đã gửi hay chưa: {type(exc).__name__}: {exc}",
             )
         else:
             report.sent += 1
+            self._event(
+                row, "outbox.sent", f"Đã gửi tin {row.part + 1}/{row.parts}" if row.parts > 1 else "Đã gửi tin",
+                message_id=message.message_id, attempt=attempts,
+            )
             if not await self._tx(
                 outbox.mark_sent, outbox_id=row.id, worker=self.worker, now=self.clock(),
                 message_id=message.message_id, tg_chat_id=message.chat.id,
             ):
-                log.error("outbox %s was delivered but its row had changed hands", row.id)
+                self._event(
+                    row, "outbox.lost_claim", "Tin đã gửi nhưng dòng hàng đợi đã sang tiến trình khác",
+                    level=logging.ERROR, message_id=message.message_id,
+                )
+
+    def _event(self, row: Claimed, event: str, msg: str, *, level: int = logging.INFO, **fields: Any) -> None:
+        """An outbox event with the row's ids (bot/logs.py); chat_id is the Telegram chat."""
+        log_event(
+            log, event, msg, level=level, outbox_id=row.id, chat_id=row.address, agency_id=row.agency_id,
+            kind=row.kind, on_date=row.on_date, part=row.part, parts=row.parts, due_item_ids=row.due_item_ids,
+            **fields,
+        )
 
     async def _retry_later(self, row: Claimed, attempts: int, exc: Exception, report: DrainReport) -> None:
         error = f"{type(exc).__name__}: {exc}"
         if attempts >= self.max_attempts:
             report.failed += 1
-            log.error("outbox %s: giving up after %d attempts (%s)", row.id, attempts, error)
+            self._event(
+                row, "outbox.failed", f"Bỏ sau {attempts} lần thử", level=logging.ERROR,
+                reason="gave_up", error=error, attempt=attempts,
+            )
             await self._tx(
                 outbox.mark_failed, outbox_id=row.id, worker=self.worker,
                 error=f"bỏ sau {attempts} lần thử: {error}",
@@ -452,6 +497,10 @@ class OutboxSender:
             return
         report.retried += 1
         delay = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
+        self._event(
+            row, "outbox.retry", f"Chưa gửi được (lần {attempts}): thử lại sau {delay:g} giây", level=logging.WARNING,
+            error=error, attempt=attempts, delay=delay,
+        )
         await self._tx(
             outbox.defer, outbox_id=row.id, worker=self.worker,
             until=self.clock() + timedelta(seconds=delay), error=error,
@@ -460,7 +509,10 @@ class OutboxSender:
     async def _unreachable(self, row: Claimed, exc: TelegramError, report: DrainReport) -> None:
         message = exc.message if hasattr(exc, "message") else str(exc)
         report.failed += 1
-        log.warning("outbox %s: chat %s unreachable: %s", row.id, row.address, message)
+        self._event(
+            row, "outbox.failed", f"Nhóm không liên lạc được: {message}", level=logging.WARNING,
+            reason="unreachable", error=message,
+        )
 
         async def apply(session: AsyncSession) -> bool:
             await outbox.mark_failed(session, outbox_id=row.id, worker=self.worker, error=f"{message}")
@@ -468,7 +520,7 @@ class OutboxSender:
                 return False  # an admin's private chat: nothing to deactivate
             return await outbox.chat_unreachable(
                 session, chat_id=row.chat_id, error=message, on_date=row.on_date,
-                now=self.clock(), admin_ids=self.admin_ids,
+                now=self.clock(), admins=self.admins,
             )
 
         if await self._tx(apply):

@@ -16,6 +16,7 @@ Permission (`access`):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -33,8 +34,10 @@ from bot.db.models import (
     ExtensionState,
     FlowState,
     PromptKind,
+    Province,
     StatusPrompt,
 )
+from bot.domain.admins import Admins
 from bot.domain.codes import task_code
 from bot.domain.replies import (
     ChangeKind,
@@ -44,9 +47,12 @@ from bot.domain.replies import (
     resolve_new_due,
 )
 from bot.domain.status import ChangeSource, Status
+from bot.logs import log_event
 from bot.render.format import short_date
 from bot.render.status import ExtensionView, ItemView, RecordedView, state_phrase
 from bot.services.chats import Scope, ScopeKind
+
+log = logging.getLogger("nhacviec.status")
 
 UNDO_WINDOW = timedelta(minutes=15)
 PROMPT_TTL = timedelta(hours=24)
@@ -68,7 +74,14 @@ class Access(StrEnum):
 class Actor:
     tg_id: int
     name: str
-    is_admin: bool
+    admin_of: frozenset[int] = frozenset()  # ids of the provinces the user administers
+
+    @property
+    def is_admin(self) -> bool:
+        return bool(self.admin_of)
+
+    def administers(self, province_id: int) -> bool:
+        return province_id in self.admin_of
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,15 @@ class Env:
         return at.astimezone(self.tz)
 
 
+def _log_change(event: str, env: Env, item: DueItem, change_id: int, old: Status | None, msg: str, **fields: Any) -> None:
+    """One status event with its ids; chat_id and user_id are Telegram's."""
+    log_event(
+        log, event, msg, due_item_id=item.id, task_id=item.task_id, agency_id=item.agency_id,
+        chat_id=env.tg_chat_id, user_id=env.actor.tg_id, change_id=change_id, old_status=old,
+        new_status=item.status, source=env.source, **fields,
+    )
+
+
 def item_view(item: DueItem, number: int | None = None) -> ItemView:
     return ItemView(
         due_item_id=item.id,
@@ -119,7 +141,7 @@ def _state(item: DueItem, today: date) -> str:
 
 async def access(session: AsyncSession, env: Env, item: DueItem) -> Access:
     """What the acting user may do to the item in this chat (see the module doc)."""
-    if env.actor.is_admin:
+    if env.actor.administers(item.task.plan.province_id):
         return Access.CHANGE
     scope = env.scope
     if scope.kind is not ScopeKind.AGENCY or item.task.plan.province_id not in scope.province_ids:
@@ -295,6 +317,11 @@ async def _record(
         chat_id=env.tg_chat_id,
         message_id=env.message_id,
     )
+    _log_change(
+        "status.changed" if undoable else "status.note", env, item, change.id, before[0],
+        f"{task_code(item.task_id)}: {before[0].label} → {status.label} ({env.actor.name})",
+        progress=item.progress,
+    )
     if undoable:
         await repo.add_undo(
             session,
@@ -353,6 +380,12 @@ async def _request_extension(
         created_at=env.now,
     )
     outcome.extension_request_id = request.id
+    log_event(
+        log, "extension.requested",
+        f"{task_code(item.task_id)}: đề nghị gia hạn từ {short_date(current)} đến {short_date(proposed)} ({env.actor.name})",
+        request_id=request.id, due_item_id=item.id, task_id=item.task_id, agency_id=item.agency_id,
+        chat_id=env.tg_chat_id, user_id=env.actor.tg_id, current_due_on=current, proposed_due_on=proposed,
+    )
     return outcome
 
 
@@ -419,6 +452,11 @@ async def undo(session: AsyncSession, env: Env, *, change_id: int, number: int |
         message_id=env.message_id,
     )
     await repo.set_undone_by(session, change_id=change_id, undone_by_change_id=change.id)
+    _log_change(
+        "status.undone", env, item, change.id, change.old_status,
+        f"{task_code(item.task_id)}: hoàn tác “{old_label}” → {item.status.label} ({env.actor.name})",
+        undone_change_id=change_id, withdrawn_request_id=withdrawn,
+    )
     return Undone(item=item_view(item, number), change_id=change.id, withdrawn_request_id=withdrawn)
 
 
@@ -457,7 +495,7 @@ class Decision:
 
 
 async def may_decide(env: Env, request_province_id: int) -> bool:
-    if env.actor.is_admin:
+    if env.actor.administers(request_province_id):
         return True
     scope = env.scope
     return scope.kind is ScopeKind.LEADERS and request_province_id in scope.province_ids
@@ -514,6 +552,13 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
         )
     request.decision_change_id = change.id
     await session.flush()
+    _log_change(
+        "extension.decided", env, item, change.id, change.old_status,
+        f"{task_code(item.task_id)}: {'đồng ý' if approve else 'từ chối'} gia hạn đến "
+        f"{short_date(request.proposed_due_on)} ({env.actor.name})",
+        request_id=request.id, approved=approve, current_due_on=request.current_due_on,
+        proposed_due_on=request.proposed_due_on,
+    )
     request = await repo.get_extension_request(session, request_id=request.id)
     assert request is not None
     chats = [request.tg_chat_id]
@@ -538,10 +583,13 @@ async def set_extension_posts(session: AsyncSession, *, request_id: int, posts: 
         await session.flush()
 
 
-async def leader_recipients(session: AsyncSession, *, province_id: int, admin_ids: Sequence[int]) -> list[int]:
-    """Where extension requests go: the province's leaders' chats, else the admins."""
+async def leader_recipients(session: AsyncSession, *, province_id: int, admins: Admins) -> list[int]:
+    """Where extension requests go: the province's leaders' chats, else its admins."""
     chats = [c.tg_chat_id for c in await repo.leaders_chats(session, province_id=province_id)]
-    return chats or sorted(admin_ids)
+    if chats:
+        return chats
+    province = await session.get(Province, province_id)
+    return sorted(admins.of(province.slug)) if province is not None else []
 
 
 # --- messages that number items, prompts ------------------------------------------------------
@@ -638,7 +686,9 @@ async def items_for_code(session: AsyncSession, env: Env, *, task_id: int) -> Co
     """
     not_found = f"Không tìm thấy nhiệm vụ {task_code(task_id)} trong phạm vi của nhóm này."
     task = await repo.get_task(session, task_id=task_id)
-    if task is None or task.removed or (task.plan.province_id not in env.scope.province_ids and not env.actor.is_admin):
+    if task is None or task.removed or (
+        task.plan.province_id not in env.scope.province_ids and not env.actor.administers(task.plan.province_id)
+    ):
         return CodeItems(refused=not_found)
     items = await repo.task_due_items(session, task_id=task_id)
     if not items:
@@ -646,7 +696,7 @@ async def items_for_code(session: AsyncSession, env: Env, *, task_id: int) -> Co
     own = [i for i in items if i.agency_id in env.scope.agency_ids] if env.scope.kind is ScopeKind.AGENCY else []
     if own:
         return CodeItems(items=_candidates(own))
-    if env.actor.is_admin:
+    if env.actor.administers(task.plan.province_id):
         return CodeItems(items=_candidates(items))
     if env.scope.kind is ScopeKind.AGENCY:
         roles = await repo.task_agency_roles(session, task_id=task_id)

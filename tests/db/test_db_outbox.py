@@ -22,6 +22,7 @@ from bot.db.models import (
     OutboxStatus,
     Task,
 )
+from bot.domain.admins import Admins
 from bot.domain.calendar import WorkCalendar
 from bot.domain.reminders import ReminderPolicy
 from bot.domain.status import ChangeSource, Status
@@ -34,7 +35,8 @@ POLICY = ReminderPolicy()
 TODAY = date(2025, 6, 23)  # Monday
 NOW = datetime(2025, 6, 23, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam
 STP_A, STP_B, SNV, KHCN, LEADERS = -1001, -1002, -1003, -1004, -1009
-ADMINS = {501, 502}
+ADMINS = {501, 502}  # 501 every province, 502 Phú Thọ's own; 503 administers another province
+ADMIN_SETUP = Admins(everywhere=frozenset({501}), by_province={"phu-tho": frozenset({502}), "vinh-long": frozenset({503})})
 
 
 def seed_tasks(extra: tuple = ()) -> tuple:
@@ -249,11 +251,11 @@ async def test_unreachable_chat_is_deactivated_and_admins_told_once(sm) -> None:
     async with sm() as s, s.begin():
         assert await outbox.chat_unreachable(
             s, chat_id=snv_chat.id, error="Forbidden: bot was kicked from the group chat",
-            on_date=TODAY, now=NOW, admin_ids=ADMINS,
+            on_date=TODAY, now=NOW, admins=ADMIN_SETUP,
         )
         assert not await outbox.chat_unreachable(
             s, chat_id=snv_chat.id, error="Forbidden: bot was kicked from the group chat",
-            on_date=TODAY, now=NOW, admin_ids=ADMINS,
+            on_date=TODAY, now=NOW, admins=ADMIN_SETUP,
         )
     notices = await rows(sm, kind=OutboxKind.UNREACHABLE)
     assert sorted(n.admin_tg_id for n in notices) == sorted(ADMINS)

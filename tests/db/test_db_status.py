@@ -49,13 +49,15 @@ async def seeded(sm: async_sessionmaker[AsyncSession]) -> dict[str, int]:
 
 
 async def env(
-    s: AsyncSession, agency_id: int | None, *, user: int = FOCAL, admin: bool = False,
+    s: AsyncSession, agency_id: int | None, *, user: int = FOCAL, admin: bool | frozenset[int] = False,
     kind: ScopeKind = ScopeKind.AGENCY, now: datetime = NOW,
 ) -> svc.Env:
     province = (await s.scalars(select(Province))).one()
     agency = await s.get(Agency, agency_id) if agency_id else None
-    scope = Scope(kind, (province,), admin, False, None, agency, (agency_id,) if agency_id else ())
-    return svc.Env(scope, svc.Actor(user, f"Người {user}", admin), now, TZ, CHAT, 500, ChangeSource.CHAT)
+    # admin: of this province (True) or of the provinces with these ids (another province's admin)
+    admin_of = admin if isinstance(admin, frozenset) else frozenset({province.id}) if admin else frozenset()
+    scope = Scope(kind, (province,), province.id in admin_of, False, None, agency, (agency_id,) if agency_id else (), admin_of)
+    return svc.Env(scope, svc.Actor(user, f"Người {user}", admin_of), now, TZ, CHAT, 500, ChangeSource.CHAT)
 
 
 async def rows(sm: async_sessionmaker[AsyncSession], item_id: int) -> list[StatusChange]:
@@ -74,9 +76,10 @@ async def apply(sm: async_sessionmaker[AsyncSession], agency_id: int | None, ite
     user = kw.pop("user", FOCAL)
     admin = kw.pop("admin", False)
     now = kw.pop("now", NOW)
+    kind = kw.pop("kind", ScopeKind.AGENCY)
     async with sm() as s, s.begin():
         await repo.begin_write(s)
-        e = await env(s, agency_id, user=user, admin=admin, now=now)  # type: ignore[arg-type]
+        e = await env(s, agency_id, user=user, admin=admin, now=now, kind=kind)  # type: ignore[arg-type]
         return await svc.apply(s, e, due_item_id=item_id, intent=intent, **kw)  # type: ignore[arg-type]
 
 
@@ -125,7 +128,9 @@ async def test_who_may_change_what(sm: async_sessionmaker[AsyncSession]) -> None
     assert noted.recorded is not None and noted.recorded.unchanged and not noted.undoable
     # An agency with nothing to do with the task: nothing.
     assert (await apply(sm, ids["STC"], item, Intent(ChangeKind.NOTE, note="?"))).refused == svc.NOT_YOURS
-    # An admin, from anywhere.
+    # Another province's admin: nothing; this province's admin, from anywhere: yes.
+    other = await apply(sm, None, item, Intent(ChangeKind.DONE), user=ADMIN, admin=frozenset({10_000}), kind=ScopeKind.ADMIN)
+    assert other.refused == svc.NOT_YOURS
     assert (await apply(sm, None, item, Intent(ChangeKind.PROGRESS, progress=25), user=ADMIN, admin=True)).recorded
     assert await state(sm, item) == (Status.IN_PROGRESS, 25, None, date(2021, 6, 30))
     assert [(c.new_status, c.actor_tg_id, c.note) for c in await rows(sm, item)] == [

@@ -317,14 +317,12 @@ async def bot_world(
     # Reminders and digests are the scheduler's business (their own tests): with the daily
     # reminder time far from the fixed clock's 09:00 and digests off, the start-up catch-up
     # sends nothing into these chats.
-    values: dict[str, object] = {"province": "phu-tho", "reminder_time": "23:00", "digest_enabled": False}
+    values: dict[str, object] = {
+        "province": "phu-tho", "reminder_time": "23:00", "digest_enabled": False, "admin_ids": f"{ADMIN},{ADMIN2}",
+    }
     values.update(bot_settings_overrides)
     settings = load_settings(
-        telegram_bot_token=server.token,
-        telegram_api_url=server.url,
-        database_url=bot_db_url,
-        admin_ids=f"{ADMIN},{ADMIN2}",
-        **values,
+        telegram_bot_token=server.token, telegram_api_url=server.url, database_url=bot_db_url, **values
     )
     catalog = Catalog(settings.data_dir)
     sqlite_file = Path(make_url(bot_db_url).database or "") if bot_db_url.startswith("sqlite") else None

