@@ -27,7 +27,8 @@ COPY handlers ./handlers
 COPY scheduler ./scheduler
 COPY data ./data
 RUN pip install --no-deps . \
-    && useradd --system --uid 10001 --home-dir /var/lib/nhacviec --create-home nhacviec
+    && rm -rf build ./*.egg-info \
+    && useradd --no-log-init --uid 10001 --home-dir /var/lib/nhacviec --create-home nhacviec
 USER 10001
 VOLUME ["/var/lib/nhacviec"]
 

@@ -34,8 +34,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Quản lý cơ sở dữ liệu.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # tables keep the width; text lines are not wrapped
+err = Console(stderr=True, soft_wrap=True, highlight=False)  # one line per error, however long
 
 
 class CliError(Exception):
@@ -486,9 +486,9 @@ def main() -> None:
     try:
         app()
     except SettingsError as exc:
-        err.print(str(exc))
+        err.print(str(exc), markup=False)
         sys.exit(2)
     except (PlanReadError, PlanProvinceUnknown, CliError) as exc:
         hint = " Chỉ rõ tỉnh bằng --province." if isinstance(exc, PlanProvinceUnknown) else ""
-        err.print(f"Lỗi: {getattr(exc, 'message', str(exc))}{hint}")
+        err.print(f"Lỗi: {getattr(exc, 'message', str(exc))}{hint}", markup=False)
         sys.exit(1)

@@ -16,7 +16,14 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.admins import Admins, parse_province_admins
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def _default_data_dir() -> Path:
+    """data/ beside the code in a checkout; for an installed copy (the Docker image installs
+    into site-packages), data/ in the working directory (the image's WORKDIR is /app)."""
+    beside_code = Path(__file__).resolve().parent.parent / "data"
+    return beside_code if beside_code.is_dir() else Path("data").resolve()
+
 TELEGRAM_API_URL = "https://api.telegram.org"
 
 
@@ -46,7 +53,9 @@ class Settings(BaseSettings):
     province: str | None = Field(
         default=None, description="Province slug from data/agencies (single-province installs)"
     )
-    data_dir: Path = Field(default=DEFAULT_DATA_DIR, description="Agency directory and holidays")
+    data_dir: Path = Field(
+        default_factory=_default_data_dir, validate_default=True, description="Agency directory and holidays"
+    )
     max_upload_mb: int = Field(default=20, ge=1, le=50, description="Largest plan file accepted")
     # Reminders (bot/domain/reminders.py, scheduler/): when and how often agencies are reminded.
     reminder_time: dt_time = Field(
@@ -133,6 +142,17 @@ class Settings(BaseSettings):
                     return int(number) - 2
             if not plain.isdigit():
                 raise ValueError("cần 0–6 (0 = thứ Hai) hoặc thu2 … thu7, cn")
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _has_directory(cls, value: Path) -> Path:
+        """Checked at start: an installed copy (not a checkout) must be told where data/ is."""
+        if not (value / "agencies" / "standard.yaml").is_file():
+            raise ValueError(
+                f"không có danh mục cơ quan (agencies/standard.yaml) trong {value}; "
+                "đặt DATA_DIR là thư mục data/ của mã nguồn (trong Docker: /app/data)"
+            )
         return value
 
     @field_validator("timezone")

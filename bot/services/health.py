@@ -46,6 +46,10 @@ async def check(url: str) -> HealthReport:
     from sqlalchemy.pool import NullPool
 
     head = head_revision()
+    missing = _missing_sqlite_file(url)
+    if missing is not None:
+        missing.head = head
+        return missing
     engine = make_engine(url, poolclass=NullPool)
     try:
         try:
@@ -62,6 +66,27 @@ async def check(url: str) -> HealthReport:
         return report
     finally:
         await engine.dispose()
+
+
+def _missing_sqlite_file(url: str) -> HealthReport | None:
+    """A SQLite file that does not exist yet is "not initialised" (connecting would create an
+    empty one), and one in a missing folder is unreachable — decided without connecting:
+    aiosqlite leaves its worker thread behind when opening fails (omnilib/aiosqlite#259)."""
+    import os
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database or "")
+    if path.exists():
+        return None
+    folder = path.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        return HealthReport(reachable=False, error=f"không tạo được {path}: thư mục không có hoặc không ghi được")
+    return HealthReport(reachable=True)
 
 
 async def _fill(session: Any, report: HealthReport) -> None:

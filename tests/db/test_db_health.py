@@ -59,3 +59,14 @@ async def test_cli_status_exit_codes(db_url, tmp_path):
     assert "(mới nhất)" in result.stdout and "Kế hoạch: 1" in result.stdout
     down = run("status", db_url="postgresql://postgres@127.0.0.1:1/khong_co", cwd=tmp_path)
     assert down.returncode == 1 and "không kết nối được" in down.stdout
+
+
+async def test_a_sqlite_file_not_created_yet_is_reported_without_creating_it(tmp_path) -> None:
+    from bot.services import health
+
+    missing = tmp_path / "not-yet.db"
+    report = await health.check(f"sqlite+aiosqlite:///{missing}")
+    assert report.reachable and report.revision is None and not report.ok
+    assert not missing.exists()
+    nowhere = await health.check(f"sqlite+aiosqlite:///{tmp_path / 'no-such-folder' / 'x.db'}")
+    assert not nowhere.reachable and "no-such-folder" in (nowhere.error or "")
