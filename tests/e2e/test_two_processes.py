@@ -26,8 +26,9 @@ end every chat must hold exactly those messages, each once, and every outbox row
   removed it still passed; the aligned claims then sent dozens of messages twice.)
 - `nhacviec tick --date 23/06/2025` ×2 at once (the operator's command after an outage).
 
-PostgreSQL only (SQLite has one writer: nothing to race): skipped when TEST_POSTGRES_URL is
-unset, a failure then when TEST_REQUIRE_POSTGRES=1. Each test gets its own schema.
+PostgreSQL only (SQLite has one writer: nothing to race), at TEST_POSTGRES_URL or the local
+default like the other end-to-end tests: skipped when it does not answer, a failure then when
+TEST_REQUIRE_POSTGRES=1. Each test gets its own schema.
 """
 
 from __future__ import annotations
@@ -53,12 +54,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.models import ChatRole, OutboxKind, OutboxMessage, OutboxStatus, ReminderRun
+from tests.e2e.conftest import E2E_PG_URL, E2E_REQUIRE_PG, _e2e_pg_answers
 from tests.fakebot import FakeBotApi
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_PLAN = ROOT / "data" / "plans" / "phu-tho-1782-KH-UBND-2021.txt"
-PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
-REQUIRE_PG = os.environ.get("TEST_REQUIRE_POSTGRES", "") not in ("", "0", "false", "no")
+PG_URL = E2E_PG_URL
 
 MONDAY, TUESDAY = date(2025, 6, 23), date(2025, 6, 24)
 MONDAY_0900 = datetime(2025, 6, 23, 2, 0, tzinfo=UTC)  # 09:00 in Vietnam; reminders at 08:00
@@ -102,10 +103,10 @@ async def _pg_connect(schema: str | None = None) -> Any:
 @pytest.fixture
 async def pg_schema() -> AsyncIterator[str]:
     """A fresh schema in the TEST_POSTGRES_URL database, dropped afterwards."""
-    if not PG_URL:
-        if REQUIRE_PG:
-            pytest.fail("TEST_REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is unset")
-        pytest.skip("TEST_POSTGRES_URL is unset: two processes need one PostgreSQL database")
+    if not await _e2e_pg_answers():
+        if E2E_REQUIRE_PG:
+            pytest.fail(f"TEST_REQUIRE_POSTGRES=1 but PostgreSQL does not answer at {PG_URL}")
+        pytest.skip("PostgreSQL does not answer: two processes need one PostgreSQL database")
     schema = f"nv_two_{uuid.uuid4().hex[:12]}"
     conn = await _pg_connect()
     try:
