@@ -248,7 +248,8 @@ def run(settings: Settings, *, webhook_url: str | None = None, port: int | None 
             print(line, file=sys.stderr)
         return code
 
-    known = {p.slug for p in Catalog(settings.data_dir).provinces}
+    catalog = Catalog(settings.data_dir)  # loaded once: checked here, then served by the bot
+    known = {p.slug for p in catalog.provinces}
     if unknown := sorted(set(settings.province_admins) - known):
         return fail(
             f"Cấu hình sai: PROVINCE_ADMINS — không có tỉnh {', '.join(unknown)} "
@@ -261,7 +262,7 @@ def run(settings: Settings, *, webhook_url: str | None = None, port: int | None 
             "hoặc tệp .env.",
             2,
         )
-    app = build_application(settings)
+    app = build_application(settings, catalog=catalog)
     url = webhook_url or settings.webhook_url
     try:
         if url:

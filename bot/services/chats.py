@@ -105,9 +105,11 @@ async def resolve_scope(
     provinces they administer; in a bound chat they count as admin only for its province.
     """
     admins = settings.admins
-    served = await configured_provinces(session, settings=settings)
-    admin_of = frozenset(p.id for p in served if admins.administers(user_id, p.slug))
     is_any_admin = user_id is not None and user_id in admins
+    # Only an admin needs the served provinces before the chat (a focal point's update in
+    # a bound chat, the common case, costs no extra query).
+    served = await configured_provinces(session, settings=settings) if is_any_admin else []
+    admin_of = frozenset(p.id for p in served if admins.administers(user_id, p.slug))
     mine = tuple(p for p in served if p.id in admin_of)
     if is_private and is_any_admin:
         return Scope(ScopeKind.ADMIN, mine, True, True, admin_of=admin_of)
@@ -124,7 +126,7 @@ async def resolve_scope(
             return Scope(
                 ScopeKind.AGENCY, (province,), here, is_private, chat, agency, tuple(family), admin_of=admin_of
             )
-    provinces = mine if is_any_admin else tuple(served)
+    provinces = mine if is_any_admin else tuple(await configured_provinces(session, settings=settings))
     return Scope(ScopeKind.NONE, provinces, is_any_admin, is_private, chat, admin_of=admin_of)
 
 

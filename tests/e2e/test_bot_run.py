@@ -14,18 +14,20 @@ from pathlib import Path
 
 import httpx
 
+from bot.config import Settings
 from tests.fakebot import FakeBotApi
 
 ROOT = Path(__file__).resolve().parents[2]
 CONNECTED = "đã kết nối tới"
 
 
+SETTINGS = {name.upper() for name in Settings.model_fields}
+
+
 def _env(tmp_path: Path, **values: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_", "ADMIN_", "PROVINCE"))
-    }
+    """The environment of a bot process: none of this shell's settings, a SQLite file in
+    tmp_path, the reminders out of the way (23:59), then `values`."""
+    env = {k: v for k, v in os.environ.items() if k.upper() not in SETTINGS}
     env.update(
         PYTHONPATH=str(ROOT),
         DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}",

@@ -55,6 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.models import ChatRole, OutboxKind, OutboxMessage, OutboxStatus, ReminderRun
 from tests.e2e.conftest import E2E_PG_URL, E2E_REQUIRE_PG, _e2e_pg_answers
+from tests.e2e.test_bot_run import _env as bot_process_env
 from tests.fakebot import FakeBotApi
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -277,9 +278,8 @@ async def world(fake_bot_api: FakeBotApi, pg_schema: str) -> World:
 
 
 def _env(tmp_path: Path, server: FakeBotApi, url: str, **values: str) -> dict[str, str]:
-    prefixes = ("TELEGRAM_", "WEBHOOK_", "DATABASE_", "ADMIN_", "PROVINCE", "REMINDER_", "OUTBOX_", "DIGEST_", "LOG_", "TIMEZONE", "NHACVIEC_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    env.update(
+    env = bot_process_env(
+        tmp_path,
         PYTHONPATH=os.pathsep.join([str(tmp_path / "shim"), str(ROOT)]),
         TELEGRAM_BOT_TOKEN=server.token,
         TELEGRAM_API_URL=server.url,
@@ -289,11 +289,9 @@ def _env(tmp_path: Path, server: FakeBotApi, url: str, **values: str) -> dict[st
         REMINDER_TIME="08:00",
         OUTBOX_INTERVAL=str(OUTBOX_INTERVAL),
         DIGEST_ENABLED="false",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-        PTB_TIMEDELTA="true",
         COLUMNS="200",
     )
+    env.pop("NHACVIEC_TEST_NOW", None)  # not from the shell: only the processes given one get a clock
     env.update(values)
     return env
 
@@ -391,6 +389,16 @@ async def check_sent_once(world: World, processes: list[Process]) -> list[Outbox
     return rows
 
 
+async def check_outcome(world: World, processes: list[Process], codes: list[int]) -> None:
+    """Every message sent exactly once, then both processes ended with exit code 0 and logs
+    without errors; prints which process sent how many."""
+    rows = await check_sent_once(world, processes)
+    print(f"\n{world.total} messages to {len(world.expected)} chats; sent by {_split(rows, processes)}")
+    assert codes == [0, 0], [p.log for p in processes]
+    for p in processes:
+        _clean(p)
+
+
 async def check_monday_ticks(world: World, processes: list[Process]) -> None:
     """Each process ticked Monday (its log says so); all ticks together queued every row once
     (reminder_runs counts the ticks and the rows they added)."""
@@ -455,11 +463,8 @@ async def test_two_run_processes_send_every_reminder_exactly_once(world: World, 
     finally:
         for p in processes:
             p.kill()
-    rows = await check_sent_once(world, processes)
-    print(f"\n{world.total} messages to {len(world.expected)} chats; sent by {_split(rows, processes)}")
-    assert codes == [0, 0], [p.log for p in processes]
+    await check_outcome(world, processes, codes)
     for p in processes:
-        _clean(p)
         assert p.log.count(CONNECTED) == 1, p.log
 
 
@@ -473,11 +478,7 @@ async def test_two_tick_commands_for_the_same_day_send_every_reminder_exactly_on
     finally:
         for p in processes:
             p.kill()
-    rows = await check_sent_once(world, processes)
-    print(f"\n{world.total} messages to {len(world.expected)} chats; sent by {_split(rows, processes)}")
-    assert codes == [0, 0], [p.log for p in processes]
-    for p in processes:
-        _clean(p)
+    await check_outcome(world, processes, codes)
     await check_monday_ticks(world, processes)
     sent = [[int(n) for n in re.findall(r"Lượt này đã gửi (\d+) tin", p.log)] for p in processes]
     assert all(len(s) == 1 for s in sent) and sum(s[0] for s in sent) == world.total, sent
