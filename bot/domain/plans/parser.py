@@ -24,102 +24,16 @@ from bot.domain.agencies import AgencyGroup, Directory, Province, identify_provi
 from bot.domain.deadlines import DeadlineKind, DeadlineRule, due_dates, parse_deadline
 from bot.domain.plans.document import Paragraph, PlanDocument, Table
 from bot.domain.plans.draft import PlanDraft, PlanMeta, ReviewReason, TaskDraft
+from bot.domain.plans.items import RawTask
 from bot.domain.plans.meta import extract_meta
+from bot.domain.plans.tables import tasks_from_tables
 from bot.domain.text import clean, fold, vn_key
 
 DirectoryLoader = Callable[[str], Directory]
 
-# --- appendix tables -------------------------------------------------------------------
-
-_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("ref", ("stt",)),
-    ("title", ("noi dung", "nhiem vu")),
-    ("product", ("san pham",)),
-    ("lead", ("chu tri",)),
-    ("support", ("phoi hop",)),
-    ("deadline", ("thoi gian", "thoi han", "tien do")),
-    ("notes", ("ghi chu",)),
-)
-_ROMAN_HEADING = re.compile(r"^([IVXL]+)\s*\.\s*(.+)$")
-_STT = re.compile(r"^(\d+(?:\.\d+)*)\.?$")
-
-
-def _column_map(header: Sequence[str]) -> dict[str, int] | None:
-    """Which column holds what, from the header row; None if this is not a task table."""
-    mapping: dict[str, int] = {}
-    for index, cell in enumerate(header):
-        key = fold(cell)
-        for name, needles in _COLUMNS:
-            if name not in mapping and any(n in key for n in needles):
-                mapping[name] = index
-                break
-    if "title" in mapping and ("lead" in mapping or "deadline" in mapping):
-        return mapping
-    return None
-
-
-@dataclass
-class _RawTask:
-    """A task before agencies and deadlines are resolved."""
-
-    ref: str
-    section: str | None
-    title: str
-    product: str | None = None
-    lead_text: str | None = None
-    support_text: str | None = None
-    deadline_text: str | None = None
-    notes: str | None = None
-    lead_codes: tuple[str, ...] | None = None  # set when the lead comes from a heading
-
-
-def _cell(row: Sequence[str], mapping: dict[str, int], name: str) -> str | None:
-    index = mapping.get(name)
-    if index is None or index >= len(row):
-        return None
-    return clean(row[index]) or None
-
-
-def tasks_from_tables(tables: Iterable[Table]) -> list[_RawTask]:
-    tasks: list[_RawTask] = []
-    for table in tables:
-        if not table.rows:
-            continue
-        mapping = None
-        start = 0
-        for i, row in enumerate(table.rows[:3]):
-            if mapping := _column_map(row):
-                start = i + 1
-                break
-        if mapping is None:
-            continue
-        section: str | None = None
-        for row in table.rows[start:]:
-            first = clean(row[0]) if row else ""
-            if match := _ROMAN_HEADING.match(first):
-                section = f"{match.group(1)}. {match.group(2)}"
-                continue
-            ref_match = _STT.match(first)
-            title = _cell(row, mapping, "title")
-            if not ref_match or not title:
-                continue
-            tasks.append(
-                _RawTask(
-                    ref=ref_match.group(1),
-                    section=section,
-                    title=title,
-                    product=_cell(row, mapping, "product"),
-                    lead_text=_cell(row, mapping, "lead"),
-                    support_text=_cell(row, mapping, "support"),
-                    deadline_text=_cell(row, mapping, "deadline"),
-                    notes=_cell(row, mapping, "notes"),
-                )
-            )
-    return tasks
-
-
 # --- prose -----------------------------------------------------------------------------
 
+_ROMAN_HEADING = re.compile(r"^([IVXL]+)\s*\.\s*(.+)$")
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.\s+(.+)$")
 _LETTERED = re.compile(r"^([a-zđ])\)\s+(.+)$")
 _BULLET = re.compile(r"^[-+•*–]\s*(.+)$")
@@ -256,13 +170,13 @@ def _split_tasks(text: str, index: _AliasIndex) -> list[str]:
 
 def tasks_from_prose(
     paragraphs: Sequence[str], directory: Directory, *, fallback_to_targets: bool = True
-) -> tuple[list[_RawTask], list[str]]:
+) -> tuple[list[RawTask], list[str]]:
     """Tasks from the task sections of a prose plan, and document-level warnings."""
     index = _AliasIndex.build(directory)
     stack: list[_Heading] = []
     counters: dict[tuple[str, ...], int] = {}
-    tasks: list[_RawTask] = []
-    targets: list[_RawTask] = []
+    tasks: list[RawTask] = []
+    targets: list[RawTask] = []
     started = False  # the body starts at the first roman heading
     ended = False
     preamble: set[str] = set()  # lines before the body: seen again = the page repeated itself
@@ -304,7 +218,7 @@ def tasks_from_prose(
             ref = ".".join(base) + (f"-{n}" if len(pieces) > 1 else "")
             deadline = find_deadline_phrase(piece)
             lead_text = index.at_start(piece)
-            raw = _RawTask(
+            raw = RawTask(
                 ref=ref,
                 section=section_name(),
                 title=piece,
@@ -382,7 +296,7 @@ def tasks_from_prose(
 # --- assembling the draft ---------------------------------------------------------------
 
 
-def _dedupe(tasks: list[_RawTask]) -> list[_RawTask]:
+def _dedupe(tasks: list[RawTask]) -> list[RawTask]:
     """Drop blocks the source page repeated: same ref or same content seen before."""
     seen_refs: set[str] = set()
     seen_titles: set[str] = set()
@@ -398,7 +312,7 @@ def _dedupe(tasks: list[_RawTask]) -> list[_RawTask]:
 
 
 def _resolve(
-    task: _RawTask, directory: Directory, meta: PlanMeta
+    task: RawTask, directory: Directory, meta: PlanMeta
 ) -> TaskDraft:
     reasons: list[ReviewReason] = []
     if task.lead_codes is not None:

@@ -45,7 +45,8 @@ _MAX_CELL_LINES = 8
 
 _DECORATION = re.compile(r"^[-_=*~.·•]{3,}$")
 _STT_HEADER = re.compile(r"^(?:s[ốo]\s*)?(?:stt|tt|thứ\s*tự)$", re.IGNORECASE)
-_STT_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*)\.?$")
+_STT_NUMBER = re.compile(r"^(\d{1,4}(?:\.\d{1,3})*)\.?$")
+_BARE_ROMAN = re.compile(r"^(?=[IVXL])(C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3}))\.?$")
 _ROMAN = re.compile(r"^(C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3}))\.(?:\s|$)")
 _MD_SEPARATOR = re.compile(r"^:?-{2,}:?$")
 
@@ -211,10 +212,14 @@ def _cell_tables(tokens: list[Token]) -> list[Token]:
         header_start = _header_start(out) if token is BAR and out else -1
         if header_start >= 0:
             first = " ".join(t for t in out[header_start:] if isinstance(t, str))
-            parsed = _parse_cell_table(first, tokens, i + 1)
+            # A bar before the header cell: every row opens with its own bar (style
+            # "marked"), which tells rows apart better than the numbering alone.
+            marked = header_start > 0 and out[header_start - 1] is BAR
+            parse = _parse_marked_table if marked else _parse_cell_table
+            parsed = parse(first, tokens, i + 1)
             if parsed is not None:
                 table, i, leftover = parsed
-                del out[header_start:]
+                del out[header_start - (1 if marked else 0) :]
                 out.append(table)
                 out.extend(leftover)
                 continue
@@ -318,3 +323,83 @@ def _parse_cell_table(first: str, tokens: list[Token], i: int) -> tuple[Table, i
     width = len(header)
     padded = [tuple(header)] + [tuple(r + [""] * (width - len(r))) for r in rows]
     return Table(tuple(padded)), i, leftover
+
+
+# --- style (marked): style (cell) with a bar opening every row ----------------------------
+
+
+def _row_start(text: str) -> bool:
+    """A cell that opens a row: an STT number or a section numeral ("I", "II.", "IV")."""
+    return _stt(text) is not None or bool(_BARE_ROMAN.match(text)) or _is_section(text)
+
+
+def _parse_marked_table(
+    first: str, tokens: list[Token], i: int
+) -> tuple[Table, int, list[Token]] | None:
+    """Rows of a table whose rows each open with a bar (law-site copies)::
+
+        |            <- opens the header row
+        TT |  Nhiệm vụ |  … |  Nguồn kinh phí |
+        |            <- opens the next row
+        I |  Hoàn thiện thể chế… |
+        |
+        1 |  Phối hợp rà soát… |  Sở Tài chính |  … |
+
+    An empty cell and a row's opening bar look the same (two bars in a row). In a run of
+    empty cells, the last one opens a new row when the next cell starts one (a number or
+    a section numeral), or when keeping the run inside the current row would give it more
+    cells than the header has: merged cells are simply missing from such copies, so a row
+    may be short, never long. A row that does not start with a number (its number cell
+    was merged with the row above) gets an empty first cell, so its cells stay under
+    their headings.
+    """
+    cells: list[str] = []
+    n = len(tokens)
+    while i < n:
+        cell, j = _read_cell(tokens, i)
+        if cell is None:
+            break
+        cells.append(cell.text)
+        i = j
+    if "" not in cells:
+        return None
+    cut = cells.index("")
+    header = [clean(first), *cells[:cut]]
+    width = len(header)
+    rest = cells[cut + 1 :]
+    rows: list[list[str]] = []
+    row: list[str] = []
+    k = 0
+    while k < len(rest):
+        text = rest[k]
+        if text:
+            row.append(text)
+            k += 1
+            continue
+        run = k
+        while run < len(rest) and not rest[run]:
+            run += 1
+        empties = run - k
+        following = 0
+        while run + following < len(rest) and rest[run + following]:
+            following += 1
+        nxt = rest[run] if run < len(rest) else ""
+        if not nxt or _row_start(nxt) or len(row) + empties + following > width:
+            row.extend([""] * (empties - 1))
+            rows.append(row)
+            row = []
+        else:
+            row.extend([""] * empties)
+        k = run
+    if row:
+        rows.append(row)
+    rows = [r for r in rows if any(r)]
+    if not rows:
+        return None
+    padded = [tuple(header)]
+    for r in rows:
+        if not _row_start(r[0]):
+            r = ["", *r]
+        r = r[:width] if len(r) > width and not any(r[width:]) else r
+        padded.append(tuple(r + [""] * (width - len(r))))
+    return Table(tuple(padded)), i, []
