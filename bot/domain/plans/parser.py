@@ -26,272 +26,12 @@ from bot.domain.plans.document import Paragraph, PlanDocument, Table
 from bot.domain.plans.draft import PlanDraft, PlanMeta, ReviewReason, TaskDraft
 from bot.domain.plans.items import RawTask
 from bot.domain.plans.meta import extract_meta
+from bot.domain.plans.prose import lead_codes as _lead_codes
+from bot.domain.plans.prose import tasks_from_prose
 from bot.domain.plans.tables import tasks_from_tables
 from bot.domain.text import clean, fold, vn_key
 
 DirectoryLoader = Callable[[str], Directory]
-
-# --- prose -----------------------------------------------------------------------------
-
-_ROMAN_HEADING = re.compile(r"^([IVXL]+)\s*\.\s*(.+)$")
-_NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.\s+(.+)$")
-_LETTERED = re.compile(r"^([a-zđ])\)\s+(.+)$")
-_BULLET = re.compile(r"^[-+•*–]\s*(.+)$")
-_TASK_SECTION = ("nhiem vu", "giai phap", "to chuc thuc hien", "phan cong")
-_NON_TASK_SECTION = ("muc dich", "muc tieu", "yeu cau", "chi tieu", "can cu", "ket qua dat")
-# Closing formulas after the last task ("Trên đây là Kế hoạch…", "Trong quá trình triển
-# khai thực hiện nếu có khó khăn, vướng mắc…") and the distribution list.
-_END_SECTION = ("noi nhan", "tren day la", "trong qua trinh trien khai", "trong qua trinh thuc hien")
-_SENTENCE_BREAK = re.compile(r"(?<=[.;!?])\s+(?=[A-ZĐÀ-ỸÁẢẠÃÂẤẦẨẪẬĂẮẰẲẴẶÉÈẺẼẸÊẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢÚÙỦŨỤƯỨỪỬỮỰÝỲỶỸỴ])")
-
-_DATE = r"\d{1,2}\s*[/.-]\s*\d{1,2}(?:\s*[/.-]\s*\d{4})?"
-_LONG_DATE = r"ngay\s+\d{1,2}\s+thang\s+\d{1,2}(?:\s+nam\s+\d{4})?"
-_QUARTER = r"quy\s+(?:[ivx]+|\d)(?:\s*/\s*\d{4}|\s+nam\s+\d{4})?"
-_MONTH = r"thang\s+\d{1,2}(?:\s*/\s*\d{4}|\s+nam\s+\d{4})?"
-_YEAR = r"nam\s+\d{4}"
-_WHEN = rf"(?:{_LONG_DATE}|(?:ngay\s+)?{_DATE}|{_QUARTER}|{_MONTH}|{_YEAR}|6\s+thang\s+(?:dau|cuoi)\s+nam(?:\s+\d{{4}})?)"
-_DEADLINE_PHRASES = (
-    re.compile(
-        rf"(?:hoan thanh\s+)?(?:truoc|den het|den|het|trong|vao|cham nhat(?:\s+la)?|xong truoc)\s+{_WHEN}"
-    ),
-    re.compile(r"dinh ky\s+hang\s+(?:thang|quy|nam)|\bhang\s+(?:thang|quy)\b"),
-    re.compile(r"ngay sau khi\s+[^,.;]+"),
-)
-
-
-def find_deadline_phrase(text: str) -> tuple[str, int] | None:
-    """The first deadline phrase in a sentence (original text) and where it starts.
-
-    Phrases must follow a trigger word; a bare date belongs to a citation, not a deadline.
-    """
-    key = fold(text)
-    if len(key) != len(text):  # folding changed lengths: fall back to folded text
-        source = key
-    else:
-        source = text
-    best: tuple[int, int] | None = None
-    for pattern in _DEADLINE_PHRASES:
-        match = pattern.search(key)
-        if match and (best is None or match.start() < best[0]):
-            best = (match.start(), match.end())
-    if best is None:
-        return None
-    return source[best[0] : best[1]], best[0]
-
-
-@dataclass
-class _AliasIndex:
-    """Folded names/aliases of agencies and groups, to find an agency at a sentence start."""
-
-    entries: list[tuple[str, str]] = field(default_factory=list)  # (folded alias, phrase)
-
-    @classmethod
-    def build(cls, directory: Directory) -> _AliasIndex:
-        seen: dict[str, str] = {}
-        for item in [*directory.agencies.values(), *directory.groups.values()]:
-            for name in (item.name, *item.aliases):
-                key = fold(name)
-                if len(key) >= 4:
-                    seen.setdefault(key, name)
-        entries = sorted(seen.items(), key=lambda kv: -len(kv[0]))
-        return cls(entries)
-
-    def at_start(self, text: str) -> str | None:
-        """The longest agency phrase the text starts with (original characters)."""
-        key = fold(text)
-        for alias, _ in self.entries:
-            if key.startswith(alias) and (len(key) == len(alias) or not key[len(alias)].isalnum()):
-                return text[: len(alias)] if len(key) == len(text) else alias
-        return None
-
-
-@dataclass
-class _Heading:
-    level: int
-    label: str  # "II", "3", "a"
-    text: str
-    task_section: bool | None  # None: inherit
-    lead_codes: tuple[str, ...] | None = None
-    lead_text: str | None = None
-
-
-def _section_kind(text: str) -> bool | None:
-    key = fold(text)
-    if any(word in key for word in _TASK_SECTION):
-        return True
-    if any(word in key for word in _NON_TASK_SECTION):
-        return False
-    return None
-
-
-def _looks_like_heading(text: str) -> bool:
-    """Headings are short and do not end a sentence."""
-    return len(text) <= 160 and not text.rstrip().endswith((".", ";", ":"))
-
-
-def _agency_heading(text: str, directory: Directory) -> tuple[tuple[str, ...], str] | None:
-    """A heading that is nothing but an agency list assigns the items under it."""
-    if len(text) > 160:
-        return None
-    resolution = directory.resolve(text)
-    if resolution.unknown or resolution.uncertain:
-        return None
-    codes = _lead_codes(resolution.agencies, resolution.groups)
-    return (codes, text) if codes else None
-
-
-def _lead_codes(agencies: Sequence, groups: Sequence[AgencyGroup]) -> tuple[str, ...]:
-    codes = [a.code for a in agencies]
-    # A group with no known members in this province is reminded as one collective.
-    codes += [g.code for g in groups if not g.members]
-    return tuple(dict.fromkeys(codes))
-
-
-def _split_tasks(text: str, index: _AliasIndex) -> list[str]:
-    """One item → one or more task texts: a new task starts at a sentence that begins
-    with an agency, or that has its own deadline when the current one already has one."""
-    sentences = [s for s in _SENTENCE_BREAK.split(text) if s.strip()]
-    groups: list[list[str]] = []
-    has_deadline = False
-    for sentence in sentences:
-        starts_with_agency = index.at_start(sentence) is not None
-        sentence_deadline = find_deadline_phrase(sentence) is not None
-        if groups and (starts_with_agency or (sentence_deadline and has_deadline)):
-            groups.append([sentence])
-            has_deadline = sentence_deadline
-        elif groups:
-            groups[-1].append(sentence)
-            has_deadline = has_deadline or sentence_deadline
-        else:
-            groups.append([sentence])
-            has_deadline = sentence_deadline
-    return [" ".join(g) for g in groups]
-
-
-def tasks_from_prose(
-    paragraphs: Sequence[str], directory: Directory, *, fallback_to_targets: bool = True
-) -> tuple[list[RawTask], list[str]]:
-    """Tasks from the task sections of a prose plan, and document-level warnings."""
-    index = _AliasIndex.build(directory)
-    stack: list[_Heading] = []
-    counters: dict[tuple[str, ...], int] = {}
-    tasks: list[RawTask] = []
-    targets: list[RawTask] = []
-    started = False  # the body starts at the first roman heading
-    ended = False
-    preamble: set[str] = set()  # lines before the body: seen again = the page repeated itself
-
-    def path() -> tuple[str, ...]:
-        return tuple(h.label for h in stack)
-
-    def in_task_section() -> bool | None:
-        for heading in reversed(stack):
-            if heading.task_section is not None:
-                return heading.task_section
-        return None
-
-    def heading_lead() -> tuple[tuple[str, ...], str] | None:
-        for heading in reversed(stack):
-            if heading.lead_codes:
-                return heading.lead_codes, heading.lead_text or ""
-        return None
-
-    def section_name() -> str | None:
-        names = [f"{h.label}. {h.text}" if h.level == 1 else f"{h.label}. {h.text}" for h in stack[:2]]
-        return " › ".join(names) if names else None
-
-    def push(level: int, label: str, text: str) -> None:
-        while stack and stack[-1].level >= level:
-            stack.pop()
-        heading = _Heading(level, label, text, _section_kind(text))
-        if found := _agency_heading(text, directory):
-            heading.lead_codes, heading.lead_text = found
-        stack.append(heading)
-
-    def add_item(label: str | None, text: str) -> None:
-        base = path() + ((label,) if label else ())
-        if label is None:
-            counters[base] = counters.get(base, 0) + 1
-            base = base + (str(counters[base]),)
-        pieces = _split_tasks(text, index)
-        for n, piece in enumerate(pieces, start=1):
-            ref = ".".join(base) + (f"-{n}" if len(pieces) > 1 else "")
-            deadline = find_deadline_phrase(piece)
-            lead_text = index.at_start(piece)
-            raw = RawTask(
-                ref=ref,
-                section=section_name(),
-                title=piece,
-                lead_text=lead_text,
-                deadline_text=deadline[0] if deadline else None,
-            )
-            if lead_text is None and (inherited := heading_lead()):
-                raw.lead_codes, raw.lead_text = inherited
-            kind = in_task_section()
-            if kind:
-                tasks.append(raw)
-            elif kind is False and _is_target_section():
-                targets.append(raw)
-
-    def _is_target_section() -> bool:
-        return any("muc tieu" in fold(h.text) for h in stack)
-
-    for text in paragraphs:
-        text = clean(text)
-        key = fold(text)
-        if ended or not any(ch.isalnum() for ch in text):
-            continue
-        if started and any(key.startswith(word) for word in _END_SECTION):
-            ended = True
-            continue
-        if started and vn_key(text) in preamble:
-            # A web page that repeats the document header restarts the document: parse
-            # the repeat from the top again; its tasks get the same refs and are deduped.
-            started = False
-            stack.clear()
-            counters.clear()
-        if match := _ROMAN_HEADING.match(text):
-            started = True
-            push(1, match.group(1), match.group(2))
-            continue
-        if not started:
-            preamble.add(vn_key(text))
-            continue
-        if match := _NUMBERED.match(text):
-            label, body = match.groups()
-            level = 2 + label.count(".")
-            if _looks_like_heading(body):
-                push(level, label, body)
-            else:
-                while stack and stack[-1].level >= level:
-                    stack.pop()
-                add_item(label, body)
-            continue
-        if match := _LETTERED.match(text):
-            label, body = match.groups()
-            if _looks_like_heading(body):
-                push(5, label, body)
-            else:
-                while stack and stack[-1].level >= 5:
-                    stack.pop()
-                add_item(label, body)
-            continue
-        if match := _BULLET.match(text):
-            add_item(None, match.group(1))
-            continue
-        add_item(None, text)
-
-    warnings: list[str] = []
-    if any(clean(p) in ("[...]", "[…]", "...", "…") for p in paragraphs):
-        warnings.append("Văn bản có chỗ bị cắt bớt ([...]); có thể còn thiếu nhiệm vụ.")
-    if not tasks and targets and fallback_to_targets:
-        warnings.append(
-            "Không tìm thấy phần nhiệm vụ; các mục tiêu của kế hoạch được lấy làm nhiệm vụ, "
-            "cần rà soát."
-        )
-        tasks = targets
-    return tasks, warnings
-
 
 # --- assembling the draft ---------------------------------------------------------------
 
@@ -378,20 +118,25 @@ def parse_plan(
     provinces: Sequence[Province],
     load_directory: DirectoryLoader,
     province: str | None = None,
+    force_province: bool = False,
 ) -> PlanDraft:
-    """Parse a read plan. `province` (a slug) overrides what the header says."""
+    """Parse a read plan. `province` (a slug) is where it must belong: a plan whose header
+    names another unit is refused (PlanProvinceMismatch) unless `force_province`."""
     fields = extract_meta(document)
     lines: list[str] = fields.pop("lines")  # type: ignore[assignment]
     warnings: list[str] = []
+    header = " \n".join(lines[:40])
+    found = identify_province(header, list(provinces))
     slug = province
+    if slug is not None and found is not None and found.slug != slug and not force_province:
+        given = load_directory(slug).province
+        raise PlanProvinceMismatch(f"{found.kind} {found.name}", f"{given.kind} {given.name}")
     if slug is None:
-        header = " \n".join(lines[:40])
-        found = identify_province(header, list(provinces))
         slug = found.slug if found else None
     if slug is None:
         raise PlanProvinceUnknown(
             "Không xác định được tỉnh ban hành kế hoạch: đầu văn bản không có "
-            "“Ủy ban nhân dân tỉnh …” hoặc tên tỉnh chưa có trong danh bạ."
+            "“Ủy ban nhân dân tỉnh …” hoặc “… thành phố …” của một tỉnh, thành phố nào."
         )
     directory = load_directory(slug)
     meta = PlanMeta(province=slug, **fields)  # type: ignore[arg-type]
@@ -401,10 +146,14 @@ def parse_plan(
 
     tables = [b for b in document.blocks if isinstance(b, Table)]
     raw_tasks = tasks_from_tables(tables)
-    if not raw_tasks:
-        paragraphs = [b.text for b in document.blocks if isinstance(b, Paragraph)]
-        raw_tasks, prose_warnings = tasks_from_prose(paragraphs, directory)
-        warnings.extend(prose_warnings)
+    paragraphs = [b.text for b in document.blocks if isinstance(b, Paragraph)]
+    # With task tables, the prose mostly restates them: only its dated duties and
+    # labelled items are tasks of their own.
+    prose_tasks, prose_warnings = tasks_from_prose(
+        paragraphs, directory, dated_only=bool(raw_tasks), fallback_to_targets=not raw_tasks
+    )
+    raw_tasks = [*raw_tasks, *prose_tasks]
+    warnings.extend(prose_warnings)
     if not raw_tasks:
         warnings.append("Không tìm thấy nhiệm vụ nào trong kế hoạch.")
     tasks = tuple(_resolve(t, directory, meta) for t in _dedupe(raw_tasks))
@@ -423,6 +172,18 @@ class PlanProvinceUnknown(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class PlanProvinceMismatch(PlanProvinceUnknown):
+    """The header names another unit than the one given (or the installation's)."""
+
+    def __init__(self, detected: str, given: str) -> None:
+        super().__init__(
+            f"Kế hoạch do {detected} ban hành, không phải {given}: "
+            f"không nhập để tránh xếp nhầm tỉnh."
+        )
+        self.detected = detected
+        self.given = given
 
 
 def with_province(draft: PlanDraft, slug: str) -> PlanDraft:

@@ -1,0 +1,428 @@
+"""Tasks written as prose: the body of a plan between its first roman heading and its end.
+
+One walker reads the paragraphs in order, keeps the stack of headings (roman "II.",
+numbered "2.", "2.1.", lettered "a)") and hands each item to the layout it belongs to:
+
+- labelled prose (`phrases.split_labels`): "- Nội dung: …", "- Cơ quan thực hiện: X chủ
+  trì, phối hợp với …", "- Cơ quan chủ trì: …", "- Cơ quan phối hợp: …", "- Thời gian thực
+  hiện: …", inline after a bullet ("Đơn vị chủ trì (tham mưu) thực hiện: …. Đơn vị phối
+  hợp: …. Thời gian thực hiện: …."), lettered ("a) Nhiệm vụ: … b) Cơ quan thực hiện: …"),
+  labels broken over two lines. A label line is a field of the item above it, never a
+  task of its own; "+" lines under a label are that field's values (several contents, or
+  one lead per line);
+- agency-heading prose: a heading that is an agency or a list of them ("1. Sở Tư pháp",
+  "b) Văn phòng Ủy ban nhân dân tỉnh", "1.2. Sở Tài chính - Cơ quan thường trực …",
+  "Thủ trưởng các sở, ban, ngành", "Đề nghị Ủy ban MTTQ …", "Các cơ quan … (gồm các Sở:
+  Xây dựng, Công Thương, …)") gives the lead of every item under it;
+- sentence prose: an item whose sentence starts with an agency ("Sở Tài chính định kỳ hằng
+  quý tổng hợp …", "Đề nghị Liên đoàn Lao động tỉnh …") has that agency as lead; an item
+  that holds several sentences each with its own agency or deadline gives several tasks.
+
+Sections count by their names: tasks in "NHIỆM VỤ, GIẢI PHÁP", "NỘI DUNG (KẾ HOẠCH/HOẠT
+ĐỘNG)", "CÁC NHIỆM VỤ TRỌNG TÂM", "TỔ CHỨC THỰC HIỆN", "CHẾ ĐỘ BÁO CÁO"; none in "MỤC ĐÍCH,
+YÊU CẦU", "MỤC TIÊU", "KINH PHÍ". A plan issued by a Quyết định has its own "Nơi nhận"
+before the plan: the body starts again at the plan's "KẾ HOẠCH" title.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.domain.agencies import AgencyGroup, Directory
+from bot.domain.plans.items import RawTask
+from bot.domain.plans.phrases import (
+    AliasIndex,
+    Fields,
+    find_deadline_phrase,
+    split_labels,
+    subject_agency,
+)
+from bot.domain.text import clean, fold, vn_key
+
+_ROMAN_HEADING = re.compile(r"^([IVXL]+)\s*[.:]\s*(.+)$")
+_NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+(.+)$")
+_LETTERED = re.compile(r"^([a-zđ])\)\s*(.+)$")
+_BULLET = re.compile(r"^([-+•*–])\s*(.+)$")
+_BARE_LABEL = re.compile(r"^(?:[IVXL]+\.|\d+(?:\.\d+)*\.?|[a-zđ]\))$")
+_PLAN_TITLE = re.compile(r"^KẾ HOẠCH(?:\s|$)")
+_TASK_SECTION = (
+    "nhiem vu", "giai phap", "to chuc thuc hien", "phan cong", "noi dung", "che do bao cao",
+    "trach nhiem", "hoat dong",
+)
+_NON_TASK_SECTION = (
+    "muc dich", "muc tieu", "yeu cau", "chi tieu", "can cu", "ket qua dat", "kinh phi",
+    "thuc trang", "tinh hinh",
+)
+_DUTY_SECTION = ("to chuc thuc hien", "che do bao cao", "trach nhiem", "phan cong", "bao cao")
+# Closing formulas after the last task ("Trên đây là Kế hoạch…", "Trong quá trình triển
+# khai thực hiện nếu có khó khăn, vướng mắc…") and the distribution list.
+_END_SECTION = ("noi nhan", "tren day la", "trong qua trinh trien khai", "trong qua trinh thuc hien")
+_SENTENCE_BREAK = re.compile(
+    r"(?<=[.;!?])\s+(?=[A-ZĐÀ-ỸÁẢẠÃÂẤẦẨẪẬĂẮẰẲẴẶÉÈẺẼẸÊẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢÚÙỦŨỤƯỨỪỬỮỰÝỲỶỸỴ])"
+)
+# Words before an agency in a heading that are not part of its name.
+_HEADING_PREFIX = re.compile(
+    r"^(?:(?:de nghi|giao|trach nhiem cua|nhiem vu cua)\s+)?(?:(?:thu truong|giam doc|chu tich|lanh dao)\s+)?"
+)
+_HEADING_TAIL = re.compile(r"\s+[-–—]\s+.*$")
+_MEMBERS = re.compile(r"\((?:gom|bao gom)\s+(.+?)\)?\s*:?$")
+_MAX_HEADING = 200
+
+
+@dataclass
+class _Heading:
+    level: int
+    label: str  # "II", "3", "a"
+    text: str
+    task_section: bool | None  # None: inherit
+    lead_codes: tuple[str, ...] | None = None
+    lead_text: str | None = None
+
+
+@dataclass
+class _Item:
+    """One item of a task section: a paragraph with the lines that belong to it."""
+
+    ref: str
+    section: str | None
+    text: str
+    in_tasks: bool
+    heading_lead: tuple[tuple[str, ...], str] | None
+    labelled: Fields | None = None
+    last_field: str | None = None  # where "+" lines go
+    parts: list[str] = field(default_factory=list)  # "+" lines of an unlabelled item
+
+
+def _section_kind(text: str) -> bool | None:
+    key = fold(text)
+    if any(word in key for word in _TASK_SECTION):
+        return True
+    if any(word in key for word in _NON_TASK_SECTION):
+        return False
+    return None
+
+
+def _looks_like_heading(text: str) -> bool:
+    """Headings are short and do not end a sentence."""
+    return len(text) <= 160 and not text.rstrip().endswith((".", ";"))
+
+
+def lead_codes(agencies: Sequence, groups: Sequence[AgencyGroup]) -> tuple[str, ...]:
+    codes = [a.code for a in agencies]
+    # A group with no known members in this province is reminded as one collective.
+    codes += [g.code for g in groups if not g.members]
+    return tuple(dict.fromkeys(codes))
+
+
+def _agency_heading(text: str, directory: Directory) -> tuple[tuple[str, ...], str] | None:
+    """A heading that names only agencies assigns the items under it: (codes, name)."""
+    if len(text) > _MAX_HEADING:
+        return None
+    name = clean(text).rstrip(" :.")
+    key = fold(name)
+    if len(key) != len(name):
+        return None
+    if prefix := _HEADING_PREFIX.match(key):
+        name = name[prefix.end() :]
+    name = _HEADING_TAIL.sub("", name)
+    if members := _MEMBERS.search(fold(name)):
+        # "Các cơ quan … (gồm các Sở: Xây dựng, …)": the list says who.
+        start = members.start(1)
+        listed = name[start : start + len(members.group(1))]
+        resolution = directory.resolve(listed)
+        codes = lead_codes(resolution.agencies, resolution.groups)
+        if codes and not resolution.unknown:
+            return codes, listed
+    resolution = directory.resolve(name)
+    if resolution.unknown or resolution.uncertain:
+        return None
+    codes = lead_codes(resolution.agencies, resolution.groups)
+    return (codes, name) if codes else None
+
+
+def _split_tasks(text: str, index: AliasIndex) -> list[str]:
+    """One item → one or more task texts: a new task starts at a sentence that begins
+    with an agency, or that has its own deadline when the current one already has one."""
+    sentences = [s for s in _SENTENCE_BREAK.split(text) if s.strip()]
+    groups: list[list[str]] = []
+    has_deadline = False
+    for sentence in sentences:
+        starts_with_agency = index.at_start(sentence) is not None
+        sentence_deadline = find_deadline_phrase(sentence) is not None
+        if groups and (starts_with_agency or (sentence_deadline and has_deadline)):
+            groups.append([sentence])
+            has_deadline = sentence_deadline
+        elif groups:
+            groups[-1].append(sentence)
+            has_deadline = has_deadline or sentence_deadline
+        else:
+            groups.append([sentence])
+            has_deadline = sentence_deadline
+    return [" ".join(g) for g in groups]
+
+
+def _join_broken_lines(paragraphs: Sequence[str]) -> list[str]:
+    """Undo the breaks a web copy puts inside a paragraph: a bare number ("1.1.", "IV.",
+    "a)") belongs to the next line; a line starting in lower case continues the last."""
+    out: list[str] = []
+    pending: str | None = None
+    for raw in paragraphs:
+        text = clean(raw)
+        if not text:
+            continue
+        if pending is not None:
+            text = f"{pending} {text}"
+            pending = None
+        if _BARE_LABEL.match(text):
+            pending = text
+            continue
+        if out and text[0].islower() and not _LETTERED.match(text) and not out[-1].endswith(":"):
+            out[-1] = f"{out[-1]} {text}"
+            continue
+        out.append(text)
+    if pending is not None:
+        out.append(pending)
+    return out
+
+
+def _lead_of(value: str, index: AliasIndex) -> str:
+    """The lead agencies named by a "Cơ quan thực hiện" value: the subject of each of its
+    lines ("Sở Nội vụ chủ trì, phối hợp với …" → Sở Nội vụ)."""
+    leads = []
+    for part in value.split("; "):
+        part = clean(part).lstrip("-+•–* ")
+        if not part:
+            continue
+        leads.append(subject_agency(part, index) or part)
+    return "; ".join(leads)
+
+
+def _tasks_of(item: _Item, index: AliasIndex) -> list[RawTask]:
+    if item.labelled is not None:
+        values = item.labelled.values
+        title = values.get("title") or item.labelled.body or item.text
+        lead_value = values.get("lead")
+        deadline = values.get("deadline")
+        if deadline is None and (found := find_deadline_phrase(title)):
+            deadline = found[0]
+        raw = RawTask(
+            ref=item.ref,
+            section=item.section,
+            title=title,
+            product=values.get("product"),
+            lead_text=_lead_of(lead_value, index) if lead_value else subject_agency(title, index),
+            support_text=values.get("support"),
+            deadline_text=deadline or None,
+            deadline_slot=True,
+        )
+        if raw.lead_text is None and item.heading_lead:
+            raw.lead_codes, raw.lead_text = item.heading_lead
+        return [raw]
+    text = " ".join([item.text, *item.parts])
+    pieces = _split_tasks(text, index)
+    tasks = []
+    for n, piece in enumerate(pieces, start=1):
+        deadline = find_deadline_phrase(piece)
+        raw = RawTask(
+            ref=item.ref + (f"-{n}" if len(pieces) > 1 else ""),
+            section=item.section,
+            title=piece,
+            lead_text=subject_agency(piece, index),
+            deadline_text=deadline[0] if deadline else None,
+        )
+        if raw.lead_text is None and item.heading_lead:
+            raw.lead_codes, raw.lead_text = item.heading_lead
+        tasks.append(raw)
+    return tasks
+
+
+def tasks_from_prose(
+    paragraphs: Sequence[str],
+    directory: Directory,
+    *,
+    fallback_to_targets: bool = True,
+    dated_only: bool = False,
+) -> tuple[list[RawTask], list[str]]:
+    """Tasks from the task sections of a prose plan, and document-level warnings.
+
+    `dated_only`: keep only tasks with a deadline phrase or a labelled layout (the plan
+    has task tables, and its prose restates them apart from dated duties).
+    """
+    index = AliasIndex.build(directory)
+    stack: list[_Heading] = []
+    counters: dict[tuple[str, ...], int] = {}
+    items: list[_Item] = []
+    started = False  # the body starts at the first roman heading
+    ended = False
+    preamble: set[str] = set()  # lines before the body: seen again = the page repeated itself
+
+    def path() -> tuple[str, ...]:
+        return tuple(h.label for h in stack)
+
+    def in_task_section() -> bool | None:
+        for heading in reversed(stack):
+            if heading.task_section is not None:
+                return heading.task_section
+        return None
+
+    def heading_lead() -> tuple[tuple[str, ...], str] | None:
+        for heading in reversed(stack):
+            if heading.lead_codes:
+                return heading.lead_codes, heading.lead_text or ""
+        return None
+
+    def section_name() -> str | None:
+        names = [f"{h.label}. {h.text}" for h in stack[:2]]
+        return " › ".join(names) if names else None
+
+    def push(level: int, label: str, text: str) -> None:
+        while stack and stack[-1].level >= level:
+            stack.pop()
+        heading = _Heading(level, label, text, _section_kind(text))
+        if found := _agency_heading(text, directory):
+            heading.lead_codes, heading.lead_text = found
+        stack.append(heading)
+
+    def add_item(label: str | None, text: str) -> None:
+        base = path() + ((label,) if label else ())
+        if label is None:
+            counters[base] = counters.get(base, 0) + 1
+            base = base + (str(counters[base]),)
+        kind = in_task_section()
+        items.append(
+            _Item(
+                ref=".".join(base),
+                section=section_name(),
+                text=text,
+                in_tasks=bool(kind),
+                heading_lead=heading_lead(),
+            )
+        )
+        targets_flags.append(kind is False and _is_target_section())
+        fields = split_labels(text)
+        if fields is not None:
+            attach(fields, new=True)
+
+    def attach(fields: Fields, *, new: bool = False) -> bool:
+        """Labelled fields go to the last item; False when there is none to take them."""
+        if not items:
+            return False
+        item = items[-1]
+        if item.labelled is None:
+            if new:
+                item.labelled = fields
+                item.text = fields.body or fields.values.get("title", "") or item.text
+                item.last_field = list(fields.values)[-1] if fields.values else None
+                return True
+            item.labelled = Fields(body=" ".join([item.text, *item.parts]))
+            item.parts = []
+        for name, value in fields.values.items():
+            old = item.labelled.values.get(name)
+            item.labelled.values[name] = f"{old}; {value}" if old and value else value or old or ""
+            item.last_field = name
+        return True
+
+    def plus_line(text: str) -> None:
+        item = items[-1]
+        if item.labelled is not None and item.last_field:
+            old = item.labelled.values.get(item.last_field, "")
+            item.labelled.values[item.last_field] = f"{old}; {text}" if old else text
+        else:
+            item.parts.append(text)
+
+    def _is_target_section() -> bool:
+        return any("muc tieu" in fold(h.text) for h in stack)
+
+    targets_flags: list[bool] = []
+    bullet_open = False  # the last item is a "-" bullet: "+" lines belong to it
+    for text in _join_broken_lines(paragraphs):
+        key = fold(text)
+        if not any(ch.isalnum() for ch in text):
+            continue
+        if ended:
+            if _PLAN_TITLE.match(text):  # the plan after the Quyết định that issues it
+                ended = started = False
+                stack.clear()
+                counters.clear()
+                preamble.clear()
+            continue
+        if started and any(key.startswith(word) for word in _END_SECTION):
+            ended = True
+            continue
+        if started and vn_key(text) in preamble:
+            # A web page that repeats the document header restarts the document: parse
+            # the repeat from the top again; its tasks get the same refs and are deduped.
+            started = False
+            stack.clear()
+            counters.clear()
+        if match := _ROMAN_HEADING.match(text):
+            started = True
+            push(1, match.group(1), match.group(2))
+            bullet_open = False
+            continue
+        if not started:
+            preamble.add(vn_key(text))
+            continue
+        fields = split_labels(text)
+        if fields is not None and not fields.body and "title" not in fields.values:
+            # "Thời gian thực hiện: …", "- Cơ quan thực hiện: …": fields of the item above.
+            if attach(fields):
+                continue
+        if match := _NUMBERED.match(text):
+            label, body = match.groups()
+            level = 2 + label.count(".")
+            bullet_open = False
+            if _looks_like_heading(body) and split_labels(body) is None:
+                push(level, label, body.rstrip(":"))
+            else:
+                while stack and stack[-1].level >= level:
+                    stack.pop()
+                add_item(label, body)
+            continue
+        if match := _LETTERED.match(text):
+            label, body = match.groups()
+            bullet_open = False
+            if _looks_like_heading(body) and split_labels(body) is None:
+                push(6, label, body.rstrip(":"))
+            else:
+                while stack and stack[-1].level >= 6:
+                    stack.pop()
+                add_item(label, body)
+            continue
+        if match := _BULLET.match(text):
+            mark, body = match.groups()
+            if mark == "+" and items and (bullet_open or items[-1].labelled is not None):
+                plus_line(body)
+                continue
+            add_item(None, body)
+            bullet_open = True
+            continue
+        add_item(None, text)
+        bullet_open = False
+
+    tasks: list[RawTask] = []
+    targets: list[RawTask] = []
+    for item, is_target in zip(items, targets_flags, strict=True):
+        if not item.in_tasks and not is_target:
+            continue
+        found = _tasks_of(item, index)
+        if dated_only:
+            # Beside task tables, the body's own tasks are the dated duties of its
+            # implementation and reporting sections.
+            if not any(word in fold(item.section or "") for word in _DUTY_SECTION):
+                continue
+            found = [t for t in found if t.deadline_text]
+        (tasks if item.in_tasks else targets).extend(found)
+
+    warnings: list[str] = []
+    if any(clean(p) in ("[...]", "[…]", "...", "…") for p in paragraphs):
+        warnings.append("Văn bản có chỗ bị cắt bớt ([...]); có thể còn thiếu nhiệm vụ.")
+    if not tasks and targets and fallback_to_targets:
+        warnings.append(
+            "Không tìm thấy phần nhiệm vụ; các mục tiêu của kế hoạch được lấy làm nhiệm vụ, "
+            "cần rà soát."
+        )
+        tasks = targets
+    return tasks, warnings
