@@ -16,14 +16,21 @@ from datetime import date
 from bot.domain.plans.document import Paragraph, PlanDocument, Table
 from bot.domain.text import clean, fold
 
-_NUMBER = re.compile(r"\b(\d{1,6}[a-z]?\s*/\s*KH\s*-\s*[A-ZĐ0-9]+(?:-[A-ZĐ0-9]+)*)", re.I)
+# "1782/KH-UBND"; a plan issued by a Quyết định carries the decision's "2820/QĐ-UBND".
+_NUMBER = re.compile(
+    r"\b(\d{1,6}[a-z]?\s*/\s*(?:KH|QĐ|QD)\s*-\s*[A-ZĐ0-9]+(?:-[A-ZĐ0-9]+)*)", re.I
+)
 _SITE_FIELD = re.compile(
     r"^(so hieu|ngay ban hanh|nguoi ky|co quan ban hanh)\s*[:|]?\s*(.+)$"
 )
 _PLACE_DATE = re.compile(r"ngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})")
 _NUMERIC_DATE = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
-_PERIOD_RANGE = re.compile(r"giai doan\s*(\d{4})\s*[-–—]\s*(\d{4})")
+_PERIOD_RANGE = re.compile(r"(?:giai doan|thoi ky|nam)\s*(\d{4})\s*[-–—]\s*(\d{4})")
 _YEAR = re.compile(r"\bnam\s+(\d{4})\b")
+_UNTIL_YEAR = re.compile(r"\bden nam\s+(\d{4})\b")
+# A "tầm nhìn đến năm 2045" is no part of the period; dates of cited documents neither.
+_VISION = re.compile(r"\btam nhin\b.*$")
+_CITED_DATE = re.compile(r"ngay\s+\d{1,2}\s+thang\s+\d{1,2}\s+nam\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}")
 _ROMAN_START = re.compile(r"^[IVXL]+\.\s")
 _PROVINCE_HEAD = re.compile(r"^(tinh|thanh pho)\s+(.+)$")
 # Signature-block lines that are roles, not the signer's name.
@@ -173,13 +180,21 @@ def _signer(lines: Sequence[str], site: dict[str, str]) -> str | None:
 
 
 def _period(title: str | None, lines: Sequence[str], issued_on: date | None) -> tuple[int, int] | None:
+    """The years a plan covers, from its title (else its first lines).
+
+    "giai đoạn 2026 - 2030" → 2026–2030; "… đến năm 2030" in a plan issued in 2025 →
+    2025–2030 ("tầm nhìn đến năm 2045" is not part of it); "năm 2026", "cuối năm 2025" →
+    that year; nothing stated → the issue year.
+    """
     candidates = [t for t in (title,) if t] + list(lines[:5])
     for text in candidates:
-        key = fold(text)
+        key = _CITED_DATE.sub(" ", _VISION.sub("", fold(text)))
         if match := _PERIOD_RANGE.search(key):
             first, last = int(match.group(1)), int(match.group(2))
             if first <= last:
                 return first, last
+        if (match := _UNTIL_YEAR.search(key)) and issued_on and issued_on.year <= int(match.group(1)):
+            return issued_on.year, int(match.group(1))
         years = [int(y) for y in _YEAR.findall(key)]
         # The headline says "Kế hoạch 6898/KH-UBND năm 2023 … năm 2024": the issue year
         # comes first, the plan year last.
@@ -198,8 +213,13 @@ def extract_meta(document: PlanDocument) -> dict[str, object]:
     if "so hieu" in site and (match := _NUMBER.search(site["so hieu"])):
         number = _normalise_number(match.group(1))
     if number is None:
-        for line in lines[:80]:
-            if fold(line).startswith("so") and (match := _NUMBER.search(line)):
+        for i, line in enumerate(lines[:80]):
+            key = fold(line)
+            if not key.startswith("so"):
+                continue
+            # "Số:" with the number on the next line (a header table copied cell by cell).
+            text = f"{line} {lines[i + 1]}" if key.rstrip(" :") == "so" and i + 1 < len(lines) else line
+            if match := _NUMBER.search(text):
                 number = _normalise_number(match.group(1))
                 break
     caps = _document_title(lines)

@@ -86,7 +86,8 @@ def _resolve(
         reasons.append(ReviewReason.DEADLINE_UNPARSED)
     elif rule.kind == DeadlineKind.EVENT:
         reasons.append(ReviewReason.EVENT_DEADLINE)
-    elif rule.kind == DeadlineKind.NONE and not task.deadline_text:
+    elif rule.kind == DeadlineKind.NONE and not task.deadline_text and not task.deadline_slot:
+        # Prose that never says when: the plan's end is the best guess, for review.
         if last is not None:
             dates = [date(last, 12, 31)]
             assumed = True
