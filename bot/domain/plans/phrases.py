@@ -52,7 +52,8 @@ _TRIGGERS = (
     re.compile(r"\btrong (?:thoi han|vong)\s+\d+\s+ngay\b[^,.;()]*"),
 )
 # What may stand between two time expressions of one phrase, and what may follow one.
-_CHAIN_GAP = re.compile(r"^[\s,;()]*(?:va|hoac)?[\s,()]*(?:[a-z]+\s+){0,3}?[\s(]*$")
+_CHAIN_GAP = re.compile(r"^[\s,;()]*(?:va|hoac)?[\s,()]*(?:[a-z0-9]+\s+){0,3}?[\s(]*$")
+_BARE_EVERY = re.compile(rf"^(?:dinh ky\s+)?{_EVERY}$")
 _TRAILER = re.compile(rf"^\s*(?:{_EVERY}|cua nam (?:ke hoach|kh)|nam (?:ke hoach|kh))\b\)?")
 
 
@@ -67,14 +68,21 @@ def find_deadline_phrase(text: str) -> tuple[str, int] | None:
         return None
     spans.sort()
     start, end = spans[0]
+    later: list[tuple[int, int]] = []
     for s, e in spans[1:]:
         if s <= end or _CHAIN_GAP.match(key[end:s]):
             end = max(end, e)
         else:
-            break
+            later.append((s, e))
     if trailer := _TRAILER.match(key[end:]):
         end += trailer.end()
     phrase = source[start:end].strip(" ,;(")
+    if _BARE_EVERY.match(key[start:end].strip()) and later:
+        # "định kỳ hàng năm báo cáo … chậm nhất ngày 17 tháng 12": the day comes later
+        # in the same sentence.
+        s, e = later[0]
+        if not re.search(r"[.;]\s", key[end:s]):
+            phrase = f"{phrase} … {source[s:e].strip(' ,;(')}"
     if phrase.count("(") < phrase.count(")"):
         phrase = phrase.rstrip(")")
     return phrase, start
@@ -190,6 +198,11 @@ class AliasIndex:
             if key.startswith(alias) and (len(key) == len(alias) or not key[len(alias)].isalnum()):
                 return text[: len(alias)] if len(key) == len(text) else alias
         return None
+
+
+def has_role_verb(text: str) -> bool:
+    """The text says what someone does ("… chủ trì, phối hợp …"), not only who."""
+    return bool(_ROLE_VERB.search(fold(text)))
 
 
 def subject_agency(text: str, index: AliasIndex) -> str | None:

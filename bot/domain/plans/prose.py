@@ -36,6 +36,7 @@ from bot.domain.plans.phrases import (
     AliasIndex,
     Fields,
     find_deadline_phrase,
+    has_role_verb,
     split_labels,
     subject_agency,
 )
@@ -79,6 +80,7 @@ class _Heading:
     task_section: bool | None  # None: inherit
     lead_codes: tuple[str, ...] | None = None
     lead_text: str | None = None
+    has_items: bool = False  # a heading nothing was written under is an item itself
 
 
 @dataclass
@@ -105,8 +107,9 @@ def _section_kind(text: str) -> bool | None:
 
 
 def _looks_like_heading(text: str) -> bool:
-    """Headings are short and do not end a sentence."""
-    return len(text) <= 160 and not text.rstrip().endswith((".", ";"))
+    """Headings do not end a sentence and are not long (a heading nothing is written
+    under is read as an item after all)."""
+    return len(text) <= 300 and not text.rstrip().endswith((".", ";"))
 
 
 def lead_codes(agencies: Sequence, groups: Sequence[AgencyGroup]) -> tuple[str, ...]:
@@ -195,7 +198,8 @@ def _lead_of(value: str, index: AliasIndex) -> str:
         part = clean(part).lstrip("-+•–* ")
         if not part:
             continue
-        leads.append(subject_agency(part, index) or part)
+        # A value with no verb is a list of names ("Sở Nội vụ, Sở Tài chính.").
+        leads.append((subject_agency(part, index) if has_role_verb(part) else None) or part)
     return "; ".join(leads)
 
 
@@ -277,9 +281,30 @@ def tasks_from_prose(
         names = [f"{h.label}. {h.text}" for h in stack[:2]]
         return " › ".join(names) if names else None
 
-    def push(level: int, label: str, text: str) -> None:
+    def close(level: int) -> None:
+        """Pop the headings at `level` and below; one with nothing under it was an item."""
         while stack and stack[-1].level >= level:
+            heading = stack[-1]
+            if heading.has_items or heading.level == 1 or heading.lead_codes:
+                stack.pop()
+                continue
             stack.pop()
+            kind = in_task_section()
+            items.append(
+                _Item(
+                    ref=".".join([*path(), heading.label]),
+                    section=section_name(),
+                    text=heading.text,
+                    in_tasks=bool(kind),
+                    heading_lead=heading_lead(),
+                )
+            )
+            targets_flags.append(kind is False and _is_target_section())
+            for parent in stack:
+                parent.has_items = True
+
+    def push(level: int, label: str, text: str) -> None:
+        close(level)
         heading = _Heading(level, label, text, _section_kind(text))
         if found := _agency_heading(text, directory):
             heading.lead_codes, heading.lead_text = found
@@ -301,12 +326,24 @@ def tasks_from_prose(
             )
         )
         targets_flags.append(kind is False and _is_target_section())
+        for heading in stack:
+            heading.has_items = True
         fields = split_labels(text)
         if fields is not None:
             attach(fields, new=True)
 
     def attach(fields: Fields, *, new: bool = False) -> bool:
-        """Labelled fields go to the last item; False when there is none to take them."""
+        """Labelled fields go to the last item; False when there is none to take them.
+
+        Under a heading with nothing written under it yet, the fields are the heading's:
+        "4. Tổ chức kiểm tra …" then "- Cơ quan thực hiện: …" is one labelled task.
+        """
+        if stack and not stack[-1].has_items and stack[-1].level > 1 and not new:
+            heading = stack[-1]
+            stack.pop()
+            add_item(heading.label, heading.text)
+            stack.append(heading)
+            heading.has_items = True
         if not items:
             return False
         item = items[-1]
@@ -349,6 +386,7 @@ def tasks_from_prose(
                 preamble.clear()
             continue
         if started and any(key.startswith(word) for word in _END_SECTION):
+            close(2)
             ended = True
             continue
         if started and vn_key(text) in preamble:
@@ -401,6 +439,9 @@ def tasks_from_prose(
             continue
         add_item(None, text)
         bullet_open = False
+
+    if not ended:
+        close(2)
 
     tasks: list[RawTask] = []
     targets: list[RawTask] = []
