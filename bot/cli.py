@@ -46,7 +46,28 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def _read_and_parse(path: Path, settings: Settings, catalog: Catalog, province: str | None) -> PlanDraft:
+class UsageError(Exception):
+    """A bad command-line value: printed as one line, exit code 2."""
+
+
+def _province_slug(catalog: Catalog, value: str | None) -> str | None:
+    """--province as a slug or a name in any spelling → the current unit's slug."""
+    from bot.domain.agencies import UnknownProvince
+    from bot.render.provinces import unknown_province
+
+    if value is None:
+        return None
+    try:
+        return catalog.province(value).slug
+    except UnknownProvince as exc:
+        raise UsageError(
+            unknown_province(exc.value, [(p.slug, p.full_name) for p in exc.suggestions])
+        ) from None
+
+
+def _read_and_parse(
+    path: Path, settings: Settings, catalog: Catalog, province: str | None, force: bool = False
+) -> PlanDraft:
     from bot.services.plans import read_and_parse
 
     if not path.is_file():
@@ -55,14 +76,35 @@ def _read_and_parse(path: Path, settings: Settings, catalog: Catalog, province: 
         path.read_bytes(),
         path.name,
         catalog=catalog,
-        province=province or settings.province,
+        province=_province_slug(catalog, province) or settings.province,
         max_bytes=settings.max_upload_mb * 1024 * 1024,
+        force_province=force,
     )
 
 
 ProvinceOption = Annotated[
-    Optional[str], typer.Option("--province", help="Mã tỉnh trong data/agencies, vd. phu-tho")
+    Optional[str],
+    typer.Option(
+        "--province",
+        help="Tỉnh, thành phố của kế hoạch: mã (dak-lak, ho-chi-minh) hoặc tên (Đắk Lắk, TP HCM)",
+    ),
 ]
+ForceProvinceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force-province",
+        help="Nhập vào tỉnh đã chọn dù đầu văn bản ghi tỉnh khác (quản trị viên)",
+    ),
+]
+
+
+def _province_hint(exc: Exception) -> str:
+    from bot.domain.plans.parser import PlanProvinceMismatch
+    from bot.render.provinces import FORCE_HINT_CLI, UNKNOWN_HINT_CLI
+
+    if isinstance(exc, PlanProvinceMismatch):
+        return FORCE_HINT_CLI
+    return UNKNOWN_HINT_CLI if isinstance(exc, PlanProvinceUnknown) else ""
 
 
 @app.command("parse")
@@ -70,11 +112,12 @@ def parse_command(
     file: Annotated[Path, typer.Argument(help="Tệp kế hoạch (.docx, .pdf, .txt)")],
     as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON")] = False,
     province: ProvinceOption = None,
+    force_province: ForceProvinceOption = False,
 ) -> None:
     """Đọc một kế hoạch và in các nhiệm vụ, không lưu gì."""
     settings = _settings()
     catalog = Catalog(settings.data_dir)
-    draft = _read_and_parse(file, settings, catalog, province)
+    draft = _read_and_parse(file, settings, catalog, province, force_province)
     names = catalog.names(draft.meta.province or "")
     if as_json:
         sys.stdout.write(json.dumps(draft_to_json(draft, names), ensure_ascii=False, indent=2) + "\n")
@@ -120,14 +163,18 @@ def _short(text: str | None, limit: int) -> str:
 def import_command(
     files: Annotated[list[Path], typer.Argument(help="Một hoặc nhiều tệp kế hoạch")],
     province: ProvinceOption = None,
+    force_province: ForceProvinceOption = False,
 ) -> None:
     """Lưu kế hoạch vào cơ sở dữ liệu (nhập lại cùng tệp không thay đổi gì)."""
     settings = _settings()
     catalog = Catalog(settings.data_dir)
-    asyncio.run(_import_files(files, settings, catalog, province))
+    _province_slug(catalog, province)  # a bad --province stops before any file is read
+    asyncio.run(_import_files(files, settings, catalog, province, force_province))
 
 
-async def _import_files(files: list[Path], settings: Settings, catalog: Catalog, province: str | None) -> None:
+async def _import_files(
+    files: list[Path], settings: Settings, catalog: Catalog, province: str | None, force: bool = False
+) -> None:
     from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
     from bot.services.importing import PlanImportError
     from bot.render.imports import report_details
@@ -145,7 +192,7 @@ async def _import_files(files: list[Path], settings: Settings, catalog: Catalog,
             bar = progress.add_task("Đang nhập", total=len(files))
             for path in files:
                 try:
-                    draft = _read_and_parse(path, settings, catalog, province)
+                    draft = _read_and_parse(path, settings, catalog, province, force)
                     async with sessionmaker() as session, session.begin():
                         report = await store_draft(
                             session, draft=draft, catalog=catalog, timezone=settings.timezone, actor="cli"
@@ -155,7 +202,7 @@ async def _import_files(files: list[Path], settings: Settings, catalog: Catalog,
                         console.print(f"   {line}")
                 except (PlanReadError, PlanProvinceUnknown, PlanImportError, CliError) as exc:
                     failures += 1
-                    hint = " Chỉ rõ tỉnh bằng --province." if isinstance(exc, PlanProvinceUnknown) else ""
+                    hint = _province_hint(exc)
                     err.print(f"[red]✗[/red] {path.name}: {getattr(exc, 'message', str(exc))}{hint}")
                 progress.advance(bar)
     finally:
@@ -488,7 +535,10 @@ def main() -> None:
     except SettingsError as exc:
         err.print(str(exc), markup=False)
         sys.exit(2)
+    except UsageError as exc:
+        err.print(f"Lỗi: {exc}", markup=False)
+        sys.exit(2)
     except (PlanReadError, PlanProvinceUnknown, CliError) as exc:
-        hint = " Chỉ rõ tỉnh bằng --province." if isinstance(exc, PlanProvinceUnknown) else ""
+        hint = _province_hint(exc)
         err.print(f"Lỗi: {getattr(exc, 'message', str(exc))}{hint}", markup=False)
         sys.exit(1)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.admins import Admins, parse_province_admins
@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     )
     timezone: str = Field(default="Asia/Ho_Chi_Minh", description="Province timezone (IANA)")
     province: str | None = Field(
-        default=None, description="Province slug from data/agencies (single-province installs)"
+        default=None,
+        description="Province or centrally-run city, slug or name (single-province installs)",
     )
     data_dir: Path = Field(
         default_factory=_default_data_dir, validate_default=True, description="Agency directory and holidays"
@@ -155,6 +156,21 @@ class Settings(BaseSettings):
             )
         return value
 
+    @model_validator(mode="after")
+    def _known_province(self) -> Settings:
+        """PROVINCE as a slug or a name in any spelling ("Đắk Lắk", "TP HCM") → the slug."""
+        if self.province:
+            from bot.domain.agencies import Directory, UnknownProvince
+            from bot.render.provinces import unknown_province
+
+            try:
+                self.province = Directory.load(self.data_dir, self.province).province.slug
+            except UnknownProvince as exc:
+                raise ValueError(
+                    unknown_province(exc.value, [(p.slug, p.full_name) for p in exc.suggestions])
+                ) from None
+        return self
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -196,7 +212,7 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            name = str(err["loc"][0]).upper() if err["loc"] else "PROVINCE"
             message = str(err.get("ctx", {}).get("error", err["msg"]))
             lines.append(f"Cấu hình sai: {name} — {message}")
         raise SettingsError("\n".join(lines)) from None

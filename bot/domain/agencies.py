@@ -68,6 +68,7 @@ from typing import Any
 import yaml
 
 from bot.domain.text import clean, fold, vn_key
+from bot.domain.units import THANH_PHO, TINH, Unit, Units, load_units
 
 KINDS = frozenset({"department", "office", "sector", "district", "commune", "other"})
 
@@ -146,11 +147,25 @@ class CellResolution:
 @dataclass(frozen=True)
 class Province:
     slug: str
-    name: str
+    name: str  # without "tỉnh"/"thành phố": "Hồ Chí Minh"
     aliases: tuple[str, ...]
     timezone: str
-    merged_into: str | None = None  # 2025 reorganisation, data only
-    absorbed: tuple[str, ...] = ()
+    merged_into: str | None = None  # a former unit's successor (custom files only)
+    absorbed: tuple[str, ...] = ()  # former units merged into it (2025), by name
+    kind: str = TINH  # TINH | THANH_PHO (centrally-run city)
+
+    @property
+    def full_name(self) -> str:
+        return f"{'Thành phố' if self.kind == THANH_PHO else 'Tỉnh'} {self.name}"
+
+
+class UnknownProvince(FileNotFoundError):
+    """No current unit (nor province file) has this slug or name."""
+
+    def __init__(self, value: str, suggestions: tuple[Province, ...] = ()) -> None:
+        super().__init__(f"unknown province {value!r}")
+        self.value = value
+        self.suggestions = suggestions
 
 
 # ---------------------------------------------------------------- normalisation
@@ -209,7 +224,36 @@ def _strip_province(tokens: tuple[_Tok, ...], province: tuple[str, ...]) -> tupl
     return tuple(out)
 
 
+_TINH_TOKEN: _Tok = ("tỉnh", "tinh")
+
+
+def _city_as_province(tokens: tuple[_Tok, ...], name: tuple[str, ...]) -> tuple[_Tok, ...]:
+    """In a centrally-run city, "thành phố"/"TP" is what "tỉnh" is elsewhere: "Công an
+    Thành phố", "Văn phòng UBND TP", "Các Sở, ban, ngành Thành phố" are the standard
+    entries. Only at the end or before the city's own name: "UBND thành phố Sóc Trăng"
+    is a former district-level city. Applied to names and phrases alike."""
+    out: list[_Tok] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        flat = tokens[i][1]
+        width = 2 if flat == "thanh" and i + 1 < n and tokens[i + 1][1] == "pho" else 1 if flat == "tp" else 0
+        if width:
+            rest = tuple(t[1] for t in tokens[i + width : i + width + len(name)])
+            if i + width == n or rest == name:
+                out.append(_TINH_TOKEN)
+                i += width
+                continue
+        out.append(tokens[i])
+        i += 1
+    return tuple(out)
+
+
+_ROMAN = re.compile(r"^(?:[ivxl]+|\d+)$")
+
+
 def _strip_qualifiers(tokens: tuple[_Tok, ...]) -> tuple[_Tok, ...]:
+    if len(tokens) > 2 and tokens[-2][1] == "vuc" and _ROMAN.match(tokens[-1][1]):
+        tokens = tokens[:-1]  # "khu vực XII": which region does not change the body
     changed = True
     while changed and tokens:
         changed = False
@@ -255,10 +299,16 @@ def _subsequence(short: str, full: str) -> bool:
     return i == len(short)
 
 
+@lru_cache(maxsize=8192)
+def _needed(p: tuple[_Tok, ...]) -> int:
+    """Name syllables a phrase needs at least (a damaged "v"/"cc" filler may be skipped)."""
+    return len(p) - sum(t[0] in _DROPPED_FILLERS for t in p)
+
+
 def _align(p: tuple[_Tok, ...], n: tuple[_Tok, ...]) -> tuple[float | None, float | None]:
     """Cheapest alignment of phrase `p` onto name `n`: (full cost, prefix-only cost)."""
     m, k = len(p), len(n)
-    if not m or not k or m - sum(t[0] in _DROPPED_FILLERS for t in p) > k:
+    if not m or not k:
         return None, None
     skip_head = n[0][1] == "so"
     first = p[0][1][0]
@@ -268,6 +318,8 @@ def _align(p: tuple[_Tok, ...], n: tuple[_Tok, ...]) -> tuple[float | None, floa
         and p[0][0] not in _DROPPED_FILLERS
         and not _dropped(p[0][0], n[0][0])
     ):
+        return None, None
+    if _needed(p) > k:
         return None, None
     inf = float("inf")
     dist = [[inf] * (k + 1) for _ in range(m + 1)]
@@ -372,13 +424,25 @@ class Directory:
         province: Province,
         agencies: Iterable[Agency] | Mapping[str, Agency],
         groups: Iterable[AgencyGroup] | Mapping[str, AgencyGroup] = (),
+        communes: Iterable[Agency] = (),
     ) -> None:
         agency_list = list(agencies.values() if isinstance(agencies, Mapping) else agencies)
         group_list = list(groups.values() if isinstance(groups, Mapping) else groups)
         self.province = province
         self.agencies = {a.code: a for a in agency_list}
         self.groups = {g.code: g for g in group_list}
-        self._province_key = tuple(t[1] for t in _tokens(province.name))
+        # Communes are bound by name (`search`), never matched in plans: "UBND các xã,
+        # phường" is one collective group, and ~100 more keys would slow `match` down.
+        self.communes = {c.code: c for c in communes}
+        self._commune_keys: list[tuple[tuple[_Tok, ...], Agency]] | None = None
+        self._city = province.kind == THANH_PHO
+        self._province_keys = tuple(
+            key
+            for key in dict.fromkeys(
+                tuple(t[1] for t in _tokens(name)) for name in (province.name, *province.absorbed)
+            )
+            if key
+        )
         self._entries: list[Agency | AgencyGroup] = [*agency_list, *group_list]
         self._keys: list[_Key] = []
         for index, entry in enumerate(self._entries):
@@ -389,46 +453,113 @@ class Directory:
                 if tokens and flats not in seen:
                     seen.add(flats)
                     self._keys.append(_Key(tokens, " ".join(flats), index))
+        # Keys by the letter a phrase must start with to align at all (see `_align`'s
+        # cheap reject), so `_rank` looks at a few dozen keys, not all of them.
+        self._by_letter: dict[str, list[_Key]] = {}
+        self._any_start: list[_Key] = []  # first syllable starts accented: "ủy" may lose it
+        for key in self._keys:
+            head = key.tokens[0]
+            self._by_letter.setdefault(head[1][0], []).append(key)
+            if head[1] == "so" and len(key.tokens) > 1 and key.tokens[1][1][0] != "s":
+                self._by_letter.setdefault(key.tokens[1][1][0], []).append(key)
+            if not (head[0][0].isascii() or head[0][0] == "đ"):
+                self._any_start.append(key)
         self._cache: dict[str, AgencyMatch] = {}
 
     # ---------------------------------------------------------------- loading
 
     @classmethod
     def load(cls, data_dir: Path, province: str) -> Directory:
-        """standard.yaml merged with <province>.yaml (slug, or the province's name)."""
-        folder = _agency_dir(Path(data_dir))
-        path = folder / f"{province}.yaml"
-        if not path.is_file():
-            wanted = fold(province)
-            found = [p for p in load_provinces(folder) if wanted in {fold(p.name), p.slug}]
-            if not found:
-                raise FileNotFoundError(f"no agency file for province {province!r} in {folder}")
-            path = folder / f"{found[0].slug}.yaml"
-        standard = _read(folder / STANDARD_FILE)
-        local = _read(path)
-        prov = _province(local, path)
+        """The directory of a current unit, by slug or name in any spelling ("dak-lak",
+        "Đắk Lắk", "TP HCM"; a former unit's name gives its successor's).
 
+        standard.yaml, then the optional override files: those of the former units the
+        unit succeeded (their districts and local bodies, for plans issued before July
+        2025), then the unit's own. Its communes come from the package. A province file
+        that names no known unit (a test or custom province) is used on its own as before.
+        """
+        folder = _agency_dir(Path(data_dir))
+        units = load_units(folder)
+        unit = units.find(province)
+        standard = _read(folder / STANDARD_FILE)
+        if unit is None:
+            path = folder / f"{province}.yaml"
+            if not path.is_file() or path.name == STANDARD_FILE:
+                wanted = fold(province)
+                found = [
+                    p for p in _custom_provinces(folder, units) if wanted in {fold(p.name), p.slug}
+                ]
+                if not found:
+                    suggestions = tuple(_unit_province(u, {}) for u in units.suggest(province))
+                    raise UnknownProvince(province, suggestions)
+                path = folder / f"{found[0].slug}.yaml"
+            local = _read(path)
+            return cls._build(_province(local, path), [(STANDARD_FILE, standard), (path.name, local)])
+
+        sources: list[tuple[str, dict[str, Any]]] = [(STANDARD_FILE, standard)]
+        for former in units.formers_of(unit.slug):
+            path = folder / f"{former.slug}.yaml"
+            if former.slug != unit.slug and path.is_file():
+                sources.append((path.name, _read(path)))
+        own_path = folder / f"{unit.slug}.yaml"
+        own = _read(own_path) if own_path.is_file() else {}
+        if own:
+            sources.append((own_path.name, own))
+        prov = _unit_province(unit, own, units)
+        communes = [
+            Agency(
+                code=c.slug,
+                name=f"Ủy ban nhân dân {c.name[0].lower()}{c.name[1:]}",
+                kind="commune",
+                aliases=(c.name, f"UBND {c.name[0].lower()}{c.name[1:]}"),
+            )
+            for c in units.communes(unit.slug)
+        ]
+        return cls._build(prov, sources, communes)
+
+    @classmethod
+    def _build(
+        cls,
+        prov: Province,
+        sources: list[tuple[str, dict[str, Any]]],
+        communes: list[Agency] | None = None,
+    ) -> Directory:
         raw_agencies: dict[str, dict[str, Any]] = {}
-        for source, data in ((STANDARD_FILE, standard), (path.name, local)):
+        raw_groups: dict[str, dict[str, Any]] = {}
+        for source, data in sources:
             for item in data.get("agencies") or []:
                 _merge(raw_agencies, item, source)
-        agencies = [_agency(item) for item in raw_agencies.values()]
+            for item in data.get("groups") or []:
+                _merge(raw_groups, item, source)
+        city = prov.kind == THANH_PHO
+        agencies = [_agency(item, city) for item in raw_agencies.values()]
         by_code = {a.code: a for a in agencies}
         for a in agencies:
             if a.successor is not None and a.successor not in by_code:
                 raise ValueError(f"{a.code}: successor {a.successor!r} is not in the directory")
-
-        raw_groups: dict[str, dict[str, Any]] = {}
-        for source, data in ((STANDARD_FILE, standard), (path.name, local)):
-            for item in data.get("groups") or []:
-                _merge(raw_groups, item, source)
-        groups = [_group(item, agencies) for item in raw_groups.values()]
-        return cls(prov, agencies, groups)
+        if not any(a.kind == "district" for a in agencies) and "ubnd-cap-huyen" in raw_groups:
+            # No districts known (they were abolished on 2025-07-01): the district
+            # wordings of older plans mean the communes, as one collective recipient.
+            districts = raw_groups.pop("ubnd-cap-huyen")
+            if "ubnd-cap-xa" in raw_groups:
+                communes_group = raw_groups["ubnd-cap-xa"]
+                communes_group["aliases"] = [
+                    *(communes_group.get("aliases") or []),
+                    districts.get("name") or "",
+                    *(districts.get("aliases") or []),
+                ]
+        groups = [_group(item, agencies, city) for item in raw_groups.values()]
+        return cls(prov, agencies, groups, communes or ())
 
     # --------------------------------------------------------------- matching
 
     def _normalise(self, text: str) -> tuple[_Tok, ...]:
-        return _strip_province(_tokens(text), self._province_key)
+        tokens = _tokens(text)
+        if self._city:
+            tokens = _city_as_province(tokens, self._province_keys[0])
+        for key in self._province_keys:  # "Sở Y tế tỉnh Bình Dương" in Hồ Chí Minh
+            tokens = _strip_province(tokens, key)
+        return tokens
 
     def _rank(self, tokens: tuple[_Tok, ...]) -> list[tuple[float, int]]:
         """(score, entry index) for every entry scoring ≥ MIN_SCORE, best first."""
@@ -436,7 +567,11 @@ class Directory:
             return []
         text = " ".join(t[1] for t in tokens)
         best: dict[int, float] = {}
-        for key in self._keys:
+        if tokens[0][0] in _DROPPED_FILLERS:
+            keys: Iterable[_Key] = self._keys
+        else:
+            keys = (*self._by_letter.get(tokens[0][1][0], ()), *self._any_start)
+        for key in keys:
             score = _score(tokens, text, key.tokens, key.text)
             if score >= MIN_SCORE and score > best.get(key.entry, 0.0):
                 best[key.entry] = score
@@ -565,6 +700,8 @@ class Directory:
         Stops at a successor missing from the directory, at a hand-over after `on`, and
         at a cycle (bad data) — returning the last agency reached, never looping.
         """
+        if code in self.communes and code not in self.agencies:
+            return self.communes[code]
         agency = self.agencies[code]
         seen = {agency.code}
         while agency.successor is not None:
@@ -603,9 +740,20 @@ class Directory:
             target = self.current(entry.code) if current_only else entry
             if score > best.get(target.code, 0.0):
                 best[target.code] = score
-        order = {code: i for i, code in enumerate(self.agencies)}
+        if self.communes:
+            if self._commune_keys is None:
+                self._commune_keys = [
+                    (self._normalise(text), c) for c in self.communes.values() for text in (c.name, *c.aliases)
+                ]
+            for key_tokens, commune in self._commune_keys:
+                key_text = " ".join(t[1] for t in key_tokens)
+                score = max(_score(tokens, text, key_tokens, key_text), _overlap(tokens, key_tokens))
+                if score >= 0.3 and score > best.get(commune.code, 0.0):
+                    best[commune.code] = score
+        every = {**self.agencies, **self.communes}  # a tie goes to the agency
+        order = {code: i for i, code in enumerate(every)}
         ranked = sorted(best.items(), key=lambda t: (-t[1], order[t[0]]))
-        return [(self.agencies[code], round(score, 4)) for code, score in ranked[:limit]]
+        return [(every[code], round(score, 4)) for code, score in ranked[:limit]]
 
 
 # ------------------------------------------------------------ splitting helpers
@@ -740,7 +888,10 @@ def _merge(into: dict[str, dict[str, Any]], item: Mapping[str, Any], source: str
         base = into[code]
         if base.get("_source") == source:
             raise ValueError(f"{source}: duplicate code {code!r}")
-        aliases = [*(base.get("aliases") or []), *(item.get("aliases") or [])]
+        aliases = [
+            *([] if item.get("replace_aliases") else (base.get("aliases") or [])),
+            *(item.get("aliases") or []),
+        ]
         base.update({k: v for k, v in item.items() if k != "aliases"})
         base["aliases"] = aliases
         base["_source"] = source
@@ -755,7 +906,15 @@ def _aliases(values: Any) -> tuple[str, ...]:
 _UBND_HEAD = re.compile(r"^(?:ủy|uỷ) ban nhân dân\s+", re.IGNORECASE)
 
 
-def _agency(item: Mapping[str, Any]) -> Agency:
+_TINH_WORD = re.compile(r"(?<!\w)tỉnh(?!\w)")
+
+
+def _city_name(name: str, city: bool) -> str:
+    """"Công an tỉnh" is shown as "Công an thành phố" in a centrally-run city."""
+    return _TINH_WORD.sub("thành phố", name) if city else name
+
+
+def _agency(item: Mapping[str, Any], city: bool = False) -> Agency:
     code, name, kind = str(item["code"]), clean(str(item.get("name") or "")), item.get("kind")
     if not name:
         raise ValueError(f"{code}: missing name")
@@ -769,6 +928,9 @@ def _agency(item: Mapping[str, Any]) -> Agency:
     if since is not None and not isinstance(since, date):
         since = date.fromisoformat(str(since))
     successor = item.get("successor")
+    if city and _city_name(name, city) != name:
+        aliases.append(name)
+        name = _city_name(name, city)
     return Agency(
         code=code,
         name=name,
@@ -779,7 +941,7 @@ def _agency(item: Mapping[str, Any]) -> Agency:
     )
 
 
-def _group(item: Mapping[str, Any], agencies: list[Agency]) -> AgencyGroup:
+def _group(item: Mapping[str, Any], agencies: list[Agency], city: bool = False) -> AgencyGroup:
     code = str(item["code"])
     selector = item.get("members") or {}
     kinds = set(selector.get("kinds") or [])
@@ -793,8 +955,8 @@ def _group(item: Mapping[str, Any], agencies: list[Agency]) -> AgencyGroup:
     members = tuple(a.code for a in agencies if a.code in codes or (a.kind in kinds and a.active))
     return AgencyGroup(
         code=code,
-        name=clean(str(item.get("name") or code)),
-        aliases=_aliases(item.get("aliases")),
+        name=_city_name(clean(str(item.get("name") or code)), city),
+        aliases=_aliases([*(item.get("aliases") or []), item.get("name") or code]),
         members=members,
     )
 
@@ -817,39 +979,105 @@ def _province(data: Mapping[str, Any], path: Path) -> Province:
 # ------------------------------------------------------------------ provinces
 
 
-def load_provinces(data_dir: Path) -> list[Province]:
-    """Every province with a file next to standard.yaml, sorted by slug."""
-    folder = _agency_dir(Path(data_dir))
-    return sorted(
-        (_province(_read(p), p) for p in folder.glob("*.yaml") if p.name != STANDARD_FILE),
-        key=lambda p: p.slug,
+def _unit_province(unit: Unit, own: Mapping[str, Any], units: Units | None = None) -> Province:
+    """A current unit as a Province; its override file may add aliases and a timezone."""
+    word = "thành phố" if unit.kind == THANH_PHO else "tỉnh"
+    absorbed = tuple(
+        f.name for f in (units.formers_of(unit.slug) if units else []) if f.name != unit.name
     )
+    return Province(
+        slug=unit.slug,
+        name=unit.name,
+        aliases=tuple(
+            dict.fromkeys(
+                (
+                    unit.full_name,
+                    f"UBND {word} {unit.name}",
+                    f"Ủy ban nhân dân {word} {unit.name}",
+                    *unit.aliases,
+                    *_aliases(own.get("aliases")),
+                )
+            )
+        ),
+        timezone=str(own.get("timezone") or "Asia/Ho_Chi_Minh"),
+        absorbed=absorbed,
+        kind=unit.kind,
+    )
+
+
+def _custom_provinces(folder: Path, units: Units) -> list[Province]:
+    """Province files that name no current or former unit (tests, custom setups)."""
+    out = []
+    for path in folder.glob("*.yaml"):
+        if path.name == STANDARD_FILE or units.find(path.stem) is not None:
+            continue
+        data = _read(path)
+        if data.get("name"):
+            out.append(_province(data, path))
+    return out
+
+
+def load_provinces(data_dir: Path) -> list[Province]:
+    """Every current provincial-level unit (34), plus custom province files, by slug."""
+    folder = _agency_dir(Path(data_dir))
+    units = load_units(folder)
+    provinces = []
+    for unit in units.current.values():
+        path = folder / f"{unit.slug}.yaml"
+        provinces.append(_unit_province(unit, _read(path) if path.is_file() else {}, units))
+    provinces.extend(_custom_provinces(folder, units))
+    return sorted(provinces, key=lambda p: p.slug)
 
 
 _HEADER_CHARS = 3000
 
 
-def identify_province(text: str, provinces: list[Province]) -> Province | None:
-    """The province issuing a plan, from its header.
+@lru_cache(maxsize=64)
+def _province_pattern(provinces: tuple[Province, ...]) -> tuple[re.Pattern[str], dict[str, Province]]:
+    """One pattern for every way a header names a unit ("tỉnh X", "thành phố X", "TP X",
+    "Cơ quan ban hành X", an alias, a former unit's name in those forms), longest first,
+    so the leftmost match is also the longest there."""
+    forms: dict[str, Province] = {}
+    for province in provinces:
+        names = {" ".join(_WORD.findall(fold(n))) for n in (province.name, *province.absorbed)}
+        for name in names:
+            for head in ("tinh", "thanh pho", "tp", "co quan ban hanh"):
+                forms.setdefault(f"{head} {name}", province)
+        for alias in province.aliases:
+            if folded := " ".join(_WORD.findall(fold(alias))):
+                forms.setdefault(folded, province)
+    alternation = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z0-9])(?:{alternation})(?![a-z0-9])"), forms
 
-    Looks in the first 3000 characters for "tỉnh <name>" or a province alias ("UBND TỈNH
-    PHÚ THỌ", "Cơ quan ban hành Tỉnh Sóc Trăng"), accent- and case-insensitively; the
-    earliest mention wins, so a plan citing another province further down is not
-    confused. Failing that, the place-and-date line ("Vĩnh Long, ngày 06 tháng 3").
+
+@lru_cache(maxsize=64)
+def _place_pattern(provinces: tuple[Province, ...]) -> tuple[re.Pattern[str], dict[str, Province]]:
+    names: dict[str, Province] = {}
+    for province in provinces:
+        for n in (province.name, *province.absorbed):
+            names.setdefault(" ".join(_WORD.findall(fold(n))), province)
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z0-9])({alternation}) ngay \d"), names
+
+
+def identify_province(text: str, provinces: list[Province]) -> Province | None:
+    """The current unit a plan belongs to, from its header.
+
+    Looks in the first 3000 characters, accent- and case-insensitively and across line
+    and table-cell breaks, for "tỉnh <name>", "thành phố <name>", "TP <name>", "Cơ quan
+    ban hành <name>" or an alias ("ỦY BAN NHÂN DÂN | TỈNH ĐỒNG THÁP", "CHỦ TỊCH ỦY BAN
+    NHÂN DÂN TỈNH QUẢNG NGÃI"); the earliest mention wins (the longest on a tie), so a
+    plan citing another province further down is not confused. Failing that, the place
+    and date line ("Đồng Tháp, ngày 19"). A former unit's name (Bình Định, Sóc Trăng)
+    gives its successor: such a plan was issued before 1 July 2025, when the unit
+    ceased, and belongs to the unit that took its work over.
     """
     head = " ".join(_WORD.findall(fold(text[:_HEADER_CHARS])))
-    best: tuple[int, int, Province] | None = None
-    for province in provinces:
-        name = " ".join(_WORD.findall(fold(province.name)))
-        aliases = {f"tinh {name}", *(" ".join(_WORD.findall(fold(a))) for a in province.aliases)}
-        for alias in aliases:
-            found = re.search(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])", head)
-            if found and (best is None or (found.start(), -len(alias)) < best[:2]):
-                best = (found.start(), -len(alias), province)
-    if best is not None:
-        return best[2]
-    for province in provinces:
-        name = " ".join(_WORD.findall(fold(province.name)))
-        if re.search(rf"(?<![a-z0-9]){re.escape(name)} ngay \d", head):
-            return province
+    key = tuple(provinces)
+    pattern, forms = _province_pattern(key)
+    if found := pattern.search(head):
+        return forms[found.group()]
+    pattern, names = _place_pattern(key)
+    if found := pattern.search(head):
+        return names[found.group(1)]
     return None

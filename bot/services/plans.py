@@ -17,12 +17,23 @@ from bot.services.importing import ImportReport, import_plan
 
 
 def read_and_parse(
-    data: bytes, filename: str, *, catalog: Catalog, province: str | None, max_bytes: int
+    data: bytes,
+    filename: str,
+    *,
+    catalog: Catalog,
+    province: str | None,
+    max_bytes: int,
+    force_province: bool = False,
 ) -> PlanDraft:
-    """Raises PlanReadError or PlanProvinceUnknown, both with a Vietnamese `message`."""
+    """Raises PlanReadError or PlanProvinceUnknown (PlanProvinceMismatch: the plan names
+    another province than `province`), all with a Vietnamese `message`."""
     document = read_plan(data, filename, max_bytes=max_bytes)
     return parse_plan(
-        document, provinces=catalog.provinces, load_directory=catalog.directory, province=province
+        document,
+        provinces=catalog.provinces,
+        load_directory=catalog.directory,
+        province=province,
+        force_province=force_province,
     )
 
 

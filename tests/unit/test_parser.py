@@ -187,8 +187,8 @@ def test_vinh_long_citation_dates_are_not_deadlines(vinh_long):
 @pytest.mark.parametrize(
     ("name", "number", "issued", "period", "signer", "province"),
     [
-        ("binh-duong-6898-KH-UBND-2023.txt", "6898/KH-UBND", date(2023, 12, 29), (2024, 2024), "Võ Văn Minh", "binh-duong"),
-        ("soc-trang-48-KH-UBND-2016.txt", "48/KH-UBND", date(2016, 7, 4), (2016, 2020), "Lê Thành Trí", "soc-trang"),
+        ("binh-duong-6898-KH-UBND-2023.txt", "6898/KH-UBND", date(2023, 12, 29), (2024, 2024), "Võ Văn Minh", "ho-chi-minh"),
+        ("soc-trang-48-KH-UBND-2016.txt", "48/KH-UBND", date(2016, 7, 4), (2016, 2020), "Lê Thành Trí", "can-tho"),
         ("tuyen-quang-232-KH-UBND-2022.txt", "232/KH-UBND", date(2022, 12, 24), (2023, 2023), "Nguyễn Văn Sơn", "tuyen-quang"),
     ],
 )

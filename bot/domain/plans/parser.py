@@ -186,6 +186,9 @@ class PlanProvinceMismatch(PlanProvinceUnknown):
         self.detected = detected
         self.given = given
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:  # crosses the parse worker's pipe
+        return (type(self), (self.detected, self.given))
+
 
 def with_province(draft: PlanDraft, slug: str) -> PlanDraft:
     return replace(draft, meta=replace(draft.meta, province=slug))
