@@ -68,7 +68,7 @@ def _province_slug(catalog: Catalog, value: str | None) -> str | None:
 def _read_and_parse(
     path: Path, settings: Settings, catalog: Catalog, province: str | None, force: bool = False
 ) -> PlanDraft:
-    from bot.services.plans import read_and_parse
+    from bot.services.parse_worker import read_and_parse  # time- and memory-limited child
 
     if not path.is_file():
         raise CliError(f"Không tìm thấy tệp: {path}")
@@ -118,7 +118,7 @@ def parse_command(
     settings = _settings()
     catalog = Catalog(settings.data_dir)
     draft = _read_and_parse(file, settings, catalog, province, force_province)
-    names = catalog.names(draft.meta.province or "")
+    names = draft.agency_names(catalog.names(draft.meta.province or ""))
     if as_json:
         sys.stdout.write(json.dumps(draft_to_json(draft, names), ensure_ascii=False, indent=2) + "\n")
         return

@@ -46,7 +46,7 @@ async def store_draft(
     await get_or_create_province(
         session, slug=slug, name=directory.province.name, timezone=directory.province.timezone or timezone
     )
-    agencies = {agency.code: agency for agency in catalog.recipients(slug)}
+    agencies = {agency.code: agency for agency in (*draft.new_agencies, *catalog.recipients(slug))}
     return await import_plan(session, draft=draft, province_slug=slug, agencies=agencies, actor=actor)
 
 

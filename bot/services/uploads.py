@@ -24,7 +24,8 @@ from bot.db.models import FlowState, PendingUpload
 from bot.domain.plans.draft import PlanDraft
 from bot.render import admin as admin_render
 from bot.services.importing import ImportReport
-from bot.services.plans import read_and_parse, store_draft
+from bot.services.parse_worker import read_and_parse
+from bot.services.plans import store_draft
 
 
 def max_bytes(settings: Settings) -> int:
@@ -36,7 +37,8 @@ def accepted_name(file_name: str) -> bool:
 
 
 async def parse(data: bytes, file_name: str, *, settings: Settings, catalog: Catalog) -> PlanDraft:
-    """Read and parse off the event loop (PDF and Word files take a while).
+    """Read and parse off the event loop, in a time- and memory-limited child process
+    (bot.services.parse_worker): a hostile file cannot stall or grow the bot.
 
     Raises PlanReadError or PlanProvinceUnknown (Vietnamese `.message`).
     """
@@ -52,7 +54,7 @@ async def parse(data: bytes, file_name: str, *, settings: Settings, catalog: Cat
 
 def summary_messages(draft: PlanDraft, *, catalog: Catalog) -> list[str]:
     slug = draft.meta.province
-    names = catalog.names(slug) if slug else {}
+    names = draft.agency_names(catalog.names(slug) if slug else {})
     province_name = catalog.directory(slug).province.name if slug else None
     return admin_render.upload_summary_messages(draft, names=names, province_name=province_name)
 

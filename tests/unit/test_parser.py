@@ -285,8 +285,12 @@ def test_unknown_agency_and_unparsed_deadline_are_flagged():
         table.cell(2, c).text = text
     buf = io.BytesIO()
     doc.save(buf)
-    first, second = parse_bytes(buf.getvalue(), "kh.docx").tasks
-    assert ReviewReason.UNKNOWN_AGENCY in first.needs_review and ReviewReason.NO_LEAD in first.needs_review
+    draft = parse_bytes(buf.getvalue(), "kh.docx")
+    first, second = draft.tasks
+    # A body the directory lacks is kept as a new agency of the plan, flagged for review.
+    assert first.needs_review == (ReviewReason.UNKNOWN_AGENCY,)
+    assert [a.name for a in draft.new_agencies] == ["Sở Du lịch Vũ trụ"]
+    assert first.lead == (draft.new_agencies[0].code,)
     assert second.deadline.kind is DeadlineKind.UNPARSED
     assert second.needs_review == (ReviewReason.DEADLINE_UNPARSED,)
     assert second.deadline.text == "sớm nhất có thể"

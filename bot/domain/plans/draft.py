@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from bot.domain.agencies import Agency
 from bot.domain.deadlines import DeadlineRule
 
 
@@ -56,3 +58,9 @@ class PlanDraft:
     source_name: str
     source_sha256: str
     warnings: tuple[str, ...] = field(default=())  # document-level, Vietnamese
+    # Bodies the plan names that the directory lacks: created with the plan, for review.
+    new_agencies: tuple[Agency, ...] = field(default=())
+
+    def agency_names(self, directory_names: Mapping[str, str]) -> dict[str, str]:
+        """Names of every code the draft uses: the directory's, then the plan's own."""
+        return {**{a.code: a.name for a in self.new_agencies}, **directory_names}

@@ -20,11 +20,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from bot.domain.agencies import AgencyGroup, Directory, Province, identify_province
+from bot.domain.agencies import Agency, AgencyGroup, Directory, Province, identify_province
 from bot.domain.deadlines import DeadlineKind, DeadlineRule, due_dates, parse_deadline
 from bot.domain.plans.document import Paragraph, PlanDocument, Table
 from bot.domain.plans.draft import PlanDraft, PlanMeta, ReviewReason, TaskDraft
 from bot.domain.plans.items import RawTask
+from bot.domain.plans.leads import resolve_leads
 from bot.domain.plans.meta import extract_meta
 from bot.domain.plans.prose import lead_codes as _lead_codes
 from bot.domain.plans.prose import tasks_from_prose
@@ -37,32 +38,40 @@ DirectoryLoader = Callable[[str], Directory]
 
 
 def _dedupe(tasks: list[RawTask]) -> list[RawTask]:
-    """Drop blocks the source page repeated: same ref or same content seen before."""
+    """Drop blocks the source page repeated (same text for the same agency); keep every
+    other task, renaming a ref that another task already took."""
     seen_refs: set[str] = set()
-    seen_titles: set[str] = set()
+    seen_content: set[tuple[str, str]] = set()
     out = []
     for task in tasks:
-        title_key = vn_key(task.title)
-        if task.ref in seen_refs or title_key in seen_titles:
+        content = (vn_key(task.title), vn_key(task.lead_text or ""))
+        if content in seen_content:
             continue
-        seen_refs.add(task.ref)
-        seen_titles.add(title_key)
+        seen_content.add(content)
+        ref, n = task.ref, 1
+        while ref in seen_refs:
+            n += 1
+            ref = f"{task.ref}~{n}"
+        task.ref = ref
+        seen_refs.add(ref)
         out.append(task)
     return out
 
 
 def _resolve(
-    task: RawTask, directory: Directory, meta: PlanMeta
+    task: RawTask, directory: Directory, meta: PlanMeta, new_agencies: list[Agency]
 ) -> TaskDraft:
+    """One task's agencies and due dates; bodies the directory lacks go to `new_agencies`."""
     reasons: list[ReviewReason] = []
     if task.lead_codes is not None:
         lead = task.lead_codes
     elif task.lead_text:
-        resolution = directory.resolve(task.lead_text)
-        lead = _lead_codes(resolution.agencies, resolution.groups)
-        if resolution.unknown:
+        leads = resolve_leads(task.lead_text, directory)
+        lead = tuple(leads.codes)
+        new_agencies.extend(leads.new)
+        if leads.unknown:
             reasons.append(ReviewReason.UNKNOWN_AGENCY)
-        if resolution.uncertain:
+        if leads.uncertain:
             reasons.append(ReviewReason.LOW_CONFIDENCE_AGENCY)
     else:
         lead = ()
@@ -70,9 +79,10 @@ def _resolve(
         reasons.append(ReviewReason.NO_LEAD)
     support: tuple[str, ...] = ()
     if task.support_text:
-        resolution = directory.resolve(task.support_text)
-        support = tuple(c for c in _lead_codes(resolution.agencies, resolution.groups) if c not in lead)
-        if resolution.uncertain and ReviewReason.LOW_CONFIDENCE_AGENCY not in reasons:
+        supports = resolve_leads(task.support_text, directory)
+        support = tuple(c for c in supports.codes if c not in lead)
+        new_agencies.extend(a for a in supports.new if a.code in support)
+        if supports.uncertain and ReviewReason.LOW_CONFIDENCE_AGENCY not in reasons:
             reasons.append(ReviewReason.LOW_CONFIDENCE_AGENCY)
 
     first, last = meta.period or ((meta.issued_on.year,) * 2 if meta.issued_on else (None, None))
@@ -157,10 +167,12 @@ def parse_plan(
     warnings.extend(prose_warnings)
     if not raw_tasks:
         warnings.append("Không tìm thấy nhiệm vụ nào trong kế hoạch.")
-    tasks = tuple(_resolve(t, directory, meta) for t in _dedupe(raw_tasks))
+    new_agencies: list[Agency] = []
+    tasks = tuple(_resolve(t, directory, meta, new_agencies) for t in _dedupe(raw_tasks))
     return PlanDraft(
         meta=meta,
         tasks=tasks,
+        new_agencies=tuple({a.code: a for a in new_agencies}.values()),
         source_name=document.name,
         source_sha256=document.sha256,
         warnings=tuple(warnings),

@@ -200,6 +200,27 @@ class AliasIndex:
         return None
 
 
+def names_a_body(text: str) -> bool:
+    """The phrase opens with a word that names public bodies ("Trung tâm …", "Sở …")."""
+    key = fold(text)
+    return any(
+        key.startswith(head) and (len(key) == len(head) or not key[len(head)].isalnum())
+        for head in _BODY_HEADS
+    ) and len(key.split()) >= 2
+
+
+def cut_at_role_verb(text: str) -> str | None:
+    """The name before the first role verb ("Sở X thúc đẩy, theo dõi …" → "Sở X"), or
+    None when no verb follows a name."""
+    key = fold(text)
+    if len(key) != len(text):
+        return None
+    verb = _ROLE_VERB.search(key)
+    if verb is None or verb.start() == 0:
+        return None
+    return text[: verb.start()].rstrip(" ,;:")
+
+
 def has_role_verb(text: str) -> bool:
     """The text says what someone does ("… chủ trì, phối hợp …"), not only who."""
     return bool(_ROLE_VERB.search(fold(text)))
