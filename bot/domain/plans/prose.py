@@ -34,6 +34,7 @@ from bot.domain.agencies import AgencyGroup, Directory
 from bot.domain.plans.items import RawTask
 from bot.domain.plans.phrases import (
     AliasIndex,
+    cut_at_role_verb,
     Fields,
     find_deadline_phrase,
     has_role_verb,
@@ -106,6 +107,11 @@ def _section_kind(text: str) -> bool | None:
     return None
 
 
+def _is_intro(text: str) -> bool:
+    """A sentence that introduces the list below it ("… thực hiện các nội dung sau:")."""
+    return text.rstrip().endswith(":") and len(text) > 60
+
+
 def _looks_like_heading(text: str) -> bool:
     """Headings do not end a sentence and are not long (a heading nothing is written
     under is read as an item after all)."""
@@ -138,11 +144,16 @@ def _agency_heading(text: str, directory: Directory) -> tuple[tuple[str, ...], s
         codes = lead_codes(resolution.agencies, resolution.groups)
         if codes and not resolution.unknown:
             return codes, listed
-    resolution = directory.resolve(name)
-    if resolution.unknown or resolution.uncertain:
-        return None
-    codes = lead_codes(resolution.agencies, resolution.groups)
-    return (codes, name) if codes else None
+    for candidate in (name, cut_at_role_verb(name)):
+        if not candidate:
+            continue
+        resolution = directory.resolve(candidate)
+        if resolution.unknown or resolution.uncertain:
+            continue
+        codes = lead_codes(resolution.agencies, resolution.groups)
+        if codes:
+            return codes, candidate
+    return None
 
 
 def _split_tasks(text: str, index: AliasIndex) -> list[str]:
@@ -223,6 +234,7 @@ def _tasks_of(item: _Item, index: AliasIndex) -> list[RawTask]:
         )
         if raw.lead_text is None and item.heading_lead:
             raw.lead_codes, raw.lead_text = item.heading_lead
+            raw.lead_codes = raw.lead_codes or None
         return [raw]
     text = " ".join([item.text, *item.parts])
     pieces = _split_tasks(text, index)
@@ -238,6 +250,7 @@ def _tasks_of(item: _Item, index: AliasIndex) -> list[RawTask]:
         )
         if raw.lead_text is None and item.heading_lead:
             raw.lead_codes, raw.lead_text = item.heading_lead
+            raw.lead_codes = raw.lead_codes or None
         tasks.append(raw)
     return tasks
 
@@ -273,8 +286,8 @@ def tasks_from_prose(
 
     def heading_lead() -> tuple[tuple[str, ...], str] | None:
         for heading in reversed(stack):
-            if heading.lead_codes:
-                return heading.lead_codes, heading.lead_text or ""
+            if heading.lead_codes or heading.lead_text:
+                return heading.lead_codes or (), heading.lead_text or ""
         return None
 
     def section_name() -> str | None:
@@ -373,6 +386,7 @@ def tasks_from_prose(
         return any("muc tieu" in fold(h.text) for h in stack)
 
     targets_flags: list[bool] = []
+    intro_item: _Item | None = None  # a dated line ending with ":": its bullets are details
     bullet_open = False  # the last item is a "-" bullet: "+" lines belong to it
     for text in _join_broken_lines(paragraphs):
         key = fold(text)
@@ -388,6 +402,13 @@ def tasks_from_prose(
         if started and any(key.startswith(word) for word in _END_SECTION):
             close(2)
             ended = True
+            # The closing paragraph may still set a dated duty ("… Định kỳ hằng năm
+            # (trước ngày 30 tháng 11) báo cáo kết quả về Sở Xây dựng").
+            dated = [x for x in _SENTENCE_BREAK.split(text) if find_deadline_phrase(x)]
+            if dated and stack:
+                stack[1:] = []
+                stack[0].task_section = True
+                add_item("Z", " ".join(dated))
             continue
         if started and vn_key(text) in preamble:
             # A web page that repeats the document header restarts the document: parse
@@ -408,31 +429,35 @@ def tasks_from_prose(
             # "Thời gian thực hiện: …", "- Cơ quan thực hiện: …": fields of the item above.
             if attach(fields):
                 continue
-        if match := _NUMBERED.match(text):
+        if match := (_NUMBERED.match(text) or _LETTERED.match(text)):
             label, body = match.groups()
-            level = 2 + label.count(".")
+            level = 2 + label.count(".") if label[0].isdigit() else 6
             bullet_open = False
+            if _is_intro(body) and _agency_heading(body, directory) is None:
+                # "c) X tổ chức thực hiện các nội dung sau (khi …):" — the subject leads
+                # the list below; dated, the line is a task whose list is its detail.
+                push(level, label, body.rstrip(":"))
+                stack[-1].lead_text = stack[-1].lead_text or subject_agency(body, index)
+                if find_deadline_phrase(body):
+                    intro = stack.pop()
+                    add_item(label, body)
+                    intro.has_items = True
+                    stack.append(intro)
+                    intro_item = items[-1]
+                continue
             if _looks_like_heading(body) and split_labels(body) is None:
                 push(level, label, body.rstrip(":"))
             else:
-                while stack and stack[-1].level >= level:
-                    stack.pop()
-                add_item(label, body)
-            continue
-        if match := _LETTERED.match(text):
-            label, body = match.groups()
-            bullet_open = False
-            if _looks_like_heading(body) and split_labels(body) is None:
-                push(6, label, body.rstrip(":"))
-            else:
-                while stack and stack[-1].level >= 6:
-                    stack.pop()
+                close(level)
                 add_item(label, body)
             continue
         if match := _BULLET.match(text):
             mark, body = match.groups()
             if mark == "+" and items and (bullet_open or items[-1].labelled is not None):
                 plus_line(body)
+                continue
+            if intro_item is not None and intro_item is items[-1] and not find_deadline_phrase(body):
+                intro_item.parts.append(body)
                 continue
             add_item(None, body)
             bullet_open = True
