@@ -17,9 +17,10 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot.app import Context
 from bot.db import repositories as repo
 from bot.domain.plans.document import PlanReadError
-from bot.domain.plans.parser import PlanProvinceUnknown
+from bot.domain.plans.parser import PlanProvinceMismatch, PlanProvinceUnknown
 from bot.render import admin as admin_render
 from bot.render import help as texts
+from bot.render import provinces as province_texts
 from bot.render.imports import report_details
 from bot.services import uploads as upload_service
 from bot.services.importing import PlanImportError
@@ -69,7 +70,16 @@ async def document(update: Update, context: Context) -> None:
     try:
         file = await doc.get_file()
         data = bytes(await file.download_as_bytearray())
-        draft = await upload_service.parse(data, name, settings=svc.settings, catalog=svc.catalog)
+        draft = await upload_service.parse(
+            data,
+            name,
+            settings=svc.settings,
+            catalog=svc.catalog,
+            force_province=upload_service.wants_force(message.caption),
+        )
+    except PlanProvinceMismatch as exc:
+        await status.edit_text(_error_text(exc) + province_texts.FORCE_HINT_BOT)
+        return
     except (PlanReadError, PlanProvinceUnknown) as exc:
         await status.edit_text(_error_text(exc))
         return

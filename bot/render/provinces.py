@@ -18,3 +18,6 @@ def unknown_province(value: str, suggestions: Sequence[tuple[str, str]]) -> str:
 
 FORCE_HINT_CLI = " Nếu đúng là kế hoạch cần nhập vào tỉnh này, thêm --force-province."
 UNKNOWN_HINT_CLI = " Chỉ rõ tỉnh bằng --province."
+FORCE_HINT_BOT = (
+    "\nNếu đúng là kế hoạch cần nhập vào tỉnh này, gửi lại tệp với chú thích “buộc nhập”."
+)

@@ -36,20 +36,39 @@ def accepted_name(file_name: str) -> bool:
     return PurePath(file_name.lower()).suffix in admin_render.ALLOWED_SUFFIXES
 
 
-async def parse(data: bytes, file_name: str, *, settings: Settings, catalog: Catalog) -> PlanDraft:
+async def parse(
+    data: bytes,
+    file_name: str,
+    *,
+    settings: Settings,
+    catalog: Catalog,
+    province: str | None = None,
+    force_province: bool = False,
+) -> PlanDraft:
     """Read and parse off the event loop, in a time- and memory-limited child process
     (bot.services.parse_worker): a hostile file cannot stall or grow the bot.
 
-    Raises PlanReadError or PlanProvinceUnknown (Vietnamese `.message`).
+    The plan must belong to `province` (default: the installation's PROVINCE) unless
+    `force_province` (an admin's caption, see `wants_force`). Raises PlanReadError or
+    PlanProvinceUnknown / PlanProvinceMismatch (Vietnamese `.message`).
     """
     return await asyncio.to_thread(
         read_and_parse,
         data,
         file_name,
         catalog=catalog,
-        province=settings.province,
+        province=province or settings.province,
         max_bytes=max_bytes(settings),
+        force_province=force_province,
     )
+
+
+def wants_force(caption: str | None) -> bool:
+    """An admin forces a plan into the installation's province by sending it with the
+    caption "buộc nhập" (any case, with or without diacritics)."""
+    from bot.domain.text import fold
+
+    return "buoc nhap" in fold(caption or "")
 
 
 def summary_messages(draft: PlanDraft, *, catalog: Catalog) -> list[str]:
@@ -104,7 +123,15 @@ async def confirm(
     row = await repo.get_pending_upload(session, upload_id=upload_id)
     if row is None or row.state is not FlowState.PENDING or row.content is None:
         return Confirmed(None)
-    draft = await parse(row.content, row.file_name, settings=settings, catalog=catalog)
+    # The province was settled when the upload was staged (a forced one included).
+    draft = await parse(
+        row.content,
+        row.file_name,
+        settings=settings,
+        catalog=catalog,
+        province=row.province_slug,
+        force_province=row.province_slug is not None,
+    )
     if not await repo.decide_flow(
         session, model=PendingUpload, row_id=row.id, state=FlowState.DONE, now=now
     ):
