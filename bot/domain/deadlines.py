@@ -182,13 +182,16 @@ _PATTERNS: tuple[_Pattern, ...] = (
     _p("month_year", rf"\bthang {_M}{_YEAR_AFTER}{_Y}", _MONTH, True),
     _p("year", rf"\bnam {_Y}", _YEARLY, True),
     # a bare year as the whole phrase: "2026", "Trong 2026", "Đến hết 2026."
-    _p("year", rf"^(?:(?:trong|den|het|truoc|cuoi|hoan thanh)\s+)*{_Y}[\s.,;]*$", _YEARLY, True),
+    # (the words before it are `lead`: part of the match, not of the expression)
+    _p("year", rf"^(?P<lead>(?:(?:trong|den|het|truoc|cuoi|hoan thanh|(?:ke )?tu)\s+)*){_Y}"
+       r"[\s.,;]*$", _YEARLY, True),
     # --- without a year: anchors inside a (plan) year
     _p("month", rf"\bthang {_M0}{_TO}(?:thang )?{_M}(?![\d/.\-])", _MONTH, False),  # "tháng 11-12"
     _p("day_month", rf"\bngay {_D} thang {_M}(?!\d)", _DAY, False),
     _p("day_month", rf"(?<![\d/.\-]){_D}[/\-]{_M}(?![/.\-]?\d)", _DAY, False),
     _p("half", r"\b0?6 thang (?P<h>dau|cuoi) nam\b", _HALF, False),
     _p("year_end", r"\b(?:cuoi|het) nam\b", _YEARLY, False),
+    _p("quarter", rf"\b{_Q0}{_TO}(?:{_QUARTER_WORD} )?{_QN}", _QUARTER, False),  # "quý I - II"
     _p("quarter", rf"\b{_Q}", _QUARTER, False),
     _p("month", rf"\bthang {_M}(?!\d)", _MONTH, False),
     # A bare day of month only means something with "hằng tháng"/"hằng quý".
@@ -204,7 +207,8 @@ def _tokens(key: str) -> tuple[list[_Token], str]:
         for match in pattern.regex.finditer(key):
             groups = {k: v for k, v in match.groupdict().items() if v}
             ranged = any(k in groups for k in ("m0", "q0", "y0"))
-            found.append(_Token(pattern, groups, match.start(), match.end(), ranged))
+            start = match.end("lead") if "lead" in pattern.regex.groupindex else match.start()
+            found.append(_Token(pattern, groups, start, match.end(), ranged))
         key = pattern.regex.sub(lambda m: "#" * len(m.group()), key)
     return sorted(found, key=lambda t: t.start), key
 
@@ -316,12 +320,11 @@ _EVENT_WINDOW = re.compile(
     r"|\b\d+ (?:ngay|tuan|thang|nam)(?: lam viec)? (?:ke tu|tinh tu|sau)\b"
     r"|\btrong (?:thoi han|vong) \d+ (?:ngay|tuan|thang|nam)\b"
 )
-# "(hoặc/và) (báo cáo) đột xuất (khi có yêu cầu)", "hoặc khi có yêu cầu" next to a schedule
-# adds no date; removed before the schedule is read (a phrase that starts with it is an event).
+# "(hoặc/và) (báo cáo) đột xuất (…)", "hoặc khi có yêu cầu", "hoặc khi cần thiết" next to a
+# schedule add no date; removed before the schedule is read (a phrase that starts so is an event).
 _ON_REQUEST = re.compile(
     r"\s*(?:[,;]|\bhoac\b|\bva\b)\s*(?:bao cao\s+)?"
-    r"(?:dot xuat\b(?:\s*(?:hoac\s+)?(?:khi|theo)\s+(?:co\s+)?yeu cau\b[^,;()]*)?"
-    r"|(?:khi|theo)\s+(?:co\s+)?yeu cau\b[^,;()]*)"
+    r"(?:dot xuat\b[^,;()]*|(?:khi|theo)\s+(?:co\s+)?(?:yeu cau|can thiet|can)\b[^,;()]*)"
 )
 _EVERY_MONTH = re.compile(r"\b(?:hang|moi) thang\b")
 _EVERY_QUARTER = re.compile(r"\b(?:hang|moi) (?:quy|qui)\b")
@@ -329,7 +332,7 @@ _EVERY_YEAR = re.compile(r"\b(?:hang|moi) nam\b|\bnam (?:ke hoach|kh)\b")
 # "6 tháng" as a reporting period ("6 tháng, hằng năm", "định kỳ 6 tháng", "…, 6 tháng (trước
 # ngày 16/6)"), not a duration ("trong 6 tháng") nor "6 tháng đầu năm" (a token).
 _HALF_PERIOD = re.compile(
-    r"(?:^|[,;(]|\bdinh ky|\bbao cao|\bva)\s*0?6 thang\b"
+    r"(?:^|[,;(]|\bdinh ky|\bbao cao|\bso ket|\bva)\s*0?6 thang\b"
     r"(?! (?:dau|cuoi|ke tu|tinh tu|sau|toi|tiep|qua|truoc|lam viec))"
 )
 # "năm trước (liền kề)", not "(tổng kết) năm trước ngày 30/11" (a year report before a day)

@@ -95,6 +95,7 @@ RANGE_CASES = [
     ("từ ngày 15/11 đến ngày 15/12", 2025, date(2025, 12, 15)),
     ("Từ tháng 10 đến tháng 12", 2026, date(2026, 12, 31)),
     ("Tháng 11 - 12", 2025, date(2025, 12, 31)),
+    ("Quý I - II", 2026, date(2026, 6, 30)),
     ("Từ ngày 01/11/2025 đến ngày 15/12", None, date(2025, 12, 15)),
     ("Từ ngày 01/11/2025 đến ngày 15/02", None, date(2026, 2, 15)),  # the next year
     # a bare year
@@ -102,6 +103,8 @@ RANGE_CASES = [
     ("Năm 2026", None, date(2026, 12, 31)),
     ("Năm 2026.", None, date(2026, 12, 31)),
     ("Trong 2026", None, date(2026, 12, 31)),
+    ("Từ nay đến năm 2030", None, date(2030, 12, 31)),
+    ("Đến hết năm 2030", None, date(2030, 12, 31)),
 ]
 
 
@@ -167,6 +170,7 @@ NONE_CASES = [
     "Kể từ ngày 01/01/2026",
     "Bắt đầu từ tháng 7/2025",
     "Từ năm 2026",
+    "Từ 2026",
     "Từ Quý III/2025",
     "Từ ngày 15/11",
     "Năm 2025 và các năm tiếp theo",
@@ -225,6 +229,10 @@ SCHEDULE_CASES = [
     ("Định kỳ hằng quý hoặc khi có yêu cầu", _yearly_dates(2026, 2027, (3, 31), (6, 30), (9, 30), (12, 31))),
     ("Hằng năm (trước ngày 15/12) hoặc đột xuất khi có yêu cầu", _yearly_dates(2026, 2027, (12, 15))),
     ("Hằng năm và đột xuất theo yêu cầu của UBND tỉnh", _yearly_dates(2026, 2027, (12, 31))),
+    ("Hằng năm hoặc khi cần thiết", _yearly_dates(2026, 2027, (12, 31))),
+    ("Hằng quý và đột xuất khi có phát sinh", _yearly_dates(2026, 2027, (3, 31), (6, 30), (9, 30), (12, 31))),
+    ("Báo cáo sơ kết 6 tháng, tổng kết năm", _yearly_dates(2026, 2027, (6, 30), (12, 31))),
+    ("Quý I - II hằng năm", _yearly_dates(2026, 2027, (6, 30))),
     ("trước ngày 15 hằng tháng", [date(y, m, 15) for y in (2026, 2027) for m in range(1, 13)]),
 ]  # fmt: skip
 
