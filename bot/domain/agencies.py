@@ -1044,8 +1044,10 @@ def _province_pattern(provinces: tuple[Province, ...]) -> tuple[re.Pattern[str],
             for head in ("tinh", "thanh pho", "tp", "co quan ban hanh"):
                 forms.setdefault(f"{head} {name}", province)
         for alias in province.aliases:
-            if folded := " ".join(_WORD.findall(fold(alias))):
-                forms.setdefault(folded, province)
+            # Nicknames of one word ("HCM", "HN") are for typing, too easily found in a
+            # header by chance ("Số: 12/KH-HN").
+            if len(words := _WORD.findall(fold(alias))) >= 2:
+                forms.setdefault(" ".join(words), province)
     alternation = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
     return re.compile(rf"(?<![a-z0-9])(?:{alternation})(?![a-z0-9])"), forms
 

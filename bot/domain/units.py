@@ -144,8 +144,10 @@ def load_units(data_dir: Path) -> Units:
     """Units from the package plus data/units/provinces.yaml (the data folder or its parent)."""
     folder = Path(data_dir)
     path = folder / UNITS_FILE
+    agency_dir = folder / "agencies"
     if not path.is_file() and (folder.parent / UNITS_FILE).is_file():
         path = folder.parent / UNITS_FILE  # given data/agencies/
+        agency_dir = folder
     data = _read(path)
     reorganised = _date(data.get("reorganised_on"), REORGANISED_ON)
     aliases: dict[str, list[str]] = {
@@ -157,6 +159,9 @@ def load_units(data_dir: Path) -> Units:
     by_code: dict[int, str] = {}
     for item in _PackageProvince.iter_all():
         slug = _slug(item.codename)
+        # nicknames from the unit's optional override file (data/agencies/<slug>.yaml)
+        own = _read(agency_dir / f"{slug}.yaml").get("aliases") or []
+        aliases.setdefault(slug, []).extend(str(a) for a in own)
         is_city = item.division_type == VietNamDivisionType.THANH_PHO_TRUNG_UONG or slug in cities
         name = re.sub(r"^(?:Thành phố|Tỉnh)\s+", "", item.name)
         current[slug] = Unit(

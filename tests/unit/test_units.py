@@ -407,3 +407,23 @@ def test_directory_load_by_former_name_gives_the_successor():
     d = Directory.load(DATA, "Bình Dương")
     assert d.province.slug == "ho-chi-minh"
     assert "tp-thu-dau-mot" in d.agencies  # binh-duong.yaml: its districts for older plans
+
+
+def test_an_override_file_adds_nicknames_and_bodies(tmp_path):
+    # The README's example: data/agencies/<slug>.yaml, optional, for what only one unit has.
+    import re
+    import shutil
+
+    shutil.copytree(DATA / "agencies", tmp_path / "agencies")
+    shutil.copytree(DATA / "units", tmp_path / "units")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(# data/agencies/quang-ngai.yaml.*?)```", readme, re.S)
+    assert example is not None
+    (tmp_path / "agencies" / "quang-ngai.yaml").write_text(example.group(1), encoding="utf-8")
+    catalog = Catalog(tmp_path)
+    d = catalog.directory("QNg")
+    assert d.province.slug == "quang-ngai"
+    assert d.match("BQL KKT Dung Quất").agency.code == "ban-quan-ly-khu-kinh-te-dung-quat"
+    assert d.current("ban-dan-toc").code == "so-noi-vu"
+    # a one-word nickname is for typing, never read from a header
+    assert identify_province("Số: 12/KH-QNg", catalog.provinces) is None
