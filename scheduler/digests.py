@@ -42,7 +42,7 @@ from bot.services import digests as service
 from bot.services import outbox
 from bot.services.chats import configured_provinces
 from bot.services.reminders import calendar_from_settings
-from bot.services.sender import UNREACHABLE_BAD_REQUESTS, request_never_left, worker_name
+from bot.services.sender import UNREACHABLE_BAD_REQUESTS, telegram_answered, worker_name
 
 log = logging.getLogger("nhacviec.digests")
 
@@ -171,25 +171,17 @@ class DigestScheduler:
                 continue
             except RetryAfter as exc:
                 await self._later(run, report, f"429: {exc}")
-            except Forbidden as exc:
-                await self._unreachable(run, exc.message, report)
-            except BadRequest as exc:
-                if any(text in exc.message.lower() for text in UNREACHABLE_BAD_REQUESTS):
+            except (Forbidden, BadRequest) as exc:
+                if not telegram_answered(exc):  # a gateway's page, not Telegram's word: later
+                    await self._later(run, report, f"{type(exc).__name__}: {exc}")
+                elif isinstance(exc, Forbidden) or any(text in exc.message.lower() for text in UNREACHABLE_BAD_REQUESTS):
                     await self._unreachable(run, exc.message, report)
                 else:
                     await self._finish(run, report, DigestRunStatus.FAILED, f"400: {exc.message}")
             except NetworkError as exc:
-                if request_never_left(exc):
-                    await self._later(run, report, f"{type(exc).__name__}: {exc}")
-                else:
-                    # It may have arrived: count the part as sent and go on with the next one.
-                    log_event(
-                        log, "digest.uncertain", f"Báo cáo {run.run_id}: không rõ phần {done + 1} đã đến chưa",
-                        level=logging.WARNING, run_id=run.run_id, chat_id=address, province_id=run.province_id,
-                        part=done + 1, error=f"{type(exc).__name__}: {exc}",
-                    )
-                    await progressed(done + 1)
-                    continue
+                # 5xx (JSON or a gateway's HTML), timeouts, resets: the part is sent again later
+                # (at least once: a part whose answer was lost may arrive twice).
+                await self._later(run, report, f"{type(exc).__name__}: {exc}")
             except TelegramError as exc:
                 await self._finish(run, report, DigestRunStatus.FAILED, f"{type(exc).__name__}: {exc}")
             else:

@@ -10,8 +10,8 @@ reloading everything from the database when it fires:
   running (it sends whatever is due: new rows, 429 waits that ended, retries). It also
   queues today's reminders if the time has passed and no tick has completed today (a
   daily tick that failed, e.g. the database was down, is retried this way).
-- `reminders:catch-up` — once at start-up: rows left by a process that died are released
-  (claimed → pending) or marked uncertain (sending), and if the bot was down at the
+- `reminders:catch-up` — once at start-up: rows left by a process that died are put back
+  to pending once their lease (20 s, renewed by a live sender's heartbeat) ran out, and if the bot was down at the
   reminder time today's reminders are queued now — once, like any tick.
 
 The sender runs as an `Application.create_task` task: stopping the application waits for
@@ -84,6 +84,11 @@ class ReminderEngine:
         # One drain at a time per process: the pacer's per-chat windows and the order of a
         # long reminder's parts hold within one drain (claims alone keep processes apart).
         self._drain_lock = asyncio.Lock()
+        # "Tick if no tick completed today" must not run twice at once (the start-up catch-up
+        # and the first outbox job would both see no tick yet, and both tick).
+        self._tick_lock = asyncio.Lock()
+        self._job_task: asyncio.Task[None] | None = None
+        self._caught_up = False  # the start-up catch-up ticks; the outbox job waits for it
         self.last_tick: TickReport | None = None
         self.totals = DrainReport()
 
@@ -186,24 +191,44 @@ class ReminderEngine:
 
     async def daily_job(self, context: CallbackContext) -> None:  # type: ignore[type-arg]
         """The daily reminder tick (on a day off it only records that it ran)."""
-        await self.tick()
+        async with self._tick_lock:
+            await self.tick()
         self.kick(context.application)
 
     async def outbox_job(self, context: CallbackContext) -> None:  # type: ignore[type-arg]
-        """Send what is due; tick today if the time has passed and no tick completed."""
-        if self.reminders_due_now() and not await self.ticked(self.today()):
-            log_event(
-                log, "reminder.catch_up", f"Chưa có lượt nhắc việc hôm nay sau {self.reminder_time.strftime('%H:%M')}: chạy bù",
-                level=logging.WARNING, on_date=self.today(),
-            )
-            await self.tick()
-        self.kick(context.application)
+        """Send what is due; tick today if the time has passed and no tick completed.
+
+        Returns at once: the work runs as a task of the application, so the job never
+        overruns its interval (APScheduler would log "maximum number of running instances
+        reached" at every interval while the database is slow); a fire while the previous
+        check still runs is skipped quietly.
+        """
+        if not context.application.running or (self._job_task is not None and not self._job_task.done()):
+            return
+        self._job_task = context.application.create_task(self._outbox_check(context.application), name=OUTBOX_JOB)
+
+    async def _outbox_check(self, app: Application) -> None:  # type: ignore[type-arg]
+        if not self._caught_up:
+            return  # the catch-up job has yet to run: it ticks (once) and starts the sender
+        async with self._tick_lock:
+            if self.reminders_due_now() and not await self.ticked(self.today()):
+                log_event(
+                    log, "reminder.catch_up",
+                    f"Chưa có lượt nhắc việc hôm nay sau {self.reminder_time.strftime('%H:%M')}: chạy bù",
+                    level=logging.WARNING, on_date=self.today(),
+                )
+                await self.tick()
+        self.kick(app)
 
     async def catch_up_job(self, context: CallbackContext) -> None:  # type: ignore[type-arg]
         """At start-up: clean up after a dead process, and send today's reminders if missed."""
-        await self.sender(context.bot).expire_leases()
-        if self.reminders_due_now():
-            await self.tick()
+        async with self._tick_lock:
+            try:
+                await self.sender(context.bot).expire_leases()
+                if self.reminders_due_now():
+                    await self.tick()
+            finally:
+                self._caught_up = True  # even if it failed: the outbox job then retries the tick
         self.kick(context.application)
 
 

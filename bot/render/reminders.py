@@ -186,6 +186,20 @@ def unreachable_notice(*, agency_name: str | None, chat_title: str | None, tg_ch
     )
 
 
+def undeliverable_notice(*, agency_name: str | None, chat_title: str | None, tg_chat_id: int, error: str) -> str:
+    """Private message to each admin when one message to a chat can never be delivered
+    (Telegram refused it, or every retry failed); the chat itself stays active."""
+    who = escape(agency_name) if agency_name else "lãnh đạo tỉnh"
+    where = f"“{escape(chat_title)}”" if chat_title else "nhóm"
+    return (
+        "⚠️ <b>Một tin nhắc việc không gửi được</b>\n"
+        f"Tới {where} (<code>{tg_chat_id}</code>) của {who}.\n"
+        f"Lỗi: {escape(error[:300])}\n\n"
+        "Xem bằng lệnh <code>nhacviec tick --date …</code>; gửi lại bằng "
+        "<code>--retry-failed</code> sau khi đã khắc phục."
+    )
+
+
 def unreachable_reason(error: str) -> str:
     """Telegram's error text → a short Vietnamese reason."""
     text = error.lower()

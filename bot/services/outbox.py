@@ -1,23 +1,33 @@
 """The outbox: every reminder message as a row, and the state machine its delivery follows.
 
     pending ──claim──▶ claimed ──mark_sending──▶ sending ──Telegram accepted──▶ sent
-       ▲                  │ lease expired            │ 429 / ChatMigrated / not sent (5xx,
-       └──────────────────┘ (never left us)          │   connect error): back to pending
-                                                     ├─ timeout after the request left, or the
-                                                     │   process died meanwhile: uncertain
-                                                     └─ chat gone / bad request: failed
+       ▲                  │ lease expired            │ 429, ChatMigrated, 5xx (HTML or JSON),
+       ├──────────────────┘ (never left us)          │   timeout, connection reset, anything
+       ├─────────────────────────────────────────────┤   not proven permanent: back to pending
+       │            lease expired (process died)     │   with backoff
+       └─────────────────────────────────────────────┘
+                                                     └─ chat gone / bad request / gave up:
+                                                         failed, and the admins are told
 
-Why the two steps claimed → sending: a sender claims a batch (one short transaction), but
-only marks a row `sending` in its own short transaction right before the HTTP request,
-after its own pacing wait. So a process killed while holding claims loses nothing (the
-lease expires, the rows go back to pending and are sent by whoever ticks next), and the
-only window in which a crash leaves the outcome unknown is one Telegram round trip per
-in-flight message. Such rows become `uncertain` when their lease expires and are NOT
-resent automatically: a duplicate reminder is worse than one that may be missing, since
-every open item is reminded again within three working days. Worst case per crash: the
-few messages in flight (at most the sender's concurrency) are each either delivered
-(most likely: Telegram usually got the request) or missing; never doubled. An operator can
-resend them on purpose (`nhacviec tick --date D --resend-uncertain`).
+Delivery is AT LEAST ONCE: a reminder is never lost, and the price is a bounded number of
+duplicates. A request whose answer we did not get (read timeout, connection dropped after
+the request left, the process killed while waiting) may or may not have reached Telegram;
+it is sent again. The duplicates this can cause:
+- a timeout or a dropped answer: at most one extra copy per such failure;
+- a crash (kill -9, power loss): at most the rows that were `sending` at that moment. A
+  sender marks a row `sending` in its own short transaction right after its pacing wait,
+  immediately before the HTTP request, and `sent` right after the answer; at most
+  `concurrency` rows (default 8) are in that state at once, and with evenly paced sends
+  (one every ~36 ms) it is typically the one or two whose round trip was under way.
+
+Leases and heartbeat: every row a sender holds (claimed or sending) carries `lease_until`;
+the live sender renews its leases every few seconds (`renew_leases`), so a lease only runs
+out when its process is gone. Every sender expires leases as it runs (`expire_leases`): a
+dead process's claims go back to pending, and its `sending` rows too (see above), within
+one lease (20 s by default) plus one sender interval.
+
+`uncertain` is no longer set automatically (kept for rows from older versions and for
+operators: `nhacviec tick --resend-uncertain` puts them back).
 
 Claims are safe with several processes: on PostgreSQL `SELECT … FOR UPDATE SKIP LOCKED`
 inside the claiming UPDATE, on SQLite a single UPDATE … WHERE status = 'pending' (SQLite
@@ -51,7 +61,7 @@ from bot.db.models import (
 )
 from bot.domain.admins import Admins
 from bot.logs import log_event
-from bot.render.reminders import unreachable_notice, unreachable_reason
+from bot.render.reminders import undeliverable_notice, unreachable_notice, unreachable_reason
 
 log = logging.getLogger("nhacviec.outbox")
 
@@ -264,24 +274,42 @@ async def mark_failed(session: AsyncSession, *, outbox_id: int, worker: str, err
     )
 
 
-LEASE_LOST = "không rõ đã gửi hay chưa: tiến trình dừng khi đang gửi (hết hạn giữ chỗ)"
+LEASE_LOST = "tiến trình gửi đã dừng khi đang gửi: gửi lại (có thể trùng một lần)"
+
+
+async def renew_leases(session: AsyncSession, *, worker: str, until: datetime) -> int:
+    """The heartbeat of a live sender: extend the lease of every row it holds."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.status.in_([OutboxStatus.CLAIMED, OutboxStatus.SENDING]),
+        )
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def expire_leases(session: AsyncSession, *, now: datetime) -> tuple[int, int]:
-    """Rows of senders that died: (claimed → pending, sending → uncertain) counts."""
+    """Rows of senders that died, back to pending: (claimed, sending) counts.
+
+    A `sending` row may have reached Telegram before its process died: it is sent again
+    anyway (at least once); the duplicate bound is in the module docstring.
+    """
     released = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.CLAIMED, OutboxMessage.lease_until < now)
         .values(status=OutboxStatus.PENDING, claimed_by=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )
-    doubtful = await session.execute(
+    resent = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now)
-        .values(status=OutboxStatus.UNCERTAIN, error=LEASE_LOST)
+        .values(status=OutboxStatus.PENDING, claimed_by=None, lease_until=None, next_attempt_at=now, error=LEASE_LOST)
         .execution_options(synchronize_session=False)
     )
-    return int(released.rowcount), int(doubtful.rowcount)  # type: ignore[attr-defined]
+    return int(released.rowcount), int(resent.rowcount)  # type: ignore[attr-defined]
 
 
 async def next_attempt_at(session: AsyncSession) -> datetime | None:
@@ -394,6 +422,42 @@ async def chat_unreachable(
         ],
     )
     return True
+
+
+async def row_undeliverable(
+    session: AsyncSession, *, outbox_id: int, error: str, on_date: date, now: datetime, admins: Admins
+) -> int:
+    """A row failed for good (Telegram refused it, or every retry failed): tell the admins
+    of its chat's province, once per row. Returns the notices queued.
+
+    The notices reuse the UNREACHABLE kind with `part = -outbox_id` (a chat's notices use
+    the positive Chat.id), so no new kind, and one notice per failed row and admin.
+    An admin's own notice that fails is only logged (no notice about a notice).
+    """
+    row = (
+        await session.execute(
+            select(Chat.tg_chat_id, Chat.title, Agency.name, Province.slug)
+            .select_from(OutboxMessage)
+            .join(Chat, OutboxMessage.chat_id == Chat.id)
+            .join(Province, Chat.province_id == Province.id)
+            .outerjoin(Agency, Chat.agency_id == Agency.id)
+            .where(OutboxMessage.id == outbox_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return 0
+    body = undeliverable_notice(agency_name=row.name, chat_title=row.title, tg_chat_id=row.tg_chat_id, error=error)
+    ids = await enqueue(
+        session,
+        [
+            {
+                "admin_tg_id": admin, "tg_chat_id": admin, "on_date": on_date, "kind": OutboxKind.UNREACHABLE,
+                "part": -outbox_id, "parts": 1, "body": body, "next_attempt_at": now, "created_at": now,
+            }
+            for admin in sorted(admins.of(row.slug))
+        ],
+    )
+    return len(ids)
 
 
 # --- operators ------------------------------------------------------------------------------

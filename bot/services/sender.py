@@ -1,25 +1,28 @@
 """Deliver the outbox to Telegram: paced just under the flood limits, concurrent, retried,
-never doubled (see bot/services/outbox.py for the row states and the crash analysis).
+at least once, never lost (see bot/services/outbox.py for the row states and the duplicate
+bound after a crash).
 
 Pacing. `Pacer` keeps Telegram's limits as sliding windows (≈30 messages/s per bot, 20 per
 minute into one group, ~1/s into one private chat) and the sender waits for a slot *before*
-it marks a row `sending`: the time a row spends in the uncertain state is then one HTTP
-round trip, not a queue wait. The Application's AIORateLimiter stays underneath as a safety
-net for everything else the bot sends; since the sender keeps below its rate, it never
-has to wait there. Sends run concurrently (`concurrency`), one at a time per chat so the
+it marks a row `sending`: the time a row spends in flight is then one HTTP round trip, not a
+queue wait. The slot is taken only once PTB's AIORateLimiter has no post-429 hold pending
+(waiting for the hold after taking slots would send the queued messages together when it
+ends: a burst, and more 429s). The limiter stays underneath as a safety net for everything
+else the bot sends. Sends run concurrently (`concurrency`), one at a time per chat so the
 parts of a long reminder arrive in order.
 
-Errors (PTB exceptions):
+Errors (PTB exceptions). Only an answer from Telegram that proves the message can never
+go stops a row; everything else is retried:
 - RetryAfter (429): the row waits `retry_after` (int or timedelta, both handled) and the
   chat is held back; not an attempt that can fail the row.
 - ChatMigrated: the chat's id is updated everywhere and the row is sent again to the new id.
 - Forbidden, BadRequest "chat not found" and the like: the chat is marked inactive, its
   rows fail with the reason, admins are told once (bot/services/outbox.chat_unreachable).
-- Other BadRequest (a rendering bug): failed, with Telegram's message kept.
-- NetworkError with Telegram's own 5xx answer, connect errors, pool timeouts: the request
-  did not arrive → retried with exponential backoff (up to `max_attempts`).
-- TimedOut after the request left (read/write timeout), a connection dropped mid-answer, or
-  anything unexpected while sending: it may have arrived → `uncertain`, not resent.
+- Other BadRequest (a rendering bug): failed, with Telegram's message kept; admins told.
+- Everything else — 5xx with a JSON or an HTML body (a gateway's 502/504 page), timeouts
+  (also after the request left: it may have arrived, it is sent again), dropped
+  connections, an error answer that is not Telegram's JSON, an unexpected exception: retried
+  with exponential backoff; after `max_attempts` failed, admins told.
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-import httpx
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -45,11 +47,8 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
-    InvalidToken,
-    NetworkError,
     RetryAfter,
     TelegramError,
-    TimedOut,
 )
 
 from bot.domain.admins import Admins
@@ -71,10 +70,6 @@ UNREACHABLE_BAD_REQUESTS = (
     "chat_write_forbidden",
     "chat_restricted",
 )
-# httpx errors raised before a byte of the request reached the server.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
-
-
 def retry_seconds(exc: RetryAfter) -> float:
     """RetryAfter's wait in seconds, whether PTB gives an int or a timedelta (PTB_TIMEDELTA)."""
     value: Any = getattr(exc, "_retry_after", None)  # PTB ≥ 22.2: always a timedelta, no warning
@@ -83,14 +78,10 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-def request_never_left(exc: NetworkError) -> bool:
-    """True when Telegram certainly did not process the request (safe to send again)."""
-    cause = exc.__cause__
-    if isinstance(exc, TimedOut):
-        return isinstance(cause, (httpx.ConnectTimeout, httpx.PoolTimeout))
-    if cause is None:
-        return True  # Telegram answered with an error status (5xx): nothing was sent
-    return isinstance(cause, _NOT_SENT)
+def telegram_answered(exc: TelegramError) -> bool:
+    """True when the error is Telegram's own JSON answer (a gateway's HTML page is not:
+    PTB then chains the failed JSON decoding as the cause)."""
+    return not isinstance(exc.__cause__, TelegramError)
 
 
 def worker_name() -> str:
@@ -120,7 +111,7 @@ class Pacer:
         self.group_window = 60.0 + margin
         self.private_window = 1.0 / private_per_second + margin
         # Evenly spaced rather than in bursts: the same rate, but only a round trip's worth of
-        # messages is ever in flight (what a crash can leave uncertain), and no burst for
+        # messages is ever in flight (what a crash can double), and no burst for
         # Telegram's own window to count differently from ours.
         self.min_interval = self.global_window / self.global_limit
         self.clock = clock
@@ -183,9 +174,8 @@ class Pacer:
 class DrainReport:
     sent: int = 0
     retry_after: int = 0  # 429s received
-    retried: int = 0  # not delivered, to be tried again (5xx, connect errors)
+    retried: int = 0  # not delivered (for sure), to be tried again (5xx, timeouts, resets)
     migrated: int = 0
-    uncertain: int = 0
     failed: int = 0
     unreachable: int = 0  # chats found gone (marked inactive)
     lost_claims: int = 0  # rows another sender had taken over
@@ -206,10 +196,10 @@ class OutboxSender:
         clock: Callable[[], datetime],
         admins: Admins = Admins(),
         pacer: Pacer | None = None,
-        concurrency: int = 16,
+        concurrency: int = 8,
         batch: int = 64,
-        claim_lease: timedelta = timedelta(minutes=2),
-        send_lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = timedelta(seconds=20),
+        heartbeat: float = 5.0,
         backoff: float = 2.0,
         max_backoff: float = 300.0,
         max_attempts: int = 20,
@@ -221,10 +211,11 @@ class OutboxSender:
         self.clock = clock
         self.admins = admins
         self.pacer = pacer or Pacer()
+        # In flight at once: what a crash can double. 8 keeps 29 msg/s up to a ~270 ms round trip.
         self.concurrency = concurrency
         self.batch = batch
-        self.claim_lease = claim_lease
-        self.send_lease = send_lease
+        self.lease = lease
+        self.heartbeat = heartbeat
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.max_attempts = max_attempts
@@ -233,25 +224,35 @@ class OutboxSender:
 
     async def _tx(self, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
         """One short transaction; SQLite's "database is locked" is waited out, not fatal."""
-        for attempt in range(6):
+        for attempt in range(8):
             try:
                 async with self.sessionmaker() as session, session.begin():
                     return await fn(session, **kwargs)
             except OperationalError as exc:
-                if "locked" not in str(exc).lower() or attempt == 5:
+                if "locked" not in str(exc).lower() or attempt == 7:
                     raise
                 await asyncio.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def expire_leases(self) -> tuple[int, int]:
-        released, doubtful = await self._tx(outbox.expire_leases, now=self.clock())
-        if doubtful:
+        released, resent = await self._tx(outbox.expire_leases, now=self.clock())
+        if resent:
             log_event(
                 log, "outbox.leases_expired",
-                f"{doubtful} tin bị bỏ dở khi đang gửi (tiến trình gửi đã dừng): không rõ đã đến chưa, không gửi lại",
-                level=logging.WARNING, uncertain=doubtful, released=released,
+                f"{resent} tin bị bỏ dở khi đang gửi (tiến trình gửi đã dừng): gửi lại",
+                level=logging.WARNING, resent=resent, released=released,
             )
-        return released, doubtful
+        return released, resent
+
+    async def _heartbeat(self) -> None:
+        """While draining: keep this sender's leases alive and free a dead sender's rows."""
+        while True:
+            await asyncio.sleep(self.heartbeat)
+            try:
+                await self._tx(outbox.renew_leases, worker=self.worker, until=self.clock() + self.lease)
+                await self.expire_leases()
+            except Exception:  # noqa: BLE001 - a missed beat is retried at the next one
+                log.warning("Không gia hạn được giữ chỗ hàng đợi", exc_info=True)
 
     async def drain(
         self, *, keep_going: Callable[[], bool] = lambda: True, wait_for_deferred: float = 0.0
@@ -259,8 +260,9 @@ class OutboxSender:
         """Send everything that is due; return when nothing is (or `keep_going()` turns false).
 
         Rows deferred (429, backoff) for at most `wait_for_deferred` seconds are waited for.
-        Cancelling the task behaves like a crash (nothing more is written): in-flight rows
-        stay `sending` until their lease expires.
+        When `keep_going()` turns false (SIGTERM), the messages in flight are finished and
+        the claims not started are given back. Cancelling the task behaves like a crash
+        (nothing more is written): the rows it held are resent once their lease expires.
         """
         report = DrainReport()
         idle_budget = [wait_for_deferred]  # seconds this drain may still spend waiting for deferred rows
@@ -268,13 +270,14 @@ class OutboxSender:
         busy: set[int] = set()
         inflight: set[asyncio.Task[None]] = set()
         await self.expire_leases()
+        beat = asyncio.create_task(self._heartbeat(), name="outbox-heartbeat")
         try:
             while True:
                 if keep_going() and len(queue) < self.batch // 2:
                     queue.extend(
                         await self._tx(
                             outbox.claim, worker=self.worker, now=self.clock(),
-                            lease=self.claim_lease, limit=self.batch - len(queue),
+                            lease=self.lease, limit=self.batch - len(queue),
                         )
                     )
                 if not keep_going():
@@ -285,7 +288,7 @@ class OutboxSender:
                     if await self._wait_for_deferred(idle_budget, keep_going):
                         continue
                     break
-                dispatched = await self._dispatch(queue, busy, inflight, report)
+                dispatched = await self._dispatch(queue, busy, inflight, report, keep_going)
                 if not dispatched:
                     waits = [self.pacer.chat_wait(row.address) for row in queue if row.address not in busy]
                     timeout = min(waits, default=None)
@@ -299,14 +302,19 @@ class OutboxSender:
             for task in inflight:
                 task.cancel()
             raise
+        finally:
+            beat.cancel()
         return report
 
     async def _dispatch(
-        self, queue: deque[Claimed], busy: set[int], inflight: set[asyncio.Task[None]], report: DrainReport
+        self, queue: deque[Claimed], busy: set[int], inflight: set[asyncio.Task[None]], report: DrainReport,
+        keep_going: Callable[[], bool] = lambda: True,
     ) -> bool:
         """Start sends for the queued rows that may go now; False if none could."""
         started = False
         for row in list(queue):
+            if not keep_going():
+                break
             if row.address in busy:
                 continue  # parts of one chat go one after the other, in order
             if row.chat_id is not None and not row.chat_active:
@@ -326,6 +334,9 @@ class OutboxSender:
                 continue
             while len(inflight) >= self.concurrency:
                 await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+            # The limiter's post-429 hold first, then the pacing slot: a slot taken before
+            # the hold would be spent after it, with all the others, in one burst.
+            await self._limiter_ready()
             await self.pacer.acquire(row.address)
             queue.remove(row)
             busy.add(row.address)
@@ -372,16 +383,14 @@ class OutboxSender:
 
     async def _limiter_ready(self) -> None:
         """PTB's AIORateLimiter holds *every* request for a while after a 429 it retries
-        itself; wait for that here, before the row is marked `sending`, so the wait is not
-        spent inside the window in which a crash leaves the outcome unknown."""
+        itself; wait for that before taking a pacing slot."""
         event = getattr(getattr(self.bot, "rate_limiter", None), "_retry_after_event", None)
         if isinstance(event, asyncio.Event) and not event.is_set():
             await event.wait()
 
     async def _deliver(self, row: Claimed, report: DrainReport) -> None:
-        await self._limiter_ready()
         if not await self._tx(
-            outbox.mark_sending, outbox_id=row.id, worker=self.worker, now=self.clock(), lease=self.send_lease
+            outbox.mark_sending, outbox_id=row.id, worker=self.worker, now=self.clock(), lease=self.lease
         ):
             report.lost_claims += 1
             return
@@ -417,48 +426,15 @@ class OutboxSender:
                 row, "chat.migrated", f"Nhóm {row.address} đã chuyển thành siêu nhóm {exc.new_chat_id} ({outcome})",
                 new_chat_id=int(exc.new_chat_id), outcome=outcome,
             )
-        except Forbidden as exc:
-            await self._unreachable(row, exc, report)
-        except BadRequest as exc:
-            if any(text in exc.message.lower() for text in UNREACHABLE_BAD_REQUESTS):
+        except (Forbidden, BadRequest) as exc:
+            if not telegram_answered(exc):  # a gateway's page with a 4xx status: not Telegram's word
+                await self._retry_later(row, attempts, exc, report)
+            elif isinstance(exc, Forbidden) or any(text in exc.message.lower() for text in UNREACHABLE_BAD_REQUESTS):
                 await self._unreachable(row, exc, report)
             else:
-                report.failed += 1
-                self._event(
-                    row, "outbox.failed", f"Telegram từ chối tin: {exc.message}", level=logging.ERROR,
-                    reason="bad_request", error=exc.message, attempt=attempts,
-                )
-                await self._tx(outbox.mark_failed, outbox_id=row.id, worker=self.worker, error=f"400: {exc.message}")
-        except (NetworkError, InvalidToken) as exc:
-            if isinstance(exc, InvalidToken) or request_never_left(exc):
-                await self._retry_later(row, attempts, exc, report)
-            else:
-                report.uncertain += 1
-                self._event(
-                    row, "outbox.uncertain", "Không rõ tin đã đến hay chưa: không gửi lại", level=logging.WARNING,
-                    error=f"{type(exc).__name__}: {exc}", attempt=attempts,
-                )
-                await self._tx(
-                    outbox.mark_uncertain, outbox_id=row.id, worker=self.worker,
-                    error=f"không rõ đã gửi hay chưa: {type(exc).__name__}: {exc}",
-                )
-        except TelegramError as exc:
-            report.failed += 1
-            self._event(
-                row, "outbox.failed", "Telegram báo lỗi: không gửi lại", level=logging.ERROR,
-                reason="telegram_error", error=f"{type(exc).__name__}: {exc}", attempt=attempts,
-            )
-            await self._tx(outbox.mark_failed, outbox_id=row.id, worker=self.worker, error=f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # noqa: BLE001 - a bug somewhere below: it may have been sent
-            report.uncertain += 1
-            self._event(
-                row, "outbox.uncertain", "Lỗi không lường trước khi gửi: không rõ tin đã đến chưa, không gửi lại",
-                level=logging.ERROR, exc_info=True, attempt=attempts,
-            )
-            await self._tx(
-                outbox.mark_uncertain, outbox_id=row.id, worker=self.worker,
-                error=f"không rõ đã gửi hay chưa: {type(exc).__name__}: {exc}",
-            )
+                await self._give_up(row, exc.message, report, reason="bad_request", attempt=attempts)
+        except Exception as exc:  # noqa: BLE001 - 5xx, timeouts, resets, anything else: may go later
+            await self._retry_later(row, attempts, exc, report)
         else:
             report.sent += 1
             self._event(
@@ -485,15 +461,7 @@ class OutboxSender:
     async def _retry_later(self, row: Claimed, attempts: int, exc: Exception, report: DrainReport) -> None:
         error = f"{type(exc).__name__}: {exc}"
         if attempts >= self.max_attempts:
-            report.failed += 1
-            self._event(
-                row, "outbox.failed", f"Bỏ sau {attempts} lần thử", level=logging.ERROR,
-                reason="gave_up", error=error, attempt=attempts,
-            )
-            await self._tx(
-                outbox.mark_failed, outbox_id=row.id, worker=self.worker,
-                error=f"bỏ sau {attempts} lần thử: {error}",
-            )
+            await self._give_up(row, f"bỏ sau {attempts} lần thử: {error}", report, reason="gave_up", attempt=attempts)
             return
         report.retried += 1
         delay = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
@@ -505,6 +473,22 @@ class OutboxSender:
             outbox.defer, outbox_id=row.id, worker=self.worker,
             until=self.clock() + timedelta(seconds=delay), error=error,
         )
+
+    async def _give_up(self, row: Claimed, error: str, report: DrainReport, *, reason: str, attempt: int) -> None:
+        """The row can never be delivered: failed, and the province's admins are told."""
+        report.failed += 1
+        self._event(
+            row, "outbox.failed", f"Không gửi được: {error}", level=logging.ERROR,
+            reason=reason, error=error, attempt=attempt,
+        )
+
+        async def apply(session: AsyncSession) -> None:
+            if await outbox.mark_failed(session, outbox_id=row.id, worker=self.worker, error=error[:1000]):
+                await outbox.row_undeliverable(
+                    session, outbox_id=row.id, error=error, on_date=row.on_date, now=self.clock(), admins=self.admins
+                )
+
+        await self._tx(apply)
 
     async def _unreachable(self, row: Claimed, exc: TelegramError, report: DrainReport) -> None:
         message = exc.message if hasattr(exc, "message") else str(exc)

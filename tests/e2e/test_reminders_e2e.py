@@ -263,6 +263,63 @@ async def test_catch_up_at_start_up_sends_todays_reminders_once(world: World, no
     assert Counter(m.chat_id for m in world.server.sent) == {STP: 1, SNV: 1}
 
 
+async def test_start_up_ticks_once_even_when_the_outbox_job_fires_first(world: World) -> None:
+    """The outbox job (every 0.5 s) fires before the start-up catch-up (put 1.2 s after the
+    start, as a slow start-up can make it): it leaves the day's tick to the catch-up
+    instead of ticking too."""
+    from bot.app import build_application
+    from bot.catalog import Catalog
+
+    await world.bind(STP, "so-tu-phap")
+    world.clock.jump(MONDAY_0800 + timedelta(hours=1))
+    settings = world.settings()
+    app = build_application(settings, sessionmaker=world.sm, catalog=Catalog(settings.data_dir), clock=world.clock)
+    await app.initialize()
+    await app.post_init(app)
+    [catch_up] = app.job_queue.get_jobs_by_name(CATCH_UP_JOB)
+    catch_up.job.modify(next_run_time=datetime.now(UTC) + timedelta(seconds=1.2))
+    await app.start()
+    try:
+        await until(lambda: _runs(world, date(2025, 6, 23), 1), what="the day's tick")
+        await until(world.settled, what="catch-up sent")
+        await asyncio.sleep(1.5)  # three more outbox intervals
+    finally:
+        await world.stop(app)
+    async with world.sm() as s:
+        run = await s.get(ReminderRun, date(2025, 6, 23))
+    assert run is not None and run.runs == 1, run.runs
+    assert Counter(m.chat_id for m in world.server.sent) == {STP: 1}
+
+
+async def test_a_slow_database_does_not_make_the_outbox_job_overrun(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While the outbox job's check waits on the database (here: reminder_runs locked for
+    3 s, 6 intervals), APScheduler must not skip runs with "maximum number of running
+    instances reached": the job only starts the check and returns."""
+    import logging
+
+    from sqlalchemy import text
+
+    if not world.url.startswith("postgresql"):
+        pytest.skip("SQLite in WAL mode never blocks the job's read")
+    await world.bind(STP, "so-tu-phap")
+    world.clock.jump(MONDAY_0800 + timedelta(hours=1))
+    app = await world.start(outbox_interval=0.5)
+    try:
+        await until(world.settled, what="catch-up sent")
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="apscheduler"):
+            async with world.sm() as s, s.begin():
+                await s.execute(text("LOCK TABLE reminder_runs IN ACCESS EXCLUSIVE MODE"))
+                await asyncio.sleep(3)
+            await asyncio.sleep(0.6)
+    finally:
+        await world.stop(app)
+    skipped = [r.getMessage() for r in caplog.records if "maximum number of running instances" in r.getMessage()]
+    assert skipped == []
+
+
 async def test_migrated_group_is_readdressed_and_kicked_bot_reported_once(world: World) -> None:
     await world.bind(STP, "so-tu-phap")
     await world.bind(SNV, "so-noi-vu")
@@ -319,16 +376,10 @@ async def test_migrated_group_is_readdressed_and_kicked_bot_reported_once(world:
 async def test_restart_mid_fan_out_with_flood_limits_and_429s(world: World) -> None:
     """60 chats, Telegram's flood limits on, a 429 storm at the start, the process killed
     while three messages are in flight (delivered, answer not yet back), then restarted:
-    every chat gets exactly one reminder; the in-flight ones are `uncertain`, not resent."""
+    every chat gets its reminder; the in-flight ones are sent again (at least once), so only
+    they may arrive twice."""
     world.server.set_rate_limits(True)
-    chats: list[int] = []
-    day = await _bindable_agencies(world)
-    for n in range(60):
-        code = day[n % len(day)]
-        chat_id = -4_300_000_000 - n
-        world.server.add_chat(chat_id, title=f"Nhóm {n}", members=[ADMIN])
-        await world.bind(chat_id, code, title=f"Nhóm {n}")
-        chats.append(chat_id)
+    chats = await _bind_many(world, 60, -4_300_000_000)
     world.server.fail_next("sendMessage", 429, retry_after=1, times=3)  # beyond the limiter's 2 retries
     world.clock.jump(MONDAY_0800 + timedelta(seconds=5))
     app = await world.start()
@@ -351,7 +402,7 @@ async def test_restart_mid_fan_out_with_flood_limits_and_429s(world: World) -> N
     in_flight = [r for r in await world.rows() if r.status is OutboxStatus.SENDING]
     assert len(in_flight) >= 3
 
-    world.clock.jump(MONDAY_0800 + timedelta(minutes=15))  # leases long expired
+    world.clock.jump(MONDAY_0800 + timedelta(minutes=1))  # one lease (20 s) later
     app = await world.start()
     try:
         rows = await until(world.settled, timeout=30, what="fan-out finished after restart")
@@ -359,19 +410,16 @@ async def test_restart_mid_fan_out_with_flood_limits_and_429s(world: World) -> N
         await world.stop(app)
 
     per_chat = Counter(m.chat_id for m in world.server.sent if (m.text or "").startswith("🔔"))
-    assert max(per_chat.values()) == 1, "a chat got a reminder twice"
-    uncertain = [r for r in rows if r.status is OutboxStatus.UNCERTAIN]
-    assert {r.id for r in uncertain} == {r.id for r in in_flight}
-    lost = [r for r in rows if r.status is not OutboxStatus.SENT and per_chat[r.tg_chat_id] == 0]
-    assert len(lost) <= len(in_flight)  # worst case of a crash: the messages in flight
-    assert all(per_chat[r.tg_chat_id] == 1 for r in rows if r.status is OutboxStatus.SENT)
-    assert set(per_chat) | {r.tg_chat_id for r in lost} == set(chats)
+    assert set(per_chat) == set(chats), "a reminder lost"
+    assert {r.status for r in rows} == {OutboxStatus.SENT}
+    twice = {c for c, n in per_chat.items() if n > 1}
+    assert max(per_chat.values()) <= 2
+    assert twice <= {r.tg_chat_id for r in in_flight}  # duplicates only within the in-flight window
     assert sum(1 for r in world.server.calls("sendMessage") if r.status == 429) >= 3
-    # The three whose answers were held back had arrived: uncertain, delivered, not resent.
+    # The three whose answers were held back had arrived and were sent again.
     held = {int(r.params["chat_id"]) for r in world.server.calls("sendMessage") if "delayed" in (r.description or "")}
-    assert len(held) == 3 and all(per_chat[c] == 1 for c in held)
-    assert held <= {r.tg_chat_id for r in uncertain}
-    # Evenly paced sends keep what a crash can leave in doubt to about a round trip's worth.
+    assert len(held) == 3 and held <= twice
+    # Evenly paced sends keep what a crash can double to about a round trip's worth.
     assert len(in_flight) <= 8
 
 
@@ -441,36 +489,105 @@ async def test_dathan_gives_an_event_task_a_date_and_it_is_reminded(world: World
         await world.stop(app)
 
 
-async def test_timeouts_are_uncertain_and_5xx_retried(world: World, no_error_logs: Any) -> None:
-    """A read timeout after Telegram processed the message, and a connection dropped after
-    processing: both `uncertain`, never resent. A 500 (not processed) is retried until sent."""
+# Faults after which Telegram had processed the message although the bot got no answer: each
+# may leave one extra copy (at least once). Every other fault must cost nothing.
+MAY_HAVE_ARRIVED = ("answer delayed", "dropped after processing", "delayed before processing")
+
+
+def may_have_arrived(record: Any) -> bool:
+    return any(text in (record.description or "") for text in MAY_HAVE_ARRIVED)
+
+
+async def _bind_many(world: World, count: int, first: int) -> list[int]:
+    day = await _bindable_agencies(world)
+    chats = []
+    for n in range(count):
+        chat_id = first - n
+        world.server.add_chat(chat_id, title=f"Nhóm {n}", members=[ADMIN])
+        await world.bind(chat_id, day[n % len(day)], title=f"Nhóm {n}")
+        chats.append(chat_id)
+    return chats
+
+
+async def test_every_transient_fault_is_retried_until_every_reminder_arrives(world: World) -> None:
+    """A fan-out to 80 chats through a faulty network: 30% of sendMessage calls meet a gateway's
+    HTML 502/504 page, a JSON 500/502/503, a 429, a timeout after or before Telegram processed
+    the message, or a connection reset before or after processing; plus a 429 burst at the
+    start. Every chat gets its reminder; a chat gets a second copy only where Telegram had
+    processed a call whose answer was lost, and never more copies than such calls; nothing
+    fails, nothing stays `uncertain`."""
     from telegram.ext import ApplicationBuilder
 
     from bot.services.reminders import calendar_from_settings, policy_from_settings
 
-    await world.bind(STP, "so-tu-phap")
-    await world.bind(SNV, "so-noi-vu")
-    await world.bind(KHCN, "so-khoa-hoc-cong-nghe")
+    chats = await _bind_many(world, 80, -4_500_000_000)
     settings = world.settings()
     engine = ReminderEngine(
         sessionmaker=world.sm, clock=world.clock, tz=settings.tz, reminder_time=settings.reminder_time,
         calendar=calendar_from_settings(settings), policy=policy_from_settings(settings),
-        sender_options={"backoff": 0.1},
+        sender_options={"backoff": 0.1, "max_backoff": 0.5},
     )
     report = await engine.tick(date(2025, 6, 23))
-    assert report.queued == 3
-    order = [r.tg_chat_id for r in await world.rows()]
-    world.server.delay_next("sendMessage", 1.0, deliver=True)  # answer after PTB gave up
-    world.server.drop_next("sendMessage", deliver=True)  # sent, connection lost before the answer
-    world.server.fail_next("sendMessage", 500, times=2)  # not processed: retried with backoff
+    assert report.queued == len(chats)
+    world.server.fail_next("sendMessage", 429, retry_after=1, times=5)
+    world.server.fail_next("sendMessage", 502, html=True, times=2)
+    world.server.fail_next("sendMessage", 504, html=True)
+    world.server.inject_faults("sendMessage", 0.3, seed=18, delay=0.6)
     bot = ApplicationBuilder().token(world.server.token).base_url(world.server.base_url).read_timeout(0.3).build().bot
+    async with bot:
+        drained = await engine.drain(bot, wait_for_deferred=60)
+    world.server.clear_faults()
+
+    calls = world.server.calls("sendMessage")
+    outcomes = Counter(r.description.split(" ")[0] + str(r.status) if r.description else str(r.status) for r in calls)
+    print(f"\n{len(calls)} calls for {len(chats)} chats: {dict(outcomes)}; {drained}")
+    kinds = {r.description for r in calls if r.status != 200 or r.description}
+    assert any(k and k.startswith("html 502") for k in kinds) and any(k and k.startswith("html 504") for k in kinds)
+    assert sum(r.status == 429 for r in calls) >= 5 and sum(r.status in (500, 503) for r in calls) >= 1
+    assert any(may_have_arrived(r) for r in calls), "no lost-answer fault drawn"
+
+    rows = await world.rows()
+    assert {r.status for r in rows} == {OutboxStatus.SENT}, Counter(r.status for r in rows)
+    got = Counter(m.chat_id for m in world.server.sent if is_reminder(m))
+    assert set(got) == set(chats), f"lost: {set(chats) - set(got)}"
+    may_double = Counter(int(r.params["chat_id"]) for r in calls if may_have_arrived(r))
+    for chat in chats:
+        assert got[chat] <= 1 + may_double[chat], (chat, got[chat], may_double[chat])
+    assert drained.failed == 0 and drained.sent == len(rows)
+    assert drained.sent + drained.retried + drained.retry_after == len(calls)
+
+
+async def test_a_refused_message_fails_alone_and_the_admins_are_told(world: World) -> None:
+    """Telegram's own 400 (not a chat problem) stops that row only, after one attempt; each
+    admin gets one private notice naming the chat; the chat stays active and the others
+    are sent. A gateway's HTML 403 page proves nothing and is retried."""
+    from telegram.ext import ApplicationBuilder
+
+    from bot.db.models import Chat
+    from bot.services.reminders import calendar_from_settings, policy_from_settings
+
+    await world.bind(STP, "so-tu-phap", title="Sở Tư pháp")
+    await world.bind(SNV, "so-noi-vu")
+    settings = world.settings()
+    engine = ReminderEngine(
+        sessionmaker=world.sm, clock=world.clock, tz=settings.tz, reminder_time=settings.reminder_time,
+        calendar=calendar_from_settings(settings), policy=policy_from_settings(settings), admins=settings.admins,
+        sender_options={"backoff": 0.1},
+    )
+    assert (await engine.tick(date(2025, 6, 23))).queued == 2
+    world.server.fail_next("sendMessage", 400, description="Bad Request: can't parse entities: unclosed tag")
+    world.server.fail_next("sendMessage", 403, html=True)
+    bot = ApplicationBuilder().token(world.server.token).base_url(world.server.base_url).build().bot
     async with bot:
         drained = await engine.drain(bot, wait_for_deferred=10)
     rows = {r.tg_chat_id: r for r in await world.rows()}
-    timed_out, dropped, retried = (rows[c] for c in order)
-    assert timed_out.status is OutboxStatus.UNCERTAIN and "TimedOut" in (timed_out.error or "")
-    assert dropped.status is OutboxStatus.UNCERTAIN and "NetworkError" in (dropped.error or "")
-    assert retried.status is OutboxStatus.SENT and retried.attempts == 3
-    assert (drained.uncertain, drained.retried, drained.sent) == (2, 2, 1)
-    # Each chat got the reminder exactly once: the two uncertain ones had in fact arrived.
-    assert Counter(m.chat_id for m in world.server.sent) == {STP: 1, SNV: 1, KHCN: 1}
+    refused = rows[STP]
+    assert refused.status is OutboxStatus.FAILED and refused.attempts == 1 and "unclosed tag" in (refused.error or "")
+    assert rows[SNV].status is OutboxStatus.SENT and rows[SNV].attempts == 2
+    assert drained.failed == 1 and drained.retried == 1
+    for admin in (ADMIN, ADMIN2):
+        [notice] = world.server.messages_in(admin)
+        assert "Một tin nhắc việc không gửi được" in notice.text and "Sở Tư pháp" in notice.text
+        assert "unclosed tag" in notice.text
+    async with world.sm() as s:
+        assert all(c.active for c in await s.scalars(select(Chat)))

@@ -28,6 +28,7 @@ import itertools
 import json
 import math
 import mimetypes
+import random
 import re
 import secrets
 import struct
@@ -57,6 +58,15 @@ from .state import (
 __all__ = ["DEFAULT_TOKEN", "FakeBotApi"]
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForNhacviecTests"
+GATEWAY_PAGE = (
+    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+# Kinds for `inject_faults`: what can go wrong between a bot and Telegram.
+FAULT_KINDS = (
+    "html502", "html504", "json500", "json502", "json503", "429",
+    "timeout_delivered", "timeout_lost", "reset_before", "reset_after",
+)
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -217,6 +227,7 @@ class _Fault:
     parameters: dict | None = None
     seconds: float = 0.0
     deliver: bool = True
+    html: bool = False  # answer with a gateway's HTML page instead of Telegram's JSON
 
     def error(self) -> ApiError:
         description = self.description or _default_description(self.status, self.parameters)
@@ -345,6 +356,7 @@ class FakeBotApi:
         self._global_window: deque[float] = deque()
         self._chat_windows: dict[int, deque[float]] = {}
         self._faults: dict[str, list[_Fault]] = {}
+        self._chaos: dict[str, tuple[float, list[Callable[[], _Fault]], random.Random]] = {}
 
         self._changed = asyncio.Event()
         self._closing = False
@@ -473,10 +485,19 @@ class FakeBotApi:
 
         fault = self._take_fault(method)
         if fault is not None and fault.kind == "fail":
+            if fault.html:
+                # What nginx or a cloud gateway in front of the API answers: not JSON at all.
+                record.status = fault.status
+                record.description = f"html {fault.status}"
+                return web.Response(
+                    status=fault.status, content_type="text/html",
+                    text=GATEWAY_PAGE.format(status=fault.status, reason=_default_description(fault.status, None)),
+                )
             return self._respond(record, fault.error())
         if fault is not None and not fault.deliver:
             # The request is lost on the way: nothing happens, the client sees no answer.
             if fault.kind == "delay":
+                record.description = "delayed before processing"
                 await self._sleep(fault.seconds)
                 if request.transport is None or request.transport.is_closing():
                     record.description = "client went away before processing"
@@ -529,6 +550,12 @@ class FakeBotApi:
                 if fault.remaining <= 0:
                     queue.pop(0)
                 return fault
+        for key in (method.lower(), "*"):
+            chaos = self._chaos.get(key)
+            if chaos is not None:
+                rate, makers, rng = chaos
+                if rng.random() < rate:
+                    return rng.choice(makers)()
         return None
 
     # ------------------------------------------------------------------ helpers
@@ -1772,11 +1799,13 @@ class FakeBotApi:
         retry_after: int | None = None,
         migrate_to_chat_id: int | None = None,
         description: str | None = None,
+        html: bool = False,
     ) -> None:
         """The next ``times`` calls of ``method`` ("*" = any) fail without being processed.
 
         429 gets ``parameters.retry_after`` (default 1); ``migrate_to_chat_id`` makes a
-        ChatMigrated-style 400.
+        ChatMigrated-style 400; ``html=True`` answers with a gateway's HTML page (nginx's
+        502/504) instead of Telegram's JSON.
         """
         parameters: dict[str, Any] = {}
         if status == 429:
@@ -1786,7 +1815,7 @@ class FakeBotApi:
         if migrate_to_chat_id is not None:
             parameters["migrate_to_chat_id"] = migrate_to_chat_id
         self._faults.setdefault(method.lower(), []).append(
-            _Fault("fail", times, status=status, description=description, parameters=parameters or None)
+            _Fault("fail", times, status=status, description=description, parameters=parameters or None, html=html)
         )
 
     def delay_next(self, method: str, seconds: float, *, times: int = 1, deliver: bool = True) -> None:
@@ -1807,9 +1836,48 @@ class FakeBotApi:
         """
         self._faults.setdefault(method.lower(), []).append(_Fault("drop", times, deliver=deliver))
 
+    def inject_faults(
+        self,
+        method: str,
+        rate: float,
+        *,
+        kinds: Iterable[str] = FAULT_KINDS,
+        seed: int = 0,
+        delay: float = 1.0,
+        retry_after: int = 1,
+    ) -> None:
+        """From now on a fraction ``rate`` of the calls of ``method`` ("*" = any) meet a
+        fault drawn from ``kinds`` (FAULT_KINDS; seeded, so a run can be repeated):
+
+        html502/html504 — a gateway's HTML page, not processed; json500/502/503 — Telegram's
+        JSON error, not processed; 429 — Too Many Requests (``retry_after``);
+        timeout_delivered — processed, answered ``delay`` s late (PTB times out first);
+        timeout_lost — held ``delay`` s, dropped if the client gave up; reset_before /
+        reset_after — connection closed before / after processing.
+        Explicit ``fail_next``/``delay_next``/``drop_next`` faults come first. ``rate=0``
+        stops it.
+        """
+        makers: dict[str, Callable[[], _Fault]] = {
+            "html502": lambda: _Fault("fail", 1, status=502, html=True),
+            "html504": lambda: _Fault("fail", 1, status=504, html=True),
+            "json500": lambda: _Fault("fail", 1, status=500),
+            "json502": lambda: _Fault("fail", 1, status=502),
+            "json503": lambda: _Fault("fail", 1, status=503),
+            "429": lambda: _Fault("fail", 1, status=429, parameters={"retry_after": retry_after}),
+            "timeout_delivered": lambda: _Fault("delay", 1, seconds=delay, deliver=True),
+            "timeout_lost": lambda: _Fault("delay", 1, seconds=delay, deliver=False),
+            "reset_before": lambda: _Fault("drop", 1, deliver=False),
+            "reset_after": lambda: _Fault("drop", 1, deliver=True),
+        }
+        if rate <= 0:
+            self._chaos.pop(method.lower(), None)
+            return
+        self._chaos[method.lower()] = (rate, [makers[k] for k in kinds], random.Random(seed))
+
     def clear_faults(self) -> None:
-        """Forget all pending fail/delay/drop faults."""
+        """Forget all pending fail/delay/drop faults and stop injected ones."""
         self._faults.clear()
+        self._chaos.clear()
 
     def set_rate_limits(
         self,
