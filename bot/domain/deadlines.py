@@ -396,7 +396,7 @@ def _parse(text: str, key: str, plan_year: int | None) -> DeadlineRule:
         return DeadlineRule(text=text, kind=DeadlineKind.NONE)
     if _EVENT_AT_START.search(key) or _EVENT_WINDOW.search(key):
         return _event(text)
-    key = _ON_REQUEST.sub("", key)
+    key = _ON_REQUEST.sub(lambda m: " " * len(m.group()), key)  # blanked: positions kept
 
     tokens, masked = _tokens(key)
     times = _join_ranges([t for t in tokens if _is_time(t)], key)

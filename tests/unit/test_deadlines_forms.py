@@ -192,6 +192,9 @@ def test_tu_is_from_only_when_written_so() -> None:
     assert parse_deadline("Tư ngày 14/12/2017").on == date(2017, 12, 14)
     assert parse_deadline("tu ngay 01/7/2025").kind is NONE
     assert parse_deadline("TỪ NGÀY 01/7/2025").kind is NONE
+    # the same once "hoặc khi có yêu cầu" (dropped as adding no date) stands next to it
+    assert parse_deadline("TU ngày 14/12/2017 hoặc khi có yêu cầu").on == date(2017, 12, 14)
+    assert parse_deadline("Từ 01/7/2025 hoặc khi có yêu cầu").kind is NONE
 
 
 # --- several dates in one schedule ------------------------------------------------------------
