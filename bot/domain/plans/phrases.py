@@ -53,6 +53,7 @@ _TRIGGERS = (
 )
 # What may stand between two time expressions of one phrase, and what may follow one.
 _CHAIN_GAP = re.compile(r"^[\s,;()]*(?:va|hoac)?[\s,()]*(?:[a-z0-9]+\s+){0,3}?[\s(]*$")
+_BARE_WHEN = re.compile(rf"(?<![\w/.-]){_DATE}(?![\w/])")
 _BARE_EVERY = re.compile(rf"^(?:dinh ky\s+)?{_EVERY}$")
 _TRAILER = re.compile(rf"^\s*(?:{_EVERY}|cua nam (?:ke hoach|kh)|nam (?:ke hoach|kh))\b\)?")
 
@@ -67,9 +68,14 @@ def find_deadline_phrase(text: str) -> tuple[str, int] | None:
     if not spans:
         return None
     spans.sort()
-    start, end = spans[0]
+    first = spans[0]
+    # A bare date after the first trigger continues it ("trước ngày 01/6 và 15/11").
+    bare = [(m.start(), m.end()) for m in _BARE_WHEN.finditer(key) if m.start() > first[1]]
+    spans += bare
+    spans.sort()
+    start, end = first
     later: list[tuple[int, int]] = []
-    for s, e in spans[1:]:
+    for s, e in spans[spans.index(first) + 1 :]:
         if s <= end or _CHAIN_GAP.match(key[end:s]):
             end = max(end, e)
         else:
@@ -77,6 +83,7 @@ def find_deadline_phrase(text: str) -> tuple[str, int] | None:
     if trailer := _TRAILER.match(key[end:]):
         end += trailer.end()
     phrase = source[start:end].strip(" ,;(")
+    later = [span for span in later if span not in bare]
     if _BARE_EVERY.match(key[start:end].strip()) and later:
         # "định kỳ hàng năm báo cáo … chậm nhất ngày 17 tháng 12": the day comes later
         # in the same sentence.
@@ -108,8 +115,10 @@ _LABELS: tuple[tuple[str, str], ...] = (
     ),
     ("product", r"(?:san pham(?: du kien| dau ra)?|ket qua(?: du kien| dau ra)?)"),
 )
-_LABEL = re.compile(
-    r"(?:^|(?<=[.;]\s)|(?<=[.;]))\s*(?:[-+•–]\s*|[a-zđ]\)\s*)?("
+# A label at the start, after a sentence end, or capitalised inside a joined line
+# ("… tổ chức Thời gian thực hiện: …" where the copy lost the line break).
+_ANY_LABEL = re.compile(
+    r"(?:^|(?<=\s))\s*(?:[-+•–]\s*|[a-zđ]\)\s*)?("
     + "|".join(f"(?P<{name}{i}>{rx})" for i, (name, rx) in enumerate(_LABELS))
     + r")\s*:\s*"
 )
@@ -128,7 +137,12 @@ def split_labels(text: str) -> Fields | None:
     key = fold(text)
     if len(key) != len(text):
         return None
-    found = list(_LABEL.finditer(key))
+    found = [
+        m
+        for m in _ANY_LABEL.finditer(key)
+        if m.start() == 0 or key[m.start() - 1] in ".;:" or key[max(0, m.start() - 2)] in ".;:"
+        or text[m.start(1)].isupper()
+    ]
     if not found:
         return None
     fields = Fields(body=clean(text[: found[0].start()]).rstrip(" .;:-"))

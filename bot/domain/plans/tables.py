@@ -181,7 +181,7 @@ def _is_parent(row: _Row, following: Sequence[_Row | str]) -> bool:
         return False
     for nxt in following:
         if isinstance(nxt, str):
-            return False
+            return nxt.startswith(row.ref + ".")  # "5.1. Thương mại" under "5"
         if nxt.ref is not None and _NUMBER.match(nxt.ref):
             return nxt.ref.startswith(row.ref + ".")
     return False

@@ -272,8 +272,9 @@ def _follows(prev: tuple[int, ...] | None, cur: tuple[int, ...]) -> bool:
 
 
 def _is_section(text: str) -> bool:
+    """A section cell: "VII. Xây dựng …", or the numeral alone ("II", "IV.")."""
     match = _ROMAN.match(text)
-    return bool(match and match.group(1))
+    return bool(match and match.group(1)) or bool(_BARE_ROMAN.match(text))
 
 
 def _parse_cell_table(first: str, tokens: list[Token], i: int) -> tuple[Table, int, list[Token]] | None:
