@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.domain.agencies import Directory
-from bot.domain.text import clean, fold
+from bot.domain.text import clean, fold, vn_key
 
 # --- deadline phrases ------------------------------------------------------------------
 
@@ -173,12 +173,15 @@ def label_only(text: str) -> str | None:
 
 # Words that open the name of a public body (a general trait of Vietnamese administrative
 # names, not a list of bodies): what comes before the role verb is then a name.
-_BODY_HEADS = (
-    "so", "ban", "uy ban", "ubnd", "cong an", "bo chi huy", "bo", "trung tam", "van phong",
-    "thanh tra", "hoi", "lien doan", "lien hiep", "tinh doan", "thanh doan", "doan", "bao",
-    "dai", "kho bac", "ngan hang", "bao hiem", "cuc", "chi cuc", "vien", "truong", "benh vien",
-    "cac so", "cac co quan", "cac don vi", "thue", "thong ke", "hiep hoi", "mat tran",
-    "ban chi huy", "canh sat", "quy", "tong cong ty", "cong ty", "hoc vien", "dai hoc",
+_BODY_HEADS = tuple(
+    vn_key(head)
+    for head in (
+        "sở", "ban", "ủy ban", "ubnd", "công an", "bộ chỉ huy", "bộ", "trung tâm", "văn phòng",
+        "thanh tra", "hội", "liên đoàn", "liên hiệp", "tỉnh đoàn", "thành đoàn", "đoàn", "báo",
+        "đài", "kho bạc", "ngân hàng", "bảo hiểm", "cục", "chi cục", "viện", "trường", "bệnh viện",
+        "thuế", "thống kê", "hiệp hội", "mặt trận", "ban chỉ huy", "cảnh sát", "quỹ",
+        "tổng công ty", "công ty", "học viện", "đại học", "các sở", "hội đồng",
+    )
 )
 _ROLE_VERB = re.compile(
     r"\s+(?:chu tri|phoi hop|thuc hien|tham muu|chiu trach nhiem|co trach nhiem|trien khai|to chuc"
@@ -216,7 +219,7 @@ class AliasIndex:
 
 def names_a_body(text: str) -> bool:
     """The phrase opens with a word that names public bodies ("Trung tâm …", "Sở …")."""
-    key = fold(text)
+    key = vn_key(text)
     return any(
         key.startswith(head) and (len(key) == len(head) or not key[len(head)].isalnum())
         for head in _BODY_HEADS
@@ -260,10 +263,8 @@ def subject_agency(text: str, index: AliasIndex) -> str | None:
         before = rest[: verb.start()].rstrip(" ,;:")
         if known and len(known) <= len(before) and _is_name_list(before[len(known) :]):
             return before
-        if not known and rest_key.startswith(_BODY_HEADS) and "," not in before[:3]:
-            head = next(h for h in _BODY_HEADS if rest_key.startswith(h))
-            if len(rest_key) > len(head) and not rest_key[len(head)].isalnum():
-                return before
+        if not known and names_a_body(before):
+            return before
     return known
 
 
