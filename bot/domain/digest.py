@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.domain.status import Category, Status, category
+from bot.domain.text import natural_key
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def agency_progress(lines: Iterable[DueLine], *, today: date, soon_days: int = 1
             result.in_progress.append(line)
         else:
             result.later.append(line)
-    by_date = lambda line: (line.due_on or date.max, line.plan_number, line.task_ref)  # noqa: E731
+    by_date = lambda line: (line.due_on or date.max, line.plan_number, natural_key(line.task_ref))  # noqa: E731
     for group in result.groups():
         group.sort(key=by_date)
     result.done.sort(key=lambda line: (line.completed_on or date.min), reverse=True)
@@ -85,7 +86,7 @@ def agency_progress(lines: Iterable[DueLine], *, today: date, soon_days: int = 1
 
 def overdue(lines: Iterable[DueLine], *, today: date) -> list[DueLine]:
     found = [line for line in lines if line.category(today) is Category.OVERDUE]
-    return sorted(found, key=lambda line: (line.due_on, line.agency_name, line.task_ref))
+    return sorted(found, key=lambda line: (line.due_on, line.agency_name, natural_key(line.task_ref)))
 
 
 def upcoming(lines: Iterable[DueLine], *, today: date, days: int) -> list[DueLine]:
@@ -97,7 +98,7 @@ def upcoming(lines: Iterable[DueLine], *, today: date, days: int) -> list[DueLin
         and line.due_on is not None
         and 0 <= (line.due_on - today).days <= days
     ]
-    return sorted(found, key=lambda line: (line.due_on, line.agency_name, line.task_ref))
+    return sorted(found, key=lambda line: (line.due_on, line.agency_name, natural_key(line.task_ref)))
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.domain.status import Status
+from bot.domain.text import natural_key
 
 DEFAULT_DAYS_BEFORE: tuple[int, ...] = (30, 14, 7, 3, 1, 0)
 DEFAULT_OVERDUE_EVERY = 3
@@ -243,9 +244,10 @@ def due_reminders(
 
 
 def sort_reminders(reminders: Iterable[Reminder]) -> list[Reminder]:
-    def key(r: Reminder) -> tuple[int, date, str, str, int]:
+    def key(r: Reminder) -> tuple[Any, ...]:
         i = r.item
-        return (0 if r.kind is ReminderKind.OVERDUE else 1, i.due_on, i.plan_number, i.task_ref, i.due_item_id)
+        # Task refs in natural order: 1, 2, 3, 11 (text order lists 1, 11, 13 … 3).
+        return (0 if r.kind is ReminderKind.OVERDUE else 1, i.due_on, i.plan_number, natural_key(i.task_ref), i.due_item_id)
 
     return sorted(reminders, key=key)
 

@@ -59,3 +59,17 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", vn_key(text))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.replace("đ", "d")
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders numbers by value: "2" < "3" < "11" < "12.a" (text order puts
+    "11" before "3"); pieces are tagged so numbers and words never compare directly."""
+    return tuple(
+        (0, int(piece)) if piece.isdigit() else (1, piece.casefold())
+        for piece in _DIGITS.split(text)
+        if piece
+    )
+

@@ -53,6 +53,7 @@ from bot.domain.reminders import (
     succession_chain,
 )
 from bot.domain.status import ChangeSource, Status
+from bot.domain.text import natural_key
 from bot.render.format import short_date
 from bot.render.reminders import MessagePart, escalation_messages, reminder_messages
 from bot.services.outbox import enqueue, insert_ignore, upsert
@@ -356,7 +357,7 @@ async def _escalate(
         )
     rows: list[dict[str, Any]] = []
     for province_id, reminders in by_province.items():
-        reminders.sort(key=lambda r: (r.item.due_on, r.item.agency_name, r.item.plan_number, r.item.task_ref))
+        reminders.sort(key=lambda r: (r.item.due_on, r.item.agency_name, r.item.plan_number, natural_key(r.item.task_ref)))
         parts = escalation_messages(reminders, on_date, after_days=policy.escalate_after)
         for chat in leaders[province_id]:
             # A second tick the same day (a plan imported since) continues the numbering.

@@ -8,9 +8,8 @@ from collections import deque
 from datetime import date
 from pathlib import Path
 
-import httpx
 import pytest
-from telegram.error import NetworkError, TimedOut
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.domain.reminders import AgencyReminders, Reminder, ReminderItem, ReminderKind
 from bot.domain.status import Status
@@ -23,7 +22,7 @@ from bot.render.reminders import (
     unreachable_reason,
     update_callback,
 )
-from bot.services.sender import Pacer, request_never_left
+from bot.services.sender import Pacer, telegram_answered
 
 _ROOT = Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:  # `tests` is not an installed package
@@ -175,15 +174,14 @@ async def test_pacer_spaces_sends_evenly_and_caps_a_rolling_second():
     assert pacer._sent[-1] - pacer._sent[0] < pacer.global_window
 
 
-def test_which_failures_mean_not_sent():
-    def wrapped(exc: Exception, cause: Exception | None) -> Exception:
+def test_only_telegrams_own_json_answer_counts_as_its_word():
+    """A gateway's HTML page (PTB chains the failed JSON decoding as the cause) proves
+    nothing about the message, whatever its status: it is retried, never a final error."""
+    def wrapped(exc: TelegramError, cause: Exception | None) -> TelegramError:
         exc.__cause__ = cause
         return exc
 
-    assert request_never_left(wrapped(NetworkError("Internal Server Error (500)"), None))
-    assert request_never_left(wrapped(NetworkError("x"), httpx.ConnectError("refused")))
-    assert request_never_left(wrapped(TimedOut(), httpx.ConnectTimeout("t")))
-    assert request_never_left(wrapped(TimedOut("Pool timeout"), httpx.PoolTimeout("t")))
-    assert not request_never_left(wrapped(TimedOut(), httpx.ReadTimeout("t")))
-    assert not request_never_left(wrapped(NetworkError("x"), httpx.RemoteProtocolError("dropped")))
-    assert not request_never_left(wrapped(NetworkError("x"), httpx.ReadError("reset")))
+    assert telegram_answered(wrapped(BadRequest("Bad Request: chat not found"), None))
+    assert telegram_answered(wrapped(Forbidden("Forbidden: bot was kicked"), None))
+    assert not telegram_answered(wrapped(BadRequest("Bad Gateway (502). Parsing failed"), TelegramError("Invalid server response")))
+    assert not telegram_answered(wrapped(Forbidden("Forbidden (403). Parsing failed"), TelegramError("Invalid server response")))
