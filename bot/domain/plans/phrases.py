@@ -188,7 +188,10 @@ _ROLE_VERB = re.compile(
     r"|xay dung|huong dan|theo doi|tong hop|bao cao|thuc day|dam bao|ra soat|chi dao|dang tai"
     r"|tuyen truyen|cap nhat|bo tri|quan ly|gui|de xuat|phat dong)\b"
 )
-_REQUEST = re.compile(r"^(?:de nghi|yeu cau|giao)\s+")
+# "Đề nghị X …"; "Căn cứ Kế hoạch này, X …": the subject comes after.
+_REQUEST = re.compile(
+    r"^(?:(?:can cu|tren co so|theo|trong pham vi|de|nham)\b[^,;.]{0,80},\s*)?(?:(?:de nghi|yeu cau|giao)\s+)?"
+)
 _MAX_SUBJECT = 160
 
 
@@ -253,9 +256,7 @@ def subject_agency(text: str, index: AliasIndex) -> str | None:
     key = fold(text)
     if len(key) != len(text):
         return None
-    offset = 0
-    if request := _REQUEST.match(key):
-        offset = request.end()
+    offset = _REQUEST.match(key).end()  # type: ignore[union-attr]  # matches empty at worst
     rest, rest_key = text[offset:], key[offset:]
     verb = _ROLE_VERB.search(rest_key[: _MAX_SUBJECT + 20])
     known = index.at_start(rest)
