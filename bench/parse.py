@@ -1,4 +1,5 @@
-"""Parse throughput on the sample plans: plans/second and MB/second, read and parse split.
+"""Parse throughput on the sample plans, the twelve real plans of ../shared/plans/real and
+generated 100- and 1,000-row task tables: plans/second and MB/second, read and parse split.
 
 Run: python bench/parse.py [--rounds N]
 Compare the ratios within one run; absolute times depend on the machine.
@@ -41,6 +42,22 @@ def phu_tho_as_docx(text_plan: bytes) -> bytes:
     return buf.getvalue()
 
 
+def generated_table_plan(rows: int) -> bytes:
+    """A plan whose appendix is a law-site table of `rows` tasks, leads and deadlines
+    varying as in real plans."""
+    leads = ("Sở Nội vụ", "Sở Tư pháp; Sở Tài chính", "Các sở, ban, ngành", "UBND các xã, phường",
+             "Trung tâm Phục vụ hành chính công tỉnh", "Công an tỉnh")
+    times = ("Quý IV/2026", "Trước ngày 15/12 hằng năm", "Năm 2027", "Tháng 11 - 12/2026", "Hằng quý")
+    lines = ["ỦY BAN NHÂN DÂN", "TỈNH GIA LAI", "Số: 7/KH-UBND", "Gia Lai, ngày 05 tháng 01 năm 2026",
+             "KẾ HOẠCH", "CẢI CÁCH HÀNH CHÍNH GIAI ĐOẠN 2026 - 2030", "I. MỤC ĐÍCH", "Nâng cao hiệu quả.",
+             "Nơi nhận:", "- Lưu: VT.", "", "|", "TT", "|", "Nhiệm vụ", "|", "Cơ quan chủ trì", "|",
+             "Cơ quan phối hợp", "|", "Thời gian hoàn thành", "|"]
+    for n in range(1, rows + 1):
+        lines += ["|", str(n), "|", f"Thực hiện nhiệm vụ cải cách hành chính số {n} theo kế hoạch", "|",
+                  leads[n % len(leads)], "|", "Sở Nội vụ", "|", times[n % len(times)], "|"]
+    return "\n".join(lines).encode()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=20)
@@ -48,8 +65,12 @@ def main() -> None:
     catalog = Catalog(ROOT / "data")
     files = {p.name: p.read_bytes() for p in sorted((ROOT / "data" / "plans").glob("*.txt"))}
     files["phu-tho-1782-KH-UBND-2021.docx"] = phu_tho_as_docx(files["phu-tho-1782-KH-UBND-2021.txt"])
-    for slug in ("phu-tho", "vinh-long", "soc-trang", "tuyen-quang", "binh-duong"):
-        catalog.directory(slug)  # load directories once, as the running bot does
+    real = ROOT.parent / "shared" / "plans" / "real"
+    files.update({p.name: p.read_bytes() for p in sorted(real.glob("*.txt"))})
+    for rows in (100, 1000):
+        files[f"generated-{rows}-rows.txt"] = generated_table_plan(rows)
+    for province in catalog.provinces:
+        catalog.directory(province.slug)  # load directories once, as the running bot does
 
     print(f"{'file':36} {'KB':>7} {'tasks':>6} {'read ms':>8} {'parse ms':>9} {'plans/s':>8}")
     total_bytes = total_time = 0.0
