@@ -472,3 +472,36 @@ def test_variants_do_not_leak_between_layouts():
     assert [t.title for t in extra] == ["Sở Khoa học và Công nghệ định kỳ hằng quý tổng hợp, báo cáo UBND tỉnh."]
     assert len(draft.tasks) == 5
     assert list(itertools.chain(*(names(draft, t.lead) for t in extra))) == ["Sở Khoa học và Công nghệ"]
+
+
+@pytest.mark.parametrize("kind", ["docx", "pdf"])
+def test_labelled_prose_and_agency_headings_in_docx_and_pdf(kind):
+    lines = [
+        *header().splitlines(),
+        "II. NỘI DUNG HOẠT ĐỘNG",
+        "a) Hoạt động 1",
+        "- Nội dung: Tổ chức tập huấn kỹ năng số cho cán bộ, công chức",
+        "- Cơ quan thực hiện: Sở Nội vụ chủ trì, phối hợp với Sở Tài chính.",
+        "- Thời gian thực hiện: Quý III/2026.",
+        "III. TỔ CHỨC THỰC HIỆN",
+        "1. Sở Tư pháp",
+        "- Tổng hợp kết quả thực hiện, báo cáo Ủy ban nhân dân tỉnh trước ngày 15/11/2026.",
+    ]
+    lines = [line for line in lines if line.strip()]
+    if kind == "docx":
+        from docx import Document
+
+        doc = Document()
+        for line in lines:
+            doc.add_paragraph(line)
+        buf = io.BytesIO()
+        doc.save(buf)
+        data = buf.getvalue()
+    else:
+        data = make_text_pdf([lines])
+    draft = parse(data, f"kh.{kind}")
+    got = [(t.title[:40], names(draft, t.lead), t.due_dates) for t in draft.tasks]
+    assert got == [
+        ("Tổ chức tập huấn kỹ năng số cho cán bộ, ", ["Sở Nội vụ"], (date(2026, 9, 30),)),
+        ("Tổng hợp kết quả thực hiện, báo cáo Ủy b", ["Sở Tư pháp"], (date(2026, 11, 15),)),
+    ]
