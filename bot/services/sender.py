@@ -88,11 +88,32 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
+class Slot:
+    """One message counted by the Pacer; `release()` when its request has come back."""
+
+    __slots__ = ("_pacer", "_released")
+
+    def __init__(self, pacer: Pacer) -> None:
+        self._pacer = pacer
+        self._released = False
+
+    def release(self) -> None:
+        """The answer (or the error) is back: Telegram has received it by now, if ever."""
+        if not self._released:
+            self._released = True
+            self._pacer._finished()
+
+
 class Pacer:
     """Telegram's flood limits as sliding windows; one instance per process and bot.
 
-    `spare` leaves one message per second for the bot's replies; `margin` absorbs the jitter
-    between our clock and the moment the request reaches Telegram.
+    The overall limit counts a message from the moment its slot is taken until one window
+    after its request came back (`Slot.release`): Telegram received it somewhere in between,
+    so however late a busy machine puts the request on the wire, no second of Telegram's
+    holds more than `per_second - spare` of ours. (Counting from the slot alone, as before,
+    let a stalled event loop put more than 30 into one of Telegram's seconds: 429s.)
+    `spare` leaves one message per second for the bot's replies; `margin` widens the
+    per-chat windows.
     """
 
     def __init__(
@@ -106,7 +127,7 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.global_limit = max(1, per_second - spare)
-        self.global_window = 1.0 + margin
+        self.global_window = 1.0
         self.group_limit = group_per_minute
         self.group_window = 60.0 + margin
         self.private_window = 1.0 / private_per_second + margin
@@ -116,11 +137,19 @@ class Pacer:
         self.min_interval = self.global_window / self.global_limit
         self.clock = clock
         self._next_slot = float("-inf")
-        self._sent: deque[float] = deque()
+        self._sent: deque[float] = deque()  # when slots were taken
+        self._in_flight = 0  # slots taken, request not back yet
+        self._done: deque[float] = deque()  # when requests came back (in that order)
         self._per_chat: dict[int, deque[float]] = {}
         self._held: dict[int, float] = {}
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
+        self._freed = asyncio.Event()
+
+    def _finished(self) -> None:
+        self._in_flight -= 1
+        self._done.append(self.clock())
+        self._freed.set()
 
     def _chat_limits(self, chat_id: int) -> tuple[int, float]:
         return (self.group_limit, self.group_window) if chat_id < 0 else (1, self.private_window)
@@ -140,18 +169,26 @@ class Pacer:
                 del self._per_chat[chat_id]
         return max(0.0, wait)
 
-    async def acquire(self, chat_id: int) -> None:
+    async def acquire(self, chat_id: int) -> Slot:
         """Wait for a slot under the overall limit, then count one message to `chat_id`."""
         async with self._lock:
             while True:
                 now = self.clock()
                 while self._sent and self._sent[0] <= now - self.global_window:
                     self._sent.popleft()
+                while self._done and self._done[0] <= now - self.global_window:
+                    self._done.popleft()
                 # Slots on a fixed timeline (last slot + interval), so the sleep's own lateness
-                # does not add up into a lower rate; the window check still caps any catch-up.
+                # does not add up into a lower rate; the window checks still cap any catch-up.
                 wait = max(self._paused_until - now, self._next_slot - now)
                 if len(self._sent) >= self.global_limit:
                     wait = max(wait, self._sent[0] + self.global_window - now)
+                if self._in_flight + len(self._done) >= self.global_limit:
+                    if not self._done:  # all in flight: wait for one to come back
+                        self._freed.clear()
+                        await self._freed.wait()
+                        continue
+                    wait = max(wait, self._done[0] + self.global_window - now)
                 if wait <= 0:
                     break
                 await asyncio.sleep(wait)
@@ -159,7 +196,9 @@ class Pacer:
             base = self._next_slot if late < self.min_interval else now  # idle: restart from now
             self._next_slot = base + self.min_interval
             self._sent.append(now)
+            self._in_flight += 1
             self._per_chat.setdefault(chat_id, deque()).append(now)
+            return Slot(self)
 
     def hold(self, chat_id: int, seconds: float) -> None:
         """Telegram said 429 for this chat: nothing more to it for `seconds`."""
@@ -337,13 +376,14 @@ class OutboxSender:
             # The limiter's post-429 hold first, then the pacing slot: a slot taken before
             # the hold would be spent after it, with all the others, in one burst.
             await self._limiter_ready()
-            await self.pacer.acquire(row.address)
+            slot = await self.pacer.acquire(row.address)
             queue.remove(row)
             busy.add(row.address)
-            task = asyncio.create_task(self._deliver(row, report), name=f"outbox-{row.id}")
+            task = asyncio.create_task(self._deliver(row, report, slot), name=f"outbox-{row.id}")
             inflight.add(task)
 
-            def _done(t: asyncio.Task[None], address: int = row.address) -> None:
+            def _done(t: asyncio.Task[None], address: int = row.address, slot: Slot = slot) -> None:
+                slot.release()  # no-op if the answer came back (a task cancelled before it ran)
                 inflight.discard(t)
                 busy.discard(address)
                 if not t.cancelled() and t.exception() is not None:
@@ -388,21 +428,25 @@ class OutboxSender:
         if isinstance(event, asyncio.Event) and not event.is_set():
             await event.wait()
 
-    async def _deliver(self, row: Claimed, report: DrainReport) -> None:
+    async def _deliver(self, row: Claimed, report: DrainReport, slot: Slot) -> None:
         if not await self._tx(
             outbox.mark_sending, outbox_id=row.id, worker=self.worker, now=self.clock(), lease=self.lease
         ):
+            slot.release()
             report.lost_claims += 1
             return
         attempts = row.attempts + 1
         try:
-            message = await self.bot.send_message(
-                chat_id=row.address,
-                text=row.body,
-                parse_mode=ParseMode.HTML,
-                reply_markup=self._markup(row),
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
+            try:
+                message = await self.bot.send_message(
+                    chat_id=row.address,
+                    text=row.body,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=self._markup(row),
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+            finally:
+                slot.release()
         except RetryAfter as exc:
             seconds = retry_seconds(exc)
             self.pacer.hold(row.address, seconds)

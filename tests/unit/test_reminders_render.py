@@ -160,7 +160,7 @@ def test_pacer_sliding_windows_with_a_fake_clock():
 async def test_pacer_spaces_sends_evenly_and_caps_a_rolling_second():
     now = [0.0]
     pacer = Pacer(per_second=30, spare=1, margin=0.05, clock=lambda: now[0])
-    assert pacer.min_interval == pytest.approx(1.05 / 29)
+    assert pacer.min_interval == pytest.approx(1.0 / 29)
     await pacer.acquire(1)
     second = asyncio.ensure_future(pacer.acquire(2))
     await asyncio.sleep(0)
@@ -170,8 +170,32 @@ async def test_pacer_spaces_sends_evenly_and_caps_a_rolling_second():
     for n in range(27):
         now[0] += pacer.min_interval
         await pacer.acquire(3 + n)
-    assert len(pacer._sent) == 29  # at most 29 in any 1.05 s: one a second left for replies
+    assert len(pacer._sent) == 29  # at most 29 in any second: one a second left for replies
     assert pacer._sent[-1] - pacer._sent[0] < pacer.global_window
+
+
+async def test_pacer_counts_a_message_until_a_second_after_its_answer():
+    """A request the machine put on the wire late may reach Telegram any time before its
+    answer: a message counts from its slot until one second after the answer came back."""
+    now = [100.0]
+    pacer = Pacer(per_second=30, spare=1, clock=lambda: now[0])
+    slots = []
+    for n in range(29):
+        slots.append(await pacer.acquire(-n))
+        now[0] += pacer.min_interval
+    now[0] += 5.0  # long after every slot was taken, but no answer has come back
+    blocked = asyncio.ensure_future(pacer.acquire(-100))
+    await asyncio.sleep(0)
+    assert not blocked.done()  # 29 in flight: any of them may still land in Telegram's next second
+    slots[0].release()
+    slots[0].release()  # idempotent
+    await asyncio.sleep(0)
+    assert not blocked.done()  # answered just now: it may have arrived just now
+    now[0] += 0.5
+    await asyncio.sleep(0)
+    assert not blocked.done()
+    now[0] += 0.5  # a full second after that answer
+    await asyncio.wait_for(blocked, 5)
 
 
 def test_only_telegrams_own_json_answer_counts_as_its_word():

@@ -35,3 +35,6 @@ class PlanReadError(Exception):
         super().__init__(message)
         self.code = code  # stable, for tests and logs: "empty", "too_large", "binary", ...
         self.message = message
+
+    def __reduce__(self) -> tuple[type[PlanReadError], tuple[str, str]]:
+        return (PlanReadError, (self.code, self.message))  # crosses the parse worker's pipe

@@ -77,3 +77,20 @@ def no_text() -> PlanReadError:
         "no_text",
         "Tệp không chứa nội dung kế hoạch bằng tiếng Việt (hầu như không có chữ). Vui lòng kiểm tra lại tệp.",
     )
+
+
+def too_complex(detail: str) -> PlanReadError:
+    """A cap of readers/limits.py, or the parse worker's time or memory limit."""
+    return PlanReadError(
+        "too_complex",
+        f"Tệp quá phức tạp để đọc ({detail}), không giống một kế hoạch thông thường; "
+        "vui lòng kiểm tra lại tệp hoặc chia thành các tệp nhỏ hơn.",
+    )
+
+
+def unreadable() -> PlanReadError:
+    """The reader failed in a way nobody foresaw (logged as a bug): still one sentence."""
+    return PlanReadError(
+        "unreadable",
+        "Không đọc được tệp do cấu trúc bất thường; vui lòng lưu lại tệp dưới dạng .docx hoặc .txt rồi gửi lại.",
+    )

@@ -18,15 +18,17 @@ A damaged compressed stream makes the whole file "corrupt" (no half result).
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import statistics
 import zlib
 from collections import Counter
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from bot.domain.plans.document import Block, PlanReadError, Table
-from bot.domain.plans.readers import errors
+from bot.domain.plans.readers import errors, limits
 from bot.domain.plans.readers.layout import BLANK, Glued, Token, looks_wrapped, reflow_tokens
 from bot.domain.plans.readers.reflow import join_wrapped
 from bot.domain.text import clean
@@ -68,8 +70,13 @@ def read_pdf(data: bytes) -> list[Block]:
         raise errors.corrupt_pdf() from exc
     try:
         with pdf:
-            _check_streams(pdf.doc)
-            pages = [_read_page(page) for page in pdf.pages]
+            if len(pdf.pages) > limits.MAX_PDF_PAGES:
+                raise errors.too_complex(f"hơn {limits.MAX_PDF_PAGES} trang")
+            _check_streams(pdf.doc, _content_streams(pdf.pages))
+            pages = []
+            for page in pdf.pages:
+                pages.append(_read_page(page))
+                page.close()  # drop its parsed objects: memory stays one page deep
     except PlanReadError:
         raise
     except Exception as exc:
@@ -87,13 +94,27 @@ def read_pdf(data: bytes) -> list[Block]:
     return reflow_tokens(tokens, wrapped=looks_wrapped(lines))
 
 
-def _check_streams(doc: Any) -> None:
-    """Refuse a PDF whose compressed streams are damaged.
+def _content_streams(pages: Any) -> dict[int, int]:
+    """objid of each page content stream → its page number (from 1)."""
+    owner: dict[int, int] = {}
+    for number, page in enumerate(pages, start=1):
+        for stream in page.page_obj.contents:
+            objid = getattr(stream, "objid", None)
+            if objid is not None:
+                owner.setdefault(objid, number)
+    return owner
+
+
+def _check_streams(doc: Any, contents: dict[int, int]) -> None:
+    """Refuse a PDF whose compressed streams are damaged, or that inflates too far.
 
     pdfminer, by default, replaces a stream that fails to inflate with what it could
     salvage (often nothing) and carries on — a page would silently lose its text.
     Decoding every Flate stream (behind any ASCII85/ASCIIHex stage) strictly first turns
-    that into a refusal.
+    that into a refusal. The same pass measures what pdfminer would face: the inflated
+    size of all streams (a "zip bomb" image or font), and per page the size of its
+    content and its number of text operators (60 KB that inflate into millions of
+    "Tj" keep pdfminer busy for minutes).
     """
     from pdfminer.ascii85 import ascii85decode, asciihexdecode
     from pdfminer.pdftypes import (
@@ -103,6 +124,9 @@ def _check_streams(doc: Any) -> None:
         PDFStream,
     )
 
+    total = 0
+    page_bytes: Counter[int] = Counter()
+    page_ops: Counter[int] = Counter()
     for xref in doc.xrefs:
         for objid in xref.get_objids():
             try:
@@ -111,9 +135,11 @@ def _check_streams(doc: Any) -> None:
                 continue
             if not isinstance(obj, PDFStream) or obj.rawdata is None:
                 continue
+            page = contents.get(objid)
             data = obj.rawdata
             if getattr(obj, "decipher", None):
                 data = obj.decipher(obj.objid, obj.genno, data, obj.attrs)
+            size, ops = len(data), None
             for name, _params in obj.get_filters():
                 try:
                     if name in LITERALS_ASCII85_DECODE:
@@ -121,28 +147,76 @@ def _check_streams(doc: Any) -> None:
                     elif name in LITERALS_ASCIIHEX_DECODE:
                         data = asciihexdecode(data)
                     elif name in LITERALS_FLATE_DECODE:
-                        _inflate_check(data)
+                        budget = limits.MAX_PDF_INFLATED - total
+                        if page is not None:
+                            budget = min(budget, limits.MAX_PAGE_CONTENT - page_bytes[page])
+                        size, ops = _inflate_check(data, budget, count=page is not None)
                         break
                     else:
                         break
                 except (zlib.error, ValueError) as exc:
                     raise errors.corrupt_pdf() from exc
+                size = len(data)
+            total += size
+            if total > limits.MAX_PDF_INFLATED:
+                raise errors.too_complex(f"giải nén ra hơn {limits.MAX_PDF_INFLATED // 2**20} MB")
+            if page is not None:
+                page_bytes[page] += size
+                page_ops[page] += ops if ops is not None else len(_TEXT_OP.findall(data))
+                if page_bytes[page] > limits.MAX_PAGE_CONTENT or page_ops[page] > limits.MAX_PAGE_TEXT_OPS:
+                    raise errors.too_complex(f"trang {page} chứa quá nhiều lệnh vẽ chữ")
+                if sum(page_bytes.values()) > limits.MAX_PDF_CONTENT or sum(page_ops.values()) > limits.MAX_PDF_TEXT_OPS:
+                    raise errors.too_complex("các trang chứa quá nhiều lệnh vẽ chữ")
 
 
-def _inflate_check(data: bytes) -> None:
-    """Raise zlib.error on damaged Flate data, in bounded memory (images can be large).
+_TEXT_OP = re.compile(rb"(?:T[jJ]|['\"])(?=[\s\]>)]|$)")
 
-    A stream cut short without its checksum (some producers write them so) passes, as
-    it does in pdfminer; bad data or a wrong checksum does not."""
+
+def _inflate_check(data: bytes, budget: int, *, count: bool) -> tuple[int, int]:
+    """Inflated size (and text operators, if `count`) of Flate data, in bounded memory.
+
+    Raises zlib.error on damaged data or a wrong checksum; a stream cut short without
+    its checksum (some producers write them so) passes, as it does in pdfminer. Stops
+    counting once `budget` bytes are exceeded (the caller refuses the file then)."""
     inflater = zlib.decompressobj()
     chunk = data
-    while chunk and not inflater.eof:
-        inflater.decompress(chunk, 1 << 20)
+    size = ops = 0
+    while chunk and not inflater.eof and size <= budget:
+        out = inflater.decompress(chunk, 1 << 20)
+        size += len(out)
+        if count:
+            ops += len(_TEXT_OP.findall(out))
         chunk = inflater.unconsumed_tail
+    return size, ops
+
+
+def _dedupe_chars(page: Any) -> Any:
+    """`page.dedupe_chars()` without its quadratic last step.
+
+    pdfplumber 0.11 restores the original order with `sorted(…, key=chars.index)`, which
+    is O(n²) in the characters of a page: 60 % of the reading time of an ordinary plan.
+    Same clusters (text, font and size alike, within 1 pt), the order restored by a dict.
+    """
+    from pdfplumber.page import FilteredPage
+    from pdfplumber.utils.clustering import cluster_objects
+
+    chars = page.chars
+    order = {id(c): i for i, c in enumerate(chars)}
+    key = itemgetter("upright", "text", "fontname", "size")
+    unique = []
+    for _, group in itertools.groupby(sorted(chars, key=key), key=key):
+        for y_cluster in cluster_objects(list(group), itemgetter("doctop"), 1):
+            for x_cluster in cluster_objects(y_cluster, itemgetter("x0"), 1):
+                unique.append(min(x_cluster, key=itemgetter("doctop", "x0")))
+    unique.sort(key=lambda c: order[id(c)])
+    deduped = FilteredPage(page, lambda _obj: True)
+    deduped._objects = dict(page.objects)
+    deduped._objects["char"] = unique
+    return deduped
 
 
 def _read_page(page: Any) -> _Page:
-    page = page.dedupe_chars()
+    page = _dedupe_chars(page)
     found = page.find_tables()
     tables = [(t.bbox, _table_rows(t)) for t in found]
     boxes = [bbox for bbox, _ in tables]

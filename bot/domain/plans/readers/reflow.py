@@ -102,19 +102,36 @@ def join_wrapped(left: str, right: str) -> str:
     return f"{left} {right}"
 
 
+_HEAD = 64  # enough for every prefix rule below ("Số hiệu:", "II. ")
+
+
+class _Paragraph:
+    """What `should_join` needs to know about the paragraph built so far."""
+
+    __slots__ = ("caps", "head")
+
+    def __init__(self, head: str, caps: bool) -> None:
+        self.head = head
+        self.caps = caps
+
+
 def should_join(paragraph: str, last_line: str, nxt: str, *, wrapped: bool) -> bool:
     """Whether `nxt` continues the paragraph whose text so far is `paragraph`."""
+    return _should_join(_Paragraph(paragraph[:_HEAD], is_caps(paragraph)), last_line, nxt, wrapped=wrapped)
+
+
+def _should_join(paragraph: _Paragraph, last_line: str, nxt: str, *, wrapped: bool) -> bool:
     if starts_item(nxt) or starts_standalone(nxt):
         return False
-    if _STANDALONE.match(paragraph):
+    if _STANDALONE.match(paragraph.head):
         return _starts_lower(nxt)
-    if is_caps(paragraph):
+    if paragraph.caps:
         if _starts_lower(nxt) or last_line.endswith(_CONTINUES):
             return True
         if not any(c.isalpha() for c in nxt):
             return True  # "… GIAI ĐOẠN 2021 -" + "2025"
         if is_caps(nxt):  # "… GIAI ĐOẠN" + "2021 - 2025 TRÊN ĐỊA BÀN TỈNH"; "II. CÔNG TÁC" + "CHỈ ĐẠO …"
-            return nxt[:1].isdigit() or bool(_ROMAN_HEADING.match(paragraph))
+            return nxt[:1].isdigit() or bool(_ROMAN_HEADING.match(paragraph.head))
         return False
     if is_caps_heading(nxt):
         return False
@@ -126,33 +143,68 @@ def should_join(paragraph: str, last_line: str, nxt: str, *, wrapped: bool) -> b
 
 
 class Reflow:
-    """Accumulates lines (`line`) and hard breaks (`brk`); `take` returns the paragraphs."""
+    """Accumulates lines (`line`) and hard breaks (`brk`); `take` returns the paragraphs.
+
+    Linear in the input: the paragraph is kept as pieces joined once at its end, and the
+    facts `should_join` needs about it (its head, whether it is all caps) are kept up to
+    date per line, so a file of 400,000 lines that all join stays fast.
+    """
 
     def __init__(self, *, wrapped: bool) -> None:
         self.wrapped = wrapped
-        self._text = ""
+        self._pieces: list[str] = []
+        self._tail = ""  # the last two characters: what a hyphenated join looks at
+        self._head = ""  # the paragraph's first characters: what _STANDALONE looks at
+        self._letters = 0  # letters so far, and whether all of them are uppercase
+        self._upper = True
         self._last = ""
         self.out: list[Paragraph] = []
+
+    @property
+    def _text(self) -> str:
+        return "".join(self._pieces)
+
+    def _append(self, line: str) -> None:
+        if self._pieces:
+            joined = join_wrapped(self._tail, line)
+            # join_wrapped adds either nothing or one space between the two pieces.
+            piece = joined[len(self._tail):]
+        else:
+            piece = line
+        self._pieces.append(piece)
+        self._tail = (self._tail + piece)[-2:]
+        if len(self._head) < _HEAD:
+            self._head = (self._head + piece)[:_HEAD]
+        for c in line:
+            if c.isalpha():
+                self._letters += 1
+                if self._upper and not c.isupper():
+                    self._upper = False
+
+    def _summary(self) -> _Paragraph:
+        return _Paragraph(self._head, self._letters >= 2 and self._upper)
 
     def line(self, line: str, *, glued: bool = False) -> None:
         """Add a line; `glued` says the layout already shows it continues (PDF geometry)."""
         if not line:
             self.brk()
             return
-        if glued and self._text and not starts_item(line):
-            self._text = join_wrapped(self._text, line)
-        elif self._text and should_join(self._text, self._last, line, wrapped=self.wrapped):
-            self._text = join_wrapped(self._text, line)
+        if glued and self._pieces and not starts_item(line):
+            self._append(line)
+        elif self._pieces and _should_join(self._summary(), self._last, line, wrapped=self.wrapped):
+            self._append(line)
         else:
             self.brk()
-            self._text = line
+            self._append(line)
         self._last = line
 
     def brk(self) -> None:
-        if self._text:
+        if self._pieces:
             self.out.append(Paragraph(self._text))
-        self._text = ""
-        self._last = ""
+        self._pieces = []
+        self._tail = self._head = self._last = ""
+        self._letters = 0
+        self._upper = True
 
     def take(self) -> list[Paragraph]:
         self.brk()

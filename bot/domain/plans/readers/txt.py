@@ -6,10 +6,13 @@ from bot.domain.plans.document import Block
 from bot.domain.plans.readers import errors
 from bot.domain.plans.readers.encoding import decode_text
 from bot.domain.plans.readers.layout import build_blocks
+from bot.domain.plans.readers.limits import check_text, check_text_bytes
 
 
 def read_txt(data: bytes) -> list[Block]:
+    check_text_bytes(data)
     text = decode_text(data)
+    check_text(text)
     if not text.strip():
         raise errors.empty()
     check_has_text(text)

@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.domain.plans.document import Block, Paragraph, Table
 from bot.domain.plans.readers import errors
+from bot.domain.plans.readers import limits
 from bot.domain.plans.readers.layout import BLANK, Token, reflow_tokens
 from bot.domain.plans.readers.numbering import Numbering
 from bot.domain.plans.readers.reflow import join_wrapped
@@ -55,9 +56,29 @@ def is_docx_zip(data: bytes) -> bool | None:
         return None
 
 
+def check_zip(data: bytes) -> None:
+    """Refuse a zip bomb before python-docx inflates every part into memory.
+
+    The sizes are those the archive declares; zipfile stops at the declared size of an
+    entry (a lie shows up as a CRC error, i.e. a damaged file), so they are a safe bound.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise errors.corrupt_docx() from exc
+    if len(infos) > limits.MAX_ZIP_ENTRIES:
+        raise errors.too_complex(f"tệp nén chứa hơn {limits.MAX_ZIP_ENTRIES} phần")
+    if sum(info.file_size for info in infos) > limits.MAX_ZIP_INFLATED:
+        raise errors.too_complex(f"giải nén ra hơn {limits.MAX_ZIP_INFLATED // 2**20} MB")
+    if any(i.filename == "word/document.xml" and i.file_size > limits.MAX_DOCUMENT_XML for i in infos):
+        raise errors.too_complex(f"nội dung văn bản hơn {limits.MAX_DOCUMENT_XML // 2**20} MB")
+
+
 def read_docx(data: bytes) -> list[Block]:
     import docx  # python-docx; imported here so .txt reading does not pay for it
 
+    check_zip(data)
     try:
         document = docx.Document(io.BytesIO(data))
         body = document.element.body
@@ -120,6 +141,7 @@ def paragraph_text(p: Any) -> str:
 class _BodyReader:
     def __init__(self, numbering: Numbering) -> None:
         self.numbering = numbering
+        self.budget = limits.Budget()
 
     def tokens(self, body: Any) -> list[Token]:
         out: list[Token] = []
@@ -144,6 +166,7 @@ class _BodyReader:
         label = self.numbering.label(p)
         if label and text.strip():
             text = f"{label} {text.lstrip()}"
+        self.budget.paragraph()
         for line in text.split("\n"):
             line = clean(line)
             out.append(BLANK if _is_decoration(line) else line)
@@ -167,10 +190,14 @@ class _BodyReader:
         rows: list[tuple[str, ...]] = []
         above: dict[int, str] = {}  # grid column → text of the cell covering it
         for tr in _children(tbl, _W + "tr"):
-            row: list[str] = [""] * _grid_before(tr)
+            # Spans are checked before any list is padded: gridSpan="1000000000" must
+            # be refused, not allocated.
+            before = _grid_before(tr)
+            cells = [(tc, *_tc_props(tc)) for tc in _children(tr, _W + "tc")]
+            self.budget.row(before + sum(span for _, span, _ in cells))
+            row: list[str] = [""] * before
             covered: dict[int, str] = {}
-            for tc in _children(tr, _W + "tc"):
-                span, vmerge = _tc_props(tc)
+            for tc, span, vmerge in cells:
                 col = len(row)
                 text = above.get(col, "") if vmerge == "continue" else self._cell_text(tc)
                 row.append(text)
@@ -223,7 +250,7 @@ def _grid_before(tr: Any) -> int:
         return 0
     before = tr_pr.find(_W + "gridBefore")
     try:
-        return int(before.get(_W + "val", "0")) if before is not None else 0
+        return max(0, int(before.get(_W + "val", "0"))) if before is not None else 0
     except ValueError:
         return 0
 
