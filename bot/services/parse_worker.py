@@ -165,11 +165,7 @@ def _child(memory_mb: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     request = pickle.loads(sys.stdin.buffer.read())
     try:
-        from bot.services.plans import read_and_parse as inner
-
-        draft = inner(
-            request["data"], request["filename"], catalog=Catalog(Path(request["data_dir"])), **request["kwargs"]
-        )
+        draft = _read_and_parse(request["data"], request["filename"], Path(request["data_dir"]), **request["kwargs"])
         answer: tuple[str, Any] = ("ok", draft)
     except MemoryError:
         answer = ("memory", None)
@@ -189,6 +185,20 @@ def _child(memory_mb: int, cpu_seconds: int) -> None:
     sys.stdout.buffer.flush()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     sys.stderr.write(f"rss_kb={peak}\n")
+
+
+def _read_and_parse(data: bytes, filename: str, data_dir: Path, *, max_bytes: int, **kwargs: Any) -> PlanDraft:
+    """bot.services.plans.read_and_parse without importing bot.services (SQLAlchemy and
+    the models take ~1 s to import; the domain ~0.2 s): a child starts per file.
+    tests/unit/test_parse_worker.py checks that both give the same draft."""
+    from bot.domain.plans.parser import parse_plan
+    from bot.domain.plans.readers import read_plan
+
+    catalog = Catalog(data_dir)
+    document = read_plan(data, filename, max_bytes=max_bytes)
+    return parse_plan(
+        document, provinces=catalog.provinces, load_directory=catalog.directory, **kwargs
+    )
 
 
 def _expected(exc: Exception) -> bool:

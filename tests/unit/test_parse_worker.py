@@ -49,7 +49,7 @@ def test_a_child_past_its_wall_clock_is_killed_and_refused_in_one_sentence() -> 
 def test_a_child_past_its_memory_limit_is_refused_in_one_sentence() -> None:
     limits = parse_worker.WorkerLimits(memory_mb=60)  # below what the readers need
     with pytest.raises(PlanReadError) as caught:
-        parse_worker.read_and_parse(PHU_THO * 20, "pt.txt", catalog=CATALOG, province=None, max_bytes=MAX,
+        parse_worker.read_and_parse(PHU_THO * 60, "pt.txt", catalog=CATALOG, province=None, max_bytes=MAX,
                                     limits=limits)
     assert caught.value.code == "too_complex" and "60 MB" in caught.value.message
     assert "\n" not in caught.value.message
