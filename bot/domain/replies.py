@@ -35,7 +35,8 @@ every match maps back to the words as typed, which are what notes keep):
      not negated ("không có vướng mắc") → blocked, the rest of the clause is the note;
      no explanation at all → the caller asks for one line;
    - a percentage: 100% → done; 0–99% → in progress with that percentage (so "hoàn thành
-     80%" is 80%, not done); above 100% → asked;
+     80%" is 80%, not done); decimals are cut ("99,6%" is 99%, not done); above 100% or
+     negative ("-5%") → asked;
    - done words ("xong", "hoàn thành", "hoàn tất", "đã ban hành", "✅"), not negated and not
      future ("chưa xong", "sắp xong", "dự kiến hoàn thành" are not done): done — unless the
      clause also says it is in progress ("đã xong dự thảo, đang trình"): asked;
@@ -484,13 +485,22 @@ _RE_PERCENT_WORDS = re.compile(
     r"\b(?:tien do|dat|duoc|khoang|lam duoc|xong duoc|thuc hien duoc)\s*(?:khoang\s*|tam\s*|gan\s*|hon\s*|tren\s*|duoc\s*)?"
     r"(\d{1,3})(?![\d/%.,]|\s*(?:ngay|tuan|thang|nam|lan|van ban|vb|nguoi|cuoc|don vi|ho so|xa|muc|bo|quyet dinh|%|phan))(?=\s|$|[,.;!)])"
 )
+_MINUS = "-\u2212\u2013"  # hyphen-minus, minus sign, en dash
 _RE_HALF = re.compile(r"\b(?:mot nua|nua chang|duoc nua|dat nua)\b")
 
 
 def _find_percents(key: str) -> list[tuple[int, int, int]]:
     found: list[tuple[int, int, int]] = []
     for m in _RE_PERCENT.finditer(key):
-        value = int(m.group(1)) + (1 if m.group(2) and int(m.group(2)[0]) >= 5 else 0)
+        # Decimals are cut, never rounded up: "99,6%" is not done (99%); "100,5%" is
+        # over 100 (asked). A minus sign stuck to the number ("-5%", not "1 - 5%") makes
+        # it negative: asked as well, never read as 5%.
+        value = int(m.group(1))
+        if value == 100 and m.group(2) and int(m.group(2)):
+            value = 101
+        sign = m.start(1) - 1
+        if sign >= 0 and key[sign] in _MINUS and (sign == 0 or not key[sign - 1].isalnum()):
+            value = -value if value else -1
         found.append((m.start(), m.end(), value))
     for m in _RE_PERCENT_WORDS.finditer(key):
         if all(e <= m.start(1) or s >= m.end(1) for s, e, _ in found):
@@ -861,11 +871,11 @@ def _read(t: _Text, clause: _Clause) -> tuple[_Reading, list[tuple[int, int]]]:
         else:
             # "chưa có hướng dẫn", "thiếu kinh phí": the words are themselves the explanation
             note = _note(t, a, b, [*skip, *pct_spans])
-        return _Reading(Intent(ChangeKind.BLOCKED, progress=pct if pct is not None and pct < 100 else None,
+        return _Reading(Intent(ChangeKind.BLOCKED, progress=pct if pct is not None and 0 <= pct < 100 else None,
                                note=note, documents=tuple(docs))), used
     if pct is not None:
         used.extend(pct_spans)
-        if pct > 100:
+        if pct > 100 or pct < 0:  # no status means that: ask which one was meant
             return _Reading(options=_all_kinds(), reason=AskReason.WHICH_STATUS), used
         if pct == 100:
             if not_yet:
