@@ -17,40 +17,77 @@ from handlers.common import services
 log = logging.getLogger("nhacviec.handlers")
 
 
+def _addressed(update: Update, bot_id: int, bot_username: str | None) -> tuple[bool, bool]:
+    """(addressed to the bot, a status reply) for an update.
+
+    Addressed: a button press, anything in a private chat, a command, a reply to one of
+    the bot's messages, a mention of the bot. Not addressed: the chatter of a group where
+    the bot is admin and so receives every message — the bot answers none of it (it has
+    no handler for plain group messages), so counting it would only lock out the people
+    who then do write to it. A status reply is a reply to the bot's message in a chat.
+    """
+    if update.callback_query is not None:
+        return True, False
+    message = update.message or update.edited_message
+    if message is None:
+        return False, False  # service updates (membership, migration, my_chat_member)
+    text = message.text or message.caption or ""
+    if not (text or message.document or message.photo):
+        return False, False  # service messages: new members, pinned, migration
+    target = message.reply_to_message
+    if target is not None and target.from_user is not None and target.from_user.id == bot_id:
+        return True, True
+    if message.chat.type == "private" or text.startswith("/"):
+        return True, False
+    if bot_username and f"@{bot_username}".lower() in text.lower():
+        return True, False
+    return False, False
+
+
 async def throttle(update: Update, context: Context) -> None:
-    """Stop a user or chat that sends too much; tell them once per flood."""
+    """Stop a user who sends the bot too much; tell them when to retry.
+
+    Counted per user, and only what is addressed to the bot (see `_addressed`). Commands
+    also count per group (a group's own messages are limited to 20 a minute by Telegram).
+    A throttled status reply is answered every time with "not recorded, resend in N s":
+    it is never dropped in silence.
+    """
     user = update.effective_user
     chat = update.effective_chat
-    if user is None or (update.message is None and update.callback_query is None):
-        return  # service updates (migration, membership) are never throttled
-    message = update.message
-    if message is not None and not (message.text or message.document or message.caption):
-        return  # service messages: new members, migration
+    if user is None:
+        return
+    addressed, status_reply = _addressed(update, context.bot.id, context.bot.username)
+    if not addressed:
+        return
     svc = services(context)
     now = svc.monotonic()
     verdicts = [svc.user_throttle.check(user.id, now)]
-    if chat is not None and chat.id != user.id:
+    retry = svc.user_throttle.retry_after(user.id, now)
+    is_command = update.callback_query is None and not status_reply
+    if is_command and chat is not None and chat.id != user.id:
         verdicts.append(svc.chat_throttle.check(chat.id, now))
+        retry = max(retry, svc.chat_throttle.retry_after(chat.id, now))
     verdict = combine(*verdicts)
     if verdict is Verdict.ALLOW:
         return
+    message = update.effective_message
     if verdict is Verdict.REFUSE_AND_WARN:
         log_event(
             log, "flood.throttled", f"Chặn gửi quá nhanh: người dùng {user.id}, nhóm {chat.id if chat else None}",
             level=logging.WARNING, user_id=user.id, chat_id=chat.id if chat else None,
         )
-        try:
-            if update.callback_query is not None:
-                await update.callback_query.answer(texts.THROTTLED, show_alert=True)
-            elif message is not None:
-                await message.reply_text(texts.THROTTLED)
-        except TelegramError:
-            pass
-    elif update.callback_query is not None:
-        try:
-            await update.callback_query.answer()  # stop the button's spinner, silently
-        except TelegramError:
-            pass
+    try:
+        if update.callback_query is not None:
+            if verdict is Verdict.REFUSE_AND_WARN:
+                await update.callback_query.answer(texts.throttled(retry), show_alert=True)
+            else:
+                await update.callback_query.answer()  # stop the button's spinner, silently
+        elif status_reply and message is not None:
+            await message.reply_text(texts.throttled_status(retry))
+        elif verdict is Verdict.REFUSE_AND_WARN and message is not None:
+            await message.reply_text(texts.throttled(retry))
+    except TelegramError:
+        pass
     raise ApplicationHandlerStop
 
 

@@ -2,8 +2,11 @@
 
 Pure: the caller passes the (monotonic) time. A key starts with `capacity` tokens,
 each request takes one, tokens come back at `rate` per second. The first refusal
-of a run is marked so the bot answers once ("you are sending too fast") and then
-stays silent until the key has tokens again.
+of a run is marked so the bot answers once ("you are sending too fast", with
+`retry_after`) and then stays silent until the key has tokens again.
+
+What is counted is the caller's choice: the bot counts only updates addressed to it
+(handlers/guard.py), so chatter in a group where it is admin costs nobody anything.
 """
 
 from __future__ import annotations
@@ -48,6 +51,14 @@ class Throttle:
             return Verdict.REFUSE
         bucket.warned = True
         return Verdict.REFUSE_AND_WARN
+
+    def retry_after(self, key: object, now: float) -> float:
+        """Seconds until `key` has a token again (0 if it has one now)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return 0.0
+        tokens = min(self.capacity, bucket.tokens + (now - bucket.stamp) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
 
     def _forget_full(self, now: float) -> None:
         """Drop keys whose bucket has refilled: they carry no state worth keeping."""

@@ -124,6 +124,21 @@ NO_PROVINCE = (
     "Quản trị viên cần nhập kế hoạch trước (gửi tệp kế hoạch cho bot trong tin nhắn riêng)."
 )
 THROTTLED = "Bạn gửi quá nhanh, vui lòng thử lại sau ít phút."
+
+
+def _wait(seconds: float) -> str:
+    seconds = max(1, int(seconds + 0.999))
+    return f"{seconds} giây" if seconds < 120 else f"{(seconds + 59) // 60} phút"
+
+
+def throttled(seconds: float) -> str:
+    """A command or button refused by the flood throttle, with when to retry."""
+    return f"Bạn gửi quá nhanh, vui lòng thử lại sau {_wait(seconds)}."
+
+
+def throttled_status(seconds: float) -> str:
+    """A status reply refused by the flood throttle: said every time, so none is lost unseen."""
+    return f"Bạn gửi quá nhanh: tin cập nhật này CHƯA được ghi nhận, vui lòng gửi lại sau {_wait(seconds)}."
 APOLOGY = "Xin lỗi, bot gặp lỗi khi xử lý yêu cầu này. Vui lòng thử lại sau."
 BAD_BUTTON = "Nút này không hợp lệ hoặc đã hết hạn."
 NOT_ALLOWED_BUTTON = "Bạn không có quyền dùng nút này."

