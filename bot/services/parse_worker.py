@@ -183,8 +183,7 @@ def _child(memory_mb: int, cpu_seconds: int) -> None:
         )
     sys.stdout.buffer.write(payload)
     sys.stdout.buffer.flush()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    sys.stderr.write(f"rss_kb={peak}\n")
+    sys.stderr.write(f"rss_kb={_peak_rss_kb()}\n")
 
 
 def _read_and_parse(data: bytes, filename: str, data_dir: Path, *, max_bytes: int, **kwargs: Any) -> PlanDraft:
@@ -199,6 +198,21 @@ def _read_and_parse(data: bytes, filename: str, data_dir: Path, *, max_bytes: in
     return parse_plan(
         document, provinces=catalog.provinces, load_directory=catalog.directory, **kwargs
     )
+
+
+def _peak_rss_kb() -> int:
+    """This process's own peak RSS. Not ru_maxrss: Linux keeps the parent's peak in it
+    across fork and exec, so a child of a big parent would report the parent's size."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _expected(exc: Exception) -> bool:
