@@ -249,13 +249,15 @@ def run(settings: Settings, *, webhook_url: str | None = None, port: int | None 
         return code
 
     catalog = Catalog(settings.data_dir)  # loaded once: checked here, then served by the bot
-    known = {p.slug for p in catalog.provinces}
-    if unknown := sorted(set(settings.province_admins) - known):
+    by_slug, unknown = catalog.province_admins(settings.province_admins)
+    if unknown:
+        known = {p.slug for p in catalog.provinces}
         return fail(
             f"Cấu hình sai: PROVINCE_ADMINS — không có tỉnh {', '.join(unknown)} "
             f"(có: {', '.join(sorted(known))}).",
             2,
         )
+    settings = settings.model_copy(update={"province_admins": by_slug})
     if not (settings.telegram_bot_token or "").strip():
         return fail(
             "Thiếu TELEGRAM_BOT_TOKEN: đặt token của bot (lấy từ @BotFather) vào biến môi trường "

@@ -5,6 +5,7 @@ The one place that knows where directory files live; the CLI and the bot both us
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache, cached_property
 from pathlib import Path
 
@@ -42,6 +43,23 @@ class Catalog:
         raise UnknownProvince(
             value, tuple(self.directory(u.slug).province for u in self.units.suggest(value))
         )
+
+    def province_admins(
+        self, by_value: Mapping[str, frozenset[int]]
+    ) -> tuple[dict[str, frozenset[int]], list[str]]:
+        """PROVINCE_ADMINS keyed by current slugs (it may name a province by slug or by
+        name, in any spelling; a former unit counts for its successor), and the values
+        that name no province."""
+        by_slug: dict[str, frozenset[int]] = {}
+        unknown: list[str] = []
+        for value, ids in by_value.items():
+            try:
+                slug = self.province(value).slug
+            except UnknownProvince:
+                unknown.append(value)
+                continue
+            by_slug[slug] = by_slug.get(slug, frozenset()) | ids
+        return by_slug, unknown
 
     def recipients(self, slug: str) -> list[Agency]:
         """Agencies a task can be assigned to: the directory's agencies plus every group

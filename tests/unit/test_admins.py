@@ -38,3 +38,16 @@ def test_settings_read_province_admins_and_name_the_variable_when_wrong() -> Non
     with pytest.raises(SettingsError) as error:
         load_settings(province_admins="phu-tho=2")
     assert str(error.value).startswith("Cấu hình sai: PROVINCE_ADMINS — không hiểu 'phu-tho=2'")
+
+
+def test_province_admins_name_a_province_by_slug_or_by_name() -> None:
+    from pathlib import Path
+
+    from bot.catalog import Catalog
+
+    catalog = Catalog(Path(__file__).resolve().parents[2] / "data")
+    parsed = parse_province_admins("Đắk Lắk:1; dak-lak:2; TP HCM:3; binh-duong:4; ha-tay:5")
+    by_slug, unknown = catalog.province_admins(parsed)
+    # A former unit (Bình Dương) counts for its successor; a name nobody uses is reported.
+    assert by_slug == {"dak-lak": frozenset({1, 2}), "ho-chi-minh": frozenset({3, 4})}
+    assert unknown == ["ha-tay"]
