@@ -505,3 +505,18 @@ def test_labelled_prose_and_agency_headings_in_docx_and_pdf(kind):
         ("Tổ chức tập huấn kỹ năng số cho cán bộ, ", ["Sở Nội vụ"], (date(2026, 9, 30),)),
         ("Tổng hợp kết quả thực hiện, báo cáo Ủy b", ["Sở Tư pháp"], (date(2026, 11, 15),)),
     ]
+
+
+@pytest.mark.parametrize(("day", "expected"), [("12 tháng 01 năm 2026", "communes"), ("05 tháng 5 năm 2021", "districts")])
+def test_district_wording_after_july_2025_means_the_communes(day, expected):
+    text = (
+        "ỦY BAN NHÂN DÂN\nTỈNH PHÚ THỌ\n\nSố: 9/KH-UBND\n\nPhú Thọ, ngày " + day + "\n\n"
+        "KẾ HOẠCH\nCẢI CÁCH HÀNH CHÍNH\n\nI. NHIỆM VỤ\n\n"
+        "1. UBND các huyện, thành, thị rà soát thủ tục hành chính trước ngày 30/11/2026.\n" + SIGNATURE
+    )
+    (task,) = parse(text).tasks
+    directory = CATALOG.directory("phu-tho")
+    if expected == "communes":
+        assert task.lead == ("ubnd-cap-xa",)
+    else:
+        assert len(task.lead) > 5 and all(directory.agencies[c].kind == "district" for c in task.lead)

@@ -12,6 +12,8 @@
   reach it once a chat is bound to it. A phrase that names nobody ("các cơ quan, đơn vị có
   liên quan") adds no lead.
 - A match that is only a guess is not used; the task is flagged for review.
+- In a plan issued after 1 July 2025, the district wordings ("UBND các huyện", "các địa
+  phương") mean the communes: there are no districts left to remind.
 """
 
 from __future__ import annotations
@@ -69,7 +71,13 @@ def _best_reading(directory: Directory, segment: str) -> str:
     return max(candidates, key=lambda c: (_quality(directory, c)[1], _quality(directory, c)[0]))
 
 
-def resolve_leads(cell: str, directory: Directory) -> Leads:
+DISTRICTS_GROUP = "ubnd-cap-huyen"
+COMMUNES_GROUP = "ubnd-cap-xa"
+
+
+def resolve_leads(cell: str, directory: Directory, *, without_districts: bool = False) -> Leads:
+    """`without_districts`: the plan was issued after the district level was abolished
+    (1 July 2025), so "UBND các huyện"/"các địa phương" mean the communes."""
     out = Leads()
     for segment in _SEGMENT.split(cell or ""):
         segment = clean(segment).strip(" .,:")
@@ -77,7 +85,9 @@ def resolve_leads(cell: str, directory: Directory) -> Leads:
             continue
         for phrase in directory.split(_best_reading(directory, segment)):
             found = directory.match(phrase)
-            if found.confident:
+            if found.confident and without_districts and found.group and found.group.code == DISTRICTS_GROUP:
+                out.add(COMMUNES_GROUP if COMMUNES_GROUP in directory.groups else DISTRICTS_GROUP)
+            elif found.confident:
                 _add_match(out, found)
             elif found.matched:
                 out.uncertain = True

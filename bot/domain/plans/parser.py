@@ -31,6 +31,7 @@ from bot.domain.plans.prose import lead_codes as _lead_codes
 from bot.domain.plans.prose import tasks_from_prose
 from bot.domain.plans.tables import tasks_from_tables
 from bot.domain.text import clean, fold, vn_key
+from bot.domain.units import REORGANISED_ON
 
 DirectoryLoader = Callable[[str], Directory]
 
@@ -63,10 +64,11 @@ def _resolve(
 ) -> TaskDraft:
     """One task's agencies and due dates; bodies the directory lacks go to `new_agencies`."""
     reasons: list[ReviewReason] = []
+    without_districts = meta.issued_on is not None and meta.issued_on >= REORGANISED_ON
     if task.lead_codes is not None:
         lead = task.lead_codes
     elif task.lead_text:
-        leads = resolve_leads(task.lead_text, directory)
+        leads = resolve_leads(task.lead_text, directory, without_districts=without_districts)
         lead = tuple(leads.codes)
         new_agencies.extend(leads.new)
         if leads.unknown:
@@ -79,7 +81,7 @@ def _resolve(
         reasons.append(ReviewReason.NO_LEAD)
     support: tuple[str, ...] = ()
     if task.support_text:
-        supports = resolve_leads(task.support_text, directory)
+        supports = resolve_leads(task.support_text, directory, without_districts=without_districts)
         support = tuple(c for c in supports.codes if c not in lead)
         new_agencies.extend(a for a in supports.new if a.code in support)
         if supports.uncertain and ReviewReason.LOW_CONFIDENCE_AGENCY not in reasons:
