@@ -25,7 +25,7 @@ from bot.domain.plans.parser import parse_plan
 from bot.domain.plans.readers import read_plan
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fixtures_docs import make_text_pdf  # noqa: E402
+from fixtures_docs import make_text_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = Catalog(ROOT / "data")

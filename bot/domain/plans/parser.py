@@ -1,36 +1,42 @@
 """Plan parser: a read PlanDocument → PlanDraft (metadata, tasks, due dates, review flags).
 
-Tasks come from one of two shapes, never both:
-- an appendix table with the plan's own columns (STT, Nội dung/Nhiệm vụ, Sản phẩm,
-  Cơ quan chủ trì, Cơ quan phối hợp, Thời gian hoàn thành, Ghi chú) — Phú Thọ;
-- otherwise prose: the items of the task sections (headings naming nhiệm vụ, giải pháp,
-  tổ chức thực hiện). A sentence starting with an agency, or a heading that is only an
-  agency ("b) Văn phòng Ủy ban nhân dân tỉnh"), gives the lead; deadline phrases are
-  looked for after trigger words ("hoàn thành trước ngày …", "trong Quý III/2025",
-  "định kỳ hàng tháng", "ngay sau khi …") so that dates inside document citations
-  ("Nghị định số 09/2019/NĐ-CP ngày 24/01/2019") are not taken for deadlines.
+The one entry point (`parse_plan`) for every layout family, each in its own module:
+- `tables` — appendix task tables and target tables (the readers rebuild tables from
+  .docx, .pdf and law-site text copies);
+- `prose` — the body: labelled items, duties under agency headings, sentences that start
+  with an agency, dated duties of the implementation sections (`phrases` finds deadline
+  phrases, labels and subjects);
+- `meta` — số hiệu, title, date, signer, period; `leads` — agency phrases → codes.
 
-What the parser cannot know it says: every task carries `needs_review` reasons.
+A plan with task tables takes its tasks from them, and from its prose only the dated
+duties of "Tổ chức thực hiện"/"Chế độ báo cáo" (the body restates the table otherwise).
+The province comes from the header (or is given, and then must agree with it).
+
+What the parser cannot know it says: every task carries `needs_review` reasons, and a
+flagged task is kept, never dropped.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 
-from bot.domain.agencies import Agency, AgencyGroup, Directory, Province, identify_province
-from bot.domain.deadlines import DeadlineKind, DeadlineRule, due_dates, parse_deadline
+from bot.domain.agencies import (
+    Agency,
+    Directory,
+    Province,
+    identify_province,
+)
+from bot.domain.deadlines import DeadlineKind, due_dates, parse_deadline
 from bot.domain.plans.document import Paragraph, PlanDocument, Table
 from bot.domain.plans.draft import PlanDraft, PlanMeta, ReviewReason, TaskDraft
 from bot.domain.plans.items import RawTask
 from bot.domain.plans.leads import resolve_leads
 from bot.domain.plans.meta import extract_meta
-from bot.domain.plans.prose import lead_codes as _lead_codes
 from bot.domain.plans.prose import tasks_from_prose
 from bot.domain.plans.tables import tasks_from_tables
-from bot.domain.text import clean, fold, vn_key
+from bot.domain.text import vn_key
 from bot.domain.units import REORGANISED_ON
 
 DirectoryLoader = Callable[[str], Directory]

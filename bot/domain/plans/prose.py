@@ -34,8 +34,8 @@ from bot.domain.agencies import AgencyGroup, Directory
 from bot.domain.plans.items import RawTask
 from bot.domain.plans.phrases import (
     AliasIndex,
-    cut_at_role_verb,
     Fields,
+    cut_at_role_verb,
     find_deadline_phrase,
     has_role_verb,
     split_labels,
