@@ -1,4 +1,5 @@
-"""Before every handler: flood throttle. After every failure: a log line and an apology."""
+"""Before every handler: flood throttle, then membership for changes from a group.
+After every failure: a log line and an apology."""
 
 from __future__ import annotations
 
@@ -86,6 +87,70 @@ async def throttle(update: Update, context: Context) -> None:
             await message.reply_text(texts.throttled_status(retry))
         elif verdict is Verdict.REFUSE_AND_WARN and message is not None:
             await message.reply_text(texts.throttled(retry))
+    except TelegramError:
+        pass
+    raise ApplicationHandlerStop
+
+
+# Callback data that changes something (status buttons, undo, questions, extension
+# decisions, binding choices); reading buttons (/tiendo pages) need no membership check.
+_WRITE_BUTTONS = ("u:", "st:", "ud:", "rc:", "pc:", "gh:", "dk:", "mo:")
+_WRITE_COMMANDS = ("/capnhat", "/giahan", "/dathan", "/dangky", "/huydangky", "/lanhdao")
+_GONE = ("left", "kicked")
+
+
+def _group_write(update: Update, bot_id: int) -> bool:
+    """A change asked for from a group: a write button, a reply to the bot, a write command."""
+    chat = update.effective_chat
+    if chat is None or chat.type not in ("group", "supergroup"):
+        return False
+    query = update.callback_query
+    if query is not None:
+        return (query.data or "").startswith(_WRITE_BUTTONS)
+    message = update.message or update.edited_message
+    if message is None:
+        return False
+    target = message.reply_to_message
+    if target is not None and target.from_user is not None and target.from_user.id == bot_id:
+        return True
+    text = (message.text or message.caption or "").split(maxsplit=1)
+    return bool(text) and text[0].split("@", 1)[0].lower() in _WRITE_COMMANDS
+
+
+async def membership(update: Update, context: Context) -> None:
+    """A change from a group needs its sender to be a member of that group now.
+
+    Checked with getChatMember on every such write (never cached): writes are a few a day
+    per group, and a member removed or gone loses the right at the very next update, with
+    no membership table to keep in step. Province admins pass (they may act anywhere).
+    If Telegram cannot answer, the write goes ahead: the bot's own group is the usual
+    case, and refusing every reply during a Telegram hiccup would lose real reports.
+    """
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or not _group_write(update, context.bot.id):
+        return
+    if user.id in services(context).settings.admins:
+        return
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError as exc:
+        log_event(
+            log, "membership.unknown", f"Không kiểm tra được thành viên {user.id} của nhóm {chat.id}: {exc}",
+            level=logging.WARNING, user_id=user.id, chat_id=chat.id,
+        )
+        return
+    if member.status not in _GONE and getattr(member, "is_member", True) is not False:
+        return
+    log_event(
+        log, "membership.refused", f"Từ chối cập nhật: người dùng {user.id} không còn trong nhóm {chat.id}",
+        level=logging.WARNING, user_id=user.id, chat_id=chat.id,
+    )
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(texts.NOT_A_MEMBER, show_alert=True)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(texts.NOT_A_MEMBER)
     except TelegramError:
         pass
     raise ApplicationHandlerStop

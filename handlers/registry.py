@@ -10,8 +10,10 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     """Every handler of the bot. Within group 0 the first matching handler wins."""
     from handlers import binding, deadlines, digests, guard, progress, start, uploads
 
-    # Group -1 runs before everything: a flooding user or chat stops here.
-    app.add_handler(TypeHandler(Update, guard.throttle), group=-1)
+    # Groups -2 and -1 run before everything (one handler per group): a flooding user
+    # stops at -2; at -1 a change from a group needs its sender to be a member now.
+    app.add_handler(TypeHandler(Update, guard.throttle), group=-2)
+    app.add_handler(TypeHandler(Update, guard.membership), group=-1)
 
     start.register(app)  # /start (also the /moi deep link in a group), /help
     binding.register(app)  # /dangky, /huydangky, /lanhdao, /moi, requests, migration

@@ -139,6 +139,7 @@ def throttled(seconds: float) -> str:
 def throttled_status(seconds: float) -> str:
     """A status reply refused by the flood throttle: said every time, so none is lost unseen."""
     return f"Bạn gửi quá nhanh: tin cập nhật này CHƯA được ghi nhận, vui lòng gửi lại sau {_wait(seconds)}."
+NOT_A_MEMBER = "Bạn không còn là thành viên của nhóm này nên không thể cập nhật nhiệm vụ của nhóm."
 APOLOGY = "Xin lỗi, bot gặp lỗi khi xử lý yêu cầu này. Vui lòng thử lại sau."
 BAD_BUTTON = "Nút này không hợp lệ hoặc đã hết hạn."
 NOT_ALLOWED_BUTTON = "Bạn không có quyền dùng nút này."

@@ -11,7 +11,7 @@ from bot.db.models import DueItem
 from bot.domain.status import Status
 from bot.render import help as texts
 from tests.e2e.conftest import FOCAL, STP_GROUP, BotWorld
-from tests.e2e.test_status_flows import ids_of, reminder
+from tests.e2e.test_status_flows import ids_of, reminder, tap
 from tests.e2e.test_status_flows import reply as reply_to
 
 MEMBERS = range(9100, 9124)  # 24 colleagues of the focal point in Sở Tư pháp's group
@@ -60,4 +60,24 @@ async def test_a_throttled_status_reply_is_never_dropped_in_silence(bot_world: B
     w.app.bot_data.monotonic = lambda: 7004.0  # type: ignore[attr-defined]  # the wait it named
     [answer] = await reply_to(w, STP_GROUP, FOCAL, remind, "1 xong")
     assert answer.text.startswith("✅ Đã ghi nhận: nhiệm vụ 1 — Đã hoàn thành"), answer.text
+    assert await _status(w, first) is Status.DONE
+
+
+async def test_a_member_removed_from_the_group_can_no_longer_change_its_tasks(bot_world: BotWorld) -> None:
+    w = bot_world
+    remind = await reminder(w)
+    first, second = ids_of(remind)[:2]
+    w.server.set_member_status(STP_GROUP, FOCAL, "kicked")  # removed by the group's owner
+
+    [refused] = await reply_to(w, STP_GROUP, FOCAL, remind, "1 xong")
+    assert refused.text == texts.NOT_A_MEMBER
+    assert await tap(w, STP_GROUP, FOCAL, remind, remind.callback_data[1]) == texts.NOT_A_MEMBER
+    w.server.set_member_status(STP_GROUP, FOCAL, "left")  # or gone of their own accord
+    [refused] = await reply_to(w, STP_GROUP, FOCAL, remind, "2 đang làm 50%")
+    assert refused.text == texts.NOT_A_MEMBER
+    assert await _status(w, first) is Status.PENDING and await _status(w, second) is Status.PENDING
+
+    w.server.set_member_status(STP_GROUP, FOCAL, "member")  # added back: the right comes back
+    [answer] = await reply_to(w, STP_GROUP, FOCAL, remind, "1 xong")
+    assert answer.text.startswith("✅ Đã ghi nhận: nhiệm vụ 1"), answer.text
     assert await _status(w, first) is Status.DONE
