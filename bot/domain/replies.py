@@ -64,33 +64,12 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.status import Status
+from bot.domain.status import ChangeKind
 
 MAX_TEXT = 1500  # characters parsed; a status reply is a line or two
 MAX_NOTE = 500  # characters kept as a note
 MAX_RANGE = 30  # "1-30 xong" at most
 _MASK = "\u00b7"  # masked spans: not a word character, not a separator
-
-
-class ChangeKind(StrEnum):
-    DONE = "done"
-    PROGRESS = "progress"
-    BLOCKED = "blocked"
-    EXTENSION = "extension"
-    NOTE = "note"  # a note (or evidence) without a status change
-
-    @property
-    def status(self) -> Status | None:
-        return _KIND_STATUS[self]
-
-
-_KIND_STATUS: dict[ChangeKind, Status | None] = {
-    ChangeKind.DONE: Status.DONE,
-    ChangeKind.PROGRESS: Status.IN_PROGRESS,
-    ChangeKind.BLOCKED: Status.BLOCKED,
-    ChangeKind.EXTENSION: Status.EXTENSION_REQUESTED,
-    ChangeKind.NOTE: None,
-}
 
 
 class AskReason(StrEnum):

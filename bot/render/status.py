@@ -13,7 +13,7 @@ from html import escape
 
 from bot.domain.codes import task_code
 from bot.domain.replies import AskReason, ChangeKind, Chatter, DocumentRef, Intent
-from bot.domain.status import Category, Status, category
+from bot.domain.status import Category, Reason, Status, UndoReason, category
 from bot.render.format import days_phrase, short_date
 from bot.render.progress import short_title
 
@@ -412,3 +412,72 @@ NO_LEADERS = (
     "Chưa có nhóm lãnh đạo tỉnh và chưa gửi được tới quản trị viên: đề nghị đã được lưu, "
     "quản trị viên xem bằng lệnh /giahan."
 )
+
+
+# --- reasons from the status rules (bot.domain.status) → Vietnamese -----------------------
+
+GONE = "Nhiệm vụ này không còn được theo dõi (đã bị huỷ hoặc bỏ khỏi kế hoạch)."
+NOT_YOURS = "Chỉ nhóm của cơ quan chủ trì và quản trị viên được cập nhật nhiệm vụ này."
+SUPPORT_ONLY = "Cơ quan phối hợp chỉ thêm được ghi chú (vd. “ghi chú: …”), không thay đổi được trạng thái."
+NOT_LEADER = "Chỉ nhóm lãnh đạo tỉnh hoặc quản trị viên mới duyệt được đề nghị gia hạn."
+
+
+def report_refusal_text(
+    reason: Reason,
+    *,
+    ref: str,
+    state: str,
+    completed_on: date | None = None,
+    pending_to: date | None = None,
+) -> str:
+    """Why a report changed nothing (refused reasons of `bot.domain.status.decide`)."""
+    ref = ref.capitalize()
+    if reason is Reason.GONE:
+        return GONE
+    if reason is Reason.NOT_YOURS:
+        return NOT_YOURS
+    if reason is Reason.SUPPORT_ONLY:
+        return SUPPORT_ONLY
+    if reason is Reason.STALE:
+        return f"Nhiệm vụ vừa được cập nhật ({state}); tin nhắn đã được làm mới, xin bấm lại."
+    if reason is Reason.ALREADY_DONE:
+        done_on = f" ngày {short_date(completed_on)}" if completed_on else ""
+        return f"{ref} đã được ghi nhận hoàn thành{done_on}."
+    if reason is Reason.EMPTY_NOTE:
+        return "Ghi chú trống: không có gì để lưu."
+    if reason is Reason.DONE_NEEDS_NO_EXTENSION:
+        return f"{ref} đã hoàn thành: không cần gia hạn."
+    if reason is Reason.EXTENSION_PENDING:
+        return f"{ref} đang chờ lãnh đạo duyệt đề nghị gia hạn đến {short_date(pending_to) if pending_to else '…'}."
+    if reason is Reason.NOTHING_CHANGED:
+        return f"{ref} đã ở trạng thái “{state}”: không có gì thay đổi."
+    raise ValueError(f"not a refusal: {reason}")
+
+
+def date_problem_text(reason: Reason, *, typed: str | None, proposed: date | None, due_on: date) -> str | None:
+    """Why an extension's date cannot be used (asked again), or None when none was given."""
+    if reason is Reason.DATE_INVALID:
+        return f"Ngày “{typed}” không hợp lệ hoặc đã qua."
+    if reason is Reason.DATE_PAST and proposed is not None:
+        return f"Ngày đề nghị ({short_date(proposed)}) đã qua."
+    if reason is Reason.DATE_NOT_AFTER_DUE and proposed is not None:
+        return f"Ngày đề nghị ({short_date(proposed)}) phải sau hạn hiện tại ({short_date(due_on)})."
+    return None
+
+
+_UNDO_REFUSALS = {
+    UndoReason.UNKNOWN: "Không hoàn tác được thay đổi này.",
+    UndoReason.ALREADY_UNDONE: "Thay đổi này đã được hoàn tác.",
+    UndoReason.NOT_THE_AUTHOR: "Chỉ người đã cập nhật (hoặc quản trị viên) mới hoàn tác được.",
+    UndoReason.GONE: GONE,
+    UndoReason.NOT_YOURS: NOT_YOURS,
+    UndoReason.NEWER_CHANGE: "Nhiệm vụ đã có cập nhật mới hơn: không hoàn tác được thay đổi cũ.",
+}
+
+
+def undo_refusal_text(reason: UndoReason, *, window_minutes: int) -> str:
+    if reason is UndoReason.TOO_LATE:
+        return (
+            f"Đã quá {window_minutes} phút: không hoàn tác được nữa. Hãy cập nhật lại trạng thái đúng."
+        )
+    return _UNDO_REFUSALS[reason]

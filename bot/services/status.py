@@ -20,7 +20,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,10 +45,21 @@ from bot.domain.replies import (
     Planned,
     resolve_new_due,
 )
-from bot.domain.status import ChangeSource, Status
+from bot.domain.status import ChangeSource, ItemState, Reason, Report, Right, Status, decide
 from bot.logs import log_event
 from bot.render.format import short_date
-from bot.render.status import ExtensionView, ItemView, RecordedView, state_phrase
+from bot.render.status import (  # GONE … SUPPORT_ONLY: the handlers still read them here
+    GONE,
+    NOT_LEADER,
+    NOT_YOURS,
+    SUPPORT_ONLY,  # noqa: F401
+    ExtensionView,
+    ItemView,
+    RecordedView,
+    date_problem_text,
+    report_refusal_text,
+    state_phrase,
+)
 from bot.services.chats import Scope, ScopeKind
 
 log = logging.getLogger("nhacviec.status")
@@ -58,16 +68,9 @@ UNDO_WINDOW = timedelta(minutes=15)
 PROMPT_TTL = timedelta(hours=24)
 MAX_FILES_NOTE = 3
 
-GONE = "Nhiệm vụ này không còn được theo dõi (đã bị huỷ hoặc bỏ khỏi kế hoạch)."
-NOT_YOURS = "Chỉ nhóm của cơ quan chủ trì và quản trị viên được cập nhật nhiệm vụ này."
-SUPPORT_ONLY = "Cơ quan phối hợp chỉ thêm được ghi chú (vd. “ghi chú: …”), không thay đổi được trạng thái."
-NOT_LEADER = "Chỉ nhóm lãnh đạo tỉnh hoặc quản trị viên mới duyệt được đề nghị gia hạn."
 
 
-class Access(StrEnum):
-    CHANGE = "change"
-    NOTE = "note"
-    NONE = "none"
+Access = Right  # what the acting user may do to one item: the domain's rights
 
 
 @dataclass(frozen=True)
@@ -211,75 +214,61 @@ async def apply(
     version: int | None = None,
     files: Sequence[dict[str, Any]] = (),
 ) -> Outcome:
-    """Record `intent` for one due item, after every check (see the module doc)."""
+    """Record `intent` for one due item: the rules (`bot.domain.status.decide`) say whether
+    and what; this loads the facts they need, writes the change and its history row."""
     item = await repo.get_due_item(session, due_item_id=due_item_id, lock=True)
     if item is None or item.cancelled or item.task.removed:
         return Outcome(refused=GONE)
     today = env.today
-    allowed = await access(session, env, item)
     view = item_view(item, number)
-    if allowed is Access.NONE:
-        return Outcome(item=view, refused=NOT_YOURS)
-    if version is not None and version != await repo.latest_change_id(session, due_item_id=item.id):
-        return Outcome(
-            item=view, stale=True,
-            refused=f"Nhiệm vụ vừa được cập nhật ({_state(item, today)}); tin nhắn đã được làm mới, xin bấm lại.",
-        )
-    kind = intent.kind
-    has_extra = bool(intent.note or intent.documents or files)
-    if allowed is Access.NOTE and kind is not ChangeKind.NOTE:
-        return Outcome(item=view, refused=SUPPORT_ONLY)
-
-    if kind is ChangeKind.DONE and item.status is Status.DONE:
-        if not has_extra:
-            done_on = f" ngày {short_date(item.completed_on)}" if item.completed_on else ""
-            return Outcome(item=view, refused=f"{view.ref.capitalize()} đã được ghi nhận hoàn thành{done_on}.")
-        kind = ChangeKind.NOTE  # more evidence for a finished task: keep it, change nothing
-        intent = Intent(ChangeKind.NOTE, note=intent.note, documents=intent.documents)
-    if kind is ChangeKind.NOTE:
-        if not has_extra:
-            return Outcome(item=view, refused="Ghi chú trống: không có gì để lưu.")
-        return await _record(session, env, item, intent, number=number, files=files, status=item.status, undoable=False)
-
-    pending = await repo.pending_extension_request(session, due_item_id=item.id)
-    if kind is ChangeKind.EXTENSION:
-        if item.status is Status.DONE:
-            return Outcome(item=view, refused=f"{view.ref.capitalize()} đã hoàn thành: không cần gia hạn.")
-        if pending is not None:
-            return Outcome(
-                item=view,
-                refused=f"{view.ref.capitalize()} đang chờ lãnh đạo duyệt đề nghị gia hạn đến "
-                f"{short_date(pending.proposed_due_on)}.",
-            )
-        proposed = resolve_new_due(intent, due_on=item.due_on, today=today)
-        if proposed is None:
-            problem = f"Ngày “{intent.bad_date}” không hợp lệ hoặc đã qua." if intent.bad_date else None
-            return Outcome(item=view, needs=PromptKind.EXTENSION, problem=problem, intent=intent)
-        if proposed <= item.due_on or proposed < today:
-            problem = f"Ngày đề nghị ({short_date(proposed)}) phải sau hạn hiện tại ({short_date(item.due_on)})."
-            if proposed < today:
-                problem = f"Ngày đề nghị ({short_date(proposed)}) đã qua."
-            return Outcome(item=view, needs=PromptKind.EXTENSION, problem=problem, intent=intent)
-        return await _request_extension(session, env, item, intent, proposed, number=number, files=files)
-
-    if kind is ChangeKind.BLOCKED and intent.needs_note:
-        return Outcome(item=view, needs=PromptKind.NOTE, intent=intent)
-    target = kind.status
-    assert target is not None
-    progress = intent.progress
-    if kind is ChangeKind.PROGRESS:
-        if progress is not None and progress >= 100:
-            target, progress = Status.DONE, None
-        elif (
-            item.status is Status.IN_PROGRESS
-            and (progress is None or progress == item.progress)
-            and not has_extra
-        ):
-            return Outcome(item=view, refused=f"{view.ref.capitalize()} đã ở trạng thái “{_state(item, today)}”: không có gì thay đổi.")
-    outcome = await _record(
-        session, env, item, intent, number=number, files=files, status=target, progress=progress, undoable=True
+    right = await access(session, env, item)
+    current = version is None or (
+        right is not Access.NONE and version == await repo.latest_change_id(session, due_item_id=item.id)
     )
-    if pending is not None:
+    pending = await repo.pending_extension_request(session, due_item_id=item.id)
+    proposed = resolve_new_due(intent, due_on=item.due_on, today=today) if intent.kind is ChangeKind.EXTENSION else None
+    report = Report(
+        kind=intent.kind,
+        progress=intent.progress,
+        explained=bool(intent.note),
+        evidence=bool(intent.note or intent.documents or files),
+        proposed_due_on=proposed,
+        bad_date=bool(intent.bad_date),
+        current=current,
+    )
+    facts = ItemState(
+        status=item.status,
+        progress=item.progress or 0,
+        due_on=item.due_on,
+        pending_extension_to=pending.proposed_due_on if pending is not None else None,
+    )
+    decision = decide(facts, report, right, today)
+    if decision.refused:
+        return Outcome(
+            item=view,
+            stale=decision.reason is Reason.STALE,
+            refused=report_refusal_text(
+                decision.reason, ref=view.ref, state=_state(item, today), completed_on=item.completed_on,
+                pending_to=facts.pending_extension_to,
+            ),
+        )
+    if decision.reason is Reason.NEEDS_NOTE:
+        return Outcome(item=view, needs=PromptKind.NOTE, intent=intent)
+    if decision.needs_more:
+        problem = date_problem_text(decision.reason, typed=intent.bad_date, proposed=proposed, due_on=item.due_on)
+        return Outcome(item=view, needs=PromptKind.EXTENSION, problem=problem, intent=intent)
+    if decision.reason is Reason.NOTE_ADDED:
+        note = Intent(ChangeKind.NOTE, note=intent.note, documents=intent.documents)
+        return await _record(session, env, item, note, number=number, files=files, status=item.status, undoable=False)
+    if decision.reason is Reason.EXTENSION_REQUESTED:
+        assert proposed is not None
+        return await _request_extension(session, env, item, intent, proposed, number=number, files=files)
+    assert decision.status is not None
+    outcome = await _record(
+        session, env, item, intent, number=number, files=files, status=decision.status,
+        progress=decision.progress, undoable=decision.undoable,
+    )
+    if decision.withdraws_extension and pending is not None:
         await repo.decide_extension_request(
             session, request_id=pending.id, state=ExtensionState.CANCELLED, now=env.now,
             decided_by_tg_id=env.actor.tg_id, decided_by_name=env.actor.name,
