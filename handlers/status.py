@@ -913,10 +913,35 @@ async def _reply_flow_in_session(
                         outcome = _evidence_outcome(items or [])
                 if items is None and (not outcome.is_status or (files and not outcome.changes)):
                     return False  # not about a task (small talk, a file under another message)
+                stale: list[int] = []
+                if update.edited_message is not None:
+                    outcome, stale = await _latest_word_only(session, message, outcome)
                 plan = await _handle_outcome(session, env, outcome, items=items or [], files=files)
+                if stale:
+                    plan.outs.append(Out(help_texts.stale_edit(stale)))
             await _extension_outs(session, env, plan, services(context).settings)
         await _deliver(update, context, session, plan, env)
     return True
+
+
+async def _latest_word_only(
+    session: AsyncSession, message: Message, outcome: ReplyOutcome
+) -> tuple[ReplyOutcome, list[int]]:
+    """An edited reply changes an item only if it is still the latest word on it: editing
+    an old "20 đang làm 50%" after "20 xong" must not reopen the task. Returns the
+    outcome without the stale changes, and their item numbers (to tell the sender)."""
+    kept: list[Planned] = []
+    stale: list[int] = []
+    for planned in outcome.changes:
+        item = planned.target.item
+        if item is not None and await repo.said_later(
+            session, due_item_id=item.due_item_id, tg_chat_id=message.chat.id,
+            message_id=message.message_id, sent_at=message.date,
+        ):
+            stale.append(item.number)
+            continue
+        kept.append(planned)
+    return replace(outcome, changes=tuple(kept)), stale
 
 
 def _evidence_outcome(items: Sequence[ContextItem]) -> ReplyOutcome:

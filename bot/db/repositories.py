@@ -917,6 +917,35 @@ async def last_change(session: AsyncSession, *, due_item_id: int) -> StatusChang
     )
 
 
+async def said_later(
+    session: AsyncSession, *, due_item_id: int, tg_chat_id: int, message_id: int, sent_at: datetime
+) -> bool:
+    """Whether the item has a later word than the message (chat, id) sent at `sent_at`:
+    a change after the message's own newest change on the item, from anything else; or,
+    if the message changed nothing on it, any change recorded after it was sent."""
+    own = await session.scalar(
+        select(func.max(StatusChange.id)).where(
+            StatusChange.due_item_id == due_item_id,
+            StatusChange.chat_id == tg_chat_id,
+            StatusChange.message_id == message_id,
+            StatusChange.source == ChangeSource.CHAT,
+        )
+    )
+    if own is not None:
+        later = and_(
+            StatusChange.id > own,
+            or_(
+                StatusChange.chat_id.is_(None), StatusChange.chat_id != tg_chat_id,
+                StatusChange.message_id.is_(None), StatusChange.message_id != message_id,
+            ),
+        )
+    else:
+        later = StatusChange.at > sent_at
+    return bool(
+        await session.scalar(select(exists().where(StatusChange.due_item_id == due_item_id, later)))
+    )
+
+
 async def task_agency_roles(session: AsyncSession, *, task_id: int) -> dict[int, set[LinkRole]]:
     """agency id → its roles in the task (lead, support)."""
     roles: dict[int, set[LinkRole]] = {}

@@ -139,6 +139,15 @@ def throttled(seconds: float) -> str:
 def throttled_status(seconds: float) -> str:
     """A status reply refused by the flood throttle: said every time, so none is lost unseen."""
     return f"Bạn gửi quá nhanh: tin cập nhật này CHƯA được ghi nhận, vui lòng gửi lại sau {_wait(seconds)}."
+def stale_edit(numbers: list[int]) -> str:
+    """An edited reply not applied to items that have a later update."""
+    shown = ", ".join(str(n) for n in numbers)
+    return (
+        f"Tin nhắn đã sửa không được áp dụng cho nhiệm vụ {shown} vì đã có cập nhật mới hơn; "
+        "nếu cần thay đổi, vui lòng gửi tin nhắn mới."
+    )
+
+
 NOT_A_MEMBER = "Bạn không còn là thành viên của nhóm này nên không thể cập nhật nhiệm vụ của nhóm."
 APOLOGY = "Xin lỗi, bot gặp lỗi khi xử lý yêu cầu này. Vui lòng thử lại sau."
 BAD_BUTTON = "Nút này không hợp lệ hoặc đã hết hạn."

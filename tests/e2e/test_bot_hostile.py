@@ -81,3 +81,42 @@ async def test_a_member_removed_from_the_group_can_no_longer_change_its_tasks(bo
     [answer] = await reply_to(w, STP_GROUP, FOCAL, remind, "1 xong")
     assert answer.text.startswith("✅ Đã ghi nhận: nhiệm vụ 1"), answer.text
     assert await _status(w, first) is Status.DONE
+
+
+async def _say(w: BotWorld, to: int, text: str) -> tuple[int, str]:
+    """FOCAL replies `text` to message `to`; (the user's message id, the bot's answer)."""
+    before = len(w.server.messages_in(STP_GROUP))
+    sent = w.server.send_text(STP_GROUP, FOCAL, text, reply_to_message_id=to)
+    answers = await w.server.wait_for_sent(STP_GROUP, before + 1)
+    await w.server.wait_until_idle()
+    return sent["message_id"], answers[before].text or ""
+
+
+async def _edit(w: BotWorld, message_id: int, text: str) -> str:
+    before = len(w.server.messages_in(STP_GROUP))
+    w.server.edit_text(STP_GROUP, message_id, text)
+    answers = await w.server.wait_for_sent(STP_GROUP, before + 1)
+    await w.server.wait_until_idle()
+    return answers[before].text or ""
+
+
+async def test_an_edited_reply_applies_only_while_it_is_the_latest_word(bot_world: BotWorld) -> None:
+    w = bot_world
+    remind = await reminder(w)
+    first = ids_of(remind)[0]
+    old, said = await _say(w, remind.message_id, "1 đang làm 50%")
+    assert said.startswith("✅ Đã ghi nhận: nhiệm vụ 1 — Đang thực hiện 50%"), said
+    # A typo fixed at once: the message is still the latest word on item 1.
+    said = await _edit(w, old, "1 đang làm 60%")
+    assert said.startswith("✅ Đã ghi nhận: nhiệm vụ 1 — Đang thực hiện 60%"), said
+    latest, said = await _say(w, remind.message_id, "1 xong")
+    assert said.startswith("✅ Đã ghi nhận: nhiệm vụ 1 — Đã hoàn thành"), said
+
+    # Editing the older message must not reopen the finished task.
+    said = await _edit(w, old, "1 đang làm 70%")
+    assert said == texts.stale_edit([1])
+    assert await _status(w, first) is Status.DONE
+    # The newest message may still be corrected.
+    said = await _edit(w, latest, "1 đang làm 90%")
+    assert said.startswith("✅ Đã ghi nhận: nhiệm vụ 1 — Đang thực hiện 90%"), said
+    assert await _status(w, first) is Status.IN_PROGRESS

@@ -1634,6 +1634,24 @@ class FakeBotApi:
             entities=entities if entities is not None else self._command_entities(text),
         )
 
+    def edit_text(self, chat_id: int, message_id: int, text: str) -> dict:
+        """Its author edits a message sent with ``send_text``: the bot gets ``edited_message``
+        (same message id, date and reply target; ``edit_date`` now).
+
+        Delivered under the same privacy-mode rules as the original. Returns the Message dict.
+        """
+        chat = self.chats[chat_id]
+        original = chat.messages.get(message_id)
+        if original is None or original.get("from", {}).get("id") == self.bot_id:
+            raise ValueError(f"no user message {message_id} in chat {chat_id}")
+        original["text"] = text
+        self._set_or_pop(original, "entities", self._command_entities(text))
+        original["edit_date"] = int(self.wall_clock())
+        message = copy.deepcopy(original)
+        if self._why_undelivered(chat, message) is None:
+            self._enqueue({"edited_message": message})
+        return copy.deepcopy(message)
+
     def send_command(
         self,
         chat_id: int,
