@@ -481,3 +481,13 @@ def undo_refusal_text(reason: UndoReason, *, window_minutes: int) -> str:
             f"Đã quá {window_minutes} phút: không hoàn tác được nữa. Hãy cập nhật lại trạng thái đúng."
         )
     return _UNDO_REFUSALS[reason]
+
+
+EXTENSION_OVERTAKEN = "Đề nghị không còn hiệu lực: nhiệm vụ đã được cập nhật sau khi gửi đề nghị."
+_DECIDED = {"approved": "đã được đồng ý", "rejected": "đã bị từ chối", "cancelled": "đã được rút hoặc không còn hiệu lực"}
+
+
+def extension_decided_text(state: str, decided_by: str | None) -> str:
+    """An extension request answered twice: who answered it first (a withdrawal has no one)."""
+    who = f" ({decided_by})" if decided_by and state != "cancelled" else ""
+    return f"Đề nghị này {_DECIDED[state]}{who}."

@@ -45,19 +45,34 @@ from bot.domain.replies import (
     Planned,
     resolve_new_due,
 )
-from bot.domain.status import ChangeSource, ItemState, Reason, Report, Right, Status, decide
+from bot.domain.status import (
+    ChangeSource,
+    ExtensionOutcome,
+    ItemState,
+    Reason,
+    Report,
+    Right,
+    Status,
+    UndoReason,
+    decide,
+    decide_undo,
+)
+from bot.domain.status import decide_extension as extension_rule
 from bot.logs import log_event
 from bot.render.format import short_date
 from bot.render.status import (  # GONE … SUPPORT_ONLY: the handlers still read them here
     GONE,
     NOT_LEADER,
-    NOT_YOURS,
+    NOT_YOURS,  # noqa: F401
     SUPPORT_ONLY,  # noqa: F401
     ExtensionView,
     ItemView,
     RecordedView,
+    EXTENSION_OVERTAKEN,
     date_problem_text,
+    extension_decided_text,
     report_refusal_text,
+    undo_refusal_text,
     state_phrase,
 )
 from bot.services.chats import Scope, ScopeKind
@@ -396,23 +411,23 @@ async def undo(session: AsyncSession, env: Env, *, change_id: int, number: int |
     change (admins excepted), the item changed since, or the chat may not change the item.
     """
     record = await repo.get_undo(session, change_id=change_id)
-    if record is None:
-        return Undone(refused="Không hoàn tác được thay đổi này.")
-    if record.undone_at is not None:
-        return Undone(refused="Thay đổi này đã được hoàn tác.")
-    if env.now > record.expires_at:
-        return Undone(refused=f"Đã quá {int(UNDO_WINDOW.total_seconds() // 60)} phút: không hoàn tác được nữa. Hãy cập nhật lại trạng thái đúng.")
-    if record.actor_tg_id != env.actor.tg_id and not env.actor.is_admin:
-        return Undone(refused="Chỉ người đã cập nhật (hoặc quản trị viên) mới hoàn tác được.")
-    item = await repo.get_due_item(session, due_item_id=record.due_item_id, lock=True)
-    if item is None or item.cancelled:
-        return Undone(refused=GONE)
-    if await access(session, env, item) is not Access.CHANGE:
-        return Undone(refused=NOT_YOURS)
-    if await repo.latest_change_id(session, due_item_id=item.id) != change_id:
-        return Undone(refused="Nhiệm vụ đã có cập nhật mới hơn: không hoàn tác được thay đổi cũ.")
+    item = await repo.get_due_item(session, due_item_id=record.due_item_id, lock=True) if record else None
+    verdict = decide_undo(
+        known=record is not None,
+        undone=record is not None and record.undone_at is not None,
+        expired=record is not None and env.now > record.expires_at,
+        by_author=record is not None and record.actor_tg_id == env.actor.tg_id,
+        admin=env.actor.is_admin,
+        gone=item is None or item.cancelled,
+        right=await access(session, env, item) if item is not None and not item.cancelled else Right.NONE,
+        latest=item is not None and await repo.latest_change_id(session, due_item_id=item.id) == change_id,
+    )
+    window = int(UNDO_WINDOW.total_seconds() // 60)
+    if verdict is not UndoReason.UNDONE:
+        return Undone(refused=undo_refusal_text(verdict, window_minutes=window))
+    assert record is not None and item is not None
     if not await repo.claim_undo(session, change_id=change_id, now=env.now):
-        return Undone(refused="Thay đổi này đã được hoàn tác.")
+        return Undone(refused=undo_refusal_text(UndoReason.ALREADY_UNDONE, window_minutes=window))
     withdrawn = None
     request = await repo.extension_request_for_change(session, change_id=change_id)
     if request is not None and request.state is ExtensionState.PENDING:
@@ -500,24 +515,26 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
     item = await repo.get_due_item(session, due_item_id=request.due_item_id, lock=True)
     if item is None:
         return Decision(refused=GONE)
-    if not await may_decide(env, item.task.plan.province_id):
+    outcome = extension_rule(
+        may_decide=await may_decide(env, item.task.plan.province_id),
+        pending=request.state is ExtensionState.PENDING,
+        item_status=item.status,
+        item_due_on=item.due_on,
+        requested_from=request.current_due_on,
+        gone=item.cancelled,
+        approve=approve,
+    )
+    if outcome is ExtensionOutcome.NOT_LEADER:
         return Decision(refused=NOT_LEADER)
-    if request.state is not ExtensionState.PENDING:
-        what = {
-            ExtensionState.APPROVED: "đã được đồng ý",
-            ExtensionState.REJECTED: "đã bị từ chối",
-            ExtensionState.CANCELLED: "đã được rút hoặc không còn hiệu lực",
-        }[request.state]
-        who = f" ({request.decided_by_name})" if request.decided_by_name and request.state is not ExtensionState.CANCELLED else ""
-        return Decision(refused=f"Đề nghị này {what}{who}.", request=request,
+    if outcome is ExtensionOutcome.ALREADY_DECIDED:
+        return Decision(refused=extension_decided_text(request.state.value, request.decided_by_name), request=request,
                         view=await extension_view(session, request, env.tz))
-    if item.cancelled or item.status is not Status.EXTENSION_REQUESTED or item.due_on != request.current_due_on:
+    if outcome is ExtensionOutcome.OVERTAKEN:
         await repo.decide_extension_request(session, request_id=request.id, state=ExtensionState.CANCELLED, now=env.now)
         request = await repo.get_extension_request(session, request_id=request.id)
         assert request is not None
         return Decision(
-            refused="Đề nghị không còn hiệu lực: nhiệm vụ đã được cập nhật sau khi gửi đề nghị.",
-            request=request, view=await extension_view(session, request, env.tz),
+            refused=EXTENSION_OVERTAKEN, request=request, view=await extension_view(session, request, env.tz),
         )
     state = ExtensionState.APPROVED if approve else ExtensionState.REJECTED
     if not await repo.decide_extension_request(
