@@ -5,6 +5,7 @@ The real bot against the fake Bot API server, the Phú Thọ sample plan, today 
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.db.models import DueItem
@@ -120,3 +121,35 @@ async def test_an_edited_reply_applies_only_while_it_is_the_latest_word(bot_worl
     said = await _edit(w, latest, "1 đang làm 90%")
     assert said.startswith("✅ Đã ghi nhận: nhiệm vụ 1 — Đang thực hiện 90%"), said
     assert await _status(w, first) is Status.IN_PROGRESS
+
+
+BOT_REFUSED = (
+    "rong.txt", "nhieu0.txt", "cat50.docx", "span-gridSpan-100000.docx", "span-gridBefore-200000.docx",
+    "lenh-60kb.pdf", "bom-xml.docx", "khoa.pdf", "scan.pdf", "700-trang.pdf", "nul-0.txt", "nen.docx",
+)
+
+
+@pytest.mark.parametrize("bot_db_url", ["sqlite"], indirect=True)  # refused before any SQL
+async def test_hostile_files_sent_to_the_bot_are_refused_in_one_sentence_and_the_bot_stays_up(
+    bot_world: BotWorld,
+) -> None:
+    from bot.db.models import PendingUpload, Plan
+    from tests.e2e.conftest import ADMIN
+    from tests.e2e.test_bot_uploads import _upload
+    from tests.hostile import corpus
+
+    w = bot_world
+    files = {f.name: f for f in corpus() if f.name in BOT_REFUSED}
+    async with w.sm() as s:
+        plans_before = len((await s.scalars(select(Plan.id))).all())
+    for name in BOT_REFUSED:
+        status_id = await _upload(w, ADMIN, name, files[name].data)
+        text = w.text(ADMIN, status_id)
+        assert text.startswith("❌ ") and "\n" not in text, (name, text)
+        assert texts.APOLOGY not in text and "Traceback" not in text
+    # Still answering, nothing staged or stored.
+    [hello] = await w.send(ADMIN, ADMIN, "/help")
+    assert hello.text
+    async with w.sm() as s:
+        assert (await s.scalars(select(PendingUpload))).all() == []
+        assert len((await s.scalars(select(Plan.id))).all()) == plans_before
