@@ -520,3 +520,34 @@ def test_district_wording_after_july_2025_means_the_communes(day, expected):
         assert task.lead == ("ubnd-cap-xa",)
     else:
         assert len(task.lead) > 5 and all(directory.agencies[c].kind == "district" for c in task.lead)
+
+
+def test_a_header_over_two_rows_in_docx():
+    """"Cơ quan thực hiện" spans "Chủ trì | Phối hợp" below it; the other header cells
+    are merged down the two rows."""
+    from docx import Document
+
+    doc = Document()
+    for line in header().splitlines():
+        if line.strip():
+            doc.add_paragraph(line)
+    table = doc.add_table(rows=4, cols=5)
+    for c, text in enumerate(["TT", "Nội dung nhiệm vụ", "", "", "Thời gian hoàn thành"]):
+        table.cell(0, c).text = text
+    table.cell(1, 2).text, table.cell(1, 3).text = "Chủ trì", "Phối hợp"
+    table.cell(0, 2).merge(table.cell(0, 3)).text = "Cơ quan thực hiện"
+    for c in (0, 1, 4):
+        table.cell(0, c).merge(table.cell(1, c))
+    rows = [["1", "Rà soát văn bản", "Sở Tư pháp", "Sở Nội vụ", "Quý IV/2026"],
+            ["2", "Số hóa hồ sơ", "Sở Nội vụ", "Sở Tư pháp", "Năm 2027"]]
+    for r, row in enumerate(rows, start=2):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    buf = io.BytesIO()
+    doc.save(buf)
+    draft = parse(buf.getvalue(), "kh.docx")
+    got = [(t.ref, t.title, names(draft, t.lead), names(draft, t.support), t.due_dates) for t in draft.tasks]
+    assert got == [
+        ("1", "Rà soát văn bản", ["Sở Tư pháp"], ["Sở Nội vụ"], (date(2026, 12, 31),)),
+        ("2", "Số hóa hồ sơ", ["Sở Nội vụ"], ["Sở Tư pháp"], (date(2027, 12, 31),)),
+    ]

@@ -92,12 +92,12 @@ def _find_header(rows: Sequence[Sequence[str]]) -> tuple[dict[str, int], int] | 
         if not mapping:
             continue
         start = i + 1
-        if start < len(rows):
+        if start < len(rows) and rows[start] and not _NUMBER.match(clean(rows[start][0])):
             below = column_map(rows[start])
-            if below and not _NUMBER.match(clean(rows[start][0]) if rows[start] else ""):
-                if {"lead", "support"} & below.keys() and "title" not in below:
-                    mapping = {**mapping, **below}
-                    start += 1
+            # (A merged cell of the first row is repeated in the second by the readers.)
+            if {"lead", "support"} & below.keys():
+                mapping = {**mapping, **below}
+                start += 1
         if _is_task_table(mapping, row):
             return mapping, start
     return None
