@@ -551,3 +551,26 @@ def test_a_header_over_two_rows_in_docx():
         ("1", "Rà soát văn bản", ["Sở Tư pháp"], ["Sở Nội vụ"], (date(2026, 12, 31),)),
         ("2", "Số hóa hồ sơ", ["Sở Nội vụ"], ["Sở Tư pháp"], (date(2027, 12, 31),)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("aims", "tasks", "first"),
+    [
+        ("I. MỤC ĐÍCH, YÊU CẦU", "II. NHIỆM VỤ", "1."),
+        ("1. MỤC ĐÍCH, YÊU CẦU", "2. NHIỆM VỤ", "2.1."),
+        ("A. MỤC ĐÍCH, YÊU CẦU", "B. NHIỆM VỤ", "1."),
+        ("Phần I. MỤC ĐÍCH, YÊU CẦU", "Phần II. NHIỆM VỤ", "1."),
+        ("PHẦN THỨ NHẤT: MỤC ĐÍCH, YÊU CẦU", "PHẦN THỨ HAI: NHIỆM VỤ", "1."),
+    ],
+)
+def test_parts_numbered_in_any_style(aims, tasks, first):
+    text = (
+        header().split("I. MỤC ĐÍCH")[0] + f"{aims}\n\nNâng cao chất lượng phục vụ.\n\n{tasks}\n\n"
+        f"{first} Sở Tư pháp rà soát văn bản, hoàn thành trước ngày 30/6/2026.\n\n"
+        "- Sở Nội vụ tổ chức tập huấn trong Quý III/2026.\n" + SIGNATURE
+    )
+    draft = parse(text)
+    assert [(names(draft, t.lead), t.due_dates) for t in draft.tasks] == [
+        (["Sở Tư pháp"], (date(2026, 6, 30),)),
+        (["Sở Nội vụ"], (date(2026, 9, 30),)),
+    ]

@@ -44,6 +44,33 @@ from bot.domain.plans.phrases import (
 from bot.domain.text import clean, fold, vn_key
 
 _ROMAN_HEADING = re.compile(r"^([IVXL]+)\s*[.:]\s*(.+)$")
+# The parts of a plan: "II. NHIỆM VỤ", "Phần II. …", or in capitals "B. NHIỆM VỤ",
+# "2. NHIỆM VỤ" — one style per plan, the first one met.
+_TOP_STYLES: tuple[tuple[str, re.Pattern[str], bool], ...] = (
+    ("roman", _ROMAN_HEADING, False),
+    ("part", re.compile(r"^Phần\s+(?:thứ\s+)?([IVXL]+|\d+|[^\W\d_]+)\s*[.:]?\s+(.+)$", re.IGNORECASE), False),
+    ("letter", re.compile(r"^([A-H])\s*[.:]\s+(.+)$"), True),
+    ("arabic", re.compile(r"^(\d{1,2})\s*[.:]\s+(.+)$"), True),
+)
+
+
+def _is_caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
+
+
+def _top_heading(text: str, style: str | None) -> tuple[str, str, str] | None:
+    """(style, numeral, title) of a part heading in this plan's style (any, before the
+    first part)."""
+    for name, pattern, capitals in _TOP_STYLES:
+        if style is not None and name != style:
+            continue
+        match = pattern.match(text)
+        if match and len(match.group(2)) <= 200 and (not capitals or _is_caps(match.group(2))):
+            return name, match.group(1), match.group(2)
+    return None
+
+
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+(.+)$")
 _LETTERED = re.compile(r"^([a-zđ])\)\s*(.+)$")
 _BULLET = re.compile(r"^([-+•*–])\s*(.+)$")
@@ -386,6 +413,7 @@ def tasks_from_prose(
         return any("muc tieu" in fold(h.text) for h in stack)
 
     targets_flags: list[bool] = []
+    top_style: str | None = None  # how this plan numbers its parts, from the first one
     intro_item: _Item | None = None  # a dated line ending with ":": its bullets are details
     bullet_open = False  # the last item is a "-" bullet: "+" lines belong to it
     for text in _join_broken_lines(paragraphs):
@@ -416,9 +444,10 @@ def tasks_from_prose(
             started = False
             stack.clear()
             counters.clear()
-        if match := _ROMAN_HEADING.match(text):
+        if top := _top_heading(text, top_style):
+            top_style, label, title = top
             started = True
-            push(1, match.group(1), match.group(2))
+            push(1, label, title)
             bullet_open = False
             continue
         if not started:
