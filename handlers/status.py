@@ -913,7 +913,7 @@ async def _reply_flow_in_session(
                         outcome = _evidence_outcome(items or [])
                 if items is None and (not outcome.is_status or (files and not outcome.changes)):
                     return False  # not about a task (small talk, a file under another message)
-                stale: list[int] = []
+                stale: list[str] = []
                 if update.edited_message is not None:
                     outcome, stale = await _latest_word_only(session, message, outcome)
                 plan = await _handle_outcome(session, env, outcome, items=items or [], files=files)
@@ -926,19 +926,19 @@ async def _reply_flow_in_session(
 
 async def _latest_word_only(
     session: AsyncSession, message: Message, outcome: ReplyOutcome
-) -> tuple[ReplyOutcome, list[int]]:
+) -> tuple[ReplyOutcome, list[str]]:
     """An edited reply changes an item only if it is still the latest word on it: editing
     an old "20 đang làm 50%" after "20 xong" must not reopen the task. Returns the
     outcome without the stale changes, and their item numbers (to tell the sender)."""
     kept: list[Planned] = []
-    stale: list[int] = []
+    stale: list[str] = []
     for planned in outcome.changes:
         item = planned.target.item
         if item is not None and await repo.said_later(
             session, due_item_id=item.due_item_id, tg_chat_id=message.chat.id,
             message_id=message.message_id, sent_at=message.date,
         ):
-            stale.append(item.number)
+            stale.append(str(item.number) if item.number else task_code(item.task_id))
             continue
         kept.append(planned)
     return replace(outcome, changes=tuple(kept)), stale
@@ -992,12 +992,15 @@ async def capnhat(update: Update, context: Context) -> None:
             if scope.kind is ScopeKind.NONE and not env.actor.is_admin:
                 plan = Plan(outs=[Out(help_texts.NOT_REGISTERED_GROUP if message.chat.type != ChatType.PRIVATE else help_texts.stranger_text())])
             else:
-                plan = await _capnhat_plan(session, env, task_id, rest)
+                edited = message if update.edited_message is not None else None
+                plan = await _capnhat_plan(session, env, task_id, rest, edited=edited)
                 await _extension_outs(session, env, plan, services(context).settings)
         await _deliver(update, context, session, plan, env)
 
 
-async def _capnhat_plan(session: AsyncSession, env: svc.Env, task_id: int, rest: str) -> Plan:
+async def _capnhat_plan(
+    session: AsyncSession, env: svc.Env, task_id: int, rest: str, *, edited: Message | None = None
+) -> Plan:
     found = await svc.items_for_code(session, env, task_id=task_id)
     if found.refused:
         return Plan(outs=[Out(texts.refused_text(found.refused))])
@@ -1013,7 +1016,13 @@ async def _capnhat_plan(session: AsyncSession, env: svc.Env, task_id: int, rest:
         outcome = parse_status(rest, Target(task_id=task_id), today=env.today)
     if not outcome.is_status:
         return Plan(outs=[Out(texts.refused_text("Bot chưa hiểu trạng thái.") + "\n" + USAGE)])
-    return await _handle_outcome(session, env, outcome, items=[])
+    stale: list[str] = []
+    if edited is not None:  # an edited /capnhat: the same rule as an edited reply
+        outcome, stale = await _latest_word_only(session, edited, outcome)
+    plan = await _handle_outcome(session, env, outcome, items=[])
+    if stale:
+        plan.outs.append(Out(help_texts.stale_edit(stale)))
+    return plan
 
 
 async def _card_out(session: AsyncSession, env: svc.Env, item_id: int, *, others: int = 0) -> Out:

@@ -927,8 +927,7 @@ async def said_later(
         select(func.max(StatusChange.id)).where(
             StatusChange.due_item_id == due_item_id,
             StatusChange.chat_id == tg_chat_id,
-            StatusChange.message_id == message_id,
-            StatusChange.source == ChangeSource.CHAT,
+            StatusChange.message_id == message_id,  # ids are unique within a chat
         )
     )
     if own is not None:

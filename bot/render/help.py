@@ -139,7 +139,7 @@ def throttled(seconds: float) -> str:
 def throttled_status(seconds: float) -> str:
     """A status reply refused by the flood throttle: said every time, so none is lost unseen."""
     return f"Bạn gửi quá nhanh: tin cập nhật này CHƯA được ghi nhận, vui lòng gửi lại sau {_wait(seconds)}."
-def stale_edit(numbers: list[int]) -> str:
+def stale_edit(numbers: list[str]) -> str:
     """An edited reply not applied to items that have a later update."""
     shown = ", ".join(str(n) for n in numbers)
     return (

@@ -115,7 +115,7 @@ async def test_an_edited_reply_applies_only_while_it_is_the_latest_word(bot_worl
 
     # Editing the older message must not reopen the finished task.
     said = await _edit(w, old, "1 đang làm 70%")
-    assert said == texts.stale_edit([1])
+    assert said == texts.stale_edit(["1"])
     assert await _status(w, first) is Status.DONE
     # The newest message may still be corrected.
     said = await _edit(w, latest, "1 đang làm 90%")
@@ -153,3 +153,37 @@ async def test_hostile_files_sent_to_the_bot_are_refused_in_one_sentence_and_the
     async with w.sm() as s:
         assert (await s.scalars(select(PendingUpload))).all() == []
         assert len((await s.scalars(select(Plan.id))).all()) == plans_before
+
+
+async def test_an_edited_capnhat_does_not_reopen_a_later_state_either(bot_world: BotWorld) -> None:
+    from sqlalchemy import func
+
+    from tests.e2e.conftest import ADMIN
+
+    w = bot_world
+    async with w.sm() as s:  # a task with one due date and one lead: /capnhat needs no choice
+        task_id = (await s.scalars(
+            select(DueItem.task_id).group_by(DueItem.task_id).having(func.count(DueItem.id) == 1)
+            .order_by(DueItem.task_id)
+        )).first()
+        assert task_id is not None
+        first = (await s.scalars(select(DueItem.id).where(DueItem.task_id == task_id))).one()
+    code = f"NV{task_id}"
+
+    async def say(text: str, edit: int | None = None) -> tuple[int, str]:
+        before = len(w.server.messages_in(ADMIN))
+        if edit is None:
+            sent = w.server.send_text(ADMIN, ADMIN, text)
+        else:
+            sent = w.server.edit_text(ADMIN, edit, text)
+        answers = await w.server.wait_for_sent(ADMIN, before + 1)
+        await w.server.wait_until_idle()
+        return sent["message_id"], answers[before].text or ""
+
+    old, said = await say(f"/capnhat {code} đang làm 50%")
+    assert "Đang thực hiện 50%" in said, said
+    _, said = await say(f"/capnhat {code} xong")
+    assert "Đã hoàn thành" in said, said
+    _, said = await say(f"/capnhat {code} đang làm 70%", edit=old)
+    assert said == texts.stale_edit([code])
+    assert await _status(w, first) is Status.DONE
