@@ -7,9 +7,10 @@ typed `context.bot_data` (`BotServices`), never through module globals.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,10 +22,19 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
     LinkPreviewOptions,
+    Update,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import AIORateLimiter, Application, CallbackContext, ContextTypes, Defaults, ExtBot
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    BaseUpdateProcessor,
+    CallbackContext,
+    ContextTypes,
+    Defaults,
+    ExtBot,
+)
 
 from bot.catalog import Catalog
 from bot.config import Settings
@@ -42,6 +52,77 @@ RATE_LIMIT_RETRIES = 2
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class MessageRateLimiter(AIORateLimiter):
+    """AIORateLimiter for the requests Telegram's flood limits are about: those that post a
+    message (send*, copy*, forward*).
+
+    PTB's limiter counts every request that names a chat — getChatMember, edits, callback
+    answers — against 30 a second overall and 20 a minute per group: a status reply (a
+    membership check, the confirmation, the card's update) used three of a group's 20, and
+    at 10 replies a second the lookups alone queued the confirmations behind each other.
+    """
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if not endpoint.lower().startswith(("send", "copy", "forward")) or endpoint == "sendChatAction":
+            return await callback(*args, **kwargs)
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different chats processed concurrently; those of one chat one after the
+    other, in the order they arrived.
+
+    PTB's default processes one update at a time: a slow reply, or one group over its
+    20-messages-a-minute limit (its confirmation waits in the rate limiter), held up every
+    other chat. Per-chat order is kept because a chat's updates depend on each other
+    ("1 xong" then "hoàn tác"). asyncio's semaphore and locks wake waiters first come,
+    first served, and PTB starts the update tasks in arrival order.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}  # updates holding or waiting for each lock
+
+    @staticmethod
+    def _key(update: object) -> int | None:
+        if isinstance(update, Update):
+            if update.effective_chat is not None:
+                return update.effective_chat.id
+            if update.effective_user is not None:
+                return update.effective_user.id
+        return None
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = self._key(update)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
 
 
 class BotServices:
@@ -119,7 +200,8 @@ def build_application(
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_base_file_url)
         .context_types(ContextTypes(bot_data=BotServices))
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .rate_limiter(MessageRateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .concurrent_updates(PerChatUpdateProcessor())
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -265,6 +347,10 @@ def run(settings: Settings, *, webhook_url: str | None = None, port: int | None 
             2,
         )
     app = build_application(settings, catalog=catalog)
+    if settings.web_port:  # the web console (bot/web/) in the same process and event loop
+        from bot.web.server import attach
+
+        attach(app)
     url = webhook_url or settings.webhook_url
     try:
         if url:

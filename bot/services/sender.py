@@ -192,8 +192,11 @@ class Pacer:
                 if wait <= 0:
                     break
                 await asyncio.sleep(wait)
+            # A busy machine oversleeps: slots missed by less than a window are caught up
+            # (the window checks above cap the catch-up), else every late wake-up would be
+            # lost for good and the rate would fall with the load. Idle longer: from now.
             late = now - self._next_slot
-            base = self._next_slot if late < self.min_interval else now  # idle: restart from now
+            base = self._next_slot if late < self.global_window else now
             self._next_slot = base + self.min_interval
             self._sent.append(now)
             self._in_flight += 1
@@ -207,6 +210,56 @@ class Pacer:
     def pause(self, seconds: float) -> None:
         """Back off for everyone (a 429 may be the overall limit)."""
         self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+
+class _GroupCommit:
+    """Runs the state changes that concurrent sends ask for at about the same time in one
+    transaction (each caller still waits for its own result, so nothing is reported done
+    before it is committed). Two writes per message, one writer at a time on SQLite: on a
+    busy machine the separate commits, not Telegram, limited the rate."""
+
+    def __init__(self, tx: Callable[..., Awaitable[Any]]) -> None:
+        self._tx = tx
+        self._pending: list[tuple[Callable[..., Awaitable[Any]], dict[str, Any], asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def run(self, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((fn, kwargs, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="outbox-commit")
+        return await future  # type: ignore[no-any-return]
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+
+            async def apply(session: AsyncSession, batch: list[Any] = batch) -> list[Any]:
+                return [await fn(session, **kwargs) for fn, kwargs, _ in batch]
+
+            try:
+                results = await self._tx(apply)
+            except Exception as exc:  # noqa: BLE001 - every caller of the batch gets the error
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for (*_, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+
+    def cancel(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+
+
+class _SlotHolder:
+    """Where a send task keeps its pacing slot, so that its done-callback can free it."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self) -> None:
+        self.slot: Slot | None = None
 
 
 @dataclass
@@ -260,6 +313,7 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.hold_max = hold_max
         self.worker = worker or worker_name()
+        self._commit = _GroupCommit(self._tx)
 
     async def _tx(self, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
         """One short transaction; SQLite's "database is locked" is waited out, not fatal."""
@@ -340,6 +394,7 @@ class OutboxSender:
         except asyncio.CancelledError:
             for task in inflight:
                 task.cancel()
+            self._commit.cancel()
             raise
         finally:
             beat.cancel()
@@ -373,17 +428,15 @@ class OutboxSender:
                 continue
             while len(inflight) >= self.concurrency:
                 await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
-            # The limiter's post-429 hold first, then the pacing slot: a slot taken before
-            # the hold would be spent after it, with all the others, in one burst.
-            await self._limiter_ready()
-            slot = await self.pacer.acquire(row.address)
             queue.remove(row)
             busy.add(row.address)
-            task = asyncio.create_task(self._deliver(row, report, slot), name=f"outbox-{row.id}")
+            holder = _SlotHolder()
+            task = asyncio.create_task(self._deliver(row, report, holder), name=f"outbox-{row.id}")
             inflight.add(task)
 
-            def _done(t: asyncio.Task[None], address: int = row.address, slot: Slot = slot) -> None:
-                slot.release()  # no-op if the answer came back (a task cancelled before it ran)
+            def _done(t: asyncio.Task[None], address: int = row.address, holder: _SlotHolder = holder) -> None:
+                if holder.slot is not None:
+                    holder.slot.release()  # no-op unless the task was cancelled mid-request
                 inflight.discard(t)
                 busy.discard(address)
                 if not t.cancelled() and t.exception() is not None:
@@ -428,14 +481,20 @@ class OutboxSender:
         if isinstance(event, asyncio.Event) and not event.is_set():
             await event.wait()
 
-    async def _deliver(self, row: Claimed, report: DrainReport, slot: Slot) -> None:
-        if not await self._tx(
+    async def _deliver(self, row: Claimed, report: DrainReport, holder: _SlotHolder) -> None:
+        # `sending` first, then the pacing slot: the database write is not counted against
+        # Telegram's window (on a busy machine it took most of it). At most `concurrency`
+        # rows are `sending` at once, which is the duplicate bound after a crash.
+        if not await self._commit.run(
             outbox.mark_sending, outbox_id=row.id, worker=self.worker, now=self.clock(), lease=self.lease
         ):
-            slot.release()
             report.lost_claims += 1
             return
         attempts = row.attempts + 1
+        # The limiter's post-429 hold first, then the pacing slot: a slot taken before the
+        # hold would be spent after it, with all the others, in one burst.
+        await self._limiter_ready()
+        slot = holder.slot = await self.pacer.acquire(row.address)
         try:
             try:
                 message = await self.bot.send_message(
@@ -485,7 +544,7 @@ class OutboxSender:
                 row, "outbox.sent", f"Đã gửi tin {row.part + 1}/{row.parts}" if row.parts > 1 else "Đã gửi tin",
                 message_id=message.message_id, attempt=attempts,
             )
-            if not await self._tx(
+            if not await self._commit.run(
                 outbox.mark_sent, outbox_id=row.id, worker=self.worker, now=self.clock(),
                 message_id=message.message_id, tg_chat_id=message.chat.id,
             ):

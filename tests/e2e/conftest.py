@@ -185,13 +185,16 @@ class BotWorld:
     async def settle(self) -> None:
         """Wait until every update sent so far has been handled by all handler groups.
 
-        The bot handles updates one at a time, each through every group (another feature
-        may answer the same command in group 1): once a later update is answered, the
-        earlier ones are done.
+        Updates of different chats run concurrently (bot.app.PerChatUpdateProcessor), so a
+        later answer in another chat proves nothing: once every update is fetched and
+        confirmed (the server is idle), PTB's update queue is joined — it counts an update
+        done only after every handler group has run.
         """
         before = len(self.server.messages_in(SENTINEL))
         self.server.send_text(SENTINEL, SENTINEL, "/help")
         await self.server.wait_for_sent(SENTINEL, before + 1)
+        await self.server.wait_until_idle()
+        await asyncio.wait_for(self.app.update_queue.join(), 10)  # type: ignore[attr-defined]
 
     async def press(
         self, chat_id: int, user_id: int, message: SentMessage | int, data: str, *, strict: bool = True
