@@ -1175,3 +1175,38 @@ def parse_extension_answer(text: str, *, today: date) -> ExtensionAnswer:
         return ExtensionAnswer(resolved, reason)
     except Exception:  # noqa: BLE001
         return ExtensionAnswer(None, None)
+
+
+_COMPLETION = re.compile(
+    r"^(?:(?:da\s+)?(?:hoan thanh|xong)\s+)?(?:tu|vao|hom|luc)?\s*(?:ngay\s+)?"
+    r"(?P<d>\d{1,2})\s*[/.-]\s*(?P<m>\d{1,2})(?:\s*[/.-]\s*(?P<y>\d{4}))?\s*[.!]?$"
+)
+
+
+def completion_date(intent: Intent, today: date) -> date | None:
+    """The day a "done" says the work was finished ("xong từ 20/12/2021", "đã hoàn thành
+    ngày 15/3" — a year left out is the latest such day not after today), or None when it
+    gives none or the day does not exist. A day after today is returned as it is: the
+    status rules refuse it."""
+    if intent.kind is not ChangeKind.DONE or not intent.note:
+        return None
+    found = _COMPLETION.match(_fold_key(intent.note))
+    if found is None:
+        return None
+    day, month = int(found["d"]), int(found["m"])
+    try:
+        if found["y"]:
+            return date(int(found["y"]), month, day)
+        this_year = date(today.year, month, day)
+    except ValueError:
+        return None
+    if this_year <= today:
+        return this_year
+    try:
+        return date(today.year - 1, month, day)
+    except ValueError:  # 29/2 of a leap year, asked the next year
+        return None
+
+
+def _fold_key(text: str) -> str:
+    return " ".join("".join(_fold_char(ch) for ch in unicodedata.normalize("NFC", text.lower())).split())

@@ -160,6 +160,7 @@ class Reason(StrEnum):
     DONE_NEEDS_NO_EXTENSION = "done_needs_no_extension"
     EXTENSION_PENDING = "extension_pending"  # one request at a time
     NOTHING_CHANGED = "nothing_changed"
+    COMPLETED_IN_FUTURE = "completed_in_future"  # "xong ngày …" a day still to come
     # needs more first
     NEEDS_NOTE = "needs_note"  # a blocker without a line of explanation
     NEEDS_DATE = "needs_date"  # an extension without a usable date
@@ -206,6 +207,7 @@ class Report:
     proposed_due_on: date | None = None  # EXTENSION: the date asked for, when usable
     bad_date: bool = False  # EXTENSION: a date was typed that does not exist
     current: bool = True  # drawn for the item's latest state (a button's version)
+    completed_on: date | None = None  # DONE: the day the work was finished, when said
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,7 @@ class Decision:
     reason: Reason
     status: Status | None = None  # the status to record (recorded reasons only)
     progress: int | None = None
+    completed_on: date | None = None  # DONE: the completion day to record
     undoable: bool = False  # the change may be undone for a while
     withdraws_extension: bool = False  # a pending extension request is overtaken
 
@@ -242,8 +245,9 @@ def decide(item: ItemState, report: Report, right: Right, today: date) -> Decisi
     6. a blocker needs a line of explanation first (NEEDS_NOTE);
     7. progress of 100% is done; the same progress again, with nothing new, is
        NOTHING_CHANGED;
-    8. otherwise recorded and undoable: DONE_ON_TIME / DONE_LATE (today against the due
-       date), PROGRESS, BLOCKED — withdrawing a pending extension request.
+    8. otherwise recorded and undoable: DONE_ON_TIME / DONE_LATE (the completion day
+       said — "xong từ 20/12/2021" — or today, against the due date; a day still to come
+       is COMPLETED_IN_FUTURE), PROGRESS, BLOCKED — withdrawing a pending extension request.
     """
     if item.gone:
         return Decision(Reason.GONE)
@@ -290,13 +294,20 @@ def decide(item: ItemState, report: Report, right: Right, today: date) -> Decisi
         ):
             return Decision(Reason.NOTHING_CHANGED)
     assert target is not None
+    completed_on: date | None = None
     if target is Status.DONE:
-        reason = Reason.DONE_ON_TIME if today <= item.due_on else Reason.DONE_LATE
+        completed_on = report.completed_on or today
+        if completed_on > today:
+            return Decision(Reason.COMPLETED_IN_FUTURE)
+        reason = Reason.DONE_ON_TIME if completed_on <= item.due_on else Reason.DONE_LATE
     elif target is Status.BLOCKED:
         reason = Reason.BLOCKED
     else:
         reason = Reason.PROGRESS
-    return Decision(reason, status=target, progress=progress, undoable=True, withdraws_extension=pending)
+    return Decision(
+        reason, status=target, progress=progress, completed_on=completed_on, undoable=True,
+        withdraws_extension=pending,
+    )
 
 
 class UndoReason(StrEnum):

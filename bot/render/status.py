@@ -451,6 +451,8 @@ def report_refusal_text(
         return f"{ref} đang chờ lãnh đạo duyệt đề nghị gia hạn đến {short_date(pending_to) if pending_to else '…'}."
     if reason is Reason.NOTHING_CHANGED:
         return f"{ref} đã ở trạng thái “{state}”: không có gì thay đổi."
+    if reason is Reason.COMPLETED_IN_FUTURE:
+        return f"{ref}: ngày hoàn thành không thể sau hôm nay. Xin gửi lại ngày đã hoàn thành."
     raise ValueError(f"not a refusal: {reason}")
 
 

@@ -43,6 +43,7 @@ from bot.domain.replies import (
     ContextItem,
     Intent,
     Planned,
+    completion_date,
     resolve_new_due,
 )
 from bot.domain.status import (
@@ -250,6 +251,7 @@ async def apply(
         proposed_due_on=proposed,
         bad_date=bool(intent.bad_date),
         current=current,
+        completed_on=completion_date(intent, today),
     )
     facts = ItemState(
         status=item.status,
@@ -281,7 +283,7 @@ async def apply(
     assert decision.status is not None
     outcome = await _record(
         session, env, item, intent, number=number, files=files, status=decision.status,
-        progress=decision.progress, undoable=decision.undoable,
+        progress=decision.progress, undoable=decision.undoable, completed_on=decision.completed_on,
     )
     if decision.withdraws_extension and pending is not None:
         await repo.decide_extension_request(
@@ -304,6 +306,7 @@ async def _record(
     progress: int | None = None,
     undoable: bool,
     proposed: date | None = None,
+    completed_on: date | None = None,
 ) -> Outcome:
     before = (item.status, item.progress or 0, item.completed_on, item.due_on)
     change = await repo.change_status(
@@ -312,7 +315,7 @@ async def _record(
         status=status,
         source=env.source,
         now=env.now,
-        today=env.today,
+        today=completed_on or env.today,
         progress=progress,
         actor_name=env.actor.name,
         actor_tg_id=env.actor.tg_id,

@@ -291,3 +291,20 @@ async def test_prompts_and_numbered_messages(sm: async_sessionmaker[AsyncSession
         [card] = await svc.context_items(s, tg_chat_id=CHAT, message_id=901, reminders=False)  # type: ignore[misc]
         assert (card.number, card.task_id) == (2, listed.task_id)
         assert await svc.context_items(s, tg_chat_id=CHAT, message_id=902) is None
+
+
+async def test_a_back_dated_completion_records_its_own_day(sm: async_sessionmaker[AsyncSession]) -> None:
+    """"1 đã hoàn thành từ ngày 20/06/2021" records the 20th (on time against 30/06/2021),
+    not today; a day still to come is refused and nothing is recorded."""
+    from bot.domain.status import Category, category
+
+    ids = await seeded(sm)
+    item = ids["item"]
+    future = await apply(sm, ids["STP"], item, Intent(ChangeKind.DONE, note="ngày 30/12/2025"))
+    assert future.refused and "sau hôm nay" in future.refused
+    assert await rows(sm, item) == []
+    done = await apply(sm, ids["STP"], item, Intent(ChangeKind.DONE, note="từ ngày 20/06/2021"))
+    assert done.undoable
+    status, _, completed_on, due_on = await state(sm, item)
+    assert (status, completed_on) == (Status.DONE, date(2021, 6, 20))
+    assert category(status, due_on, completed_on, NOW.date()) is Category.DONE_ON_TIME

@@ -393,3 +393,22 @@ def test_long_text_is_fast_enough() -> None:
 
 def test_chatter_values() -> None:
     assert {c.value for c in Chatter} >= {"thanks", "ack", "greeting", "question", "unclear", "empty"}
+
+
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        ("từ ngày 20/12/2021", date(2021, 12, 20)),
+        ("tu 20/12/2021", date(2021, 12, 20)),
+        ("ngày 15/3", date(2026, 3, 15)),  # no year: the latest 15/3 not after today
+        ("15/12", date(2025, 12, 15)),
+        ("hôm 5/12.", date(2026, 12, 5)),
+        ("vào ngày 31/2", None),
+        ("có biên bản kèm theo", None),
+    ],
+)
+def test_completion_date_of_a_done(note, expected):
+    from bot.domain.replies import completion_date
+
+    assert completion_date(Intent(ChangeKind.DONE, note=note), date(2026, 12, 6)) == expected
+    assert completion_date(Intent(ChangeKind.PROGRESS, note=note), date(2026, 12, 6)) is None

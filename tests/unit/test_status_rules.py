@@ -146,3 +146,25 @@ EXT = dict(may_decide=True, pending=True, item_status=Status.EXTENSION_REQUESTED
 )
 def test_decide_extension(change, outcome):
     assert decide_extension(**{**EXT, **change}) is outcome
+
+
+@pytest.mark.parametrize(
+    ("completed_on", "reason"),
+    [
+        (None, Reason.DONE_ON_TIME),
+        (date(2026, 6, 1), Reason.DONE_ON_TIME),
+        (TODAY, Reason.DONE_ON_TIME),
+        (date(2026, 6, 11), Reason.COMPLETED_IN_FUTURE),
+    ],
+)
+def test_a_done_judged_by_the_day_it_says(completed_on, reason):
+    decision = decide(item(due=DUE), Report(ChangeKind.DONE, completed_on=completed_on), Right.CHANGE, TODAY)
+    assert decision.reason is reason
+    if decision.recorded:
+        assert decision.completed_on == (completed_on or TODAY)
+
+
+def test_a_back_dated_done_after_the_due_date_is_late():
+    late = decide(item(due=date(2021, 12, 31)), Report(ChangeKind.DONE, completed_on=date(2022, 1, 5)),
+                  Right.CHANGE, TODAY)
+    assert (late.reason, late.completed_on) == (Reason.DONE_LATE, date(2022, 1, 5))
