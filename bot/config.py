@@ -98,6 +98,13 @@ class Settings(BaseSettings):
         default="text", pattern=r"^(text|json)$", description="Log lines: text (one line per event) or json"
     )
 
+    # Web console (bot/web/): served by `nhacviec run` beside the bot.
+    web_port: int = Field(default=8080, ge=0, le=65535, description="Local port of the web console (0: off)")
+    web_listen: str = Field(default="127.0.0.1", description="Local address of the web console")
+    web_base_url: str | None = Field(
+        default=None, description="Public address of the web console (unset: http://WEB_LISTEN:WEB_PORT)"
+    )
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -186,6 +193,11 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("phải bắt đầu bằng http:// hoặc https://")
         return value.rstrip("/")
+
+    @property
+    def web_url(self) -> str:
+        """Where the console's links point (no trailing slash)."""
+        return (self.web_base_url or f"http://{self.web_listen}:{self.web_port}").rstrip("/")
 
     @property
     def admins(self) -> Admins:

@@ -38,7 +38,7 @@ def parse_day(text: str) -> date | None:
 
 
 async def set_deadline(update: Update, context: Context) -> None:
-    """/dathan <mã> <ngày>: create the task's due items (origin admin) for its lead agencies."""
+    """/dathan <mã> <ngày>: set or replace the task's due date for its lead agencies."""
     if not is_admin(update, context):
         await reply(update, ADMINS_ONLY)
         return
@@ -72,8 +72,8 @@ async def set_deadline(update: Update, context: Context) -> None:
         lines.append("Cơ quan chủ trì sẽ được nhắc theo hạn này: " + ", ".join(escape(n) for n in result.created) + ".")
     if result.existing:
         lines.append("Đã có hạn này từ trước: " + ", ".join(escape(n) for n in result.existing) + ".")
-    if result.other_dates:
-        lines.append("Lưu ý: nhiệm vụ còn các hạn khác: " + ", ".join(short_date(d) for d in result.other_dates) + ".")
+    if result.replaced:
+        lines.append("Thay cho hạn cũ: " + ", ".join(short_date(d) for d in result.replaced) + ".")
     today = svc.now().astimezone(svc.settings.tz).date()
     if due_on < today:
         lines.append(f"Hạn này đã qua (hôm nay {long_date(today)}): nhiệm vụ được tính là quá hạn.")

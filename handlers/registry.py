@@ -20,6 +20,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     progress.register(app)  # /tiendo, /quahan, /sapden, /nhiemvu, /coquan
     deadlines.register(app)  # /dathan: an admin dates an event/undated task
     digests.register(app)  # /baocao [tuan|thang]: the leaders' digest on demand
+    from handlers import web
+
+    web.register(app)  # /web: a one-time sign-in link to the web console
     # Status updates before uploads: a document answering a task's message is evidence.
     from handlers import status as status_updates
 

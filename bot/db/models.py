@@ -623,3 +623,60 @@ class DigestRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+# --- web console (migration 0006_web) -----------------------------------------------------
+# Sign-in without passwords (bot/web/auth.py): `/web` in a private chat gives a one-time link
+# (a WebLogin row: only its hash is stored), opening it creates a WebSession (the cookie holds
+# the secret, the row its hash). Corrections of a task (lead, deadline, …) are kept by
+# (province, plan number, task ref), not by task id: an edited version of the same plan
+# imported again gets them back (bot/services/corrections.py), and they are its history.
+
+
+class WebLogin(Base):
+    """A one-time sign-in link: valid until expires_at, used once."""
+
+    __tablename__ = "web_logins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    tg_user_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebSession(Base):
+    """A signed-in browser: who, what they may see (checked again at sign-in), until when."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    tg_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_name: Mapped[str | None] = mapped_column(String(255))
+    csrf: Mapped[str] = mapped_column(String(64))
+    # {"admin": [province ids], "leader": [province ids], "agency": [agency ids]}
+    grants: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class TaskCorrection(Base):
+    """One correction of one field of a plan's task, by a person (append-only)."""
+
+    __tablename__ = "task_corrections"
+    __table_args__ = (Index(None, "province_id", "plan_number", "task_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"))
+    plan_number: Mapped[str] = mapped_column(String(64))
+    task_ref: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(16))  # bot.domain.corrections.Field value
+    old_value: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    new_value: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor_tg_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_name: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

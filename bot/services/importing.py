@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
@@ -28,6 +28,7 @@ from bot.db.repositories import (
     get_province,
     sync_agencies,
 )
+from bot.domain.corrections import apply_corrections
 from bot.domain.plans.draft import PlanDraft, TaskDraft
 from bot.domain.status import ChangeSource, Status
 from bot.domain.text import clean
@@ -170,6 +171,12 @@ async def import_plan(
     province = await get_province(session, slug=province_slug)
     if province is None:
         raise PlanImportError(f"Chưa có tỉnh “{province_slug}” trong cơ sở dữ liệu.")
+    # What people corrected in an earlier version (web console, /dathan) applies again.
+    from bot.services.corrections import latest_corrections
+
+    corrections = await latest_corrections(session, province_id=province.id, plan_number=number)
+    if corrections:
+        draft = replace(draft, tasks=apply_corrections(draft.tasks, corrections))
 
     warnings: list[str] = []
     if draft.meta.province and draft.meta.province != province_slug:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, select, update
+from sqlalchemy import exists, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -24,17 +24,13 @@ from bot.db.models import (
     Chat,
     ChatRole,
     DueItem,
-    DueOrigin,
     Escalation,
-    LinkRole,
     OutboxKind,
     OutboxMessage,
     Plan,
     Province,
     ReminderRun,
-    StatusChange,
     Task,
-    TaskAgency,
 )
 from bot.db.repositories import find_agencies
 from bot.domain.calendar import WorkCalendar
@@ -52,7 +48,7 @@ from bot.domain.reminders import (
     select_due_dates,
     succession_chain,
 )
-from bot.domain.status import ChangeSource, Status
+from bot.domain.status import Status
 from bot.domain.text import natural_key
 from bot.render.format import short_date
 from bot.render.reminders import MessagePart, escalation_messages, reminder_messages
@@ -431,17 +427,10 @@ async def preview(
     return result
 
 
-# --- /dathan: a date for an undated task --------------------------------------------------------
+# --- /dathan: a task's date ---------------------------------------------------------------
+# Set or replace: one service (bot/services/corrections.py) for the bot and the web console.
 
-
-@dataclass
-class DeadlineResult:
-    problem: str | None = None  # Vietnamese, shown to the admin
-    task_title: str | None = None
-    plan_number: str | None = None
-    created: list[str] = field(default_factory=list)  # agency names given a due item now
-    existing: list[str] = field(default_factory=list)  # already had one for that date
-    other_dates: list[date] = field(default_factory=list)  # the task's other open dates
+from bot.services.corrections import DeadlineResult  # noqa: E402  (re-exported for callers)
 
 
 async def set_task_deadline(
@@ -454,59 +443,11 @@ async def set_task_deadline(
     actor_name: str | None,
     province_ids: Iterable[int] | None = None,
 ) -> DeadlineResult:
-    """Give a task a due date for each of its lead agencies (origin admin: imports keep it).
+    """Give a task this due date for each of its lead agencies, replacing its open dates
+    (an event task's first date, or a misread one); the correction is kept for re-imports."""
+    from bot.services.corrections import set_deadline
 
-    Meant for event-triggered and undated tasks ("ngay sau khi Chỉ số PCI được công bố");
-    a task that already has dates gets one more, and the reply says so.
-    """
-    query = select(Task, Plan).join(Plan, Task.plan_id == Plan.id).where(Task.id == task_id)
-    if province_ids is not None:
-        query = query.where(Plan.province_id.in_(list(province_ids)))
-    found = (await session.execute(query)).first()
-    if found is None or found[0].removed:
-        return DeadlineResult(problem=f"Không tìm thấy nhiệm vụ NV{task_id}.")
-    task, plan = found
-    result = DeadlineResult(task_title=task.title, plan_number=plan.number)
-    leads = list(
-        await session.scalars(
-            select(Agency)
-            .join(TaskAgency, and_(TaskAgency.agency_id == Agency.id, TaskAgency.role == LinkRole.LEAD))
-            .where(TaskAgency.task_id == task.id)
-            .order_by(Agency.name)
-        )
+    return await set_deadline(
+        session, task_id=task_id, dates=[due_on], now=now, actor_tg_id=actor_tg_id,
+        actor_name=actor_name, province_ids=province_ids, text=None,
     )
-    if not leads:
-        result.problem = "Nhiệm vụ chưa có cơ quan chủ trì: hãy sửa kế hoạch và nhập lại trước khi đặt hạn."
-        return result
-    items = {
-        (i.agency_id, i.original_due_on): i
-        for i in await session.scalars(select(DueItem).where(DueItem.task_id == task.id))
-    }
-    result.other_dates = sorted(
-        {i.due_on for i in items.values() if not i.cancelled and i.status.is_open and i.original_due_on != due_on}
-    )
-    note = f"Đặt hạn {short_date(due_on)} (/dathan)."
-    for agency in leads:
-        item = items.get((agency.id, due_on))
-        if item is not None and not item.cancelled:
-            result.existing.append(agency.name)
-            continue
-        if item is None:
-            item = DueItem(
-                task_id=task.id, agency_id=agency.id, due_on=due_on, original_due_on=due_on,
-                status=Status.PENDING, progress=0, updated_at=now, origin=DueOrigin.ADMIN,
-            )
-            session.add(item)
-        else:
-            item.cancelled = False
-            item.updated_at = now
-        session.add(
-            StatusChange(
-                due_item=item, at=now, actor_tg_id=actor_tg_id, actor_name=actor_name,
-                source=ChangeSource.ADMIN, old_status=None, new_status=item.status,
-                progress=item.progress, note=note,
-            )
-        )
-        result.created.append(agency.name)
-    await session.flush()
-    return result

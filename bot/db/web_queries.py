@@ -1,0 +1,183 @@
+"""Queries of the web console's pages (SQL lives in bot/db)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Text, and_, cast, false, func, not_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Agency, Chat, DueItem, LinkRole, Plan, Province, StatusChange, Task, TaskAgency
+from bot.domain.status import Category, Status
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    province_id: int
+    agency_ids: Sequence[int] | None = None  # a focal point: only these agencies' items
+    plan_id: int | None = None
+    agency_id: int | None = None
+    category: Category | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    flag: str | None = None
+    text_task_ids: Sequence[int] | None = None  # tasks whose text matched (accent-insensitive)
+
+
+@dataclass(frozen=True)
+class TaskListRow:
+    due_item_id: int
+    task_id: int
+    ref: str
+    plan_number: str
+    title: str
+    agency_name: str
+    due_on: date
+    status: Status
+    progress: int
+    completed_on: date | None
+    needs_review: list[str]
+
+
+def category_condition(category: Category, today: date) -> Any:
+    done = DueItem.status == Status.DONE
+    on_time = or_(
+        DueItem.completed_on <= DueItem.due_on,
+        and_(DueItem.completed_on.is_(None), DueItem.due_on >= today),
+    )
+    if category is Category.DONE_ON_TIME:
+        return and_(done, on_time)
+    if category is Category.DONE_LATE:
+        return and_(done, not_(on_time))
+    if category is Category.OVERDUE:
+        return and_(not_(done), DueItem.due_on < today)
+    if category is Category.NOT_DUE:
+        return and_(DueItem.status == Status.PENDING, DueItem.due_on >= today)
+    if category is Category.ON_TRACK:
+        return and_(DueItem.status.not_in([Status.DONE, Status.PENDING]), DueItem.due_on >= today)
+    return false()  # NO_DEADLINE: undated tasks have no due item
+
+
+def _where(f: TaskFilter, today: date) -> list[Any]:
+    where: list[Any] = [Plan.province_id == f.province_id, DueItem.cancelled == false(), Task.removed == false()]
+    if f.agency_ids is not None:
+        where.append(DueItem.agency_id.in_(list(f.agency_ids)))
+    if f.plan_id is not None:
+        where.append(Task.plan_id == f.plan_id)
+    if f.agency_id is not None:
+        where.append(DueItem.agency_id == f.agency_id)
+    if f.category is not None:
+        where.append(category_condition(f.category, today))
+    if f.due_from is not None:
+        where.append(DueItem.due_on >= f.due_from)
+    if f.due_to is not None:
+        where.append(DueItem.due_on <= f.due_to)
+    if f.flag == "any":
+        where.append(func.length(func.coalesce(cast(Task.needs_review, Text), "")) > 2)
+    elif f.flag:
+        where.append(cast(Task.needs_review, Text).like(f'%"{f.flag}"%'))
+    if f.text_task_ids is not None:
+        where.append(Task.id.in_(list(f.text_task_ids)))
+    return where
+
+
+async def count_tasks(session: AsyncSession, f: TaskFilter, *, today: date) -> int:
+    query = (
+        select(func.count(DueItem.id))
+        .select_from(DueItem)
+        .join(Task, DueItem.task_id == Task.id)
+        .join(Plan, Task.plan_id == Plan.id)
+        .where(*_where(f, today))
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def list_tasks_page(
+    session: AsyncSession, f: TaskFilter, *, today: date, offset: int, limit: int
+) -> list[TaskListRow]:
+    query = (
+        select(
+            DueItem.id, Task.id, Task.ref, Plan.number, Task.title, Agency.name, DueItem.due_on,
+            DueItem.status, DueItem.progress, DueItem.completed_on, Task.needs_review,
+        )
+        .select_from(DueItem)
+        .join(Task, DueItem.task_id == Task.id)
+        .join(Plan, Task.plan_id == Plan.id)
+        .join(Agency, DueItem.agency_id == Agency.id)
+        .where(*_where(f, today))
+        .order_by(DueItem.due_on, Plan.number, Task.position, DueItem.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [TaskListRow(*row) for row in (await session.execute(query)).all()]
+
+
+async def task_texts(session: AsyncSession, *, province_id: int) -> list[tuple[int, str, str | None, str | None]]:
+    """(task id, title, product, ref) of a province's tasks, for the accent-insensitive search."""
+    query = (
+        select(Task.id, Task.title, Task.product, Task.ref)
+        .join(Plan, Task.plan_id == Plan.id)
+        .where(Plan.province_id == province_id, Task.removed == false())
+    )
+    return [tuple(r) for r in (await session.execute(query)).all()]  # type: ignore[misc]
+
+
+async def plans_of(session: AsyncSession, *, province_id: int) -> list[Plan]:
+    return list(await session.scalars(select(Plan).where(Plan.province_id == province_id).order_by(Plan.number)))
+
+
+async def agencies_of(session: AsyncSession, *, province_id: int) -> list[Agency]:
+    return list(
+        await session.scalars(
+            select(Agency).where(Agency.province_id == province_id, Agency.active).order_by(Agency.name)
+        )
+    )
+
+
+async def provinces_by_ids(session: AsyncSession, ids: Iterable[int]) -> list[Province]:
+    return list(await session.scalars(select(Province).where(Province.id.in_(list(ids))).order_by(Province.name)))
+
+
+async def active_chats(session: AsyncSession, *, province_ids: Iterable[int] | None = None) -> list[Chat]:
+    query = select(Chat).where(Chat.active)
+    if province_ids is not None:
+        query = query.where(Chat.province_id.in_(list(province_ids)))
+    return list(await session.scalars(query))
+
+
+async def task_detail(session: AsyncSession, *, task_id: int) -> tuple[Task, Plan] | None:
+    found = (await session.execute(select(Task, Plan).join(Plan, Task.plan_id == Plan.id).where(Task.id == task_id))).first()
+    return (found[0], found[1]) if found else None
+
+
+async def task_links(session: AsyncSession, *, task_id: int) -> dict[LinkRole, list[Agency]]:
+    rows = await session.execute(
+        select(TaskAgency.role, Agency).join(Agency, TaskAgency.agency_id == Agency.id)
+        .where(TaskAgency.task_id == task_id).order_by(Agency.name)
+    )
+    links: dict[LinkRole, list[Agency]] = {LinkRole.LEAD: [], LinkRole.SUPPORT: []}
+    for role, agency in rows.all():
+        links[role].append(agency)
+    return links
+
+
+async def task_items(session: AsyncSession, *, task_id: int) -> list[tuple[DueItem, str]]:
+    rows = await session.execute(
+        select(DueItem, Agency.name).join(Agency, DueItem.agency_id == Agency.id)
+        .where(DueItem.task_id == task_id).order_by(DueItem.due_on, Agency.name)
+    )
+    return [(item, name) for item, name in rows.all()]
+
+
+async def task_history(session: AsyncSession, *, task_id: int) -> list[tuple[StatusChange, str]]:
+    rows = await session.execute(
+        select(StatusChange, Agency.name)
+        .join(DueItem, StatusChange.due_item_id == DueItem.id)
+        .join(Agency, DueItem.agency_id == Agency.id)
+        .where(DueItem.task_id == task_id)
+        .order_by(StatusChange.at, StatusChange.id)
+    )
+    return [(change, name) for change, name in rows.all()]
