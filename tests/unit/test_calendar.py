@@ -206,3 +206,13 @@ def test_load_overrides_rejects_mistakes(tmp_path: Path, content: str) -> None:
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ValueError):
         load_overrides(path)
+
+
+def test_the_2026_schedule_from_the_data_file() -> None:
+    """New Year 2026: Friday 02/01 off, made up on Saturday 10/01 (data/holidays.yaml);
+    Ngày Văn hóa Việt Nam 24/11 is a day off from 2026."""
+    shipped = WorkCalendar.from_file(Path(__file__).resolve().parents[2] / "data" / "holidays.yaml", years=[2026])
+    assert not shipped.is_working_day(date(2026, 1, 2))
+    assert shipped.is_working_day(date(2026, 1, 10))
+    assert not shipped.is_working_day(date(2026, 11, 24))
+    assert shipped.next_working_day(date(2026, 1, 1)) == date(2026, 1, 5)
