@@ -59,6 +59,18 @@ def text_plan(rows: int, *, number: int = 501, title: str = "Rà soát thủ t�
     return "\n".join(lines)
 
 
+def same_title_plan() -> str:
+    """One task title, six rows, six lead agencies (issue 19: stored as one task once)."""
+    agencies = ("Sở Nội vụ", "Sở Tư pháp", "Sở Tài chính", "Sở Y tế", "Sở Xây dựng", "Sở Công Thương")
+    lines = [HEADER.format(number=511)]
+    lines.append("| STT | Nội dung/ Nhiệm vụ | Sản phẩm | Cơ quan chủ trì tham mưu | Cơ quan phối hợp | Thời gian hoàn thành | Ghi chú |")
+    lines.append("|---|---|---|---|---|---|---|")
+    for i, agency in enumerate(agencies, start=1):
+        lines.append(f"| {i} | Rà soát thủ tục hành chính | Báo cáo | {agency} | | Quý IV/2025 | |")
+    lines.append("\nTM. ỦY BAN NHÂN DÂN\nChủ tịch\nNguyễn Văn A\n")
+    return "\n".join(lines)
+
+
 def docx_plan(rows: int = 3, *, title: str = "Số hóa hồ sơ thủ tục hành chính đợt {i}", number: int = 502) -> bytes:
     from docx import Document
 
@@ -414,6 +426,8 @@ def corpus(*, heavy: bool = True) -> Iterator[Hostile]:  # noqa: C901 - one list
     if heavy:
         yield Hostile("size_limit", "mot-dong-8mb.txt", lambda: HEADER.format(number=510).encode() + b"a " * (4 * 2**20),
                       "either", heavy=True)
+    # Silent loss: six rows with one title for six agencies are six tasks; 1,000 rows, 1,000.
+    yield Hostile("silent_loss", "cung-ten-6-co-quan.txt", same_title_plan().encode(), "import")
     # Controls: well-formed plans in every format must still import.
     yield Hostile("control", "phu-tho.txt", plan_txt, "import")
     yield Hostile("control", "kehoach.docx", plan_docx, "import")

@@ -23,7 +23,7 @@ REFUSED = {
     "cat50.docx", "span-gridSpan-100000.docx", "span-gridBefore-200000.docx", "lenh-60kb.pdf", "khoa.pdf",
     "scan.pdf", "700-trang.pdf", "bom-xml.docx", "bom-luong.pdf", "dung-20mb.txt",
 }
-IMPORTED = {"tieu-de-1.docx", "utf16le.txt"}
+IMPORTED = {"tieu-de-1.docx", "utf16le.txt", "1000-nhiem-vu.txt", "cung-ten-6-co-quan.txt"}
 
 
 def _export(db_url: str, tmp_path: Path, name: str) -> dict:
@@ -57,4 +57,7 @@ def test_refused_hostile_files_leave_the_database_as_it_was(tmp_path: Path) -> N
     imported = run("import", *(str(folder / n) for n in sorted(IMPORTED)), db_url=db_url, cwd=tmp_path)
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout.count("✓") == len(IMPORTED)
+    # Nothing silently dropped: every numbered row, and one task per agency for one title.
+    assert "1000-nhiem-vu.txt: Đã nhập Kế hoạch 508/KH-UBND: 1000 nhiệm vụ" in imported.stdout
+    assert "cung-ten-6-co-quan.txt: Đã nhập Kế hoạch 511/KH-UBND: 6 nhiệm vụ" in imported.stdout
     assert _export(db_url, tmp_path, "later.json") != before
