@@ -80,6 +80,18 @@ def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
     env.filters["d"] = lambda v: short_date(v) if v else ""
     env.filters["dt"] = lambda v, tz: v.astimezone(tz).strftime("%H:%M %d/%m/%Y") if v else ""
+    def correction_value(value: Any) -> str:
+        """A stored correction value as people read it (dates dd/MM/yyyy, lists joined)."""
+        if value is None:
+            return "—"
+        if isinstance(value, dict) and "dates" in value:
+            dates = ", ".join(short_date(date.fromisoformat(d)) for d in value["dates"]) or "chưa có hạn"
+            return f"{value['text']} ({dates})" if value.get("text") and value["text"] != dates else dates
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value) or "—"
+        return str(value)
+
+    env.filters["cval"] = correction_value
     env.globals.update(
         status_label=lambda s: STATUS_LABELS.get(str(s), str(s)),
         review_label=lambda r: review_label(ReviewReason(r)) if r in ReviewReason._value2member_map_ else r,
