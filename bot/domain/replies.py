@@ -459,7 +459,7 @@ def _find_documents(text: str, key: str, today: date) -> list[tuple[int, int, Do
 # --- percentages ---------------------------------------------------------------------------
 
 _PCT_LEAD = r"(?:(?:tien do|dat|duoc|khoang|tam|gan|hon|tren|lam duoc|xong duoc|thuc hien duoc|khoi luong)\s*)*"
-_RE_PERCENT = re.compile(rf"{_PCT_LEAD}(?<![\d.,])(\d{{1,4}})(?:[.,](\d{{1,2}}))?\s*(?:%|phan\s*tram\b|pt\b|o/o)")
+_RE_PERCENT = re.compile(rf"{_PCT_LEAD}(?<![\d.,])(\d{{1,7}})(?:[.,](\d{{1,2}}))?\s*(?:%|phan\s*tram\b|pt\b|o/o)")
 _RE_PERCENT_WORDS = re.compile(
     r"\b(?:tien do|dat|duoc|khoang|lam duoc|xong duoc|thuc hien duoc)\s*(?:khoang\s*|tam\s*|gan\s*|hon\s*|tren\s*|duoc\s*)?"
     r"(\d{1,3})(?![\d/%.,]|\s*(?:ngay|tuan|thang|nam|lan|van ban|vb|nguoi|cuoc|don vi|ho so|xa|muc|bo|quyet dinh|%|phan))(?=\s|$|[,.;!)])"
