@@ -20,6 +20,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -439,5 +440,7 @@ def corpus(*, heavy: bool = True) -> Iterator[Hostile]:  # noqa: C901 - one list
         yield Hostile("slices", f"doan-{k}.txt", plan_txt[a:a + rnd.randrange(100, 20_000)], "either")
 
 
-def light() -> list[Hostile]:
-    return list(corpus(heavy=False))
+@cache
+def light() -> tuple[Hostile, ...]:
+    """The files that are quick to build and read (built once per process)."""
+    return tuple(corpus(heavy=False))

@@ -62,7 +62,7 @@ def test_every_light_hostile_file_imports_or_is_refused_in_one_sentence(hostile:
 def test_the_corpus_has_over_200_files_in_every_class_the_issue_names() -> None:
     from tests.hostile import corpus
 
-    kinds = {f.kind for f in light()}
+    kinds = {f.kind for f in light()}  # built once (cached), heavy ones below are lazy
     assert {"empty", "binary", "truncated_docx", "corrupt_docx", "truncated_pdf", "corrupt_pdf", "docx_spans",
             "pdf_encrypted", "pdf_scanned", "wrong_extension", "encoding", "control_chars",
             "markup_titles"} <= kinds
