@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.domain.agencies import Directory
-from bot.domain.text import clean, fold, vn_key
+from bot.domain.text import fold, vn_key
 
 # --- deadline phrases ------------------------------------------------------------------
 
@@ -93,80 +93,6 @@ def find_deadline_phrase(text: str) -> tuple[str, int] | None:
     if phrase.count("(") < phrase.count(")"):
         phrase = phrase.rstrip(")")
     return phrase, start
-
-
-# --- labelled fields -----------------------------------------------------------------------
-
-_LABELS: tuple[tuple[str, str], ...] = (
-    ("title", r"(?:noi dung(?: thuc hien| cong viec| hoat dong)?|ten nhiem vu|nhiem vu(?: cu the)?)"),
-    (
-        "support",
-        r"(?:(?:co quan|don vi)(?:\s*/\s*(?:co quan|don vi))?\s+phoi hop(?: thuc hien)?)",
-    ),
-    (
-        "lead",
-        r"(?:(?:co quan|don vi)(?:\s*/\s*(?:co quan|don vi))?(?:\s+chu tri)?(?:\s*\(tham muu\)|\s+tham muu)?"
-        r"(?:\s+thuc hien)?|chu tri(?: thuc hien)?)",
-    ),
-    (
-        "deadline",
-        r"(?:thoi gian(?: thuc hien| hoan thanh| trien khai)?|thoi han(?: thuc hien| hoan thanh)?"
-        r"|tien do(?: thuc hien| hoan thanh)?)",
-    ),
-    ("product", r"(?:san pham(?: du kien| dau ra)?|ket qua(?: du kien| dau ra)?)"),
-)
-# A label at the start, after a sentence end, or capitalised inside a joined line
-# ("… tổ chức Thời gian thực hiện: …" where the copy lost the line break).
-_ANY_LABEL = re.compile(
-    r"(?:^|(?<=\s))\s*(?:[-+•–]\s*|[a-zđ]\)\s*)?("
-    + "|".join(f"(?P<{name}{i}>{rx})" for i, (name, rx) in enumerate(_LABELS))
-    + r")\s*:\s*"
-)
-
-
-@dataclass
-class Fields:
-    """Labelled fields of one item; `body` is the text before the first label."""
-
-    body: str
-    values: dict[str, str] = field(default_factory=dict)
-
-
-def split_labels(text: str) -> Fields | None:
-    """The labelled fields in a paragraph, or None when it has no label."""
-    key = fold(text)
-    if len(key) != len(text):
-        return None
-    found = [
-        m
-        for m in _ANY_LABEL.finditer(key)
-        if m.start() == 0 or key[m.start() - 1] in ".;:" or key[max(0, m.start() - 2)] in ".;:"
-        or text[m.start(1)].isupper()
-    ]
-    if not found:
-        return None
-    fields = Fields(body=clean(text[: found[0].start()]).rstrip(" .;:-"))
-    for index, match in enumerate(found):
-        name = next(k for k, v in match.groupdict().items() if v)
-        name = re.sub(r"\d+$", "", name)
-        end = found[index + 1].start() if index + 1 < len(found) else len(text)
-        value = clean(text[match.end() : end]).rstrip(" ;")
-        if value.endswith(".") and not value.endswith(".."):
-            value = value[:-1].rstrip()
-        if name in fields.values and value:
-            fields.values[name] = f"{fields.values[name]}; {value}"
-        elif name not in fields.values:
-            fields.values[name] = value
-    return fields
-
-
-def label_only(text: str) -> str | None:
-    """The field a line names when it is just a label with its value ("Thời gian hoàn
-    thành: Tháng 12/2025."), else None."""
-    fields = split_labels(text)
-    if fields is None or fields.body or len(fields.values) != 1:
-        return None
-    return next(iter(fields.values))
 
 
 # --- the agency a sentence is about ------------------------------------------------------

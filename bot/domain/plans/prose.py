@@ -1,27 +1,21 @@
-"""Tasks written as prose: the body of a plan between its first roman heading and its end.
+"""Tasks written as prose: the walker over the body of a plan.
 
-One walker reads the paragraphs in order, keeps the stack of headings (roman "II.",
-numbered "2.", "2.1.", lettered "a)") and hands each item to the layout it belongs to:
-
-- labelled prose (`phrases.split_labels`): "- Nội dung: …", "- Cơ quan thực hiện: X chủ
-  trì, phối hợp với …", "- Cơ quan chủ trì: …", "- Cơ quan phối hợp: …", "- Thời gian thực
-  hiện: …", inline after a bullet ("Đơn vị chủ trì (tham mưu) thực hiện: …. Đơn vị phối
-  hợp: …. Thời gian thực hiện: …."), lettered ("a) Nhiệm vụ: … b) Cơ quan thực hiện: …"),
-  labels broken over two lines. A label line is a field of the item above it, never a
-  task of its own; "+" lines under a label are that field's values (several contents, or
-  one lead per line);
-- agency-heading prose: a heading that is an agency or a list of them ("1. Sở Tư pháp",
-  "b) Văn phòng Ủy ban nhân dân tỉnh", "1.2. Sở Tài chính - Cơ quan thường trực …",
-  "Thủ trưởng các sở, ban, ngành", "Đề nghị Ủy ban MTTQ …", "Các cơ quan … (gồm các Sở:
-  Xây dựng, Công Thương, …)") gives the lead of every item under it;
-- sentence prose: an item whose sentence starts with an agency ("Sở Tài chính định kỳ hằng
-  quý tổng hợp …", "Đề nghị Liên đoàn Lao động tỉnh …") has that agency as lead; an item
-  that holds several sentences each with its own agency or deadline gives several tasks.
+It reads the paragraphs in order from the first part heading ("II.", "Phần II", "B." or
+"2." in capitals — one style per plan) to the end ("Nơi nhận", "Trên đây là …"), keeps the
+stack of headings (numbered "2.", "2.1.", lettered "a)"), and hands each item to its
+layout family:
+- `labelled` — items whose fields carry their names ("- Nội dung: …", "- Cơ quan thực
+  hiện: …", "Thời gian thực hiện: …"); a label line is a field of the item above it,
+  "+" lines under a label are that field's values;
+- `headings` — a heading that names agencies gives the lead of every item under it; a
+  line ending with ":" leads the list below it (and, dated, is itself the task);
+- `sentences` — items whose sentences start with their agency.
 
 Sections count by their names: tasks in "NHIỆM VỤ, GIẢI PHÁP", "NỘI DUNG (KẾ HOẠCH/HOẠT
 ĐỘNG)", "CÁC NHIỆM VỤ TRỌNG TÂM", "TỔ CHỨC THỰC HIỆN", "CHẾ ĐỘ BÁO CÁO"; none in "MỤC ĐÍCH,
-YÊU CẦU", "MỤC TIÊU", "KINH PHÍ". A plan issued by a Quyết định has its own "Nơi nhận"
-before the plan: the body starts again at the plan's "KẾ HOẠCH" title.
+YÊU CẦU", "MỤC TIÊU", "KINH PHÍ". A heading nothing is written under is an item itself. A
+plan issued by a Quyết định has its own "Nơi nhận" before the plan: the body starts again
+at the plan's "KẾ HOẠCH" title. The closing paragraph may still set a dated duty.
 """
 
 from __future__ import annotations
@@ -30,17 +24,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.domain.agencies import AgencyGroup, Directory
+from bot.domain.agencies import Directory
+from bot.domain.plans.headings import agency_heading, is_intro
 from bot.domain.plans.items import RawTask
-from bot.domain.plans.phrases import (
-    AliasIndex,
-    Fields,
-    cut_at_role_verb,
-    find_deadline_phrase,
-    has_role_verb,
-    split_labels,
-    subject_agency,
-)
+from bot.domain.plans.labelled import Fields, labelled_task, split_labels
+from bot.domain.plans.phrases import AliasIndex, find_deadline_phrase, subject_agency
+from bot.domain.plans.sentences import SENTENCE_BREAK, sentence_tasks
 from bot.domain.text import clean, fold, vn_key
 
 _ROMAN_HEADING = re.compile(r"^([IVXL]+)\s*[.:]\s*(.+)$")
@@ -88,18 +77,6 @@ _DUTY_SECTION = ("to chuc thuc hien", "che do bao cao", "trach nhiem", "phan con
 # Closing formulas after the last task ("Trên đây là Kế hoạch…", "Trong quá trình triển
 # khai thực hiện nếu có khó khăn, vướng mắc…") and the distribution list.
 _END_SECTION = ("noi nhan", "tren day la", "trong qua trinh trien khai", "trong qua trinh thuc hien")
-_SENTENCE_BREAK = re.compile(
-    r"(?<=[.;!?])\s+(?=[A-ZĐÀ-ỸÁẢẠÃÂẤẦẨẪẬĂẮẰẲẴẶÉÈẺẼẸÊẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢÚÙỦŨỤƯỨỪỬỮỰÝỲỶỸỴ])"
-)
-# Words before an agency in a heading that are not part of its name.
-_HEADING_PREFIX = re.compile(
-    r"^(?:(?:de nghi|giao|trach nhiem cua|nhiem vu cua)\s+)?(?:(?:thu truong|giam doc|chu tich|lanh dao)\s+)?"
-)
-_HEADING_TAIL = re.compile(r"\s+[-–—]\s+.*$")
-_MEMBERS = re.compile(r"\((?:gom|bao gom)\s+(.+?)\)?\s*:?$")
-_MAX_HEADING = 200
-
-
 @dataclass
 class _Heading:
     level: int
@@ -134,74 +111,10 @@ def _section_kind(text: str) -> bool | None:
     return None
 
 
-def _is_intro(text: str) -> bool:
-    """A sentence that introduces the list below it ("… thực hiện các nội dung sau:")."""
-    return text.rstrip().endswith(":") and len(text) > 60
-
-
 def _looks_like_heading(text: str) -> bool:
     """Headings do not end a sentence and are not long (a heading nothing is written
     under is read as an item after all)."""
     return len(text) <= 300 and not text.rstrip().endswith((".", ";"))
-
-
-def lead_codes(agencies: Sequence, groups: Sequence[AgencyGroup]) -> tuple[str, ...]:
-    codes = [a.code for a in agencies]
-    # A group with no known members in this province is reminded as one collective.
-    codes += [g.code for g in groups if not g.members]
-    return tuple(dict.fromkeys(codes))
-
-
-def _agency_heading(text: str, directory: Directory) -> tuple[tuple[str, ...], str] | None:
-    """A heading that names only agencies assigns the items under it: (codes, name)."""
-    if len(text) > _MAX_HEADING:
-        return None
-    name = clean(text).rstrip(" :.")
-    key = fold(name)
-    if len(key) != len(name):
-        return None
-    if prefix := _HEADING_PREFIX.match(key):
-        name = name[prefix.end() :]
-    name = _HEADING_TAIL.sub("", name)
-    if members := _MEMBERS.search(fold(name)):
-        # "Các cơ quan … (gồm các Sở: Xây dựng, …)": the list says who.
-        start = members.start(1)
-        listed = name[start : start + len(members.group(1))]
-        resolution = directory.resolve(listed)
-        codes = lead_codes(resolution.agencies, resolution.groups)
-        if codes and not resolution.unknown:
-            return codes, listed
-    for candidate in (name, cut_at_role_verb(name)):
-        if not candidate:
-            continue
-        resolution = directory.resolve(candidate)
-        if resolution.unknown or resolution.uncertain:
-            continue
-        codes = lead_codes(resolution.agencies, resolution.groups)
-        if codes:
-            return codes, candidate
-    return None
-
-
-def _split_tasks(text: str, index: AliasIndex) -> list[str]:
-    """One item → one or more task texts: a new task starts at a sentence that begins
-    with an agency, or that has its own deadline when the current one already has one."""
-    sentences = [s for s in _SENTENCE_BREAK.split(text) if s.strip()]
-    groups: list[list[str]] = []
-    has_deadline = False
-    for sentence in sentences:
-        starts_with_agency = index.at_start(sentence) is not None
-        sentence_deadline = find_deadline_phrase(sentence) is not None
-        if groups and (starts_with_agency or (sentence_deadline and has_deadline)):
-            groups.append([sentence])
-            has_deadline = sentence_deadline
-        elif groups:
-            groups[-1].append(sentence)
-            has_deadline = has_deadline or sentence_deadline
-        else:
-            groups.append([sentence])
-            has_deadline = sentence_deadline
-    return [" ".join(g) for g in groups]
 
 
 def _join_broken_lines(paragraphs: Sequence[str]) -> list[str]:
@@ -228,58 +141,18 @@ def _join_broken_lines(paragraphs: Sequence[str]) -> list[str]:
     return out
 
 
-def _lead_of(value: str, index: AliasIndex) -> str:
-    """The lead agencies named by a "Cơ quan thực hiện" value: the subject of each of its
-    lines ("Sở Nội vụ chủ trì, phối hợp với …" → Sở Nội vụ)."""
-    leads = []
-    for part in value.split("; "):
-        part = clean(part).lstrip("-+•–* ")
-        if not part:
-            continue
-        # A value with no verb is a list of names ("Sở Nội vụ, Sở Tài chính.").
-        leads.append((subject_agency(part, index) if has_role_verb(part) else None) or part)
-    return "; ".join(leads)
-
-
 def _tasks_of(item: _Item, index: AliasIndex) -> list[RawTask]:
     if item.labelled is not None:
-        values = item.labelled.values
-        title = values.get("title") or item.labelled.body or item.text
-        lead_value = values.get("lead")
-        deadline = values.get("deadline")
-        if deadline is None and (found := find_deadline_phrase(title)):
-            deadline = found[0]
-        raw = RawTask(
-            ref=item.ref,
-            section=item.section,
-            title=title,
-            product=values.get("product"),
-            lead_text=_lead_of(lead_value, index) if lead_value else subject_agency(title, index),
-            support_text=values.get("support"),
-            deadline_text=deadline or None,
-            deadline_slot=True,
-        )
-        if raw.lead_text is None and item.heading_lead:
-            raw.lead_codes, raw.lead_text = item.heading_lead
-            raw.lead_codes = raw.lead_codes or None
-        return [raw]
-    text = " ".join([item.text, *item.parts])
-    pieces = _split_tasks(text, index)
-    tasks = []
-    for n, piece in enumerate(pieces, start=1):
-        deadline = find_deadline_phrase(piece)
-        raw = RawTask(
-            ref=item.ref + (f"-{n}" if len(pieces) > 1 else ""),
-            section=item.section,
-            title=piece,
-            lead_text=subject_agency(piece, index),
-            deadline_text=deadline[0] if deadline else None,
-        )
-        if raw.lead_text is None and item.heading_lead:
-            raw.lead_codes, raw.lead_text = item.heading_lead
-            raw.lead_codes = raw.lead_codes or None
-        tasks.append(raw)
-    return tasks
+        return [
+            labelled_task(
+                ref=item.ref, section=item.section, text=item.text, fields=item.labelled,
+                heading_lead=item.heading_lead, index=index,
+            )
+        ]
+    return sentence_tasks(
+        ref=item.ref, section=item.section, text=" ".join([item.text, *item.parts]),
+        heading_lead=item.heading_lead, index=index,
+    )
 
 
 def tasks_from_prose(
@@ -346,7 +219,7 @@ def tasks_from_prose(
     def push(level: int, label: str, text: str) -> None:
         close(level)
         heading = _Heading(level, label, text, _section_kind(text))
-        if found := _agency_heading(text, directory):
+        if found := agency_heading(text, directory):
             heading.lead_codes, heading.lead_text = found
         stack.append(heading)
 
@@ -432,7 +305,7 @@ def tasks_from_prose(
             ended = True
             # The closing paragraph may still set a dated duty ("… Định kỳ hằng năm
             # (trước ngày 30 tháng 11) báo cáo kết quả về Sở Xây dựng").
-            dated = [x for x in _SENTENCE_BREAK.split(text) if find_deadline_phrase(x)]
+            dated = [x for x in SENTENCE_BREAK.split(text) if find_deadline_phrase(x)]
             if dated and stack:
                 stack[1:] = []
                 stack[0].task_section = True
@@ -462,7 +335,7 @@ def tasks_from_prose(
             label, body = match.groups()
             level = 2 + label.count(".") if label[0].isdigit() else 6
             bullet_open = False
-            if _is_intro(body) and _agency_heading(body, directory) is None:
+            if is_intro(body) and agency_heading(body, directory) is None:
                 # "c) X tổ chức thực hiện các nội dung sau (khi …):" — the subject leads
                 # the list below; dated, the line is a task whose list is its detail.
                 push(level, label, body.rstrip(":"))

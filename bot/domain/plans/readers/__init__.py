@@ -25,9 +25,9 @@ from pathlib import Path, PurePath
 
 from bot.domain.plans.document import Block, PlanDocument, PlanReadError
 from bot.domain.plans.readers import errors
-from bot.domain.plans.readers.word import is_docx_zip, read_docx
 from bot.domain.plans.readers.pdf import read_pdf
 from bot.domain.plans.readers.txt import read_txt
+from bot.domain.plans.readers.word import is_docx_zip, read_docx
 
 __all__ = ["DEFAULT_MAX_BYTES", "PlanReadError", "read_plan", "read_plan_file"]
 

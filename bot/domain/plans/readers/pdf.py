@@ -29,7 +29,13 @@ from typing import Any
 
 from bot.domain.plans.document import Block, PlanReadError, Table
 from bot.domain.plans.readers import errors, limits
-from bot.domain.plans.readers.layout import BLANK, Glued, Token, looks_wrapped, reflow_tokens
+from bot.domain.plans.readers.layout import (
+    BLANK,
+    Glued,
+    Token,
+    looks_wrapped,
+    reflow_tokens,
+)
 from bot.domain.plans.readers.reflow import join_wrapped
 from bot.domain.text import clean
 

@@ -23,8 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot.domain.plans.document import Block, Paragraph, Table
-from bot.domain.plans.readers import errors
-from bot.domain.plans.readers import limits
+from bot.domain.plans.readers import errors, limits
 from bot.domain.plans.readers.layout import BLANK, Token, reflow_tokens
 from bot.domain.plans.readers.numbering import Numbering
 from bot.domain.plans.readers.reflow import join_wrapped
