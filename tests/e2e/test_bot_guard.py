@@ -111,9 +111,9 @@ async def test_a_flooding_user_is_throttled_and_told_once(bot_world: BotWorld) -
     for _ in range(16):
         w.server.send_text(STRANGER, STRANGER, "/help")
     # One chat's updates are handled in order (other chats' concurrently): wait for its
-    # 10 answers and the warning, then for the bot to be idle (no more would come).
+    # 10 answers and the warning, then until every update is handled (no more would come).
     await w.server.wait_for(lambda: len(w.server.messages_in(STRANGER)) >= 11, message="the flood was not handled")
-    await w.server.wait_until_idle()
+    await w.settle()
     replies = [m.text for m in w.server.messages_in(STRANGER)]
     warning = texts.throttled(3)  # 10 tokens, one back every 3 s: the next in 3 s
     assert warning == "Bạn gửi quá nhanh, vui lòng thử lại sau 3 giây."
