@@ -89,7 +89,7 @@ async def _say(w: BotWorld, to: int, text: str) -> tuple[int, str]:
     before = len(w.server.messages_in(STP_GROUP))
     sent = w.server.send_text(STP_GROUP, FOCAL, text, reply_to_message_id=to)
     answers = await w.server.wait_for_sent(STP_GROUP, before + 1)
-    await w.server.wait_until_idle()
+    await w.settle()
     return sent["message_id"], answers[before].text or ""
 
 
@@ -97,7 +97,7 @@ async def _edit(w: BotWorld, message_id: int, text: str) -> str:
     before = len(w.server.messages_in(STP_GROUP))
     w.server.edit_text(STP_GROUP, message_id, text)
     answers = await w.server.wait_for_sent(STP_GROUP, before + 1)
-    await w.server.wait_until_idle()
+    await w.settle()
     return answers[before].text or ""
 
 
@@ -177,7 +177,7 @@ async def test_an_edited_capnhat_does_not_reopen_a_later_state_either(bot_world:
         else:
             sent = w.server.edit_text(ADMIN, edit, text)
         answers = await w.server.wait_for_sent(ADMIN, before + 1)
-        await w.server.wait_until_idle()
+        await w.settle()
         return sent["message_id"], answers[before].text or ""
 
     old, said = await say(f"/capnhat {code} đang làm 50%")
