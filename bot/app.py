@@ -89,8 +89,12 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     first served, and PTB starts the update tasks in arrival order.
     """
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(self, max_concurrent_updates: int = 256, *, workers: int = 16) -> None:
         super().__init__(max_concurrent_updates)
+        # At most `workers` updates run their handlers at once, taken only once the chat's
+        # turn has come (a chat's queued updates hold no worker). SQLite has one writer: a
+        # few at once, or under overload they wait past the busy timeout and fail.
+        self._workers = asyncio.Semaphore(workers)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}  # updates holding or waiting for each lock
 
@@ -106,12 +110,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = self._key(update)
         if key is None:
-            await coroutine
+            async with self._workers:
+                await coroutine
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
-            async with lock:
+            async with lock, self._workers:
                 await coroutine
         finally:
             self._users[key] -= 1
@@ -201,7 +206,7 @@ def build_application(
         .base_file_url(settings.bot_base_file_url)
         .context_types(ContextTypes(bot_data=BotServices))
         .rate_limiter(MessageRateLimiter(max_retries=RATE_LIMIT_RETRIES))
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(PerChatUpdateProcessor(workers=4 if settings.database_url.startswith("sqlite") else 16))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

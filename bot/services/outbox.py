@@ -279,16 +279,29 @@ LEASE_LOST = "tiến trình gửi đã dừng khi đang gửi: gửi lại (có 
 
 async def renew_leases(session: AsyncSession, *, worker: str, until: datetime) -> int:
     """The heartbeat of a live sender: extend the lease of every row it holds."""
+    # Rows another transaction is changing right now (a send being marked) are skipped, not
+    # waited for: that change sets or clears the lease itself, and a plain UPDATE here took
+    # row locks in scan order against the senders' id order — a deadlock on PostgreSQL.
+    held = _locked_ids(
+        OutboxMessage.claimed_by == worker,
+        OutboxMessage.status.in_([OutboxStatus.CLAIMED, OutboxStatus.SENDING]),
+    )
     result = await session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.claimed_by == worker,
-            OutboxMessage.status.in_([OutboxStatus.CLAIMED, OutboxStatus.SENDING]),
-        )
+        .where(OutboxMessage.id.in_(held), OutboxMessage.claimed_by == worker)
         .values(lease_until=until)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _locked_ids(*where: Any) -> Any:
+    """Ids of the matching rows, locked in id order, skipping rows locked by others
+    (PostgreSQL; SQLite renders no locking clause: it has one writer at a time)."""
+    return (
+        select(OutboxMessage.id).where(*where).order_by(OutboxMessage.id)
+        .with_for_update(skip_locked=True).scalar_subquery()
+    )
 
 
 async def expire_leases(session: AsyncSession, *, now: datetime) -> tuple[int, int]:
@@ -297,15 +310,17 @@ async def expire_leases(session: AsyncSession, *, now: datetime) -> tuple[int, i
     A `sending` row may have reached Telegram before its process died: it is sent again
     anyway (at least once); the duplicate bound is in the module docstring.
     """
+    stale_claims = _locked_ids(OutboxMessage.status == OutboxStatus.CLAIMED, OutboxMessage.lease_until < now)
     released = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.CLAIMED, OutboxMessage.lease_until < now)
+        .where(OutboxMessage.id.in_(stale_claims), OutboxMessage.status == OutboxStatus.CLAIMED)
         .values(status=OutboxStatus.PENDING, claimed_by=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )
+    stale_sends = _locked_ids(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now)
     resent = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now)
+        .where(OutboxMessage.id.in_(stale_sends), OutboxMessage.status == OutboxStatus.SENDING)
         .values(status=OutboxStatus.PENDING, claimed_by=None, lease_until=None, next_attempt_at=now, error=LEASE_LOST)
         .execution_options(synchronize_session=False)
     )

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -232,7 +232,9 @@ class _GroupCommit:
 
     async def _flush(self) -> None:
         while self._pending:
-            batch, self._pending = self._pending, []
+            # In id order: concurrent transactions then lock rows in one order (no deadlock).
+            batch = sorted(self._pending, key=lambda entry: entry[1].get("outbox_id", 0))
+            self._pending = []
 
             async def apply(session: AsyncSession, batch: list[Any] = batch) -> list[Any]:
                 return [await fn(session, **kwargs) for fn, kwargs, _ in batch]
@@ -316,13 +318,16 @@ class OutboxSender:
         self._commit = _GroupCommit(self._tx)
 
     async def _tx(self, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
-        """One short transaction; SQLite's "database is locked" is waited out, not fatal."""
+        """One short transaction; a lock conflict is waited out and retried, not fatal."""
         for attempt in range(8):
             try:
                 async with self.sessionmaker() as session, session.begin():
                     return await fn(session, **kwargs)
-            except OperationalError as exc:
-                if "locked" not in str(exc).lower() or attempt == 7:
+            except DBAPIError as exc:
+                # SQLite's "database is locked", PostgreSQL's deadlock victim: the transaction
+                # was rolled back whole, so running it again is safe.
+                text = str(exc).lower()
+                if not ("locked" in text or "deadlock" in text) or attempt == 7:
                     raise
                 await asyncio.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover

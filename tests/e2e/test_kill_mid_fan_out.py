@@ -232,3 +232,59 @@ async def test_sigkill_mid_fan_out_three_times_loses_nothing(
         f"duplicates: {sum(extra.values())}; everything sent {done - kills[-1][0]:.1f} s after the last kill; "
         f"429s: {sum(1 for r in server.calls('sendMessage') if r.status == 429)}"
     )
+
+
+async def test_sigterm_mid_fan_out_finishes_or_releases_and_doubles_nothing(
+    fake_bot_api: FakeBotApi, db_url: str, tmp_path: Path
+) -> None:
+    """SIGTERM in the middle of the fan-out: the process ends with code 0 having finished the
+    messages in flight and given back its other claims (nothing left `claimed` or `sending`,
+    nothing waiting for a lease); the next process sends the rest; nothing arrives twice."""
+    server = fake_bot_api
+    server.set_rate_limits(True)
+    expected = await _prepare(server, db_url)
+    total = sum(len(b) for b in expected.values())
+    (tmp_path / "shim").mkdir()
+    (tmp_path / "shim" / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
+    t0 = time.monotonic()
+
+    async def start(n: int) -> Process:
+        now = MONDAY_0900 + timedelta(seconds=time.monotonic() - t0)
+        port = _free_port()
+        env = _env(tmp_path, server, db_url, NHACVIEC_TEST_NOW=now.isoformat(), WEBHOOK_SECRET=uuid.uuid4().hex)
+        return await Process.start(
+            f"run-{n}", tmp_path, env, "run", "--webhook-url", f"http://127.0.0.1:{port}/term-{n}/hook", "--port", str(port)
+        )
+
+    processes: list[Process] = []
+    try:
+        first = await start(0)
+        processes.append(first)
+
+        async def reached() -> bool:
+            assert first.proc.returncode is None, first.log
+            return len(server.sent) >= 60
+
+        await until(reached, timeout=90, what="60 messages sent")
+        assert await first.stop() == 0, first.log
+        rows = await _rows(db_url)
+        left = Counter(r.status for r in rows)
+        assert not left.get(OutboxStatus.CLAIMED) and not left.get(OutboxStatus.SENDING), left
+        assert 60 <= left[OutboxStatus.SENT] < total, left
+        assert Counter((m.chat_id, m.raw_text) for m in server.sent).most_common(1)[0][1] == 1
+
+        second = await start(1)
+        processes.append(second)
+
+        async def all_sent() -> bool:
+            assert second.proc.returncode is None, second.log
+            rows = await _rows(db_url)
+            return len(rows) == total and all(r.status is OutboxStatus.SENT for r in rows)
+
+        await until(all_sent, timeout=120, what=f"all {total} rows sent")
+        assert await second.stop() == 0, second.log
+    finally:
+        for p in processes:
+            p.kill()
+    arrived = Counter((m.chat_id, m.raw_text) for m in server.sent)
+    assert arrived == Counter((chat, body) for chat, bodies in expected.items() for body in bodies)
