@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.domain.plans.document import PlanReadError  # noqa: E402
-from bot.services import parse_worker  # noqa: E402
-from tests.hostile import corpus  # noqa: E402
+from bot.domain.plans.document import PlanReadError
+from bot.services import parse_worker
+from tests.hostile import corpus
 
 
 def main() -> None:

@@ -275,7 +275,7 @@ def cp1258(text: str) -> bytes:
 # --- the corpus --------------------------------------------------------------------------
 
 
-def corpus(*, heavy: bool = True) -> Iterator[Hostile]:  # noqa: C901 - one list of classes
+def corpus(*, heavy: bool = True) -> Iterator[Hostile]:
     """Every hostile file, deterministic (seeded); `heavy=False` leaves out the slow ones."""
     rnd = random.Random(19)
     plan_txt = PHU_THO.read_bytes()

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.db.test_cli import PHU_THO, run  # noqa: E402
-from tests.hostile import corpus  # noqa: E402
+from tests.db.test_cli import PHU_THO, run
+from tests.hostile import corpus
 
 REFUSED = {
     "cat50.docx", "span-gridSpan-100000.docx", "span-gridBefore-200000.docx", "lenh-60kb.pdf", "khoa.pdf",

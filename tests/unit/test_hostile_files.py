@@ -16,12 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.catalog import Catalog  # noqa: E402
-from bot.domain.plans.document import PlanReadError  # noqa: E402
-from bot.domain.plans.parser import PlanProvinceUnknown  # noqa: E402
-from bot.domain.plans.readers import limits, read_plan  # noqa: E402
-from bot.services.plans import read_and_parse  # noqa: E402
-from tests.hostile import (  # noqa: E402
+from bot.catalog import Catalog
+from bot.domain.plans.document import PlanReadError
+from bot.domain.plans.parser import PlanProvinceUnknown
+from bot.domain.plans.readers import limits, read_plan
+from bot.services.plans import read_and_parse
+from tests.hostile import (
     Hostile,
     docx_bomb,
     docx_rows,

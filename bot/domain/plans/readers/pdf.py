@@ -41,7 +41,7 @@ from bot.domain.text import clean
 
 _MIN_LETTERS = 30
 _SCANNED_PAGE_LETTERS = 200
-_PAGE_NUMBER = re.compile(r"^[-–—\s]*(?:trang\s*)?\d{1,4}(?:\s*(?:/|trên)\s*\d{1,4})?[-–—\s]*$", re.I)
+_PAGE_NUMBER = re.compile(r"^[-–—\s]*(?:trang\s*)?\d{1,4}(?:\s*(?:/|trên)\s*\d{1,4})?[-–—\s]*$", re.IGNORECASE)
 _CID = re.compile(r"\(cid:\d+\)")
 _EDGE_LINES = 2  # how many lines at the top/bottom of a page may be a running header/footer
 
