@@ -20,9 +20,7 @@ import json
 import multiprocessing
 import os
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -76,9 +74,11 @@ def _hog(stop: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-
 # --- the bench -----------------------------------------------------------------------------------
 
 
-async def database(url: str | None):  # noqa: ANN201
+async def database(url: str | None):
     sys.path.insert(0, str(ROOT / "bench"))
-    from reminders import database as bench_database  # the same temp SQLite / private PG schema
+    from reminders import (
+        database as bench_database,  # the same temp SQLite / private PG schema
+    )
 
     return await bench_database(url)
 
@@ -88,7 +88,14 @@ async def one_run(chats: int, hogs: int, db: str | None) -> dict[str, float]:
     from telegram.ext import AIORateLimiter, ApplicationBuilder
 
     from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
-    from bot.db.models import Chat, ChatRole, OutboxKind, OutboxMessage, OutboxStatus, Province
+    from bot.db.models import (
+        Chat,
+        ChatRole,
+        OutboxKind,
+        OutboxMessage,
+        OutboxStatus,
+        Province,
+    )
     from bot.services.sender import OutboxSender
 
     url, cleanup = await database(db)

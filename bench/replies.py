@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 
-from reminders import database  # noqa: E402  (temp SQLite or a private PostgreSQL schema)
+from reminders import database
 
 SAMPLE_PLAN = ROOT / "data" / "plans" / "phu-tho-1782-KH-UBND-2021.txt"
 MONDAY_0900 = datetime(2025, 6, 23, 2, 0, tzinfo=UTC)
@@ -46,14 +46,18 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def prepare(server, url: str, groups: int):  # noqa: ANN001, ANN201
+async def prepare(server, url: str, groups: int):
     from bot.catalog import Catalog
     from bot.config import load_settings
     from bot.db import repositories as repo
     from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
     from bot.db.models import ChatRole
     from bot.services.plans import read_and_parse, store_draft
-    from bot.services.reminders import calendar_from_settings, collect_reminders, policy_from_settings
+    from bot.services.reminders import (
+        calendar_from_settings,
+        collect_reminders,
+        policy_from_settings,
+    )
 
     settings = load_settings(
         telegram_bot_token=server.token, telegram_api_url=server.url, database_url=url, province="phu-tho",

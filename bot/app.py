@@ -188,9 +188,9 @@ def build_application(
     clock: Callable[[], datetime] | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for run_polling/run_webhook (or initialize/start in tests)."""
-    from handlers.registry import register as register_handlers
     import scheduler
     from bot.db.engine import make_engine, make_sessionmaker
+    from handlers.registry import register as register_handlers
 
     token = (settings.telegram_bot_token or "").strip()
     if not token:

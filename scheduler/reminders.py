@@ -40,7 +40,12 @@ from bot.domain.admins import Admins
 from bot.domain.calendar import WorkCalendar
 from bot.domain.reminders import ReminderPolicy
 from bot.logs import log_event
-from bot.services.reminders import TickReport, calendar_from_settings, enqueue_reminders, policy_from_settings
+from bot.services.reminders import (
+    TickReport,
+    calendar_from_settings,
+    enqueue_reminders,
+    policy_from_settings,
+)
 from bot.services.sender import DrainReport, OutboxSender, Pacer
 
 log = logging.getLogger("nhacviec.reminders")

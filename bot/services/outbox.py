@@ -61,7 +61,11 @@ from bot.db.models import (
 )
 from bot.domain.admins import Admins
 from bot.logs import log_event
-from bot.render.reminders import undeliverable_notice, unreachable_notice, unreachable_reason
+from bot.render.reminders import (
+    undeliverable_notice,
+    unreachable_notice,
+    unreachable_reason,
+)
 
 log = logging.getLogger("nhacviec.outbox")
 

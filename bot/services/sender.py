@@ -349,7 +349,7 @@ class OutboxSender:
             try:
                 await self._tx(outbox.renew_leases, worker=self.worker, until=self.clock() + self.lease)
                 await self.expire_leases()
-            except Exception:  # noqa: BLE001 - a missed beat is retried at the next one
+            except Exception:
                 log.warning("Không gia hạn được giữ chỗ hàng đợi", exc_info=True)
 
     async def drain(

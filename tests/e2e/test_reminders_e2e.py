@@ -24,7 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import repositories as repo
 from bot.db.models import ChatRole, OutboxKind, OutboxMessage, OutboxStatus, ReminderRun
-from scheduler.reminders import CATCH_UP_JOB, DAILY_JOB, OUTBOX_JOB, ReminderEngine, engine_for
+from scheduler.reminders import (
+    CATCH_UP_JOB,
+    DAILY_JOB,
+    OUTBOX_JOB,
+    ReminderEngine,
+    engine_for,
+)
 from tests.fakebot import FakeBotApi, SentMessage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -425,7 +431,11 @@ async def test_restart_mid_fan_out_with_flood_limits_and_429s(world: World) -> N
 
 async def _bindable_agencies(world: World) -> list[str]:
     """Agencies with reminders on Monday 23/06/2025 in the sample plan."""
-    from bot.services.reminders import calendar_from_settings, collect_reminders, policy_from_settings
+    from bot.services.reminders import (
+        calendar_from_settings,
+        collect_reminders,
+        policy_from_settings,
+    )
 
     settings = world.settings()
     async with world.sm() as s:
