@@ -915,33 +915,16 @@ async def _reply_flow_in_session(
                     return False  # not about a task (small talk, a file under another message)
                 stale: list[str] = []
                 if update.edited_message is not None:
-                    outcome, stale = await _latest_word_only(session, message, outcome)
+                    outcome, stale = await svc.latest_word_only(
+                        session, outcome, tg_chat_id=message.chat.id, message_id=message.message_id,
+                        sent_at=message.date,
+                    )
                 plan = await _handle_outcome(session, env, outcome, items=items or [], files=files)
                 if stale:
                     plan.outs.append(Out(help_texts.stale_edit(stale)))
             await _extension_outs(session, env, plan, services(context).settings)
         await _deliver(update, context, session, plan, env)
     return True
-
-
-async def _latest_word_only(
-    session: AsyncSession, message: Message, outcome: ReplyOutcome
-) -> tuple[ReplyOutcome, list[str]]:
-    """An edited reply changes an item only if it is still the latest word on it: editing
-    an old "20 đang làm 50%" after "20 xong" must not reopen the task. Returns the
-    outcome without the stale changes, and their item numbers (to tell the sender)."""
-    kept: list[Planned] = []
-    stale: list[str] = []
-    for planned in outcome.changes:
-        item = planned.target.item
-        if item is not None and await repo.said_later(
-            session, due_item_id=item.due_item_id, tg_chat_id=message.chat.id,
-            message_id=message.message_id, sent_at=message.date,
-        ):
-            stale.append(str(item.number) if item.number else task_code(item.task_id))
-            continue
-        kept.append(planned)
-    return replace(outcome, changes=tuple(kept)), stale
 
 
 def _evidence_outcome(items: Sequence[ContextItem]) -> ReplyOutcome:
@@ -1018,7 +1001,9 @@ async def _capnhat_plan(
         return Plan(outs=[Out(texts.refused_text("Bot chưa hiểu trạng thái.") + "\n" + USAGE)])
     stale: list[str] = []
     if edited is not None:  # an edited /capnhat: the same rule as an edited reply
-        outcome, stale = await _latest_word_only(session, edited, outcome)
+        outcome, stale = await svc.latest_word_only(
+            session, outcome, tg_chat_id=edited.chat.id, message_id=edited.message_id, sent_at=edited.date
+        )
     plan = await _handle_outcome(session, env, outcome, items=[])
     if stale:
         plan.outs.append(Out(help_texts.stale_edit(stale)))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,6 +43,7 @@ from bot.domain.replies import (
     ContextItem,
     Intent,
     Planned,
+    ReplyOutcome,
     completion_date,
     resolve_new_due,
 )
@@ -671,6 +672,39 @@ def prompt_problem(prompt: StatusPrompt | None, env: Env, *, tg_chat_id: int) ->
 def planned_from_prompt(prompt: StatusPrompt) -> Planned | None:
     data = prompt.payload.get("planned")
     return Planned.from_json(data) if data else None
+
+
+# --- edited messages ----------------------------------------------------------------------------
+
+
+async def latest_word_only(
+    session: AsyncSession, outcome: ReplyOutcome, *, tg_chat_id: int, message_id: int, sent_at: datetime
+) -> tuple[ReplyOutcome, list[str]]:
+    """An edited message changes an item only while it is still the latest word on it:
+    editing an old "20 đang làm 50%" after "20 xong" must not reopen the task. A change
+    named by task code ("NV12 xong") is stale when any of the task's items has a later
+    word. Returns the outcome without the stale changes, and their numbers or codes (to
+    tell the sender)."""
+    kept: list[Planned] = []
+    stale: list[str] = []
+    for planned in outcome.changes:
+        item = planned.target.item
+        if item is not None:
+            due_ids, label = [item.due_item_id], str(item.number) if item.number else task_code(item.task_id)
+        elif planned.target.task_id is not None:
+            due_ids = [i.id for i in await repo.task_due_items(session, task_id=planned.target.task_id)]
+            label = task_code(planned.target.task_id)
+        else:
+            due_ids, label = [], ""
+        for due_id in due_ids:
+            if await repo.said_later(
+                session, due_item_id=due_id, tg_chat_id=tg_chat_id, message_id=message_id, sent_at=sent_at
+            ):
+                stale.append(label)
+                break
+        else:
+            kept.append(planned)
+    return replace(outcome, changes=tuple(kept)), stale
 
 
 # --- /capnhat <mã>: which item of a task ------------------------------------------------------

@@ -308,3 +308,33 @@ async def test_a_back_dated_completion_records_its_own_day(sm: async_sessionmake
     status, _, completed_on, due_on = await state(sm, item)
     assert (status, completed_on) == (Status.DONE, date(2021, 6, 20))
     assert category(status, due_on, completed_on, NOW.date()) is Category.DONE_ON_TIME
+
+
+async def test_an_edited_message_naming_a_task_code_does_not_reopen_a_later_state(
+    sm: async_sessionmaker[AsyncSession],
+) -> None:
+    """"NV<id> đang làm 50%" edited after "xong" came from another message: stale, told back."""
+    import dataclasses
+
+    from bot.domain.codes import task_code
+    from bot.domain.replies import Planned, ReplyOutcome, Target
+
+    ids = await seeded(sm)
+    item = ids["item"]
+    async with sm() as s:
+        task_id = (await s.get(DueItem, item)).task_id  # type: ignore[union-attr]
+    sent_at = NOW - timedelta(minutes=5)
+    async with sm() as s, s.begin():  # message 500 (env's) said "đang làm 50%" five minutes ago
+        await svc.apply(s, await env(s, ids["STP"], now=sent_at), due_item_id=item,
+                        intent=Intent(ChangeKind.PROGRESS, progress=50))
+    async with sm() as s, s.begin():  # …then message 501 said "xong"
+        later = dataclasses.replace(await env(s, ids["STP"]), message_id=501)
+        await svc.apply(s, later, due_item_id=item, intent=Intent(ChangeKind.DONE))
+    edited = ReplyOutcome(changes=(Planned(Target(task_id=task_id), Intent(ChangeKind.PROGRESS, progress=70)),))
+    async with sm() as s:
+        kept, stale = await svc.latest_word_only(s, edited, tg_chat_id=CHAT, message_id=500, sent_at=sent_at)
+    assert kept.changes == () and stale == [task_code(task_id)]
+    # The newest message (501) may still be corrected.
+    async with sm() as s:
+        kept, stale = await svc.latest_word_only(s, edited, tg_chat_id=CHAT, message_id=501, sent_at=NOW)
+    assert kept.changes == edited.changes and stale == []
