@@ -206,6 +206,8 @@ async def request_decision(update: Update, context: Context) -> None:
     group_text = (
         admin_render.bound_agency(agency_name) if approve else admin_render.request_rejected(agency_name)
     )
+    if group_id is None:  # a decided request always has its group; nothing to tell otherwise
+        return
     try:
         await context.bot.send_message(group_id, group_text)
     except (Forbidden, BadRequest) as exc:  # the bot left the group meanwhile

@@ -7,7 +7,7 @@ filter it in Python.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -318,7 +318,7 @@ async def list_tasks(
 
 def _row(*values: Any) -> TaskRow:
     *fields, needs_review = values
-    return TaskRow(*fields, needs_review=tuple(needs_review or ()))
+    return replace(TaskRow(*fields), needs_review=tuple(needs_review or ()))
 
 
 # --- status changes --------------------------------------------------------------------

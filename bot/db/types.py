@@ -56,6 +56,7 @@ class StrEnumType(TypeDecorator[Any]):
     def __init__(self, enum_cls: type[StrEnum], length: int = 32) -> None:
         super().__init__(length)
         self.enum_cls = enum_cls
+        self.length = length
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
@@ -68,10 +69,10 @@ class StrEnumType(TypeDecorator[Any]):
         return self.enum_cls(value)
 
     def copy(self, **kw: Any) -> StrEnumType:
-        return StrEnumType(self.enum_cls, self.impl.length)  # type: ignore[attr-defined]
+        return StrEnumType(self.enum_cls, self.length)
 
     def __repr__(self) -> str:
-        return f"StrEnumType({self.enum_cls.__name__}, {self.impl.length})"  # type: ignore[attr-defined]
+        return f"StrEnumType({self.enum_cls.__name__}, {self.length})"
 
 
 def enum_check(column: str, enum_cls: type[StrEnum]) -> str:

@@ -1097,11 +1097,11 @@ def _parse(text: str, items: tuple[ContextItem, ...], *, today: date, forced: Ta
     for clause in clauses:
         reading, _ = _read(t, clause)
         raw = t.original(clause.start, clause.end).strip()
-        if reading.chatter is not None:
-            if clause.refs and reading.chatter not in (Chatter.QUESTION,):
+        if (said := reading.chatter) is not None:
+            if clause.refs and said not in (Chatter.QUESTION,):
                 reading = _Reading(options=_all_kinds(), reason=AskReason.WHICH_STATUS)
             else:
-                chatter.append(reading.chatter)
+                chatter.append(said)
                 continue
         intents = [reading.intent] if reading.intent is not None else list(reading.options)
         if forced is not None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from docx import Document
+from docx import Document as new_document
+from docx.document import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
@@ -34,7 +35,7 @@ def _period_words(digest: Digest) -> str:
     return f"từ ngày {short_date(period.start)} đến ngày {short_date(period.end)}"
 
 
-def _style(document: Document) -> None:  # type: ignore[valid-type]
+def _style(document: Document) -> None:
     normal = document.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = Pt(14)
@@ -62,7 +63,7 @@ def _paragraph(container, text: str = "", *, bold: bool = False, italic: bool = 
     return paragraph
 
 
-def _header(document: Document, province_name: str) -> None:  # type: ignore[valid-type]
+def _header(document: Document, province_name: str) -> None:
     table = document.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     left, right = table.rows[0].cells
@@ -84,7 +85,7 @@ def _header(document: Document, province_name: str) -> None:  # type: ignore[val
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-def _table(document: Document, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:  # type: ignore[valid-type]
+def _table(document: Document, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
     table = document.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):
@@ -102,7 +103,7 @@ def _table(document: Document, header: Sequence[str], rows: Sequence[Sequence[ob
     return table
 
 
-def _events(document: Document, events: Sequence[DigestEvent], *, with_note: bool = False) -> None:  # type: ignore[valid-type]
+def _events(document: Document, events: Sequence[DigestEvent], *, with_note: bool = False) -> None:
     for event in events[:LIST_LIMIT]:
         line = event.line
         text = f"- {line.title} ({line.agency_name}; KH {line.plan_number}"
@@ -117,7 +118,7 @@ def _events(document: Document, events: Sequence[DigestEvent], *, with_note: boo
 
 
 def build_report_docx(digest: Digest) -> bytes:
-    document = Document()
+    document = new_document()
     _style(document)
     province = digest.province_name
     _header(document, province)

@@ -186,22 +186,22 @@ async def set_deadline(
         session.add(_history(item, now=now, actor_tg_id=actor_tg_id, actor_name=actor_name, old=item.status, note=note))
     for agency in leads:
         for due_on in wanted:
-            item = by_key.get((agency.id, due_on))
-            if item is not None and not item.cancelled:
+            due = by_key.get((agency.id, due_on))
+            if due is not None and not due.cancelled:
                 if agency.name not in result.existing:
                     result.existing.append(agency.name)
                 continue
-            if item is None:
-                item = DueItem(
+            if due is None:
+                due = DueItem(
                     task_id=task.id, agency_id=agency.id, due_on=due_on, original_due_on=due_on,
                     status=Status.PENDING, progress=0, updated_at=now, origin=DueOrigin.ADMIN,
                 )
-                session.add(item)
-                by_key[(agency.id, due_on)] = item
+                session.add(due)
+                by_key[(agency.id, due_on)] = due
             else:
-                item.cancelled = False
-                item.updated_at = now
-            session.add(_history(item, now=now, actor_tg_id=actor_tg_id, actor_name=actor_name, old=None, note=note))
+                due.cancelled = False
+                due.updated_at = now
+            session.add(_history(due, now=now, actor_tg_id=actor_tg_id, actor_name=actor_name, old=None, note=note))
             if agency.name not in result.created:
                 result.created.append(agency.name)
     new = deadline_value(text, wanted)
@@ -275,22 +275,22 @@ async def set_agencies(
                 session.add(_history(item, now=now, actor_tg_id=actor_tg_id, actor_name=actor_name, old=item.status, note=note))
         for agency_id in new_ids - old_ids:
             for due_on in dates:
-                item = by_key.get((agency_id, due_on))
-                if item is None:
+                due = by_key.get((agency_id, due_on))
+                if due is None:
                     origin = next(
                         (i.origin for i in items if i.original_due_on == due_on), DueOrigin.IMPORT
                     )
-                    item = DueItem(
+                    due = DueItem(
                         task_id=task.id, agency_id=agency_id, due_on=due_on, original_due_on=due_on,
                         status=Status.PENDING, progress=0, updated_at=now, origin=origin,
                     )
-                    session.add(item)
-                elif item.cancelled:
-                    item.cancelled = False
-                    item.updated_at = now
+                    session.add(due)
+                elif due.cancelled:
+                    due.cancelled = False
+                    due.updated_at = now
                 else:
                     continue
-                session.add(_history(item, now=now, actor_tg_id=actor_tg_id, actor_name=actor_name, old=None, note=note))
+                session.add(_history(due, now=now, actor_tg_id=actor_tg_id, actor_name=actor_name, old=None, note=note))
         task.needs_review = flags_after(task.needs_review, Field.LEAD)
     codes = {a.id: a.code for a in (*current, *chosen)}
     await record(

@@ -363,7 +363,7 @@ async def _escalate(
                     OutboxMessage.on_date == on_date,
                     OutboxMessage.kind == OutboxKind.ESCALATION,
                 )
-            )
+            ) or 0  # coalesce: never NULL
             rows += [
                 _row(chat=chat, on_date=on_date, kind=OutboxKind.ESCALATION, index=start + i, count=len(parts), part=p, now=now)
                 for i, p in enumerate(parts)

@@ -231,7 +231,7 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
             province_id=province.id,
             agency_ids=sorted(a) if (a := viewer.agency_ids(province.id)) is not None else None,
             plan_id=number("plan"), agency_id=number("agency"),
-            category=Category(cat) if cat in Category._value2member_map_ else None,
+            category=Category(cat) if cat is not None and cat in Category._value2member_map_ else None,
             due_from=parse_day(params.get("from", "")), due_to=parse_day(params.get("to", "")),
             flag=flag if flag == "any" or flag in ReviewReason._value2member_map_ else None,
             text_task_ids=text_ids,
@@ -301,7 +301,7 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
             return refused
         form = await request.form()
         role = LinkRole.SUPPORT if form.get("role") == "support" else LinkRole.LEAD
-        ids = [int(v) for v in form.getlist("agency") if str(v).isdigit()]
+        ids = [int(v) for v in form.getlist("agency") if isinstance(v, str) and v.isdigit()]
         result = await corrections.set_agencies(
             session, task_id=found[0].id, role=role, agency_ids=ids, now=ctx.clock(), actor_tg_id=viewer.user_id,
             actor_name=viewer.name, province_ids=viewer.admin, reason=str(form.get("reason") or "") or None,

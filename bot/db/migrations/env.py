@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from logging.config import fileConfig
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -34,7 +36,7 @@ def _url() -> str:
     return normalize_url(url)
 
 
-def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations must not import the app's column types (they change; migrations don't):
     # render bot.db.types.* as the plain type they store.
     if type_ == "type" and isinstance(obj, TypeDecorator) and type(obj).__module__ == "bot.db.types":

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.domain.agencies import Directory
+from bot.domain.agencies import Agency, AgencyGroup, Directory
 from bot.domain.text import fold, vn_key
 
 # --- deadline phrases ------------------------------------------------------------------
@@ -130,7 +130,8 @@ class AliasIndex:
     @classmethod
     def build(cls, directory: Directory) -> AliasIndex:
         seen: set[str] = set()
-        for item in [*directory.agencies.values(), *directory.groups.values()]:
+        items: list[Agency | AgencyGroup] = [*directory.agencies.values(), *directory.groups.values()]
+        for item in items:
             for name in (item.name, *item.aliases):
                 key = fold(name)
                 if len(key) >= 4:

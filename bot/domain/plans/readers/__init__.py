@@ -21,6 +21,7 @@ Either a whole document comes back or an error: never part of one.
 from __future__ import annotations
 
 import hashlib
+from typing import Literal
 from pathlib import Path, PurePath
 
 from bot.domain.plans.document import Block, PlanDocument, PlanReadError
@@ -75,7 +76,7 @@ def read_plan_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> P
     return read_plan(path.read_bytes(), path.name, max_bytes=max_bytes)
 
 
-def _dispatch(data: bytes, ext: str) -> tuple[str, list[Block]]:
+def _dispatch(data: bytes, ext: str) -> tuple[Literal["txt", "docx", "pdf"], list[Block]]:
     head = data[:1024]
     if b"%PDF-" in head:
         return "pdf", read_pdf(data)

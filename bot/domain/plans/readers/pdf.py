@@ -143,8 +143,9 @@ def _check_streams(doc: Any, contents: dict[int, int]) -> None:
                 continue
             page = contents.get(objid)
             data = obj.rawdata
-            if getattr(obj, "decipher", None):
-                data = obj.decipher(obj.objid, obj.genno, data, obj.attrs)
+            decipher = getattr(obj, "decipher", None)
+            if decipher is not None and obj.objid is not None and obj.genno is not None:
+                data = decipher(obj.objid, obj.genno, data, obj.attrs)
             size, ops = len(data), None
             for name, _params in obj.get_filters():
                 try:

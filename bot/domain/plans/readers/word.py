@@ -72,7 +72,7 @@ def check_zip(data: bytes) -> None:
         raise errors.too_complex(f"tệp nén chứa hơn {limits.MAX_ZIP_ENTRIES} phần")
     if sum(info.file_size for info in infos) > limits.MAX_ZIP_INFLATED:
         raise errors.too_complex(f"giải nén ra hơn {limits.MAX_ZIP_INFLATED // 2**20} MB")
-    [main] = [i for i in infos if i.filename == "word/document.xml"] or [None]
+    main = next((i for i in infos if i.filename == "word/document.xml"), None)
     if main is None:
         return
     if main.file_size > limits.MAX_DOCUMENT_XML:
