@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from reminders import database  # noqa: E402  (bench/reminders.py: the same scratch databases)
 from sqlalchemy import insert, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -42,7 +43,6 @@ from bot.db.models import (  # noqa: E402
 from bot.domain.digest import week_period  # noqa: E402
 from bot.domain.status import ChangeSource, Status  # noqa: E402
 from bot.render.format import percent  # noqa: E402
-from reminders import database  # noqa: E402  (bench/reminders.py: the same scratch databases)
 
 AS_OF = date(2025, 6, 22)
 TZ_OFFSET = timedelta(hours=7)

@@ -176,8 +176,8 @@ async def _import_files(
     files: list[Path], settings: Settings, catalog: Catalog, province: str | None, force: bool = False
 ) -> None:
     from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
-    from bot.services.importing import PlanImportError
     from bot.render.imports import report_details
+    from bot.services.importing import PlanImportError
     from bot.services.plans import store_draft
 
     await upgrade_database_async(settings.database_url)

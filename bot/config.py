@@ -17,7 +17,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.domain.admins import Admins, parse_province_admins
 
 
-
 def _default_data_dir() -> Path:
     """data/ beside the code in a checkout; for an installed copy (the Docker image installs
     into site-packages), data/ in the working directory (the image's WORKDIR is /app)."""

@@ -23,8 +23,8 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.ticker import MaxNLocator
 from matplotlib.ft2font import FT2Font
+from matplotlib.ticker import MaxNLocator
 
 from bot.domain.digest import Digest
 from bot.domain.status import Category

@@ -13,6 +13,9 @@ from html import escape
 
 from bot.domain.codes import task_code
 from bot.domain.digest import (
+    OVERDUE_LONG_DAYS,
+    OVERDUE_VERY_LONG_DAYS,
+    SILENT_DAYS,
     AgencyFigures,
     Digest,
     DigestEvent,
@@ -20,9 +23,6 @@ from bot.domain.digest import (
     DigestPeriod,
     DueLine,
     Figures,
-    OVERDUE_LONG_DAYS,
-    OVERDUE_VERY_LONG_DAYS,
-    SILENT_DAYS,
 )
 from bot.render.format import long_date, percent, short_date
 from bot.render.progress import short_title

@@ -63,6 +63,7 @@ from bot.domain.status import decide_extension as extension_rule
 from bot.logs import log_event
 from bot.render.format import short_date
 from bot.render.status import (  # GONE … SUPPORT_ONLY: the handlers still read them here
+    EXTENSION_OVERTAKEN,
     GONE,
     NOT_LEADER,
     NOT_YOURS,  # noqa: F401
@@ -70,12 +71,11 @@ from bot.render.status import (  # GONE … SUPPORT_ONLY: the handlers still rea
     ExtensionView,
     ItemView,
     RecordedView,
-    EXTENSION_OVERTAKEN,
     date_problem_text,
     extension_decided_text,
     report_refusal_text,
-    undo_refusal_text,
     state_phrase,
+    undo_refusal_text,
 )
 from bot.services.chats import Scope, ScopeKind
 

@@ -9,7 +9,6 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bot.db.engine import make_engine, make_sessionmaker

@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from db_factories import DIRECTORY, event, import_in_tx, once, plan_draft, seed_province, task, yearly, yearly_dates
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -44,11 +45,10 @@ from bot.db.models import (
     Task,
 )
 from bot.domain.digest import Figures, month_period, week_period
+from bot.domain.plans.draft import PlanDraft
 from bot.domain.status import Category, ChangeSource, Status
 from bot.services.digests import build_digest, figures_by_plan_and_agency, render_digest
-from bot.domain.plans.draft import PlanDraft
 from bot.services.importing import import_plan
-from db_factories import DIRECTORY, event, import_in_tx, once, plan_draft, seed_province, task, yearly, yearly_dates
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 D = date(2025, 6, 22)

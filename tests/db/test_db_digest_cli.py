@@ -7,13 +7,13 @@ from datetime import date
 from pathlib import Path
 
 from openpyxl import load_workbook
+from test_cli import PHU_THO, run
 
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.repositories import get_province
 from bot.domain.digest import week_period
 from bot.render.chart import read_chart_data
 from bot.services.digests import build_digest
-from test_cli import PHU_THO, run
 
 
 async def _digest(db_url: str, as_of: date):  # type: ignore[no-untyped-def]

@@ -6,14 +6,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.db.codec import deadline_from_json
-from bot.db.models import Agency, DueItem, DueOrigin, LinkRole, Plan, StatusChange, Task, TaskAgency
-from bot.db.repositories import change_status, get_plan_by_number, get_province
-from bot.domain.status import ChangeSource, Status
-from bot.services.importing import DueKey, PlanImportError, TaskUpdate, import_plan
 from db_factories import (
     DIRECTORY,
     import_in_tx,
@@ -25,6 +17,14 @@ from db_factories import (
     yearly,
     yearly_dates,
 )
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.codec import deadline_from_json
+from bot.db.models import Agency, DueItem, DueOrigin, LinkRole, Plan, StatusChange, Task, TaskAgency
+from bot.db.repositories import change_status, get_plan_by_number, get_province
+from bot.domain.status import ChangeSource, Status
+from bot.services.importing import DueKey, PlanImportError, TaskUpdate, import_plan
 
 NOW = datetime(2025, 6, 23, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 SM = async_sessionmaker[AsyncSession]

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from db_factories import event, import_in_tx, once, plan_draft, seed_province, three_tasks, yearly
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,7 +15,6 @@ from bot.db.codec import deadline_from_json, deadline_to_json
 from bot.db.models import DueItem, HistoryImmutableError, Plan, StatusChange
 from bot.db.repositories import change_status
 from bot.domain.status import ChangeSource, Status
-from db_factories import event, import_in_tx, once, plan_draft, seed_province, three_tasks, yearly
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2025, 6, 23, 9, 12, tzinfo=VN)  # 02:12 UTC

@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from db_factories import event, import_in_tx, once, plan_draft, task
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,7 +29,6 @@ from bot.domain.reminders import ReminderPolicy
 from bot.domain.status import ChangeSource, Status
 from bot.services import outbox
 from bot.services.reminders import collect_reminders, enqueue_reminders, preview, set_task_deadline
-from db_factories import event, import_in_tx, once, plan_draft, task
 
 CAL = WorkCalendar(years=range(2024, 2027))
 POLICY = ReminderPolicy()

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from db_factories import DIRECTORY, DirAgency, import_in_tx, once, plan_draft, task, three_tasks
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,7 +24,6 @@ from bot.db.repositories import (
     sync_agencies,
 )
 from bot.domain.status import Category, ChangeSource, Status
-from db_factories import DIRECTORY, DirAgency, import_in_tx, once, plan_draft, task, three_tasks
 
 NOW = datetime(2025, 6, 23, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 SM = async_sessionmaker[AsyncSession]

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from db_factories import import_in_tx, plan_draft, three_tasks
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,8 +22,8 @@ from bot.db.models import (
     FlowState,
     OutboxKind,
     OutboxMessage,
-    Province,
     PromptKind,
+    Province,
     StatusChange,
     Task,
 )
@@ -30,7 +31,6 @@ from bot.domain.replies import ChangeKind, Intent
 from bot.domain.status import ChangeSource, Status
 from bot.services import status as svc
 from bot.services.chats import Scope, ScopeKind
-from db_factories import import_in_tx, plan_draft, three_tasks
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2025, 6, 23, 2, 0, tzinfo=UTC)  # 09:00 on Monday 23/06/2025 in Vietnam

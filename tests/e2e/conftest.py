@@ -70,8 +70,8 @@ def no_error_logs() -> Iterator[_ErrorLogs]:
 
 import asyncio  # noqa: E402
 import itertools  # noqa: E402
-import shutil  # noqa: E402
 import os  # noqa: E402
+import shutil  # noqa: E402
 import uuid  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402

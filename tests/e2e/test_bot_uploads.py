@@ -122,7 +122,7 @@ async def test_a_text_plan_from_the_samples_is_imported(bot_world: BotWorld) -> 
 async def test_cancel_stores_nothing(bot_world: BotWorld) -> None:
     w = bot_world
     before = await _counts(w)
-    status_id = await _upload(w, ADMIN, "kh.docx", make_plan_docx())
+    await _upload(w, ADMIN, "kh.docx", make_plan_docx())
     message_id, (_, no) = w.buttons(ADMIN)
     sent = len(w.server.messages_in(ADMIN))
     await w.press(ADMIN, ADMIN, message_id, no)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.db.models import BindRequest, DueItem, FlowState, Plan, Province, Task
 from bot.render import help as texts
-from tests.e2e.conftest import ADMIN, FOCAL, NEW_GROUP, STP_GROUP, BotWorld
+from tests.e2e.conftest import ADMIN, FOCAL, NEW_GROUP, BotWorld
 
 ROOT = Path(__file__).resolve().parents[2]
 VINH_LONG_PLAN = ROOT / "data" / "plans" / "vinh-long-18-KH-UBND-2025.txt"

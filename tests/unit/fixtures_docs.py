@@ -153,9 +153,8 @@ def make_text_pdf(
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import cm
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, TableStyle
     from reportlab.platypus import Table as RLTable
-    from reportlab.platypus import TableStyle
 
     _register_font()
     style = ParagraphStyle("vn", fontName=FONT, fontSize=11, leading=14, spaceAfter=8)

@@ -270,8 +270,9 @@ def test_pdf_plan_with_a_task_table():
 
 
 def test_unknown_agency_and_unparsed_deadline_are_flagged():
-    from docx import Document
     import io
+
+    from docx import Document
 
     doc = Document()
     for text in ("UBND TỈNH PHÚ THỌ", "Số: 9/KH-UBND", "Phú Thọ, ngày 02 tháng 01 năm 2025", "KẾ HOẠCH", "CẢI CÁCH HÀNH CHÍNH NĂM 2025"):

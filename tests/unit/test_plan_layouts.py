@@ -310,7 +310,7 @@ def test_labelled_tasks_in_every_form(form, lead, deadline, due):
     assert len(tasks) == 1, [t.title for t in draft.tasks]
     task = tasks[0]
     assert task.due_dates == due
-    assert task.lead and not task.lead_text is None
+    assert task.lead and task.lead_text is not None
     assert "Tài chính" not in " ".join(names(draft, task.lead))
     if "xã" not in lead:
         assert names(draft, task.lead) == [lead]

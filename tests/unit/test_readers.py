@@ -613,12 +613,11 @@ def test_pdf_text_layer_paragraphs_and_table() -> None:
 
 
 def test_pdf_merged_table_cells() -> None:
+    from fixtures_docs import FONT, _register_font
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.platypus import SimpleDocTemplate, TableStyle
     from reportlab.platypus import Table as RLTable
-
-    from fixtures_docs import FONT, _register_font
 
     _register_font()
     rows = [
@@ -650,10 +649,9 @@ def test_pdf_merged_table_cells() -> None:
 
 
 def test_pdf_side_by_side_header_lines_are_kept_apart() -> None:
+    from fixtures_docs import FONT, _register_font
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
-
-    from fixtures_docs import FONT, _register_font
 
     _register_font()
     buf = io.BytesIO()

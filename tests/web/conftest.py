@@ -4,11 +4,10 @@ the fake Bot API server, SQLite and PostgreSQL). Sign-in goes through `/web` in 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-import sys
 from pathlib import Path
 
 import httpx

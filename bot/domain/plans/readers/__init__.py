@@ -21,8 +21,8 @@ Either a whole document comes back or an error: never part of one.
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
 from pathlib import Path, PurePath
+from typing import Literal
 
 from bot.domain.plans.document import Block, PlanDocument, PlanReadError
 from bot.domain.plans.readers import errors
