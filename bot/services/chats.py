@@ -149,6 +149,10 @@ class AgencyLookup:
     suggestions: tuple[AgencyOption, ...] = field(default=())
 
 
+EXACT_SEARCH = 0.99  # a search score that means every word of the name was typed
+SEARCH_MARGIN = 0.3  # …and no other name comes close
+
+
 async def find_agency(
     session: AsyncSession, *, catalog: Catalog, provinces: Sequence[Province], query: str
 ) -> AgencyLookup:
@@ -171,7 +175,15 @@ async def find_agency(
             for candidate in found.candidates:
                 options.append((province, directory.current(candidate.code).code))
         else:
-            for agency, _score in directory.search(query, 5):
+            # Communes are not in the plan-matching index: a commune named in full
+            # ("UBND phường Hoàn Kiếm") is found by search, and binds as an exact name.
+            hits = directory.search(query, 5)
+            if hits and hits[0][0].kind == "commune" and hits[0][1] >= EXACT_SEARCH and (
+                len(hits) == 1 or hits[1][1] < hits[0][1] - SEARCH_MARGIN
+            ):
+                exact.append((province, hits[0][0].code))
+                continue
+            for agency, _score in hits:
                 suggestions.append((province, agency.code))
 
     several = len(provinces) > 1

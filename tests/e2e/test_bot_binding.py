@@ -218,3 +218,14 @@ async def test_the_bot_removed_from_a_group_unbinds_it(bot_world: BotWorld) -> N
 async def test_without_any_province_dangky_asks_for_a_plan_first(bot_world: BotWorld) -> None:
     [reply] = await bot_world.send(STP_GROUP, ADMIN, "/dangky Sở Tư pháp")
     assert reply.text.startswith("Chưa có kế hoạch nào")
+
+
+async def test_a_commune_binds_by_its_name(bot_world: BotWorld) -> None:
+    """Communes (from the package, not the plan-matching index) bind by name like agencies;
+    a name that is only close is offered, not bound."""
+    w = bot_world
+    [reply] = await w.send(STP_GROUP, ADMIN, "/dangky UBND phường Nông Trang")
+    assert "đã được đăng ký nhận nhắc việc của Ủy ban nhân dân phường Nông Trang" in reply.text, reply.text
+    assert await _bound_code(w, STP_GROUP) == "phuong-nong-trang"
+    [offer] = await w.send(SNV_GROUP, ADMIN, "/dangky phường Nông")
+    assert await _bound_code(w, SNV_GROUP) is None and offer.callback_data, offer.text
