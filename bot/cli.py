@@ -200,6 +200,8 @@ async def _import_files(
                     console.print(f"[green]✓[/green] {path.name}: {report.summary}")
                     for line in report_details(report):
                         console.print(f"   {line}")
+                    for warning in draft.warnings:  # what the parser skipped or could not read
+                        console.print(f"   [yellow]⚠ {warning}[/yellow]")
                 except (PlanReadError, PlanProvinceUnknown, PlanImportError, CliError) as exc:
                     failures += 1
                     hint = _province_hint(exc)

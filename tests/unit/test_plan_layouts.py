@@ -574,3 +574,16 @@ def test_parts_numbered_in_any_style(aims, tasks, first):
         (["Sở Tư pháp"], (date(2026, 6, 30),)),
         (["Sở Nội vụ"], (date(2026, 9, 30),)),
     ]
+
+
+def test_a_row_the_parser_skips_is_named_in_the_warnings():
+    rows = [
+        ["STT", "Nhiệm vụ", "Cơ quan chủ trì", "Thời gian hoàn thành"],
+        ["1", "Rà soát văn bản", "Sở Tư pháp", "Quý IV/2026"],
+        ["2", "", "", ""],  # a number and nothing else
+        ["", "", "Sở Nội vụ", "Năm 2027"],  # a lead and a time but no task
+        ["3", "Số hóa hồ sơ", "Sở Nội vụ", "Năm 2027"],
+    ]
+    draft = parse(header() + SIGNATURE + as_pipe_text(rows))
+    assert [t.title for t in draft.tasks] == ["Rà soát văn bản", "Số hóa hồ sơ"]
+    assert draft.warnings == ("Bỏ qua 2 dòng của bảng nhiệm vụ không có nội dung nhiệm vụ: “2”, “Sở Nội vụ”.",)

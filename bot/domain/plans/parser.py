@@ -164,7 +164,8 @@ def parse_plan(
             warnings.append(f"Không đọc được {label} của kế hoạch.")
 
     tables = [b for b in document.blocks if isinstance(b, Table)]
-    raw_tasks = tasks_from_tables(tables)
+    raw_tasks, table_warnings = tasks_from_tables(tables)
+    warnings.extend(table_warnings)
     paragraphs = [b.text for b in document.blocks if isinstance(b, Paragraph)]
     # With task tables, the prose mostly restates them: only its dated duties and
     # labelled items are tasks of their own.

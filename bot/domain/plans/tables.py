@@ -132,8 +132,9 @@ def _is_column_numbers(row: Sequence[str]) -> bool:
     return numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
-def _rows(table: Table, mapping: dict[str, int], start: int) -> list[_Row | str]:
-    """Numbered and unnumbered task rows, and section titles (as plain strings)."""
+def _rows(table: Table, mapping: dict[str, int], start: int, skipped: list[str]) -> list[_Row | str]:
+    """Numbered and unnumbered task rows, and section titles (as plain strings); a row
+    with something in it that is neither goes to `skipped` (its number or first words)."""
     header = table.rows[start - 1]
     ref_col = mapping.get("ref")
     title_col = mapping["title"]
@@ -159,6 +160,8 @@ def _rows(table: Table, mapping: dict[str, int], start: int) -> list[_Row | str]
             name = next((clean(c) for c in row if clean(c) and clean(c) != first), "")
             if name:
                 out.append(f"{first.rstrip('.')}. {name}")
+            else:
+                skipped.append(first)  # a number and nothing else
             continue
         ref: str | None = None
         if number := _NUMBER.match(first):
@@ -170,6 +173,7 @@ def _rows(table: Table, mapping: dict[str, int], start: int) -> list[_Row | str]
         elif first and ref_col is not None and ref_col != title_col:
             ref = first  # an odd label ("1a", "*"): keep it as printed
         if not title:
+            skipped.append(first or _short(next(clean(c) for c in row if clean(c))))
             continue
         out.append(_Row(ref, None, title, cells))
     return out
@@ -187,8 +191,9 @@ def _is_parent(row: _Row, following: Sequence[_Row | str]) -> bool:
     return False
 
 
-def tasks_from_table(table: Table) -> list[RawTask]:
-    """The tasks of one table (none when it is not a task table)."""
+def tasks_from_table(table: Table, skipped: list[str] | None = None) -> list[RawTask]:
+    """The tasks of one table (none when it is not a task table); rows that hold something
+    but no task are added to `skipped`."""
     if not table.rows:
         return []
     found = _find_header(table.rows)
@@ -196,7 +201,7 @@ def tasks_from_table(table: Table) -> list[RawTask]:
         return []
     mapping, start = found
     has_deadline_column = "deadline" in mapping
-    items = _rows(table, mapping, start)
+    items = _rows(table, mapping, start, skipped if skipped is not None else [])
 
     # Refs: qualified by the section when numbering restarts within the table.
     plain = [i.ref for i in items if isinstance(i, _Row) and i.ref and _NUMBER.match(i.ref)]
@@ -253,15 +258,31 @@ def tasks_from_table(table: Table) -> list[RawTask]:
     return tasks
 
 
-def tasks_from_tables(tables: Iterable[Table]) -> list[RawTask]:
-    """Tasks of every task table, in order; refs stay unique across tables."""
+def tasks_from_tables(tables: Iterable[Table]) -> tuple[list[RawTask], list[str]]:
+    """Tasks of every task table, in order (refs stay unique across tables), and a warning
+    naming the rows that held something but no task: nothing is dropped unsaid."""
     tasks: list[RawTask] = []
+    skipped: list[str] = []
     seen: set[str] = set()
     for number, table in enumerate(tables, start=1):
-        found = tasks_from_table(table)
+        found = tasks_from_table(table, skipped)
         if any(t.ref in seen for t in found):
             for task in found:
                 task.ref = f"B{number}.{task.ref}"
         seen.update(t.ref for t in found)
         tasks.extend(found)
-    return tasks
+    warnings = []
+    if skipped:
+        shown = ", ".join(f"“{s}”" for s in skipped[:_SHOWN_SKIPPED])
+        more = f" và {len(skipped) - _SHOWN_SKIPPED} dòng khác" if len(skipped) > _SHOWN_SKIPPED else ""
+        warnings.append(
+            f"Bỏ qua {len(skipped)} dòng của bảng nhiệm vụ không có nội dung nhiệm vụ: {shown}{more}."
+        )
+    return tasks, warnings
+
+
+_SHOWN_SKIPPED = 5
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
