@@ -4,13 +4,13 @@ a due date; the task's lead agencies are reminded from then on."""
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
 from html import escape
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.app import Context
+from bot.domain.calendar import parse_day
 from bot.domain.codes import parse_task_code, task_code
 from bot.render.format import long_date, short_date
 from bot.services.reminders import set_task_deadline
@@ -24,17 +24,6 @@ USAGE = (
     "Mã nhiệm vụ có trong /nhiemvu và /tiendo (NV…)."
 )
 ADMINS_ONLY = "Chỉ quản trị viên (Văn phòng UBND tỉnh / Sở Nội vụ) được đặt hạn nhiệm vụ."
-
-
-def parse_day(text: str) -> date | None:
-    """'30/09/2025', '30/9/2025', '30-09-2025' or '2025-09-30'; None if not a date."""
-    text = text.strip()
-    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 async def set_deadline(update: Update, context: Context) -> None:

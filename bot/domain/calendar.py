@@ -10,7 +10,7 @@ those local overrides always win.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +135,14 @@ def _iso_date(value: Any, path: str | Path) -> date:
         return date.fromisoformat(str(value))
     except ValueError:
         raise ValueError(f"{path}: not an ISO date (YYYY-MM-DD): {value!r}") from None
+
+
+def parse_day(text: str) -> date | None:
+    """'30/09/2025', '30/9/2025', '30-09-2025' or '2025-09-30'; None if not a date."""
+    text = text.strip()
+    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None

@@ -25,6 +25,7 @@ from bot.catalog import Catalog
 from bot.config import Settings
 from bot.db import web_queries as q
 from bot.db.models import LinkRole
+from bot.domain.calendar import parse_day
 from bot.domain.corrections import Field
 from bot.domain.deadlines import DeadlineKind, due_dates, parse_deadline
 from bot.domain.plans.draft import ReviewReason
@@ -64,16 +65,6 @@ class WebContext:
 
     def today(self) -> date:
         return self.clock().astimezone(self.settings.tz).date()
-
-
-def parse_day(text: str) -> date | None:
-    text = text.strip()
-    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 def _env() -> Environment:
