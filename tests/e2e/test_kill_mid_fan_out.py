@@ -34,7 +34,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import ChatRole, OutboxMessage, OutboxStatus
+from bot.db.models import OutboxMessage, OutboxStatus
 from tests.e2e.conftest import E2E_PG_URL, E2E_REQUIRE_PG, _e2e_pg_answers
 from tests.e2e.test_two_processes import (
     SITECUSTOMIZE,
@@ -43,6 +43,7 @@ from tests.e2e.test_two_processes import (
     _free_port,
     _pg_connect,
     _pid,
+    bind_agency_chats,
     schema_url,
     until,
 )
@@ -129,20 +130,9 @@ async def _prepare(server: FakeBotApi, url: str) -> dict[int, list[str]]:
             assert province is not None
             calendar, policy = calendar_from_settings(settings), policy_from_settings(settings)
             day = await collect_reminders(s, on_date=MONDAY, calendar=calendar, policy=policy)
-            tg_chat_id = FIRST_CHAT
-            for group in day.groups:
-                agency = await repo.get_agency(s, agency_id=group.agency_id)
-                for _ in range(CHATS_PER_AGENCY):
-                    tg_chat_id -= 1
-                    server.add_chat(tg_chat_id, title=f"Nhóm {tg_chat_id}", members=[ADMIN])
-                    await repo.bind_chat(
-                        s, province=province, tg_chat_id=tg_chat_id, role=ChatRole.AGENCY, now=MONDAY_0900,
-                        agency=agency, title=f"Nhóm {tg_chat_id}",
-                    )
-            server.add_chat(LEADERS_CHAT, title="Lãnh đạo tỉnh", members=[ADMIN])
-            await repo.bind_chat(
-                s, province=province, tg_chat_id=LEADERS_CHAT, role=ChatRole.LEADERS, now=MONDAY_0900,
-                title="Lãnh đạo tỉnh",
+            await bind_agency_chats(
+                s, server, province, day.groups, first_chat=FIRST_CHAT, per_agency=CHATS_PER_AGENCY,
+                leaders_chat=LEADERS_CHAT, admin=ADMIN, now=MONDAY_0900,
             )
         async with sm() as s:  # Monday's tick, rolled back: what the processes must send
             tx = await s.begin()

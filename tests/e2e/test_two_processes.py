@@ -215,6 +215,39 @@ class World:
             await engine.dispose()
 
 
+async def bind_agency_chats(
+    s: AsyncSession,
+    server: FakeBotApi,
+    province: Any,
+    groups: Any,
+    *,
+    first_chat: int = FIRST_CHAT,
+    per_agency: int = CHATS_PER_AGENCY,
+    leaders_chat: int = LEADERS_CHAT,
+    admin: int = ADMIN,
+    now: datetime = MONDAY_0900,
+) -> None:
+    """`per_agency` chats for each agency with reminders (ids down from `first_chat`) and
+    the leaders' chat, each known to the fake server and bound in the database."""
+    from bot.db import repositories as repo
+
+    tg_chat_id = first_chat
+    for group in groups:
+        agency = await repo.get_agency(s, agency_id=group.agency_id)
+        for _ in range(per_agency):
+            tg_chat_id -= 1
+            server.add_chat(tg_chat_id, title=f"Nhóm {tg_chat_id}", members=[admin])
+            await repo.bind_chat(
+                s, province=province, tg_chat_id=tg_chat_id, role=ChatRole.AGENCY, now=now,
+                agency=agency, title=f"Nhóm {tg_chat_id}",
+            )
+    server.add_chat(leaders_chat, title="Lãnh đạo tỉnh", members=[admin])
+    await repo.bind_chat(
+        s, province=province, tg_chat_id=leaders_chat, role=ChatRole.LEADERS, now=now,
+        title="Lãnh đạo tỉnh",
+    )
+
+
 @pytest.fixture
 async def world(fake_bot_api: FakeBotApi, pg_schema: str) -> World:
     """The sample plan imported, 90 agency chats and a leaders' chat bound, nothing queued."""
@@ -246,21 +279,7 @@ async def world(fake_bot_api: FakeBotApi, pg_schema: str) -> World:
                 s, on_date=MONDAY, calendar=calendar_from_settings(settings), policy=policy_from_settings(settings)
             )
             assert len(day.groups) >= 10, "the sample plan has reminders for many agencies that Monday"
-            tg_chat_id = FIRST_CHAT
-            for group in day.groups:
-                agency = await repo.get_agency(s, agency_id=group.agency_id)
-                for _ in range(CHATS_PER_AGENCY):
-                    tg_chat_id -= 1
-                    server.add_chat(tg_chat_id, title=f"Nhóm {tg_chat_id}", members=[ADMIN])
-                    await repo.bind_chat(
-                        s, province=province, tg_chat_id=tg_chat_id, role=ChatRole.AGENCY, now=MONDAY_0900,
-                        agency=agency, title=f"Nhóm {tg_chat_id}",
-                    )
-            server.add_chat(LEADERS_CHAT, title="Lãnh đạo tỉnh", members=[ADMIN])
-            await repo.bind_chat(
-                s, province=province, tg_chat_id=LEADERS_CHAT, role=ChatRole.LEADERS, now=MONDAY_0900,
-                title="Lãnh đạo tỉnh",
-            )
+            await bind_agency_chats(s, server, province, day.groups)
         async with sm() as s:  # Monday's tick, rolled back: what the processes must send
             tx = await s.begin()
             await world.tick(s, MONDAY)
