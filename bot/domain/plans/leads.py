@@ -55,10 +55,11 @@ def new_agency_code(name: str) -> str:
 
 
 def _quality(directory: Directory, text: str) -> tuple[int, int]:
-    """(phrases matched confidently, −phrases not) of a segment: higher is better."""
+    """(−phrases not matched confidently, phrases matched) of a segment: higher is better,
+    fewest unmatched first."""
     phrases = directory.split(text)
     good = sum(directory.match(p).confident for p in phrases)
-    return good, good - len(phrases)
+    return good - len(phrases), good
 
 
 def _best_reading(directory: Directory, segment: str) -> str:
@@ -68,7 +69,7 @@ def _best_reading(directory: Directory, segment: str) -> str:
     for text in list(candidates):
         if (cut := cut_at_role_verb(text)) and cut != text:
             candidates.append(cut)
-    return max(candidates, key=lambda c: (_quality(directory, c)[1], _quality(directory, c)[0]))
+    return max(candidates, key=lambda c: _quality(directory, c))
 
 
 DISTRICTS_GROUP = "ubnd-cap-huyen"

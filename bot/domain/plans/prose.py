@@ -96,6 +96,7 @@ class _Item:
     section: str | None
     text: str
     in_tasks: bool
+    is_target: bool  # in a "Mục tiêu" section: a task only if the plan has no task section
     heading_lead: tuple[tuple[str, ...], str] | None
     labelled: Fields | None = None
     last_field: str | None = None  # where "+" lines go
@@ -202,19 +203,7 @@ def tasks_from_prose(
                 stack.pop()
                 continue
             stack.pop()
-            kind = in_task_section()
-            items.append(
-                _Item(
-                    ref=".".join([*path(), heading.label]),
-                    section=section_name(),
-                    text=heading.text,
-                    in_tasks=bool(kind),
-                    heading_lead=heading_lead(),
-                )
-            )
-            targets_flags.append(kind is False and _is_target_section())
-            for parent in stack:
-                parent.has_items = True
+            add_item(heading.label, heading.text)
 
     def push(level: int, label: str, text: str) -> None:
         close(level)
@@ -235,10 +224,10 @@ def tasks_from_prose(
                 section=section_name(),
                 text=text,
                 in_tasks=bool(kind),
+                is_target=kind is False and _is_target_section(),
                 heading_lead=heading_lead(),
             )
         )
-        targets_flags.append(kind is False and _is_target_section())
         for heading in stack:
             heading.has_items = True
         fields = split_labels(text)
@@ -285,7 +274,6 @@ def tasks_from_prose(
     def _is_target_section() -> bool:
         return any("muc tieu" in fold(h.text) for h in stack)
 
-    targets_flags: list[bool] = []
     top_style: str | None = None  # how this plan numbers its parts, from the first one
     intro_item: _Item | None = None  # a dated line ending with ":": its bullets are details
     bullet_open = False  # the last item is a "-" bullet: "+" lines belong to it
@@ -372,8 +360,8 @@ def tasks_from_prose(
 
     tasks: list[RawTask] = []
     targets: list[RawTask] = []
-    for item, is_target in zip(items, targets_flags, strict=True):
-        if not item.in_tasks and not is_target:
+    for item in items:
+        if not item.in_tasks and not item.is_target:
             continue
         found = _tasks_of(item, index)
         if dated_only:
