@@ -479,13 +479,13 @@ async def task_button(update: Update, context: Context) -> None:
             if listed is None or number is None or item is None:
                 problem = help_texts.BAD_BUTTON
             elif item.cancelled or item.task.removed:
-                problem = svc.GONE
+                problem = texts.GONE
             else:
                 allowed = await svc.access(session, env, item)
                 if allowed is svc.Access.NONE:
-                    problem = svc.NOT_YOURS
+                    problem = texts.NOT_YOURS
                 elif allowed is svc.Access.NOTE:
-                    problem = svc.SUPPORT_ONLY
+                    problem = texts.SUPPORT_ONLY
             if problem is None:
                 assert item is not None
                 view = svc.item_view(item, number)
@@ -528,7 +528,7 @@ async def card_button(update: Update, context: Context) -> None:
                 current = await svc.version_of(session, due_item_id=item_id)
                 allowed = await svc.access(session, env, item) if item is not None else svc.Access.NONE
                 if item is None or allowed is not svc.Access.CHANGE:
-                    await query.answer(_short(svc.NOT_YOURS if item is not None else svc.GONE), show_alert=True)
+                    await query.answer(_short(texts.NOT_YOURS if item is not None else texts.GONE), show_alert=True)
                     return
                 view = svc.item_view(item, number)
                 if current != version:
@@ -750,7 +750,7 @@ async def giahan(update: Update, context: Context) -> None:
         async with session.begin():
             scope, env = await _open_write(session, update, context, source=ChangeSource.COMMAND, message_id=message.message_id)
             if not (env.actor.is_admin or scope.kind is ScopeKind.LEADERS):
-                plan.outs.append(Out(texts.refused_text(svc.NOT_LEADER)))
+                plan.outs.append(Out(texts.refused_text(texts.NOT_LEADER)))
             else:
                 requests = await repo.pending_extension_requests(session, province_ids=scope.province_ids)
                 plan.outs.append(Out(texts.pending_extensions_text(len(requests))))
@@ -1024,7 +1024,7 @@ async def _card_out(session: AsyncSession, env: svc.Env, item_id: int, *, others
     allowed = await svc.access(session, env, item)
     if allowed is not svc.Access.CHANGE:
         text = texts.card_text(view, env.today).rsplit("\n", 1)[0]
-        return Out(text + "\n" + texts.refused_text(svc.SUPPORT_ONLY if allowed is svc.Access.NOTE else svc.NOT_YOURS), items=[(0, item_id)])
+        return Out(text + "\n" + texts.refused_text(texts.SUPPORT_ONLY if allowed is svc.Access.NOTE else texts.NOT_YOURS), items=[(0, item_id)])
     version = await svc.version_of(session, due_item_id=item_id)
     return Out(texts.card_text(view, env.today), card_keyboard(item_id, version), items=[(0, item_id)])
 

@@ -62,12 +62,10 @@ from bot.domain.status import (
 from bot.domain.status import decide_extension as extension_rule
 from bot.logs import log_event
 from bot.render.format import short_date
-from bot.render.status import (  # GONE … SUPPORT_ONLY: the handlers still read them here
+from bot.render.status import (
     EXTENSION_OVERTAKEN,
     GONE,
     NOT_LEADER,
-    NOT_YOURS,  # noqa: F401
-    SUPPORT_ONLY,  # noqa: F401
     ExtensionView,
     ItemView,
     RecordedView,

@@ -29,6 +29,7 @@ from bot.db.models import (
 )
 from bot.domain.replies import ChangeKind, Intent
 from bot.domain.status import ChangeSource, Status
+from bot.render import status as status_texts
 from bot.services import status as svc
 from bot.services.chats import Scope, ScopeKind
 
@@ -123,14 +124,14 @@ async def test_who_may_change_what(sm: async_sessionmaker[AsyncSession]) -> None
     item = ids["item"]
     # The cooperating agency (SNV): a note yes, a status no.
     refused = await apply(sm, ids["SNV"], item, Intent(ChangeKind.DONE, note="xong"))
-    assert refused.refused == svc.SUPPORT_ONLY
+    assert refused.refused == status_texts.SUPPORT_ONLY
     noted = await apply(sm, ids["SNV"], item, Intent(ChangeKind.NOTE, note="Đã góp ý dự thảo"), user=OTHER)
     assert noted.recorded is not None and noted.recorded.unchanged and not noted.undoable
     # An agency with nothing to do with the task: nothing.
-    assert (await apply(sm, ids["STC"], item, Intent(ChangeKind.NOTE, note="?"))).refused == svc.NOT_YOURS
+    assert (await apply(sm, ids["STC"], item, Intent(ChangeKind.NOTE, note="?"))).refused == status_texts.NOT_YOURS
     # Another province's admin: nothing; this province's admin, from anywhere: yes.
     other = await apply(sm, None, item, Intent(ChangeKind.DONE), user=ADMIN, admin=frozenset({10_000}), kind=ScopeKind.ADMIN)
-    assert other.refused == svc.NOT_YOURS
+    assert other.refused == status_texts.NOT_YOURS
     assert (await apply(sm, None, item, Intent(ChangeKind.PROGRESS, progress=25), user=ADMIN, admin=True)).recorded
     assert await state(sm, item) == (Status.IN_PROGRESS, 25, None, date(2021, 6, 30))
     assert [(c.new_status, c.actor_tg_id, c.note) for c in await rows(sm, item)] == [
@@ -189,7 +190,7 @@ async def test_extension_approved_once_and_the_original_date_is_kept(sm: async_s
     assert second.refused and "đang chờ lãnh đạo duyệt" in second.refused
 
     # An agency chat cannot decide; the leaders can, once.
-    assert (await _decide(sm, first.extension_request_id, True, kind=ScopeKind.AGENCY, user=FOCAL)).refused == svc.NOT_LEADER
+    assert (await _decide(sm, first.extension_request_id, True, kind=ScopeKind.AGENCY, user=FOCAL)).refused == status_texts.NOT_LEADER
     async with sm() as s, s.begin():
         await repo.bind_chat(
             s, province=(await s.scalars(select(Province))).one(), tg_chat_id=CHAT, role=repo.ChatRole.AGENCY,
