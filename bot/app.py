@@ -146,6 +146,9 @@ class BotServices:
     chat_throttle: Throttle
     engine: AsyncEngine | None  # created here, so disposed here at shutdown
     mode: str  # "long polling" or "webhook <url>", for the start-up line
+    zalo: Any  # bot.channels.zalo_inbound.ZaloInbound when ZALO_BOT_TOKEN is set, else None
+    zalo_bot_name: str | None  # the Zalo bot's account name (getMe), for the link-code text
+    web_routes: list[Any]  # extra routes for the console's server (the Zalo webhook)
 
     def configure(
         self,
@@ -168,6 +171,9 @@ class BotServices:
         self.chat_throttle = Throttle(capacity=20, rate=1 / 3)
         self.engine = engine
         self.mode = "long polling"
+        self.zalo = None
+        self.zalo_bot_name = None
+        self.web_routes = []
 
     def now(self) -> datetime:
         return self.clock()
@@ -227,6 +233,8 @@ def build_application(
         engine=engine,
     )
     register_handlers(app)
+    if settings.zalo_bot_token:
+        attach_zalo(app)
     if hasattr(scheduler, "register"):  # the reminder engine, when present
         scheduler.register(app)
     elif getattr(scheduler, "__file__", None) is None:
@@ -234,6 +242,41 @@ def build_application(
         # __init__ never runs: say so rather than silently running without reminders.
         log.warning("Gói scheduler nạp không đầy đủ (cài đặt lại: pip install -e .)")
     return app
+
+
+def attach_zalo(app: Application) -> Any:  # type: ignore[type-arg]
+    """The Zalo channel (bot/channels/zalo_inbound.py): started after the bot's start-up,
+    stopped with it; its webhook route (ZALO_WEBHOOK_URL) served by the web console."""
+    from bot.channels.zalo_inbound import ZaloInbound
+
+    services: BotServices = app.bot_data
+    zalo = ZaloInbound(
+        settings=services.settings, sessionmaker=services.sessionmaker, clock=services.clock, telegram_bot=app.bot,
+    )
+    services.zalo = zalo
+    services.web_routes = [*services.web_routes, *zalo.routes()]
+    post_init, post_stop = app.post_init, app.post_stop
+
+    async def init(application: Application) -> None:  # type: ignore[type-arg]
+        if post_init is not None:
+            await post_init(application)
+        from bot.channels.zalo import ZaloError
+
+        try:
+            me = await zalo.client.get_me()
+            services.zalo_bot_name = str(me.get("account_name") or "") or None
+        except ZaloError as exc:
+            log_event(log, "zalo.get_me_failed", f"Zalo: getMe lỗi ({exc})", level=logging.WARNING)
+        await zalo.start()
+
+    async def stop(application: Application) -> None:  # type: ignore[type-arg]
+        await zalo.stop()
+        if post_stop is not None:
+            await post_stop(application)
+
+    app.post_init = init
+    app.post_stop = stop
+    return zalo
 
 
 def mask_url(url: str) -> str:

@@ -104,6 +104,20 @@ class Settings(BaseSettings):
         default=None, description="Public address of the web console (unset: http://WEB_LISTEN:WEB_PORT)"
     )
 
+    # Zalo (bot/channels/zalo.py): a person's Zalo account receives its agency's reminders.
+    zalo_bot_token: str | None = Field(default=None, description="Zalo Bot Platform token (unset: no Zalo)")
+    zalo_api_url: str = Field(
+        default="https://bot-api.zaloplatforms.com", description="Zalo Bot API root URL (a proxy, or the tests' fake)"
+    )
+    zalo_webhook_url: str | None = Field(
+        default=None,
+        description="Public HTTPS URL of the Zalo webhook, served by the web console (unset: long polling)",
+    )
+    zalo_webhook_secret: str | None = Field(
+        default=None, min_length=8, max_length=256,
+        description="Secret Zalo sends in X-Bot-Api-Secret-Token (unset: random per start)",
+    )
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -186,7 +200,7 @@ class Settings(BaseSettings):
             raise ValueError(f"múi giờ không hợp lệ: {value!r} (vd. Asia/Ho_Chi_Minh)") from exc
         return value
 
-    @field_validator("telegram_api_url")
+    @field_validator("telegram_api_url", "zalo_api_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

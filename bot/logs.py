@@ -74,9 +74,9 @@ def secrets_of(settings: Any) -> list[str]:
     from sqlalchemy.engine import make_url
 
     found: list[str] = []
-    token = (settings.telegram_bot_token or "").strip()
-    if token:
-        found += [token, quote(token, safe=""), token.partition(":")[2]]
+    for token in ((settings.telegram_bot_token or "").strip(), (getattr(settings, "zalo_bot_token", None) or "").strip()):
+        if token:
+            found += [token, quote(token, safe=""), token.partition(":")[2] or token]
     try:
         password = make_url(settings.database_url).password
     except Exception:  # noqa: BLE001 - a malformed URL has no password to hide
@@ -85,6 +85,8 @@ def secrets_of(settings: Any) -> list[str]:
         found += [str(password), quote(str(password), safe="")]
     if settings.webhook_secret:
         found.append(settings.webhook_secret)
+    if getattr(settings, "zalo_webhook_secret", None):
+        found.append(settings.zalo_webhook_secret)
     return found
 
 

@@ -23,6 +23,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     from handlers import web
 
     web.register(app)  # /web: a one-time sign-in link to the web console
+    from handlers import zalo
+
+    zalo.register(app)  # /zalo: a one-time code linking a focal point's Zalo account
     # Status updates before uploads: a document answering a task's message is evidence.
     from handlers import status as status_updates
 

@@ -229,6 +229,9 @@ class StatusChange(Base):
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Which messaging channel the words came by: "telegram", "zalo" (migration 0007_zalo);
+    # NULL for imports, the system and rows written before 0007.
+    channel: Mapped[str | None] = mapped_column(String(16))
     # The item's due and completion dates after this change (migration 0005_digests), so the
     # history alone says what was true on any past date (digests "as of"). Filled from the
     # item by `_snapshot_dates` below; NULL on rows written before 0005.
@@ -680,3 +683,50 @@ class TaskCorrection(Base):
     actor_tg_id: Mapped[int | None] = mapped_column(BigInteger)
     actor_name: Mapped[str | None] = mapped_column(String(255))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Zalo (migration 0007_zalo) -------------------------------------------------------
+# On Zalo the unit is a person: a focal point links their Zalo account to an agency once,
+# with a one-time code the agency's group (or an admin) got from the Telegram bot; the
+# account then receives the agency's reminders one to one and answers in plain words.
+# Only a hash of the code is stored. `numbered` keeps the due items the latest reminder
+# numbered for the person, so "1 xong" means that reminder's first item (Zalo messages
+# carry no reply-to).
+
+
+class ZaloLinkCode(Base):
+    """A one-time code linking a Zalo account to an agency: valid until expires_at, used once."""
+
+    __tablename__ = "zalo_link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    created_by_tg_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    used_by_chat_id: Mapped[str | None] = mapped_column(String(64))
+
+    agency: Mapped[Agency] = relationship()
+
+
+class ZaloRecipient(Base):
+    """A person's Zalo account linked to an agency (one agency per account; relinking moves it)."""
+
+    __tablename__ = "zalo_recipients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zalo_chat_id: Mapped[str] = mapped_column(String(64), unique=True)
+    zalo_user_id: Mapped[str | None] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    code_id: Mapped[int | None] = mapped_column(ForeignKey("zalo_link_codes.id"))
+    unreachable_at: Mapped[datetime | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    numbered: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
+    numbered_at: Mapped[datetime | None] = mapped_column()
+
+    agency: Mapped[Agency] = relationship()

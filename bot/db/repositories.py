@@ -340,6 +340,7 @@ async def change_status(
     evidence: dict[str, Any] | None = None,
     chat_id: int | None = None,
     message_id: int | None = None,
+    channel: str | None = None,
 ) -> StatusChange:
     """Set a due item's status and append the history row (the only way statuses change).
 
@@ -371,6 +372,7 @@ async def change_status(
         evidence=evidence,
         chat_id=chat_id,
         message_id=message_id,
+        channel=channel,
     )
     session.add(change)
     await session.flush()

@@ -113,6 +113,7 @@ class Env:
     tg_chat_id: int
     message_id: int | None = None  # the message the change comes from (kept in the history)
     source: ChangeSource = ChangeSource.BUTTON
+    channel: str = "telegram"  # the messaging channel the words came by (kept in the history)
 
     @property
     def today(self) -> date:
@@ -322,6 +323,7 @@ async def _record(
         evidence=_evidence(intent, files),
         chat_id=env.tg_chat_id,
         message_id=env.message_id,
+        channel=env.channel,
     )
     _log_change(
         "status.changed" if undoable else "status.note", env, item, change.id, before[0],
@@ -456,6 +458,7 @@ async def undo(session: AsyncSession, env: Env, *, change_id: int, number: int |
         note=f"Hoàn tác cập nhật “{old_label}”",
         chat_id=env.tg_chat_id,
         message_id=env.message_id,
+        channel=env.channel,
     )
     await repo.set_undone_by(session, change_id=change_id, undone_by_change_id=change.id)
     _log_change(
@@ -549,14 +552,14 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
             session, item=item, status=Status.EXTENDED, source=env.source, now=env.now, today=env.today,
             new_due_on=request.proposed_due_on, actor_name=env.actor.name, actor_tg_id=env.actor.tg_id,
             note=f"Đồng ý gia hạn đến {short_date(request.proposed_due_on)} (hạn trước {short_date(request.current_due_on)})",
-            chat_id=env.tg_chat_id, message_id=env.message_id,
+            chat_id=env.tg_chat_id, message_id=env.message_id, channel=env.channel,
         )
     else:
         change = await repo.change_status(
             session, item=item, status=request.prev_status, source=env.source, now=env.now, today=env.today,
             progress=request.prev_progress, actor_name=env.actor.name, actor_tg_id=env.actor.tg_id,
             note=f"Từ chối gia hạn đến {short_date(request.proposed_due_on)}; hạn vẫn là {short_date(request.current_due_on)}",
-            chat_id=env.tg_chat_id, message_id=env.message_id,
+            chat_id=env.tg_chat_id, message_id=env.message_id, channel=env.channel,
         )
     request.decision_change_id = change.id
     await session.flush()

@@ -55,7 +55,8 @@ class Console:
             settings=settings, sessionmaker=services.sessionmaker, catalog=services.catalog,
             clock=services.clock, bot=ptb_app.bot,
         )
-        config = uvicorn.Config(create_app(ctx), log_level="warning", access_log=False, lifespan="off")
+        routes = list(getattr(services, "web_routes", None) or [])  # the Zalo webhook, when set
+        config = uvicorn.Config(create_app(ctx, extra_routes=routes), log_level="warning", access_log=False, lifespan="off")
         self.server = _Server(config)
         self.task = asyncio.create_task(self.server.serve(sockets=[sock]))
         log_event(log, "web.started", f"Bảng điều khiển web: {settings.web_url}/web", url=settings.web_url)

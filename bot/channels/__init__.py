@@ -1,0 +1,1 @@
+"""Channels beyond Telegram: the adapters the outbox sends through, and their clients."""

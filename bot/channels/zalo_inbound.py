@@ -1,0 +1,249 @@
+"""Receiving Zalo messages in `nhacviec run`: long polling, or the webhook behind the web console.
+
+One update at a time (the platform hands out one per getUpdates call), each in its own
+transaction through bot.services.zalo; the answers go back to the person's Zalo, split
+under 2,000 characters; what the Telegram side must see (a status recorded from Zalo, a
+new Zalo link, an extension request for the leaders) is posted with the Telegram bot.
+
+Polling: getUpdates is only answered while no webhook is set, so the poller deletes any
+webhook first. Webhook mode (ZALO_WEBHOOK_URL): the console serves POST at that URL's path,
+refuses any request without the right `X-Bot-Api-Secret-Token` (403), answers 200 at once
+and handles the update in the background (the platform does not wait long).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.zalo import SECRET_HEADER, Failure, ZaloClient, ZaloError, parse_update, sleep_unless
+from bot.config import Settings
+from bot.db import repositories as repo
+from bot.logs import log_event
+from bot.render import status as texts
+from bot.render.zalo import split_plain
+from bot.services import status as svc
+from bot.services import zalo as zalo_svc
+
+log = logging.getLogger("nhacviec.zalo")
+
+POLL_TIMEOUT = 30
+MEDIA_EVENTS = ("message.image.received", "message.sticker.received")
+
+
+class ZaloInbound:
+    """The Zalo side of the running bot; `start()` after the Telegram bot is up, `stop()` before it stops."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Callable[[], datetime],
+        client: ZaloClient | None = None,
+        telegram_bot: Any = None,
+        console_link: Callable[[int], str | None] | None = None,
+        poll_timeout: int = POLL_TIMEOUT,
+    ) -> None:
+        assert settings.zalo_bot_token
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.client = client or ZaloClient(settings.zalo_bot_token, api_url=settings.zalo_api_url)
+        self.telegram_bot = telegram_bot
+        self.console_link = console_link
+        self.poll_timeout = poll_timeout
+        self.secret = settings.zalo_webhook_secret or secrets.token_urlsafe(32)
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    @property
+    def webhook_path(self) -> str | None:
+        url = self.settings.zalo_webhook_url
+        return (urlsplit(url).path or "/") if url else None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._stop.clear()
+        if self.settings.zalo_webhook_url:
+            try:
+                await self.client.set_webhook(url=self.settings.zalo_webhook_url, secret_token=self.secret)
+                log_event(log, "zalo.webhook", f"Zalo: webhook {self.settings.zalo_webhook_url}")
+            except ZaloError as exc:
+                log_event(log, "zalo.webhook_failed", f"Zalo: không đặt được webhook: {exc}", level=logging.ERROR)
+            return
+        self._task = asyncio.create_task(self.poll(), name="zalo-poll")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            self._task.cancel()  # a long poll in flight: nothing is lost (the update stays queued there)
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stopping anyway
+                pass
+            self._task = None
+        if self._background:
+            await asyncio.wait(self._background, timeout=10)
+        await self.client.close()
+
+    # --- receiving -----------------------------------------------------------------------------
+
+    async def poll(self) -> None:
+        """getUpdates until stopped; errors wait (longer when the token is refused), never end it."""
+        delay = 1.0
+        try:
+            await self.client.delete_webhook()
+        except ZaloError as exc:
+            log_event(log, "zalo.poll_error", f"Zalo: không xoá được webhook: {exc}", level=logging.WARNING)
+        log_event(log, "zalo.polling", f"Zalo: nhận tin bằng long polling ({self.settings.zalo_api_url})")
+        while not self._stop.is_set():
+            try:
+                update = await self.client.get_update(timeout=self.poll_timeout)
+            except ZaloError as exc:
+                wait = 300.0 if exc.failure is Failure.CHANNEL else delay
+                log_event(
+                    log, "zalo.poll_error", f"Zalo: lỗi nhận tin ({exc}); thử lại sau {wait:g} giây",
+                    level=logging.ERROR if exc.failure is Failure.CHANNEL else logging.WARNING,
+                )
+                delay = min(delay * 2, 60.0)
+                if await sleep_unless(self._stop, wait):
+                    return
+                continue
+            delay = 1.0
+            if update is not None:
+                await self.handle(update)
+
+    async def webhook(self, request: Any) -> Any:
+        """Starlette endpoint: check the secret, answer at once, handle in the background."""
+        from starlette.responses import JSONResponse
+
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            log_event(log, "zalo.webhook_refused", "Zalo webhook: sai secret token", level=logging.WARNING)
+            return JSONResponse({"ok": False, "description": "Forbidden"}, status_code=403)
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"ok": False, "description": "Bad request"}, status_code=400)
+        task = asyncio.create_task(self.handle(body if isinstance(body, dict) else {}))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return JSONResponse({"ok": True})
+
+    def routes(self) -> list[Any]:
+        """The webhook route for the console's Starlette app (none in polling mode)."""
+        from starlette.routing import Route
+
+        path = self.webhook_path
+        return [Route(path, self.webhook, methods=["POST"])] if path else []
+
+    # --- one update ------------------------------------------------------------------------
+
+    async def handle(self, update: Mapping[str, Any]) -> None:
+        """One update, start to end; an error is logged, never raised (the next one must come)."""
+        try:
+            await self._handle(update)
+        except Exception:  # noqa: BLE001 - a bad update must not stop the channel
+            log_event(log, "zalo.update_failed", "Zalo: lỗi khi xử lý tin nhắn", level=logging.ERROR, exc_info=True)
+
+    async def _handle(self, update: Mapping[str, Any]) -> None:
+        incoming = parse_update(update)
+        if incoming is None:
+            await self._not_text(update)
+            return
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                result = await zalo_svc.handle_text(
+                    session, incoming, now=self.clock(), default_tz=self.settings.tz, console_link=self.console_link
+                )
+            for text in result.replies:
+                await self.send(incoming.chat_id, text)
+            await self._tell_telegram(session, result)
+
+    async def _not_text(self, update: Mapping[str, Any]) -> None:
+        body = update.get("result") if isinstance(update.get("result"), Mapping) else update
+        assert isinstance(body, Mapping)
+        message = body.get("message") if isinstance(body.get("message"), Mapping) else None
+        chat = message.get("chat") if message and isinstance(message.get("chat"), Mapping) else None
+        if body.get("event_name") in MEDIA_EVENTS and chat and chat.get("id"):
+            await self.send(
+                str(chat["id"]),
+                "Bot chưa nhận ảnh hay tệp qua Zalo. Tệp minh chứng xin gửi trong nhóm Telegram của cơ quan "
+                "hoặc trên trang của cơ quan trên bảng điều khiển.",
+            )
+
+    async def send(self, chat_id: str, text: str) -> bool:
+        """An immediate answer (not a reminder: those go through the outbox). Parts in order;
+        a failure is logged and the rest of this answer dropped."""
+        for part in split_plain(text):
+            try:
+                await self.client.send_message(chat_id, part)
+            except ZaloError as exc:
+                log_event(
+                    log, "zalo.reply_failed", f"Zalo: không trả lời được ({exc})", level=logging.WARNING,
+                    zalo_chat=chat_id, failure=exc.failure,
+                )
+                return False
+        return True
+
+    async def _tell_telegram(self, session: AsyncSession, result: zalo_svc.Inbound) -> None:
+        """Group notices and extension requests, with the Telegram bot (best effort: the
+        change itself is recorded already and shows in /tiendo and the console)."""
+        bot = self.telegram_bot
+        if bot is None or not (result.group_notices or result.extension_requests):
+            return
+        from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+        from telegram.error import TelegramError
+
+        async with session.begin():
+            targets: list[tuple[int, str, Any, int | None]] = []
+            for agency_id, html_text in result.group_notices:
+                family = await repo.agency_family_ids(session, agency_ids=[agency_id])
+                for member in family[:1]:
+                    for chat in await repo.chats_for_agency(session, agency_id=member):
+                        targets.append((chat.tg_chat_id, html_text, None, None))
+            for request_id in result.extension_requests:
+                request = await repo.get_extension_request(session, request_id=request_id)
+                item = await repo.get_due_item(session, due_item_id=request.due_item_id) if request else None
+                if request is None or item is None:
+                    continue
+                view = await svc.extension_view(session, request, self.settings.tz)
+                if view is None:
+                    continue
+                leaders = await svc.leader_recipients(
+                    session, province_id=item.task.plan.province_id, admins=self.settings.admins
+                )
+                markup = InlineKeyboardMarkup([[
+                    InlineKeyboardButton(texts.BTN_APPROVE, callback_data=f"gh:{request_id}:ok"),
+                    InlineKeyboardButton(texts.BTN_REJECT, callback_data=f"gh:{request_id}:no"),
+                ]])
+                for leader_chat in leaders:
+                    targets.append((leader_chat, texts.extension_request_text(view), markup, request_id))
+        posts: dict[int, list[tuple[int, int]]] = {}
+        for chat_id, html_text, reply_markup, post_of in targets:
+            try:
+                message = await bot.send_message(chat_id, html_text, reply_markup=reply_markup)
+            except TelegramError as exc:
+                log_event(
+                    log, "zalo.telegram_failed", f"Không báo được sang Telegram {chat_id}: {exc}",
+                    level=logging.WARNING, chat_id=chat_id,
+                )
+                continue
+            if post_of is not None:
+                posts.setdefault(post_of, []).append((message.chat_id, message.message_id))
+        if posts:
+            async with session.begin():
+                for request_id, new_posts in posts.items():
+                    await svc.set_extension_posts(session, request_id=request_id, posts=new_posts)
+

@@ -1,0 +1,149 @@
+"""Vietnamese texts for Zalo: plain text (the platform shows no HTML and no buttons), each
+message at most 2,000 characters, long ones split cleanly (between paragraphs, then lines,
+then words — never inside a word unless one word alone is longer than a message).
+
+The length is counted in UTF-16 code units, the stricter reading of the platform's
+"1 to 2,000 characters" (an emoji counts two): a part that fits here fits there.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+ZALO_LIMIT = 2000
+
+_TAG = re.compile(r"<[^>]+>")
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def units(text: str) -> int:
+    """Length as the platform may count it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def plain(text_html: str) -> str:
+    """An HTML text of the Telegram renderers as plain text: tags dropped, entities decoded
+    (links keep their visible text; the renderers put URLs in the text when they matter)."""
+    return html.unescape(_TAG.sub("", _BR.sub("\n", text_html))).strip()
+
+
+def split_plain(text: str, *, limit: int = ZALO_LIMIT) -> list[str]:
+    """`text` as messages of at most `limit` units, cut at the widest boundary that fits:
+    blank lines (paragraphs), then line ends, then spaces; a word longer than a message is
+    cut inside (nothing is ever dropped). Empty text: no message."""
+    text = text.strip()
+    if not text:
+        return []
+    return [part for part in _split(text, limit, ("\n\n", "\n", " ")) if part]
+
+
+def _split(text: str, limit: int, separators: Sequence[str]) -> list[str]:
+    if units(text) <= limit:
+        return [text.strip()]
+    if not separators:
+        return _hard_cut(text, limit)
+    sep, rest = separators[0], separators[1:]
+    pieces = text.split(sep)
+    parts: list[str] = []
+    current = ""
+    for piece in pieces:
+        candidate = f"{current}{sep}{piece}" if current else piece
+        if units(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current.strip())
+        if units(piece) <= limit:
+            current = piece
+        else:
+            sub = _split(piece, limit, rest)
+            parts.extend(sub[:-1])
+            current = sub[-1] if sub else ""
+    if current.strip():
+        parts.append(current.strip())
+    return parts
+
+
+def _hard_cut(text: str, limit: int) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    for ch in text:  # by code point: a surrogate pair is never split
+        if units(current + ch) > limit:
+            parts.append(current)
+            current = ""
+        current += ch
+    if current:
+        parts.append(current)
+    return parts
+
+
+# --- linking a person's Zalo account to an agency -------------------------------------------
+
+
+def link_code_text(*, agency_name: str, code: str, expires_at_local: datetime, bot_name: str | None) -> str:
+    """Telegram (HTML): the one-time code an agency's focal point sends the Zalo bot."""
+    who = f" <b>{html.escape(bot_name)}</b>" if bot_name else ""
+    return (
+        f"🔗 Liên kết Zalo cho <b>{html.escape(agency_name)}</b>\n"
+        f"Mã một lần: <code>{code}</code> (dùng được đến {expires_at_local:%H:%M %d/%m/%Y}).\n\n"
+        f"Đầu mối mở Zalo, nhắn cho bot{who} nội dung:\n<code>/lienket {code}</code>\n"
+        "Sau đó nhắc việc của cơ quan sẽ đến Zalo của người đó, và người đó trả lời ngay trên Zalo "
+        "(vd. “1 xong”, “2 đang làm 60%”)."
+    )
+
+
+LINK_USAGE = (
+    "Cách dùng: trong nhóm Telegram của cơ quan gõ /zalo; "
+    "quản trị viên nhắn riêng cho bot: /zalo <tên cơ quan>."
+)
+
+
+def linked_text(*, agency_name: str, person: str) -> str:
+    """Zalo: the account is now the agency's recipient."""
+    return (
+        f"✅ Đã liên kết Zalo của {person or 'bạn'} với {agency_name}.\n"
+        "Từ nay bot nhắc việc của cơ quan qua Zalo. Trả lời bằng tin nhắn, ví dụ:\n"
+        "• 1 xong\n• 2 đang làm 60%\n• 3 vướng mắc do chờ hướng dẫn\n• xin gia hạn 3 đến 15/12\n"
+        "Số thứ tự là số trong tin nhắc việc gần nhất; cũng dùng được mã nhiệm vụ (vd. NV12 xong)."
+    )
+
+
+def linked_notice_text(*, agency_name: str, person: str) -> str:
+    """Telegram (HTML), to the group of the agency: someone linked their Zalo."""
+    return f"🔗 {html.escape(person or 'Một đầu mối')} đã liên kết Zalo để nhận nhắc việc của {html.escape(agency_name)}."
+
+
+BAD_CODE = "Mã liên kết không đúng, đã dùng hoặc đã hết hạn. Xin lấy mã mới: gõ /zalo trong nhóm Telegram của cơ quan hoặc nhờ quản trị viên."
+NOT_LINKED = (
+    "Tài khoản Zalo này chưa liên kết với cơ quan nào.\n"
+    "Xin gửi mã liên kết, ví dụ: /lienket ABCD-2345 (lấy mã bằng lệnh /zalo trong nhóm Telegram "
+    "của cơ quan, hoặc nhờ quản trị viên)."
+)
+UNLINKED = "Đã huỷ liên kết: Zalo này không còn nhận nhắc việc."
+NO_CONTEXT = (
+    "Bot chưa biết số thứ tự này thuộc nhiệm vụ nào (chưa có tin nhắc việc gần đây). "
+    "Xin ghi mã nhiệm vụ, ví dụ: NV12 xong."
+)
+ZALO_HELP = (
+    "Trả lời nhắc việc bằng tin nhắn, ví dụ:\n"
+    "• 1 xong\n• 2 đang làm 60%\n• 3 vướng mắc do chờ hướng dẫn\n• xin gia hạn 3 đến 15/12 vì …\n"
+    "• NV12 xong (theo mã nhiệm vụ)\n"
+    "/huylienket: thôi nhận nhắc việc qua Zalo."
+)
+
+
+def console_link_text(reason: str, url: str) -> str:
+    """What Zalo cannot carry (a file, a choice among buttons): the signed console link."""
+    return f"{reason}\nMở trang của cơ quan để làm việc này: {url}"
+
+
+def needs_more_text(ref: str, example: str) -> str:
+    return f"Để cập nhật {ref}, xin gửi lại kèm thông tin, ví dụ: “{example}”."
+
+
+def which_text(lines: Sequence[str]) -> str:
+    body = "\n".join(f"• {line}" for line in lines)
+    return f"Bot chưa rõ nhiệm vụ nào. Xin gửi lại, ghi rõ số thứ tự hoặc mã nhiệm vụ:\n{body}"

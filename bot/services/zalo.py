@@ -1,0 +1,308 @@
+"""Zalo: linking a person's Zalo account to an agency, and what that person writes.
+
+The unit on Zalo is a person, not a group (the platform's bots talk one to one, with no
+buttons and no documents). A focal point links their account once with a one-time code
+the agency's Telegram group (`/zalo`) or an admin (`/zalo <cơ quan>`) got from the bot;
+from then on the account belongs to the agency's scope: its reminders come to Zalo, and
+its plain-text answers ("1 xong", "2 đang làm 60%", "xin gia hạn 3 đến 15/12") go through
+the same reply parser (bot.domain.replies) and the same status use case
+(bot.services.status.apply) as a Telegram reply, recorded with channel "zalo".
+
+Numbers refer to the latest reminder sent to that person on Zalo (Zalo messages carry no
+reply-to; `ZaloRecipient.numbered` keeps that reminder's items); task codes ("NV12 xong")
+always work (a yearly task's code means its earliest open due date, named in the
+confirmation). What would need a follow-up button on Telegram (a blocker without its
+reason, an extension without a date, "which of these?") is asked back as text, to be
+answered in one message; what needs a file gets the console link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.zalo import IncomingText
+from bot.db import repositories as repo
+from bot.db import zalo as zdb
+from bot.db.models import Agency, PromptKind, Province, ZaloRecipient
+from bot.domain.codes import task_code
+from bot.domain.replies import ChangeKind, Chatter, ContextItem, Planned, parse_reply
+from bot.domain.status import ChangeSource
+from bot.logs import log_event
+from bot.render import status as texts
+from bot.render import zalo as ztexts
+from bot.services import status as svc
+from bot.services.chats import Scope, ScopeKind
+
+log = logging.getLogger("nhacviec.zalo")
+
+CHANNEL = "zalo"
+LINK_TTL = timedelta(hours=24)
+NUMBERING_TTL = timedelta(days=14)  # "1 xong" a fortnight after the reminder means nothing sure
+# No 0/O, 1/I/L: read aloud or copied by hand without doubt. 8 characters: 40 bits.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+_CODE_IN_TEXT = re.compile(
+    rf"^\s*(?:/?(?:lienket|liên\s*kết|lien\s*ket|link)\b[\s:]*)?([{CODE_ALPHABET}{CODE_ALPHABET.lower()}]{{4}})"
+    rf"[\s-]?([{CODE_ALPHABET}{CODE_ALPHABET.lower()}]{{4}})\s*$",
+    re.IGNORECASE,
+)
+_LINK_COMMAND = re.compile(r"^\s*/?(?:lienket|liên\s*kết|lien\s*ket)\b", re.IGNORECASE)
+_UNLINK = re.compile(r"^\s*/?(?:huylienket|huỷ\s*liên\s*kết|hủy\s*liên\s*kết|huy\s*lien\s*ket)\s*$", re.IGNORECASE)
+_HELP = re.compile(r"^\s*/?(?:start|help|trogiup|trợ\s*giúp|huongdan|hướng\s*dẫn)\s*$", re.IGNORECASE)
+NO_TG_ID = 0  # Actor.tg_id of a person acting from Zalo (they may have no Telegram account)
+
+
+# --- link codes -------------------------------------------------------------------------------
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def code_in_text(text: str) -> str | None:
+    """The link code in "/lienket ABCD-2345", "ABCD 2345", "abcd2345"; None: not a code."""
+    match = _CODE_IN_TEXT.match(text or "")
+    if not match:
+        return None
+    return (match.group(1) + match.group(2)).upper()
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.replace("-", "").replace(" ", "").upper().encode()).hexdigest()
+
+
+async def issue_link_code(
+    session: AsyncSession, *, agency_id: int, by_tg_id: int | None, now: datetime
+) -> tuple[str, datetime]:
+    """A new one-time code for the agency; only its hash is kept. Returns (code, expiry)."""
+    code = new_code()
+    expires = now + LINK_TTL
+    await zdb.add_link_code(
+        session, code_hash=code_hash(code), agency_id=agency_id, created_by_tg_id=by_tg_id, now=now, expires_at=expires
+    )
+    log_event(log, "zalo.code_issued", "Đã cấp mã liên kết Zalo", agency_id=agency_id, user_id=by_tg_id)
+    return code, expires
+
+
+# --- what a person writes ------------------------------------------------------------------
+
+
+@dataclass
+class Inbound:
+    """What to do after a Zalo message: texts to answer (plain, unsplit), the items they
+    number for the person, and what the Telegram side should be told."""
+
+    replies: list[str] = field(default_factory=list)
+    recipient_id: int | None = None
+    numbered: list[int] | None = None
+    group_notices: list[tuple[int, str]] = field(default_factory=list)  # (agency id, HTML text)
+    extension_requests: list[int] = field(default_factory=list)
+    withdrawn_requests: list[int] = field(default_factory=list)
+    linked_agency: Agency | None = None
+
+
+async def handle_text(
+    session: AsyncSession,
+    incoming: IncomingText,
+    *,
+    now: datetime,
+    default_tz: ZoneInfo,
+    console_link: Callable[[int], str | None] | None = None,
+) -> Inbound:
+    """Answer one text a person sent the Zalo bot (the caller's transaction; never commits)."""
+    await repo.begin_write(session)
+    text = incoming.text.strip()
+    recipient = await zdb.get_recipient(session, chat_id=incoming.chat_id)
+    code = code_in_text(text)
+    if code is not None:
+        return await _link(session, incoming, code, now=now)
+    if _LINK_COMMAND.match(text):
+        return Inbound(replies=[ztexts.BAD_CODE])
+    if recipient is None or not recipient.active:
+        return Inbound(replies=[ztexts.NOT_LINKED])
+    if _UNLINK.match(text):
+        await zdb.unlink(session, chat_id=incoming.chat_id)
+        log_event(log, "zalo.unlinked", "Đã huỷ liên kết Zalo", agency_id=recipient.agency_id, zalo_chat=incoming.chat_id)
+        return Inbound(replies=[ztexts.UNLINKED])
+    if _HELP.match(text):
+        return Inbound(replies=[ztexts.ZALO_HELP])
+    return await _status_reply(session, recipient, incoming, now=now, default_tz=default_tz, console_link=console_link)
+
+
+async def _link(session: AsyncSession, incoming: IncomingText, code: str, *, now: datetime) -> Inbound:
+    used = await zdb.use_link_code(session, code_hash=code_hash(code), chat_id=incoming.chat_id, now=now)
+    if used is None or not used.agency.active:
+        log_event(log, "zalo.bad_code", "Mã liên kết Zalo không dùng được", level=logging.WARNING, zalo_chat=incoming.chat_id)
+        return Inbound(replies=[ztexts.BAD_CODE])
+    row = await zdb.link(
+        session, chat_id=incoming.chat_id, user_id=incoming.user_id, name=incoming.name or None,
+        agency_id=used.agency_id, code_id=used.id, now=now,
+    )
+    log_event(
+        log, "zalo.linked", f"Zalo của {incoming.name or incoming.chat_id} đã liên kết với {used.agency.name}",
+        agency_id=used.agency_id, zalo_chat=incoming.chat_id,
+    )
+    return Inbound(
+        replies=[ztexts.linked_text(agency_name=used.agency.name, person=incoming.name)],
+        recipient_id=row.id,
+        group_notices=[(used.agency_id, ztexts.linked_notice_text(agency_name=used.agency.name, person=incoming.name))],
+        linked_agency=used.agency,
+    )
+
+
+async def recipient_env(
+    session: AsyncSession, recipient: ZaloRecipient, *, now: datetime, default_tz: ZoneInfo, message_id: int | None = None
+) -> svc.Env:
+    """The status use case's Env for a person acting from Zalo: the agency's scope (as a
+    message in its bound group would have), no admin rights, channel "zalo"."""
+    agency = recipient.agency
+    province = await session.get(Province, agency.province_id)
+    assert province is not None
+    family = await repo.agency_family_ids(session, agency_ids=[agency.id])
+    scope = Scope(ScopeKind.AGENCY, (province,), False, True, None, agency, tuple(family))
+    tz = ZoneInfo(province.timezone) if province.timezone else default_tz
+    return svc.Env(
+        scope=scope,
+        actor=svc.Actor(NO_TG_ID, recipient.display_name or f"Zalo {recipient.zalo_chat_id[-6:]}"),
+        now=now, tz=tz, tg_chat_id=0, message_id=message_id, source=ChangeSource.CHAT, channel=CHANNEL,
+    )
+
+
+async def context_of(session: AsyncSession, recipient: ZaloRecipient, *, now: datetime) -> list[ContextItem]:
+    """The items the person's latest reminder numbered (1 = its first), while recent."""
+    if not recipient.numbered or recipient.numbered_at is None or now - recipient.numbered_at > NUMBERING_TTL:
+        return []
+    items = await repo.due_items_by_ids(session, ids=list(recipient.numbered))
+    out = []
+    for number, due_id in enumerate(recipient.numbered, start=1):
+        item = items.get(due_id)
+        if item is not None:
+            out.append(ContextItem(number, item.id, item.task_id, item.due_on, item.task.title))
+    return out
+
+
+_EXAMPLE = {
+    PromptKind.NOTE: "{ref} vướng mắc do chờ hướng dẫn của Bộ",
+    PromptKind.EXTENSION: "xin gia hạn {ref} đến 15/12 vì chờ ý kiến các sở",
+}
+
+
+async def _status_reply(
+    session: AsyncSession,
+    recipient: ZaloRecipient,
+    incoming: IncomingText,
+    *,
+    now: datetime,
+    default_tz: ZoneInfo,
+    console_link: Callable[[int], str | None] | None,
+) -> Inbound:
+    env = await recipient_env(session, recipient, now=now, default_tz=default_tz)
+    items = await context_of(session, recipient, now=now)
+    outcome = parse_reply(incoming.text, items, today=env.today)
+    result = Inbound(recipient_id=recipient.id)
+    if not outcome.is_status:
+        result.replies.append(_chatter(outcome.chatter, has_items=bool(items)))
+        return result
+    views: list[texts.RecordedView] = []
+    refused: list[str] = []
+    asks: list[str] = []
+    for planned in outcome.changes:
+        await _one_change(session, env, planned, views=views, refused=refused, asks=asks, result=result)
+    for question in outcome.questions:
+        lines = []
+        for option in question.options[:10]:
+            item = option.target.item
+            ref = f"{item.number}. {item.title[:80]}" if item and item.number else task_code(
+                item.task_id if item else option.target.task_id or 0
+            )
+            lines.append(f"{ref} — {texts.intent_label(option.intent)}")
+        if not lines:
+            asks.append(ztexts.NO_CONTEXT)
+        else:
+            asks.append(ztexts.which_text(lines))
+    if views or refused:
+        blocks = [ztexts.plain(texts.recorded_line(v, env.today)) for v in views]
+        blocks += [f"❗ {r}" for r in refused]
+        if any(not v.unchanged for v in views):
+            tail = "Nếu ghi nhận nhầm, xin gửi lại trạng thái đúng (vd. “1 đang làm 50%”)."
+            if any(v.kind is ChangeKind.EXTENSION for v in views):
+                tail = "Đề nghị đã được chuyển tới lãnh đạo tỉnh để xem xét. " + tail
+            blocks.append(tail)
+        result.replies.append("\n\n".join(blocks))
+        notice = _group_notice(views, env)
+        if notice:
+            result.group_notices.append((recipient.agency_id, notice))
+    result.replies.extend(asks)
+    return result
+
+
+async def _one_change(
+    session: AsyncSession, env: svc.Env, planned: Planned, *, views: list[texts.RecordedView],
+    refused: list[str], asks: list[str], result: Inbound,
+) -> None:
+    target = planned.target
+    if target.item is not None:
+        targets = [(target.item.number or None, target.item.due_item_id)]
+    else:
+        assert target.task_id is not None
+        found = await svc.items_for_code(session, env, task_id=target.task_id)
+        if found.refused:
+            refused.append(found.refused)
+            return
+        # A yearly task has one item per year: on Zalo (no buttons to choose with) a code
+        # means its earliest open due date, which the confirmation names.
+        targets = [(None, i.id) for i in found.items[:1]]
+    number, due_item_id = targets[0]
+    outcome = await svc.apply(session, env, due_item_id=due_item_id, intent=planned.intent, number=number)
+    if outcome.withdrawn_request_id:
+        result.withdrawn_requests.append(outcome.withdrawn_request_id)
+    if outcome.refused:
+        refused.append(outcome.refused)
+        return
+    if outcome.needs is not None:
+        assert outcome.item is not None
+        ref = str(number) if number else task_code(outcome.item.task_id)
+        example = _EXAMPLE.get(outcome.needs, "{ref} xong").format(ref=ref)
+        ask = ztexts.needs_more_text(outcome.item.ref, example)
+        asks.append(f"{outcome.problem}\n{ask}" if outcome.problem else ask)
+        return
+    assert outcome.recorded is not None
+    views.append(outcome.recorded)
+    if outcome.extension_request_id:
+        result.extension_requests.append(outcome.extension_request_id)
+
+
+def _group_notice(views: Sequence[texts.RecordedView], env: svc.Env) -> str | None:
+    """HTML for the agency's Telegram group: what was recorded from Zalo (by code, since
+    the numbers are the person's own reminder's)."""
+    lines = []
+    for view in views:
+        item = view.item
+        by_code = texts.ItemView(**{**item.__dict__, "number": None})
+        lines.append(texts.recorded_line(texts.RecordedView(**{**view.__dict__, "item": by_code}), env.today))
+    if not lines:
+        return None
+    return "📱 <b>Cập nhật qua Zalo</b>\n" + "\n\n".join(lines)
+
+
+def _chatter(chatter: Chatter | None, *, has_items: bool) -> str:
+    example = "“1 xong”, “2 đang làm 60%”, “3 vướng mắc do …”, “xin gia hạn 2 đến 15/12”"
+    if chatter is Chatter.THANKS:
+        return "Dạ, cảm ơn anh/chị. Khi có tiến độ mới, anh/chị cứ nhắn để bot ghi nhận."
+    if chatter in (Chatter.ACK, Chatter.GREETING):
+        return f"Dạ, bot đã nhận. Để báo cáo tiến độ, anh/chị nhắn theo mẫu: {example}."
+    if chatter is Chatter.QUESTION:
+        return "Bot chỉ ghi nhận báo cáo tiến độ nên chưa trả lời được câu hỏi này; câu hỏi nghiệp vụ xin gửi Văn phòng UBND tỉnh/Sở Nội vụ."
+    if not has_items:
+        return ztexts.NO_CONTEXT
+    return f"Xin lỗi, bot chưa hiểu nội dung này. Anh/chị nhắn theo mẫu: {example}."
