@@ -131,3 +131,34 @@ async def test_unlinked_and_unknown_code(world: BotWorld, fake_zalo: FakeZaloApi
     answer = await world.send(ADMIN, ADMIN, "/zalo Sở Tư pháp")
     assert CODE.search(answer[-1].text or ""), answer[-1].text
     assert BOT_NOW  # the bot's clock: the code is valid 24 h from then
+
+
+async def test_extension_request_from_zalo_reaches_the_leaders(world: BotWorld, fake_zalo: FakeZaloApi) -> None:
+    from tests.e2e.conftest import LEADER, LEADERS_GROUP
+
+    w, zalo = world, fake_zalo
+    await w.bind(STP_GROUP, "so-tu-phap")
+    await w.bind(LEADERS_GROUP, leaders=True)
+    await link(w, zalo)
+    due_id, task_id = await one_item_task(w, "so-tu-phap")
+    # A blocker without its reason is asked back (no button to press on Zalo); nothing changes.
+    zalo.send_text(PERSON, f"NV{task_id} vướng mắc")
+    ask = (await zalo.wait_for_sent(PERSON, 2))[-1].text
+    assert "vướng mắc do" in ask, ask
+    zalo.send_text(PERSON, f"xin gia hạn NV{task_id} đến 15/12/2025 vì chờ hướng dẫn của Bộ")
+    confirmation = (await zalo.wait_for_sent(PERSON, 3))[-1].text
+    assert "đề nghị gia hạn" in confirmation and "15/12/2025" in confirmation, confirmation
+    posts = await w.server.wait_for(
+        lambda: [m for m in w.server.messages_in(LEADERS_GROUP) if any(d.startswith("gh:") for d in m.callback_data)],
+        message="the leaders got no extension request",
+    )
+    approve = next(d for d in posts[0].callback_data if d.endswith(":ok"))
+    await w.press(LEADERS_GROUP, LEADER, posts[0], approve)
+    await w.settle()
+    async with w.sm() as s:
+        item = await s.get(DueItem, due_id)
+        assert item is not None and item.status is Status.EXTENDED and item.due_on.isoformat() == "2025-12-15"
+        history = (await s.scalars(
+            select(StatusChange).where(StatusChange.due_item_id == due_id).order_by(StatusChange.id)
+        )).all()
+        assert [h.channel for h in history[-2:]] == ["zalo", "telegram"]  # asked on Zalo, decided on Telegram
