@@ -76,6 +76,12 @@ class ZaloInbound:
     async def start(self) -> None:
         self._stop.clear()
         if self.settings.zalo_webhook_url:
+            if not self.settings.web_port:
+                log_event(
+                    log, "zalo.webhook_unserved",
+                    "Zalo: ZALO_WEBHOOK_URL cần bảng điều khiển web (WEB_PORT khác 0) để nhận tin",
+                    level=logging.ERROR,
+                )
             try:
                 await self.client.set_webhook(url=self.settings.zalo_webhook_url, secret_token=self.secret)
                 log_event(log, "zalo.webhook", f"Zalo: webhook {self.settings.zalo_webhook_url}")

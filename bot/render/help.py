@@ -20,6 +20,7 @@ MENU_GROUP: tuple[tuple[str, str], ...] = (
     ("capnhat", "Cập nhật tiến độ, vd. /capnhat NV12 xong"),
     ("baocao", "Báo cáo tuần/tháng (nhóm lãnh đạo), vd. /baocao thang"),
     ("dangky", "Đăng ký nhóm cho cơ quan, vd. /dangky Sở Tư pháp"),
+    ("zalo", "Mã liên kết để đầu mối nhận nhắc việc qua Zalo"),
     ("help", "Hướng dẫn sử dụng"),
 )
 MENU_ADMIN: tuple[tuple[str, str], ...] = (
@@ -33,6 +34,7 @@ MENU_ADMIN: tuple[tuple[str, str], ...] = (
     ("baocao", "Báo cáo tuần/tháng, vd. /baocao thang"),
     ("coquan", "Danh sách cơ quan, nhóm đã đăng ký, số nhiệm vụ"),
     ("moi", "Liên kết mời bot vào nhóm của một cơ quan"),
+    ("zalo", "Mã liên kết Zalo cho đầu mối của một cơ quan"),
     ("help", "Hướng dẫn sử dụng"),
 )
 
@@ -73,7 +75,8 @@ def unbound_group_text(*, is_admin: bool) -> str:
 
 def agency_group_text(agency_name: str, *, is_admin: bool) -> str:
     text = (
-        f"{INTRO}\n\nNhóm này nhận nhắc việc của <b>{escape(agency_name)}</b>.\n\n{DATA_COMMANDS}"
+        f"{INTRO}\n\nNhóm này nhận nhắc việc của <b>{escape(agency_name)}</b>.\n\n{DATA_COMMANDS}\n"
+        "/zalo — mã để đầu mối nhận nhắc việc và trả lời qua Zalo"
     )
     if is_admin:
         text += "\n\nQuản trị viên: /huydangky hủy đăng ký nhóm này."
@@ -101,7 +104,8 @@ def admin_private_text() -> str:
         "/coquan — cơ quan, nhóm đã đăng ký, số nhiệm vụ\n"
         "/baocao [tuan|thang] — báo cáo tổng hợp; /giahan — đề nghị gia hạn chờ duyệt\n"
         "/dathan &lt;mã&gt; &lt;ngày&gt; — đặt hạn cho nhiệm vụ chờ sự kiện\n"
-        "/moi &lt;cơ quan&gt; — liên kết mời bot vào nhóm của cơ quan (dùng một lần)\n\n"
+        "/moi &lt;cơ quan&gt; — liên kết mời bot vào nhóm của cơ quan (dùng một lần)\n"
+        "/zalo &lt;cơ quan&gt; — mã liên kết Zalo cho đầu mối của cơ quan (dùng một lần, 24 giờ)\n\n"
         "<b>Nhập kế hoạch:</b> gửi tệp .docx, .pdf hoặc .txt vào đây; bot đọc, báo tóm tắt và "
         "chỉ lưu khi bạn bấm “Nhập kế hoạch”.\n\n"
         "<b>Trong nhóm:</b> <code>/dangky tên cơ quan</code> đăng ký nhóm cho cơ quan, "
