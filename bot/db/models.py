@@ -329,6 +329,9 @@ class PendingUpload(Base):
     province_slug: Mapped[str | None] = mapped_column(String(64))
     plan_number: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text)  # what the admin was shown (plain text)
+    # Corrections made in the console before importing (bot.services.uploads.review):
+    # {"tasks": {ref: {field: value}}, "agencies": [{"code": …, "name": …}]}.
+    review: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     state: Mapped[FlowState] = mapped_column(StrEnumType(FlowState, 16), default=FlowState.PENDING)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column()

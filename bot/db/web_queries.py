@@ -7,10 +7,22 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, false, func, not_, or_, select
+from sqlalchemy import Text, and_, case, cast, false, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Agency, Chat, DueItem, LinkRole, Plan, Province, StatusChange, Task, TaskAgency
+from bot.db.models import (
+    Agency,
+    Chat,
+    DueItem,
+    FlowState,
+    LinkRole,
+    PendingUpload,
+    Plan,
+    Province,
+    StatusChange,
+    Task,
+    TaskAgency,
+)
 from bot.domain.status import Category, Status
 
 
@@ -181,3 +193,59 @@ async def task_history(session: AsyncSession, *, task_id: int) -> list[tuple[Sta
         .order_by(StatusChange.at, StatusChange.id)
     )
     return [(change, name) for change, name in rows.all()]
+
+
+@dataclass(frozen=True)
+class PlanOverview:
+    plan: Plan
+    tasks: int
+    due_items: int
+    flagged: int
+
+
+async def plan_overview(session: AsyncSession, *, province_id: int) -> list[PlanOverview]:
+    """A province's plans with their task, open due item and flagged task counts."""
+    tasks = (
+        select(Task.plan_id, func.count(Task.id).label("n"),
+               func.sum(case((func.length(func.coalesce(cast(Task.needs_review, Text), "")) > 2, 1), else_=0)).label("f"))
+        .where(Task.removed == false())
+        .group_by(Task.plan_id)
+        .subquery()
+    )
+    items = (
+        select(Task.plan_id, func.count(DueItem.id).label("n"))
+        .join(DueItem, DueItem.task_id == Task.id)
+        .where(DueItem.cancelled == false(), Task.removed == false())
+        .group_by(Task.plan_id)
+        .subquery()
+    )
+    query = (
+        select(Plan, func.coalesce(tasks.c.n, 0), func.coalesce(items.c.n, 0), func.coalesce(tasks.c.f, 0))
+        .outerjoin(tasks, tasks.c.plan_id == Plan.id)
+        .outerjoin(items, items.c.plan_id == Plan.id)
+        .where(Plan.province_id == province_id)
+        .order_by(Plan.issued_on.desc(), Plan.number)
+    )
+    return [PlanOverview(p, int(n), int(d), int(f)) for p, n, d, f in (await session.execute(query)).all()]
+
+
+async def pending_uploads(session: AsyncSession, *, province_slugs: Iterable[str]) -> list[PendingUpload]:
+    """Plans uploaded (to the bot or the console) and not yet imported nor cancelled."""
+    return list(
+        await session.scalars(
+            select(PendingUpload)
+            .where(
+                PendingUpload.state == FlowState.PENDING, PendingUpload.content.is_not(None),
+                PendingUpload.province_slug.in_(list(province_slugs)),
+            )
+            .order_by(PendingUpload.created_at.desc())
+            .limit(50)
+        )
+    )
+
+
+async def pending_upload(session: AsyncSession, *, upload_id: int) -> PendingUpload | None:
+    row = await session.get(PendingUpload, upload_id)
+    if row is None or row.state is not FlowState.PENDING or row.content is None:
+        return None
+    return row

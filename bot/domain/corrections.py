@@ -13,6 +13,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from bot.domain.calendar import parse_day
+from bot.domain.deadlines import DeadlineKind, due_dates, parse_deadline
 from bot.domain.plans.draft import ReviewReason, TaskDraft
 
 
@@ -40,6 +42,26 @@ DEADLINE_FLAGS = frozenset(
 
 def deadline_value(text: str | None, dates: Iterable[date]) -> dict[str, Any]:
     return {"text": text, "dates": [d.isoformat() for d in sorted(set(dates))]}
+
+
+def dates_from_text(
+    text: str, *, first_year: int | None, last_year: int | None, issued_on: date | None, this_year: int
+) -> list[date] | None:
+    """The due dates a person means by `text`: a date (dd/mm/yyyy) or a deadline phrase
+    read over the plan's years ("Quý II hằng năm" → 30/06 of each year). None: no date can
+    be read from it (an event, a blank or a phrase the grammar does not know).
+
+    Plan years: the plan's period; without one, the year it was issued (or `this_year`).
+    """
+    day = parse_day(text)
+    if day is not None:
+        return [day]
+    first = first_year or (issued_on.year if issued_on else this_year)
+    last = max(last_year or first, first)
+    rule = parse_deadline(text, plan_year=first)
+    if rule.kind in (DeadlineKind.EVENT, DeadlineKind.NONE, DeadlineKind.UNPARSED):
+        return None
+    return due_dates(rule, first_year=first, last_year=last, not_before=issued_on) or None
 
 
 def deadline_dates(value: Mapping[str, Any]) -> tuple[date, ...]:

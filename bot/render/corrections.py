@@ -12,6 +12,13 @@ NO_LEAD = "Nhiệm vụ chưa có cơ quan chủ trì: hãy chọn cơ quan ch�
 UNKNOWN_AGENCY = "Có cơ quan không thuộc danh mục của tỉnh."
 LEAD_REQUIRED = "Cần ít nhất một cơ quan chủ trì."
 TITLE_REQUIRED = "Tên nhiệm vụ không được để trống."
+UPLOAD_DECIDED = "Kế hoạch này đã được nhập hoặc đã hủy: không sửa thêm được."
+BEFORE_IMPORT = "Sửa trước khi nhập kế hoạch"
+DEADLINE_UNREAD = "Không đọc được ngày hạn từ cụm từ này."
+
+
+def row_not_found(ref: str) -> str:
+    return f"Kế hoạch không có dòng số {ref}."
 
 
 def task_not_found(task_id: int) -> str:

@@ -37,15 +37,21 @@ def read_and_parse(
     )
 
 
+async def ensure_province(session: AsyncSession, *, draft: PlanDraft, catalog: Catalog, timezone: str) -> Province:
+    """The plan's province row, created from the directory the first time."""
+    directory = catalog.directory(draft.meta.province or "")
+    return await get_or_create_province(
+        session, slug=draft.meta.province or "", name=directory.province.name,
+        timezone=directory.province.timezone or timezone,
+    )
+
+
 async def store_draft(
     session: AsyncSession, *, draft: PlanDraft, catalog: Catalog, timezone: str, actor: str
 ) -> ImportReport:
     """Store a parsed plan in the caller's transaction (raises PlanImportError)."""
     slug = draft.meta.province or ""
-    directory = catalog.directory(slug)
-    await get_or_create_province(
-        session, slug=slug, name=directory.province.name, timezone=directory.province.timezone or timezone
-    )
+    await ensure_province(session, draft=draft, catalog=catalog, timezone=timezone)
     agencies = {agency.code: agency for agency in (*draft.new_agencies, *catalog.recipients(slug))}
     return await import_plan(session, draft=draft, province_slug=slug, agencies=agencies, actor=actor)
 

@@ -23,9 +23,10 @@ from bot.db import repositories as repo
 from bot.db.models import FlowState, PendingUpload
 from bot.domain.plans.draft import PlanDraft
 from bot.render import admin as admin_render
+from bot.services import plan_review
 from bot.services.importing import ImportReport
 from bot.services.parse_worker import read_and_parse
-from bot.services.plans import store_draft
+from bot.services.plans import ensure_province, store_draft
 
 
 def max_bytes(settings: Settings) -> int:
@@ -117,6 +118,7 @@ async def confirm(
     settings: Settings,
     catalog: Catalog,
     now: datetime,
+    actor_tg_id: int | None = None,
 ) -> Confirmed:
     """Import a pending upload (raises PlanReadError/PlanProvinceUnknown/PlanImportError;
     the caller's transaction then rolls back and the upload stays pending)."""
@@ -136,6 +138,15 @@ async def confirm(
         session, model=PendingUpload, row_id=row.id, state=FlowState.DONE, now=now
     ):
         return Confirmed(None)
+    if row.review:
+        # Corrections made in the console before importing: recorded as the plan's
+        # corrections, which import_plan applies (bot.services.plan_review).
+        draft = plan_review.with_review_agencies(draft, row.review)
+        province = await ensure_province(session, draft=draft, catalog=catalog, timezone=settings.timezone)
+        await plan_review.record_review(
+            session, draft=draft, review=plan_review.stored(row), province_id=province.id, now=now,
+            actor_tg_id=actor_tg_id, actor_name=admin_name,
+        )
     report = await store_draft(
         session, draft=draft, catalog=catalog, timezone=settings.timezone, actor=admin_name
     )

@@ -26,16 +26,15 @@ from bot.config import Settings
 from bot.db import web_queries as q
 from bot.db.models import LinkRole
 from bot.domain.calendar import parse_day
-from bot.domain.corrections import Field
-from bot.domain.deadlines import DeadlineKind, due_dates, parse_deadline
+from bot.domain.corrections import Field, dates_from_text
 from bot.domain.plans.draft import ReviewReason
 from bot.domain.status import CATEGORY_LABELS, Category, category
 from bot.domain.text import fold
-from bot.render.corrections import FIELD_LABELS
+from bot.render.corrections import DEADLINE_UNREAD, FIELD_LABELS
 from bot.render.format import short_date
 from bot.render.labels import review_label
 from bot.services import corrections
-from bot.web import auth, initdata
+from bot.web import auth, initdata, plans
 from bot.web.access import Viewer, resolve_grants
 
 HERE = Path(__file__).resolve().parent
@@ -67,6 +66,17 @@ class WebContext:
         return self.clock().astimezone(self.settings.tz).date()
 
 
+@dataclass(frozen=True)
+class Kit:
+    """What a page module needs from the app: the context and the page/refusal/guard helpers."""
+
+    ctx: WebContext
+    env: Environment
+    page: Callable[..., HTMLResponse]
+    refuse: Callable[..., HTMLResponse]
+    signed_in: Callable[..., Callable[[Request], Awaitable[Response]]]
+
+
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
     env.filters["d"] = lambda v: short_date(v) if v else ""
@@ -83,6 +93,7 @@ def _env() -> Environment:
         return str(value)
 
     env.filters["cval"] = correction_value
+    env.filters["fold"] = fold
     env.globals.update(
         status_label=lambda s: STATUS_LABELS.get(str(s), str(s)),
         review_label=lambda r: review_label(ReviewReason(r)) if r in ReviewReason._value2member_map_ else r,
@@ -300,15 +311,11 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
         return await after_change(request, session, viewer, result.problem)
 
     def dates_for(text: str, plan: Any) -> tuple[list[date], str | None]:
-        day = parse_day(text)
-        if day is not None:
-            return [day], None
-        first = plan.first_year or (plan.issued_on.year if plan.issued_on else ctx.today().year)
-        last = plan.last_year or first
-        rule = parse_deadline(text, plan_year=first)
-        if rule.kind in (DeadlineKind.EVENT, DeadlineKind.NONE, DeadlineKind.UNPARSED):
-            return [], "Không đọc được ngày hạn từ cụm từ này."
-        return due_dates(rule, first_year=first, last_year=last, not_before=plan.issued_on), None
+        dates = dates_from_text(
+            text, first_year=plan.first_year, last_year=plan.last_year, issued_on=plan.issued_on,
+            this_year=ctx.today().year,
+        )
+        return (dates, None) if dates is not None else ([], DEADLINE_UNREAD)
 
     async def set_deadline(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
         found, refused = await editable(request, session, viewer)
@@ -346,6 +353,7 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
         dates, problem = dates_for(text, found[1]) if text else ([], None)
         return page(request, "_deadline_preview.html", dates=dates, problem=problem, text=text)
 
+    kit = Kit(ctx=ctx, env=env, page=page, refuse=refuse, signed_in=signed_in)
     routes = [
         Route("/web", home),
         Route("/web/", home),
@@ -361,6 +369,7 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
         Route("/web/tasks/{task_id:int}/deadline", signed_in(set_deadline, write=True), methods=["POST"]),
         Route("/web/tasks/{task_id:int}/text", signed_in(set_text, write=True), methods=["POST"]),
         Route("/web/deadline-preview", signed_in(deadline_preview)),
+        *plans.routes(kit),
         Mount("/web/static", StaticFiles(directory=HERE / "static"), name="static"),
         *(extra_routes or []),
     ]
