@@ -1,7 +1,7 @@
 """Console plan review: corrections made to an uploaded plan before it is imported.
 
-Revision ID: 0007_upload_review
-Revises: 0006_web
+Revision ID: 0008_upload_review
+Revises: 0007_zalo
 Create Date: 2026-12-06
 
 - pending_uploads.review: the rows corrected, dropped or given a new body in the console
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_upload_review"
-down_revision: str | None = "0006_web"
+revision: str = "0008_upload_review"
+down_revision: str | None = "0007_zalo"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
