@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Text, and_, case, cast, false, func, not_, or_, select
@@ -23,7 +23,7 @@ from bot.db.models import (
     Task,
     TaskAgency,
 )
-from bot.domain.status import Category, Status
+from bot.domain.status import Category, ChangeSource, Status
 
 
 @dataclass(frozen=True)
@@ -249,3 +249,113 @@ async def pending_upload(session: AsyncSession, *, upload_id: int) -> PendingUpl
     if row is None or row.state is not FlowState.PENDING or row.content is None:
         return None
     return row
+
+
+async def agency_chats(session: AsyncSession, *, province_id: int) -> dict[int, list[Chat]]:
+    """agency id → its chats (active first), every chat ever bound in the province."""
+    chats: dict[int, list[Chat]] = {}
+    rows = await session.scalars(
+        select(Chat).where(Chat.province_id == province_id, Chat.agency_id.is_not(None))
+        .order_by(Chat.active.desc(), Chat.bound_at)
+    )
+    for chat in rows:
+        assert chat.agency_id is not None
+        chats.setdefault(chat.agency_id, []).append(chat)
+    return chats
+
+
+async def agency_people(session: AsyncSession, *, province_id: int, limit: int = 5) -> dict[int, list[str]]:
+    """agency id → the names of the people who last answered for it (newest first): the
+    focal points as the history knows them (chat, buttons, commands, Zalo, console)."""
+    last = func.max(StatusChange.at).label("last")
+    rows = await session.execute(
+        select(DueItem.agency_id, StatusChange.actor_name, last)
+        .join(DueItem, StatusChange.due_item_id == DueItem.id)
+        .join(Agency, DueItem.agency_id == Agency.id)
+        .where(
+            Agency.province_id == province_id, StatusChange.actor_name.is_not(None),
+            StatusChange.source.in_([ChangeSource.CHAT, ChangeSource.BUTTON, ChangeSource.COMMAND]),
+        )
+        .group_by(DueItem.agency_id, StatusChange.actor_name)
+        .order_by(DueItem.agency_id, last.desc())
+    )
+    people: dict[int, list[str]] = {}
+    for agency_id, name, _ in rows.all():
+        names = people.setdefault(agency_id, [])
+        if len(names) < limit:
+            names.append(name)
+    return people
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    province_id: int
+    agency_ids: Sequence[int] | None = None  # a focal point's own agencies
+    agency_id: int | None = None
+    plan_id: int | None = None
+    task_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: datetime
+    plan_number: str
+    task_id: int
+    task_ref: str
+    title: str
+    agency_name: str
+    due_on: date
+    old_status: Status | None
+    new_status: Status
+    progress: int | None
+    actor_name: str | None
+    source: str
+    channel: str | None
+    note: str | None
+
+
+def _history_query(f: HistoryFilter) -> Any:
+    where: list[Any] = [Plan.province_id == f.province_id]
+    if f.agency_ids is not None:
+        where.append(DueItem.agency_id.in_(list(f.agency_ids)))
+    if f.agency_id is not None:
+        where.append(DueItem.agency_id == f.agency_id)
+    if f.plan_id is not None:
+        where.append(Task.plan_id == f.plan_id)
+    if f.task_id is not None:
+        where.append(Task.id == f.task_id)
+    if f.since is not None:
+        where.append(StatusChange.at >= f.since)
+    if f.until is not None:
+        where.append(StatusChange.at < f.until)
+    return (
+        select(
+            StatusChange.at, Plan.number, Task.id, Task.ref, Task.title, Agency.name, DueItem.due_on,
+            StatusChange.old_status, StatusChange.new_status, StatusChange.progress, StatusChange.actor_name,
+            StatusChange.source, StatusChange.channel, StatusChange.note,
+        )
+        .join(DueItem, StatusChange.due_item_id == DueItem.id)
+        .join(Task, DueItem.task_id == Task.id)
+        .join(Plan, Task.plan_id == Plan.id)
+        .join(Agency, DueItem.agency_id == Agency.id)
+        .where(*where)
+    )
+
+
+async def history(session: AsyncSession, f: HistoryFilter, *, limit: int | None = None, newest_first: bool = False) -> list[HistoryRow]:
+    """Status history rows (oldest first, or newest first for a page), filtered."""
+    order = (StatusChange.at.desc(), StatusChange.id.desc()) if newest_first else (StatusChange.at, StatusChange.id)
+    query = _history_query(f).order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        HistoryRow(at, number, tid, ref, title, name, due, old, new, progress, actor, str(source), channel, note)
+        for at, number, tid, ref, title, name, due, old, new, progress, actor, source, channel, note
+        in (await session.execute(query)).all()
+    ]
+
+
+async def agency_by_id(session: AsyncSession, *, agency_id: int) -> Agency | None:
+    return await session.get(Agency, agency_id)

@@ -34,7 +34,7 @@ from bot.render.corrections import DEADLINE_UNREAD, FIELD_LABELS
 from bot.render.format import short_date
 from bot.render.labels import review_label
 from bot.services import corrections
-from bot.web import auth, initdata, plans
+from bot.web import auth, follow, initdata, plans
 from bot.web.access import Viewer, resolve_grants
 
 HERE = Path(__file__).resolve().parent
@@ -370,6 +370,7 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
         Route("/web/tasks/{task_id:int}/text", signed_in(set_text, write=True), methods=["POST"]),
         Route("/web/deadline-preview", signed_in(deadline_preview)),
         *plans.routes(kit),
+        *follow.routes(kit),
         Mount("/web/static", StaticFiles(directory=HERE / "static"), name="static"),
         *(extra_routes or []),
     ]

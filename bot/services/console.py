@@ -1,0 +1,116 @@
+"""What the console's Agencies and Reports pages show, from the digest service's figures.
+
+The figures are the digests' own (`figures_by_plan_and_agency`: counted in SQL as of a
+date, merged agencies added to their successor, ranked worst first): the console, the
+weekly digest and the workbook never disagree. The pages need only the counts, so they
+skip the digest's per-item rows (the workbook and the .docx, downloaded from the page,
+are built by `digests.make_output` in full).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import repositories as repo
+from bot.db import web_queries as q
+from bot.db.models import Agency, Chat, Plan, Province
+from bot.domain.digest import (
+    AgencyFigures,
+    Digest,
+    DigestKind,
+    Figures,
+    PlanFigures,
+    digest_period,
+    merge_agencies,
+    rank_agencies,
+)
+from bot.domain.plans.leads import new_agency_code
+from bot.domain.text import clean
+from bot.services.digests import day_end, figures_by_plan_and_agency
+
+
+async def report_figures(session: AsyncSession, *, province: Province, kind: DigestKind, as_of: date) -> Digest:
+    """The digest's figures for the period ending `as_of` (no item rows, no events)."""
+    period = digest_period(kind, as_of)
+    today = period.as_of
+    end = day_end(today, ZoneInfo(province.timezone))
+    current = await repo._current_agencies(session, [province.id])  # noqa: SLF001 - the one succession map
+    by_key = await figures_by_plan_and_agency(session, province_id=province.id, end=end, today=today)
+    per_plan: dict[int, Figures] = {}
+    per_agency: list[tuple[int, Figures]] = []
+    for (plan_id, agency_id), figures in by_key.items():
+        per_plan[plan_id] = per_plan.get(plan_id, Figures()) + figures
+        per_agency.append((agency_id, figures))
+    plans = list(await session.scalars(select(Plan).where(Plan.id.in_(list(per_plan))).order_by(Plan.issued_on, Plan.number)))
+    plan_rows = [PlanFigures(p.number, p.title, per_plan[p.id]) for p in plans]
+    return Digest(
+        province_name=province.name, period=period, total=sum((p.figures for p in plan_rows), Figures()),
+        plans=plan_rows, agencies=rank_agencies(merge_agencies(per_agency, current)),
+    )
+
+
+@dataclass
+class AgencyRow:
+    agency: Agency
+    figures: Figures
+    chats: list[Chat] = field(default_factory=list)  # active first
+    people: list[str] = field(default_factory=list)  # who answered for it (chat, Zalo, console)
+
+    @property
+    def reachable(self) -> bool:
+        return any(c.active for c in self.chats)
+
+
+async def agency_rows(
+    session: AsyncSession, *, province: Province, today: date, agency_ids: frozenset[int] | None = None
+) -> list[AgencyRow]:
+    """The province's agencies with work or a chat, worst first (the digest's ranking);
+    `agency_ids`: only these (a focal point's own)."""
+    digest = await report_figures(session, province=province, kind=DigestKind.WEEK, as_of=today)
+    agencies = {a.code: a for a in await q.agencies_of(session, province_id=province.id)}
+    chats = await q.agency_chats(session, province_id=province.id)
+    people = await q.agency_people(session, province_id=province.id)
+    rows: list[AgencyRow] = []
+    seen: set[int] = set()
+    for ranked in digest.agencies:
+        agency = agencies.get(ranked.agency_code)
+        if agency is None:
+            continue
+        rows.append(AgencyRow(agency, ranked.figures, chats.get(agency.id, []), people.get(agency.id, [])))
+        seen.add(agency.id)
+    for agency in agencies.values():  # bound but without work
+        if agency.id not in seen and agency.id in chats:
+            rows.append(AgencyRow(agency, Figures(), chats[agency.id], people.get(agency.id, [])))
+    if agency_ids is not None:
+        rows = [r for r in rows if r.agency.id in agency_ids]
+    return rows
+
+
+def figures_of(digest: Digest, code: str) -> AgencyFigures | None:
+    return next((a for a in digest.agencies if a.agency_code == code), None)
+
+
+async def add_agency(session: AsyncSession, *, province: Province, name: str) -> Agency | None:
+    """A body the directory lacks, added to the province (code `moi-…`, as the parser names
+    the bodies it finds in a plan); the existing one when the name is already there."""
+    name = clean(name)
+    if not name:
+        return None
+    code = new_agency_code(name)
+    existing = await repo.get_agency_by_code(session, province_id=province.id, code=code)
+    if existing is not None:
+        if not existing.active:
+            existing.active = True
+        return existing
+    agency = Agency(
+        province_id=province.id, code=code, name=name, kind="other", aliases=[],
+        search_key=repo.agency_search_key(name, []), active=True,
+    )
+    session.add(agency)
+    await session.flush()
+    return agency
