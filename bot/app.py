@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -149,6 +149,7 @@ class BotServices:
     zalo: Any  # bot.channels.zalo_inbound.ZaloInbound when ZALO_BOT_TOKEN is set, else None
     zalo_bot_name: str | None  # the Zalo bot's account name (getMe), for the link-code text
     web_routes: list[Any]  # extra routes for the console's server (the Zalo webhook)
+    channel_adapters: list[Any] | None = None  # given to build_application (tests); None: from settings
 
     def configure(
         self,
@@ -192,8 +193,12 @@ def build_application(
     sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     catalog: Catalog | None = None,
     clock: Callable[[], datetime] | None = None,
+    channel_adapters: Sequence[Any] | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot, ready for run_polling/run_webhook (or initialize/start in tests)."""
+    """The bot, ready for run_polling/run_webhook (or initialize/start in tests).
+
+    `channel_adapters`: the e-mail/Zalo adapters to run (bot/channels/); None builds them
+    from the settings (bot.channels.registry)."""
     import scheduler
     from bot.db.engine import make_engine, make_sessionmaker
     from handlers.registry import register as register_handlers
@@ -232,6 +237,7 @@ def build_application(
         clock=clock or utc_now,
         engine=engine,
     )
+    services.channel_adapters = list(channel_adapters) if channel_adapters is not None else None
     register_handlers(app)
     if settings.zalo_bot_token:
         attach_zalo(app)
@@ -328,6 +334,12 @@ async def register_menus(app: Application) -> None:  # type: ignore[type-arg]
 async def shutdown(app: Application) -> None:  # type: ignore[type-arg]
     """post_shutdown: release the database connections this module opened."""
     services: BotServices = app.bot_data
+    from scheduler.channels import senders_for
+
+    senders = senders_for(app)
+    if senders is not None:
+        await senders.idle()
+        await senders.aclose()
     if services.engine is not None:
         await services.engine.dispose()
 

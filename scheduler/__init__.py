@@ -15,12 +15,16 @@ from scheduler.reminders import ReminderEngine, engine_for, install
 def register(app: Any) -> ReminderEngine:
     """Install the daily reminder tick, the outbox sender, the start-up catch-up and the
     digest jobs (unless DIGEST_ENABLED=false)."""
-    from scheduler import digests
+    from bot.channels.registry import adapters_from_settings
+    from scheduler import channels, digests
 
     services = app.bot_data
     settings = services.settings
     engine = ReminderEngine.from_settings(settings, sessionmaker=services.sessionmaker, clock=services.clock)
     installed = install(app, engine, outbox_interval=settings.outbox_interval)
+    # Adapters passed in by the caller (tests) win over those built from the settings.
+    adapters = getattr(services, "channel_adapters", None)
+    channels.install(app, adapters if adapters is not None else adapters_from_settings(settings), interval=settings.outbox_interval)
     digests.register(app)
     return installed
 

@@ -172,6 +172,9 @@ class ReminderEngine:
         """Start the sender unless it is running (then make it look again when done)."""
         if not app.running:
             return None
+        from scheduler.channels import kick_all
+
+        kick_all(app)  # the other channels' senders, each on its own
         if self._drain_task is not None and not self._drain_task.done():
             self._again = True
             return self._drain_task

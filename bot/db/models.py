@@ -46,6 +46,7 @@ from sqlalchemy.orm import (
 )
 
 from bot.db.types import StrEnumType, UTCDateTime, enum_check
+from bot.domain.channels import Channel
 from bot.domain.status import ChangeSource, Status
 
 NAMING_CONVENTION = {
@@ -375,6 +376,50 @@ class InviteLink(Base):
     agency: Mapped[Agency] = relationship()
 
 
+# --- channels and recipients (migration 0009_channels) ----------------------------------
+# Telegram chats stay in `chats` (bound in Telegram itself). Every other way to reach an
+# agency or a person is a Recipient: (channel, address), set by an admin (e-mail) or linked
+# by the person (Zalo). An agency may have several; a leader is a recipient with role
+# LEADERS and a name. A permanent delivery error marks it unreachable (kept, not deleted).
+
+
+ONE_RECIPIENT = (
+    "(CASE WHEN chat_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN admin_tg_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN recipient_id IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
+
+class Recipient(Base):
+    """An address on a channel other than a Telegram chat: an agency's mailbox, a leader's
+    e-mail, a focal point's Zalo account. One address is one recipient (unique per channel)."""
+
+    __tablename__ = "recipients"
+    __table_args__ = (
+        UniqueConstraint("channel", "address"),
+        CheckConstraint(enum_check("channel", Channel), name="channel"),
+        CheckConstraint(enum_check("role", ChatRole), name="role"),
+        CheckConstraint("role = 'leaders' OR agency_id IS NOT NULL", name="agency"),
+        Index(None, "agency_id", "channel"),
+        Index(None, "province_id", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"))
+    channel: Mapped[Channel] = mapped_column(StrEnumType(Channel, 16))
+    address: Mapped[str] = mapped_column(String(320))
+    # AGENCY: reminders and the agency's notices; LEADERS: digests, reports, escalations.
+    role: Mapped[ChatRole] = mapped_column(StrEnumType(ChatRole, 16))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    person_name: Mapped[str | None] = mapped_column(String(255))  # a person (leader, focal point)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    unreachable_at: Mapped[datetime | None] = mapped_column()
+    unreachable_reason: Mapped[str | None] = mapped_column(Text)
+    created_by_tg_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agency: Mapped[Agency | None] = relationship()
+
+
 # --- reminders: outbox, escalations, tick runs (migration 0003_reminders) -------------
 # The database is the source of truth for reminders: a tick writes what must be sent into
 # the outbox (one row per message, unique per recipient, day, kind and part, so repeating
@@ -386,6 +431,8 @@ class OutboxKind(StrEnum):
     REMINDER = "reminder"  # an agency chat's consolidated daily reminder
     ESCALATION = "escalation"  # overdue too long: the leaders' chats, once per item
     UNREACHABLE = "unreachable"  # to one admin: a chat stopped accepting messages (part = Chat.id)
+    DIGEST = "digest"  # a leaders' digest or monthly report to a recipient (e-mail: with files)
+    NOTICE = "notice"  # anything else one-off (a confirmation, a decision) to a recipient
 
 
 class OutboxStatus(StrEnum):
@@ -404,24 +451,40 @@ class OutboxMessage(Base):
     __table_args__ = (
         UniqueConstraint("chat_id", "on_date", "kind", "part"),
         UniqueConstraint("admin_tg_id", "on_date", "kind", "part"),
-        CheckConstraint("(chat_id IS NULL) <> (admin_tg_id IS NULL)", name="recipient"),
+        UniqueConstraint("recipient_id", "on_date", "kind", "part"),
+        CheckConstraint(ONE_RECIPIENT, name="recipient"),
+        CheckConstraint(
+            "(channel = 'telegram') = (recipient_id IS NULL) AND (channel = 'telegram') = (tg_chat_id IS NOT NULL)",
+            name="channel_address",
+        ),
         CheckConstraint(enum_check("kind", OutboxKind), name="kind"),
         CheckConstraint(enum_check("status", OutboxStatus), name="status"),
+        CheckConstraint(enum_check("channel", Channel), name="channel"),
         Index(None, "status", "next_attempt_at"),
+        Index(None, "channel", "status", "next_attempt_at"),
         Index(None, "tg_chat_id", "tg_message_id"),
         Index(None, "on_date", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Exactly one recipient: a bound chat (agency or leaders) or an admin's private chat.
+    # The channel the row goes by: each channel's sender claims only its own rows.
+    channel: Mapped[Channel] = mapped_column(
+        StrEnumType(Channel, 16), default=Channel.TELEGRAM, server_default=Channel.TELEGRAM.value
+    )
+    # Exactly one recipient: a bound Telegram chat (agency or leaders), an admin's private
+    # Telegram chat, or a Recipient (an e-mail address, a Zalo account: migration 0007).
     chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id"))
     admin_tg_id: Mapped[int | None] = mapped_column(BigInteger)
-    tg_chat_id: Mapped[int] = mapped_column(BigInteger)  # where it went (follows migrations)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("recipients.id"))
+    tg_chat_id: Mapped[int | None] = mapped_column(BigInteger)  # Telegram: where it went (follows migrations)
+    subject: Mapped[str | None] = mapped_column(Text)  # e-mail: the subject line
+    alt_body: Mapped[str | None] = mapped_column(Text)  # e-mail: the plain-text part beside the HTML body
+    delivery_ref: Mapped[str | None] = mapped_column(String(255))  # other channels: Message-ID, message id
     on_date: Mapped[date] = mapped_column(Date)  # the province's day it belongs to
     kind: Mapped[OutboxKind] = mapped_column(StrEnumType(OutboxKind, 16))
     part: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     parts: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
-    body: Mapped[str] = mapped_column(Text)  # the HTML text, rendered when queued
+    body: Mapped[str] = mapped_column(Text)  # rendered for the channel when queued (Telegram/e-mail HTML, Zalo text)
     buttons: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))  # [[[label, data]]]
     # The due items the message numbers, in order (number = first_number + index).
     due_item_ids: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
@@ -439,6 +502,21 @@ class OutboxMessage(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
     chat: Mapped[Chat | None] = relationship()
+
+
+class OutboxFile(Base):
+    """A file that goes with an outbox row (e-mail: an attachment, or an inline image when
+    `content_id` is set). Rendered when queued, like the body: the sender only sends."""
+
+    __tablename__ = "outbox_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    filename: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(127))
+    content_id: Mapped[str | None] = mapped_column(String(127))  # inline (cid:…) rather than attached
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Escalation(Base):

@@ -37,6 +37,16 @@ nothing.
 
 Functions take the caller's session and never commit; each transition is meant to run in
 its own short transaction (`async with sessionmaker() as s, s.begin(): …`).
+
+Channels (migration 0009_channels). Every row has a `channel`: Telegram rows go to a bound
+chat or an admin (`chat_id` / `admin_tg_id`, `tg_chat_id`); e-mail and Zalo rows go to a
+`Recipient` (`recipient_id`), with their own unique key (recipient, day, kind, part) and
+their files in `outbox_files`. The states and transitions above are the same for all;
+each channel's sender claims only its own rows (`claim` here is Telegram's;
+bot/db/channel_outbox.claim the others', used by bot/services/channel_sender.py), so a
+channel that is down leaves the others' rows alone. A permanent refusal of an address
+(`recipient_unreachable`) marks that recipient unreachable, fails its waiting rows and
+tells the admins once, as `chat_unreachable` does for a chat.
 """
 
 from __future__ import annotations
@@ -51,6 +61,7 @@ from sqlalchemy import Insert, and_, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import channel_outbox, recipients
 from bot.db.models import (
     Agency,
     Chat,
@@ -60,7 +71,9 @@ from bot.db.models import (
     Province,
 )
 from bot.domain.admins import Admins
+from bot.domain.channels import Channel
 from bot.logs import log_event
+from bot.render.channels import recipient_undeliverable_notice, recipient_unreachable_notice
 from bot.render.reminders import (
     undeliverable_notice,
     unreachable_notice,
@@ -96,12 +109,64 @@ async def enqueue(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list
     """Insert outbox rows, skipping any whose key exists already; returns the new ids.
 
     Each row needs chat_id or admin_tg_id, tg_chat_id, on_date, kind, part, body and the
-    timestamps; the rest has defaults.
+    timestamps; the rest has defaults. A row of another channel has `channel` and
+    `recipient_id` instead of chat_id/admin_tg_id/tg_chat_id (see `enqueue_for_recipients`).
+    All rows of one call must have the same keys.
     """
     if not rows:
         return []
     result = await session.execute(insert_ignore(session, OutboxMessage).returning(OutboxMessage.id), list(rows))
     return [row[0] for row in result.all()]
+
+
+@dataclass(frozen=True)
+class ChannelMessage:
+    """A message to queue for a recipient of another channel (e-mail, Zalo), rendered for it."""
+
+    recipient_id: int
+    channel: Channel
+    on_date: date
+    kind: OutboxKind
+    body: str
+    part: int = 0
+    parts: int = 1
+    subject: str | None = None
+    alt_body: str | None = None
+    # e-mail: dicts with filename, mime_type, data, content_id (None: attached; else inline)
+    files: tuple[dict[str, Any], ...] = ()
+    due_item_ids: tuple[int, ...] = ()
+    first_number: int = 1
+
+
+async def enqueue_for_recipients(
+    session: AsyncSession, messages: Sequence[ChannelMessage], *, now: datetime
+) -> list[int]:
+    """Queue messages for recipients, skipping any whose (recipient, day, kind, part) key
+    exists already (a repeated tick adds nothing); returns the new ids. Files go with the
+    rows that are new."""
+    if not messages:
+        return []
+    ordered = sorted(messages, key=lambda m: (m.recipient_id, m.kind, m.part))  # one lock order
+    result = await session.execute(
+        insert_ignore(session, OutboxMessage).returning(
+            OutboxMessage.id, OutboxMessage.recipient_id, OutboxMessage.kind, OutboxMessage.part
+        ),
+        [
+            {
+                "channel": m.channel, "recipient_id": m.recipient_id, "on_date": m.on_date, "kind": m.kind,
+                "part": m.part, "parts": m.parts, "body": m.body, "subject": m.subject, "alt_body": m.alt_body,
+                "due_item_ids": list(m.due_item_ids) or None, "first_number": m.first_number,
+                "next_attempt_at": now, "created_at": now,
+            }
+            for m in ordered
+        ],
+    )
+    new = {(r[1], OutboxKind(r[2]), r[3]): r[0] for r in result.all()}
+    for m in ordered:
+        outbox_id = new.get((m.recipient_id, m.kind, m.part))
+        if outbox_id is not None and m.files:
+            await channel_outbox.add_files(session, outbox_id=outbox_id, files=m.files)
+    return sorted(new.values())
 
 
 # --- claiming and delivery transitions --------------------------------------------------------
@@ -130,10 +195,14 @@ class Claimed:
 async def claim(
     session: AsyncSession, *, worker: str, now: datetime, lease: timedelta, limit: int
 ) -> list[Claimed]:
-    """Reserve up to `limit` rows that are due (oldest first) for `worker`."""
+    """Reserve up to `limit` Telegram rows that are due (oldest first) for `worker`."""
     candidates = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+        .where(
+            OutboxMessage.channel == Channel.TELEGRAM,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+        )
         .order_by(OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite renders nothing (one writer)
@@ -161,7 +230,7 @@ async def claim(
                 id=message.id,
                 chat_id=message.chat_id,
                 admin_tg_id=message.admin_tg_id,
-                address=chat_tg_id if chat_tg_id is not None else message.tg_chat_id,
+                address=chat_tg_id if chat_tg_id is not None else int(message.tg_chat_id or 0),
                 chat_active=bool(chat_active) if message.chat_id is not None else True,
                 on_date=message.on_date,
                 kind=message.kind,
@@ -332,9 +401,11 @@ async def expire_leases(session: AsyncSession, *, now: datetime) -> tuple[int, i
 
 
 async def next_attempt_at(session: AsyncSession) -> datetime | None:
-    """When the earliest waiting row becomes due (None: nothing waits)."""
+    """When the earliest waiting Telegram row becomes due (None: nothing waits)."""
     return await session.scalar(
-        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == OutboxStatus.PENDING)
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.channel == Channel.TELEGRAM, OutboxMessage.status == OutboxStatus.PENDING
+        )
     )
 
 
@@ -477,6 +548,66 @@ async def row_undeliverable(
         ],
     )
     return len(ids)
+
+
+# --- recipients of the other channels ----------------------------------------------------------
+
+# Notices about a recipient use kind NOTICE with part = recipient id (one per address and
+# day); those about one failed row reuse UNREACHABLE with part = -outbox_id (ids are unique
+# across channels).
+
+
+def _admin_rows(admins: Iterable[int], *, on_date: date, kind: OutboxKind, part: int, body: str, now: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "admin_tg_id": admin, "tg_chat_id": admin, "on_date": on_date, "kind": kind, "part": part,
+            "parts": 1, "body": body, "next_attempt_at": now, "created_at": now,
+        }
+        for admin in sorted(admins)
+    ]
+
+
+async def recipient_unreachable(
+    session: AsyncSession, *, recipient_id: int, error: str, on_date: date, now: datetime, admins: Admins
+) -> bool:
+    """An address refused for good (mailbox unknown, the person blocked the bot): the
+    recipient is marked unreachable, its waiting rows fail, and — only by the call that
+    flipped it — the province's admins are told through Telegram. Returns that flip."""
+    flipped = await recipients.mark_unreachable(session, recipient_id=recipient_id, error=error, now=now)
+    await channel_outbox.fail_waiting(session, recipient_id=recipient_id, error=f"địa chỉ không liên lạc được: {error}")
+    if not flipped:
+        return False
+    info = await channel_outbox.recipient_info(session, recipient_id=recipient_id)
+    if info is None:  # pragma: no cover - the row was just updated
+        return False
+    log_event(
+        log, "recipient.unreachable", f"Địa chỉ {info.channel} {info.address} không còn liên lạc được; đã ngừng gửi",
+        level=logging.WARNING, channel=info.channel, recipient_id=recipient_id, province=info.province_slug, error=error,
+    )
+    body = recipient_unreachable_notice(
+        channel=info.channel, address=info.address, name=info.name, agency_name=info.agency_name, error=error
+    )
+    await enqueue(
+        session,
+        _admin_rows(admins.of(info.province_slug), on_date=on_date, kind=OutboxKind.NOTICE, part=recipient_id, body=body, now=now),
+    )
+    return True
+
+
+async def recipient_undeliverable(
+    session: AsyncSession, *, outbox_id: int, recipient_id: int, error: str, on_date: date, now: datetime, admins: Admins
+) -> int:
+    """One row to a recipient failed for good: tell the province's admins, once per row."""
+    info = await channel_outbox.recipient_info(session, recipient_id=recipient_id)
+    if info is None:
+        return 0
+    body = recipient_undeliverable_notice(
+        channel=info.channel, address=info.address, name=info.name, agency_name=info.agency_name, error=error
+    )
+    rows = _admin_rows(
+        admins.of(info.province_slug), on_date=on_date, kind=OutboxKind.UNREACHABLE, part=-outbox_id, body=body, now=now
+    )
+    return len(await enqueue(session, rows))
 
 
 # --- operators ------------------------------------------------------------------------------

@@ -51,6 +51,10 @@ from telegram.error import (
     TelegramError,
 )
 
+# The error rules are the Telegram channel adapter's (one place for both), re-exported.
+from bot.channels.telegram import UNREACHABLE_BAD_REQUESTS as UNREACHABLE_BAD_REQUESTS
+from bot.channels.telegram import retry_seconds as retry_seconds
+from bot.channels.telegram import telegram_answered as telegram_answered
 from bot.domain.admins import Admins
 from bot.logs import log_event
 from bot.services import outbox
@@ -59,29 +63,6 @@ from bot.services.outbox import Claimed
 log = logging.getLogger("nhacviec.sender")
 T = TypeVar("T")
 
-# BadRequest texts (lower case) meaning the chat itself is out of reach, not the message.
-UNREACHABLE_BAD_REQUESTS = (
-    "chat not found",
-    "group chat was deactivated",
-    "peer_id_invalid",
-    "user not found",
-    "not enough rights to send",
-    "have no rights to send",
-    "chat_write_forbidden",
-    "chat_restricted",
-)
-def retry_seconds(exc: RetryAfter) -> float:
-    """RetryAfter's wait in seconds, whether PTB gives an int or a timedelta (PTB_TIMEDELTA)."""
-    value: Any = getattr(exc, "_retry_after", None)  # PTB ≥ 22.2: always a timedelta, no warning
-    if value is None:  # pragma: no cover - older PTB
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def telegram_answered(exc: TelegramError) -> bool:
-    """True when the error is Telegram's own JSON answer (a gateway's HTML page is not:
-    PTB then chains the failed JSON decoding as the cause)."""
-    return not isinstance(exc.__cause__, TelegramError)
 
 
 def worker_name() -> str:

@@ -1,0 +1,124 @@
+"""Recipients on channels other than Telegram chats (e-mail addresses, Zalo accounts).
+
+Repository functions: they take the caller's session and never commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Agency, ChatRole, Recipient
+from bot.domain.channels import Channel
+
+
+async def get(session: AsyncSession, *, channel: Channel, address: str) -> Recipient | None:
+    return await session.scalar(select(Recipient).where(Recipient.channel == channel, Recipient.address == address))
+
+
+async def upsert(
+    session: AsyncSession,
+    *,
+    province_id: int,
+    channel: Channel,
+    address: str,
+    role: ChatRole,
+    agency_id: int | None,
+    person_name: str | None,
+    actor_tg_id: int | None,
+    now: datetime,
+) -> tuple[Recipient, bool]:
+    """Set an address for an agency (or a leader). An address already known is moved to
+    this owner and made reachable again (an admin re-entering it says it works now).
+    Returns the row and whether it is new."""
+    row = await get(session, channel=channel, address=address)
+    created = row is None
+    if row is None:
+        row = Recipient(channel=channel, address=address, created_at=now)
+        session.add(row)
+    row.province_id = province_id
+    row.role = role
+    row.agency_id = agency_id
+    row.person_name = person_name
+    row.active = True
+    row.unreachable_at = None
+    row.unreachable_reason = None
+    row.created_by_tg_id = actor_tg_id
+    await session.flush()
+    return row, created
+
+
+async def remove(session: AsyncSession, *, channel: Channel, address: str) -> bool:
+    """Stop using an address (kept, inactive: the outbox rows that went to it refer to it)."""
+    result = await session.execute(
+        update(Recipient).where(Recipient.channel == channel, Recipient.address == address, Recipient.active == true())
+        .values(active=False).execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def of_agency(
+    session: AsyncSession, *, agency_id: int, channel: Channel | None = None, active_only: bool = False
+) -> list[Recipient]:
+    query = select(Recipient).where(Recipient.agency_id == agency_id, Recipient.role == ChatRole.AGENCY)
+    if channel is not None:
+        query = query.where(Recipient.channel == channel)
+    if active_only:
+        query = query.where(Recipient.active == true())
+    return list(await session.scalars(query.order_by(Recipient.id)))
+
+
+async def active_by_agency(
+    session: AsyncSession, *, agency_ids: Iterable[int], channels: Sequence[Channel] | None = None
+) -> dict[int, list[Recipient]]:
+    """The reachable recipients of each agency (role AGENCY), in id order."""
+    ids = sorted(set(agency_ids))
+    if not ids:
+        return {}
+    query = select(Recipient).where(
+        Recipient.agency_id.in_(ids), Recipient.role == ChatRole.AGENCY, Recipient.active == true()
+    )
+    if channels is not None:
+        query = query.where(Recipient.channel.in_(list(channels)))
+    found: dict[int, list[Recipient]] = defaultdict(list)
+    for row in await session.scalars(query.order_by(Recipient.id)):
+        found[row.agency_id].append(row)  # type: ignore[index]
+    return dict(found)
+
+
+async def leaders(
+    session: AsyncSession, *, province_id: int, channel: Channel | None = None
+) -> list[Recipient]:
+    """The province's reachable leaders' recipients (digests, reports, escalations)."""
+    query = select(Recipient).where(
+        Recipient.province_id == province_id, Recipient.role == ChatRole.LEADERS, Recipient.active == true()
+    )
+    if channel is not None:
+        query = query.where(Recipient.channel == channel)
+    return list(await session.scalars(query.order_by(Recipient.id)))
+
+
+async def listing(session: AsyncSession, *, province_ids: Iterable[int]) -> list[tuple[Recipient, str | None]]:
+    """Every recipient of the provinces with its agency's name (None: a leader)."""
+    rows = await session.execute(
+        select(Recipient, Agency.name)
+        .outerjoin(Agency, Recipient.agency_id == Agency.id)
+        .where(Recipient.province_id.in_(sorted(set(province_ids))))
+        .order_by(Recipient.role, Agency.name, Recipient.channel, Recipient.address)
+    )
+    return [(r, name) for r, name in rows.all()]
+
+
+async def mark_unreachable(session: AsyncSession, *, recipient_id: int, error: str, now: datetime) -> bool:
+    """The address refused for good; True only for the call that flipped it (tell once)."""
+    result = await session.execute(
+        update(Recipient)
+        .where(Recipient.id == recipient_id, Recipient.active == true())
+        .values(active=False, unreachable_at=now, unreachable_reason=error[:1000])
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
