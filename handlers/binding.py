@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot.app import Context
+from bot.domain.callbacks import BindAgency, DecideBinding, InviteAgency, encode, matches, parse
 from bot.domain.text import fold
 from bot.render import admin as admin_render
 from bot.render import help as texts
@@ -42,11 +43,11 @@ from handlers.common import (
 log = logging.getLogger("nhacviec.handlers")
 
 
-def _lookup_markup(prefix: str, lookup: AgencyLookup) -> InlineKeyboardMarkup | None:
+def _lookup_markup(button: type[BindAgency | InviteAgency], lookup: AgencyLookup) -> InlineKeyboardMarkup | None:
     options = lookup.options or lookup.suggestions
     if not options:
         return None
-    return choice_markup(prefix, [(o.agency_id, o.label) for o in options])
+    return choice_markup(button, [(o.agency_id, o.label) for o in options])
 
 
 def _lookup_text(query: str, lookup: AgencyLookup) -> str:
@@ -60,14 +61,14 @@ async def dangky(update: Update, context: Context) -> None:
     if not is_group(update):
         await reply(update, texts.GROUP_ONLY)
         return
-    agency_id = await _agency_from_args(update, context, command="dangky", prefix="dk")
+    agency_id = await _agency_from_args(update, context, command="dangky", button=BindAgency)
     if agency_id is not None:
         await _bind_or_request(update, context, agency_id, edit=False)
 
 
-async def _agency_from_args(update: Update, context: Context, *, command: str, prefix: str) -> int | None:
+async def _agency_from_args(update: Update, context: Context, *, command: str, button: type[BindAgency | InviteAgency]) -> int | None:
     """The agency named after a command, or None once the user was answered instead
-    (usage, no province yet, or buttons to choose among candidates with `prefix`)."""
+    (usage, no province yet, or buttons to choose among candidates with `button`)."""
     query = " ".join(context.args or []).strip()
     if not query:
         await reply(update, texts.usage(command, "Sở Tư pháp"))
@@ -77,7 +78,7 @@ async def _agency_from_args(update: Update, context: Context, *, command: str, p
         await reply(update, texts.NO_PROVINCE)
         return None
     if lookup.found is None:
-        await reply(update, _lookup_text(query, lookup), _lookup_markup(prefix, lookup))
+        await reply(update, _lookup_text(query, lookup), _lookup_markup(button, lookup))
         return None
     return lookup.found.agency_id
 
@@ -101,7 +102,7 @@ async def dangky_choice(update: Update, context: Context) -> None:
         await query.answer(texts.BAD_BUTTON, show_alert=True)
         return
     await query.answer()
-    await _bind_or_request(update, context, int(query.data.split(":")[1]), edit=True)
+    await _bind_or_request(update, context, parse(query.data, BindAgency).agency_id, edit=True)
 
 
 async def _bind_or_request(update: Update, context: Context, agency_id: int, *, edit: bool) -> None:
@@ -156,8 +157,8 @@ async def _notify_admins(context: Context, *, request_id: int, admin_ids: frozen
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("✅ Duyệt", callback_data=f"rq:ok:{request_id}"),
-                InlineKeyboardButton("❌ Từ chối", callback_data=f"rq:no:{request_id}"),
+                InlineKeyboardButton("✅ Duyệt", callback_data=encode(DecideBinding(True, request_id))),
+                InlineKeyboardButton("❌ Từ chối", callback_data=encode(DecideBinding(False, request_id))),
             ]
         ]
     )
@@ -178,12 +179,12 @@ async def request_decision(update: Update, context: Context) -> None:
     if not is_admin(update, context) or not is_private(update):
         await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
         return
-    _, verb, raw_id = query.data.split(":")
-    approve = verb == "ok"
+    press = parse(query.data, DecideBinding)
+    approve = press.approve
     async with transaction(context) as session:
         scope = await scope_of(session, update, context)
         decision, request = await chat_service.decide_request(
-            session, request_id=int(raw_id), approve=approve, admin_id=query.from_user.id,
+            session, request_id=press.request_id, approve=approve, admin_id=query.from_user.id,
             now=services(context).now(), province_ids=scope.province_ids,
         )
         agency_name = request.agency.name if request is not None else ""
@@ -270,7 +271,7 @@ async def moi(update: Update, context: Context) -> None:
     if not is_private(update) or not is_admin(update, context):
         await reply(update, texts.ADMIN_ONLY if is_private(update) else texts.PRIVATE_ONLY)
         return
-    agency_id = await _agency_from_args(update, context, command="moi", prefix="mo")
+    agency_id = await _agency_from_args(update, context, command="moi", button=InviteAgency)
     if agency_id is not None:
         await _invite(update, context, agency_id, edit=False)
 
@@ -283,7 +284,7 @@ async def moi_choice(update: Update, context: Context) -> None:
         await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
         return
     await query.answer()
-    await _invite(update, context, int(query.data.split(":")[1]), edit=True)
+    await _invite(update, context, parse(query.data, InviteAgency).agency_id, edit=True)
 
 
 async def _invite(update: Update, context: Context, agency_id: int, *, edit: bool) -> None:
@@ -363,8 +364,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("huydangky", huydangky))
     app.add_handler(CommandHandler("lanhdao", lanhdao))
     app.add_handler(CommandHandler("moi", moi))
-    app.add_handler(CallbackQueryHandler(dangky_choice, pattern=r"^dk:\d{1,9}$"))
-    app.add_handler(CallbackQueryHandler(moi_choice, pattern=r"^mo:\d{1,9}$"))
-    app.add_handler(CallbackQueryHandler(request_decision, pattern=r"^rq:(ok|no):\d{1,9}$"))
+    app.add_handler(CallbackQueryHandler(dangky_choice, pattern=matches(BindAgency)))
+    app.add_handler(CallbackQueryHandler(moi_choice, pattern=matches(InviteAgency)))
+    app.add_handler(CallbackQueryHandler(request_decision, pattern=matches(DecideBinding)))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migrated))
     app.add_handler(ChatMemberHandler(membership, ChatMemberHandler.MY_CHAT_MEMBER))

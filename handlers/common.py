@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
 
@@ -12,6 +12,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from bot.app import BotServices, Context
+from bot.domain.callbacks import Callback, Page, PageKind, encode
 from bot.render import help as texts
 from bot.services.chats import Scope, resolve_scope
 from bot.services.progress import local_today, province_tz
@@ -97,22 +98,22 @@ def page_text(pages: Sequence[str], page: int) -> str:
     return pages[page] + PAGE_FOOTER.format(page=page + 1, total=len(pages))
 
 
-def page_markup(kind: str, arg: int, page: int, total: int) -> InlineKeyboardMarkup | None:
+def page_markup(kind: PageKind, arg: int, page: int, total: int) -> InlineKeyboardMarkup | None:
     if total <= 1:
         return None
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton("◀ Trước", callback_data=f"pg:{kind}:{arg}:{page - 1}"))
+        row.append(InlineKeyboardButton("◀ Trước", callback_data=encode(Page(kind, arg, page - 1))))
     if page < total - 1:
-        row.append(InlineKeyboardButton("Sau ▶", callback_data=f"pg:{kind}:{arg}:{page + 1}"))
+        row.append(InlineKeyboardButton("Sau ▶", callback_data=encode(Page(kind, arg, page + 1))))
     return InlineKeyboardMarkup([row])
 
 
-async def send_pages(update: Update, pages: Sequence[str], *, kind: str, arg: int = 0) -> None:
+async def send_pages(update: Update, pages: Sequence[str], *, kind: PageKind, arg: int = 0) -> None:
     await reply(update, page_text(pages, 0), page_markup(kind, arg, 0, len(pages)))
 
 
-async def show_page(message: Message, pages: Sequence[str], *, kind: str, arg: int, page: int) -> None:
+async def show_page(message: Message, pages: Sequence[str], *, kind: PageKind, arg: int, page: int) -> None:
     """Edit a paged message to `page` (clamped: the list may have shrunk since)."""
     page = max(0, min(page, len(pages) - 1))
     try:
@@ -122,10 +123,10 @@ async def show_page(message: Message, pages: Sequence[str], *, kind: str, arg: i
             raise
 
 
-def choice_markup(prefix: str, options: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
-    """One button per option: "<prefix>:<id>" (ids are re-checked on press)."""
+def choice_markup(button: Callable[[int], Callback], options: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """One button per option: `button(id)` (ids are re-checked on press)."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label[:60], callback_data=f"{prefix}:{option_id}")] for option_id, label in options]
+        [[InlineKeyboardButton(label[:60], callback_data=encode(button(option_id)))] for option_id, label in options]
     )
 
 

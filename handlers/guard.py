@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.app import Context
+from bot.domain.callbacks import WRITE_KINDS, decode
 from bot.domain.throttle import Verdict, combine
 from bot.logs import log_event
 from bot.render import help as texts
@@ -94,7 +95,6 @@ async def throttle(update: Update, context: Context) -> None:
 
 # Callback data that changes something (status buttons, undo, questions, extension
 # decisions, binding choices); reading buttons (/tiendo pages) need no membership check.
-_WRITE_BUTTONS = ("u:", "st:", "ud:", "rc:", "pc:", "gh:", "dk:", "mo:")
 _WRITE_COMMANDS = ("/capnhat", "/giahan", "/dathan", "/dangky", "/huydangky", "/lanhdao")
 _GONE = ("left", "kicked")
 
@@ -106,7 +106,7 @@ def _group_write(update: Update, bot_id: int) -> bool:
         return False
     query = update.callback_query
     if query is not None:
-        return (query.data or "").startswith(_WRITE_BUTTONS)
+        return isinstance(decode(query.data), WRITE_KINDS)
     message = update.message or update.edited_message
     if message is None:
         return False

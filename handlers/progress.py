@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.app import Context
+from bot.domain.callbacks import AgencyProgress, Page, PageKind, matches, parse
 from bot.domain.codes import parse_task_code
 from bot.render import admin as admin_render
 from bot.render import help as texts
@@ -34,11 +35,11 @@ from handlers.common import (
     transaction,
 )
 
-KIND_PROGRESS, KIND_OVERDUE, KIND_SOON = "t", "q", "s"
+KIND_PROGRESS, KIND_OVERDUE, KIND_SOON = PageKind.TIENDO, PageKind.QUAHAN, PageKind.SAPDEN
 
 
 async def _pages(
-    session: AsyncSession, scope: Scope, context: Context, kind: str, arg: int
+    session: AsyncSession, scope: Scope, context: Context, kind: PageKind, arg: int
 ) -> list[str] | None:
     """The pages of a paged answer, recomputed for the chat's scope (None: not allowed)."""
     today = today_for(scope, context)
@@ -75,7 +76,7 @@ async def tiendo(update: Update, context: Context) -> None:
             if lookup.options
             else admin_render.suggest_agency(query, any_suggestion=bool(options))
         )
-        markup = choice_markup("td", [(o.agency_id, o.label) for o in options]) if options else None
+        markup = choice_markup(AgencyProgress, [(o.agency_id, o.label) for o in options]) if options else None
         await reply(update, text, markup)
         return
     if pages is None:
@@ -88,7 +89,7 @@ async def tiendo_choice(update: Update, context: Context) -> None:
     """A press on one of /tiendo's agency buttons (leaders' chat, admin's private chat)."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    agency_id = int(query.data.split(":")[1])
+    agency_id = parse(query.data, AgencyProgress).agency_id
     async with transaction(context) as session:
         scope = await scope_of(session, update, context)
         pages = (
@@ -118,7 +119,7 @@ async def sapden(update: Update, context: Context) -> None:
     await _list(update, context, KIND_SOON, days)
 
 
-async def _list(update: Update, context: Context, kind: str, arg: int) -> None:
+async def _list(update: Update, context: Context, kind: PageKind, arg: int) -> None:
     async with transaction(context) as session:
         scope = await scope_of(session, update, context)
         pages = await _pages(session, scope, context, kind, arg)
@@ -132,15 +133,15 @@ async def page_button(update: Update, context: Context) -> None:
     """◀ ▶ on a paged list: recompute for the chat's scope, show the page asked for."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    _, kind, raw_arg, raw_page = query.data.split(":")
+    press = parse(query.data, Page)
     async with transaction(context) as session:
         scope = await scope_of(session, update, context)
-        pages = await _pages(session, scope, context, kind, int(raw_arg))
+        pages = await _pages(session, scope, context, press.kind, press.arg)
     if not pages or query.message is None:
         await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
         return
     await query.answer()
-    await show_page(query.message, pages, kind=kind, arg=int(raw_arg), page=int(raw_page))  # type: ignore[arg-type]
+    await show_page(query.message, pages, kind=press.kind, arg=press.arg, page=press.page)  # type: ignore[arg-type]
 
 
 async def nhiemvu(update: Update, context: Context) -> None:
@@ -184,5 +185,5 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("sapden", sapden))
     app.add_handler(CommandHandler("nhiemvu", nhiemvu))
     app.add_handler(CommandHandler("coquan", coquan))
-    app.add_handler(CallbackQueryHandler(tiendo_choice, pattern=r"^td:\d{1,9}$"))
-    app.add_handler(CallbackQueryHandler(page_button, pattern=r"^pg:[tqs]:\d{1,9}:\d{1,4}$"))
+    app.add_handler(CallbackQueryHandler(tiendo_choice, pattern=matches(AgencyProgress)))
+    app.add_handler(CallbackQueryHandler(page_button, pattern=matches(Page)))

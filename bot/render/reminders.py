@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from html import escape
 
+from bot.domain.callbacks import OpenCard, encode
 from bot.domain.reminders import AgencyReminders, Reminder, ReminderKind
 from bot.domain.status import Status
 from bot.render.format import days_phrase, long_date, short_date
 from bot.render.progress import short_title
 from bot.render.split import SAFE_LIMIT
 
-CALLBACK_PREFIX = "u:"
 MAX_ITEMS_PER_PART = 30  # keeps the keyboard readable (Telegram allows 100 buttons)
 BUTTONS_PER_ROW = 5
 TITLE_LIMIT = 100
@@ -41,18 +41,6 @@ class MessagePart:
 
     def buttons_json(self) -> list[list[list[str]]] | None:
         return [[[label, data] for label, data in row] for row in self.buttons] or None
-
-
-def update_callback(due_item_id: int) -> str:
-    """callback_data of the "update this task" button (ASCII, far below 64 bytes)."""
-    return f"{CALLBACK_PREFIX}{due_item_id}"
-
-
-def parse_update_callback(data: str) -> int | None:
-    if not data.startswith(CALLBACK_PREFIX):
-        return None
-    rest = data[len(CALLBACK_PREFIX) :]
-    return int(rest) if rest.isdigit() else None
 
 
 def reminder_line(number: int, reminder: Reminder, today: date, *, show_agency: bool = False) -> str:
@@ -125,7 +113,7 @@ def _pack(
 
 
 def _keyboard(numbers: Sequence[int], ids: Sequence[int]) -> tuple[tuple[tuple[str, str], ...], ...]:
-    buttons = [(f"✏️ {n}", update_callback(i)) for n, i in zip(numbers, ids, strict=True)]
+    buttons = [(f"✏️ {n}", encode(OpenCard(i))) for n, i in zip(numbers, ids, strict=True)]
     return tuple(tuple(buttons[i : i + BUTTONS_PER_ROW]) for i in range(0, len(buttons), BUTTONS_PER_ROW))
 
 

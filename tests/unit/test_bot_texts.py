@@ -166,11 +166,12 @@ def test_database_urls_are_logged_without_the_password() -> None:
 
 
 def test_callback_data_stays_within_64_bytes_for_the_largest_ids() -> None:
+    from bot.domain.callbacks import BindAgency, PageKind
     from handlers.common import choice_markup, page_markup
 
     markups = [
-        page_markup("t", 999_999_999, 5000, 9999),
-        choice_markup("dk", [(999_999_999, "Sở " * 50)]),
+        page_markup(PageKind.TIENDO, 999_999_999, 5000, 9999),
+        choice_markup(BindAgency, [(999_999_999, "Sở " * 50)]),
     ]
     data = [b.callback_data for m in markups if m for row in m.inline_keyboard for b in row]
     assert data and all(len(str(d).encode()) <= 64 for d in data)

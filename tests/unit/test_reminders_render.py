@@ -11,16 +11,15 @@ from pathlib import Path
 import pytest
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.domain.callbacks import OpenCard, encode
 from bot.domain.reminders import AgencyReminders, Reminder, ReminderItem, ReminderKind
 from bot.domain.status import Status
 from bot.render.reminders import (
     escalation_messages,
-    parse_update_callback,
     plain_text,
     reminder_messages,
     unreachable_notice,
     unreachable_reason,
-    update_callback,
 )
 from bot.services.sender import Pacer, telegram_answered
 
@@ -115,17 +114,12 @@ def test_long_lists_split_into_numbered_parts_without_loss():
         parse_text(part.text, "HTML")
         shown = [int(line.split(".")[0]) for line in plain_text(part.text).splitlines() if line[:1].isdigit()]
         assert shown == list(range(part.first_number, part.first_number + len(part.due_item_ids)))
-        assert [data for row in part.buttons for _, data in row] == [update_callback(i) for i in part.due_item_ids]
+        assert [data for row in part.buttons for _, data in row] == [encode(OpenCard(i)) for i in part.due_item_ids]
         numbers += shown
     assert numbers == list(range(1, 61))
     # A part that continues a section repeats its heading.
     assert any("(tiếp)" in p.text for p in parts[1:])
 
-
-def test_callback_data_is_small_and_round_trips():
-    data = update_callback(2_147_483_647)
-    assert len(data.encode()) <= 64 and parse_update_callback(data) == 2_147_483_647
-    assert parse_update_callback("x:1") is None and parse_update_callback("u:abc") is None
 
 
 def test_escalation_and_unreachable_texts():
