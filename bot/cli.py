@@ -176,7 +176,7 @@ async def _import_files(
     files: list[Path], settings: Settings, catalog: Catalog, province: str | None, force: bool = False
 ) -> None:
     from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
-    from bot.render.imports import report_details
+    from bot.render.imports import import_summary, report_details
     from bot.services.importing import PlanImportError
     from bot.services.plans import store_draft
 
@@ -197,7 +197,7 @@ async def _import_files(
                         report = await store_draft(
                             session, draft=draft, catalog=catalog, timezone=settings.timezone, actor="cli"
                         )
-                    console.print(f"[green]✓[/green] {path.name}: {report.summary}")
+                    console.print(f"[green]✓[/green] {path.name}: {import_summary(report)}")
                     for line in report_details(report):
                         console.print(f"   {line}")
                     for warning in draft.warnings:  # what the parser skipped or could not read

@@ -15,13 +15,13 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.app import Context
-from bot.db import repositories as repo
+from bot.domain.callbacks import DecideUpload, encode, matches, parse
 from bot.domain.plans.document import PlanReadError
 from bot.domain.plans.parser import PlanProvinceMismatch, PlanProvinceUnknown
 from bot.render import admin as admin_render
 from bot.render import help as texts
 from bot.render import provinces as province_texts
-from bot.render.imports import report_details
+from bot.render.imports import import_summary, report_details
 from bot.services import uploads as upload_service
 from bot.services.importing import PlanImportError
 from handlers.common import is_admin, reply, services, transaction, user_name
@@ -35,8 +35,8 @@ def _confirm_markup(upload_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("✅ Nhập kế hoạch", callback_data=f"up:ok:{upload_id}"),
-                InlineKeyboardButton("✖ Hủy", callback_data=f"up:no:{upload_id}"),
+                InlineKeyboardButton("✅ Nhập kế hoạch", callback_data=encode(DecideUpload(True, upload_id))),
+                InlineKeyboardButton("✖ Hủy", callback_data=encode(DecideUpload(False, upload_id))),
             ]
         ]
     )
@@ -109,20 +109,19 @@ async def upload_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and query.from_user is not None
     chat = update.effective_chat
-    _, verb, raw_id = query.data.split(":")
-    upload_id = int(raw_id)
+    press = parse(query.data, DecideUpload)
+    upload_id = press.upload_id
     svc = services(context)
     if not is_admin(update, context) or chat is None:
         await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
         return
     async with transaction(context) as session:
-        upload = await repo.get_pending_upload(session, upload_id=upload_id)
-        owned = upload is not None and upload.tg_chat_id == chat.id
+        owned = await upload_service.belongs_to(session, upload_id=upload_id, tg_chat_id=chat.id)
     if not owned:
         await query.answer(texts.BAD_BUTTON, show_alert=True)
         return
 
-    if verb == "no":
+    if not press.approve:
         async with transaction(context) as session:
             cancelled = await upload_service.cancel(session, upload_id=upload_id, now=svc.now())
         await query.answer()
@@ -130,7 +129,7 @@ async def upload_button(update: Update, context: Context) -> None:
         await reply(update, admin_render.UPLOAD_CANCELLED if cancelled else admin_render.UPLOAD_STALE)
         return
 
-    await query.answer("Đang nhập kế hoạch…")
+    await query.answer(admin_render.UPLOAD_IMPORTING)
     await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
     try:
         async with transaction(context) as session:
@@ -147,7 +146,7 @@ async def upload_button(update: Update, context: Context) -> None:
         return
     log.info(
         "Đã nhập %s qua bot (quản trị viên %s): %s", result.report.plan_number, query.from_user.id,
-        result.report.summary,
+        import_summary(result.report),
         extra={"event": "plan.imported", "fields": {
             "plan_id": result.report.plan_id, "plan_number": result.report.plan_number,
             "province": result.report.province, "created": result.report.created,
@@ -157,7 +156,7 @@ async def upload_button(update: Update, context: Context) -> None:
             "due_cancelled": len(result.report.due_cancelled), "user_id": query.from_user.id, "source": "bot",
         }},
     )
-    for page in admin_render.import_result_messages(result.report.summary, report_details(result.report)):
+    for page in admin_render.import_result_messages(import_summary(result.report), report_details(result.report)):
         await reply(update, page)
 
 
@@ -171,4 +170,4 @@ async def _drop_buttons(message: object) -> None:
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, document))
-    app.add_handler(CallbackQueryHandler(upload_button, pattern=r"^up:(ok|no):\d{1,9}$"))
+    app.add_handler(CallbackQueryHandler(upload_button, pattern=matches(DecideUpload)))

@@ -81,6 +81,7 @@ def upload_other_province(province_name: str) -> str:
         f"Đây là kế hoạch của <b>{escape(province_name)}</b>; bạn không phải quản trị viên của tỉnh này "
         "nên kế hoạch không được lưu."
     )
+UPLOAD_IMPORTING = "Đang nhập kế hoạch…"
 UPLOAD_STALE = "Tệp này đã được xử lý trước đó (đã nhập hoặc đã hủy)."
 ALLOWED_SUFFIXES = (".docx", ".pdf", ".txt")
 

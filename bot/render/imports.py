@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.domain.imports import DueKey, ImportReport
 from bot.render.format import short_date
-from bot.services.importing import DueKey, ImportReport
 
 FIELD_LABELS = {
     "title": "nội dung",
@@ -70,3 +70,34 @@ def report_details(report: ImportReport) -> list[str]:
         lines.append("Đã hoàn thành, vẫn giữ: " + _due(report.due_kept_done))
     lines.extend(f"⚠ {w}" for w in report.warnings)
     return lines
+
+
+def import_summary(report: ImportReport) -> str:
+    """One Vietnamese line for the CLI and the admin chat."""
+    kh = f"Kế hoạch {report.plan_number}"
+    if report.created:
+        return f"Đã nhập {kh}: {report.task_count} nhiệm vụ, {len(report.due_added)} mốc thời hạn."
+    if not report.changed:
+        return f"{kh}: không thay đổi."
+    parts = []
+    task_parts = _counts(
+        ("thêm", len(report.tasks_added) + len(report.tasks_restored)),
+        ("sửa", len(report.tasks_updated)),
+        ("bỏ", len(report.tasks_removed)),
+    )
+    if task_parts:
+        parts.append(f"{task_parts} nhiệm vụ")
+    due_parts = _counts(
+        ("thêm", len(report.due_added) + len(report.due_restored)),
+        ("hủy", len(report.due_cancelled)),
+    )
+    if due_parts:
+        parts.append(f"{due_parts} mốc thời hạn")
+    if not parts:
+        parts.append("cập nhật thông tin kế hoạch")
+    return f"Đã cập nhật {kh}: " + "; ".join(parts) + "."
+
+
+
+def _counts(*pairs: tuple[str, int]) -> str:
+    return ", ".join(f"{verb} {n}" for verb, n in pairs if n)

@@ -20,7 +20,7 @@ from bot.render.progress import short_title
 TITLE_LIMIT = 120
 ALERT_LIMIT = 190
 
-# Button labels (callback data is built by the handlers).
+# Button labels (callback data: bot.domain.callbacks, built by bot.services.status).
 BTN_DONE = "✅ Hoàn thành"
 BTN_PROGRESS = "⏳ Đang thực hiện"
 BTN_BLOCKED = "⚠️ Vướng mắc"
@@ -493,3 +493,42 @@ def extension_decided_text(state: str, decided_by: str | None) -> str:
     """An extension request answered twice: who answered it first (a withdrawal has no one)."""
     who = f" ({decided_by})" if decided_by and state != "cancelled" else ""
     return f"Đề nghị này {_DECIDED[state]}{who}."
+
+
+# --- answers of the status use cases (bot.services.status) ------------------------------------
+
+RECORDED = "Đã ghi nhận."
+UNDONE = "Đã hoàn tác."
+CANCELLED = "Đã huỷ."
+APPROVED = "Đã đồng ý gia hạn."
+REJECTED = "Đã từ chối."
+CARD_REFRESHED = "Nhiệm vụ vừa được cập nhật; đây là thông tin mới nhất."
+QUESTION_ANSWERED = "Câu hỏi này đã được trả lời."
+NOTHING_RECORDED = "Không ghi nhận gì."
+CHOSEN_NEXT = "Đã chọn; xin trả lời câu hỏi tiếp theo."
+ANSWER_RECEIVED = "Đã nhận trả lời, xem tin nhắn bên dưới."
+ASK_NOTE_AGAIN = "Xin nêu vướng mắc bằng một dòng chữ (trả lời tin nhắn câu hỏi)."
+ASK_DATE_AGAIN = "Bot chưa đọc được ngày đề nghị. Ví dụ: “15/12/2025 vì chờ hướng dẫn của Bộ”."
+NOT_A_STATUS = "Bot chưa hiểu trạng thái."
+FILE_NAME = "tệp"  # a document sent without a name
+CAPNHAT_USAGE = (
+    "Cách dùng: <code>/capnhat NV12 xong</code> · <code>/capnhat NV12 đang làm 60%</code> · "
+    "<code>/capnhat NV12 vướng mắc do …</code> · <code>/capnhat NV12 xin gia hạn đến 15/12 vì …</code> · "
+    "<code>/capnhat NV12 ghi chú: …</code>. Chỉ ghi mã để chọn bằng nút."
+)
+
+
+def date_again_text(problem: str | None) -> str:
+    """The date answered cannot be used: why, and answer again."""
+    return refused_text(problem or "Bot chưa đọc được ngày đề nghị.") + "\nXin trả lời lại tin nhắn câu hỏi với ngày khác."
+
+
+def due_option_label(agency_name: str | None, due_on: date) -> str:
+    """A button choosing one due date of a task (with its agency when several lead it)."""
+    label = f"hạn {due_on:%d/%m/%Y}"
+    return f"{agency_name} · {label}" if agency_name else label[0].upper() + label[1:]
+
+
+def photo_name(at: datetime) -> str:
+    """The name given to a photo sent as evidence (photos have none)."""
+    return f"ảnh {at.strftime('%d%m%Y-%H%M%S')}.jpg"

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,7 @@ from bot.db.repositories import (
     sync_agencies,
 )
 from bot.domain.corrections import apply_corrections
+from bot.domain.imports import DueKey, ImportReport, TaskUpdate
 from bot.domain.plans.draft import PlanDraft, TaskDraft
 from bot.domain.status import ChangeSource, Status
 from bot.domain.text import clean
@@ -61,83 +62,6 @@ TASK_FIELDS = (
 
 class PlanImportError(Exception):
     """A draft that cannot be imported; the message is Vietnamese and shown to the user."""
-
-
-class DueKey(NamedTuple):
-    ref: str
-    agency: str  # agency code
-    due_on: date  # the original due date from the plan
-
-
-@dataclass(frozen=True)
-class TaskUpdate:
-    ref: str
-    fields: tuple[str, ...]  # TASK_FIELDS names, plus "lead"/"support" for agency changes
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    province: str
-    plan_number: str
-    plan_id: int
-    created: bool  # a new plan (False: an existing plan re-imported)
-    plan_fields: tuple[str, ...] = ()  # plan columns that changed (PLAN_FIELDS names)
-    tasks_added: tuple[str, ...] = ()
-    tasks_updated: tuple[TaskUpdate, ...] = ()
-    tasks_removed: tuple[str, ...] = ()
-    tasks_restored: tuple[str, ...] = ()  # removed earlier, back in this version
-    due_added: tuple[DueKey, ...] = ()
-    due_cancelled: tuple[DueKey, ...] = ()
-    due_restored: tuple[DueKey, ...] = ()
-    due_kept_done: tuple[DueKey, ...] = ()  # no longer in the plan, but already done: kept
-    task_count: int = 0  # tasks in this version
-    due_count: int = 0  # due items of the plan not cancelled after the import (done included)
-    warnings: tuple[str, ...] = field(default=())  # Vietnamese
-
-    @property
-    def changed(self) -> bool:
-        return self.created or any(
-            (
-                self.plan_fields,
-                self.tasks_added,
-                self.tasks_updated,
-                self.tasks_removed,
-                self.tasks_restored,
-                self.due_added,
-                self.due_cancelled,
-                self.due_restored,
-            )
-        )
-
-    @property
-    def summary(self) -> str:
-        """One Vietnamese line for the CLI and the admin chat."""
-        kh = f"Kế hoạch {self.plan_number}"
-        if self.created:
-            return f"Đã nhập {kh}: {self.task_count} nhiệm vụ, {len(self.due_added)} mốc thời hạn."
-        if not self.changed:
-            return f"{kh}: không thay đổi."
-        parts = []
-        task_parts = _counts(
-            ("thêm", len(self.tasks_added) + len(self.tasks_restored)),
-            ("sửa", len(self.tasks_updated)),
-            ("bỏ", len(self.tasks_removed)),
-        )
-        if task_parts:
-            parts.append(f"{task_parts} nhiệm vụ")
-        due_parts = _counts(
-            ("thêm", len(self.due_added) + len(self.due_restored)),
-            ("hủy", len(self.due_cancelled)),
-        )
-        if due_parts:
-            parts.append(f"{due_parts} mốc thời hạn")
-        if not parts:
-            parts.append("cập nhật thông tin kế hoạch")
-        return f"Đã cập nhật {kh}: " + "; ".join(parts) + "."
-
-
-def _counts(*pairs: tuple[str, int]) -> str:
-    return ", ".join(f"{verb} {n}" for verb, n in pairs if n)
 
 
 async def import_plan(

@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalog import Catalog
 from bot.db.models import Province
 from bot.db.repositories import TaskRow, get_or_create_province, list_tasks
+from bot.domain.imports import ImportReport
 from bot.domain.plans.draft import PlanDraft
 from bot.domain.plans.parser import parse_plan
 from bot.domain.plans.readers import read_plan
-from bot.services.importing import ImportReport, import_plan
+from bot.services.importing import import_plan
 
 
 def read_and_parse(

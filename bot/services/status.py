@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.db import repositories as repo
 from bot.db.models import (
     ChatRole,
@@ -37,14 +38,31 @@ from bot.db.models import (
     StatusPrompt,
 )
 from bot.domain.admins import Admins
+from bot.domain.callbacks import (
+    CancelPrompt,
+    CardAction,
+    CardChoice,
+    ConfirmOption,
+    DecideExtension,
+    OpenCard,
+    Undo,
+    encode,
+)
 from bot.domain.codes import task_code
 from bot.domain.replies import (
+    AskReason,
     ChangeKind,
     ContextItem,
     Intent,
     Planned,
+    Question,
     ReplyOutcome,
+    Target,
     completion_date,
+    parse_extension_answer,
+    parse_note_answer,
+    parse_reply,
+    parse_status,
     resolve_new_due,
 )
 from bot.domain.status import (
@@ -61,7 +79,10 @@ from bot.domain.status import (
 )
 from bot.domain.status import decide_extension as extension_rule
 from bot.logs import log_event
+from bot.render import help as help_texts
+from bot.render import status as texts
 from bot.render.format import short_date
+from bot.render.progress import short_title
 from bot.render.status import (
     EXTENSION_OVERTAKEN,
     GONE,
@@ -75,13 +96,16 @@ from bot.render.status import (
     state_phrase,
     undo_refusal_text,
 )
-from bot.services.chats import Scope, ScopeKind
+from bot.services.chats import Scope, ScopeKind, resolve_scope
+from bot.services.progress import province_tz
 
 log = logging.getLogger("nhacviec.status")
 
 UNDO_WINDOW = timedelta(minutes=15)
 PROMPT_TTL = timedelta(hours=24)
 MAX_FILES_NOTE = 3
+MAX_QUESTION_OPTIONS = 30  # buttons of one question
+MAX_PENDING_SHOWN = 20  # requests listed by /giahan
 
 
 
@@ -114,6 +138,12 @@ class Env:
     message_id: int | None = None  # the message the change comes from (kept in the history)
     source: ChangeSource = ChangeSource.BUTTON
     channel: str = "telegram"  # the messaging channel the words came by (kept in the history)
+    admins: Admins = field(default_factory=Admins)  # who hears of extension requests without leaders' chats
+
+    @property
+    def outsider(self) -> bool:
+        """Neither a bound chat nor an admin: nothing of ours to update here."""
+        return self.scope.kind is ScopeKind.NONE and not self.actor.is_admin
 
     @property
     def today(self) -> date:
@@ -765,3 +795,827 @@ async def load_view(session: AsyncSession, *, due_item_id: int, number: int | No
     if item is None:
         return None
     return item_view(item, number)
+
+
+# === use cases: one entry point per action ========================================================
+# The bot's handlers (and any other surface) parse their input, call ONE of these with a session
+# in a transaction and an Env, then deliver the Result: messages to send, messages to edit, the
+# pressed button's answer. After sending, `remember_sent` stores the ids of the messages sent
+# (replies to them find their items, prompts and extension posts).
+
+Buttons = list[list[tuple[str, str]]]  # rows of (label, callback data)
+
+
+@dataclass
+class Send:
+    """A message to send once the change is committed."""
+
+    text: str
+    buttons: Buttons | None = None
+    items: list[tuple[int, int]] = field(default_factory=list)  # (number, due item) it numbers
+    prompt_id: int | None = None  # the prompt this message asks
+    chat_id: int | None = None  # None: in the acting chat, as a reply to the acting message
+    reply_to: int | None = None  # with chat_id: the message to reply to, if it still exists
+    extension_post: int | None = None  # the extension request this message lets the leaders decide
+
+
+@dataclass
+class Edit:
+    """A bot message to rewrite (a card turned confirmation, a decided request's copies)."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    buttons: Buttons | None = None
+    items: list[tuple[int, int]] = field(default_factory=list)  # the items it now numbers
+
+
+@dataclass
+class Result:
+    """What a use case did, as what to tell whom.
+
+    `answer`/`alert`: the pressed button's toast (or alert box). `handled=False`: the input was
+    about no task, nothing was done (the caller may offer it to another feature).
+    `extension_requests`: new requests posted to the leaders — if no post reached anyone, the
+    agency is told (`remember_sent`)."""
+
+    sends: list[Send] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)
+    answer: str | None = None
+    alert: bool = False
+    handled: bool = True
+    extension_requests: list[int] = field(default_factory=list)
+    withdrawn: list[int] = field(default_factory=list)  # requests overtaken: their posts are edited
+
+    def refuse(self, reason: str) -> Result:
+        self.answer, self.alert = reason, True
+        return self
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message of a Result as delivered."""
+
+    send: Send
+    chat_id: int
+    message_id: int
+
+
+async def open_env(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    tg_chat_id: int,
+    is_private: bool,
+    user_id: int,
+    user_name: str,
+    now: datetime,
+    source: ChangeSource,
+    message_id: int | None,
+) -> Env:
+    """The start of every status transaction: take SQLite's write lock first (a write right
+    after the reminder sender's commit would otherwise fail with "database is locked"),
+    then who is asking, from where."""
+    await repo.begin_write(session)
+    scope = await resolve_scope(
+        session, settings=settings, tg_chat_id=tg_chat_id, is_private=is_private, user_id=user_id
+    )
+    return Env(
+        scope=scope,
+        actor=Actor(user_id, user_name or str(user_id), scope.admin_of),
+        now=now,
+        tz=province_tz(scope, settings.timezone),
+        tg_chat_id=tg_chat_id,
+        message_id=message_id,
+        source=source,
+        admins=settings.admins,
+    )
+
+
+def _number(n: int | None) -> int | None:
+    return n if n else None
+
+
+def _undo_minutes() -> int:
+    return int(UNDO_WINDOW.total_seconds() // 60)
+
+
+def card_keyboard(item_id: int, version: int) -> Buttons:
+    def data(action: CardAction) -> str:
+        return encode(CardChoice(item_id, version, action))
+
+    return [
+        [(texts.BTN_DONE, data(CardAction.DONE)), (texts.BTN_PROGRESS, data(CardAction.PROGRESS))],
+        [(texts.BTN_BLOCKED, data(CardAction.BLOCKED)), (texts.BTN_EXTENSION, data(CardAction.EXTENSION))],
+    ]
+
+
+def progress_keyboard(item_id: int, version: int) -> Buttons:
+    return [
+        [(f"{p}%", encode(CardChoice(item_id, version, CardAction(f"p{p}")))) for p in texts.PROGRESS_STEPS],
+        [(texts.BTN_BACK, encode(CardChoice(item_id, version, CardAction.BACK)))],
+    ]
+
+
+def _decide_buttons(request_id: int) -> Buttons:
+    return [[
+        (texts.BTN_APPROVE, encode(DecideExtension(request_id, True))),
+        (texts.BTN_REJECT, encode(DecideExtension(request_id, False))),
+    ]]
+
+
+_CARD_INTENTS = {
+    CardAction.DONE: Intent(ChangeKind.DONE),
+    CardAction.P25: Intent(ChangeKind.PROGRESS, progress=25),
+    CardAction.P50: Intent(ChangeKind.PROGRESS, progress=50),
+    CardAction.P75: Intent(ChangeKind.PROGRESS, progress=75),
+    CardAction.BLOCKED: Intent(ChangeKind.BLOCKED),
+    CardAction.EXTENSION: Intent(ChangeKind.EXTENSION),
+}
+
+
+# --- recording planned changes (replies, confirmations, /capnhat) --------------------------------
+
+
+async def _resolve(session: AsyncSession, env: Env, target: Target) -> tuple[list[tuple[int | None, int]], str | None]:
+    """(number, due item id) for a target; a task code is looked up in the chat's scope."""
+    if target.item is not None:
+        return [(_number(target.item.number), target.item.due_item_id)], None
+    assert target.task_id is not None
+    found = await items_for_code(session, env, task_id=target.task_id)
+    if found.refused:
+        return [], found.refused
+    return [(None, item.id) for item in found.items], None
+
+
+@dataclass
+class _Recorded:
+    views: list[RecordedView] = field(default_factory=list)
+    undo: list[tuple[str, str]] = field(default_factory=list)  # undo buttons
+    items: list[tuple[int, int]] = field(default_factory=list)  # the items numbered
+    refused: list[str] = field(default_factory=list)
+
+
+async def _record_planned(
+    session: AsyncSession, env: Env, planned: Sequence[Planned], result: Result, *, files: Sequence[dict[str, Any]] = ()
+) -> _Recorded:
+    """Apply sure changes; changes that need more input become prompts (sends of `result`)."""
+    done = _Recorded()
+    pending_undo: list[tuple[int | None, int]] = []
+    for change in planned:
+        targets, problem = await _resolve(session, env, change.target)
+        if problem:
+            done.refused.append(problem)
+            continue
+        if len(targets) > 1:
+            result.sends.append(await _ask_which_agency(session, env, targets, change.intent, files))
+            continue
+        number, item_id = targets[0]
+        outcome = await apply(session, env, due_item_id=item_id, intent=change.intent, number=number, files=files)
+        if outcome.withdrawn_request_id:
+            result.withdrawn.append(outcome.withdrawn_request_id)
+        if outcome.refused:
+            done.refused.append(outcome.refused)
+            continue
+        if outcome.needs is not None:
+            result.sends.append(await _input_prompt(session, env, outcome, number=number, files=files))
+            continue
+        assert outcome.recorded is not None
+        done.views.append(outcome.recorded)
+        done.items.append((number or 0, item_id))
+        if outcome.extension_request_id:
+            result.extension_requests.append(outcome.extension_request_id)
+        if outcome.undoable and outcome.change_id:
+            pending_undo.append((number, outcome.change_id))
+    for number, change_id in pending_undo:
+        done.undo.append((texts.undo_label(number, len(pending_undo) > 1), encode(Undo(change_id))))
+    return done
+
+
+async def _input_prompt(
+    session: AsyncSession,
+    env: Env,
+    outcome: Outcome,
+    *,
+    number: int | None,
+    files: Sequence[dict[str, Any]] = (),
+    prompt_message_id: int | None = None,
+) -> Send:
+    """Ask for the blocker's line or the extension date, as a message to answer by reply."""
+    item = outcome.item
+    assert item is not None and outcome.intent is not None and outcome.needs is not None
+    planned = Planned(
+        Target(item=ContextItem(number or 0, item.due_item_id, item.task_id, item.due_on, item.title)),
+        outcome.intent,
+    )
+    prompt = await new_prompt(
+        session, env, kind=outcome.needs,
+        payload={"planned": planned.as_json(), "files": list(files)},
+        prompt_message_id=prompt_message_id,
+    )
+    text = (
+        texts.ask_note_text(item, env.today)
+        if outcome.needs is PromptKind.NOTE
+        else texts.ask_date_text(item, env.today, problem=outcome.problem)
+    )
+    return Send(
+        text, [[(texts.BTN_CANCEL, encode(CancelPrompt(prompt.id)))]], items=[(number or 0, item.due_item_id)],
+        prompt_id=prompt.id,
+    )
+
+
+async def _ask_which_agency(
+    session: AsyncSession,
+    env: Env,
+    targets: Sequence[tuple[int | None, int]],
+    intent: Intent,
+    files: Sequence[dict[str, Any]],
+) -> Send:
+    """A task code that means several due items (a yearly task, several lead agencies): which?"""
+    views = [v for _, item_id in targets[:MAX_QUESTION_OPTIONS] if (v := await load_view(session, due_item_id=item_id))]
+    several_agencies = len({v.agency_name for v in views}) > 1
+    options = [
+        Planned(Target(item=ContextItem(0, v.due_item_id, v.task_id, v.due_on, v.title)), intent) for v in views
+    ]
+    labels = [texts.due_option_label(v.agency_name if several_agencies else None, v.due_on) for v in views]
+    question = Question(AskReason.WHICH_ITEM, tuple(options), "")
+    send = await _question(session, env, question, files=files, labels=labels)
+    if views and not files:
+        send.text = texts.which_due_text(task_code(views[0].task_id), intent)
+    return send
+
+
+async def _question(
+    session: AsyncSession,
+    env: Env,
+    question: Question,
+    *,
+    files: Sequence[dict[str, Any]] = (),
+    labels: Sequence[str] | None = None,
+) -> Send:
+    """A question with one button per option; nothing is recorded until one is pressed."""
+    if not question.options:
+        return Send(texts.NO_ITEMS)
+    options = question.options[:MAX_QUESTION_OPTIONS]
+    prompt = await new_prompt(
+        session, env, kind=PromptKind.CONFIRM,
+        payload={
+            "options": [o.as_json() for o in options], "raw": question.text, "reason": question.reason.value,
+            "detail": question.detail, "files": list(files),
+        },
+    )
+    refs = {(o.target.item.due_item_id if o.target.item else None, o.target.task_id) for o in options}
+    kinds = {(o.intent.kind, o.intent.progress) for o in options}
+    rows: Buttons = []
+    for index, option in enumerate(options):
+        if labels is not None:
+            label = f"{'📎' if files else '🗓'} {labels[index]}"
+        else:
+            item = option.target.item
+            ref = (
+                f"{item.number}. {short_title(item.title, 28)}" if item and item.number
+                else task_code(item.task_id if item else option.target.task_id or 0)
+            )
+            if files and option.intent.kind is ChangeKind.NOTE:
+                label = f"📎 {ref}"
+            else:
+                label = texts.option_label(ref, option.intent, show_ref=len(refs) > 1, show_kind=len(kinds) > 1)
+        rows.append([(label[:60], encode(ConfirmOption(prompt.id, index)))])
+    rows.append([(texts.BTN_NONE_OF_THESE, encode(ConfirmOption(prompt.id, None)))])
+    if files and question.reason is AskReason.WHICH_ITEM:
+        text = texts.which_item_for_file_text(str(files[0].get("name") or texts.FILE_NAME))
+    else:
+        text = texts.question_text(question.reason, question.text, question.detail)
+    return Send(text, rows, prompt_id=prompt.id)
+
+
+async def _outcome_result(
+    session: AsyncSession,
+    env: Env,
+    outcome: ReplyOutcome,
+    *,
+    items: Sequence[ContextItem],
+    files: Sequence[dict[str, Any]] = (),
+) -> Result:
+    """What a read reply or /capnhat leads to: the recorded changes (one confirmation), the
+    questions (one message each), or a word on what was not understood."""
+    result = Result()
+    done = await _record_planned(session, env, outcome.changes, result, files=files)
+    if done.views or done.refused:
+        result.sends.insert(
+            0,
+            Send(
+                texts.recorded_text(done.views, env.today, refused=done.refused, undo_minutes=_undo_minutes()),
+                [done.undo[i : i + 3] for i in range(0, len(done.undo), 3)] or None,
+                items=done.items,
+            ),
+        )
+    for question in outcome.questions:
+        result.sends.append(await _question(session, env, question, files=files))
+    if outcome.chatter is not None and not result.sends:
+        buttons = None
+        if outcome.chatter.value == "unclear" and items:
+            row = [(f"✏️ {i.number}", encode(OpenCard(i.due_item_id))) for i in items[:25]]
+            buttons = [row[i : i + 5] for i in range(0, len(row), 5)]
+        result.sends.append(Send(texts.chatter_text(outcome.chatter, has_items=bool(items)), buttons))
+    return result
+
+
+async def _extension_posts(session: AsyncSession, env: Env, result: Result) -> Result:
+    """New requests → the leaders' chats (or the admins); withdrawn ones → their posts edited."""
+    for request_id in result.extension_requests:
+        request = await repo.get_extension_request(session, request_id=request_id)
+        if request is None:
+            continue
+        view = await extension_view(session, request, env.tz)
+        item = await repo.get_due_item(session, due_item_id=request.due_item_id)
+        if view is None or item is None:
+            continue
+        recipients = await leader_recipients(session, province_id=item.task.plan.province_id, admins=env.admins)
+        for chat_id in recipients:
+            result.sends.append(
+                Send(texts.extension_request_text(view), _decide_buttons(request_id), chat_id=chat_id,
+                     extension_post=request_id)
+            )
+    for request_id in result.withdrawn:
+        request = await repo.get_extension_request(session, request_id=request_id)
+        if request is None or not request.posts:
+            continue
+        view = await extension_view(session, request, env.tz)
+        if view is None:
+            continue
+        for chat_id, message_id in request.posts:
+            result.edits.append(Edit(int(chat_id), int(message_id), texts.extension_request_text(view)))
+    return result
+
+
+# --- replies: text, files ----------------------------------------------------------------------
+
+
+async def reply(
+    session: AsyncSession,
+    env: Env,
+    *,
+    replied_to: int,
+    text: str,
+    edited_at: datetime | None = None,
+) -> Result:
+    """A text answering one of the bot's messages: the answer of a prompt (blocker's line,
+    extension date) or a status reply ("1 xong", "2 đang làm 60%"). `edited_at`: the message
+    was edited (sent at that time): only its latest word on an item counts."""
+    if env.outsider:
+        return Result(handled=False)  # an unbound chat: nothing of ours to update
+    prompt = await repo.prompt_for_message(
+        session, tg_chat_id=env.tg_chat_id, prompt_message_id=replied_to, kinds=(PromptKind.NOTE, PromptKind.EXTENSION),
+    )
+    if prompt is not None and prompt_problem(prompt, env, tg_chat_id=env.tg_chat_id) is None:
+        answered = await _answer_prompt(session, env, prompt, text)
+        if answered is not None:
+            return await _extension_posts(session, env, answered)
+    return await _reply_flow(session, env, replied_to=replied_to, text=text, files=(), edited_at=edited_at)
+
+
+async def attach_evidence(
+    session: AsyncSession,
+    env: Env,
+    *,
+    replied_to: int,
+    caption: str,
+    file: dict[str, Any],
+    edited_at: datetime | None = None,
+) -> Result:
+    """A document or photo answering a task's message: evidence, kept with a note on the item
+    (the caption may also set a status). `file`: kind, file_id, file_unique_id, name (None: a
+    photo, named by the time), mime_type, size, message_id."""
+    if env.outsider:
+        return Result(handled=False)
+    info = dict(file)
+    if not info.get("name"):
+        info["name"] = texts.photo_name(env.now) if info.get("kind") == "photo" else texts.FILE_NAME
+    info.update({"by_tg_id": env.actor.tg_id, "by_name": env.actor.name, "at": env.now.isoformat()})
+    return await _reply_flow(session, env, replied_to=replied_to, text=caption, files=(info,), edited_at=edited_at)
+
+
+async def _reply_flow(
+    session: AsyncSession,
+    env: Env,
+    *,
+    replied_to: int,
+    text: str,
+    files: Sequence[dict[str, Any]],
+    edited_at: datetime | None,
+) -> Result:
+    items = await context_items(session, tg_chat_id=env.tg_chat_id, message_id=replied_to)
+    if files and not text.strip():
+        outcome = _evidence_outcome(items or [])
+    else:
+        outcome = parse_reply(text, items or [], today=env.today)
+        if files and not outcome.is_status:
+            outcome = _evidence_outcome(items or [])
+    if items is None and (not outcome.is_status or (files and not outcome.changes)):
+        return Result(handled=False)  # not about a task (small talk, a file under another message)
+    stale: list[str] = []
+    if edited_at is not None:
+        assert env.message_id is not None
+        outcome, stale = await latest_word_only(
+            session, outcome, tg_chat_id=env.tg_chat_id, message_id=env.message_id, sent_at=edited_at
+        )
+    result = await _outcome_result(session, env, outcome, items=items or [], files=files)
+    if stale:
+        result.sends.append(Send(help_texts.stale_edit(stale)))
+    return await _extension_posts(session, env, result)
+
+
+def _evidence_outcome(items: Sequence[ContextItem]) -> ReplyOutcome:
+    """A file without a status: a note with the file for the one item, or ask which."""
+    intent = Intent(ChangeKind.NOTE)
+    if len(items) == 1:
+        return ReplyOutcome(changes=(Planned(Target(item=items[0]), intent),))
+    if not items:
+        return ReplyOutcome(questions=(Question(AskReason.NO_ITEMS, (), ""),))
+    return ReplyOutcome(
+        questions=(Question(AskReason.WHICH_ITEM, tuple(Planned(Target(item=i), intent) for i in items), ""),)
+    )
+
+
+async def _answer_prompt(session: AsyncSession, env: Env, prompt: StatusPrompt, text: str) -> Result | None:
+    """A reply to "which date?" / "what is the blocker?"; None: not an answer to it."""
+    planned = planned_from_prompt(prompt)
+    if planned is None or planned.target.item is None:
+        return None
+    item = planned.target.item
+    number = _number(item.number)
+    result = Result()
+    files = list(prompt.payload.get("files") or [])
+    if prompt.kind is PromptKind.NOTE:
+        note = parse_note_answer(text)
+        if note is None:
+            result.sends.append(Send(texts.ASK_NOTE_AGAIN))
+            return result
+        intent = replace(planned.intent, note=note)
+    else:
+        answer = parse_extension_answer(text, today=env.today)
+        intent = replace(
+            planned.intent,
+            new_due_on=answer.new_due_on,
+            extend_by=answer.extend_by,
+            bad_date=answer.bad_date,
+            note=answer.reason or planned.intent.note,
+        )
+        if intent.needs_date and not intent.bad_date:
+            result.sends.append(Send(texts.ASK_DATE_AGAIN))
+            return result
+    outcome = await apply(session, env, due_item_id=item.due_item_id, intent=intent, number=number, files=files)
+    if outcome.withdrawn_request_id:
+        result.withdrawn.append(outcome.withdrawn_request_id)
+    if outcome.needs is not None:
+        result.sends.append(Send(texts.date_again_text(outcome.problem)))
+        return result
+    await repo.close_prompt(session, prompt_id=prompt.id, state=FlowState.DONE, now=env.now)
+    if outcome.refused:
+        result.sends.append(Send(texts.refused_text(outcome.refused)))
+    else:
+        assert outcome.recorded is not None and outcome.item is not None
+        if outcome.extension_request_id:
+            result.extension_requests.append(outcome.extension_request_id)
+        buttons = (
+            [[(texts.BTN_UNDO, encode(Undo(outcome.change_id)))]] if outcome.undoable and outcome.change_id else None
+        )
+        result.sends.append(
+            Send(texts.recorded_text([outcome.recorded], env.today, undo_minutes=_undo_minutes()),
+                 buttons, items=[(number or 0, item.due_item_id)])
+        )
+    if prompt.prompt_message_id is not None and outcome.item is not None:
+        result.edits.append(
+            Edit(env.tg_chat_id, int(prompt.prompt_message_id),
+                 texts.prompt_closed_text(outcome.item, env.today, texts.ANSWER_RECEIVED))
+        )
+    return result
+
+
+# --- /capnhat <mã> <words>, /nhiemvu <mã> ------------------------------------------------------
+
+
+async def report(
+    session: AsyncSession,
+    env: Env,
+    *,
+    task_id: int,
+    words: str,
+    edited_at: datetime | None = None,
+) -> Result:
+    """/capnhat <code> <words>: the same words as a reply, for a task code; no words: its card."""
+    if env.outsider:
+        return Result(sends=[Send(help_texts.stranger_text() if env.scope.is_private else help_texts.NOT_REGISTERED_GROUP)])
+    found = await items_for_code(session, env, task_id=task_id)
+    if found.refused:
+        return Result(sends=[Send(texts.refused_text(found.refused))])
+    if not words.strip():
+        return Result(sends=[await _card(session, env, found.items[0].id, others=len(found.items) - 1)])
+    targets = [Target(item=ContextItem(0, i.id, i.task_id, i.due_on, "")) for i in found.items]
+    if len(targets) == 1:
+        outcome = parse_status(words, targets[0], today=env.today)
+    else:
+        # An admin, several lead agencies: read the words once, then ask which agency.
+        outcome = parse_status(words, Target(task_id=task_id), today=env.today)
+    if not outcome.is_status:
+        return Result(sends=[Send(texts.refused_text(texts.NOT_A_STATUS) + "\n" + texts.CAPNHAT_USAGE)])
+    stale: list[str] = []
+    if edited_at is not None:  # an edited /capnhat: the same rule as an edited reply
+        assert env.message_id is not None
+        outcome, stale = await latest_word_only(
+            session, outcome, tg_chat_id=env.tg_chat_id, message_id=env.message_id, sent_at=edited_at
+        )
+    result = await _outcome_result(session, env, outcome, items=[])
+    if stale:
+        result.sends.append(Send(help_texts.stale_edit(stale)))
+    return await _extension_posts(session, env, result)
+
+
+async def _card(session: AsyncSession, env: Env, item_id: int, *, others: int = 0) -> Send:
+    """The card of one item; `others`: more open due dates of the same task (yearly tasks)."""
+    item = await repo.get_due_item(session, due_item_id=item_id)
+    assert item is not None
+    view = item_view(item)
+    allowed = await access(session, env, item)
+    if allowed is not Access.CHANGE:
+        text = texts.card_text(view, env.today).rsplit("\n", 1)[0]
+        why = texts.SUPPORT_ONLY if allowed is Access.NOTE else texts.NOT_YOURS
+        return Send(text + "\n" + texts.refused_text(why), items=[(0, item_id)])
+    text = texts.card_text(view, env.today)
+    if others > 0:
+        text += "\n" + texts.other_dates_text(others)
+    version = await version_of(session, due_item_id=item_id)
+    return Send(text, card_keyboard(item_id, version), items=[(0, item_id)])
+
+
+async def card_for_code(session: AsyncSession, env: Env, *, task_id: int) -> Result:
+    """After /nhiemvu <code> (whose answer is the task's details): the card with the four
+    choices, when this chat may update the task; else nothing."""
+    if env.outsider:
+        return Result()
+    found = await items_for_code(session, env, task_id=task_id)
+    result = Result()
+    for first in found.items[:1]:
+        item = await repo.get_due_item(session, due_item_id=first.id)  # with its task and plan
+        if item is not None and await access(session, env, item) is Access.CHANGE:
+            result.sends.append(await _card(session, env, item.id, others=len(found.items) - 1))
+    return result
+
+
+# --- the reminder's task buttons and the card ------------------------------------------------------
+
+
+async def show_card(session: AsyncSession, env: Env, *, due_item_id: int) -> Result:
+    """u:<item> under a reminder (tap 1): the task card with the four choices, as a reply.
+    `env.message_id`: the reminder pressed."""
+    assert env.message_id is not None
+    listed = await context_items(session, tg_chat_id=env.tg_chat_id, message_id=env.message_id)
+    number = next((i.number for i in listed or () if i.due_item_id == due_item_id), None)
+    item = await repo.get_due_item(session, due_item_id=due_item_id)
+    if listed is None or number is None or item is None:
+        return Result().refuse(help_texts.BAD_BUTTON)
+    if item.cancelled or item.task.removed:
+        return Result().refuse(texts.GONE)
+    allowed = await access(session, env, item)
+    if allowed is not Access.CHANGE:
+        return Result().refuse(texts.NOT_YOURS if allowed is Access.NONE else texts.SUPPORT_ONLY)
+    version = await version_of(session, due_item_id=due_item_id)
+    view = item_view(item, number)
+    return Result(sends=[Send(texts.card_text(view, env.today), card_keyboard(due_item_id, version),
+                              items=[(number or 0, due_item_id)])])
+
+
+async def card_choice(
+    session: AsyncSession, env: Env, *, due_item_id: int, version: int, action: CardAction
+) -> Result:
+    """A choice on a task card (tap 2, or 3 for a progress figure). `env.message_id`: the card."""
+    card = env.message_id
+    assert card is not None
+    listed = await context_items(session, tg_chat_id=env.tg_chat_id, message_id=card, reminders=False) or []
+    if not any(i.due_item_id == due_item_id for i in listed):
+        return Result().refuse(help_texts.BAD_BUTTON)
+    number = _number(next((i.number for i in listed if i.due_item_id == due_item_id), None))
+    result = Result()
+    if action in (CardAction.PROGRESS, CardAction.BACK):
+        item = await repo.get_due_item(session, due_item_id=due_item_id)
+        allowed = await access(session, env, item) if item is not None else Access.NONE
+        if item is None or allowed is not Access.CHANGE:
+            return result.refuse(texts.NOT_YOURS if item is not None else texts.GONE)
+        current = await version_of(session, due_item_id=due_item_id)
+        view = item_view(item, number)
+        if current != version:
+            result.refuse(texts.CARD_REFRESHED)
+            result.edits.append(Edit(env.tg_chat_id, card, texts.card_text(view, env.today), card_keyboard(due_item_id, current)))
+        elif action is CardAction.PROGRESS:
+            result.edits.append(
+                Edit(env.tg_chat_id, card, texts.card_progress_text(view, env.today), progress_keyboard(due_item_id, version))
+            )
+        else:
+            result.edits.append(Edit(env.tg_chat_id, card, texts.card_text(view, env.today), card_keyboard(due_item_id, version)))
+        return result
+    outcome = await apply(
+        session, env, due_item_id=due_item_id, intent=_CARD_INTENTS[action], number=number, version=version
+    )
+    if outcome.withdrawn_request_id:
+        result.withdrawn.append(outcome.withdrawn_request_id)
+    if outcome.refused:
+        result.refuse(outcome.refused)
+        if outcome.stale and outcome.item is not None:
+            current = await version_of(session, due_item_id=due_item_id)
+            result.edits.append(
+                Edit(env.tg_chat_id, card, texts.card_text(outcome.item, env.today), card_keyboard(due_item_id, current))
+            )
+    elif outcome.needs is not None:
+        ask = await _input_prompt(session, env, outcome, number=number, prompt_message_id=card)
+        result.edits.append(Edit(env.tg_chat_id, card, ask.text, ask.buttons))
+    else:
+        assert outcome.recorded is not None and outcome.change_id is not None
+        if outcome.extension_request_id:
+            result.extension_requests.append(outcome.extension_request_id)
+        text = texts.recorded_text([outcome.recorded], env.today, undo_minutes=_undo_minutes())
+        result.edits.append(Edit(env.tg_chat_id, card, text, [[(texts.BTN_UNDO, encode(Undo(outcome.change_id)))]]))
+        result.answer = texts.RECORDED
+    return await _extension_posts(session, env, result)
+
+
+async def undo_change(
+    session: AsyncSession,
+    env: Env,
+    *,
+    change_id: int,
+    message_html: str,
+    other_buttons: Buttons,
+) -> Result:
+    """↩️ Hoàn tác under a confirmation (`env.message_id`, showing `message_html` with
+    `other_buttons` besides the one pressed): a new history row restores what the change replaced."""
+    message_id = env.message_id
+    assert message_id is not None
+    listed = await context_items(session, tg_chat_id=env.tg_chat_id, message_id=message_id) or []
+    record = await repo.get_undo(session, change_id=change_id)
+    number = None
+    if record is not None:
+        number = _number(next((i.number for i in listed if i.due_item_id == record.due_item_id), None))
+    undone = await undo(session, env, change_id=change_id, number=number)
+    if undone.refused is not None:
+        return Result().refuse(undone.refused)
+    assert undone.item is not None
+    result = Result(answer=texts.UNDONE)
+    if undone.withdrawn_request_id:
+        result.withdrawn.append(undone.withdrawn_request_id)
+    done_line = texts.undone_text(undone.item, env.today, actor=env.actor.name, at=env.local_now)
+    if other_buttons:
+        result.edits.append(Edit(env.tg_chat_id, message_id, f"{message_html}\n\n{done_line}", other_buttons))
+    else:
+        version = await version_of(session, due_item_id=undone.item.due_item_id)
+        # The item can be updated again right here: the four choices come back.
+        result.edits.append(
+            Edit(
+                env.tg_chat_id, message_id, f"{done_line}\n\n{texts.card_text(undone.item, env.today)}",
+                card_keyboard(undone.item.due_item_id, version), items=[(number or 0, undone.item.due_item_id)],
+            )
+        )
+    return await _extension_posts(session, env, result)
+
+
+# --- questions: confirm / cancel -------------------------------------------------------------------
+
+
+async def confirm_option(
+    session: AsyncSession, env: Env, *, at: int, prompt_id: int, option: int | None
+) -> Result:
+    """rc:<prompt>:<option> on the question `at`: record the option chosen (None: "none of these")."""
+    prompt = await repo.get_prompt(session, prompt_id=prompt_id)
+    problem = prompt_problem(prompt, env, tg_chat_id=env.tg_chat_id)
+    if prompt is not None and prompt.kind is not PromptKind.CONFIRM:
+        problem = help_texts.BAD_BUTTON
+    if problem is None and prompt is not None and prompt.prompt_message_id not in (None, at):
+        problem = help_texts.BAD_BUTTON
+    options = [Planned.from_json(o) for o in (prompt.payload.get("options") or [])] if prompt else []
+    if problem is None and option is not None and not option < len(options):
+        problem = help_texts.BAD_BUTTON
+    if problem is not None:
+        return Result().refuse(problem)
+    assert prompt is not None
+    raw = str(prompt.payload.get("raw") or "")
+    state = FlowState.CANCELLED if option is None else FlowState.DONE
+    if not await repo.close_prompt(session, prompt_id=prompt.id, state=state, now=env.now):
+        return Result().refuse(texts.QUESTION_ANSWERED)
+    result = Result()
+    if option is None:
+        result.edits.append(Edit(env.tg_chat_id, at, texts.question_closed_text(raw, texts.NOTHING_RECORDED)))
+        return result
+    env = replace(env, message_id=prompt.source_message_id, source=prompt.source)
+    files = list(prompt.payload.get("files") or [])
+    done = await _record_planned(session, env, [options[option]], result, files=files)
+    if done.views or done.refused:
+        text = texts.recorded_text(done.views, env.today, refused=done.refused, undo_minutes=_undo_minutes())
+        result.edits.append(Edit(env.tg_chat_id, at, text, [done.undo] if done.undo else None, items=done.items))
+    else:
+        result.edits.append(Edit(env.tg_chat_id, at, texts.question_closed_text(raw, texts.CHOSEN_NEXT)))
+    return await _extension_posts(session, env, result)
+
+
+async def cancel_prompt(session: AsyncSession, env: Env, *, prompt_id: int) -> Result:
+    """pc:<prompt> on the question (`env.message_id`): stop waiting for a blocker's line or an
+    extension date; the card comes back."""
+    at = env.message_id
+    assert at is not None
+    prompt = await repo.get_prompt(session, prompt_id=prompt_id)
+    problem = prompt_problem(prompt, env, tg_chat_id=env.tg_chat_id)
+    if problem is None and prompt is not None and prompt.prompt_message_id != at:
+        problem = help_texts.BAD_BUTTON
+    if problem is not None:
+        return Result().refuse(problem)
+    assert prompt is not None
+    await repo.close_prompt(session, prompt_id=prompt.id, state=FlowState.CANCELLED, now=env.now)
+    planned = planned_from_prompt(prompt)
+    view = None
+    if planned is not None and planned.target.item is not None:
+        item = planned.target.item
+        view = await load_view(session, due_item_id=item.due_item_id, number=_number(item.number))
+    result = Result(answer=texts.CANCELLED)
+    if view is not None:
+        version = await version_of(session, due_item_id=view.due_item_id)
+        result.edits.append(Edit(env.tg_chat_id, at, texts.card_text(view, env.today), card_keyboard(view.due_item_id, version)))
+    else:
+        result.edits.append(Edit(env.tg_chat_id, at, texts.CANCELLED))
+    return result
+
+
+# --- extension requests: the leaders decide ------------------------------------------------------
+
+
+async def answer_extension(session: AsyncSession, env: Env, *, request_id: int, approve: bool) -> Result:
+    """gh:<request>:ok|no on a request's post (`env.message_id`, in the leaders' chat or an
+    admin's private chat): decide it, show the outcome on every copy, tell the agency."""
+    assert env.message_id is not None
+    decision = await decide_extension(session, env, request_id=request_id, approve=approve)
+    result = Result()
+    request = decision.request
+    if request is not None and decision.view is not None and request.state is not ExtensionState.PENDING:
+        # Every copy of the request (leaders' chats, admins, /giahan lists) shows the outcome.
+        posts = [(int(c), int(m)) for c, m in (request.posts or [])]
+        for chat_id, message_id in dict.fromkeys([*posts, (env.tg_chat_id, env.message_id)]):
+            result.edits.append(Edit(chat_id, message_id, texts.extension_request_text(decision.view)))
+    if decision.refused is not None:
+        return result.refuse(decision.refused)
+    assert decision.view is not None and request is not None
+    outcome = texts.extension_outcome_text(decision.view)
+    for chat_id in decision.agency_chats:
+        result.sends.append(Send(outcome, chat_id=chat_id, reply_to=decision.reply_to, items=[(0, request.due_item_id)]))
+    result.answer = texts.APPROVED if approve else texts.REJECTED
+    return result
+
+
+async def pending_extensions(session: AsyncSession, env: Env) -> Result:
+    """/giahan: the extension requests waiting for a decision (leaders' chat, admins)."""
+    if not (env.actor.is_admin or env.scope.kind is ScopeKind.LEADERS):
+        return Result(sends=[Send(texts.refused_text(texts.NOT_LEADER))])
+    requests = await repo.pending_extension_requests(session, province_ids=env.scope.province_ids)
+    result = Result(sends=[Send(texts.pending_extensions_text(len(requests)))])
+    for request in requests[:MAX_PENDING_SHOWN]:
+        view = await extension_view(session, request, env.tz)
+        if view is not None:
+            result.sends.append(
+                Send(texts.extension_request_text(view), _decide_buttons(request.id), extension_post=request.id)
+            )
+    return result
+
+
+# --- after delivery ------------------------------------------------------------------------------
+
+
+def needs_remembering(result: Result, sent: Sequence[Sent]) -> bool:
+    return any(s.send.items or s.send.prompt_id is not None or s.send.extension_post is not None for s in sent) or any(
+        e.items for e in result.edits
+    )
+
+
+async def remember_sent(session: AsyncSession, result: Result, sent: Sequence[Sent], *, now: datetime) -> list[str]:
+    """Store what the messages sent number, the prompts they ask, the leaders' posts of each
+    request (in the caller's transaction). Returns what to add in the acting chat: a new
+    request that reached no leader is said so."""
+    posts: dict[int, list[tuple[int, int]]] = {}
+    if needs_remembering(result, sent):
+        await repo.begin_write(session)
+        for s in sent:
+            if s.send.items:
+                await repo.remember_item_message(
+                    session, tg_chat_id=s.chat_id, tg_message_id=s.message_id, items=s.send.items, now=now
+                )
+            if s.send.prompt_id is not None:
+                await repo.set_prompt_message(session, prompt_id=s.send.prompt_id, prompt_message_id=s.message_id)
+            if s.send.extension_post is not None:
+                posts.setdefault(s.send.extension_post, []).append((s.chat_id, s.message_id))
+        for edit in result.edits:
+            if edit.items:
+                await repo.remember_item_message(
+                    session, tg_chat_id=edit.chat_id, tg_message_id=edit.message_id, items=edit.items, now=now
+                )
+        for request_id, new_posts in posts.items():
+            request = await repo.get_extension_request(session, request_id=request_id)
+            if request is not None:
+                old = [(int(c), int(m)) for c, m in (request.posts or [])]
+                await set_extension_posts(session, request_id=request_id, posts=old + new_posts)
+    return [texts.NO_LEADERS for request_id in result.extension_requests if request_id not in posts]

@@ -21,10 +21,10 @@ from bot.catalog import Catalog
 from bot.config import Settings
 from bot.db import repositories as repo
 from bot.db.models import FlowState, PendingUpload
+from bot.domain.imports import ImportReport
 from bot.domain.plans.draft import PlanDraft
 from bot.render import admin as admin_render
 from bot.services import plan_review
-from bot.services.importing import ImportReport
 from bot.services.parse_worker import read_and_parse
 from bot.services.plans import ensure_province, store_draft
 
@@ -158,3 +158,9 @@ async def cancel(session: AsyncSession, *, upload_id: int, now: datetime) -> boo
     return await repo.decide_flow(
         session, model=PendingUpload, row_id=upload_id, state=FlowState.CANCELLED, now=now, content=None
     )
+
+
+async def belongs_to(session: AsyncSession, *, upload_id: int, tg_chat_id: int) -> bool:
+    """The upload exists and was sent in this chat (a button elsewhere is forged or stale)."""
+    upload = await repo.get_pending_upload(session, upload_id=upload_id)
+    return upload is not None and upload.tg_chat_id == tg_chat_id

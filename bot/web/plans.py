@@ -30,7 +30,7 @@ from bot.domain.plans.document import PlanReadError
 from bot.domain.plans.draft import PlanDraft
 from bot.domain.plans.parser import PlanProvinceMismatch, PlanProvinceUnknown
 from bot.render import corrections as correction_texts
-from bot.render.imports import report_details
+from bot.render.imports import import_summary, report_details
 from bot.services import plan_review, uploads
 from bot.services.importing import PlanImportError
 from bot.services.parse_worker import DEFAULT_LIMITS
@@ -303,7 +303,7 @@ def routes(kit: Kit) -> list[Route]:
         report = result.report
         drafts.pop(upload_id, None)
         log.info(
-            "Đã nhập %s qua bảng điều khiển (quản trị viên %s): %s", report.plan_number, viewer.user_id, report.summary,
+            "Đã nhập %s qua bảng điều khiển (quản trị viên %s): %s", report.plan_number, viewer.user_id, import_summary(report),
             extra={"event": "plan.imported", "fields": {
                 "plan_id": report.plan_id, "plan_number": report.plan_number, "province": report.province,
                 "created": report.created, "tasks": report.task_count, "due_items": report.due_count,
@@ -311,7 +311,7 @@ def routes(kit: Kit) -> list[Route]:
             }},
         )
         return page(
-            request, "plan_imported.html", viewer=viewer, report=report, details=report_details(report),
+            request, "plan_imported.html", viewer=viewer, report=report, summary=import_summary(report), details=report_details(report),
             file_name=file_name,
         )
 

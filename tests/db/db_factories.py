@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import Province
 from bot.db.repositories import get_or_create_province
 from bot.domain.deadlines import DeadlineKind, DeadlineRule, Every
+from bot.domain.imports import ImportReport
 from bot.domain.plans.draft import PlanDraft, PlanMeta, ReviewReason, TaskDraft
-from bot.services.importing import ImportReport, import_plan
+from bot.services.importing import import_plan
 
 PERIOD = (2021, 2025)
 

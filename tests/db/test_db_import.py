@@ -23,8 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.codec import deadline_from_json
 from bot.db.models import Agency, DueItem, DueOrigin, LinkRole, Plan, StatusChange, Task, TaskAgency
 from bot.db.repositories import change_status, get_plan_by_number, get_province
+from bot.domain.imports import DueKey, TaskUpdate
 from bot.domain.status import ChangeSource, Status
-from bot.services.importing import DueKey, PlanImportError, TaskUpdate, import_plan
+from bot.render.imports import import_summary
+from bot.services.importing import PlanImportError, import_plan
 
 NOW = datetime(2025, 6, 23, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 SM = async_sessionmaker[AsyncSession]
@@ -59,7 +61,7 @@ async def test_import_creates_plan_tasks_links_and_due_items(sm: SM) -> None:
     assert report.tasks_added == ("1", "2", "3")
     assert report.task_count == 3 and report.due_count == 9
     assert report.due_added[0] == DueKey("1", "STP", date(2021, 6, 30))
-    assert report.summary == "Đã nhập Kế hoạch 1782/KH-UBND: 3 nhiệm vụ, 9 mốc thời hạn."
+    assert import_summary(report) == "Đã nhập Kế hoạch 1782/KH-UBND: 3 nhiệm vụ, 9 mốc thời hạn."
     assert report.warnings == ()
 
     async with sm() as s:
@@ -117,7 +119,7 @@ async def test_reimporting_the_same_draft_changes_nothing(sm: SM) -> None:
     report = await import_in_tx(sm, draft)
 
     assert not report.created and not report.changed
-    assert report.summary == "Kế hoạch 1782/KH-UBND: không thay đổi."
+    assert import_summary(report) == "Kế hoạch 1782/KH-UBND: không thay đổi."
     assert (report.tasks_added, report.tasks_updated, report.due_added, report.due_cancelled) == ((), (), (), ())
     async with sm() as s:
         assert await s.scalar(select(Plan.updated_at)) == before
@@ -154,7 +156,7 @@ async def test_edited_plan_is_reconciled_and_reported_statuses_survive(sm: SM) -
         DueKey("4", "STP", date(2021, 9, 30)),
     )
     assert report.due_cancelled == (DueKey("1", "STP", date(2021, 6, 30)),)
-    assert report.summary == (
+    assert import_summary(report) == (
         "Đã cập nhật Kế hoạch 1782/KH-UBND: thêm 1, sửa 1, bỏ 1 nhiệm vụ; thêm 2, hủy 1 mốc thời hạn."
     )
 

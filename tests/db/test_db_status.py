@@ -4,6 +4,7 @@ stale versions, undo as a new history row, extension requests decided once, raci
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace as replace_env
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -339,3 +340,57 @@ async def test_an_edited_message_naming_a_task_code_does_not_reopen_a_later_stat
     async with sm() as s:
         kept, stale = await svc.latest_word_only(s, edited, tg_chat_id=CHAT, message_id=501, sent_at=NOW)
     assert kept.changes == edited.changes and stale == []
+
+
+async def test_the_use_cases_name_what_to_tell_whom_without_telegram(sm: async_sessionmaker[AsyncSession]) -> None:
+    """A surface without Telegram (the console, another channel) calls the same entry points:
+    /capnhat's words by task code, then the leaders' decision, each a Result of sends and edits
+    whose buttons decode with the one codec."""
+    from bot.domain.admins import Admins
+    from bot.domain.callbacks import DecideExtension, Undo, decode
+
+    ids = await seeded(sm)
+    async with sm() as s:
+        task1 = await s.scalar(select(Task.id).where(Task.ref == "1"))
+    assert task1 is not None
+    async with sm() as s, s.begin():
+        e = await env(s, ids["STP"])
+        result = await svc.report(s, e, task_id=task1, words="xin gia hạn đến 15/12/2025 vì chờ hướng dẫn")
+    assert result.handled and not result.edits and len(result.extension_requests) == 1
+    (confirmation,) = result.sends  # nobody to ask: no leaders' chat, no admin
+    assert confirmation.chat_id is None and confirmation.items == [(0, ids["item"])]
+    assert confirmation.buttons is not None
+    assert isinstance(decode(confirmation.buttons[0][0][1]), Undo)
+    async with sm() as s, s.begin():
+        follow_ups = await svc.remember_sent(s, result, [svc.Sent(confirmation, CHAT, 900)], now=NOW)
+    assert follow_ups == [status_texts.NO_LEADERS]
+    async with sm() as s:  # a reply to the confirmation finds its item
+        assert await svc.context_items(s, tg_chat_id=CHAT, message_id=900) is not None
+
+    # Undone and asked again with an admin to tell: the request goes to the admin's chat.
+    async with sm() as s, s.begin():
+        press = decode(confirmation.buttons[0][0][1])
+        assert isinstance(press, Undo)
+        e = replace_env(await env(s, ids["STP"]), message_id=900)
+        undone = await svc.undo_change(s, e, change_id=press.change_id, message_html="", other_buttons=[])
+    assert undone.answer == status_texts.UNDONE and undone.edits[0].message_id == 900
+    async with sm() as s, s.begin():
+        e = replace_env(await env(s, ids["STP"]), admins=Admins(everywhere=frozenset({ADMIN})))
+        result = await svc.report(s, e, task_id=task1, words="xin gia hạn đến 15/12/2025")
+    post = next(send for send in result.sends if send.chat_id == ADMIN)
+    assert post.extension_post == result.extension_requests[0] and post.buttons is not None
+    approve = decode(post.buttons[0][0][1])
+    assert approve == DecideExtension(result.extension_requests[0], True)
+    async with sm() as s, s.begin():
+        follow_ups = await svc.remember_sent(s, result, [svc.Sent(post, ADMIN, 77)], now=NOW)
+    assert follow_ups == []
+
+    async with sm() as s, s.begin():
+        e = replace_env(await env(s, None, user=ADMIN, admin=True, kind=ScopeKind.NONE), tg_chat_id=ADMIN, message_id=77)
+        decided = await svc.answer_extension(s, e, request_id=approve.request_id, approve=True)
+    assert decided.answer == status_texts.APPROVED and not decided.alert
+    assert [(edit.chat_id, edit.message_id) for edit in decided.edits] == [(ADMIN, 77)]
+    assert (await state(sm, ids["item"]))[0] is Status.EXTENDED
+    async with sm() as s, s.begin():  # pressed again: refused, the post still shows the outcome
+        again = await svc.answer_extension(s, e, request_id=approve.request_id, approve=False)
+    assert again.alert and again.answer and [(x.chat_id, x.message_id) for x in again.edits] == [(ADMIN, 77)]
