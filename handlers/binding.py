@@ -23,7 +23,7 @@ from telegram.ext import (
 )
 
 from bot.app import Context
-from bot.domain.callbacks import BindAgency, DecideBinding, InviteAgency, encode, matches, parse
+from bot.domain.callbacks import BindAgency, DecideBinding, InviteAgency, LinkZalo, encode, matches, parse
 from bot.domain.text import fold
 from bot.render import admin as admin_render
 from bot.render import help as texts
@@ -43,7 +43,7 @@ from handlers.common import (
 log = logging.getLogger("nhacviec.handlers")
 
 
-def _lookup_markup(button: type[BindAgency | InviteAgency], lookup: AgencyLookup) -> InlineKeyboardMarkup | None:
+def _lookup_markup(button: type[BindAgency | InviteAgency | LinkZalo], lookup: AgencyLookup) -> InlineKeyboardMarkup | None:
     options = lookup.options or lookup.suggestions
     if not options:
         return None
@@ -66,7 +66,7 @@ async def dangky(update: Update, context: Context) -> None:
         await _bind_or_request(update, context, agency_id, edit=False)
 
 
-async def _agency_from_args(update: Update, context: Context, *, command: str, button: type[BindAgency | InviteAgency]) -> int | None:
+async def _agency_from_args(update: Update, context: Context, *, command: str, button: type[BindAgency | InviteAgency | LinkZalo]) -> int | None:
     """The agency named after a command, or None once the user was answered instead
     (usage, no province yet, or buttons to choose among candidates with `button`)."""
     query = " ".join(context.args or []).strip()

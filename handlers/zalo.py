@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.app import Context
+from bot.domain.callbacks import LinkZalo, matches, parse
 from bot.render import help as texts
 from bot.render import zalo as ztexts
 from bot.services import chats as chat_service
@@ -32,7 +33,7 @@ async def zalo(update: Update, context: Context) -> None:
         if not is_admin(update, context):
             await reply(update, ztexts.LINK_USAGE)
             return
-        agency_id = await _agency_from_args(update, context, command="zalo", prefix="zl")
+        agency_id = await _agency_from_args(update, context, command="zalo", button=LinkZalo)
         if agency_id is not None:
             await _issue(update, context, agency_id, edit=False)
         return
@@ -53,7 +54,7 @@ async def zalo_choice(update: Update, context: Context) -> None:
         await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
         return
     await query.answer()
-    await _issue(update, context, int(query.data.split(":")[1]), edit=True)
+    await _issue(update, context, parse(query.data, LinkZalo).agency_id, edit=True)
 
 
 async def _issue(update: Update, context: Context, agency_id: int, *, edit: bool) -> None:
@@ -81,4 +82,4 @@ async def _issue(update: Update, context: Context, agency_id: int, *, edit: bool
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("zalo", zalo))
-    app.add_handler(CallbackQueryHandler(zalo_choice, pattern=r"^zl:\d{1,9}$"))
+    app.add_handler(CallbackQueryHandler(zalo_choice, pattern=matches(LinkZalo)))

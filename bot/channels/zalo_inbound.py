@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.zalo import SECRET_HEADER, Failure, ZaloClient, ZaloError, parse_update, sleep_unless
 from bot.config import Settings
 from bot.db import repositories as repo
+from bot.domain.callbacks import DecideExtension, encode
 from bot.logs import log_event
 from bot.render import status as texts
 from bot.render.zalo import split_plain
@@ -231,8 +232,8 @@ class ZaloInbound:
                     session, province_id=item.task.plan.province_id, admins=self.settings.admins
                 )
                 markup = InlineKeyboardMarkup([[
-                    InlineKeyboardButton(texts.BTN_APPROVE, callback_data=f"gh:{request_id}:ok"),
-                    InlineKeyboardButton(texts.BTN_REJECT, callback_data=f"gh:{request_id}:no"),
+                    InlineKeyboardButton(texts.BTN_APPROVE, callback_data=encode(DecideExtension(request_id, True))),
+                    InlineKeyboardButton(texts.BTN_REJECT, callback_data=encode(DecideExtension(request_id, False))),
                 ]])
                 for leader_chat in leaders:
                     targets.append((leader_chat, texts.extension_request_text(view), markup, request_id))

@@ -15,6 +15,7 @@ database's integer range, a letter where a verb was expected. The handlers regis
     pc:<prompt>                         cancel a question waiting for a reply
     gh:<request>:ok|no                  leaders: approve / reject an extension request
     dk:<agency> / mo:<agency>           /dangky, /moi: the agency chosen
+    zl:<agency>                         /zalo (an admin): the agency to link
     rq:ok|no:<binding request>          an admin's decision on a binding request
     up:ok|no:<upload>                   import / drop an uploaded plan
     td:<agency>                         /tiendo: the agency chosen
@@ -205,6 +206,20 @@ class InviteAgency(Callback):
 
 
 @dataclass(frozen=True)
+class LinkZalo(Callback):
+    PREFIX: ClassVar[str] = "zl"
+    agency_id: int
+
+    def fields(self) -> tuple[str, ...]:
+        return (str(self.agency_id),)
+
+    @classmethod
+    def from_fields(cls, parts: list[str]) -> LinkZalo:
+        (agency,) = parts
+        return cls(_id(agency))
+
+
+@dataclass(frozen=True)
 class DecideBinding(Callback):
     PREFIX: ClassVar[str] = "rq"
     approve: bool
@@ -268,7 +283,7 @@ class Page(Callback):
 
 KINDS: tuple[type[Callback], ...] = (
     OpenCard, CardChoice, Undo, ConfirmOption, CancelPrompt, DecideExtension,
-    BindAgency, InviteAgency, DecideBinding, DecideUpload, AgencyProgress, Page,
+    BindAgency, InviteAgency, LinkZalo, DecideBinding, DecideUpload, AgencyProgress, Page,
 )
 _BY_PREFIX = {kind.PREFIX: kind for kind in KINDS}
 
