@@ -14,6 +14,7 @@ from bot.db.models import (
     Agency,
     Chat,
     DueItem,
+    ExtensionRequest,
     FlowState,
     LinkRole,
     PendingUpload,
@@ -359,3 +360,23 @@ async def history(session: AsyncSession, f: HistoryFilter, *, limit: int | None 
 
 async def agency_by_id(session: AsyncSession, *, agency_id: int) -> Agency | None:
     return await session.get(Agency, agency_id)
+
+
+async def item_province(session: AsyncSession, *, due_item_id: int) -> tuple[int, int] | None:
+    """(task id, province id) of a due item."""
+    found = (
+        await session.execute(
+            select(Task.id, Plan.province_id).join(DueItem, DueItem.task_id == Task.id)
+            .join(Plan, Task.plan_id == Plan.id).where(DueItem.id == due_item_id)
+        )
+    ).first()
+    return (int(found[0]), int(found[1])) if found else None
+
+
+async def extension_province(session: AsyncSession, *, request_id: int) -> int | None:
+    """The province of an extension request's item."""
+    found = await session.scalar(
+        select(Plan.province_id).join(Task, Task.plan_id == Plan.id).join(DueItem, DueItem.task_id == Task.id)
+        .join(ExtensionRequest, ExtensionRequest.due_item_id == DueItem.id).where(ExtensionRequest.id == request_id)
+    )
+    return int(found) if found is not None else None

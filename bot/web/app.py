@@ -34,7 +34,7 @@ from bot.render.corrections import DEADLINE_UNREAD, FIELD_LABELS
 from bot.render.format import short_date
 from bot.render.labels import review_label
 from bot.services import corrections
-from bot.web import auth, follow, initdata, plans
+from bot.web import auth, follow, initdata, plans, report
 from bot.web.access import Viewer, resolve_grants
 
 HERE = Path(__file__).resolve().parent
@@ -75,6 +75,7 @@ class Kit:
     page: Callable[..., HTMLResponse]
     refuse: Callable[..., HTMLResponse]
     signed_in: Callable[..., Callable[[Request], Awaitable[Response]]]
+    task_page: Callable[..., Awaitable[Response]]
 
 
 def _env() -> Environment:
@@ -275,9 +276,11 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
         if found is None:
             return refuse(request, viewer, 404)
         task, plan = found
+        items = await q.task_items(session, task_id=task.id)
+        reportable = await report.reportable(session, ctx, viewer, province_id=plan.province_id, items=[i for i, _ in items])
         return page(
-            request, "task.html", status=status, viewer=viewer, task=task, plan=plan,
-            links=await q.task_links(session, task_id=task.id), items=await q.task_items(session, task_id=task.id),
+            request, "task.html", status=status, viewer=viewer, task=task, plan=plan, reportable=reportable,
+            links=await q.task_links(session, task_id=task.id), items=items, today=ctx.today(),
             history=await q.task_history(session, task_id=task.id),
             corrections=await corrections.task_corrections(session, task_id=task.id),
             can_edit=viewer.edits(plan.province_id), message=message,
@@ -353,7 +356,7 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
         dates, problem = dates_for(text, found[1]) if text else ([], None)
         return page(request, "_deadline_preview.html", dates=dates, problem=problem, text=text)
 
-    kit = Kit(ctx=ctx, env=env, page=page, refuse=refuse, signed_in=signed_in)
+    kit = Kit(ctx=ctx, env=env, page=page, refuse=refuse, signed_in=signed_in, task_page=task_page)
     routes = [
         Route("/web", home),
         Route("/web/", home),
@@ -371,6 +374,7 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
         Route("/web/deadline-preview", signed_in(deadline_preview)),
         *plans.routes(kit),
         *follow.routes(kit),
+        *report.routes(kit),
         Mount("/web/static", StaticFiles(directory=HERE / "static"), name="static"),
         *(extra_routes or []),
     ]

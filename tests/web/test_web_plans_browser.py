@@ -92,3 +92,67 @@ async def test_upload_correct_and_import_a_plan_in_a_browser(web: Web, console: 
         )
     assert {(ref, code) for ref, code, _ in items} >= {("2", "so-nong-nghiep-moi-truong")}
     assert all(ref != "3" for ref, _, _ in items)
+
+
+@pytest.mark.parametrize("bot_db_url", ["sqlite"], indirect=True)
+async def test_a_focal_point_reports_done_and_a_leader_approves_in_a_browser(web: Web, console: str, tmp_path: Path) -> None:
+    from playwright.async_api import async_playwright
+
+    from bot.domain.status import Status
+    from tests.web.conftest import FOCAL, LEADER
+
+    shots = Path(os.environ.get("NV_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    async with web.world.sm() as s:
+        first, second = list(
+            await s.scalars(
+                select(DueItem).join(Agency, DueItem.agency_id == Agency.id)
+                .where(Agency.code == "so-tu-phap", DueItem.cancelled.is_(False)).order_by(DueItem.due_on.desc()).limit(2)
+            )
+        )
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            phone = await (await browser.new_context(viewport={"width": 360, "height": 740})).new_page()
+            await phone.goto(await web.link(FOCAL))
+            await phone.click("#login")
+            await phone.wait_for_url("**/web/tasks")
+            await phone.screenshot(path=str(shots / "focal-tasks-360.png"), full_page=True)
+            await phone.goto(f"{console}/web/tasks/{first.task_id}")
+            form = f"#report-{first.id}"
+            if not await phone.is_visible(form):
+                await phone.click(f"#item-{first.id} + tr summary")
+            await phone.check(f"{form} input[value=done]")
+            await phone.fill(f"{form} input[name=date]", "20/06/2025")
+            await phone.screenshot(path=str(shots / "focal-report-360.png"), full_page=True)
+            await phone.click(f"{form} button[type=submit]")
+            await phone.wait_for_selector(f"#item-{first.id}:has-text('Hoàn thành')")
+            await phone.goto(f"{console}/web/tasks/{second.task_id}")
+            form = f"#report-{second.id}"
+            if not await phone.is_visible(form):
+                await phone.click(f"#item-{second.id} + tr summary")
+            await phone.check(f"{form} input[value=extension]")
+            await phone.fill(f"{form} input[name=date]", "31/12/2026")
+            await phone.fill(f"{form} textarea[name=note]", "chờ hướng dẫn của Bộ Nội vụ")
+            await phone.click(f"{form} button[type=submit]")
+            await phone.wait_for_selector(f"#item-{second.id}:has-text('Đề nghị gia hạn')")
+
+            for width in (360, 1280):
+                leader = await (await browser.new_context(viewport={"width": width, "height": 800})).new_page()
+                await leader.goto(await web.link(LEADER))
+                await leader.click("#login")
+                await leader.wait_for_url("**/web/tasks")
+                await leader.goto(f"{console}/web/extensions")
+                await leader.wait_for_selector("#requests li")
+                await leader.screenshot(path=str(shots / f"extensions-{width}.png"), full_page=True)
+            await leader.click("#requests li button.approve")
+            await leader.wait_for_selector("#message")
+            assert "Đã đồng ý gia hạn" in await leader.inner_text("#message")
+        finally:
+            await browser.close()
+    async with web.world.sm() as s:
+        done = await s.get(DueItem, first.id)
+        extended = await s.get(DueItem, second.id)
+        assert done is not None and extended is not None
+        assert done.status is Status.DONE and str(done.completed_on) == "2025-06-20"
+        assert extended.status is Status.EXTENDED and str(extended.due_on) == "2026-12-31"

@@ -1,0 +1,182 @@
+"""Focal points report from the console; leaders decide extension requests.
+
+The console is one more caller of bot.services.status: a report is `status.apply` with an
+`Intent` (the same rules, refusals and history row as a reply or a button in the group,
+channel "web"), a decision is `status.decide_extension`. Who acts where is the viewer's
+grants turned into the bot's `Scope`: a focal point acts as their agency's chat would, a
+leader as the leaders' chat, an admin as an admin. What the bot would then post in Telegram
+(a request to the leaders, the outcome to the agency) is sent by the bot, best effort.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from telegram.error import TelegramError
+
+from bot.db import repositories as repo
+from bot.db import web_queries as q
+from bot.db.models import DueItem
+from bot.domain.calendar import parse_day
+from bot.domain.replies import ChangeKind, Intent
+from bot.domain.status import ChangeSource
+from bot.render import status as status_texts
+from bot.services import status
+from bot.services.chats import Scope, ScopeKind
+from bot.web.access import Viewer
+
+if TYPE_CHECKING:
+    from bot.web.app import Kit, WebContext
+
+log = logging.getLogger("nhacviec.web")
+CHANNEL = "web"
+ON_CONSOLE = "\nQuyết định trên bảng điều khiển web hoặc bằng lệnh /giahan."
+
+
+async def env_for(session: AsyncSession, ctx: WebContext, viewer: Viewer, province_id: int) -> status.Env:
+    """The viewer acting in the province as the bot knows such a person: an admin, the leaders'
+    chat, or their agency's chat."""
+    [province] = await q.provinces_by_ids(session, [province_id])
+    if viewer.sees_all_of(province_id):
+        kind = ScopeKind.ADMIN if viewer.edits(province_id) else ScopeKind.LEADERS
+        agency_ids: tuple[int, ...] = ()
+    else:
+        kind, agency_ids = ScopeKind.AGENCY, tuple(sorted(viewer.agencies.get(province_id, ())))
+    scope = Scope(
+        kind=kind, provinces=(province,), is_admin=viewer.edits(province_id), is_private=True,
+        agency_ids=agency_ids, admin_of=viewer.admin,
+    )
+    actor = status.Actor(tg_id=viewer.user_id, name=viewer.name, admin_of=viewer.admin)
+    return status.Env(
+        scope=scope, actor=actor, now=ctx.clock(), tz=ctx.settings.tz, tg_chat_id=viewer.user_id,
+        source=ChangeSource.BUTTON, channel=CHANNEL,
+    )
+
+
+async def reportable(
+    session: AsyncSession, ctx: WebContext, viewer: Viewer, *, province_id: int, items: Sequence[DueItem]
+) -> set[int]:
+    """Ids of the open items the viewer may report on (the status service's `access`)."""
+    env = await env_for(session, ctx, viewer, province_id)
+    allowed: set[int] = set()
+    for item in items:
+        if item.cancelled:
+            continue
+        loaded = await repo.get_due_item(session, due_item_id=item.id)
+        if loaded is not None and await status.access(session, env, loaded) is status.Access.CHANGE:
+            allowed.add(item.id)
+    return allowed
+
+
+def routes(kit: Kit) -> list[Route]:
+    ctx = kit.ctx
+    page, refuse, signed_in = kit.page, kit.refuse, kit.signed_in
+
+    async def send(chat_id: int, text: str) -> None:
+        try:
+            await ctx.bot.send_message(chat_id, text, parse_mode="HTML")
+        except TelegramError as exc:  # the change stands; the post is a courtesy
+            log.warning("Console: could not post to %s: %s", chat_id, exc)
+
+    async def report_item(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
+        item_id = int(request.path_params["item_id"])
+        found = await q.item_province(session, due_item_id=item_id)
+        if found is None or found[1] not in viewer.province_ids:
+            return refuse(request, viewer, 404)
+        task_id, province_id = found
+        form = await request.form()
+        kind = str(form.get("kind") or "")
+        note = str(form.get("note") or "").strip() or None
+        day = parse_day(str(form.get("date") or ""))
+        raw_progress = str(form.get("progress") or "")
+        progress = int(raw_progress) if raw_progress.isdigit() else None
+        if kind == "done":
+            # "xong từ dd/mm/yyyy" is how a reply gives the real completion date: the same rule reads it.
+            intent = Intent(ChangeKind.DONE, note=(f"xong từ {day:%d/%m/%Y}" + (f" — {note}" if note else "")) if day else note)
+        elif kind == "progress":
+            intent = Intent(ChangeKind.PROGRESS, progress=progress, note=note)
+        elif kind == "blocked":
+            intent = Intent(ChangeKind.BLOCKED, progress=progress, note=note)
+        elif kind == "extension":
+            intent = Intent(ChangeKind.EXTENSION, new_due_on=day, note=note, bad_date=None if day else str(form.get("date") or "") or None)
+        elif kind == "note":
+            intent = Intent(ChangeKind.NOTE, note=note)
+        else:
+            return refuse(request, viewer, 400)
+        env = await env_for(session, ctx, viewer, province_id)
+        outcome = await status.apply(session, env, due_item_id=item_id, intent=intent)
+        problem = outcome.refused or outcome.problem
+        if problem is None and outcome.needs is not None:
+            problem = "Cần ghi rõ vướng mắc." if kind == "blocked" else "Cần một ngày gia hạn hợp lệ (dd/mm/yyyy)."
+        if problem:
+            return await kit_task_page(request, session, viewer, task_id, problem)
+        if outcome.extension_request_id:
+            await post_request(session, outcome.extension_request_id, province_id, env)
+        return RedirectResponse(f"/web/tasks/{task_id}#item-{item_id}", status_code=303)
+
+    async def post_request(session: AsyncSession, request_id: int, province_id: int, env: status.Env) -> None:
+        request = await repo.get_extension_request(session, request_id=request_id)
+        if request is None:
+            return
+        view = await status.extension_view(session, request, env.tz)
+        if view is None:
+            return
+        for chat_id in await status.leader_recipients(session, province_id=province_id, admins=ctx.settings.admins):
+            await send(chat_id, status_texts.extension_request_text(view) + ON_CONSOLE)
+
+    async def kit_task_page(request: Request, session: AsyncSession, viewer: Viewer, task_id: int, problem: str) -> Response:
+        request.path_params["task_id"] = task_id
+        return await kit.task_page(request, session, viewer, message=problem, status=422)
+
+    async def extensions(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
+        provinces = [p for p in await q.provinces_by_ids(session, viewer.province_ids) if viewer.sees_all_of(p.id)]
+        if not provinces:
+            return refuse(request, viewer, 403)
+        views = []
+        for row in await repo.pending_extension_requests(session, province_ids=[p.id for p in provinces]):
+            view = await status.extension_view(session, row, ctx.settings.tz)
+            if view is not None:
+                views.append(view)
+        return page(request, "extensions.html", viewer=viewer, views=views, message=request.query_params.get("m"))
+
+    async def decide(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
+        request_id = int(request.path_params["request_id"])
+        found = await q.extension_province(session, request_id=request_id)
+        if found is None or not viewer.sees_all_of(found):
+            return refuse(request, viewer, 404 if found is None or found not in viewer.province_ids else 403)
+        form = await request.form()
+        env = await env_for(session, ctx, viewer, found)
+        decision = await status.decide_extension(session, env, request_id=request_id, approve=form.get("verb") == "ok")
+        if decision.refused:
+            return RedirectResponse("/web/extensions?" + _query(m=decision.refused), status_code=303)
+        assert decision.view is not None and decision.request is not None
+        for chat_id, message_id in decision.request.posts or []:  # the leaders' copies show the outcome
+            try:
+                await ctx.bot.edit_message_text(
+                    status_texts.extension_request_text(decision.view), chat_id=int(chat_id),
+                    message_id=int(message_id), parse_mode="HTML",
+                )
+            except TelegramError as exc:
+                log.info("Console: could not edit %s/%s: %s", chat_id, message_id, exc)
+        for chat_id in decision.agency_chats:
+            await send(chat_id, status_texts.extension_outcome_text(decision.view))
+        done = "Đã đồng ý gia hạn." if form.get("verb") == "ok" else "Đã từ chối đề nghị gia hạn."
+        return RedirectResponse("/web/extensions?" + _query(m=done), status_code=303)
+
+    return [
+        Route("/web/items/{item_id:int}/report", signed_in(report_item, write=True), methods=["POST"]),
+        Route("/web/extensions", signed_in(extensions)),
+        Route("/web/extensions/{request_id:int}/decide", signed_in(decide, write=True), methods=["POST"]),
+    ]
+
+
+def _query(**values: Any) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(values)
