@@ -365,6 +365,19 @@ def configure_logging(settings: Settings) -> None:
         ptb.addFilter(_StartupFailureFilter())
 
 
+async def _run_on_console(app: Any, *, url: str, secret: str) -> None:
+    """The webhook on the console's server until SIGINT/SIGTERM (bot.web.server)."""
+    import signal
+
+    from bot.web.server import run_with_console_webhook
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await run_with_console_webhook(app, url=url, secret=secret, stop=stop)
+
+
 def run(settings: Settings, *, webhook_url: str | None = None, port: int | None = None) -> int:
     """Run the bot until Ctrl-C/SIGTERM; returns the process exit code.
 
@@ -418,6 +431,12 @@ def run(settings: Settings, *, webhook_url: str | None = None, port: int | None 
                 return fail(f"WEBHOOK_URL không hợp lệ: {url!r} (cần https://…)", 2)
             services: BotServices = app.bot_data
             services.mode = f"webhook {url}"
+            if settings.webhook_on_console:
+                if not settings.web_port:
+                    return fail("WEBHOOK_ON_CONSOLE=true cần bảng điều khiển web: đặt WEB_PORT (khác 0).", 2)
+                services.mode = f"webhook {url}, qua bảng điều khiển"
+                asyncio.run(_run_on_console(app, url=url, secret=settings.webhook_secret or secrets.token_urlsafe(32)))
+                return 0
             app.run_webhook(
                 listen=settings.webhook_listen,
                 port=port or settings.webhook_port,

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9_-]{1,256}$",
         description="X-Telegram-Bot-Api-Secret-Token (unset: a random one per start)",
     )
+    webhook_on_console: bool = Field(
+        default=False,
+        description="Serve the webhook from the console's server (one ASGI app on WEB_PORT) instead of its own port",
+    )
     # Digests (scheduler/digests.py): the leaders' weekly digest and monthly report.
     digest_enabled: bool = Field(default=True, description="Send the scheduled digests")
     digest_weekday: Annotated[int, NoDecode] = Field(

@@ -86,3 +86,66 @@ def attach(ptb_app: Any) -> Console:
     ptb_app.post_init = init
     ptb_app.post_stop = stop
     return console
+
+
+# --- the Telegram webhook on the console's server ---------------------------------------------
+#
+# python-telegram-bot's documented "custom webhook" setup: the ASGI application receives
+# Telegram's POSTs and puts each Update on the Application's update queue; PTB's own webhook
+# server (tornado, another port) is not started. One port behind the reverse proxy serves
+# the bot and the console.
+
+
+def webhook_route(ptb_app: Any, *, path: str, secret: str) -> Any:
+    """A Starlette route taking Telegram's updates at `path`; refuses a missing or wrong
+    X-Telegram-Bot-Api-Secret-Token (403) and a body that is not an update (400)."""
+    import hmac
+    import json
+
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+    from telegram import Update
+
+    async def receive(request: Request) -> Response:
+        sent = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(sent.encode(), secret.encode()):
+            return Response(status_code=403)
+        try:
+            data = json.loads(await request.body())
+            update = Update.de_json(data, ptb_app.bot)
+        except (ValueError, TypeError, KeyError):
+            return Response(status_code=400)
+        if update is None:
+            return Response(status_code=400)
+        await ptb_app.update_queue.put(update)
+        return Response()
+
+    return Route("/" + path.lstrip("/"), receive, methods=["POST"])
+
+
+async def run_with_console_webhook(ptb_app: Any, *, url: str, secret: str, stop: asyncio.Event) -> None:
+    """Run the bot with its webhook served by the console (WEBHOOK_ON_CONSOLE) until `stop`:
+    what `Application.run_webhook` does, with the console's server in place of PTB's."""
+    from urllib.parse import urlsplit
+
+    from telegram import Update
+
+    services = ptb_app.bot_data
+    services.web_routes = [webhook_route(ptb_app, path=urlsplit(url).path or "/", secret=secret), *services.web_routes]
+    await ptb_app.initialize()
+    try:
+        if ptb_app.post_init is not None:
+            await ptb_app.post_init(ptb_app)  # migrations, directory, scheduler, the console
+        await ptb_app.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+        await ptb_app.start()
+        try:
+            await stop.wait()
+        finally:
+            await ptb_app.stop()
+            if ptb_app.post_stop is not None:
+                await ptb_app.post_stop(ptb_app)
+    finally:
+        await ptb_app.shutdown()
+        if ptb_app.post_shutdown is not None:
+            await ptb_app.post_shutdown(ptb_app)
