@@ -239,3 +239,63 @@ async def sleep_unless(stop: asyncio.Event, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+# --- the outbox adapter (bot/channels/base.py) ------------------------------------------------
+
+# The platform documents no rate; quota errors (429) are the signal. Gentle by default.
+QUOTA_PAUSE = 60.0  # a 429 pauses the whole Zalo channel (the quota is the bot's, not a chat's)
+TOKEN_PAUSE = 300.0  # a 401: the token was revoked or is wrong; retried, the admins see it fail
+
+
+class ZaloChannel:
+    """The outbox's Zalo adapter: one plain-text message (≤ 2,000 characters, split when
+    queued) to one person's chat id. Failures → outcomes:
+
+    - 429 quota, 401 token → RETRY with the whole channel paused (`channel_down`): every
+      Zalo row waits, Telegram and e-mail do not;
+    - 408, 5xx, 403 (documented as internal), timeouts, dropped connections → RETRY (backoff);
+    - 400/404 naming the chat ("chat not found", blocked) → UNREACHABLE: the person is marked
+      unreachable, the admins told; other 400s → REJECTED (this message only).
+    """
+
+    def __init__(self, client: ZaloClient) -> None:
+        from bot.channels.base import Pacing
+        from bot.domain.channels import Channel
+
+        self.client = client
+        self.channel = Channel.ZALO
+        self.pacing = Pacing(per_second=5.0, concurrency=2)
+
+    async def send(self, message: Any) -> Any:
+        from bot.channels.base import SendResult
+
+        try:
+            ref = await self.client.send_message(message.address, message.body)
+        except ZaloError as exc:
+            error = f"{exc.error_code or exc.http_status or '-'}: {exc.description}"
+            if exc.failure is Failure.CHANNEL:
+                return SendResult.retry(error, retry_after=TOKEN_PAUSE, channel_down=True)
+            if exc.failure is Failure.RECIPIENT:
+                return SendResult.unreachable(error) if chat_gone(exc.description) else SendResult.rejected(error)
+            if exc.error_code == 429:
+                return SendResult.retry(error, retry_after=QUOTA_PAUSE, channel_down=True)
+            return SendResult.retry(error)
+        return SendResult.sent(ref or None)
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+
+def _register() -> None:
+    from bot.channels.registry import builder
+
+    @builder
+    def from_settings(settings: Any) -> ZaloChannel | None:
+        token = (getattr(settings, "zalo_bot_token", None) or "").strip()
+        if not token:
+            return None
+        return ZaloChannel(ZaloClient(token, api_url=settings.zalo_api_url))
+
+
+_register()

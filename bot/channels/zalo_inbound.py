@@ -191,15 +191,25 @@ class ZaloInbound:
             )
 
     async def send(self, chat_id: str, text: str) -> bool:
-        """An immediate answer (not a reminder: those go through the outbox). Parts in order;
-        a failure is logged and the rest of this answer dropped."""
-        for part in split_plain(text):
+        """An answer, at once. Parts in order; if the platform cannot take it now (429,
+        5xx, down, token refused), what is left goes into the outbox and is retried like a
+        reminder (to a linked person; a stranger's answer is only logged)."""
+        pieces = split_plain(text)
+        for index, part in enumerate(pieces):
             try:
                 await self.client.send_message(chat_id, part)
             except ZaloError as exc:
+                queued = 0
+                if exc.failure is not Failure.RECIPIENT:
+                    now = self.clock()
+                    async with self.sessionmaker() as session, session.begin():
+                        queued = await zalo_svc.queue_answer(
+                            session, chat_id=chat_id, text="\n\n".join(pieces[index:]),
+                            on_date=now.astimezone(self.settings.tz).date(), now=now,
+                        )
                 log_event(
-                    log, "zalo.reply_failed", f"Zalo: không trả lời được ({exc})", level=logging.WARNING,
-                    zalo_chat=chat_id, failure=exc.failure,
+                    log, "zalo.reply_failed", f"Zalo: chưa trả lời được ({exc}); {queued} tin vào hàng đợi",
+                    level=logging.WARNING, zalo_chat=chat_id, failure=exc.failure, queued=queued,
                 )
                 return False
         return True

@@ -6,13 +6,14 @@ Functions take the caller's session and never commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.db.models import Agency, ZaloLinkCode, ZaloRecipient
+from bot.db.models import Agency, OutboxKind, OutboxMessage, OutboxStatus, ZaloLinkCode, ZaloRecipient
+from bot.domain.channels import Channel
 
 
 async def add_link_code(
@@ -131,3 +132,34 @@ async def mark_unreachable(session: AsyncSession, *, recipient_id: int, error: s
         .values(unreachable_at=now, error=error[:1000]).execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def latest_reminder_items(session: AsyncSession, *, recipient_id: int, since: datetime) -> list[int] | None:
+    """The due items numbered by the latest reminder DELIVERED to this Zalo recipient
+    (its first part carries the whole list, 1 = the first), if sent after `since`."""
+    row = (
+        await session.execute(
+            select(OutboxMessage.due_item_ids, OutboxMessage.first_number)
+            .where(
+                OutboxMessage.channel == Channel.ZALO, OutboxMessage.recipient_id == recipient_id,
+                OutboxMessage.kind == OutboxKind.REMINDER, OutboxMessage.part == 0,
+                OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at >= since,
+            )
+            .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
+            .limit(1)
+        )
+    ).one_or_none()
+    if row is None or not row[0]:
+        return None
+    return [int(i) for i in row[0]]
+
+
+async def next_notice_part(session: AsyncSession, *, recipient_id: int, on_date: date) -> int:
+    """A free `part` for one more one-off message (NOTICE) to this recipient on this day."""
+    top = await session.scalar(
+        select(func.max(OutboxMessage.part)).where(
+            OutboxMessage.recipient_id == recipient_id, OutboxMessage.on_date == on_date,
+            OutboxMessage.kind == OutboxKind.NOTICE,
+        )
+    )
+    return int(top) + 1 if top is not None else 0

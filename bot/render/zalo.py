@@ -13,10 +13,10 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-ZALO_LIMIT = 2000
+from bot.render.plain import html_to_text
+from bot.render.reminders import MessagePart
 
-_TAG = re.compile(r"<[^>]+>")
-_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+ZALO_LIMIT = 2000
 
 
 def units(text: str) -> int:
@@ -25,9 +25,31 @@ def units(text: str) -> int:
 
 
 def plain(text_html: str) -> str:
-    """An HTML text of the Telegram renderers as plain text: tags dropped, entities decoded
-    (links keep their visible text; the renderers put URLs in the text when they matter)."""
-    return html.unescape(_TAG.sub("", _BR.sub("\n", text_html))).strip()
+    """An HTML text of the Telegram renderers as plain text (bot.render.plain.html_to_text:
+    tags dropped, entities decoded, a link's address kept)."""
+    return html_to_text(text_html).strip()
+
+
+_TELEGRAM_FOOTER = "Bấm số nhiệm vụ bên dưới"
+_PART_SUFFIX = re.compile(r" \(phần \d+/\d+\)$")
+
+
+def reminder_texts(parts: Sequence[MessagePart], *, limit: int = ZALO_LIMIT) -> list[str]:
+    """A day's reminder (bot.render.reminders.reminder_messages, rendered as ONE part so the
+    numbers run 1…n) as Zalo messages: plain text, the Telegram footer ("bấm số … bên dưới")
+    replaced by how to answer on Zalo, split under `limit`."""
+    lines: list[str] = []
+    for index, part in enumerate(parts):
+        kept = [line for line in plain(part.text).split("\n") if not line.startswith(_TELEGRAM_FOOTER)]
+        if index == 0:
+            kept[0] = _PART_SUFFIX.sub("", kept[0])
+        else:  # a continuation: its title and date repeat the first part's
+            kept = kept[kept.index("") + 1 :] if "" in kept else kept
+        lines.append("\n".join(kept).strip())
+    numbers = [p.first_number + i for p in parts for i in range(len(p.due_item_ids))] or [1]
+    a, b = numbers[0], numbers[1] if len(numbers) > 1 else numbers[0]
+    footer = f"Trả lời tin nhắn này để cập nhật, ví dụ: “{a} xong”, “{b} đang làm 60%”, “xin gia hạn {a} đến 15/12”."
+    return split_plain("\n\n".join(lines) + "\n\n" + footer, limit=limit)
 
 
 def split_plain(text: str, *, limit: int = ZALO_LIMIT) -> list[str]:

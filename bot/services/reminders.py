@@ -52,6 +52,7 @@ from bot.domain.status import Status
 from bot.domain.text import natural_key
 from bot.render.format import short_date
 from bot.render.reminders import MessagePart, escalation_messages, reminder_messages
+from bot.services import zalo
 from bot.services.outbox import enqueue, insert_ignore, upsert
 
 log = logging.getLogger(__name__)
@@ -293,6 +294,9 @@ async def enqueue_reminders(
                         for i, p in enumerate(parts[1:], 1)
                     ]
         report.queued += len(await enqueue(session, sorted(rest, key=lambda r: (r["chat_id"], r["part"]))))
+
+    # Every Zalo account linked to an agency gets the same reminder, as plain text.
+    report.queued += await zalo.queue_reminders(session, day=day, on_date=on_date, now=now)
 
     report.escalated, escalation_rows = await _escalate(session, on_date=on_date, policy=policy, now=now)
     report.queued += escalation_rows

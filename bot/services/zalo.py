@@ -24,23 +24,28 @@ import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.zalo import IncomingText
+from bot.db import recipients as recipients_repo
 from bot.db import repositories as repo
 from bot.db import zalo as zdb
-from bot.db.models import Agency, PromptKind, Province, ZaloRecipient
+from bot.db.models import Agency, ChatRole, OutboxKind, PromptKind, Province, ZaloRecipient
+from bot.domain.channels import Channel
 from bot.domain.codes import task_code
 from bot.domain.replies import ChangeKind, Chatter, ContextItem, Planned, parse_reply
 from bot.domain.status import ChangeSource
 from bot.logs import log_event
 from bot.render import status as texts
 from bot.render import zalo as ztexts
+from bot.render.reminders import reminder_messages
 from bot.services import status as svc
 from bot.services.chats import Scope, ScopeKind
+from bot.services.outbox import ChannelMessage, enqueue_for_recipients
 
 log = logging.getLogger("nhacviec.zalo")
 
@@ -58,6 +63,7 @@ _CODE_IN_TEXT = re.compile(
 _LINK_COMMAND = re.compile(r"^\s*/?(?:lienket|liên\s*kết|lien\s*ket)\b", re.IGNORECASE)
 _UNLINK = re.compile(r"^\s*/?(?:huylienket|huỷ\s*liên\s*kết|hủy\s*liên\s*kết|huy\s*lien\s*ket)\s*$", re.IGNORECASE)
 _HELP = re.compile(r"^\s*/?(?:start|help|trogiup|trợ\s*giúp|huongdan|hướng\s*dẫn)\s*$", re.IGNORECASE)
+ONE_PART = 10**9  # render a reminder as one part: the numbers run 1…n, Zalo splits it itself
 NO_TG_ID = 0  # Actor.tg_id of a person acting from Zalo (they may have no Telegram account)
 
 
@@ -132,8 +138,17 @@ async def handle_text(
         return Inbound(replies=[ztexts.NOT_LINKED])
     if _UNLINK.match(text):
         await zdb.unlink(session, chat_id=incoming.chat_id)
+        await recipients_repo.remove(session, channel=Channel.ZALO, address=incoming.chat_id)
         log_event(log, "zalo.unlinked", "Đã huỷ liên kết Zalo", agency_id=recipient.agency_id, zalo_chat=incoming.chat_id)
         return Inbound(replies=[ztexts.UNLINKED])
+    address = await recipients_repo.get(session, channel=Channel.ZALO, address=incoming.chat_id)
+    if address is not None and address.unreachable_at is not None:
+        # Marked unreachable after a refusal, yet the person writes: reachable again.
+        await recipients_repo.upsert(
+            session, province_id=address.province_id, channel=Channel.ZALO, address=incoming.chat_id,
+            role=ChatRole.AGENCY, agency_id=recipient.agency_id, person_name=address.person_name,
+            actor_tg_id=address.created_by_tg_id, now=now,
+        )
     if _HELP.match(text):
         return Inbound(replies=[ztexts.ZALO_HELP])
     return await _status_reply(session, recipient, incoming, now=now, default_tz=default_tz, console_link=console_link)
@@ -147,6 +162,12 @@ async def _link(session: AsyncSession, incoming: IncomingText, code: str, *, now
     row = await zdb.link(
         session, chat_id=incoming.chat_id, user_id=incoming.user_id, name=incoming.name or None,
         agency_id=used.agency_id, code_id=used.id, now=now,
+    )
+    # The delivery address the outbox sends the agency's reminders to (bot/db/recipients.py).
+    await recipients_repo.upsert(
+        session, province_id=used.agency.province_id, channel=Channel.ZALO, address=incoming.chat_id,
+        role=ChatRole.AGENCY, agency_id=used.agency_id, person_name=incoming.name or None,
+        actor_tg_id=used.created_by_tg_id, now=now,
     )
     log_event(
         log, "zalo.linked", f"Zalo của {incoming.name or incoming.chat_id} đã liên kết với {used.agency.name}",
@@ -179,12 +200,17 @@ async def recipient_env(
 
 
 async def context_of(session: AsyncSession, recipient: ZaloRecipient, *, now: datetime) -> list[ContextItem]:
-    """The items the person's latest reminder numbered (1 = its first), while recent."""
-    if not recipient.numbered or recipient.numbered_at is None or now - recipient.numbered_at > NUMBERING_TTL:
+    """The items the latest reminder delivered to the person on Zalo numbered (1 = its
+    first), while recent: what "1 xong" refers to."""
+    address = await recipients_repo.get(session, channel=Channel.ZALO, address=recipient.zalo_chat_id)
+    if address is None:
         return []
-    items = await repo.due_items_by_ids(session, ids=list(recipient.numbered))
+    numbered = await zdb.latest_reminder_items(session, recipient_id=address.id, since=now - NUMBERING_TTL)
+    if not numbered:
+        return []
+    items = await repo.due_items_by_ids(session, ids=numbered)
     out = []
-    for number, due_id in enumerate(recipient.numbered, start=1):
+    for number, due_id in enumerate(numbered, start=1):
         item = items.get(due_id)
         if item is not None:
             out.append(ContextItem(number, item.id, item.task_id, item.due_on, item.task.title))
@@ -306,3 +332,51 @@ def _chatter(chatter: Chatter | None, *, has_items: bool) -> str:
     if not has_items:
         return ztexts.NO_CONTEXT
     return f"Xin lỗi, bot chưa hiểu nội dung này. Anh/chị nhắn theo mẫu: {example}."
+
+
+# --- reminders and queued answers through the outbox --------------------------------------------
+
+
+async def queue_reminders(session: AsyncSession, *, day: Any, on_date: date, now: datetime) -> int:
+    """Queue the day's reminder (bot.services.reminders.DayReminders) for every Zalo account
+    linked to each agency: plain text, numbered 1…n like the group's, split under 2,000
+    characters. Once per person and day (the outbox key). Returns the rows added."""
+    groups = list(day.groups)
+    linked = await recipients_repo.active_by_agency(
+        session, agency_ids=[g.agency_id for g in groups], channels=[Channel.ZALO]
+    )
+    messages: list[ChannelMessage] = []
+    for group in groups:
+        people = linked.get(group.agency_id) or []
+        if not people or not group.reminders:
+            continue
+        parts = reminder_messages(group, on_date, limit=ONE_PART)
+        texts_ = ztexts.reminder_texts(parts)
+        ids = tuple(i for p in parts for i in p.due_item_ids)
+        for person in people:
+            messages += [
+                ChannelMessage(
+                    recipient_id=person.id, channel=Channel.ZALO, on_date=on_date, kind=OutboxKind.REMINDER,
+                    body=text, part=index, parts=len(texts_), due_item_ids=ids if index == 0 else (),
+                )
+                for index, text in enumerate(texts_)
+            ]
+    return len(await enqueue_for_recipients(session, messages, now=now))
+
+
+async def queue_answer(session: AsyncSession, *, chat_id: str, text: str, on_date: date, now: datetime) -> int:
+    """An answer that could not be sent at once (Zalo said 429, or was down): into the
+    outbox, to be retried like a reminder. Returns the rows added (0: not a linked person)."""
+    address = await recipients_repo.get(session, channel=Channel.ZALO, address=chat_id)
+    if address is None or not address.active:
+        return 0
+    first = await zdb.next_notice_part(session, recipient_id=address.id, on_date=on_date)
+    pieces = ztexts.split_plain(text)
+    messages = [
+        ChannelMessage(
+            recipient_id=address.id, channel=Channel.ZALO, on_date=on_date, kind=OutboxKind.NOTICE,
+            body=piece, part=first + index, parts=len(pieces),
+        )
+        for index, piece in enumerate(pieces)
+    ]
+    return len(await enqueue_for_recipients(session, messages, now=now))

@@ -97,6 +97,53 @@ async def test_link_then_answer_on_zalo(world: BotWorld, fake_zalo: FakeZaloApi)
     answer = (await zalo.wait_for_sent(PERSON, before + 2))[-1].text
     assert "mã nhiệm vụ" in answer, answer
 
+    # Today's reminder goes to the group AND to the linked person's Zalo, once each.
+    await tick_and_deliver(w)
+    group_reminders = [m for m in w.server.messages_in(STP_GROUP) if (m.text or "").startswith("🔔")]
+    on_zalo = [m for m in zalo.messages_to(PERSON) if m.text.startswith("🔔")]
+    assert len(group_reminders) == 1 and len(on_zalo) == 1
+    text = on_zalo[0].text
+    assert "<" not in text and len(text) <= 2000 and "1. " in text and "Trả lời tin nhắn này" in text, text
+    await tick_and_deliver(w)  # a repeated tick sends nothing again
+    assert len([m for m in zalo.messages_to(PERSON) if m.text.startswith("🔔")]) == 1
+    first = await reminder_row_items(w)
+    # "1 xong" now means the reminder's first item.
+    count = len(zalo.messages_to(PERSON))
+    zalo.send_text(PERSON, "1 xong")
+    confirmation = (await zalo.wait_for_sent(PERSON, count + 1))[-1].text
+    assert "Đã ghi nhận: nhiệm vụ 1" in confirmation and "hoàn thành" in confirmation, confirmation
+    async with w.sm() as s:
+        done = await s.get(DueItem, first[0])
+        assert done is not None and done.status is Status.DONE
+        last = (await s.scalars(select(StatusChange).where(StatusChange.due_item_id == first[0]).order_by(StatusChange.id))).all()[-1]
+        assert (last.channel, last.source.value) == ("zalo", "chat")
+
+
+async def tick_and_deliver(w: BotWorld) -> None:
+    """The daily tick, then every channel's sender (Telegram, Zalo) drained once."""
+    from scheduler.channels import senders_for
+    from scheduler.reminders import engine_for
+
+    engine = engine_for(w.app)
+    assert engine is not None
+    await engine.tick()
+    await engine.drain(w.app.bot)  # type: ignore[attr-defined]
+    senders = senders_for(w.app)
+    assert senders is not None
+    await senders.drain_all()
+
+
+async def reminder_row_items(w: BotWorld) -> list[int]:
+    from bot.db.models import OutboxKind, OutboxMessage, OutboxStatus
+    from bot.domain.channels import Channel
+
+    async with w.sm() as s:
+        rows = (await s.scalars(select(OutboxMessage).where(
+            OutboxMessage.channel == Channel.ZALO, OutboxMessage.kind == OutboxKind.REMINDER, OutboxMessage.part == 0,
+        ))).all()
+    assert len(rows) == 1 and rows[0].status is OutboxStatus.SENT and rows[0].due_item_ids
+    return list(rows[0].due_item_ids)
+
 
 async def one_item_task(w: BotWorld, code: str) -> tuple[int, int]:
     """(due item id, task id): the agency's earliest open due item (what a bare code means)."""
@@ -162,3 +209,66 @@ async def test_extension_request_from_zalo_reaches_the_leaders(world: BotWorld, 
             select(StatusChange).where(StatusChange.due_item_id == due_id).order_by(StatusChange.id)
         )).all()
         assert [h.channel for h in history[-2:]] == ["zalo", "telegram"]  # asked on Zalo, decided on Telegram
+
+
+async def test_zalo_quota_error_loses_nothing_and_holds_nothing_back(world: BotWorld, fake_zalo: FakeZaloApi) -> None:
+    """Zalo answers 429 (quota exceeded): the Telegram reminder goes out in the same run,
+    the Zalo one waits (the channel pauses) and is delivered once later; an answer that hit
+    the 429 is queued and delivered too."""
+    import asyncio
+
+    from sqlalchemy import update
+
+    from bot.db.models import OutboxKind, OutboxMessage, OutboxStatus
+    from bot.domain.channels import Channel
+    from scheduler.channels import senders_for
+    from scheduler.reminders import engine_for
+
+    w, zalo = world, fake_zalo
+    await w.bind(STP_GROUP, "so-tu-phap")
+    await link(w, zalo)
+    engine, senders = engine_for(w.app), senders_for(w.app)
+    assert engine is not None and senders is not None
+    zalo.inject("sendMessage", "429")
+    await engine.tick()
+    telegram, zalo_reports = await asyncio.gather(engine.drain(w.app.bot), senders.drain_all())  # type: ignore[attr-defined]
+    assert telegram.sent >= 1
+    assert [m for m in w.server.messages_in(STP_GROUP) if (m.text or "").startswith("🔔")]
+    report = zalo_reports[Channel.ZALO]
+    assert report.down and report.retried == 1 and report.sent == 0
+    assert not [m for m in zalo.messages_to(PERSON) if m.text.startswith("🔔")]
+    async with w.sm() as s:
+        row = (await s.scalars(select(OutboxMessage).where(
+            OutboxMessage.channel == Channel.ZALO, OutboxMessage.kind == OutboxKind.REMINDER))).one()
+        assert row.status is OutboxStatus.PENDING and "429" in (row.error or "") and row.next_attempt_at > BOT_NOW
+
+    # An answer while the quota is exceeded: queued, not lost.
+    due_id, task_id = await one_item_task(w, "so-tu-phap")
+    zalo.inject("sendMessage", "429")
+    before = len(zalo.messages_to(PERSON))
+    zalo.send_text(PERSON, f"NV{task_id} đang làm 30%")
+    async def queued_answer() -> bool:
+        async with w.sm() as s:
+            return bool((await s.scalars(select(OutboxMessage).where(
+                OutboxMessage.channel == Channel.ZALO, OutboxMessage.kind == OutboxKind.NOTICE))).all())
+    for _ in range(250):
+        if await queued_answer():
+            break
+        await asyncio.sleep(0.02)
+    assert await queued_answer() and len(zalo.messages_to(PERSON)) == before
+    async with w.sm() as s:
+        item = await s.get(DueItem, due_id)
+        assert item is not None and item.progress == 30  # the change itself was recorded
+
+    # Time passes (the pause and the row's wait are over): each message is delivered once.
+    async with w.sm() as s, s.begin():
+        await s.execute(update(OutboxMessage).where(OutboxMessage.channel == Channel.ZALO).values(next_attempt_at=BOT_NOW))
+    senders.senders[Channel.ZALO].paused_until = None
+    await senders.drain_all()
+    await senders.drain_all()
+    reminders = [m for m in zalo.messages_to(PERSON) if m.text.startswith("🔔")]
+    answers = [m for m in zalo.messages_to(PERSON) if "30%" in m.text]
+    assert len(reminders) == 1 and len(answers) == 1
+    async with w.sm() as s:
+        rows = (await s.scalars(select(OutboxMessage).where(OutboxMessage.channel == Channel.ZALO))).all()
+        assert {r.status for r in rows} == {OutboxStatus.SENT}

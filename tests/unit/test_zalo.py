@@ -136,3 +136,43 @@ def test_new_code_is_readable_and_found_in_any_way_it_is_typed() -> None:
 @pytest.mark.parametrize("text", ["1 xong", "2 đang làm 60%", "xin gia hạn 3 đến 15/12", "NV12 xong", "ABCD-234", "/lienket"])
 def test_status_words_are_not_link_codes(text: str) -> None:
     assert code_in_text(text) is None
+
+
+def _reminders(count: int) -> object:
+    from datetime import date, timedelta
+
+    from bot.domain.reminders import AgencyReminders, Reminder, ReminderItem, ReminderKind
+
+    today = date(2025, 6, 23)
+    out = []
+    for n in range(1, count + 1):
+        due = today - timedelta(days=n)
+        item = ReminderItem(
+            due_item_id=1000 + n, task_id=n, task_ref=str(n), plan_number="1782/KH-UBND",
+            title=f"Nhiệm vụ số {n} về cải cách hành chính & <chuyển đổi số> " + "nội dung " * 8,
+            agency_id=1, agency_name="Sở Tư pháp", due_on=due, original_due_on=due,
+        )
+        out.append(Reminder(item, ReminderKind.OVERDUE, n))
+    return AgencyReminders(1, "Sở Tư pháp", reminders=out), today
+
+
+@pytest.mark.parametrize("count", [1, 3, 45])
+def test_zalo_reminder_is_plain_numbered_and_split(count: int) -> None:
+    """The day's reminder for Zalo: plain text (no tags, entities decoded), numbered 1…n
+    without a break across Telegram's 30-item parts, no "press the buttons" footer, every
+    message ≤ 2,000 characters, nothing lost."""
+    from bot.render.reminders import reminder_messages
+    from bot.render.zalo import reminder_texts
+
+    group, today = _reminders(count)
+    parts = reminder_messages(group, today, limit=10**9)  # type: ignore[arg-type]
+    texts = reminder_texts(parts)
+    joined = "\n".join(texts)
+    assert all(units(t) <= ZALO_LIMIT for t in texts)
+    assert "<b>" not in joined and "&amp;" not in joined and "& <chuyển đổi số>" in joined
+    assert "Bấm số nhiệm vụ" not in joined and "phần 1/" not in joined
+    assert joined.count("🔔 Nhắc việc — Sở Tư pháp") == 1
+    numbers = [int(line.split(".")[0]) for line in joined.split("\n") if line[:1].isdigit() and ". " in line[:5]]
+    assert numbers == list(range(1, count + 1))
+    assert joined.count("Trả lời tin nhắn này để cập nhật") == 1 and "Trả lời tin nhắn này để cập nhật" in texts[-1]
+    assert (len(texts) > 1) is (count == 45)
