@@ -34,7 +34,7 @@ from bot.render.corrections import DEADLINE_UNREAD, FIELD_LABELS
 from bot.render.format import short_date
 from bot.render.labels import review_label
 from bot.services import corrections
-from bot.web import auth, follow, initdata, plans, report
+from bot.web import auth, bulk, follow, initdata, plans, report
 from bot.web.access import Viewer, resolve_grants
 
 HERE = Path(__file__).resolve().parent
@@ -209,6 +209,19 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
                 return province, provinces
         return None, provinces
 
+    # Folded task texts per province, rebuilt when an import or a correction may have changed
+    # them (folding 100,000 titles takes seconds; the key is two cheap aggregates).
+    search_cache: dict[int, tuple[tuple[Any, ...], list[tuple[int, str, str]]]] = {}
+
+    async def search_index(session: AsyncSession, province_id: int) -> list[tuple[int, str, str]]:
+        key = await q.text_index_key(session, province_id=province_id)
+        cached = search_cache.get(province_id)
+        if cached is None or cached[0] != key:
+            rows = await q.task_texts(session, province_id=province_id)
+            cached = (key, [(tid, fold(f"{title} {product or ''}"), fold(ref or "")) for tid, title, product, ref in rows])
+            search_cache[province_id] = cached
+        return cached[1]
+
     async def tasks(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
         province, provinces = await province_of(request, session, viewer)
         if province is None:
@@ -227,8 +240,8 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
         if text:
             key = fold(text)
             text_ids = [
-                tid for tid, title, product, ref in await q.task_texts(session, province_id=province.id)
-                if key in fold(f"{title} {product or ''}") or key == fold(ref)
+                tid for tid, words, ref in await search_index(session, province.id)
+                if key in words or key == ref
             ]
         filt = q.TaskFilter(
             province_id=province.id,
@@ -246,12 +259,14 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
         agencies = await q.agencies_of(session, province_id=province.id)
         if filt.agency_ids is not None:
             agencies = [a for a in agencies if a.id in filt.agency_ids]
-        query = {k: v for k, v in params.items() if k != "page" and v}
+        query = {k: v for k, v in params.items() if k not in ("page", "m") and v}
         return page(
             request, "tasks.html", viewer=viewer, province=province, provinces=provinces, rows=rows, total=total,
             page=current_page, pages=pages, params=params, plans=await q.plans_of(session, province_id=province.id),
             agencies=agencies, today=today, category=lambda r: category(r.status, r.due_on, r.completed_on, today),
             page_url=lambda n: "/web/tasks?" + urlencode({**query, "page": n}),
+            here="/web/tasks?" + urlencode({**query, "page": current_page}), message=params.get("m"),
+            can_edit=viewer.edits(province.id),
         )
 
     async def visible_task(session: AsyncSession, viewer: Viewer, task_id: int) -> Any:
@@ -375,6 +390,7 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
         *plans.routes(kit),
         *follow.routes(kit),
         *report.routes(kit),
+        *bulk.routes(kit),
         Mount("/web/static", StaticFiles(directory=HERE / "static"), name="static"),
         *(extra_routes or []),
     ]

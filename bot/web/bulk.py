@@ -1,0 +1,116 @@
+"""Bulk actions on the tasks page (admins of the province): close several items with their
+real completion date, hand several items to another lead agency (a merged or wrongly named
+one), give several tasks a deadline (the event tasks).
+
+Each selected item goes through the one service that does it alone — `status.apply` (the
+status rules and a history row per item), `corrections.set_agencies` / `set_deadline` (a
+correction row per task) — so a bulk action is exactly the sum of the single ones; what an
+item refuses is counted and said, the others go through.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.db import web_queries as q
+from bot.db.models import LinkRole
+from bot.domain.calendar import parse_day
+from bot.domain.corrections import dates_from_text
+from bot.domain.replies import ChangeKind, Intent
+from bot.services import corrections, status
+from bot.web.access import Viewer
+from bot.web.report import env_for
+
+if TYPE_CHECKING:
+    from bot.web.app import Kit
+
+MAX_ITEMS = 500
+
+
+def routes(kit: Kit) -> list[Route]:
+    ctx = kit.ctx
+    refuse, signed_in = kit.refuse, kit.signed_in
+
+    async def bulk(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
+        form = await request.form()
+        ids = sorted({int(v) for v in form.getlist("item") if isinstance(v, str) and v.isdigit()})[:MAX_ITEMS]
+        action = str(form.get("action") or "")
+        back = str(form.get("back") or "/web/tasks")
+        if not back.startswith("/web/tasks"):
+            back = "/web/tasks"
+        items = await q.items_with_province(session, due_item_ids=ids)
+        if not items:
+            return _back(back, "Chưa chọn hạn nhiệm vụ nào.")
+        if any(not viewer.edits(province_id) for _, _, _, province_id in items):
+            return refuse(request, viewer, 403)
+        reason = str(form.get("reason") or "").strip() or None
+        done, problems = 0, []
+        if action == "done":
+            day = parse_day(str(form.get("date") or ""))
+            if day is None:
+                return _back(back, "Cần ngày hoàn thành thực tế (dd/mm/yyyy).")
+            for item_id, task_id, _, province_id in items:
+                env = await env_for(session, ctx, viewer, province_id)
+                intent = Intent(ChangeKind.DONE, note=f"xong từ {day:%d/%m/%Y}" + (f" — {reason}" if reason else ""))
+                outcome = await status.apply(session, env, due_item_id=item_id, intent=intent)
+                if outcome.refused or outcome.needs is not None:
+                    problems.append(f"NV{task_id}: {outcome.refused or outcome.problem or 'không ghi nhận được'}")
+                else:
+                    done += 1
+        elif action == "lead":
+            raw = str(form.get("agency") or "")
+            if not raw.isdigit():
+                return _back(back, "Chọn cơ quan chủ trì mới.")
+            target = int(raw)
+            by_task: dict[int, set[int]] = {}
+            for _, task_id, agency_id, _ in items:
+                by_task.setdefault(task_id, set()).add(agency_id)
+            for task_id, replaced in by_task.items():
+                leads = {a.id for a in (await q.task_links(session, task_id=task_id))[LinkRole.LEAD]}
+                result = await corrections.set_agencies(
+                    session, task_id=task_id, role=LinkRole.LEAD, agency_ids=sorted((leads - replaced) | {target}),
+                    now=ctx.clock(), actor_tg_id=viewer.user_id, actor_name=viewer.name, province_ids=viewer.admin,
+                    reason=reason,
+                )
+                if result.problem:
+                    problems.append(f"NV{task_id}: {result.problem}")
+                else:
+                    done += 1
+        elif action == "deadline":
+            text = str(form.get("deadline") or "").strip()
+            for task_id in sorted({task_id for _, task_id, _, _ in items}):
+                found = await q.task_detail(session, task_id=task_id)
+                assert found is not None
+                plan = found[1]
+                dates = dates_from_text(
+                    text, first_year=plan.first_year, last_year=plan.last_year, issued_on=plan.issued_on,
+                    this_year=ctx.today().year,
+                ) if text else None
+                if dates is None:
+                    return _back(back, "Không đọc được ngày hạn từ cụm từ này.")
+                dated = await corrections.set_deadline(
+                    session, task_id=task_id, dates=dates, now=ctx.clock(), actor_tg_id=viewer.user_id,
+                    actor_name=viewer.name, province_ids=viewer.admin, text=text, reason=reason,
+                )
+                if dated.problem:
+                    problems.append(f"NV{task_id}: {dated.problem}")
+                else:
+                    done += 1
+        else:
+            return refuse(request, viewer, 400)
+        unit = "hạn nhiệm vụ" if action == "done" else "nhiệm vụ"
+        message = f"Đã cập nhật {done} {unit}." + (f" Không cập nhật được {len(problems)}: " + "; ".join(problems[:5]) if problems else "")
+        return _back(back, message)
+
+    return [Route("/web/tasks/bulk", signed_in(bulk, write=True), methods=["POST"])]
+
+
+def _back(back: str, message: str) -> Response:
+    separator = "&" if "?" in back else "?"
+    return RedirectResponse(f"{back}{separator}{urlencode({'m': message})}", status_code=303)
