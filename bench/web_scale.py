@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
+from reminders import NOW, generate  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -36,7 +37,6 @@ from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
 from bot.db.models import Agency, DueItem, Province  # noqa: E402
 from bot.web import auth  # noqa: E402
 from bot.web.app import COOKIE, WebContext, create_app  # noqa: E402
-from reminders import NOW, generate  # noqa: E402
 
 
 async def _schema(url: str, sql: str) -> None:
