@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -30,17 +29,18 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     BaseUpdateProcessor,
-    CallbackContext,
     ContextTypes,
     Defaults,
-    ExtBot,
 )
 
+import scheduler
 from bot.catalog import Catalog
 from bot.config import Settings
-from bot.domain.throttle import Throttle
+from bot.context import BotApp, BotServices
+from bot.db.engine import make_engine, make_sessionmaker
 from bot.logs import log_event
 from bot.render.help import MENU_ADMIN, MENU_GROUP, MENU_PRIVATE
+from handlers.registry import register as register_handlers
 
 log = logging.getLogger("nhacviec")
 
@@ -130,59 +130,6 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         """Nothing to release."""
 
 
-class BotServices:
-    """`context.bot_data`: what every handler needs, set once by `build_application`.
-
-    PTB creates it without arguments (ContextTypes(bot_data=BotServices)), hence
-    `configure` instead of a constructor.
-    """
-
-    settings: Settings
-    sessionmaker: async_sessionmaker[AsyncSession]
-    catalog: Catalog
-    clock: Callable[[], datetime]  # aware "now"; tests set it
-    monotonic: Callable[[], float]  # for the flood throttle
-    user_throttle: Throttle
-    chat_throttle: Throttle
-    engine: AsyncEngine | None  # created here, so disposed here at shutdown
-    mode: str  # "long polling" or "webhook <url>", for the start-up line
-    zalo: Any  # bot.channels.zalo_inbound.ZaloInbound when ZALO_BOT_TOKEN is set, else None
-    zalo_bot_name: str | None  # the Zalo bot's account name (getMe), for the link-code text
-    web_routes: list[Any]  # extra routes for the console's server (the Zalo webhook)
-    channel_adapters: list[Any] | None = None  # given to build_application (tests); None: from settings
-
-    def configure(
-        self,
-        *,
-        settings: Settings,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        catalog: Catalog,
-        clock: Callable[[], datetime],
-        engine: AsyncEngine | None,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.settings = settings
-        self.sessionmaker = sessionmaker
-        self.catalog = catalog
-        self.clock = clock
-        self.monotonic = monotonic
-        # One user: 10 at once, then one every 3 s; one group (several people): 20 at once,
-        # then one every 3 s — Telegram lets the bot answer a group 20 times a minute.
-        self.user_throttle = Throttle(capacity=10, rate=1 / 3)
-        self.chat_throttle = Throttle(capacity=20, rate=1 / 3)
-        self.engine = engine
-        self.mode = "long polling"
-        self.zalo = None
-        self.zalo_bot_name = None
-        self.web_routes = []
-
-    def now(self) -> datetime:
-        return self.clock()
-
-
-Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotServices]
-
-
 class MissingTokenError(ValueError):
     """TELEGRAM_BOT_TOKEN is not set."""
 
@@ -194,14 +141,11 @@ def build_application(
     catalog: Catalog | None = None,
     clock: Callable[[], datetime] | None = None,
     channel_adapters: Sequence[Any] | None = None,
-) -> Application:  # type: ignore[type-arg]
+) -> BotApp:
     """The bot, ready for run_polling/run_webhook (or initialize/start in tests).
 
     `channel_adapters`: the e-mail/Zalo adapters to run (bot/channels/); None builds them
     from the settings (bot.channels.registry)."""
-    import scheduler
-    from bot.db.engine import make_engine, make_sessionmaker
-    from handlers.registry import register as register_handlers
 
     token = (settings.telegram_bot_token or "").strip()
     if not token:
@@ -250,7 +194,7 @@ def build_application(
     return app
 
 
-def attach_zalo(app: Application) -> Any:  # type: ignore[type-arg]
+def attach_zalo(app: BotApp) -> Any:
     """The Zalo channel (bot/channels/zalo_inbound.py): started after the bot's start-up,
     stopped with it; its webhook route (ZALO_WEBHOOK_URL) served by the web console."""
     from bot.channels.zalo_inbound import ZaloInbound
@@ -263,7 +207,7 @@ def attach_zalo(app: Application) -> Any:  # type: ignore[type-arg]
     services.web_routes = [*services.web_routes, *zalo.routes()]
     post_init, post_stop = app.post_init, app.post_stop
 
-    async def init(application: Application) -> None:  # type: ignore[type-arg]
+    async def init(application: BotApp) -> None:
         if post_init is not None:
             await post_init(application)
         from bot.channels.zalo import ZaloError
@@ -275,7 +219,7 @@ def attach_zalo(app: Application) -> Any:  # type: ignore[type-arg]
             log_event(log, "zalo.get_me_failed", f"Zalo: getMe lỗi ({exc})", level=logging.WARNING)
         await zalo.start()
 
-    async def stop(application: Application) -> None:  # type: ignore[type-arg]
+    async def stop(application: BotApp) -> None:
         await zalo.stop()
         if post_stop is not None:
             await post_stop(application)
@@ -293,7 +237,7 @@ def mask_url(url: str) -> str:
         return "<không đọc được DATABASE_URL>"
 
 
-async def startup(app: Application) -> None:  # type: ignore[type-arg]
+async def startup(app: BotApp) -> None:
     """post_init: migrate, sync the agency directory, register menus, log one line."""
     from bot.db.engine import upgrade_database_async
     from bot.services.chats import sync_directory
@@ -313,7 +257,7 @@ async def startup(app: Application) -> None:  # type: ignore[type-arg]
     )
 
 
-async def register_menus(app: Application) -> None:  # type: ignore[type-arg]
+async def register_menus(app: BotApp) -> None:
     """Command menus: everyone's private chat, groups, and each admin's private chat."""
 
     def commands(menu: tuple[tuple[str, str], ...]) -> list[BotCommand]:
@@ -331,7 +275,7 @@ async def register_menus(app: Application) -> None:  # type: ignore[type-arg]
             log.warning("Không đặt được menu quản trị cho %s: %s", admin_id, exc.message)
 
 
-async def shutdown(app: Application) -> None:  # type: ignore[type-arg]
+async def shutdown(app: BotApp) -> None:
     """post_shutdown: release the database connections this module opened."""
     services: BotServices = app.bot_data
     from scheduler.channels import senders_for

@@ -14,7 +14,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -22,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import Context
+from bot.context import BotApp, Context
 from bot.domain.callbacks import BindAgency, DecideBinding, InviteAgency, LinkZalo, encode, matches, parse
 from bot.domain.text import fold
 from bot.render import admin as admin_render
@@ -359,7 +358,7 @@ async def membership(update: Update, context: Context) -> None:
             )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("dangky", dangky))
     app.add_handler(CommandHandler("huydangky", huydangky))
     app.add_handler(CommandHandler("lanhdao", lanhdao))

@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
-from bot.app import BotServices, Context
+from bot.context import BotServices, Context
 from bot.domain.callbacks import Callback, Page, PageKind, encode
 from bot.render import help as texts
 from bot.services.chats import Scope, resolve_scope

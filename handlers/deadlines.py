@@ -7,9 +7,9 @@ import logging
 from html import escape
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.app import Context
+from bot.context import BotApp, Context
 from bot.domain.calendar import parse_day
 from bot.domain.codes import parse_task_code, task_code
 from bot.render.format import long_date, short_date
@@ -77,6 +77,6 @@ async def set_deadline(update: Update, context: Context) -> None:
     await reply(update, "\n".join(lines))
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     """/dathan (admins; any chat — the command itself checks who administers the task's province)."""
     app.add_handler(CommandHandler("dathan", set_deadline))

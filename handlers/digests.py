@@ -10,9 +10,9 @@ import asyncio
 
 from telegram import Update
 from telegram.constants import ChatAction
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.app import Context
+from bot.context import BotApp, Context
 from bot.domain.digest import DigestKind, digest_period
 from bot.domain.text import fold
 from bot.render import help as texts
@@ -65,5 +65,5 @@ async def baocao(update: Update, context: Context) -> None:
         await send_parts(context.bot, chat.id, output.parts)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("baocao", baocao))

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.app import Context
+from bot.context import Context
 from bot.domain.callbacks import WRITE_KINDS, decode
 from bot.domain.throttle import Verdict, combine
 from bot.logs import log_event

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.app import Context
+from bot.context import BotApp, Context
 from bot.domain.callbacks import AgencyProgress, Page, PageKind, matches, parse
 from bot.domain.codes import parse_task_code
 from bot.render import admin as admin_render
@@ -179,7 +179,7 @@ async def coquan(update: Update, context: Context) -> None:
     await reply_all(update, pages)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("tiendo", tiendo))
     app.add_handler(CommandHandler("quahan", quahan))
     app.add_handler(CommandHandler("sapden", sapden))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, TypeHandler
+from telegram.ext import CallbackQueryHandler, TypeHandler
+
+from bot.context import BotApp
+from handlers import binding, deadlines, digests, guard, progress, start, uploads, web, zalo
+from handlers import status as status_updates
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     """Every handler of the bot. Within group 0 the first matching handler wins."""
-    from handlers import binding, deadlines, digests, guard, progress, start, uploads
 
     # Groups -2 and -1 run before everything (one handler per group): a flooding user
     # stops at -2; at -1 a change from a group needs its sender to be a member now.
@@ -20,15 +23,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     progress.register(app)  # /tiendo, /quahan, /sapden, /nhiemvu, /coquan
     deadlines.register(app)  # /dathan: an admin dates an event/undated task
     digests.register(app)  # /baocao [tuan|thang]: the leaders' digest on demand
-    from handlers import web
-
     web.register(app)  # /web: a one-time sign-in link to the web console
-    from handlers import zalo
-
     zalo.register(app)  # /zalo: a one-time code linking a focal point's Zalo account
     # Status updates before uploads: a document answering a task's message is evidence.
-    from handlers import status as status_updates
-
     status_updates.register(app)  # task buttons, replies, /capnhat, undo, /giahan decisions
     uploads.register(app)  # plan files in an admin's private chat
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
-from bot.app import Context
+from bot.context import BotApp, Context
 from bot.render import help as texts
 from bot.services.chats import Scope, ScopeKind
 from handlers.binding import start_with_invite
@@ -44,12 +44,12 @@ async def private_fallback(update: Update, context: Context) -> None:
     await help_command(update, context)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler(["help", "trogiup"], help_command))
 
 
-def register_fallback(app: Application) -> None:  # type: ignore[type-arg]
+def register_fallback(app: BotApp) -> None:
     # Last in group 0: only what no other handler took.
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & (filters.TEXT | filters.COMMAND), private_fallback)

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.app import Context
+from bot.context import BotApp, Context
 from bot.domain.callbacks import (
     CancelPrompt,
     CardChoice,
@@ -337,7 +337,7 @@ def _file_of(message: Message) -> dict[str, Any]:
     }
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     """Status handlers. In group 0 they must come before uploads.register (a document
     answering a task's message is evidence, not a plan) and before the private-chat fallback;
     the /nhiemvu card goes in group 1, after handlers.progress has answered the command."""

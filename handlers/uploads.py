@@ -12,9 +12,9 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.app import Context
+from bot.context import BotApp, Context
 from bot.domain.callbacks import DecideUpload, encode, matches, parse
 from bot.domain.plans.document import PlanReadError
 from bot.domain.plans.parser import PlanProvinceMismatch, PlanProvinceUnknown
@@ -168,6 +168,6 @@ async def _drop_buttons(message: object) -> None:
             pass
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, document))
     app.add_handler(CallbackQueryHandler(upload_button, pattern=matches(DecideUpload)))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.app import Context
+from bot.context import BotApp, Context
 from bot.render import web as texts
 from bot.web.auth import LOGIN_TTL, create_login
 from handlers.common import is_private, reply, services, transaction
@@ -34,5 +34,5 @@ async def web_link(update: Update, context: Context) -> None:
     await reply(update, texts.login_text(f"{base}/web/login?t={token}", int(LOGIN_TTL.total_seconds() // 60)), markup)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("web", web_link))

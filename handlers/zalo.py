@@ -9,9 +9,9 @@ Zalo bot (`/lienket ABCD-2345`); bot.services.zalo does the rest.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.app import Context
+from bot.context import BotApp, Context
 from bot.domain.callbacks import LinkZalo, matches, parse
 from bot.render import help as texts
 from bot.render import zalo as ztexts
@@ -80,6 +80,6 @@ async def _issue(update: Update, context: Context, agency_id: int, *, edit: bool
         await reply(update, text)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("zalo", zalo))
     app.add_handler(CallbackQueryHandler(zalo_choice, pattern=matches(LinkZalo)))

@@ -14,9 +14,8 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from telegram.ext import Application, CallbackContext
-
 from bot.channels.base import ChannelAdapter
+from bot.context import BotApp, Context
 from bot.services.channel_sender import ChannelReport, ChannelSender
 
 log = logging.getLogger("nhacviec.channels")
@@ -31,7 +30,7 @@ class ChannelSenders:
         self.senders = {s.channel: s for s in senders}
         self._tasks: dict[str, asyncio.Task[ChannelReport]] = {}
 
-    def kick(self, app: Application) -> list[asyncio.Task[ChannelReport]]:  # type: ignore[type-arg]
+    def kick(self, app: BotApp) -> list[asyncio.Task[ChannelReport]]:
         """Start each channel's drain that is not running."""
         started: list[asyncio.Task[ChannelReport]] = []
         if not app.running:
@@ -64,7 +63,7 @@ class ChannelSenders:
 
 
 def install(
-    app: Application,  # type: ignore[type-arg]
+    app: BotApp,
     adapters: Sequence[ChannelAdapter],
     *,
     interval: float = 5.0,
@@ -84,7 +83,7 @@ def install(
     if queue is None:
         raise RuntimeError("the channel senders need PTB's JobQueue")
 
-    async def job(context: CallbackContext) -> None:  # type: ignore[type-arg]
+    async def job(context: Context) -> None:
         """Start the channels' drains that are not running."""
         senders.kick(context.application)
 

@@ -38,8 +38,8 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import Application, CallbackContext
 
+from bot.context import BotApp, Context
 from bot.db import repositories as repo
 from bot.db.models import DigestRunStatus
 from bot.domain.calendar import WorkCalendar
@@ -240,13 +240,13 @@ class DigestScheduler:
 
     # --- job callbacks ------------------------------------------------------------------
 
-    async def job(self, context: CallbackContext) -> None:  # type: ignore[type-arg]
+    async def job(self, context: Context) -> None:
         """The daily, periodic and start-up check: send what is due."""
         await self.run(context.bot)
 
 
 def install(
-    app: Application,  # type: ignore[type-arg]
+    app: BotApp,
     scheduler: DigestScheduler,
     *,
     check_interval: float = CHECK_INTERVAL,
@@ -279,7 +279,7 @@ def install(
     return scheduler
 
 
-def register(app: Application) -> DigestScheduler | None:  # type: ignore[type-arg]
+def register(app: BotApp) -> DigestScheduler | None:
     """Install the digest jobs (nothing when DIGEST_ENABLED is false)."""
     services = app.bot_data
     settings = services.settings

@@ -33,8 +33,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
-from telegram.ext import Application, CallbackContext
 
+from bot.context import BotApp, Context
 from bot.db.models import ReminderRun
 from bot.domain.admins import Admins
 from bot.domain.calendar import WorkCalendar
@@ -168,7 +168,7 @@ class ReminderEngine:
         self.totals.add(report)
         return report
 
-    def kick(self, app: Application) -> asyncio.Task[DrainReport] | None:  # type: ignore[type-arg]
+    def kick(self, app: BotApp) -> asyncio.Task[DrainReport] | None:
         """Start the sender unless it is running (then make it look again when done)."""
         if not app.running:
             return None
@@ -181,7 +181,7 @@ class ReminderEngine:
         self._drain_task = app.create_task(self._drain_loop(app), name="reminders:sender")
         return self._drain_task
 
-    async def _drain_loop(self, app: Application) -> DrainReport:  # type: ignore[type-arg]
+    async def _drain_loop(self, app: BotApp) -> DrainReport:
         total = DrainReport()
         while True:
             self._again = False
@@ -197,13 +197,13 @@ class ReminderEngine:
 
     # --- job callbacks (carry nothing; everything is reloaded) ----------------------------
 
-    async def daily_job(self, context: CallbackContext) -> None:  # type: ignore[type-arg]
+    async def daily_job(self, context: Context) -> None:
         """The daily reminder tick (on a day off it only records that it ran)."""
         async with self._tick_lock:
             await self.tick()
         self.kick(context.application)
 
-    async def outbox_job(self, context: CallbackContext) -> None:  # type: ignore[type-arg]
+    async def outbox_job(self, context: Context) -> None:
         """Send what is due; tick today if the time has passed and no tick completed.
 
         Returns at once: the work runs as a task of the application, so the job never
@@ -215,7 +215,7 @@ class ReminderEngine:
             return
         self._job_task = context.application.create_task(self._outbox_check(context.application), name=OUTBOX_JOB)
 
-    async def _outbox_check(self, app: Application) -> None:  # type: ignore[type-arg]
+    async def _outbox_check(self, app: BotApp) -> None:
         if not self._caught_up:
             return  # the catch-up job has yet to run: it ticks (once) and starts the sender
         async with self._tick_lock:
@@ -228,7 +228,7 @@ class ReminderEngine:
                 await self.tick()
         self.kick(app)
 
-    async def catch_up_job(self, context: CallbackContext) -> None:  # type: ignore[type-arg]
+    async def catch_up_job(self, context: Context) -> None:
         """At start-up: clean up after a dead process, and send today's reminders if missed."""
         async with self._tick_lock:
             try:
@@ -240,7 +240,7 @@ class ReminderEngine:
         self.kick(context.application)
 
 
-def install(app: Application, engine: ReminderEngine, *, outbox_interval: float = 5.0, catch_up_after: float = 0.2) -> ReminderEngine:  # type: ignore[type-arg]
+def install(app: BotApp, engine: ReminderEngine, *, outbox_interval: float = 5.0, catch_up_after: float = 0.2) -> ReminderEngine:
     """Schedule the engine's three jobs on the application's JobQueue."""
     queue = app.job_queue
     if queue is None:
