@@ -218,12 +218,18 @@ class ZaloInbound:
         """Group notices and extension requests, with the Telegram bot (best effort: the
         change itself is recorded already and shows in /tiendo and the console)."""
         bot = self.telegram_bot
-        if bot is None or not (result.group_notices or result.extension_requests):
+        if bot is None or not (result.group_notices or result.extension_requests or result.withdrawn_requests):
             return
         from telegram import InlineKeyboardButton, InlineKeyboardMarkup
         from telegram.error import TelegramError
 
         async with session.begin():
+            edits: list[tuple[int, int, str]] = []  # leaders' posts of a request this change withdrew
+            for request_id in result.withdrawn_requests:
+                request = await repo.get_extension_request(session, request_id=request_id)
+                view = await svc.extension_view(session, request, self.settings.tz) if request else None
+                if request is not None and view is not None:
+                    edits += [(int(c), int(m), texts.extension_request_text(view)) for c, m in request.posts or []]
             targets: list[tuple[int, str, Any, int | None]] = []
             for agency_id, html_text in result.group_notices:
                 family = await repo.agency_family_ids(session, agency_ids=[agency_id])
@@ -247,6 +253,14 @@ class ZaloInbound:
                 ]])
                 for leader_chat in leaders:
                     targets.append((leader_chat, texts.extension_request_text(view), markup, request_id))
+        for chat_id, message_id, html_text in edits:
+            try:
+                await bot.edit_message_text(html_text, chat_id=chat_id, message_id=message_id)
+            except TelegramError as exc:
+                log_event(
+                    log, "zalo.telegram_failed", f"Không sửa được tin {chat_id}/{message_id}: {exc}",
+                    level=logging.WARNING, chat_id=chat_id,
+                )
         posts: dict[int, list[tuple[int, int]]] = {}
         for chat_id, html_text, reply_markup, post_of in targets:
             try:

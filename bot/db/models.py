@@ -771,9 +771,9 @@ class TaskCorrection(Base):
 # On Zalo the unit is a person: a focal point links their Zalo account to an agency once,
 # with a one-time code the agency's group (or an admin) got from the Telegram bot; the
 # account then receives the agency's reminders one to one and answers in plain words.
-# Only a hash of the code is stored. `numbered` keeps the due items the latest reminder
-# numbered for the person, so "1 xong" means that reminder's first item (Zalo messages
-# carry no reply-to).
+# Only a hash of the code is stored. The delivery address is a `Recipient` (channel zalo,
+# migration 0009_channels); "1 xong" means the first item of the latest reminder delivered
+# to it (the outbox row's due_item_ids: Zalo messages carry no reply-to).
 
 
 class ZaloLinkCode(Base):
@@ -808,7 +808,5 @@ class ZaloRecipient(Base):
     code_id: Mapped[int | None] = mapped_column(ForeignKey("zalo_link_codes.id"))
     unreachable_at: Mapped[datetime | None] = mapped_column()
     error: Mapped[str | None] = mapped_column(Text)
-    numbered: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
-    numbered_at: Mapped[datetime | None] = mapped_column()
 
     agency: Mapped[Agency] = relationship()

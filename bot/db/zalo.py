@@ -62,7 +62,7 @@ async def link(
     session: AsyncSession, *, chat_id: str, user_id: str | None, name: str | None, agency_id: int,
     code_id: int | None, now: datetime,
 ) -> ZaloRecipient:
-    """Link (or relink to another agency) a Zalo account; a relink clears the old numbering."""
+    """Link (or relink to another agency) a Zalo account."""
     row = await get_recipient(session, chat_id=chat_id)
     if row is None:
         row = ZaloRecipient(zalo_chat_id=chat_id)
@@ -75,8 +75,6 @@ async def link(
     row.code_id = code_id
     row.unreachable_at = None
     row.error = None
-    row.numbered = None
-    row.numbered_at = None
     await session.flush()
     await session.refresh(row, ["agency"])
     return row
@@ -115,14 +113,6 @@ async def recipients_by_agency(session: AsyncSession, *, province_id: int) -> di
     for row in rows:
         out.setdefault(row.agency_id, []).append(row)
     return out
-
-
-async def set_numbered(session: AsyncSession, *, recipient_id: int, due_item_ids: Sequence[int], now: datetime) -> None:
-    """The due items a message numbered for this person (1 = the first), for "1 xong"."""
-    await session.execute(
-        update(ZaloRecipient).where(ZaloRecipient.id == recipient_id)
-        .values(numbered=list(due_item_ids), numbered_at=now).execution_options(synchronize_session=False)
-    )
 
 
 async def mark_unreachable(session: AsyncSession, *, recipient_id: int, error: str, now: datetime) -> bool:

@@ -9,7 +9,7 @@ the same reply parser (bot.domain.replies) and the same status use case
 (bot.services.status.apply) as a Telegram reply, recorded with channel "zalo".
 
 Numbers refer to the latest reminder sent to that person on Zalo (Zalo messages carry no
-reply-to; `ZaloRecipient.numbered` keeps that reminder's items); task codes ("NV12 xong")
+reply-to; the outbox row of that reminder keeps its items); task codes ("NV12 xong")
 always work (a yearly task's code means its earliest open due date, named in the
 confirmation). What would need a follow-up button on Telegram (a blocker without its
 reason, an extension without a date, "which of these?") is asked back as text, to be
@@ -105,12 +105,11 @@ async def issue_link_code(
 
 @dataclass
 class Inbound:
-    """What to do after a Zalo message: texts to answer (plain, unsplit), the items they
-    number for the person, and what the Telegram side should be told."""
+    """What to do after a Zalo message: texts to answer (plain, unsplit) and what the
+    Telegram side must be told (group notices, new and withdrawn extension requests)."""
 
     replies: list[str] = field(default_factory=list)
     recipient_id: int | None = None
-    numbered: list[int] | None = None
     group_notices: list[tuple[int, str]] = field(default_factory=list)  # (agency id, HTML text)
     extension_requests: list[int] = field(default_factory=list)
     withdrawn_requests: list[int] = field(default_factory=list)

@@ -272,3 +272,29 @@ async def test_zalo_quota_error_loses_nothing_and_holds_nothing_back(world: BotW
     async with w.sm() as s:
         rows = (await s.scalars(select(OutboxMessage).where(OutboxMessage.channel == Channel.ZALO))).all()
         assert {r.status for r in rows} == {OutboxStatus.SENT}
+
+
+async def test_a_zalo_update_withdraws_a_pending_extension_request(world: BotWorld, fake_zalo: FakeZaloApi) -> None:
+    from tests.e2e.conftest import LEADERS_GROUP
+
+    w, zalo = world, fake_zalo
+    await w.bind(STP_GROUP, "so-tu-phap")
+    await w.bind(LEADERS_GROUP, leaders=True)
+    await link(w, zalo)
+    due_id, task_id = await one_item_task(w, "so-tu-phap")
+    zalo.send_text(PERSON, f"xin gia hạn NV{task_id} đến 20/12/2025 vì chờ số liệu")
+    await zalo.wait_for_sent(PERSON, 2)
+    posts = await w.server.wait_for(
+        lambda: [m for m in w.server.messages_in(LEADERS_GROUP) if any(d for d in m.callback_data)],
+        message="the leaders got no extension request",
+    )
+    zalo.send_text(PERSON, f"NV{task_id} xong")
+    await zalo.wait_for_sent(PERSON, 3)
+    edited = await w.server.wait_for(
+        lambda: "rút" in w.text(LEADERS_GROUP, posts[0].message_id) and w.text(LEADERS_GROUP, posts[0].message_id),
+        message="the leaders' post was not updated",
+    )
+    assert "không còn hiệu lực" in edited
+    async with w.sm() as s:
+        item = await s.get(DueItem, due_id)
+        assert item is not None and item.status is Status.DONE
