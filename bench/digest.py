@@ -1,10 +1,18 @@
-"""Digest build time on a generated province: 100 000 tasks across 1 000 agencies.
+"""Digest build time and memory on a generated province: 100 000 tasks across 1 000 agencies.
 
 Run: python bench/digest.py [--quick] [--db URL] [--tasks N] [--agencies N]
 Default: a temporary SQLite file. With --db postgresql://…, a schema of its own is created
-and dropped afterwards. Seeding is not measured; the digest (SQL figures and rows as of a
-date), the text, the chart and the workbook are, each on its own line, then the figures.
-Absolute times depend on the machine; compare within one run.
+and dropped afterwards. Seeding is not measured. Then two measurements:
+
+1. the way the bot builds it (bot.services.digest_worker: a child process with its own
+   engine, the bot's event loop only awaits a pipe): wall time, the child's CPU time and
+   its peak RSS — the figures issue 18 asks for (≤ 10 s, ≤ 200 MB);
+2. in this process, step by step: the digest (SQL figures, rows streamed once into the
+   lists and the capped workbook selection), the text, the chart and the workbook, each on
+   its own line (wall and CPU), then the figures.
+
+Absolute times depend on the machine (and on what else runs on it: CPU time is printed
+beside wall time for that reason); compare within one run.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import resource
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -73,16 +82,18 @@ def _change(rng: random.Random, due: date) -> dict[str, object] | None:
     return None
 
 
-async def seed(url: str, *, tasks: int, agencies: int) -> None:
+async def seed(url: str, *, tasks: int, agencies: int, bind_chats: bool = True) -> None:
     """A province with `agencies` agencies, PLANS plans, `tasks` tasks (one lead agency,
     one due item each; every tenth task yearly 2022–2025, every fiftieth undated) and a
     history like a running bot's: imported, then done / in progress / blocked / extension."""
     rng = random.Random(20250622)
     sm = make_sessionmaker(make_engine(url))
     async with sm() as s, s.begin():
-        province = Province(slug="phu-tho", name="Phú Thọ", timezone="Asia/Ho_Chi_Minh")
-        s.add(province)
-        await s.flush()
+        province = await s.scalar(select(Province).where(Province.slug == "phu-tho"))  # bench/replies.py's
+        if province is None:
+            province = Province(slug="phu-tho", name="Phú Thọ", timezone="Asia/Ho_Chi_Minh")
+            s.add(province)
+            await s.flush()
         await s.execute(
             insert(Agency.__table__),
             [
@@ -93,7 +104,7 @@ async def seed(url: str, *, tasks: int, agencies: int) -> None:
                 for i in range(agencies)
             ],
         )
-        agency_ids = list(await s.scalars(select(Agency.id).order_by(Agency.id)))
+        agency_ids = list(await s.scalars(select(Agency.id).where(Agency.code.like("CQ%")).order_by(Agency.id)))
         await s.execute(
             insert(Plan.__table__),
             [
@@ -106,7 +117,7 @@ async def seed(url: str, *, tasks: int, agencies: int) -> None:
                 for p in range(PLANS)
             ],
         )
-        plan_ids = list(await s.scalars(select(Plan.id).order_by(Plan.id)))
+        plan_ids = list(await s.scalars(select(Plan.id).where(Plan.source_name.like("kh-%")).order_by(Plan.id)))
         task_rows = []
         for t in range(tasks):
             task_rows.append(
@@ -121,7 +132,7 @@ async def seed(url: str, *, tasks: int, agencies: int) -> None:
             )
         for chunk in range(0, len(task_rows), 20_000):
             await s.execute(insert(Task.__table__), task_rows[chunk : chunk + 20_000])
-        task_ids = list(await s.scalars(select(Task.id).order_by(Task.id)))
+        task_ids = list(await s.scalars(select(Task.id).where(Task.plan_id.in_(plan_ids)).order_by(Task.id)))
         links, items, changes = [], [], []
         for t, task_id in enumerate(task_ids):
             agency_id = agency_ids[t % agencies]
@@ -144,7 +155,10 @@ async def seed(url: str, *, tasks: int, agencies: int) -> None:
             await s.execute(insert(TaskAgency.__table__), links[chunk : chunk + 20_000])
         for chunk in range(0, len(items), 20_000):
             await s.execute(insert(DueItem.__table__), items[chunk : chunk + 20_000])
-        rows = (await s.execute(select(DueItem.id, DueItem.original_due_on).order_by(DueItem.id))).all()
+        rows = (await s.execute(
+            select(DueItem.id, DueItem.original_due_on).where(DueItem.task_id.in_(select(Task.id).where(Task.plan_id.in_(plan_ids))))
+            .order_by(DueItem.id)
+        )).all()
         history = []
         for (item_id, due), change in zip(rows, changes, strict=True):  # ids follow the insert order
             history.append({"due_item_id": item_id, "at": _at(date(2021, 12, 1)), "source": ChangeSource.IMPORT,
@@ -155,6 +169,8 @@ async def seed(url: str, *, tasks: int, agencies: int) -> None:
         history = [{"completed_on": None, **row} for row in history]  # executemany: the same keys
         for chunk in range(0, len(history), 20_000):
             await s.execute(insert(StatusChange.__table__), history[chunk : chunk + 20_000])
+        if not bind_chats:  # bench/replies.py: no chats the reminder engine would write to
+            return
         chats = [
             {"province_id": province.id, "tg_chat_id": -1_000_000 - i, "title": f"Nhóm {i}", "role": ChatRole.AGENCY,
              "agency_id": agency_id, "active": i % 25 != 0, "bound_at": _at(date(2025, 1, 2))}
@@ -163,7 +179,7 @@ async def seed(url: str, *, tasks: int, agencies: int) -> None:
         chats.append({"province_id": province.id, "tg_chat_id": -999, "title": "Lãnh đạo tỉnh", "role": ChatRole.LEADERS,
                       "agency_id": None, "active": True, "bound_at": _at(date(2025, 1, 2))})
         await s.execute(insert(Chat.__table__), chats)
-        chat_rows = (await s.execute(select(Chat.id, Chat.tg_chat_id).where(Chat.agency_id.is_not(None)))).all()
+        chat_rows = (await s.execute(select(Chat.id, Chat.tg_chat_id).where(Chat.agency_id.in_(agency_ids)))).all()
         reminders = [
             {"chat_id": chat_id, "tg_chat_id": tg_id, "on_date": day, "kind": OutboxKind.REMINDER, "part": 0,
              "parts": 1, "body": "…", "status": OutboxStatus.SENT, "sent_at": _at(day, 8),
@@ -175,6 +191,24 @@ async def seed(url: str, *, tasks: int, agencies: int) -> None:
     await sm.kw["bind"].dispose()
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def measure_worker(url: str) -> None:
+    from bot.services.digest_worker import digest_parts
+
+    engine = make_engine(url)
+    async with make_sessionmaker(engine)() as s:
+        province = await s.scalar(select(Province))
+        assert province is not None
+    await engine.dispose()
+    parts, run = await digest_parts(database_url=url, province_id=province.id, period=week_period(AS_OF), with_report=False)
+    print(f"as the bot builds it (child process): {run.seconds:.2f} s wall, {run.cpu_seconds:.2f} s CPU, "
+          f"peak RSS {run.max_rss_mb:.0f} MB; parts: {', '.join(p.kind for p in parts)}\n")
+
+
 async def measure(url: str) -> None:
     from bot.render import chart as charts
     from bot.render.digest import digest_messages, period_label
@@ -183,31 +217,32 @@ async def measure(url: str) -> None:
 
     engine = make_engine(url)
     sm = make_sessionmaker(engine)
-    timings: list[tuple[str, float]] = []
-    start = time.perf_counter()
+    timings: list[tuple[str, float, float]] = []
+    start, cpu_start = time.perf_counter(), _cpu()
     async with sm() as s:
         province = await s.scalar(select(Province))
         assert province is not None
         digest = await build_digest(s, province=province, period=week_period(AS_OF))
-    timings.append(("digest (SQL, as of the date)", time.perf_counter() - start))
-    t = time.perf_counter()
+    timings.append(("digest (SQL, as of the date)", time.perf_counter() - start, _cpu() - cpu_start))
+    t, c = time.perf_counter(), _cpu()
     messages = digest_messages(digest)
-    timings.append(("text", time.perf_counter() - t))
-    t = time.perf_counter()
+    timings.append(("text", time.perf_counter() - t, _cpu() - c))
+    t, c = time.perf_counter(), _cpu()
     png = charts.render_chart(charts.chart_data(digest, title=f"Tình trạng nhiệm vụ — {period_label(digest.period)}"))
-    timings.append(("chart (PNG)", time.perf_counter() - t))
-    t = time.perf_counter()
+    timings.append(("chart (PNG)", time.perf_counter() - t, _cpu() - c))
+    t, c = time.perf_counter(), _cpu()
     workbook = build_workbook(digest)
-    timings.append(("workbook (XLSX)", time.perf_counter() - t))
-    timings.append(("total", time.perf_counter() - start))
+    timings.append(("workbook (XLSX)", time.perf_counter() - t, _cpu() - c))
+    timings.append(("total", time.perf_counter() - start, _cpu() - cpu_start))
     await engine.dispose()
 
-    for name, seconds in timings:
-        print(f"{name:32} {seconds:7.2f} s")
+    print("in this process, step by step:")
+    for name, seconds, cpu in timings:
+        print(f"{name:32} {seconds:7.2f} s wall {cpu:7.2f} s CPU")
     f = digest.total
     print(
         f"\nas of {AS_OF:%d/%m/%Y}: {f.total} items in {len(digest.plans)} plans, {len(digest.agencies)} agencies, "
-        f"{len(digest.rows)} workbook rows"
+        f"{len(digest.rows)} workbook rows" + (f" of {digest.rows_total} (capped)" if digest.rows_capped else "")
     )
     print(
         f"due so far {f.due_so_far}: done {f.done_due} (on time {f.done_on_time_due}, late {f.done_late}), "
@@ -241,6 +276,7 @@ async def _bench(url: str, args: argparse.Namespace) -> None:
     await seed(url, tasks=args.tasks, agencies=args.agencies)
     print(f"{make_url(url).get_backend_name()}: {args.tasks} tasks, {args.agencies} agencies "
           f"(seeded in {time.perf_counter() - t:.1f} s, not measured)\n")
+    await measure_worker(url)
     await measure(url)
 
 

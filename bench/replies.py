@@ -12,7 +12,13 @@ there (both on the server's clock). Each group gets one reply every 100/rate sec
 Prints per rate: answered/sent, p50/p95/p99/max latency; the saturation point is the first
 rate whose p95 exceeds 1 s or that leaves a reply unanswered.
 
-Run: python bench/replies.py [--db URL] [--rates 10 20 40] [--seconds 15] [--groups 100]
+With --report-tasks N (e.g. 100000), the province also gets N generated tasks (bench/digest.py's
+data set) and every rate runs twice: quietly, then while an admin's `/baocao` for the whole
+province is being built (sent as the replies start; built in a child process by
+bot.services.digest_worker) — the two latency lines side by side, and when the report's
+workbook arrived.
+
+Run: python bench/replies.py [--db URL] [--rates 10 20 40] [--seconds 15] [--groups 100] [--report-tasks N]
 """
 
 from __future__ import annotations
@@ -103,6 +109,12 @@ async def run(args: argparse.Namespace) -> None:
 
     async with FakeBotApi() as server:
         settings, catalog, engine, sm = await prepare(server, url, args.groups)
+        if args.report_tasks:
+            from digest import seed  # bench/digest.py: the province-scale data set
+
+            t = time.monotonic()
+            await seed(url, tasks=args.report_tasks, agencies=max(10, args.report_tasks // 100), bind_chats=False)
+            print(f"seeded {args.report_tasks} more tasks for /baocao in {time.monotonic() - t:.0f} s")
         app = build_application(settings, sessionmaker=sm, catalog=catalog, clock=clock)
         await app.initialize()
         await app.post_init(app)
@@ -125,9 +137,15 @@ async def run(args: argparse.Namespace) -> None:
                   f"update → confirmation on the fake server's clock")
             saturated = None
             step = 0
-            for rate in args.rates:
+
+            async def one_rate(rate: float, label: str, report: bool) -> tuple[int, int, list[float]]:
+                nonlocal step
                 total = int(rate * args.seconds)
                 pending: list[tuple[int, float, int]] = []  # chat, injected at, messages before
+                report_before = len(server.messages_in(ADMIN))
+                report_at = server.clock()
+                if report:
+                    server.send_text(ADMIN, ADMIN, "/baocao")
                 start = time.monotonic()
                 for n in range(total):
                     due = start + n / rate
@@ -154,13 +172,24 @@ async def run(args: argparse.Namespace) -> None:
                 answered = len(latencies)
                 ms = [x * 1000 for x in latencies] or [float("nan")]
                 print(
-                    f"  {rate:>4g} replies/s × {args.seconds:g} s: answered {answered}/{total}; latency ms "
+                    f"  {rate:>4g} replies/s × {args.seconds:g} s{label}: answered {answered}/{total}; latency ms "
                     f"p50 {statistics.median(ms):.0f} · p95 {pct(ms, 0.95):.0f} · p99 {pct(ms, 0.99):.0f} · "
                     f"max {max(ms):.0f}"
                 )
-                if saturated is None and (answered < total or pct(ms, 0.95) > 1000):
-                    saturated = rate
-                await asyncio.sleep(2)  # let the groups' rate windows drain a little
+                if report:
+                    def workbook() -> list[float]:
+                        return [m.time for m in server.messages_in(ADMIN)[report_before:] if m.method == "sendDocument"]
+
+                    await server.wait_for(workbook, 600, message="the report never came")
+                    print(f"       /baocao: workbook sent {workbook()[0] - report_at:.1f} s after the command")
+                return answered, total, ms
+
+            for rate in args.rates:
+                for report in (False, True) if args.report_tasks else (False,):
+                    answered, total, ms = await one_rate(rate, " during /baocao" if report else "", report)
+                    if saturated is None and (answered < total or pct(ms, 0.95) > 1000):
+                        saturated = rate
+                    await asyncio.sleep(2)  # let the groups' rate windows drain a little
             print(f"  saturation: {'beyond ' + str(args.rates[-1]) if saturated is None else saturated} replies/s")
         finally:
             await app.updater.stop()
@@ -176,6 +205,7 @@ def main() -> None:
     parser.add_argument("--rates", type=float, nargs="+", default=[10, 20, 40])
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--groups", type=int, default=100)
+    parser.add_argument("--report-tasks", type=int, default=0, help="also measure during a /baocao over N more tasks")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -6,8 +6,6 @@ Only where the whole province may be seen: the leaders' chat and an admin's priv
 
 from __future__ import annotations
 
-import asyncio
-
 from telegram import Update
 from telegram.constants import ChatAction
 from telegram.ext import CommandHandler
@@ -18,7 +16,8 @@ from bot.domain.text import fold
 from bot.render import help as texts
 from bot.render.digest import nothing_to_report
 from bot.services.chats import ScopeKind
-from bot.services.digests import build_digest, render_digest, send_parts
+from bot.services.digest_worker import digest_parts
+from bot.services.digests import send_parts
 from handlers.common import no_data_text, reply, scope_of, services, today_for, transaction
 
 KINDS = {"tuan": DigestKind.WEEK, "week": DigestKind.WEEK, "thang": DigestKind.MONTH, "month": DigestKind.MONTH}
@@ -49,20 +48,19 @@ async def baocao(update: Update, context: Context) -> None:
             await reply(update, texts.PROVINCE_WIDE_ONLY)
             return
         today = today_for(scope, context)
-        await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
-        period = digest_period(kind, today)
-        digests = [
-            (province.slug, await build_digest(session, province=province, period=period))
-            for province in scope.provinces
-        ]
-    if not digests:
+        provinces = list(scope.provinces)
+    if not provinces:
         await reply(update, nothing_to_report(today))
         return
-    for slug, digest in digests:
-        output = await asyncio.to_thread(
-            render_digest, digest, province_slug=slug, with_report=kind is DigestKind.MONTH and settings.digest_docx
+    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
+    period = digest_period(kind, today)
+    for province in provinces:
+        # Built in a child process: a province-wide report never holds up other chats' replies.
+        parts, _run = await digest_parts(
+            database_url=settings.database_url, province_id=province.id, period=period,
+            with_report=kind is DigestKind.MONTH and settings.digest_docx,
         )
-        await send_parts(context.bot, chat.id, output.parts)
+        await send_parts(context.bot, chat.id, parts)
 
 
 def register(app: BotApp) -> None:

@@ -48,6 +48,7 @@ from bot.logs import log_event
 from bot.services import digests as service
 from bot.services import outbox
 from bot.services.chats import configured_provinces
+from bot.services.digest_worker import digest_parts
 from bot.services.reminders import calendar_from_settings
 from bot.services.sender import UNREACHABLE_BAD_REQUESTS, telegram_answered, worker_name
 
@@ -126,10 +127,9 @@ class DigestScheduler:
             if province.id not in by_province:
                 continue
             try:
-                async with self.sessionmaker() as session:
-                    digest = await service.build_digest(session, province=province, period=period)
-                output = await asyncio.to_thread(
-                    service.render_digest, digest, province_slug=province.slug,
+                # In a child process: the bot's replies go on while it is built.
+                parts, _run = await digest_parts(
+                    database_url=self.settings.database_url, province_id=province.id, period=period,
                     with_report=period.kind is DigestKind.MONTH and self.settings.digest_docx,
                 )
             except Exception as exc:  # noqa: BLE001 - nothing was sent: hand the runs back for the next check
@@ -141,7 +141,7 @@ class DigestScheduler:
                     await self._later(run, report, f"{type(exc).__name__}: {exc}")
                 continue
             for run in by_province[province.id]:
-                await self._send(bot, run, output.parts, report)
+                await self._send(bot, run, parts, report)
         if runs:
             log_event(
                 log, "digest.delivered",

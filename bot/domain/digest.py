@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -380,7 +381,7 @@ def merge_agencies(
     return [AgencyFigures(code, names[code], figures) for code, figures in merged.items()]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReportRow:
     """One line of the workbook: a due item (or an undated task's lead agency) as of a date."""
 
@@ -449,8 +450,13 @@ class Digest:
     extension_requests: list[DigestEvent] = field(default_factory=list)  # waiting at the end
     became_overdue: list[DigestEvent] = field(default_factory=list)
     due_soon: list[DueLine] = field(default_factory=list)
-    rows: list[ReportRow] = field(default_factory=list)
+    rows: list[ReportRow] = field(default_factory=list)  # the workbook's, at most MAX_WORKBOOK_ROWS
     soon_days: int = SOON_DAYS
+    rows_total: int | None = None  # rows before the cap (None: not capped, `rows` is all)
+
+    @property
+    def rows_capped(self) -> bool:
+        return self.rows_total is not None and self.rows_total > len(self.rows)
 
     @property
     def as_of(self) -> date:
@@ -464,3 +470,60 @@ class Digest:
     def quiet(self) -> bool:
         """Nothing overdue, nothing due soon, nothing changed: one short line is enough."""
         return not (self.total.overdue or self.due_soon or self.changed)
+
+
+# --- the workbook's rows at province scale ------------------------------------------------
+# 100,000 tasks make 130,000 rows: a workbook nobody reads to the end, and seconds of CPU to
+# write (bench/xlsx_writers.py). The figures always count everything (in SQL); the detail
+# rows are capped, keeping first what the leaders act on.
+
+MAX_WORKBOOK_ROWS = 20_000
+
+
+def workbook_rank(row: ReportRow, period: DigestPeriod, soon_days: int) -> tuple[int, int]:
+    """Which rows a capped workbook keeps first (lower first). Outcomes, in order:
+    0 overdue (the longest overdue first); 1 blocked or extension requested; 2 due within
+    `soon_days`; 3 done within the period; 4 in progress; 5 not due yet; 6 done earlier;
+    7 no deadline. The second number orders within a class (the due date's ordinal)."""
+    due = row.due_on.toordinal() if row.due_on is not None else date.max.toordinal()
+    today = period.as_of
+    if row.category is Category.OVERDUE:
+        return 0, due
+    if row.status in (Status.BLOCKED, Status.EXTENSION_REQUESTED):
+        return 1, due
+    done = row.category in (Category.DONE_ON_TIME, Category.DONE_LATE)
+    if not done and row.due_on is not None and 0 <= (row.due_on - today).days <= soon_days:
+        return 2, due
+    if done:
+        recent = row.completed_on is not None and period.start <= row.completed_on <= today
+        return (3 if recent else 6), due
+    if row.category is Category.ON_TRACK:
+        return 4, due
+    if row.category is Category.NOT_DUE:
+        return 5, due
+    return 7, due
+
+
+class RowSelection:
+    """The `limit` best-ranked rows of a stream (workbook_rank), in their sort order."""
+
+    def __init__(self, *, period: DigestPeriod, soon_days: int, limit: int = MAX_WORKBOOK_ROWS) -> None:
+        self.period = period
+        self.soon_days = soon_days
+        self.limit = limit
+        self.total = 0
+        # A max-heap by rank (negated): its top is the worst row kept, replaced by a better one.
+        self._heap: list[tuple[int, int, int, tuple[object, ...], ReportRow]] = []
+
+    def add(self, sort_key: tuple[object, ...], row: ReportRow) -> None:
+        self.total += 1
+        rank, within = workbook_rank(row, self.period, self.soon_days)
+        entry = (-rank, -within, -self.total, sort_key, row)
+        if len(self._heap) < self.limit:
+            heapq.heappush(self._heap, entry)
+        elif entry > self._heap[0]:
+            heapq.heapreplace(self._heap, entry)
+
+    def rows(self) -> list[ReportRow]:
+        kept = sorted(self._heap, key=lambda entry: entry[3])  # type: ignore[arg-type]
+        return [entry[4] for entry in kept]

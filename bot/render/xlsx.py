@@ -226,6 +226,17 @@ def _plan_sheet(workbook: Workbook, name: str, rows: Sequence[ReportRow], headin
     sheet.filter()
 
 
+def capped_note(digest: Digest) -> str:
+    """What a capped workbook leaves out (bot.domain.digest.MAX_WORKBOOK_ROWS), or ''."""
+    if not digest.rows_capped:
+        return ""
+    return (
+        f" Chỉ liệt kê {len(digest.rows):n} trong {digest.rows_total:n} dòng của toàn tỉnh: quá hạn, vướng mắc,"
+        " sắp đến hạn và hoàn thành trong kỳ trước; số liệu tổng hợp tính đủ mọi dòng, danh sách đầy đủ"
+        " xem trên bảng điều khiển web (/web)."
+    )
+
+
 def build_workbook(digest: Digest) -> bytes:
     """The .xlsx file's bytes."""
     workbook = Workbook(write_only=True)
@@ -239,9 +250,10 @@ def build_workbook(digest: Digest) -> bytes:
     for row in digest.rows:
         by_plan.setdefault(row.plan_number, []).append(row)
     titles = {plan.plan_number: plan.plan_title for plan in digest.plans}
+    note = capped_note(digest)
     for plan_number, rows in by_plan.items():
         plan_heading = f"Kế hoạch {plan_number}" + (f" — {titles[plan_number]}" if titles.get(plan_number) else "")
-        _plan_sheet(workbook, sheet_name(plan_number, taken), rows, plan_heading, f"{heading}. {subtitle}")
+        _plan_sheet(workbook, sheet_name(plan_number, taken), rows, plan_heading, f"{heading}. {subtitle}{note}")
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -64,9 +64,11 @@ from bot.domain.digest import (
     DigestEvent,
     DigestKind,
     DigestPeriod,
+    DueLine,
     Figures,
     PlanFigures,
     ReportRow,
+    RowSelection,
     digest_period,
     merge_agencies,
     rank_agencies,
@@ -281,6 +283,9 @@ async def figures_by_plan_and_agency(
     return result
 
 
+RowSink = Callable[[tuple[Any, ...], ReportRow, date | None], None]
+
+
 async def report_rows(
     session: AsyncSession,
     *,
@@ -289,9 +294,11 @@ async def report_rows(
     today: date,
     tz: ZoneInfo,
     current: dict[int, tuple[str, str]],
-) -> tuple[list[ReportRow], dict[int, date | None]]:
-    """Every item as of `end` (the workbook's rows), plan by plan in the plan's order; and
-    for each due item the day its status last changed (for "new blockers")."""
+    sink: RowSink,
+) -> None:
+    """Every item as of `end` (the workbook's rows), streamed: `sink(sort key, row, day its
+    status last changed)` for each (the key orders plan by plan in the plan's order). Rows
+    are not all held at once: at province scale they are 130,000."""
     asof = as_of_items(province_id, end=end, today=today)
     dated = (
         select(
@@ -301,11 +308,10 @@ async def report_rows(
         .join(Task, asof.c.task_id == Task.id)
         .join(Plan, asof.c.plan_id == Plan.id)
     )
-    rows: list[tuple[tuple[Any, ...], ReportRow]] = []
-    since: dict[int, date | None] = {}
     plan_order = await _plan_order(session, province_id=province_id, today=today)
     local = lambda at: at.astimezone(tz).date() if at is not None else None  # noqa: E731
-    for r in (await session.execute(dated)).mappings():
+    result = await session.stream(dated.execution_options(yield_per=2000))
+    async for r in result.mappings():
         code, name = current[r["agency_id"]]
         row = ReportRow(
             plan_number=r["number"],
@@ -328,8 +334,7 @@ async def report_rows(
             completed_on=r["completed_on"],
             due_item_id=r["item_id"],
         )
-        since[r["item_id"]] = local(_aware(r["since_at"]))
-        rows.append(((plan_order[r["plan_id"]], row.position, row.due_on, name), row))
+        sink((plan_order[r["plan_id"]], row.position, row.due_on, name), row, local(_aware(r["since_at"])))
     undated = _undated(province_id, end=end, today=today).subquery("undated")
     query = (
         select(
@@ -349,9 +354,7 @@ async def report_rows(
             original_due_on=None, category=Category.NO_DEADLINE, status=Status.PENDING, progress=0,
             updated_on=None, note=None,
         )
-        rows.append(((plan_order[plan_id], position, date.max, name), row))
-    rows.sort(key=lambda pair: pair[0])
-    return [row for _, row in rows], since
+        sink((plan_order[plan_id], position, date.max, name), row, None)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -434,7 +437,17 @@ async def build_digest(
     soon = soon_days if soon_days is not None else soon_days_for(period.kind)
     current = await repo._current_agencies(session, [province.id])  # noqa: SLF001 - the one succession map
     by_key = await figures_by_plan_and_agency(session, province_id=province.id, end=end, today=today)
-    rows, since = await report_rows(session, province_id=province.id, end=end, today=today, tz=tz, current=current)
+    requests = await pending_requests(session, province_id=province.id, end=end, tz=tz)
+    # One pass over the rows: the period's lists take what they need of each, and the
+    # workbook keeps at most MAX_WORKBOOK_ROWS of them (the figures count all, in SQL).
+    events = _Events(period, soon, requests)
+    selection = RowSelection(period=period, soon_days=soon)
+
+    def take(key: tuple[Any, ...], row: ReportRow, changed_on: date | None) -> None:
+        events.add(row, changed_on)
+        selection.add(key, row)
+
+    await report_rows(session, province_id=province.id, end=end, today=today, tz=tz, current=current, sink=take)
 
     plans = {
         p.id: p
@@ -467,11 +480,11 @@ async def build_digest(
         unreachable=[a.agency_name for a in waiting if a.agency_code in lost],
         unbound=[a.agency_name for a in waiting if a.agency_code not in lost],
         silent=[a.agency_name for a in agencies if a.agency_code in silent_codes and a.agency_code in reachable],
-        rows=rows,
+        rows=selection.rows(),
         soon_days=soon,
+        rows_total=selection.total if selection.total > selection.limit else None,
     )
-    requests = await pending_requests(session, province_id=province.id, end=end, tz=tz)
-    _collect_events(digest, since, requests)
+    events.finish(digest)
     return digest
 
 
@@ -495,38 +508,50 @@ async def pending_requests(
     return {item_id: (created.astimezone(tz).date(), proposed, reason) for item_id, created, proposed, reason in rows.all()}
 
 
-def _collect_events(
-    digest: Digest, since: dict[int, date | None], requests: dict[int, tuple[date, date, str | None]]
-) -> None:
-    """The period's lists, from the same rows as the figures."""
-    period = digest.period
-    today = period.as_of
-    came_due = (period.start - timedelta(days=1), today - timedelta(days=1))  # overdue from the next day
-    for row in digest.rows:
+class _Events:
+    """The period's lists, from the same rows as the figures, one row at a time."""
+
+    def __init__(self, period: DigestPeriod, soon_days: int, requests: dict[int, tuple[date, date, str | None]]) -> None:
+        self.period = period
+        self.soon_days = soon_days
+        self.requests = requests
+        self.completed: list[DigestEvent] = []
+        self.new_blockers: list[DigestEvent] = []
+        self.extension_requests: list[DigestEvent] = []
+        self.became_overdue: list[DigestEvent] = []
+        self.due_soon: list[DueLine] = []
+
+    def add(self, row: ReportRow, changed_on: date | None) -> None:
         if row.due_item_id is None:
-            continue
-        changed_on = since.get(row.due_item_id)
+            return
+        period = self.period
+        today = period.as_of
         if row.status is Status.DONE:
             if row.completed_on is not None and period.start <= row.completed_on <= today:
-                digest.completed.append(DigestEvent(row.line(), row.completed_on, row.note))
-            continue
+                self.completed.append(DigestEvent(row.line(), row.completed_on, row.note))
+            return
         if row.status is Status.BLOCKED and changed_on is not None and period.start <= changed_on <= today:
-            digest.new_blockers.append(DigestEvent(row.line(), changed_on, row.note))
-        if row.due_item_id in requests:
-            asked, proposed, reason = requests[row.due_item_id]
-            digest.extension_requests.append(DigestEvent(row.line(), asked, reason or row.note, proposed_due_on=proposed))
+            self.new_blockers.append(DigestEvent(row.line(), changed_on, row.note))
+        if row.due_item_id in self.requests:
+            asked, proposed, reason = self.requests[row.due_item_id]
+            self.extension_requests.append(DigestEvent(row.line(), asked, reason or row.note, proposed_due_on=proposed))
         elif row.status is Status.EXTENSION_REQUESTED:  # set without a request row (an admin, older data)
-            digest.extension_requests.append(DigestEvent(row.line(), changed_on or today, row.note))
+            self.extension_requests.append(DigestEvent(row.line(), changed_on or today, row.note))
+        came_due = (period.start - timedelta(days=1), today - timedelta(days=1))  # overdue from the next day
         if row.category is Category.OVERDUE and row.due_on is not None and came_due[0] <= row.due_on <= came_due[1]:
-            digest.became_overdue.append(DigestEvent(row.line(), row.due_on + timedelta(days=1)))
-        if row.due_on is not None and 0 <= (row.due_on - today).days <= digest.soon_days:
-            digest.due_soon.append(row.line())
-    by_day = lambda e: (e.on, e.line.agency_name, e.line.task_ref)  # noqa: E731
-    digest.completed.sort(key=by_day)
-    digest.new_blockers.sort(key=by_day)
-    digest.extension_requests.sort(key=by_day)
-    digest.became_overdue.sort(key=lambda e: (e.line.due_on, e.line.agency_name, e.line.task_ref))
-    digest.due_soon.sort(key=lambda line: (line.due_on, line.agency_name, line.task_ref))
+            self.became_overdue.append(DigestEvent(row.line(), row.due_on + timedelta(days=1)))
+        if row.due_on is not None and 0 <= (row.due_on - today).days <= self.soon_days:
+            self.due_soon.append(row.line())
+
+    def finish(self, digest: Digest) -> None:
+        by_day = lambda e: (e.on, e.line.agency_name, e.line.task_ref)  # noqa: E731
+        digest.completed = sorted(self.completed, key=by_day)
+        digest.new_blockers = sorted(self.new_blockers, key=by_day)
+        digest.extension_requests = sorted(self.extension_requests, key=by_day)
+        digest.became_overdue = sorted(
+            self.became_overdue, key=lambda e: (e.line.due_on, e.line.agency_name, e.line.task_ref)
+        )
+        digest.due_soon = sorted(self.due_soon, key=lambda line: (line.due_on, line.agency_name, line.task_ref))
 
 
 # --- rendering and sending ---------------------------------------------------------------------
