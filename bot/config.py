@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     reminder_escalate_after: int = Field(
         default=14, ge=0, le=365, description="Days overdue before the leaders are alerted"
     )
+    reminder_max_items: int = Field(
+        default=10, ge=1, le=40,
+        description="Items a day's reminder shows in full (the rest: counted, behind a button)",
+    )
     outbox_interval: float = Field(
         default=5.0, ge=0.5, le=60, description="Seconds between outbox sender runs"
     )

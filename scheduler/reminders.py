@@ -73,6 +73,7 @@ class ReminderEngine:
         admins: Admins = Admins(),
         pacer: Pacer | None = None,
         sender_options: dict[str, Any] | None = None,
+        console_url: str | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
@@ -83,6 +84,7 @@ class ReminderEngine:
         self.admins = admins
         self.pacer = pacer or Pacer()
         self.sender_options = dict(sender_options or {})
+        self.console_url = console_url  # public console address: a long reminder's "see all" button
         self._sender: OutboxSender | None = None
         self._drain_task: asyncio.Task[DrainReport] | None = None
         self._again = False
@@ -107,6 +109,9 @@ class ReminderEngine:
             calendar=kwargs.pop("calendar", None) or calendar_from_settings(settings),
             policy=kwargs.pop("policy", None) or policy_from_settings(settings),
             admins=settings.admins,
+            # Only a public address set on purpose: Telegram's clients cannot open 127.0.0.1.
+            console_url=kwargs.pop("console_url", None)
+            or (settings.web_url if settings.web_base_url and settings.web_port else None),
             **kwargs,
         )
 
@@ -132,7 +137,8 @@ class ReminderEngine:
             try:
                 async with self.sessionmaker() as session, session.begin():
                     report = await enqueue_reminders(
-                        session, on_date=on_date, calendar=self.calendar, policy=self.policy, now=self.clock()
+                        session, on_date=on_date, calendar=self.calendar, policy=self.policy, now=self.clock(),
+                        console_url=self.console_url,
                     )
                 break
             except OperationalError as exc:  # SQLite: another writer held the lock too long

@@ -810,3 +810,27 @@ class ZaloRecipient(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
     agency: Mapped[Agency] = relationship()
+
+
+# --- following up: focal points (migration 0010_followup) ------------------------------
+# A focal point (đầu mối) is a person who answers for an agency: registered with /daumoi in
+# the agency's group, @mentioned in its reminders, optionally sent a copy in a private chat
+# (that private chat is then one more of the agency's chats, see bot/services/focal.py).
+
+
+class FocalPoint(Base):
+    """A person who answers the bot for an agency (several per agency)."""
+
+    __tablename__ = "focal_points"
+    __table_args__ = (UniqueConstraint("agency_id", "tg_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    tg_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    name: Mapped[str] = mapped_column(String(255))  # as Telegram gave it when registering
+    username: Mapped[str | None] = mapped_column(String(64))
+    private_copy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    registered_in: Mapped[int] = mapped_column(BigInteger)  # the group's tg chat id
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -25,17 +25,23 @@ a property test checks that both agree).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from bot.domain.codes import task_code
 from bot.domain.status import Status
 from bot.domain.text import natural_key
 
 DEFAULT_DAYS_BEFORE: tuple[int, ...] = (30, 14, 7, 3, 1, 0)
 DEFAULT_OVERDUE_EVERY = 3
 DEFAULT_ESCALATE_AFTER = 14
+# A day's reminder shows this many items in full; the rest are counted and left to the
+# console or /tiendo (one message per chat per day, never a series of parts).
+DEFAULT_MAX_SHOWN = 10
+# The leaders' alert names the few items overdue longest (the full list is the Excel file).
+DEFAULT_WORST_SHOWN = 5
 # Succession chains are short (one or two mergers); the bound guards against cycles.
 _MAX_SUCCESSION_HOPS = 10
 
@@ -56,11 +62,14 @@ class ReminderKind(StrEnum):
 @dataclass(frozen=True)
 class ReminderPolicy:
     """When to remind. Defaults: 30, 14, 7, 3, 1 days before and on the day; every 3 working
-    days while overdue; escalate after 14 days overdue."""
+    days while overdue; escalate after 14 days overdue; a day's reminder shows 10 items in
+    full, the leaders' alert the 5 worst."""
 
     days_before: tuple[int, ...] = DEFAULT_DAYS_BEFORE
     overdue_every: int = DEFAULT_OVERDUE_EVERY
     escalate_after: int = DEFAULT_ESCALATE_AFTER
+    max_shown: int = DEFAULT_MAX_SHOWN
+    worst_shown: int = DEFAULT_WORST_SHOWN
 
     def __post_init__(self) -> None:
         if not self.days_before or any(k < 0 for k in self.days_before):
@@ -70,6 +79,8 @@ class ReminderPolicy:
             raise ValueError(f"overdue_every must be at least 1: {self.overdue_every}")
         if self.escalate_after < 0:
             raise ValueError(f"escalate_after must not be negative: {self.escalate_after}")
+        if self.max_shown < 1 or self.worst_shown < 1:
+            raise ValueError(f"max_shown and worst_shown must be at least 1: {self.max_shown}, {self.worst_shown}")
 
 
 def parse_days_before(text: str) -> tuple[int, ...]:
@@ -213,6 +224,20 @@ class Reminder:
     kind: ReminderKind
     days: int  # days left (DUE_SOON, ≥ 0) or days overdue (OVERDUE, > 0)
     inherited_from: str | None = None  # the merged agency whose item this is
+    # Other due items of the same task and date that reach the same recipient (through a
+    # merged agency, or a second name of the agency): shown once, answered once.
+    twin_ids: tuple[int, ...] = ()
+    # Other due dates of the same task reminded to the same recipient today (a yearly task
+    # overdue for several years): one line, the most urgent date leading, these mentioned.
+    other_due: tuple[date, ...] = ()
+
+    @property
+    def due_today(self) -> bool:
+        return self.kind is ReminderKind.DUE_SOON and self.days == 0
+
+    @property
+    def due_item_ids(self) -> tuple[int, ...]:
+        return (self.item.due_item_id, *self.twin_ids)
 
 
 def due_reminders(
@@ -243,13 +268,35 @@ def due_reminders(
     return sort_reminders(found)
 
 
-def sort_reminders(reminders: Iterable[Reminder]) -> list[Reminder]:
-    def key(r: Reminder) -> tuple[Any, ...]:
-        i = r.item
-        # Task refs in natural order: 1, 2, 3, 11 (text order lists 1, 11, 13 … 3).
-        return (0 if r.kind is ReminderKind.OVERDUE else 1, i.due_on, i.plan_number, natural_key(i.task_ref), i.due_item_id)
+class Urgency(StrEnum):
+    """The sections of a reminder, most urgent first."""
 
-    return sorted(reminders, key=key)
+    TODAY = "today"  # due today
+    OVERDUE = "overdue"
+    UPCOMING = "upcoming"
+
+
+def urgency(reminder: Reminder) -> Urgency:
+    if reminder.kind is ReminderKind.OVERDUE:
+        return Urgency.OVERDUE
+    return Urgency.TODAY if reminder.days == 0 else Urgency.UPCOMING
+
+
+_URGENCY_ORDER = {Urgency.TODAY: 0, Urgency.OVERDUE: 1, Urgency.UPCOMING: 2}
+
+
+def urgency_key(reminder: Reminder) -> tuple[Any, ...]:
+    """Most urgent first: due today; then overdue, the most recently due first (what slipped
+    last week matters more than a 2021 date); then upcoming, the nearest first. Within one
+    day, tasks in the natural order of their codes (NV2 before NV11)."""
+    i = reminder.item
+    section = urgency(reminder)
+    day = -i.due_on.toordinal() if section is Urgency.OVERDUE else i.due_on.toordinal()
+    return (_URGENCY_ORDER[section], day, natural_key(task_code(i.task_id)), i.plan_number, i.due_item_id)
+
+
+def sort_reminders(reminders: Iterable[Reminder]) -> list[Reminder]:
+    return sorted(reminders, key=urgency_key)
 
 
 def succession_chain(agency_id: int, successor_of: Mapping[int, int | None]) -> list[int]:
@@ -298,8 +345,8 @@ class AgencyReminders:
 
     @property
     def ordered(self) -> list[Reminder]:
-        """Overdue first, then due soon: the numbering order of the message."""
-        return self.overdue + self.due_soon
+        """Most urgent first (`urgency_key`): the numbering order of the message."""
+        return sort_reminders(self.reminders)
 
 
 def group_by_recipient(
@@ -309,9 +356,16 @@ def group_by_recipient(
     names: Mapping[int, str],
     reachable: Callable[[int], bool],
 ) -> list[AgencyReminders]:
-    """Consolidate the day's reminders per recipient agency (merged agencies → successor)."""
+    """Consolidate the day's reminders per recipient agency (merged agencies → successor).
+
+    A task appears once per recipient and due date: its due items that reach the same
+    recipient (the agency's own and a merged predecessor's, or two names of one agency)
+    become one line, the recipient's own item first, the others its `twin_ids`.
+    """
     groups: dict[int, AgencyReminders] = {}
-    for reminder in reminders:
+    lines: dict[tuple[int, int, date], int] = {}  # (recipient, task, due date) → index in group
+    ordered = sorted(reminders, key=lambda r: (r.item.task_id, r.item.due_on, r.item.due_item_id))
+    for reminder in ordered:
         item = reminder.item
         recipient, ok = recipient_agency(item.agency_id, successor_of, reachable)
         group = groups.get(recipient)
@@ -320,7 +374,93 @@ def group_by_recipient(
                 recipient, names.get(recipient, item.agency_name), reachable=ok
             )
         inherited = item.agency_name if recipient != item.agency_id else None
-        group.reminders.append(Reminder(item, reminder.kind, reminder.days, inherited))
+        line = Reminder(item, reminder.kind, reminder.days, inherited)
+        key = (recipient, item.task_id, item.due_on)
+        index = lines.get(key)
+        if index is None:
+            lines[key] = len(group.reminders)
+            group.reminders.append(line)
+            continue
+        first = group.reminders[index]
+        if first.inherited_from is not None and inherited is None:
+            # The recipient's own item leads the line; the inherited one becomes its twin.
+            group.reminders[index] = Reminder(
+                item, line.kind, line.days, None, (*first.twin_ids, first.item.due_item_id)
+            )
+        else:
+            group.reminders[index] = Reminder(
+                first.item, first.kind, first.days, first.inherited_from, (*first.twin_ids, item.due_item_id)
+            )
     for group in groups.values():
-        group.reminders = sort_reminders(group.reminders)
+        group.reminders = one_line_per_task(group.reminders)
     return sorted(groups.values(), key=lambda g: (g.agency_name, g.agency_id))
+
+
+def one_line_per_task(reminders: Iterable[Reminder]) -> list[Reminder]:
+    """Most urgent first, each task once: a task reminded for several due dates (a yearly
+    task overdue for three years) keeps its most urgent line, the other dates in `other_due`
+    (each date stays its own item: answering the line answers the date it shows)."""
+    lines: dict[int, Reminder] = {}
+    others: dict[int, list[date]] = {}
+    for reminder in sort_reminders(reminders):
+        task = reminder.item.task_id
+        if task in lines:
+            others[task].append(reminder.item.due_on)
+        else:
+            lines[task], others[task] = reminder, list(reminder.other_due)
+    return [
+        replace(r, other_due=tuple(sorted(others[t]))) if others[t] else r for t, r in lines.items()
+    ]
+
+
+# --- one message per chat and day -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """What a day's single reminder shows: the most urgent items in full, the rest counted."""
+
+    shown: tuple[Reminder, ...]
+    hidden: tuple[Reminder, ...] = ()
+
+    @property
+    def total(self) -> int:
+        return len(self.shown) + len(self.hidden)
+
+    def hidden_by_urgency(self) -> dict[Urgency, int]:
+        counts = {u: 0 for u in Urgency}
+        for r in self.hidden:
+            counts[urgency(r)] += 1
+        return {u: n for u, n in counts.items() if n}
+
+
+def summarize_day(reminders: Sequence[Reminder], *, max_shown: int = DEFAULT_MAX_SHOWN) -> DaySummary:
+    """The day's reminder for one chat: the `max_shown` most urgent items (a list one longer
+    than that is shown whole rather than hiding a single item)."""
+    ordered = sort_reminders(reminders)
+    if len(ordered) <= max_shown + 1:
+        return DaySummary(tuple(ordered))
+    return DaySummary(tuple(ordered[:max_shown]), tuple(ordered[max_shown:]))
+
+
+@dataclass(frozen=True)
+class EscalationSummary:
+    """The leaders' one alert of a day: counts per agency (most first) and the worst items."""
+
+    total: int
+    by_agency: tuple[tuple[str, int], ...]
+    worst: tuple[Reminder, ...]
+    reminders: tuple[Reminder, ...]  # all, most overdue first (the Excel file)
+
+
+def summarize_escalation(reminders: Sequence[Reminder], *, worst: int = DEFAULT_WORST_SHOWN) -> EscalationSummary:
+    """Counts per agency (most items first, then by name) and the `worst` items overdue longest;
+    a task escalated for several agencies counts once per agency."""
+    counts: dict[str, int] = {}
+    for r in reminders:
+        counts[r.item.agency_name] = counts.get(r.item.agency_name, 0) + 1
+    ordered = sorted(
+        reminders, key=lambda r: (-r.days, natural_key(task_code(r.item.task_id)), r.item.agency_name, r.item.due_item_id)
+    )
+    by_agency = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], natural_key(kv[0]))))
+    return EscalationSummary(len(reminders), by_agency, tuple(ordered[:worst]), tuple(ordered))

@@ -1,43 +1,63 @@
 """Vietnamese texts of reminders, escalation alerts and delivery problems (HTML, escaped).
 
-A day's reminder for one agency chat is one message; a long list becomes several parts,
-each under Telegram's limit, numbered continuously ("1." … "23."), each with its own
-buttons, never cut silently. Every button is `u:<due item id>` (the status handler's
-first tap); the numbers also serve replies such as "2 xong".
+A day's reminder for one agency chat is ONE message: the most urgent items in full
+(`bot.domain.reminders.summarize_day`: due today, overdue most recent first, upcoming),
+the rest counted in one line and left behind a button to the console's task list (or
+/tiendo). Every item button is `u:<due item id>` (the status handler's first tap); the
+numbers also serve replies such as "2 xong". The leaders get one alert a day: counts per
+agency, the worst items, and the full list as an Excel file attached to the same message.
 """
 
 from __future__ import annotations
 
 import html
+import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from html import escape
 
 from bot.domain.callbacks import OpenCard, encode
-from bot.domain.reminders import AgencyReminders, Reminder, ReminderKind
+from bot.domain.codes import task_code
+from bot.domain.reminders import (
+    DEFAULT_MAX_SHOWN,
+    AgencyReminders,
+    EscalationSummary,
+    Reminder,
+    Urgency,
+    summarize_day,
+    urgency,
+)
 from bot.domain.status import Status
+from bot.render.focal import mention_line
 from bot.render.format import days_phrase, long_date, short_date
 from bot.render.progress import short_title
-from bot.render.split import SAFE_LIMIT
 
-MAX_ITEMS_PER_PART = 30  # keeps the keyboard readable (Telegram allows 100 buttons)
 BUTTONS_PER_ROW = 5
 TITLE_LIMIT = 100
+CAPTION_LIMIT = 1024  # Telegram's limit for a document's caption (after entity parsing)
 
-_SECTION = {ReminderKind.OVERDUE: "⛔ <b>Quá hạn</b>", ReminderKind.DUE_SOON: "⏰ <b>Sắp đến hạn</b>"}
+_SECTION = {
+    Urgency.TODAY: "📌 <b>Đến hạn hôm nay</b>",
+    Urgency.OVERDUE: "⛔ <b>Quá hạn</b>",
+    Urgency.UPCOMING: "⏰ <b>Sắp đến hạn</b>",
+}
+_HIDDEN = {Urgency.TODAY: "đến hạn hôm nay", Urgency.OVERDUE: "quá hạn", Urgency.UPCOMING: "sắp đến hạn"}
 
 
 @dataclass(frozen=True)
 class MessagePart:
-    """One message to send: HTML text, inline buttons (label, callback_data) by row, and the
-    due items it numbers (numbers start at `first_number`)."""
+    """One message to send: HTML text, inline buttons (label, callback_data or an http(s)
+    URL) by row, the due items it numbers (numbers start at `first_number`), and an
+    optional file sent with it (the text is then its caption)."""
 
     text: str
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
     due_item_ids: tuple[int, ...] = ()
     first_number: int = 1
+    attachment: bytes | None = None
+    attachment_name: str | None = None
 
     def buttons_json(self) -> list[list[list[str]]] | None:
         return [[[label, data] for label, data in row] for row in self.buttons] or None
@@ -49,7 +69,7 @@ def reminder_line(number: int, reminder: Reminder, today: date, *, show_agency: 
     who = f"{escape(item.agency_name)}: " if show_agency else ""
     first = (
         f"{number}. {who}{escape(short_title(item.title, TITLE_LIMIT))} "
-        f"<i>(KH {escape(item.plan_number)} · NV{item.task_id})</i>"
+        f"<i>(KH {escape(item.plan_number)} · {task_code(item.task_id)})</i>"
     )
     when = f"Hạn {short_date(item.due_on)}"
     if item.extended:
@@ -61,6 +81,8 @@ def reminder_line(number: int, reminder: Reminder, today: date, *, show_agency: 
         details.append(item.status.label.lower())
     if reminder.inherited_from and not show_agency:
         details.append(f"chuyển từ {escape(reminder.inherited_from)}")
+    if reminder.other_due:
+        details.append("các hạn khác chưa xong: " + ", ".join(short_date(d) for d in reminder.other_due))
     return first + "\n   " + " · ".join(details)
 
 
@@ -73,93 +95,137 @@ def _footer(numbers: Sequence[int]) -> str:
     )
 
 
-@dataclass
-class _Part:
-    blocks: list[str] = field(default_factory=list)
-    numbers: list[int] = field(default_factory=list)
-    ids: list[int] = field(default_factory=list)
-
-
-def _pack(
-    entries: Sequence[tuple[ReminderKind, str, int, int]], *, reserved: int, limit: int
-) -> list[_Part]:
-    """Greedy packing of (section, line, number, id) entries into parts of at most `limit`
-    characters (the header and footer take `reserved`), repeating the section heading at the
-    top of a part that continues a section."""
-    parts: list[_Part] = []
-    current = _Part()
-    size = reserved
-    section: ReminderKind | None = None
-    for kind, line, number, item_id in entries:
-        heading = ""
-        if kind is not section or not current.blocks:
-            heading = _SECTION[kind] + (" (tiếp)" if kind is section else "")
-        cost = len(line) + 1 + (len(heading) + 1 if heading else 0)
-        if current.blocks and (size + cost > limit or len(current.ids) >= MAX_ITEMS_PER_PART):
-            parts.append(current)
-            current, size = _Part(), reserved
-            heading = _SECTION[kind] + (" (tiếp)" if kind is section else "")
-            cost = len(line) + 1 + len(heading) + 1
-        if heading:
-            current.blocks.append(heading)
-        current.blocks.append(line)
-        current.numbers.append(number)
-        current.ids.append(item_id)
-        size += cost
-        section = kind
-    if current.blocks:
-        parts.append(current)
-    return parts
-
-
-def _keyboard(numbers: Sequence[int], ids: Sequence[int]) -> tuple[tuple[tuple[str, str], ...], ...]:
+def _keyboard(numbers: Sequence[int], ids: Sequence[int]) -> list[tuple[tuple[str, str], ...]]:
     buttons = [(f"✏️ {n}", encode(OpenCard(i))) for n, i in zip(numbers, ids, strict=True)]
-    return tuple(tuple(buttons[i : i + BUTTONS_PER_ROW]) for i in range(0, len(buttons), BUTTONS_PER_ROW))
+    return [tuple(buttons[i : i + BUTTONS_PER_ROW]) for i in range(0, len(buttons), BUTTONS_PER_ROW)]
 
 
-def reminder_messages(group: AgencyReminders, today: date, *, limit: int = SAFE_LIMIT) -> list[MessagePart]:
-    """The day's consolidated reminder for one agency: overdue first, then due soon."""
-    ordered = group.ordered
-    if not ordered:
-        return []
-    title = f"🔔 <b>Nhắc việc — {escape(group.agency_name)}</b>"
-    dated = long_date(today)
-    entries = [(r.kind, reminder_line(n, r, today), n, r.item.due_item_id) for n, r in enumerate(ordered, 1)]
-    # Room for the longest header ("(phần 99/99)") and footer, counted generously.
-    reserved = len(title) + len(dated) + len(_footer([9999, 9999])) + 40
-    parts = _pack(entries, reserved=reserved, limit=limit)
-    messages = []
-    for index, part in enumerate(parts, 1):
-        suffix = f" (phần {index}/{len(parts)})" if len(parts) > 1 else ""
-        text = "\n".join([f"{title}{suffix}", dated, "", *part.blocks, "", _footer(part.numbers)])
-        messages.append(
-            MessagePart(text, _keyboard(part.numbers, part.ids), tuple(part.ids), part.numbers[0])
-        )
-    return messages
+def hidden_line(counts: dict[Urgency, int], *, more_url: str | None) -> str:
+    """'… và 37 nhiệm vụ khác (12 quá hạn, 25 sắp đến hạn): …' — where to see them."""
+    total = sum(counts.values())
+    detail = ", ".join(f"{n} {_HIDDEN[u]}" for u, n in counts.items())
+    where = "bấm “📋 Xem tất cả” hoặc gõ /tiendo" if more_url else "gõ /tiendo trong nhóm"
+    return f"… và <b>{total}</b> nhiệm vụ khác ({detail}): {where} để xem đủ danh sách."
 
 
-def escalation_messages(
-    reminders: Sequence[Reminder], today: date, *, after_days: int, limit: int = SAFE_LIMIT
+def reminder_message(
+    group: AgencyReminders,
+    today: date,
+    *,
+    max_shown: int = DEFAULT_MAX_SHOWN,
+    more_url: str | None = None,
+    people: Sequence[tuple[int, str]] = (),
+) -> MessagePart | None:
+    """The day's one reminder for one agency: the most urgent items, the rest counted.
+
+    `more_url` (the console's task list of the agency) becomes a button when items are left
+    out; `people` (user id, name) are the agency's focal points, @mentioned under the title.
+    """
+    summary = summarize_day(group.reminders, max_shown=max_shown)
+    if not summary.shown:
+        return None
+    blocks = [f"🔔 <b>Nhắc việc — {escape(group.agency_name)}</b>", long_date(today)]
+    if people:
+        blocks.append(mention_line(people))
+    blocks.append("")
+    section: Urgency | None = None
+    numbers: list[int] = []
+    ids: list[int] = []
+    for number, reminder in enumerate(summary.shown, 1):
+        if urgency(reminder) is not section:
+            section = urgency(reminder)
+            blocks.append(_SECTION[section])
+        blocks.append(reminder_line(number, reminder, today))
+        numbers.append(number)
+        ids.append(reminder.item.due_item_id)
+    buttons = _keyboard(numbers, ids)
+    if summary.hidden:
+        blocks += ["", hidden_line(summary.hidden_by_urgency(), more_url=more_url)]
+        if more_url:
+            buttons.append(((f"📋 Xem tất cả ({summary.total})", more_url),))
+    blocks += ["", _footer(numbers)]
+    return MessagePart("\n".join(blocks), tuple(buttons), tuple(ids), 1)
+
+
+def reminder_messages(
+    group: AgencyReminders, today: date, *, max_shown: int = DEFAULT_MAX_SHOWN, more_url: str | None = None
 ) -> list[MessagePart]:
-    """Alert for the leaders: items overdue more than `after_days` days (sent once per item)."""
-    if not reminders:
-        return []
-    title = f"🚨 <b>Nhiệm vụ quá hạn trên {after_days} ngày</b>"
-    dated = long_date(today)
-    note = "Các cơ quan chủ trì đã được nhắc; danh sách này cũng có trong báo cáo tổng hợp."
-    entries = [
-        (ReminderKind.OVERDUE, reminder_line(n, r, today, show_agency=True), n, r.item.due_item_id)
-        for n, r in enumerate(reminders, 1)
+    """[the day's one message] or [] (the preview and the Zalo text take a list)."""
+    part = reminder_message(group, today, max_shown=max_shown, more_url=more_url)
+    return [part] if part is not None else []
+
+
+# --- the leaders' daily alert ----------------------------------------------------------------
+
+
+def escalation_workbook(summary: EscalationSummary, today: date, *, after_days: int) -> bytes:
+    """The alert's full list: one row per item, most overdue first (openpyxl)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Quá hạn"
+    sheet.append([f"Nhiệm vụ quá hạn trên {after_days} ngày — {short_date(today)}"])
+    sheet["A1"].font = Font(bold=True)
+    sheet.append(["STT", "Mã", "Kế hoạch", "Nhiệm vụ", "Cơ quan chủ trì", "Hạn", "Số ngày quá hạn", "Tình trạng"])
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for n, r in enumerate(summary.reminders, 1):
+        item = r.item
+        row = [n, task_code(item.task_id), item.plan_number, item.title, item.agency_name, item.due_on, r.days,
+               item.status.label]
+        sheet.append(row)
+        sheet.cell(row=sheet.max_row, column=6).number_format = "DD/MM/YYYY"
+    for column, width in zip("ABCDEFGH", (6, 9, 16, 70, 32, 12, 10, 18), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A3"
+    sheet.auto_filter.ref = f"A2:H{sheet.max_row}"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def escalation_message(
+    summary: EscalationSummary, today: date, *, after_days: int, agencies_shown: int = 6, title_limit: int = 60
+) -> MessagePart | None:
+    """The leaders' one alert of the day: a caption under Telegram's 1,024 characters (counts
+    per agency, the worst items) on the Excel file with every item."""
+    if not summary.total:
+        return None
+    for agencies, limit in ((agencies_shown, title_limit), (3, 40), (3, 25), (0, 0)):
+        text = _escalation_caption(summary, today, after_days=after_days, agencies=agencies, title_limit=limit)
+        if len(plain_text(text)) <= CAPTION_LIMIT:
+            break
+    name = f"qua-han-{today:%Y-%m-%d}.xlsx"
+    return MessagePart(
+        text, (), tuple(r.item.due_item_id for r in summary.reminders), 1,
+        escalation_workbook(summary, today, after_days=after_days), name,
+    )
+
+
+def _escalation_caption(
+    summary: EscalationSummary, today: date, *, after_days: int, agencies: int, title_limit: int
+) -> str:
+    lines = [
+        f"🚨 <b>Quá hạn trên {after_days} ngày</b> — {long_date(today)}",
+        f"{summary.total} nhiệm vụ mới chuyển lãnh đạo, {len(summary.by_agency)} cơ quan.",
     ]
-    parts = _pack(entries, reserved=len(title) + len(dated) + len(note) + 40, limit=limit)
-    messages = []
-    for index, part in enumerate(parts, 1):
-        suffix = f" (phần {index}/{len(parts)})" if len(parts) > 1 else ""
-        # Leaders read, they do not update: no section heading, no buttons.
-        lines = [b for b in part.blocks if not b.startswith(("⛔", "⏰"))]
-        text = "\n".join([f"{title}{suffix}", dated, "", *lines, "", note])
-        messages.append(MessagePart(text, (), tuple(part.ids), part.numbers[0]))
-    return messages
+    if agencies:
+        shown = summary.by_agency[:agencies]
+        rest = len(summary.by_agency) - len(shown)
+        counts = " · ".join(f"{escape(name)} {n}" for name, n in shown)
+        lines.append("<b>Theo cơ quan:</b> " + counts + (f" · {rest} cơ quan khác" if rest else ""))
+    if title_limit:
+        lines.append("<b>Quá hạn lâu nhất:</b>")
+        for n, r in enumerate(summary.worst, 1):
+            lines.append(
+                f"{n}. {escape(r.item.agency_name)}: {escape(short_title(r.item.title, title_limit))} "
+                f"({task_code(r.item.task_id)}) — quá hạn {r.days} ngày"
+            )
+    lines.append("📎 Danh sách đầy đủ trong tệp Excel đính kèm; các cơ quan chủ trì đã được nhắc.")
+    return "\n".join(lines)
 
 
 def unreachable_notice(*, agency_name: str | None, chat_title: str | None, tg_chat_id: int, reason: str) -> str:

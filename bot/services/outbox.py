@@ -65,6 +65,7 @@ from bot.db import channel_outbox, recipients
 from bot.db.models import (
     Agency,
     Chat,
+    OutboxFile,
     OutboxKind,
     OutboxMessage,
     OutboxStatus,
@@ -190,6 +191,8 @@ class Claimed:
     attempts: int
     agency_id: int | None = None  # the chat's agency (None: leaders or an admin), for the logs
     due_item_ids: list[int] | None = None
+    attachment: bytes | None = None  # sent as a document, `body` its caption
+    attachment_name: str | None = None
 
 
 async def claim(
@@ -223,8 +226,16 @@ async def claim(
         .where(OutboxMessage.id.in_(ids))
         .order_by(OutboxMessage.id)
     )
+    # A Telegram row's file (the leaders' alert's Excel list) goes as a document, the body
+    # its caption: the first file of the row.
+    files: dict[int, OutboxFile] = {}
+    for f in await session.scalars(
+        select(OutboxFile).where(OutboxFile.outbox_id.in_(ids)).order_by(OutboxFile.outbox_id, OutboxFile.position)
+    ):
+        files.setdefault(f.outbox_id, f)
     claimed = []
     for message, chat_tg_id, chat_active, agency_id in rows.all():
+        file = files.get(message.id)
         claimed.append(
             Claimed(
                 id=message.id,
@@ -241,6 +252,8 @@ async def claim(
                 attempts=message.attempts,
                 agency_id=agency_id,
                 due_item_ids=message.due_item_ids,
+                attachment=file.data if file is not None else None,
+                attachment_name=file.filename if file is not None else None,
             )
         )
     return claimed

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import exists, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.channel_outbox import add_files
 from bot.db.models import (
     Agency,
     Chat,
@@ -47,17 +48,19 @@ from bot.domain.reminders import (
     overdue_days,
     select_due_dates,
     succession_chain,
+    summarize_escalation,
 )
 from bot.domain.status import Status
-from bot.domain.text import natural_key
 from bot.render.format import short_date
-from bot.render.reminders import MessagePart, escalation_messages, reminder_messages
+from bot.render.reminders import MessagePart, escalation_message, reminder_message, reminder_messages
 from bot.services import zalo
+from bot.services.focal import mentions_of
 from bot.services.outbox import enqueue, insert_ignore, upsert
 
 log = logging.getLogger(__name__)
 
 OPEN_STATUSES = [s for s in Status if s.is_open]
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def policy_from_settings(settings: Any) -> ReminderPolicy:
@@ -65,6 +68,7 @@ def policy_from_settings(settings: Any) -> ReminderPolicy:
         days_before=tuple(settings.reminder_days_before),
         overdue_every=settings.reminder_overdue_every,
         escalate_after=settings.reminder_escalate_after,
+        max_shown=settings.reminder_max_items,
     )
 
 
@@ -252,8 +256,13 @@ async def enqueue_reminders(
     calendar: WorkCalendar,
     policy: ReminderPolicy,
     now: datetime,
+    console_url: str | None = None,
 ) -> TickReport:
-    """Queue `on_date`'s reminders and escalation alerts (idempotent; run in one transaction)."""
+    """Queue `on_date`'s reminders and escalation alerts (idempotent; run in one transaction):
+    at most one reminder per agency chat and one alert per leaders' chat.
+
+    `console_url` (the web console's public address) gives a long reminder its "see all" button.
+    """
     await _record_run(session, on_date=on_date, now=now)
     report = TickReport(on_date, calendar.is_working_day(on_date), calendar.holiday_name(on_date))
     if not report.working_day:
@@ -262,38 +271,27 @@ async def enqueue_reminders(
     report.items = day.items
     report.agencies = len(day.groups)
 
-    rendered: dict[int, list[MessagePart]] = {}
-    first_parts: list[dict[str, Any]] = []
+    people = await mentions_of(session, [g.agency_id for g in day.groups if g.reachable])
+    rows: list[dict[str, Any]] = []
     for group in day.groups:
         if not group.reachable:
             report.unreachable.append(group.agency_name)
             continue
-        rendered[group.agency_id] = parts = reminder_messages(group, on_date)
-        for chat in day.chats[group.agency_id]:
-            first_parts.append(
-                _row(chat=chat, on_date=on_date, kind=OutboxKind.REMINDER, index=0, count=len(parts), part=parts[0], now=now)
-            )
-    first_parts.sort(key=lambda r: r["chat_id"])  # one lock order for concurrent ticks
-    report.chats = len(first_parts)
-    new_ids = await enqueue(session, first_parts)
-    report.queued = len(new_ids)
-    report.already = len(first_parts) - len(new_ids)
-    if new_ids:
-        # Later parts only for chats whose first part is new in this transaction: a chat that
-        # got today's message earlier never gets a stray "part 2" from a later, longer list.
-        fresh = set(
-            await session.scalars(select(OutboxMessage.chat_id).where(OutboxMessage.id.in_(new_ids)))
+        more_url = f"{console_url}/web/tasks?agency={group.agency_id}" if console_url else None
+        part = reminder_message(
+            group, on_date, max_shown=policy.max_shown, more_url=more_url, people=people.get(group.agency_id, ())
         )
-        rest: list[dict[str, Any]] = []
-        for group in day.groups:
-            parts = rendered.get(group.agency_id, [])
-            for chat in day.chats.get(group.agency_id, []):
-                if chat.id in fresh:
-                    rest += [
-                        _row(chat=chat, on_date=on_date, kind=OutboxKind.REMINDER, index=i, count=len(parts), part=p, now=now)
-                        for i, p in enumerate(parts[1:], 1)
-                    ]
-        report.queued += len(await enqueue(session, sorted(rest, key=lambda r: (r["chat_id"], r["part"]))))
+        if part is None:
+            continue
+        for chat in day.chats[group.agency_id]:
+            # One message per chat and day: part 0 is the only part, so the outbox's unique
+            # key (chat, day, kind, part) makes a repeated or racing tick add nothing.
+            rows.append(_row(chat=chat, on_date=on_date, kind=OutboxKind.REMINDER, index=0, count=1, part=part, now=now))
+    rows.sort(key=lambda r: r["chat_id"])  # one lock order for concurrent ticks
+    report.chats = len(rows)
+    new_ids = await enqueue(session, rows)
+    report.queued = len(new_ids)
+    report.already = len(rows) - len(new_ids)
 
     # Every Zalo account linked to an agency gets the same reminder, as plain text.
     report.queued += await zalo.queue_reminders(session, day=day, on_date=on_date, now=now)
@@ -313,15 +311,25 @@ async def enqueue_reminders(
 async def _escalate(
     session: AsyncSession, *, on_date: date, policy: ReminderPolicy, now: datetime
 ) -> tuple[int, int]:
-    """Alert the leaders once about items overdue more than `escalate_after` days.
+    """Alert the leaders about items overdue more than `escalate_after` days: each item once,
+    in ONE message a day per leaders' chat (counts per agency, the worst items, the Excel file).
 
     Only provinces with an active leaders' chat escalate (otherwise the items stay in the
     digest and are alerted once a leaders' chat is bound). The escalation row is the
     "once": inserted with ON CONFLICT DO NOTHING, so of two racing ticks only one gets it.
+    A province whose chats already have today's alert escalates nothing more today: what
+    crossed the line since (a plan imported at noon) goes into tomorrow's alert.
     """
     leaders: dict[int, list[Chat]] = defaultdict(list)
+    alerted_today = (
+        select(OutboxMessage.chat_id)
+        .where(OutboxMessage.on_date == on_date, OutboxMessage.kind == OutboxKind.ESCALATION)
+        .where(OutboxMessage.chat_id.is_not(None))
+    )
     for chat in await session.scalars(
-        select(Chat).where(Chat.role == ChatRole.LEADERS, Chat.active).order_by(Chat.id)
+        select(Chat)
+        .where(Chat.role == ChatRole.LEADERS, Chat.active, Chat.id.not_in(alerted_today))
+        .order_by(Chat.id)
     ):
         leaders[chat.province_id].append(chat)
     if not leaders:
@@ -355,24 +363,37 @@ async def _escalate(
         by_province[item.province_id].append(  # type: ignore[index]
             Reminder(shown, ReminderKind.OVERDUE, overdue_days(item.due_on, on_date))
         )
-    rows: list[dict[str, Any]] = []
+    queued = 0
     for province_id, reminders in by_province.items():
-        reminders.sort(key=lambda r: (r.item.due_on, r.item.agency_name, r.item.plan_number, natural_key(r.item.task_ref)))
-        parts = escalation_messages(reminders, on_date, after_days=policy.escalate_after)
-        for chat in leaders[province_id]:
-            # A second tick the same day (a plan imported since) continues the numbering.
-            start = await session.scalar(
-                select(func.coalesce(func.max(OutboxMessage.part) + 1, 0)).where(
-                    OutboxMessage.chat_id == chat.id,
-                    OutboxMessage.on_date == on_date,
-                    OutboxMessage.kind == OutboxKind.ESCALATION,
-                )
-            ) or 0  # coalesce: never NULL
-            rows += [
-                _row(chat=chat, on_date=on_date, kind=OutboxKind.ESCALATION, index=start + i, count=len(parts), part=p, now=now)
-                for i, p in enumerate(parts)
-            ]
-    return len(items), len(await enqueue(session, rows))
+        part = escalation_message(
+            summarize_escalation(_one_per_task(reminders), worst=policy.worst_shown), on_date,
+            after_days=policy.escalate_after,
+        )
+        if part is None:
+            continue
+        rows = [
+            _row(chat=chat, on_date=on_date, kind=OutboxKind.ESCALATION, index=0, count=1, part=part, now=now)
+            for chat in leaders[province_id]
+        ]
+        for outbox_id in await enqueue(session, rows):
+            queued += 1
+            if part.attachment is not None:
+                # The Excel list goes with the text (its caption): one message, not two.
+                await add_files(session, outbox_id=outbox_id, files=[{
+                    "filename": part.attachment_name or "qua-han.xlsx", "mime_type": XLSX_MIME,
+                    "data": part.attachment, "content_id": None,
+                }])
+    return len(items), queued
+
+
+def _one_per_task(reminders: Sequence[Reminder]) -> list[Reminder]:
+    """A task reaching one (current) agency through two of its due items is listed once."""
+    seen: dict[tuple[int, str, date], Reminder] = {}
+    for r in sorted(reminders, key=lambda r: r.item.due_item_id):
+        key = (r.item.task_id, r.item.agency_name, r.item.due_on)
+        first = seen.get(key)
+        seen[key] = r if first is None else replace(first, twin_ids=(*first.twin_ids, r.item.due_item_id))
+    return list(seen.values())
 
 
 # --- preview ---------------------------------------------------------------------------------
@@ -419,7 +440,7 @@ async def preview(
         reminders = await collect_reminders(session, on_date=on, calendar=calendar, policy=policy, agency_ids=agency_ids)
         for group in reminders.groups:
             chats = [c.title or str(c.tg_chat_id) for c in reminders.chats.get(group.agency_id, [])]
-            day.messages.append(PreviewMessage(group.agency_name, chats, reminder_messages(group, on)))
+            day.messages.append(PreviewMessage(group.agency_name, chats, reminder_messages(group, on, max_shown=policy.max_shown)))
         cutoff = escalation_cutoff(on, policy=policy)
         done_before = exists().where(Escalation.due_item_id == DueItem.id, Escalation.due_on == DueItem.due_on)
         crossing = DueItem.due_on <= cutoff if offset == 0 else DueItem.due_on == cutoff

@@ -41,7 +41,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -63,6 +63,13 @@ from bot.services.outbox import Claimed
 log = logging.getLogger("nhacviec.sender")
 T = TypeVar("T")
 
+
+
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    """A stored button: an http(s) address opens a page (the console), anything else is callback_data."""
+    if data.startswith(("https://", "http://")):
+        return InlineKeyboardButton(label, url=data)
+    return InlineKeyboardButton(label, callback_data=data)
 
 
 def worker_name() -> str:
@@ -456,9 +463,7 @@ class OutboxSender:
     def _markup(self, row: Claimed) -> InlineKeyboardMarkup | None:
         if not row.buttons:
             return None
-        return InlineKeyboardMarkup(
-            [[InlineKeyboardButton(label, callback_data=data) for label, data in line] for line in row.buttons]
-        )
+        return InlineKeyboardMarkup([[_button(label, data) for label, data in line] for line in row.buttons])
 
     async def _limiter_ready(self) -> None:
         """PTB's AIORateLimiter holds *every* request for a while after a 429 it retries
@@ -483,13 +488,22 @@ class OutboxSender:
         slot = holder.slot = await self.pacer.acquire(row.address)
         try:
             try:
-                message = await self.bot.send_message(
-                    chat_id=row.address,
-                    text=row.body,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=self._markup(row),
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                )
+                if row.attachment is not None:
+                    message = await self.bot.send_document(
+                        chat_id=row.address,
+                        document=InputFile(row.attachment, filename=row.attachment_name or "tep.xlsx"),
+                        caption=row.body,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=self._markup(row),
+                    )
+                else:
+                    message = await self.bot.send_message(
+                        chat_id=row.address,
+                        text=row.body,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=self._markup(row),
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
             finally:
                 slot.release()
         except RetryAfter as exc:

@@ -63,7 +63,6 @@ _CODE_IN_TEXT = re.compile(
 _LINK_COMMAND = re.compile(r"^\s*/?(?:lienket|liên\s*kết|lien\s*ket)\b", re.IGNORECASE)
 _UNLINK = re.compile(r"^\s*/?(?:huylienket|huỷ\s*liên\s*kết|hủy\s*liên\s*kết|huy\s*lien\s*ket)\s*$", re.IGNORECASE)
 _HELP = re.compile(r"^\s*/?(?:start|help|trogiup|trợ\s*giúp|huongdan|hướng\s*dẫn)\s*$", re.IGNORECASE)
-ONE_PART = 10**9  # render a reminder as one part: the numbers run 1…n, Zalo splits it itself
 NO_TG_ID = 0  # Actor.tg_id of a person acting from Zalo (they may have no Telegram account)
 
 
@@ -349,7 +348,8 @@ async def queue_reminders(session: AsyncSession, *, day: Any, on_date: date, now
         people = linked.get(group.agency_id) or []
         if not people or not group.reminders:
             continue
-        parts = reminder_messages(group, on_date, limit=ONE_PART)
+        # Every item, numbered 1…n (Zalo has no buttons for a "see all"; it splits the text itself).
+        parts = reminder_messages(group, on_date, max_shown=max(1, len(group.reminders)))
         texts_ = ztexts.reminder_texts(parts)
         ids = tuple(i for p in parts for i in p.due_item_ids)
         for person in people:

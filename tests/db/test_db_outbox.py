@@ -18,6 +18,7 @@ from bot.db.models import (
     DueItem,
     DueOrigin,
     Escalation,
+    OutboxFile,
     OutboxKind,
     OutboxMessage,
     OutboxStatus,
@@ -117,11 +118,11 @@ async def test_concurrent_ticks_never_queue_twice(sm, ticks: int) -> None:
     keys = [(m.chat_id, m.on_date, m.kind, m.part) for m in messages]
     assert len(keys) == len(set(keys))
     assert sum(r.queued for r in reports) == len(messages)
-    stp_parts = [m for m in messages if await tg_of(sm, m.chat_id) == STP_A]
-    assert len(stp_parts) >= 2 and [m.part for m in stp_parts] == list(range(len(stp_parts)))
-    assert {m.parts for m in stp_parts} == {len(stp_parts)}
-    numbers = [n for m in stp_parts for n in range(m.first_number, m.first_number + len(m.due_item_ids))]
-    assert numbers == list(range(1, 43))  # 42 items, numbered across the parts, none lost
+    # 42 items for Sở Tư pháp: still ONE message per chat (the 10 most urgent, the rest counted).
+    [stp] = [m for m in messages if await tg_of(sm, m.chat_id) == STP_A]
+    assert (stp.part, stp.parts, stp.first_number, len(stp.due_item_ids)) == (0, 1, 1, 10)
+    assert "… và <b>32</b> nhiệm vụ khác (32 sắp đến hạn)" in stp.body
+    assert len({m.chat_id for m in messages}) == len(messages)
 
 
 async def test_a_later_tick_never_adds_stray_parts(sm) -> None:
@@ -133,6 +134,23 @@ async def test_a_later_tick_never_adds_stray_parts(sm) -> None:
     report = await tick(sm)
     assert report.already == 4 and report.queued == 0
     assert {m.part for m in await rows(sm)} == {0}
+
+
+async def test_one_escalation_message_a_day_however_many_cross_the_line(sm) -> None:
+    """Leaders get at most one alert a day: items that cross the line after it was queued
+    (a plan imported at noon) wait for the next working day's alert; none is lost."""
+    await seed(sm, leaders=True)
+    assert (await tick(sm)).escalated == 1
+    many = tuple(task(f"o{i}", f"Quá hạn mới {i}", lead=("STP", "SNV"), deadline=once(date(2025, 5, 2))) for i in range(30))
+    await import_in_tx(sm, plan_draft(seed_tasks(many)))
+    later = await tick(sm, now=NOW + timedelta(hours=3))
+    assert later.escalated == 0 and len(await rows(sm, kind=OutboxKind.ESCALATION)) == 1
+    tomorrow = await tick(sm, on=date(2025, 6, 24), now=NOW + timedelta(days=1))
+    assert tomorrow.escalated == 60
+    alerts = await rows(sm, kind=OutboxKind.ESCALATION)
+    assert [(a.on_date, a.part, a.parts) for a in alerts] == [(TODAY, 0, 1), (date(2025, 6, 24), 0, 1)]
+    assert "60 nhiệm vụ mới chuyển lãnh đạo, 2 cơ quan." in alerts[1].body
+    assert "Sở Nội vụ 30 · Sở Tư pháp 30" in alerts[1].body
 
 
 async def test_days_off_queue_nothing(sm) -> None:
@@ -179,8 +197,11 @@ async def test_escalation_alerts_leaders_once(sm) -> None:
     assert first.escalated == 1  # task 7: 25 days overdue (task 2 is only 3)
     [alert] = await rows(sm, kind=OutboxKind.ESCALATION)
     assert await tg_of(sm, alert.chat_id) == LEADERS
-    assert "Nhiệm vụ quá hạn trên 14 ngày" in alert.body and "Sở Nội vụ: Quá hạn lâu" in alert.body
+    assert "Quá hạn trên 14 ngày</b> — Thứ Hai, 23/06/2025" in alert.body and "Sở Nội vụ: Quá hạn lâu" in alert.body
     assert alert.buttons is None
+    async with sm() as s:
+        [file] = list(await s.scalars(select(OutboxFile).where(OutboxFile.outbox_id == alert.id)))
+    assert file.filename == "qua-han-2025-06-23.xlsx" and file.data[:2] == b"PK"  # an .xlsx (zip) file
     await tick(sm)
     await tick(sm, on=date(2025, 6, 24), now=NOW + timedelta(days=1))
     assert len(await rows(sm, kind=OutboxKind.ESCALATION)) == 1

@@ -360,8 +360,10 @@ async def test_migrated_group_is_readdressed_and_kicked_bot_reported_once(world:
         [notice] = world.server.messages_in(admin)
         assert "Không gửi được nhắc việc" in notice.text and "Sở Nội vụ" in notice.text
     # The leaders got the once-only escalation alert (the sample plan has old overdue items).
-    [alert, *more] = [m for m in world.server.messages_in(LEADERS)]
-    assert alert.text.startswith("🚨 Nhiệm vụ quá hạn trên 14 ngày")
+    # One message: the Excel file with the counts and the worst items as its caption.
+    [alert] = [m for m in world.server.messages_in(LEADERS)]
+    assert alert.method == "sendDocument" and (alert.caption or "").startswith("🚨 Quá hạn trên 14 ngày — Thứ Hai, 23/06/2025")
+    assert alert.document is not None and alert.document[:2] == b"PK"
 
     # The next working day: no attempt at the lost chat, no second notice, no second alert
     # for the same items.
@@ -489,11 +491,13 @@ async def test_dathan_gives_an_event_task_a_date_and_it_is_reminded(world: World
         async with world.sm() as s:
             [item] = list(await s.scalars(select(DueItem).where(DueItem.task_id == task_id, DueItem.agency_id == agency_id)))
             assert item.origin is DueOrigin.ADMIN and item.due_on == date(2025, 6, 24)
-        world.clock.jump(MONDAY_0800)
+        # Tuesday 24/06: due today, so first in the day's one message (before the overdue items).
+        world.clock.jump(MONDAY_0800 + timedelta(days=1))
         await run_job(app, DAILY_JOB)
         await until(world.settled, what="reminders sent")
         [reminder] = world.reminders_in(STP)
-        assert f"NV{task_id})" in reminder.text and "Hạn 24/06/2025 · còn 1 ngày" in reminder.text
+        assert "📌 Đến hạn hôm nay\n1. " in reminder.text
+        assert f"NV{task_id})\n   Hạn 24/06/2025 · đến hạn hôm nay" in reminder.text
         assert f"u:{item.id}" in reminder.callback_data
     finally:
         await world.stop(app)

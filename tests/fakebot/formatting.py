@@ -12,6 +12,7 @@ real on the first ``<`` in an agency name or a task title.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 __all__ = [
@@ -286,7 +287,12 @@ def parse_html(text: str, *, strict: bool = True) -> ParsedText:
 def _close_html_tag(out: _Builder, tag: _OpenTag, stack: list[_OpenTag]) -> None:
     if tag.name == "a":
         # Without href Telegram only links the text if it is itself a URL; nothing to check here.
-        if tag.argument:
+        mention = re.fullmatch(r"tg://user\?id=(\d+)", tag.argument or "")
+        if mention:
+            # Telegram turns a link to a user id into a mention of that user (the fake
+            # reports the id; the real server adds the user's names when it knows them).
+            out.entity("text_mention", tag.start, user={"id": int(mention.group(1))})
+        elif tag.argument:
             out.entity("text_link", tag.start, url=tag.argument)
     elif tag.name == "tg-emoji":
         out.entity("custom_emoji", tag.start, custom_emoji_id=tag.argument)

@@ -611,11 +611,17 @@ class FakeBotApi:
         if entities is not None and not isinstance(entities, list):
             raise bad_request("can't parse entities JSON object")
         try:
-            return parse_text(text, parse_mode, entities, strict_html=self.strict_html)
+            parsed = parse_text(text, parse_mode, entities, strict_html=self.strict_html)
         except EntityParseError as err:
             raise bad_request(f"can't parse entities: {err}") from None
         except ValueError:
             raise bad_request("unsupported parse_mode") from None
+        for entity in parsed.entities:
+            if entity.get("type") == "text_mention":
+                # A mention of a user id: Telegram fills in the user it knows (names included).
+                known = self.users.get(entity["user"]["id"])
+                entity["user"] = copy.deepcopy(known) if known else {"id": entity["user"]["id"], "is_bot": False, "first_name": ""}
+        return parsed
 
     def _parse_message_text(self, p: Params) -> ParsedText:
         text = p.str("text")

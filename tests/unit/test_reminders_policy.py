@@ -8,6 +8,7 @@ Days off used below (official schedules for officials):
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -16,20 +17,27 @@ from hypothesis import strategies as st
 
 from bot.domain.calendar import WorkCalendar
 from bot.domain.reminders import (
+    Reminder,
     ReminderItem,
     ReminderKind,
     ReminderPolicy,
+    Urgency,
     due_reminders,
     escalation_cutoff,
     group_by_recipient,
     is_escalated,
+    one_line_per_task,
     overdue_days,
     parse_days_before,
     pre_due_days,
     recipient_agency,
     reminder_kind,
     select_due_dates,
+    sort_reminders,
     succession_chain,
+    summarize_day,
+    summarize_escalation,
+    urgency,
 )
 from bot.domain.status import Status
 
@@ -222,7 +230,7 @@ def item(n: int, due: date, *, agency: int = 1, status: Status = Status.PENDING,
     )
 
 
-def test_due_reminders_skip_done_and_order_overdue_first():
+def test_due_reminders_skip_done_and_order_most_urgent_first():
     today = D(2025, 6, 23)
     items = [
         item(1, D(2025, 6, 30)),  # 7 days left
@@ -233,7 +241,8 @@ def test_due_reminders_skip_done_and_order_overdue_first():
         item(5, D(2025, 6, 24)),  # 1 day left
     ]
     found = due_reminders(items, today=today, calendar=CAL, policy=POLICY)
-    assert [r.item.due_item_id for r in found] == [2, 3, 5, 1]
+    # Overdue, the most recently due first (20/06 before 22/01), then upcoming.
+    assert [r.item.due_item_id for r in found] == [3, 2, 5, 1]
     assert [r.days for r in found if r.item.due_item_id in (3, 5, 1)] == [3, 1, 7]
     sel = select_due_dates(today, calendar=CAL, policy=POLICY, earliest=D(2025, 1, 1))
     assert due_reminders(items, today=today, calendar=CAL, policy=POLICY, selection=sel) == found
@@ -283,3 +292,109 @@ def test_policy_validation_and_parsing():
     assert parse_days_before("30, 14,7;3,1,0") == (30, 14, 7, 3, 1, 0)
     with pytest.raises(ValueError):
         parse_days_before("30,x")
+
+
+# --- one message per chat and day: order, twins, summary, escalation ------------------------
+
+
+def _r(n: int, due: date, *, task: int | None = None, agency: int = 1, today: date = D(2025, 6, 23)) -> Reminder:
+    it = item(n, due, agency=agency)
+    if task is not None:
+        it = replace(it, task_id=task)
+    if due < today:
+        return Reminder(it, ReminderKind.OVERDUE, (today - due).days)
+    return Reminder(it, ReminderKind.DUE_SOON, (due - today).days)
+
+
+@pytest.mark.parametrize(
+    ("reminders", "expected"),
+    [
+        # due today first, then overdue (most recent first), then upcoming (nearest first)
+        ([("a", D(2025, 6, 30)), ("b", D(2025, 1, 1)), ("c", D(2025, 6, 23)), ("d", D(2025, 6, 20))], "cdba"),
+        # within a day: NV2 before NV11 (natural order of the codes, not text order)
+        ([("a", D(2025, 6, 30), 11), ("b", D(2025, 6, 30), 2), ("c", D(2025, 6, 30), 101)], "bac"),
+        ([("a", D(2024, 6, 30), 11), ("b", D(2024, 6, 30), 2), ("c", D(2025, 6, 22), 30)], "cba"),
+        ([("a", D(2025, 6, 23), 11), ("b", D(2025, 6, 23), 9)], "ba"),
+        ([], ""),
+    ],
+)
+def test_urgency_order(reminders, expected):
+    built = {}
+    for n, spec in enumerate(reminders, 1):
+        name, due, *task = spec
+        built[n] = name
+        reminders[n - 1] = _r(n, due, task=task[0] if task else None)
+    assert "".join(built[r.item.due_item_id] for r in sort_reminders(reminders)) == expected
+
+
+def test_urgency_sections():
+    assert urgency(_r(1, D(2025, 6, 23))) is Urgency.TODAY
+    assert urgency(_r(1, D(2025, 6, 22))) is Urgency.OVERDUE
+    assert urgency(_r(1, D(2025, 6, 24))) is Urgency.UPCOMING
+
+
+def test_a_task_reaching_one_agency_twice_is_one_line_led_by_the_agencys_own_item():
+    """Sở KH&ĐT (2) merged into Sở Tài chính (3): a task led by both (or matched under two
+    names) is listed once for Sở Tài chính, its own item first, the other a twin."""
+    same_task = [_r(1, D(2025, 6, 30), task=7, agency=2), _r(2, D(2025, 6, 30), task=7, agency=3)]
+    other = [_r(3, D(2025, 6, 30), task=8, agency=2), _r(4, D(2025, 7, 23), task=9, agency=2)]
+    [group] = group_by_recipient(
+        [*same_task, *other], successor_of={2: 3}, names={3: "Sở KH&CN"}, reachable=lambda a: a == 3
+    )
+    lines = [(r.item.task_id, r.item.due_item_id, r.twin_ids, r.inherited_from) for r in group.ordered]
+    assert lines == [(7, 2, (1,), None), (8, 3, (), "Sở TT&TT"), (9, 4, (), "Sở TT&TT")]
+    assert group.ordered[0].due_item_ids == (2, 1)
+    # Order of arrival does not matter.
+    [again] = group_by_recipient(
+        list(reversed([*same_task, *other])), successor_of={2: 3}, names={3: "Sở KH&CN"}, reachable=lambda a: a == 3
+    )
+    assert [(r.item.due_item_id, r.twin_ids) for r in again.ordered] == [(2, (1,)), (3, ()), (4, ())]
+    # Two inherited items of one task (two predecessors): one line, the first its lead.
+    [both] = group_by_recipient(
+        [_r(1, D(2025, 6, 30), task=7, agency=2), _r(5, D(2025, 6, 30), task=7, agency=1)],
+        successor_of={2: 3, 1: 3}, names={3: "Sở KH&CN"}, reachable=lambda a: a == 3,
+    )
+    assert [(r.item.due_item_id, r.twin_ids) for r in both.ordered] == [(1, (5,))]
+
+
+@pytest.mark.parametrize(("count", "max_shown", "shown", "hidden"), [
+    (0, 10, 0, 0), (1, 10, 1, 0), (10, 10, 10, 0), (11, 10, 11, 0), (12, 10, 10, 2), (300, 10, 10, 290), (5, 1, 1, 4),
+])
+def test_summarize_day_shows_the_most_urgent_and_counts_the_rest(count, max_shown, shown, hidden):
+    reminders = [_r(n, D(2025, 6, 24) + timedelta(days=n % 40)) for n in range(1, count + 1)]
+    summary = summarize_day(reminders, max_shown=max_shown)
+    assert (len(summary.shown), len(summary.hidden), summary.total) == (shown, hidden, count)
+    assert list(summary.shown) + list(summary.hidden) == sort_reminders(reminders)
+
+
+def test_hidden_counts_by_section():
+    reminders = [_r(1, D(2025, 6, 23)), *[_r(n, D(2025, 6, 1)) for n in range(2, 5)], *[_r(n, D(2025, 7, 1)) for n in range(5, 9)]]
+    summary = summarize_day(reminders, max_shown=2)
+    assert summary.hidden_by_urgency() == {Urgency.OVERDUE: 2, Urgency.UPCOMING: 4}
+
+
+def test_summarize_escalation_counts_per_agency_and_worst_first():
+    rs = [
+        _r(1, D(2025, 1, 1), task=11, agency=1), _r(2, D(2025, 1, 1), task=2, agency=1),
+        _r(3, D(2025, 3, 1), task=3, agency=2), _r(4, D(2024, 1, 1), task=4, agency=3),
+    ]
+    s = summarize_escalation(rs, worst=3)
+    assert s.total == 4
+    assert s.by_agency == (("Sở Tư pháp", 2), ("Sở KH&CN", 1), ("Sở TT&TT", 1))
+    assert [r.item.task_id for r in s.worst] == [4, 2, 11]
+    assert [r.item.task_id for r in s.reminders] == [4, 2, 11, 3]
+    assert summarize_escalation([]).total == 0
+    with pytest.raises(ValueError):
+        ReminderPolicy(max_shown=0)
+
+
+def test_a_yearly_task_overdue_for_several_years_is_one_line_with_its_other_dates():
+    rs = [
+        _r(1, D(2023, 1, 30), task=7), _r(2, D(2025, 1, 30), task=7), _r(3, D(2024, 1, 30), task=7),
+        _r(4, D(2025, 6, 30), task=7), _r(5, D(2025, 6, 30), task=8),
+    ]
+    [group] = group_by_recipient(rs, successor_of={}, names={1: "Sở Tư pháp"}, reachable=lambda a: True)
+    assert [(r.item.due_item_id, r.other_due) for r in group.reminders] == [
+        (2, (D(2023, 1, 30), D(2024, 1, 30), D(2025, 6, 30))), (5, ()),
+    ]
+    assert one_line_per_task([]) == []

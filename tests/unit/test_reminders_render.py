@@ -12,11 +12,13 @@ import pytest
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.domain.callbacks import OpenCard, encode
-from bot.domain.reminders import AgencyReminders, Reminder, ReminderItem, ReminderKind
+from bot.domain.reminders import AgencyReminders, Reminder, ReminderItem, ReminderKind, summarize_escalation
 from bot.domain.status import Status
 from bot.render.reminders import (
-    escalation_messages,
+    CAPTION_LIMIT,
+    escalation_message,
     plain_text,
+    reminder_message,
     reminder_messages,
     unreachable_notice,
     unreachable_reason,
@@ -102,31 +104,83 @@ def test_status_and_extension_details():
     assert "quá hạn 3 ngày · vướng mắc" in text
 
 
-def test_long_lists_split_into_numbered_parts_without_loss():
-    many = [reminder(n, date(2025, 6, 30), ReminderKind.DUE_SOON, title=f"Việc {n} " + "rất dài " * 12) for n in range(1, 41)]
-    overdue = [reminder(n, date(2025, 6, 2), ReminderKind.OVERDUE, title=f"Cũ {n} " + "x " * 40) for n in range(41, 61)]
-    parts = reminder_messages(group(*many, *overdue), TODAY, limit=2500)
-    assert len(parts) >= 3
-    numbers = []
-    for index, part in enumerate(parts, 1):
-        assert len(part.text) <= 2500
-        assert f"(phần {index}/{len(parts)})" in part.text.splitlines()[0]
-        parse_text(part.text, "HTML")
-        shown = [int(line.split(".")[0]) for line in plain_text(part.text).splitlines() if line[:1].isdigit()]
-        assert shown == list(range(part.first_number, part.first_number + len(part.due_item_ids)))
-        assert [data for row in part.buttons for _, data in row] == [encode(OpenCard(i)) for i in part.due_item_ids]
-        numbers += shown
-    assert numbers == list(range(1, 61))
-    # A part that continues a section repeats its heading.
-    assert any("(tiếp)" in p.text for p in parts[1:])
+def test_a_long_list_is_one_message_most_urgent_first_the_rest_counted():
+    """60 items: ONE message (never "phần 1/3"): due today, then overdue most recent first,
+    then upcoming; 10 items in full, the other 50 counted, a button to the console's list."""
+    upcoming = [reminder(n, date(2025, 6, 30), ReminderKind.DUE_SOON, title=f"Việc {n} " + "rất dài " * 12) for n in range(1, 41)]
+    old = [reminder(n, date(2025, 1, 2), ReminderKind.OVERDUE, title=f"Cũ {n}") for n in range(41, 58)]
+    recent = [reminder(n, date(2025, 6, 20), ReminderKind.OVERDUE, title=f"Mới quá hạn {n}") for n in (59, 58)]
+    today = [reminder(60, TODAY, ReminderKind.DUE_SOON, title="Hôm nay")]
+    url = "https://nhacviec.example.gov.vn/web/tasks?agency=1"
+    parts = reminder_messages(group(*upcoming, *old, *recent, *today), TODAY, more_url=url)
+    assert len(parts) == 1
+    [part] = parts
+    text = plain_text(part.text)
+    assert "phần" not in text and len(part.text) <= 4096
+    parse_text(part.text, "HTML")
+    shown = [line.split(" (KH")[0] for line in text.splitlines() if line[:1].isdigit()]
+    assert shown == [
+        "1. Hôm nay", "2. Mới quá hạn 58", "3. Mới quá hạn 59",  # NV58 before NV59
+        "4. Cũ 41", "5. Cũ 42", "6. Cũ 43", "7. Cũ 44", "8. Cũ 45", "9. Cũ 46", "10. Cũ 47",
+    ]
+    sections = [line for line in text.splitlines() if line and line[0] in "📌⛔⏰"]
+    assert sections == ["📌 Đến hạn hôm nay", "⛔ Quá hạn"]
+    assert "… và 50 nhiệm vụ khác (10 quá hạn, 40 sắp đến hạn): bấm “📋 Xem tất cả” hoặc gõ /tiendo" in text
+    assert part.due_item_ids == (1060, 1058, 1059, *range(1041, 1048))
+    assert part.buttons[-1] == (("📋 Xem tất cả (60)", url),)
+    item_buttons = [data for row in part.buttons[:-1] for _, data in row]
+    assert item_buttons == [encode(OpenCard(i)) for i in part.due_item_ids]
 
 
+def test_one_item_over_the_limit_is_shown_rather_than_hidden_and_no_url_means_tiendo():
+    eleven = [reminder(n, date(2025, 6, 30), ReminderKind.DUE_SOON) for n in range(1, 12)]
+    part = reminder_message(group(*eleven), TODAY)
+    assert part is not None and len(part.due_item_ids) == 11 and "khác" not in part.text
+    twelve = [reminder(n, date(2025, 6, 30), ReminderKind.DUE_SOON) for n in range(1, 13)]
+    part = reminder_message(group(*twelve), TODAY)
+    assert part is not None and len(part.due_item_ids) == 10
+    assert "… và <b>2</b> nhiệm vụ khác (2 sắp đến hạn): gõ /tiendo trong nhóm để xem đủ danh sách." in part.text
+    assert all(not data.startswith("http") for row in part.buttons for _, data in row)
+    assert reminder_message(group(), TODAY) is None
 
-def test_escalation_and_unreachable_texts():
-    [alert] = escalation_messages([reminder(1, date(2025, 1, 30), ReminderKind.OVERDUE)], TODAY, after_days=14)
+
+def test_escalation_is_one_captioned_excel_file_under_the_caption_limit():
+    import io
+
+    from openpyxl import load_workbook
+
+    many = [
+        Reminder(
+            ReminderItem(
+                due_item_id=n, task_id=n, task_ref=str(n), plan_number="1782/KH-UBND", title="Việc <quan trọng> " * 20,
+                agency_name=f"Sở số {n % 23} & Cơ quan có tên rất dài để thử", agency_id=n % 23,
+                due_on=date(2025, 1, 1), original_due_on=date(2025, 1, 1),
+            ),
+            ReminderKind.OVERDUE, 173 + n % 7,
+        )
+        for n in range(1, 301)
+    ]
+    summary = summarize_escalation(many, worst=5)
+    alert = escalation_message(summary, TODAY, after_days=14)
+    assert alert is not None and alert.buttons == ()
     text = plain_text(alert.text)
-    assert text.startswith("🚨 Nhiệm vụ quá hạn trên 14 ngày") and "1. Sở Tư pháp: Nhiệm vụ 1" in text
-    assert alert.buttons == ()
+    assert len(text) <= CAPTION_LIMIT and "phần" not in text
+    assert text.startswith("🚨 Quá hạn trên 14 ngày — Thứ Hai, 23/06/2025\n300 nhiệm vụ mới chuyển lãnh đạo, 23 cơ quan.")
+    parse_text(alert.text, "HTML")
+    assert alert.attachment_name == "qua-han-2025-06-23.xlsx"
+    sheet = load_workbook(io.BytesIO(alert.attachment or b"")).active
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert len(rows) == 300 and rows[0][6] == 179  # most overdue first
+    assert [r[1] for r in rows[:3]] == ["NV6", "NV13", "NV20"]  # NV6 before NV13 (natural order)
+
+    small = escalation_message(summarize_escalation(many[:2]), TODAY, after_days=14)
+    assert small is not None
+    text = plain_text(small.text)
+    assert "Theo cơ quan: Sở số 1 & Cơ quan có tên rất dài để thử 1 · Sở số 2 & Cơ quan có tên rất dài để thử 1" in text
+    assert "1. Sở số 2" in text and "(NV2) — quá hạn 175 ngày\n2. Sở số 1" in text
+
+
+def test_unreachable_texts():
     notice = unreachable_notice(agency_name="Sở <A>", chat_title="Nhóm & 1", tg_chat_id=-1001, reason="x")
     parse_text(notice, "HTML")
     assert unreachable_reason("Forbidden: bot was kicked from the group chat") == "bot đã bị xoá khỏi nhóm"

@@ -1,0 +1,52 @@
+"""/daumoi: a person registers as a focal point of the group's agency (see bot/services/focal.py)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CommandHandler
+
+from bot.context import BotApp, Context
+from bot.render import focal as texts
+from bot.render import help as help_texts
+from bot.services import focal as focal_service
+from bot.services.focal import FocalAction, FocalOutcome
+from handlers.common import is_group, reply, services, transaction
+
+
+async def daumoi(update: Update, context: Context) -> None:
+    """/daumoi [rieng|nhom|bo]: register, private copy on/off, or leave."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if not is_group(update) or user is None or chat is None:
+        await reply(update, help_texts.GROUP_ONLY + "\n\n" + texts.USAGE)
+        return
+    action = focal_service.parse_action(context.args or [])
+    if action is FocalAction.UNKNOWN:
+        await reply(update, texts.USAGE)
+        return
+    async with transaction(context) as session:
+        result = await focal_service.daumoi(
+            session, tg_chat_id=chat.id, user_id=user.id, name=user.full_name, username=user.username,
+            action=action, now=services(context).now(),
+        )
+    agency = result.agency_name or ""
+    match result.outcome:
+        case FocalOutcome.NOT_BOUND:
+            text = texts.NOT_BOUND
+        case FocalOutcome.REGISTERED | FocalOutcome.ALREADY:
+            text = texts.registered(agency, user.full_name, result.people, again=result.outcome is FocalOutcome.ALREADY)
+        case FocalOutcome.PRIVATE_ON:
+            text = texts.private_on(agency, user.full_name, context.bot.username)
+        case FocalOutcome.PRIVATE_TAKEN:
+            text = texts.PRIVATE_TAKEN
+        case FocalOutcome.PRIVATE_OFF:
+            text = texts.private_off(agency)
+        case FocalOutcome.LEFT:
+            text = texts.left(agency, user.full_name, result.people)
+        case _:
+            text = texts.NOT_ONE
+    await reply(update, text)
+
+
+def register(app: BotApp) -> None:
+    app.add_handler(CommandHandler("daumoi", daumoi))
