@@ -29,6 +29,7 @@ from bot.render import help as texts
 from bot.services import chats as chat_service
 from bot.services.chats import AgencyLookup, Decision
 from handlers.common import (
+    bot_reads_all,
     choice_markup,
     is_admin,
     is_group,
@@ -110,6 +111,7 @@ async def _bind_or_request(update: Update, context: Context, agency_id: int, *, 
     assert chat is not None and user is not None
     now = services(context).now()
     notify: tuple[int, str, str] | None = None  # (request id, agency name, province slug) for its admins
+    bound = False  # the group is the agency's now: tell it how to answer
     async with transaction(context) as session:
         scope = await scope_of(session, update, context)
         agency = await chat_service.agency_in_provinces(
@@ -119,11 +121,13 @@ async def _bind_or_request(update: Update, context: Context, agency_id: int, *, 
             text = texts.BAD_BUTTON
         elif scope.agency is not None and scope.agency.id == agency.id:
             text = admin_render.bound_agency(agency.name)  # already so: nothing to do
+            bound = True
         elif scope.is_admin:
             await chat_service.bind_agency(
                 session, agency=agency, tg_chat_id=chat.id, title=chat.title, by_tg_id=user.id, now=now
             )
             text = admin_render.bound_agency(agency.name)
+            bound = True
         else:
             request, created = await chat_service.request_binding(
                 session, agency=agency, tg_chat_id=chat.id, title=chat.title,
@@ -145,6 +149,8 @@ async def _bind_or_request(update: Update, context: Context, agency_id: int, *, 
             ),
         )
         text = admin_render.request_sent(agency_name, reached=reached)
+    if bound:
+        text += "\n\n" + texts.answer_hint(reads_all=await bot_reads_all(update, context))
     if edit and update.callback_query is not None and update.callback_query.message is not None:
         await update.callback_query.edit_message_text(text)
     else:

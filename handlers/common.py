@@ -8,8 +8,8 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest, TelegramError
 
 from bot.context import BotServices, Context
 from bot.domain.callbacks import Callback, Page, PageKind, encode
@@ -134,3 +134,17 @@ def user_name(update: Update) -> str:
     user = update.effective_user
     return user.full_name if user else "?"
 
+
+async def bot_reads_all(update: Update, context: Context) -> bool:
+    """Whether the bot receives every message of this group: privacy mode is off for the bot,
+    or it is an administrator of the group (Telegram then delivers everything)."""
+    chat = update.effective_chat
+    if chat is None or chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        return False
+    if context.bot.can_read_all_group_messages:
+        return True
+    try:
+        member = await context.bot.get_chat_member(chat.id, context.bot.id)
+    except TelegramError:
+        return False
+    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)

@@ -9,7 +9,7 @@ from bot.context import BotApp, Context
 from bot.render import help as texts
 from bot.services.chats import Scope, ScopeKind
 from handlers.binding import start_with_invite
-from handlers.common import is_group, reply, scope_of, transaction
+from handlers.common import bot_reads_all, is_group, reply, scope_of, transaction
 
 
 def help_text(scope: Scope) -> str:
@@ -36,7 +36,10 @@ async def help_command(update: Update, context: Context) -> None:
     """/help: the commands available in this chat for this user."""
     async with transaction(context) as session:
         scope = await scope_of(session, update, context)
-    await reply(update, help_text(scope))
+    text = help_text(scope)
+    if scope.kind is ScopeKind.AGENCY and is_group(update):
+        text += "\n\n" + texts.answer_hint(reads_all=await bot_reads_all(update, context))
+    await reply(update, text)
 
 
 async def private_fallback(update: Update, context: Context) -> None:

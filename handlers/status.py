@@ -301,6 +301,22 @@ async def text_reply(update: Update, context: Context) -> None:
         await _deliver(update, context, result)
 
 
+async def plain_text(update: Update, context: Context) -> None:
+    """A group message that replies to nobody's message of the bot: "5 xong" typed straight.
+    The bot only receives it when it is an admin of the group (privacy mode); see
+    `svc.plain_message` for when it is a report (otherwise: silence)."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    edited_at = message.date if update.edited_message is not None else None
+    result = await _run(
+        update, context,
+        lambda s, env: svc.plain_message(s, env, text=message.text or "", edited_at=edited_at),
+        source=ChangeSource.CHAT, message_id=message.message_id,
+    )
+    if result.handled:
+        await _deliver(update, context, result)
+
+
 async def file_reply(update: Update, context: Context) -> None:
     """A document or photo answering a task's message: evidence (the caption may set a status)."""
     replied = _replied(update, context)
@@ -351,4 +367,8 @@ def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("giahan", giahan))
     app.add_handler(MessageHandler(REPLY_TO_BOT & (filters.Document.ALL | filters.PHOTO), file_reply))
     app.add_handler(MessageHandler(REPLY_TO_BOT & filters.TEXT & ~filters.COMMAND, text_reply))
+    # After the replies: plain group text reaches the bot only when it is a group admin.
+    app.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & ~REPLY_TO_BOT, plain_text)
+    )
     app.add_handler(CommandHandler("nhiemvu", nhiemvu_buttons), group=1)

@@ -1210,3 +1210,19 @@ def completion_date(intent: Intent, today: date) -> date | None:
 
 def _fold_key(text: str) -> str:
     return " ".join("".join(_fold_char(ch) for ch in unicodedata.normalize("NFC", text.lower())).split())
+
+
+# --- plain messages in a group the bot reads in full ----------------------------------------
+
+_ADDRESSED = re.compile(
+    r"^\s*(?:(?:nhiem vu|nhiemvu|viec|so)\s*)?(?:nv\s*[-_.]?\s*|#\s*)?\d{1,6}"
+    r"(?:\s*(?:,|;|&|va|-)\s*(?:nv\s*)?\d{1,6})*(?=\s|$|[:.!)])(?![.:]\d)"
+)
+
+
+def addressed_plainly(text: str) -> bool:
+    """Whether a message typed in a group WITHOUT replying to the bot is meant for it: it
+    starts with a task number or code ("5 xong", "NV12 đang làm 60%", "nhiệm vụ 3, 4 xong",
+    "#7: vướng …"); the reply parser then decides what it says. Anything else ("15/12 họp",
+    "1.5 triệu", "ok", "chào cả nhà") is the group's own conversation."""
+    return bool(_ADDRESSED.match(_fold_key(text)))

@@ -58,6 +58,23 @@ DATA_COMMANDS = (
 )
 
 
+def answer_hint(*, reads_all: bool) -> str:
+    """How a group answers the bot. With privacy mode on (the default) the bot receives only
+    commands and replies to its own messages; as a group admin it reads plain messages too."""
+    if reads_all:
+        return (
+            "💬 <b>Cách trả lời:</b> trả lời (reply) tin nhắc việc, hoặc gõ thẳng trong nhóm "
+            "“5 xong”, “NV12 đang làm 60%” (số theo tin nhắc việc gần nhất): bot là quản trị viên "
+            "nhóm nên đọc được, và chỉ phản hồi tin bắt đầu bằng số hoặc mã nhiệm vụ."
+        )
+    return (
+        "💬 <b>Cách trả lời:</b> bấm “Trả lời” (reply) vào tin nhắc việc của bot rồi gõ, ví dụ "
+        "“1 xong”, “2 đang làm 60%”; hoặc <code>/capnhat NV12 xong</code>. Tin gõ thẳng mà không "
+        "trả lời tin của bot thì bot KHÔNG nhận được (chế độ riêng tư của Telegram). Muốn gõ thẳng "
+        "“5 xong”: đặt bot làm quản trị viên nhóm (không cần quyền nào khác)."
+    )
+
+
 def stranger_text() -> str:
     """For anyone not registered: what the bot is and how to get registered — no data."""
     return f"{INTRO}\n\n{HOW_TO_REGISTER}"

@@ -532,3 +532,8 @@ def due_option_label(agency_name: str | None, due_on: date) -> str:
 def photo_name(at: datetime) -> str:
     """The name given to a photo sent as evidence (photos have none)."""
     return f"ảnh {at.strftime('%d%m%Y-%H%M%S')}.jpg"
+
+
+def twin_note(code: str) -> str:
+    """History note of an item answered together with its twin (one line of the reminder)."""
+    return f"Ghi nhận cùng {code}: cùng nhiệm vụ và thời hạn, nay do một cơ quan thực hiện (sáp nhập hoặc trùng tên)."

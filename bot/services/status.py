@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.db import followup as followup_repo
 from bot.db import repositories as repo
 from bot.db.models import (
     ChatRole,
@@ -58,6 +59,7 @@ from bot.domain.replies import (
     Question,
     ReplyOutcome,
     Target,
+    addressed_plainly,
     completion_date,
     parse_extension_answer,
     parse_note_answer,
@@ -315,6 +317,15 @@ async def apply(
         session, env, item, intent, number=number, files=files, status=decision.status,
         progress=decision.progress, undoable=decision.undoable, completed_on=decision.completed_on,
     )
+    # The reminder showed this item and its twins (same task and date, same agency through a
+    # merger or a second name) as one line: the answer is theirs too, each with its history row.
+    for twin in await followup_repo.twin_items(session, item=item):
+        await repo.change_status(
+            session, item=twin, status=decision.status, source=env.source, now=env.now,
+            today=decision.completed_on or env.today, progress=decision.progress,
+            actor_name=env.actor.name, actor_tg_id=env.actor.tg_id,
+            note=texts.twin_note(task_code(item.task_id)), chat_id=env.tg_chat_id, message_id=env.message_id,
+        )
     if decision.withdraws_extension and pending is not None:
         await repo.decide_extension_request(
             session, request_id=pending.id, state=ExtensionState.CANCELLED, now=env.now,
@@ -1173,6 +1184,18 @@ async def reply(
         if answered is not None:
             return await _extension_posts(session, env, answered)
     return await _reply_flow(session, env, replied_to=replied_to, text=text, files=(), edited_at=edited_at)
+
+
+async def plain_message(session: AsyncSession, env: Env, *, text: str, edited_at: datetime | None = None) -> Result:
+    """A group message that answers no message of the bot — the bot reads it because it is
+    an admin of the group (privacy mode does not apply to admins). It is a report only when
+    it starts with a task number or code ("5 xong", "NV12 đang làm 60%"): numbers are those
+    of the chat's latest reminder. Anything else is the group's own talk: not handled, no
+    answer."""
+    if env.outsider or not addressed_plainly(text):
+        return Result(handled=False)
+    latest = await followup_repo.latest_reminder_message(session, tg_chat_id=env.tg_chat_id)
+    return await _reply_flow(session, env, replied_to=latest or 0, text=text, files=(), edited_at=edited_at)
 
 
 async def attach_evidence(

@@ -204,7 +204,7 @@ async def test_sigkill_mid_fan_out_three_times_loses_nothing(
             p.kill()
     assert code == 0, last.log
 
-    arrived = Counter((m.chat_id, m.raw_text) for m in server.sent)
+    arrived = Counter((m.chat_id, m.raw_text or m.raw_caption) for m in server.sent)
     wanted = Counter((chat, body) for chat, bodies in expected.items() for body in bodies)
     missing = wanted - arrived
     assert not missing, f"{sum(missing.values())} message(s) lost"
@@ -261,7 +261,7 @@ async def test_sigterm_mid_fan_out_finishes_or_releases_and_doubles_nothing(
         left = Counter(r.status for r in rows)
         assert not left.get(OutboxStatus.CLAIMED) and not left.get(OutboxStatus.SENDING), left
         assert 60 <= left[OutboxStatus.SENT] < total, left
-        assert Counter((m.chat_id, m.raw_text) for m in server.sent).most_common(1)[0][1] == 1
+        assert Counter((m.chat_id, m.raw_text or m.raw_caption) for m in server.sent).most_common(1)[0][1] == 1
 
         second = await start(1)
         processes.append(second)
@@ -276,5 +276,5 @@ async def test_sigterm_mid_fan_out_finishes_or_releases_and_doubles_nothing(
     finally:
         for p in processes:
             p.kill()
-    arrived = Counter((m.chat_id, m.raw_text) for m in server.sent)
+    arrived = Counter((m.chat_id, m.raw_text or m.raw_caption) for m in server.sent)
     assert arrived == Counter((chat, body) for chat, bodies in expected.items() for body in bodies)

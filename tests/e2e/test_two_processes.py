@@ -386,12 +386,14 @@ async def check_sent_once(world: World, processes: list[Process]) -> list[Outbox
     """Every expected message in its chat exactly once; every outbox row sent after one
     attempt by one of the processes, with the id of the message that went out."""
     server = world.server
-    assert len(server.calls("sendMessage")) == world.total, "a sendMessage too many (or too few)"
+    # Reminders are texts; the leaders' one alert a day is the Excel file with its caption.
+    sends = len(server.calls("sendMessage")) + len(server.calls("sendDocument"))
+    assert sends == world.total, "a message too many (or too few)"
     assert len(server.sent) == world.total
     for chat_id, bodies in world.expected.items():
         # Parts of one day's message to one chat may be claimed by different processes:
         # what arrives is compared, not the order.
-        assert Counter(m.raw_text for m in server.messages_in(chat_id)) == Counter(bodies), f"chat {chat_id}"
+        assert Counter(m.raw_text or m.raw_caption for m in server.messages_in(chat_id)) == Counter(bodies), f"chat {chat_id}"
 
     rows = await world.rows()
     assert len(rows) == world.total
