@@ -288,11 +288,15 @@ _URGENCY_ORDER = {Urgency.TODAY: 0, Urgency.OVERDUE: 1, Urgency.UPCOMING: 2}
 def urgency_key(reminder: Reminder) -> tuple[Any, ...]:
     """Most urgent first: due today; then overdue, the most recently due first (what slipped
     last week matters more than a 2021 date); then upcoming, the nearest first. Within one
-    day, tasks in the natural order of their codes (NV2 before NV11)."""
+    day, tasks in natural order (never text order): by plan, the plan's own numbering
+    (II.3 before II.11), then the code (NV2 before NV11)."""
     i = reminder.item
     section = urgency(reminder)
     day = -i.due_on.toordinal() if section is Urgency.OVERDUE else i.due_on.toordinal()
-    return (_URGENCY_ORDER[section], day, natural_key(task_code(i.task_id)), i.plan_number, i.due_item_id)
+    return (
+        _URGENCY_ORDER[section], day, natural_key(i.plan_number), natural_key(i.task_ref),
+        natural_key(task_code(i.task_id)), i.due_item_id,
+    )
 
 
 def sort_reminders(reminders: Iterable[Reminder]) -> list[Reminder]:

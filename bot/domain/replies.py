@@ -1226,3 +1226,57 @@ def addressed_plainly(text: str) -> bool:
     "#7: vướng …"); the reply parser then decides what it says. Anything else ("15/12 họp",
     "1.5 triệu", "ok", "chào cả nhà") is the group's own conversation."""
     return bool(_ADDRESSED.match(_fold_key(text)))
+
+
+# --- "tạm dừng nhắc NV3 đến 15/1": snoozing one task's reminders --------------------------------
+
+_SNOOZE = re.compile(
+    r"^\s*(?:xin\s*)?(?:tam\s*dung|tam\s*ngung|ngung|hoan|tat)\s*nhac(?:\s*viec)?\s*(?:nhiem\s*vu\s*|viec\s*)?"
+    r"(?:(nv\s*[-_.]?\s*|#\s*)(\d{1,9})|(\d{1,3}))\b"
+)
+
+
+@dataclass(frozen=True)
+class Snooze:
+    """"tạm dừng nhắc NV3 đến 15/1 vì …": no reminder of that task (code) or of the reminder's
+    item (number) before `until` (None: until someone resumes it; `bad_date`: a date was typed
+    that does not exist or is not after today)."""
+
+    task_id: int | None = None
+    number: int | None = None
+    until: date | None = None
+    bad_date: bool = False
+    reason: str | None = None
+
+
+def parse_snooze(text: str, *, today: date) -> Snooze | None:
+    """The snooze a message asks for, or None when it is not one. Outcomes:
+
+    - "tạm dừng nhắc NV3 đến 15/1" → task 3 until 15/01 (the next 15/01 from today);
+    - "tạm dừng nhắc 2 đến 31/12/2026 vì chờ Bộ hướng dẫn" → item 2 of the replied reminder,
+      until 31/12/2026, the reason kept;
+    - "tạm dừng nhắc NV3" → until resumed (no date);
+    - "tạm dừng nhắc NV3 đến 31/2" or a past date → bad_date (ask again);
+    - anything else (a report, chatter) → None.
+    """
+    key = _fold_key(text)
+    match = _SNOOZE.match(key)
+    if match is None:
+        return None
+    task_id = int(match.group(2)) if match.group(2) else None
+    number = int(match.group(3)) if match.group(3) else None
+    rest = key[match.end():]
+    dates = _find_dates(rest)
+    until: date | None = None
+    bad = False
+    if dates:
+        until = dates[0].resolve(today=today, future=True)
+        bad = until is None or until <= today
+        if bad:
+            until = None
+    reason = None
+    why = re.search(r"\b(?:vi|do|ly do)\b[:\s]*", rest)
+    if why is not None:
+        raw = " ".join(text.split())  # _fold_key collapses spaces: positions agree on this form
+        reason = raw[match.end() + why.end():].strip(" .;:") or None
+    return Snooze(task_id=task_id, number=number, until=until, bad_date=bad, reason=reason)

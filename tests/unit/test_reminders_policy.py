@@ -300,7 +300,7 @@ def test_policy_validation_and_parsing():
 def _r(n: int, due: date, *, task: int | None = None, agency: int = 1, today: date = D(2025, 6, 23)) -> Reminder:
     it = item(n, due, agency=agency)
     if task is not None:
-        it = replace(it, task_id=task)
+        it = replace(it, task_id=task, task_ref=str(task))
     if due < today:
         return Reminder(it, ReminderKind.OVERDUE, (today - due).days)
     return Reminder(it, ReminderKind.DUE_SOON, (due - today).days)
@@ -311,7 +311,7 @@ def _r(n: int, due: date, *, task: int | None = None, agency: int = 1, today: da
     [
         # due today first, then overdue (most recent first), then upcoming (nearest first)
         ([("a", D(2025, 6, 30)), ("b", D(2025, 1, 1)), ("c", D(2025, 6, 23)), ("d", D(2025, 6, 20))], "cdba"),
-        # within a day: NV2 before NV11 (natural order of the codes, not text order)
+        # within a day: NV2 before NV11 (natural order of the numbering and codes, not text order)
         ([("a", D(2025, 6, 30), 11), ("b", D(2025, 6, 30), 2), ("c", D(2025, 6, 30), 101)], "bac"),
         ([("a", D(2024, 6, 30), 11), ("b", D(2024, 6, 30), 2), ("c", D(2025, 6, 22), 30)], "cba"),
         ([("a", D(2025, 6, 23), 11), ("b", D(2025, 6, 23), 9)], "ba"),
