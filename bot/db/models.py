@@ -812,7 +812,7 @@ class ZaloRecipient(Base):
     agency: Mapped[Agency] = relationship()
 
 
-# --- following up: focal points (migration 0010_followup) ------------------------------
+# --- following up: focal points (migration 0012_followup) ------------------------------
 # A focal point (đầu mối) is a person who answers for an agency: registered with /daumoi in
 # the agency's group, @mentioned in its reminders, optionally sent a copy in a private chat
 # (that private chat is then one more of the agency's chats, see bot/services/focal.py).

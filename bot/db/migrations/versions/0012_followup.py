@@ -1,7 +1,7 @@
 """Following up without noise: focal points.
 
-Revision ID: 0010_followup
-Revises: 0009_channels
+Revision ID: 0012_followup
+Revises: 0011_zalo_numbering
 Create Date: 2026-12-06
 
 - focal_points: the people who answer for an agency (/daumoi), @mentioned in its reminders.
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_followup"
-down_revision: str | None = "0009_channels"
+revision: str = "0012_followup"
+down_revision: str | None = "0011_zalo_numbering"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
