@@ -165,7 +165,7 @@ def test_zalo_reminder_is_plain_numbered_and_split(count: int) -> None:
     from bot.render.zalo import reminder_texts
 
     group, today = _reminders(count)
-    parts = reminder_messages(group, today, limit=10**9)  # type: ignore[arg-type]
+    parts = reminder_messages(group, today, max_shown=max(1, count))  # every item, as bot.services.zalo renders it
     texts = reminder_texts(parts)
     joined = "\n".join(texts)
     assert all(units(t) <= ZALO_LIMIT for t in texts)
