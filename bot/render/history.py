@@ -29,7 +29,18 @@ def status_label(value: Any) -> str:
     return STATUS_LABELS.get(str(value), str(value)) if value is not None else ""
 
 
+def _safe(value: Any) -> Any:
+    """Text people typed never becomes a spreadsheet formula ("=HYPERLINK(…)" in a note)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _values(row: Any, tz: ZoneInfo) -> list[Any]:
+    return [_safe(v) for v in _raw_values(row, tz)]
+
+
+def _raw_values(row: Any, tz: ZoneInfo) -> list[Any]:
     return [
         row.at.astimezone(tz).strftime("%d/%m/%Y %H:%M"), row.plan_number, f"NV{row.task_id}", row.task_ref,
         row.title, row.agency_name, short_date(row.due_on), status_label(row.old_status),
