@@ -117,6 +117,27 @@ async def test_link_then_answer_on_zalo(world: BotWorld, fake_zalo: FakeZaloApi)
         assert done is not None and done.status is Status.DONE
         last = (await s.scalars(select(StatusChange).where(StatusChange.due_item_id == first[0]).order_by(StatusChange.id))).all()[-1]
         assert (last.channel, last.source.value) == ("zalo", "chat")
+    # The console shows the change, and that it came by Zalo.
+    await console_shows_zalo(w)
+
+
+async def console_shows_zalo(w: BotWorld) -> None:
+    import httpx
+
+    from bot.web.app import WebContext, create_app
+    from tests.web.conftest import Clock, Web
+
+    svc = w.app.bot_data  # type: ignore[attr-defined]
+    ctx = WebContext(settings=svc.settings, sessionmaker=w.sm, catalog=svc.catalog, clock=Clock(), bot=w.app.bot)  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(ctx)), base_url="http://testserver") as client:
+        web = Web(w, client, Clock())
+        admin = await web.sign_in(ADMIN)
+        try:
+            page = await admin.get(f"/web/agencies/{await w.agency_id('so-tu-phap')}")
+        finally:
+            await admin.aclose()
+    assert page.status_code == 200
+    assert "Nguyễn Văn A" in page.text and "(qua Zalo)" in page.text
 
 
 async def tick_and_deliver(w: BotWorld) -> None:
