@@ -16,6 +16,7 @@ from bot.db.models import (
     DueItem,
     ExtensionRequest,
     FlowState,
+    FocalPoint,
     LinkRole,
     PendingUpload,
     Plan,
@@ -289,6 +290,20 @@ async def agency_chats(session: AsyncSession, *, province_id: int) -> dict[int, 
         assert chat.agency_id is not None
         chats.setdefault(chat.agency_id, []).append(chat)
     return chats
+
+
+async def agency_focal_points(session: AsyncSession, *, province_id: int) -> dict[int, list[str]]:
+    """agency id → its registered focal points' names (/daumoi), oldest first."""
+    rows = await session.execute(
+        select(FocalPoint.agency_id, FocalPoint.name, FocalPoint.username)
+        .join(Agency, FocalPoint.agency_id == Agency.id)
+        .where(Agency.province_id == province_id, FocalPoint.active)
+        .order_by(FocalPoint.agency_id, FocalPoint.created_at, FocalPoint.id)
+    )
+    found: dict[int, list[str]] = {}
+    for agency_id, name, username in rows.all():
+        found.setdefault(agency_id, []).append(f"{name} (@{username})" if username else name)
+    return found
 
 
 async def agency_people(session: AsyncSession, *, province_id: int, limit: int = 5) -> dict[int, list[str]]:

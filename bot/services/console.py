@@ -60,6 +60,7 @@ class AgencyRow:
     figures: Figures
     chats: list[Chat] = field(default_factory=list)  # active first
     people: list[str] = field(default_factory=list)  # who answered for it (chat, Zalo, console)
+    focal_points: list[str] = field(default_factory=list)  # registered with /daumoi
 
     @property
     def reachable(self) -> bool:
@@ -75,17 +76,18 @@ async def agency_rows(
     agencies = {a.code: a for a in await q.agencies_of(session, province_id=province.id)}
     chats = await q.agency_chats(session, province_id=province.id)
     people = await q.agency_people(session, province_id=province.id)
+    focal = await q.agency_focal_points(session, province_id=province.id)
     rows: list[AgencyRow] = []
     seen: set[int] = set()
     for ranked in digest.agencies:
         agency = agencies.get(ranked.agency_code)
         if agency is None:
             continue
-        rows.append(AgencyRow(agency, ranked.figures, chats.get(agency.id, []), people.get(agency.id, [])))
+        rows.append(AgencyRow(agency, ranked.figures, chats.get(agency.id, []), people.get(agency.id, []), focal.get(agency.id, [])))
         seen.add(agency.id)
     for agency in agencies.values():  # bound but without work
         if agency.id not in seen and agency.id in chats:
-            rows.append(AgencyRow(agency, Figures(), chats[agency.id], people.get(agency.id, [])))
+            rows.append(AgencyRow(agency, Figures(), chats[agency.id], people.get(agency.id, []), focal.get(agency.id, [])))
     if agency_ids is not None:
         rows = [r for r in rows if r.agency.id in agency_ids]
     return rows

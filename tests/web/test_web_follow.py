@@ -12,13 +12,18 @@ from tests.web.conftest import ADMIN, FOCAL, LEADER, OTHER_FOCAL, STRANGER, Web
 
 
 async def test_agencies_page_and_adding_a_body(web: Web) -> None:
+    from bot.db.models import FocalPoint
+    from tests.web.conftest import STP_GROUP
+
     stp = await web.world.agency_id("so-tu-phap")
     sxd = await web.world.agency_id("so-xay-dung")
+    async with web.world.sm() as s, s.begin():  # registered with /daumoi (its own tests)
+        s.add(FocalPoint(agency_id=stp, tg_user_id=FOCAL, name="Trần Thị Bình", username="binh_stp", registered_in=STP_GROUP))
     admin = await web.sign_in(ADMIN)
     page = await admin.get("/web/agencies")
     assert page.status_code == 200
     row = page.text.split(f'id="a-{stp}"', 1)[1].split("</tr>", 1)[0]
-    assert "Sở Tư pháp — nhắc việc" in row and "Tỷ lệ đúng hạn" in row
+    assert "Sở Tư pháp — nhắc việc" in row and "Tỷ lệ đúng hạn" in row and "Trần Thị Bình (@binh_stp)" in row
     assert "chưa có nhóm" in page.text  # agencies with work and no chat
     assert (await admin.get(f"/web/agencies/{stp}")).status_code == 200
 
