@@ -11,7 +11,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -529,6 +529,107 @@ def status_command() -> None:
         console.print(line, markup=False, highlight=False)
     if not report.ok:
         raise typer.Exit(1)
+
+
+# --- e-mail addresses (`nhacviec email …`) -----------------------------------------------------
+
+email_app = typer.Typer(help="Địa chỉ thư điện tử của cơ quan (nhắc việc) và lãnh đạo (báo cáo).", no_args_is_help=True)
+app.add_typer(email_app, name="email")
+
+
+async def _email_run(settings: Settings, province: str | None, action: Any) -> Any:
+    from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
+    from bot.services.chats import configured_provinces
+
+    await upgrade_database_async(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            provinces = await configured_provinces(session, settings=settings)
+            if province is not None:
+                slug = _province_slug(Catalog(settings.data_dir), province)
+                provinces = [p for p in provinces if p.slug == slug]
+            if not provinces:
+                raise CliError("Chưa có tỉnh nào (nhập một kế hoạch hoặc đặt PROVINCE)")
+            return await action(session, [p.id for p in provinces])
+    finally:
+        await engine.dispose()
+
+
+def _email_outcome(result: Any, done: str) -> None:
+    if result.problem:
+        extra = ("\n" + "\n".join(f"  {name}" for name in result.candidates)) if result.candidates else ""
+        raise CliError(result.problem + extra)
+    console.print(done, markup=False, highlight=False)
+
+
+@email_app.command("set")
+def email_set_command(
+    agency: Annotated[str, typer.Argument(help="Cơ quan: mã hoặc tên")],
+    address: Annotated[str, typer.Argument(help="Địa chỉ thư")],
+    province: Annotated[str | None, typer.Option("--province", help="Tỉnh (khi phục vụ nhiều tỉnh)")] = None,
+) -> None:
+    """Hộp thư của một cơ quan: nhận nhắc việc qua thư (bên cạnh nhóm Telegram)."""
+    from datetime import UTC, datetime
+
+    from bot.services import recipients
+
+    settings = _settings()
+    result = asyncio.run(_email_run(settings, province, lambda s, ids: recipients.set_agency_email(
+        s, province_ids=ids, agency_query=agency, address=address, actor_tg_id=None, now=datetime.now(UTC),
+    )))
+    _email_outcome(result, f"{result.agency_name}: {result.address}")
+
+
+@email_app.command("leader")
+def email_leader_command(
+    address: Annotated[str, typer.Argument(help="Địa chỉ thư")],
+    name: Annotated[str | None, typer.Option("--name", help="Họ tên, chức vụ")] = None,
+    province: Annotated[str | None, typer.Option("--province", help="Tỉnh (khi phục vụ nhiều tỉnh)")] = None,
+) -> None:
+    """Thư của một lãnh đạo tỉnh: nhận báo cáo tuần và báo cáo tháng (kèm biểu đồ, Excel, .docx)."""
+    from datetime import UTC, datetime
+
+    from bot.services import recipients
+
+    settings = _settings()
+    result = asyncio.run(_email_run(settings, province, lambda s, ids: recipients.set_leader_email(
+        s, province_ids=ids, address=address, name=name, actor_tg_id=None, now=datetime.now(UTC),
+    )))
+    _email_outcome(result, f"Lãnh đạo{' ' + result.person_name if result.person_name else ''}: {result.address}")
+
+
+@email_app.command("remove")
+def email_remove_command(
+    address: Annotated[str, typer.Argument(help="Địa chỉ thư")],
+    province: Annotated[str | None, typer.Option("--province", help="Tỉnh (khi phục vụ nhiều tỉnh)")] = None,
+) -> None:
+    """Ngừng gửi thư tới một địa chỉ."""
+    from bot.services import recipients
+
+    settings = _settings()
+    result = asyncio.run(_email_run(settings, province, lambda s, ids: recipients.remove_email(s, province_ids=ids, address=address)))
+    _email_outcome(result, f"Đã ngừng: {result.address}")
+
+
+@email_app.command("list")
+def email_list_command(
+    province: Annotated[str | None, typer.Option("--province", help="Tỉnh (khi phục vụ nhiều tỉnh)")] = None,
+) -> None:
+    """Các địa chỉ thư đã đặt."""
+    from bot.services import recipients
+
+    settings = _settings()
+    lines = asyncio.run(_email_run(settings, province, lambda s, ids: recipients.list_emails(s, province_ids=ids)))
+    table = RichTable()
+    for column in ("Cơ quan / lãnh đạo", "Địa chỉ", "Tình trạng"):
+        table.add_column(column, overflow="fold")
+    for line in lines:
+        who = line.agency_name or ("Lãnh đạo" + (f" — {line.person_name}" if line.person_name else ""))
+        state = "đang dùng" if line.active else (f"không liên lạc được: {line.unreachable_reason}" if line.unreachable_reason else "đã ngừng")
+        table.add_row(who, line.address, state)
+    console.print(table)
+    console.print(f"{len(lines)} địa chỉ.")
 
 
 def main() -> None:

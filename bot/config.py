@@ -112,6 +112,16 @@ class Settings(BaseSettings):
         default=None, description="Public address of the web console (unset: http://WEB_LISTEN:WEB_PORT)"
     )
 
+    # E-mail (bot/channels/email.py): agencies' and leaders' mailboxes, set with /email.
+    smtp_url: str | None = Field(
+        default=None,
+        pattern=r"^(smtp|smtps|smtp\+starttls)://",
+        description="SMTP server: smtp://host:25, smtp+starttls://user:pass@host:587, smtps://user:pass@host:465 (unset: no e-mail)",
+    )
+    mail_from: str | None = Field(default=None, description="Sender of the e-mails: addr@example.gov.vn or 'Name <addr@…>'")
+    email_link_days: int = Field(
+        default=14, ge=1, le=90, description="Days an e-mailed reminder's console link stays valid"
+    )
     # Zalo (bot/channels/zalo.py): a person's Zalo account receives its agency's reminders.
     zalo_bot_token: str | None = Field(default=None, description="Zalo Bot Platform token (unset: no Zalo)")
     zalo_api_url: str = Field(
@@ -183,6 +193,18 @@ class Settings(BaseSettings):
                 "đặt DATA_DIR là thư mục data/ của mã nguồn (trong Docker: /app/data)"
             )
         return value
+
+    @model_validator(mode="after")
+    def _mail_settings(self) -> Settings:
+        """SMTP_URL needs MAIL_FROM (and the other way round); MAIL_FROM must be an address."""
+        if bool(self.smtp_url) != bool(self.mail_from):
+            raise ValueError("SMTP_URL và MAIL_FROM phải đặt cùng nhau (để gửi thư điện tử)")
+        if self.mail_from:
+            from email.utils import parseaddr
+
+            if "@" not in parseaddr(self.mail_from)[1]:
+                raise ValueError("MAIL_FROM: cần một địa chỉ thư, vd. nhacviec@sonoivu.gov.vn")
+        return self
 
     @model_validator(mode="after")
     def _known_province(self) -> Settings:

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, tzinfo
 from enum import Enum
 from typing import IO, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 # Libraries that only warn: httpx and httpcore would log every request URL (the token is in
 # its path) at INFO; the others are chatty at INFO.
@@ -87,6 +87,9 @@ def secrets_of(settings: Any) -> list[str]:
         found.append(settings.webhook_secret)
     if getattr(settings, "zalo_webhook_secret", None):
         found.append(settings.zalo_webhook_secret)
+    smtp_password = urlsplit(getattr(settings, "smtp_url", None) or "").password
+    if smtp_password:
+        found += [unquote(smtp_password), smtp_password]
     return found
 
 

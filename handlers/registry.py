@@ -26,6 +26,9 @@ def register(app: BotApp) -> None:
     digests.register(app)  # /baocao [tuan|thang]: the leaders' digest on demand
     web.register(app)  # /web: a one-time sign-in link to the web console
     zalo.register(app)  # /zalo: a one-time code linking a focal point's Zalo account
+    from handlers import email
+
+    email.register(app)  # /email: admins set agencies' and leaders' e-mail addresses
     # Status updates before uploads: a document answering a task's message is evidence.
     status_updates.register(app)  # task buttons, replies, /capnhat, undo, /giahan decisions
     uploads.register(app)  # plan files in an admin's private chat

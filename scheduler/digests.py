@@ -46,7 +46,7 @@ from bot.domain.calendar import WorkCalendar
 from bot.domain.digest import DigestKind, DigestPeriod, scheduled_digests
 from bot.logs import log_event
 from bot.services import digests as service
-from bot.services import outbox
+from bot.services import mailings, outbox
 from bot.services.chats import configured_provinces
 from bot.services.digest_worker import digest_parts
 from bot.services.reminders import calendar_from_settings
@@ -70,6 +70,7 @@ class DeliveryReport:
     sent: int = 0  # chats that received the whole digest
     retry: int = 0  # chats to try again later
     failed: int = 0
+    emails: int = 0  # digest e-mails queued for the leaders' mailboxes
     errors: list[str] = field(default_factory=list)
 
 
@@ -123,8 +124,12 @@ class DigestScheduler:
         by_province: dict[int, list[service.ClaimedRun]] = {}
         for run in runs:
             by_province.setdefault(run.province_id, []).append(run)
+        mailboxes: dict[int, list[int]] = {}  # leaders' e-mail recipients still without this period's mail
+        async with self.sessionmaker() as session:
+            for province in provinces:
+                mailboxes[province.id] = await mailings.digest_addresses_waiting(session, province=province, period=period)
         for province in provinces:
-            if province.id not in by_province:
+            if province.id not in by_province and not mailboxes[province.id]:
                 continue
             try:
                 # In a child process: the bot's replies go on while it is built.
@@ -137,10 +142,16 @@ class DigestScheduler:
                     log, "digest.build_failed", f"Không lập được báo cáo {period.kind.value} của {province.slug}",
                     level=logging.ERROR, exc_info=True, kind=period.kind, as_of=period.as_of, province_id=province.id,
                 )
-                for run in by_province[province.id]:
+                for run in by_province.get(province.id, []):
                     await self._later(run, report, f"{type(exc).__name__}: {exc}")
                 continue
-            for run in by_province[province.id]:
+            if mailboxes[province.id]:
+                # Queued, not sent here: the e-mail channel's sender delivers (and retries) it.
+                async with self.sessionmaker() as session, session.begin():
+                    report.emails += await mailings.queue_digest_emails(
+                        session, recipient_ids=mailboxes[province.id], period=period, parts=parts, now=now
+                    )
+            for run in by_province.get(province.id, []):
                 await self._send(bot, run, parts, report)
         if runs:
             log_event(
@@ -242,7 +253,11 @@ class DigestScheduler:
 
     async def job(self, context: Context) -> None:
         """The daily, periodic and start-up check: send what is due."""
-        await self.run(context.bot)
+        report = await self.run(context.bot)
+        if report.emails:
+            from scheduler.channels import kick_all
+
+            kick_all(context.application)
 
 
 def install(

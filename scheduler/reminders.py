@@ -40,6 +40,7 @@ from bot.domain.admins import Admins
 from bot.domain.calendar import WorkCalendar
 from bot.domain.reminders import ReminderPolicy
 from bot.logs import log_event
+from bot.services.links import AgencyLinks
 from bot.services.reminders import (
     TickReport,
     calendar_from_settings,
@@ -74,6 +75,7 @@ class ReminderEngine:
         pacer: Pacer | None = None,
         sender_options: dict[str, Any] | None = None,
         console_url: str | None = None,
+        links: AgencyLinks | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
@@ -85,6 +87,7 @@ class ReminderEngine:
         self.pacer = pacer or Pacer()
         self.sender_options = dict(sender_options or {})
         self.console_url = console_url  # public console address: a long reminder's "see all" button
+        self.links = links  # console links in e-mailed reminders (None: no console/token)
         self._sender: OutboxSender | None = None
         self._drain_task: asyncio.Task[DrainReport] | None = None
         self._again = False
@@ -112,6 +115,7 @@ class ReminderEngine:
             # Only a public address set on purpose: Telegram's clients cannot open 127.0.0.1.
             console_url=kwargs.pop("console_url", None)
             or (settings.web_url if settings.web_base_url and settings.web_port else None),
+            links=kwargs.pop("links", None) or AgencyLinks.from_settings(settings),
             **kwargs,
         )
 
@@ -139,6 +143,7 @@ class ReminderEngine:
                     report = await enqueue_reminders(
                         session, on_date=on_date, calendar=self.calendar, policy=self.policy, now=self.clock(),
                         console_url=self.console_url,
+                        links=self.links,
                     )
                 break
             except OperationalError as exc:  # SQLite: another writer held the lock too long

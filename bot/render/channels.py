@@ -62,3 +62,49 @@ def email_from_telegram_html(body: str, *, title: str, footer: str | None = None
     )
     text = html_to_text(body) + (f"\n\n-- \n{html_to_text(footer)}" if footer else "")
     return document, text
+
+
+# --- /email (and `nhacviec email`) --------------------------------------------------------
+
+EMAIL_USAGE = (
+    "Cách dùng:\n"
+    "<code>/email &lt;cơ quan&gt; &lt;địa chỉ&gt;</code> — hộp thư của cơ quan (nhận nhắc việc), "
+    "ví dụ <code>/email Sở Tư pháp vanthu@stp.phutho.gov.vn</code>\n"
+    "<code>/email lanhdao &lt;địa chỉ&gt; [họ tên]</code> — thư của lãnh đạo (nhận báo cáo tuần, tháng)\n"
+    "<code>/email xoa &lt;địa chỉ&gt;</code> — ngừng gửi tới địa chỉ\n"
+    "<code>/email</code> — danh sách địa chỉ"
+)
+EMAIL_ADMINS_ONLY = "Chỉ quản trị viên (Văn phòng UBND tỉnh / Sở Nội vụ) được đặt địa chỉ thư."
+EMAIL_OFF = "\n\n<i>Lưu ý: máy chủ thư chưa được cấu hình (SMTP_URL, MAIL_FROM): thư sẽ chờ tới khi có.</i>"
+
+
+def email_set(*, address: str, agency_name: str | None, person_name: str | None, created: bool, moved_from: str | None) -> str:
+    who = escape(agency_name) if agency_name else ("lãnh đạo " + escape(person_name) if person_name else "lãnh đạo tỉnh")
+    what = "nhắc việc" if agency_name else "báo cáo tuần, báo cáo tháng"
+    text = f"📧 Đã {'thêm' if created else 'cập nhật'} địa chỉ <code>{escape(address)}</code> cho {who}: sẽ nhận {what} qua thư."
+    if moved_from:
+        text += f"\n(Địa chỉ này trước đây dùng cho {escape(moved_from)}.)"
+    return text
+
+
+def email_removed(address: str) -> str:
+    return f"Đã ngừng gửi thư tới <code>{escape(address)}</code>."
+
+
+def email_problem(problem: str, candidates: list[str]) -> str:
+    text = escape(problem)
+    if candidates:
+        text += "\n" + "\n".join(f"• {escape(name)}" for name in candidates[:10])
+    return text
+
+
+def email_list(lines: list[tuple[str, str | None, str | None, bool, str | None]]) -> str:
+    """(address, agency name or None for a leader, person, active, unreachable reason)."""
+    if not lines:
+        return "Chưa có địa chỉ thư nào.\n\n" + EMAIL_USAGE
+    out = ["📧 <b>Địa chỉ thư điện tử</b>"]
+    for address, agency, person, active, reason in lines:
+        who = escape(agency) if agency else "Lãnh đạo" + (f" — {escape(person)}" if person else "")
+        state = "" if active else (f" ⚠️ không liên lạc được: {escape(reason[:120])}" if reason else " (đã ngừng)")
+        out.append(f"• {who}: <code>{escape(address)}</code>{state}")
+    return "\n".join(out)

@@ -35,6 +35,7 @@ MENU_ADMIN: tuple[tuple[str, str], ...] = (
     ("coquan", "Danh sách cơ quan, nhóm đã đăng ký, số nhiệm vụ"),
     ("moi", "Liên kết mời bot vào nhóm của một cơ quan"),
     ("zalo", "Mã liên kết Zalo cho đầu mối của một cơ quan"),
+    ("email", "Địa chỉ thư của cơ quan, lãnh đạo, vd. /email STP vanthu@…"),
     ("help", "Hướng dẫn sử dụng"),
 )
 
@@ -122,7 +123,9 @@ def admin_private_text() -> str:
         "/baocao [tuan|thang] — báo cáo tổng hợp; /giahan — đề nghị gia hạn chờ duyệt\n"
         "/dathan &lt;mã&gt; &lt;ngày&gt; — đặt hạn cho nhiệm vụ chờ sự kiện\n"
         "/moi &lt;cơ quan&gt; — liên kết mời bot vào nhóm của cơ quan (dùng một lần)\n"
-        "/zalo &lt;cơ quan&gt; — mã liên kết Zalo cho đầu mối của cơ quan (dùng một lần, 24 giờ)\n\n"
+        "/zalo &lt;cơ quan&gt; — mã liên kết Zalo cho đầu mối của cơ quan (dùng một lần, 24 giờ)\n"
+        "/email &lt;cơ quan&gt; &lt;địa chỉ&gt; — hộp thư nhận nhắc việc; /email lanhdao &lt;địa chỉ&gt; [tên] — "
+        "thư nhận báo cáo; /email — danh sách\n\n"
         "<b>Nhập kế hoạch:</b> gửi tệp .docx, .pdf hoặc .txt vào đây; bot đọc, báo tóm tắt và "
         "chỉ lưu khi bạn bấm “Nhập kế hoạch”.\n\n"
         "<b>Trong nhóm:</b> <code>/dangky tên cơ quan</code> đăng ký nhóm cho cơ quan, "

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import exists, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import recipients as recipients_repo
 from bot.db.channel_outbox import add_files
 from bot.db.models import (
     Agency,
@@ -30,11 +31,13 @@ from bot.db.models import (
     OutboxMessage,
     Plan,
     Province,
+    Recipient,
     ReminderRun,
     Task,
 )
 from bot.db.repositories import find_agencies
 from bot.domain.calendar import WorkCalendar
+from bot.domain.channels import Channel
 from bot.domain.reminders import (
     AgencyReminders,
     DueDateSelection,
@@ -53,8 +56,9 @@ from bot.domain.reminders import (
 from bot.domain.status import Status
 from bot.render.format import short_date
 from bot.render.reminders import MessagePart, escalation_message, reminder_message, reminder_messages
-from bot.services import zalo
+from bot.services import mailings, zalo
 from bot.services.focal import mentions_of
+from bot.services.links import AgencyLinks
 from bot.services.outbox import enqueue, insert_ignore, upsert
 
 log = logging.getLogger(__name__)
@@ -87,6 +91,8 @@ class DayReminders:
     selection: DueDateSelection
     groups: list[AgencyReminders] = field(default_factory=list)
     chats: dict[int, list[Chat]] = field(default_factory=dict)  # recipient agency id → chats
+    # recipient agency id → its addresses on other channels (e-mail; bot/db/recipients.py)
+    recipients: dict[int, list[Recipient]] = field(default_factory=dict)
 
     @property
     def items(self) -> int:
@@ -175,10 +181,14 @@ async def collect_reminders(
         return day
     reminders = due_reminders(items, today=on_date, calendar=calendar, policy=policy, selection=selection)
     successor_of, names, chats = await _agency_graph(session, {i.province_id for i in items if i.province_id})
+    # An agency is reachable by a bound chat or by an address on another channel (e-mail, Zalo).
+    addresses = await recipients_repo.active_by_agency(session, agency_ids=names, channels=[Channel.EMAIL, Channel.ZALO])
     day.groups = group_by_recipient(
-        reminders, successor_of=successor_of, names=names, reachable=lambda agency: bool(chats.get(agency))
+        reminders, successor_of=successor_of, names=names,
+        reachable=lambda agency: bool(chats.get(agency)) or bool(addresses.get(agency)),
     )
     day.chats = {g.agency_id: chats.get(g.agency_id, []) for g in day.groups}
+    day.recipients = {g.agency_id: addresses.get(g.agency_id, []) for g in day.groups}
     return day
 
 
@@ -194,6 +204,7 @@ class TickReport:
     agencies: int = 0  # recipient agencies with something to hear
     chats: int = 0  # chats with a reminder today
     queued: int = 0  # outbox rows added by this tick
+    emails: int = 0  # of which e-mails (agencies' mailboxes)
     already: int = 0  # chats that had today's reminder queued before (a repeated tick)
     unreachable: list[str] = field(default_factory=list)  # agencies with reminders and no chat
     escalated: int = 0  # items newly brought to the leaders
@@ -208,6 +219,8 @@ class TickReport:
         )
         if self.already:
             text += f" ({self.already} nhóm đã có nhắc việc của ngày này)"
+        if self.emails:
+            text += f"; {self.emails} thư điện tử"
         if self.escalated:
             text += f"; {self.escalated} nhiệm vụ báo lãnh đạo"
         if self.unreachable:
@@ -257,11 +270,14 @@ async def enqueue_reminders(
     policy: ReminderPolicy,
     now: datetime,
     console_url: str | None = None,
+    links: AgencyLinks | None = None,
 ) -> TickReport:
     """Queue `on_date`'s reminders and escalation alerts (idempotent; run in one transaction):
     at most one reminder per agency chat and one alert per leaders' chat.
 
     `console_url` (the web console's public address) gives a long reminder its "see all" button.
+    Each agency's reminder also goes to each of its e-mail addresses (with a signed console
+    link from `links`, when the console is there) and Zalo accounts.
     """
     await _record_run(session, on_date=on_date, now=now)
     report = TickReport(on_date, calendar.is_working_day(on_date), calendar.holiday_name(on_date))
@@ -295,6 +311,10 @@ async def enqueue_reminders(
 
     # Every Zalo account linked to an agency gets the same reminder, as plain text.
     report.queued += await zalo.queue_reminders(session, day=day, on_date=on_date, now=now)
+
+    emails = await mailings.reminder_emails(session, day=day, on_date=on_date, now=now, links=links)
+    report.emails = emails
+    report.queued += emails
 
     report.escalated, escalation_rows = await _escalate(session, on_date=on_date, policy=policy, now=now)
     report.queued += escalation_rows

@@ -1,0 +1,132 @@
+"""Admins set the e-mail addresses of agencies and leaders (the /email command, the CLI,
+later the console): one use case each, validated, scoped to the provinces the admin
+administers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import recipients as repo_recipients
+from bot.db import repositories as repo
+from bot.db.models import Agency, ChatRole, Province, Recipient
+from bot.domain.addresses import InvalidAddress, normalize_email
+from bot.domain.channels import Channel
+
+
+@dataclass
+class EmailResult:
+    """What setting an address did; `problem` (Vietnamese) when nothing was done."""
+
+    address: str | None = None
+    agency_name: str | None = None
+    person_name: str | None = None
+    created: bool = False
+    moved_from: str | None = None  # the address belonged to another agency/leader before
+    problem: str | None = None
+    candidates: list[str] = field(default_factory=list)  # agency names when the query is ambiguous
+
+
+async def _provinces(session: AsyncSession, province_ids: Iterable[int]) -> list[Province]:
+    wanted = set(province_ids)
+    return [p for p in await repo.list_provinces(session) if p.id in wanted]
+
+
+async def find_agency(session: AsyncSession, *, province_ids: Iterable[int], query: str) -> tuple[Agency | None, list[str]]:
+    """One agency of the admin's provinces matching `query` (code or name), else the
+    candidates' names (none, or several)."""
+    found: list[Agency] = []
+    for province in await _provinces(session, province_ids):
+        found += [a for a in await repo.find_agencies(session, province=province, query=query, include_predecessors=False) if a.active]
+    exact = [a for a in found if a.code.upper() == query.strip().upper() or a.name.casefold() == query.strip().casefold()]
+    if len(exact) == 1:
+        return exact[0], []
+    if len(found) == 1:
+        return found[0], []
+    return None, sorted(a.name for a in found)
+
+
+def _owner(row: Recipient | None, agency_names: dict[int, str]) -> str | None:
+    if row is None or not row.active:
+        return None
+    if row.agency_id is not None:
+        return agency_names.get(row.agency_id, f"cơ quan {row.agency_id}")
+    return row.person_name or "lãnh đạo tỉnh"
+
+
+async def set_agency_email(
+    session: AsyncSession, *, province_ids: Iterable[int], agency_query: str, address: str,
+    actor_tg_id: int | None, now: datetime,
+) -> EmailResult:
+    """The agency receives its reminders at `address` too (beside its Telegram group)."""
+    try:
+        normal = normalize_email(address)
+    except InvalidAddress as exc:
+        return EmailResult(problem=f"Địa chỉ thư không hợp lệ: {address} ({exc})")
+    agency, candidates = await find_agency(session, province_ids=province_ids, query=agency_query)
+    if agency is None:
+        problem = (
+            f"Có nhiều cơ quan khớp “{agency_query}”: ghi rõ hơn (hoặc dùng mã cơ quan)."
+            if candidates else f"Không tìm thấy cơ quan “{agency_query}” trong tỉnh bạn quản trị."
+        )
+        return EmailResult(problem=problem, candidates=candidates)
+    before = await repo_recipients.get(session, channel=Channel.EMAIL, address=normal)
+    moved = _owner(before, {agency.id: agency.name}) if before is not None and before.agency_id != agency.id else None
+    row, created = await repo_recipients.upsert(
+        session, province_id=agency.province_id, channel=Channel.EMAIL, address=normal, role=ChatRole.AGENCY,
+        agency_id=agency.id, person_name=None, actor_tg_id=actor_tg_id, now=now,
+    )
+    return EmailResult(address=row.address, agency_name=agency.name, created=created, moved_from=moved)
+
+
+async def set_leader_email(
+    session: AsyncSession, *, province_ids: Iterable[int], address: str, name: str | None,
+    actor_tg_id: int | None, now: datetime,
+) -> EmailResult:
+    """A leader receives the weekly digest and the monthly report (and escalations) by e-mail."""
+    try:
+        normal = normalize_email(address)
+    except InvalidAddress as exc:
+        return EmailResult(problem=f"Địa chỉ thư không hợp lệ: {address} ({exc})")
+    provinces = await _provinces(session, province_ids)
+    if len(provinces) != 1:
+        return EmailResult(problem="Cần đúng một tỉnh: bạn quản trị " + (
+            "nhiều tỉnh (đặt PROVINCE hoặc dùng lệnh dòng lệnh với --province)" if provinces else "không tỉnh nào"
+        ) + ".")
+    row, created = await repo_recipients.upsert(
+        session, province_id=provinces[0].id, channel=Channel.EMAIL, address=normal, role=ChatRole.LEADERS,
+        agency_id=None, person_name=(name or "").strip() or None, actor_tg_id=actor_tg_id, now=now,
+    )
+    return EmailResult(address=row.address, person_name=row.person_name, created=created)
+
+
+async def remove_email(session: AsyncSession, *, province_ids: Iterable[int], address: str) -> EmailResult:
+    try:
+        normal = normalize_email(address)
+    except InvalidAddress as exc:
+        return EmailResult(problem=f"Địa chỉ thư không hợp lệ: {address} ({exc})")
+    row = await repo_recipients.get(session, channel=Channel.EMAIL, address=normal)
+    if row is None or row.province_id not in set(province_ids) or not row.active:
+        return EmailResult(problem=f"Không có địa chỉ {normal} đang dùng trong tỉnh bạn quản trị.")
+    await repo_recipients.remove(session, channel=Channel.EMAIL, address=normal)
+    return EmailResult(address=normal)
+
+
+@dataclass(frozen=True)
+class EmailLine:
+    address: str
+    agency_name: str | None  # None: a leader
+    person_name: str | None
+    active: bool
+    unreachable_reason: str | None
+
+
+async def list_emails(session: AsyncSession, *, province_ids: Iterable[int]) -> list[EmailLine]:
+    return [
+        EmailLine(r.address, agency, r.person_name, r.active, r.unreachable_reason)
+        for r, agency in await repo_recipients.listing(session, province_ids=province_ids)
+        if r.channel is Channel.EMAIL
+    ]

@@ -1,0 +1,95 @@
+"""A real SMTP server in the test process (aiosmtpd), recording what it accepts.
+
+    server = SmtpTestServer(); server.start()
+    server.refuse["gone@x.vn"] = "550 5.1.1 <gone@x.vn>: mailbox unknown"
+    ...                       # send through smtp://127.0.0.1:{server.port}
+    server.messages           # [Received(mail_from, rcpt_tos, message: email.message.EmailMessage)]
+    server.stop(); server.start()   # down, then back on the same port
+
+aiosmtpd runs its own event loop in a thread: the client under test talks to it over a real
+socket, exactly as to a mail server.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+    raw: bytes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Handler:
+    def __init__(self, server: SmtpTestServer) -> None:
+        self.server = server
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
+        refusal = self.server.refuse.get(address.lower())
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.server.data_answer:
+            return self.server.data_answer
+        raw = envelope.original_content or envelope.content
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+        self.server.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message, raw))  # type: ignore[arg-type]
+        return "250 2.0.0 accepted"
+
+
+class SmtpTestServer:
+    def __init__(self, *, login: tuple[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.messages: list[Received] = []
+        self.refuse: dict[str, str] = {}
+        self.data_answer: str | None = None  # e.g. "552 5.3.4 message too big"
+        self.login = login
+        self.logins: list[str] = []
+        self._controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        if isinstance(data, LoginPassword) and self.login is not None:
+            user, password = data.login.decode(), data.password.decode()
+            if (user, password) == self.login:
+                self.logins.append(user)
+                return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
+
+    def start(self) -> None:
+        kwargs: dict[str, Any] = {}
+        if self.login is not None:
+            kwargs.update(authenticator=self._authenticate, auth_require_tls=False, auth_required=True)
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **kwargs)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def to(self, address: str) -> list[Received]:
+        return [m for m in self.messages if address in m.rcpt_tos]
