@@ -92,4 +92,5 @@ class SmtpTestServer:
             self._controller = None
 
     def to(self, address: str) -> list[Received]:
-        return [m for m in self.messages if address in m.rcpt_tos]
+        """Messages to `address` (compared without case, as mail servers usually do)."""
+        return [m for m in self.messages if address.lower() in (a.lower() for a in m.rcpt_tos)]

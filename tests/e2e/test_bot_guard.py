@@ -19,9 +19,10 @@ async def test_start_up_registers_menus_per_scope(bot_world: BotWorld) -> None:
     groups = [c["command"] for c in server.commands_for("all_group_chats")]
     admin = [c["command"] for c in server.commands_for({"type": "chat", "chat_id": ADMIN})]
     assert private == ["start", "help"]
-    assert groups == ["tiendo", "quahan", "sapden", "nhiemvu", "capnhat", "baocao", "dangky", "help"]
+    assert groups == ["tiendo", "quahan", "sapden", "nhiemvu", "capnhat", "baocao", "dangky", "zalo", "help"]
     assert admin == [
-        "tiendo", "quahan", "sapden", "nhiemvu", "capnhat", "dathan", "giahan", "baocao", "coquan", "moi", "help",
+        "tiendo", "quahan", "sapden", "nhiemvu", "capnhat", "dathan", "giahan", "baocao", "coquan", "moi", "zalo",
+        "email", "help",
     ]
     assert server.commands_for({"type": "chat", "chat_id": ADMIN2}) == server.commands_for(
         {"type": "chat", "chat_id": ADMIN}

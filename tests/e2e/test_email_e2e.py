@@ -1,0 +1,99 @@
+"""E-mail with the real Application (bot.app.build_application, scheduler.register, the
+channel senders built from SMTP_URL/MAIL_FROM) against the fake Bot API server and a real
+SMTP server in the test process: a reminder reaches the agency's Telegram group and its
+mailbox, each once, even with the mail server down at the reminder time; /email."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.db.models import OutboxStatus, Recipient
+from bot.domain.channels import Channel
+from scheduler.channels import senders_for
+from scheduler.reminders import DAILY_JOB
+from tests.e2e.test_reminders_e2e import ADMIN, MONDAY_0800, STP, World, run_job, until, world  # noqa: F401
+from tests.smtpserver import SmtpTestServer
+
+MAIL = "vanthu@stp.phutho.gov.vn"
+FROM = "Bot nhắc việc <nhacviec@phutho.gov.vn>"
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpTestServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_reminder_reaches_the_group_and_the_mailbox_once_each_with_the_mail_server_down_then_back(
+    world: World, smtp: SmtpTestServer
+) -> None:
+    await world.bind(STP, "so-tu-phap")
+    world.clock.jump(MONDAY_0800 - timedelta(minutes=5))
+    app = await world.start(polling=True, smtp_url=smtp.url, mail_from=FROM, web_port=0)
+    try:
+        senders = senders_for(app)
+        assert senders is not None and list(senders.senders) == [Channel.EMAIL]
+        # The admin sets the agency's mailbox in Telegram.
+        world.server.send_text(ADMIN, ADMIN, f"/email Sở Tư pháp {MAIL.upper()}")
+        [answer] = await world.server.wait_for_sent(ADMIN)
+        assert f"vanthu@{MAIL.split('@')[1]}" in answer.text.lower() and "Sở Tư pháp" in answer.text
+        smtp.stop()  # the mail server is down at the reminder time
+        world.clock.jump(MONDAY_0800)
+        await run_job(app, DAILY_JOB)
+        # Telegram is not held back: the group gets its reminder while the mail waits.
+        await until(lambda: _ready(len(world.reminders_in(STP, "23/06/2025")) == 1), what="group reminder")
+        async def mail_failed_once() -> bool:
+            mails = await world.rows(channel=Channel.EMAIL)
+            return len(mails) == 1 and mails[0].status is OutboxStatus.PENDING and mails[0].error is not None
+
+        await until(mail_failed_once, what="the mail tried and deferred")
+        assert smtp.messages == []
+        smtp.start()  # back: the next channel check after the backoff delivers it
+        world.clock.jump(MONDAY_0800 + timedelta(minutes=2))
+        await until(world.settled, what="everything delivered")
+        await until(lambda: _ready(len(smtp.to(MAIL)) == 1), what="mail delivered")
+        [received] = smtp.to(MAIL)
+        assert received.message["Subject"] == "Nhắc việc — Sở Tư pháp — 23/06/2025"
+        [group] = world.reminders_in(STP, "23/06/2025")
+        text = received.message.get_body(("plain",)).get_content()
+        first_item = group.text.split("\n")[3]  # "1. … (KH … · NV…)" — the same list, the same numbers
+        assert first_item.split(" (KH")[0] in text
+        # A second tick the same day (a restart): nothing more by either channel.
+        await run_job(app, DAILY_JOB)
+        await until(world.settled, what="second tick settled")
+        await senders.drain_all()
+        assert len(world.reminders_in(STP, "23/06/2025")) == 1 and len(smtp.to(MAIL)) == 1
+    finally:
+        await world.stop(app)
+
+
+async def test_email_command_admins_only_validated_listed(world: World, smtp: SmtpTestServer) -> None:
+    world.server.add_user(600_002, "Người lạ")
+    app = await world.start(polling=True, smtp_url=smtp.url, mail_from=FROM, web_port=0)
+    try:
+        world.server.send_text(600_002, 600_002, f"/email STP {MAIL}")
+        [refused] = await world.server.wait_for_sent(600_002)
+        assert "Chỉ quản trị viên" in refused.text
+        for text in ("/email Sở Tư pháp vanthu@@stp", "/email Sở Không Có sth@x.vn", "/email lanhdao chutich@phutho.gov.vn Nguyễn Văn A"):
+            world.server.send_text(ADMIN, ADMIN, text)
+        bad, unknown, leader = await world.server.wait_for_sent(ADMIN, 3)
+        assert "không hợp lệ" in bad.text
+        assert "Không tìm thấy cơ quan" in unknown.text
+        assert "lãnh đạo Nguyễn Văn A" in leader.text and "báo cáo tuần" in leader.text
+        world.server.send_text(ADMIN, ADMIN, "/email")
+        listing = (await world.server.wait_for_sent(ADMIN, 4))[3]
+        assert "chutich@phutho.gov.vn" in listing.text and "Lãnh đạo — Nguyễn Văn A" in listing.text
+        async with world.sm() as s:
+            rows = list(await s.scalars(select(Recipient)))
+        assert [(r.channel, r.address, r.person_name) for r in rows] == [(Channel.EMAIL, "chutich@phutho.gov.vn", "Nguyễn Văn A")]
+    finally:
+        await world.stop(app)
+
+
+async def _ready(value: bool) -> bool:
+    return value
