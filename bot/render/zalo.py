@@ -34,7 +34,7 @@ _TELEGRAM_FOOTER = "Bấm số nhiệm vụ bên dưới"
 _PART_SUFFIX = re.compile(r" \(phần \d+/\d+\)$")
 
 
-def reminder_texts(parts: Sequence[MessagePart], *, limit: int = ZALO_LIMIT) -> list[str]:
+def reminder_texts(parts: Sequence[MessagePart], *, limit: int = ZALO_LIMIT, console_url: str | None = None) -> list[str]:
     """A day's reminder (bot.render.reminders.reminder_messages, rendered as ONE part so the
     numbers run 1…n) as Zalo messages: plain text, the Telegram footer ("bấm số … bên dưới")
     replaced by how to answer on Zalo, split under `limit`."""
@@ -49,6 +49,8 @@ def reminder_texts(parts: Sequence[MessagePart], *, limit: int = ZALO_LIMIT) -> 
     numbers = [p.first_number + i for p in parts for i in range(len(p.due_item_ids))] or [1]
     a, b = numbers[0], numbers[1] if len(numbers) > 1 else numbers[0]
     footer = f"Trả lời tin nhắn này để cập nhật, ví dụ: “{a} xong”, “{b} đang làm 60%”, “xin gia hạn {a} đến 15/12”."
+    if console_url:  # what Zalo cannot carry: files as evidence, choosing among options
+        footer += f"\nGửi tệp minh chứng, xem chi tiết: {console_url}"
     return split_plain("\n\n".join(lines) + "\n\n" + footer, limit=limit)
 
 

@@ -310,7 +310,7 @@ async def enqueue_reminders(
     report.already = len(rows) - len(new_ids)
 
     # Every Zalo account linked to an agency gets the same reminder, as plain text.
-    report.queued += await zalo.queue_reminders(session, day=day, on_date=on_date, now=now)
+    report.queued += await zalo.queue_reminders(session, day=day, on_date=on_date, now=now, links=links)
 
     emails = await mailings.reminder_emails(session, day=day, on_date=on_date, now=now, links=links)
     report.emails = emails

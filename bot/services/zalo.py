@@ -335,10 +335,13 @@ def _chatter(chatter: Chatter | None, *, has_items: bool) -> str:
 # --- reminders and queued answers through the outbox --------------------------------------------
 
 
-async def queue_reminders(session: AsyncSession, *, day: Any, on_date: date, now: datetime) -> int:
+async def queue_reminders(
+    session: AsyncSession, *, day: Any, on_date: date, now: datetime, links: Any = None
+) -> int:
     """Queue the day's reminder (bot.services.reminders.DayReminders) for every Zalo account
     linked to each agency: plain text, numbered 1…n like the group's, split under 2,000
-    characters. Once per person and day (the outbox key). Returns the rows added."""
+    characters, with the signed link to the agency's console page (`links`: files and
+    choices Zalo cannot carry). Once per person and day (the outbox key). Returns the rows added."""
     groups = list(day.groups)
     linked = await recipients_repo.active_by_agency(
         session, agency_ids=[g.agency_id for g in groups], channels=[Channel.ZALO]
@@ -350,7 +353,8 @@ async def queue_reminders(session: AsyncSession, *, day: Any, on_date: date, now
             continue
         # Every item, numbered 1…n (Zalo has no buttons for a "see all"; it splits the text itself).
         parts = reminder_messages(group, on_date, max_shown=max(1, len(group.reminders)))
-        texts_ = ztexts.reminder_texts(parts)
+        url = links.url(group.agency_id, now=now) if links is not None else None
+        texts_ = ztexts.reminder_texts(parts, console_url=url)
         ids = tuple(i for p in parts for i in p.due_item_ids)
         for person in people:
             messages += [

@@ -176,3 +176,15 @@ def test_zalo_reminder_is_plain_numbered_and_split(count: int) -> None:
     assert numbers == list(range(1, count + 1))
     assert joined.count("Trả lời tin nhắn này để cập nhật") == 1 and "Trả lời tin nhắn này để cập nhật" in texts[-1]
     assert (len(texts) > 1) is (count == 45)
+
+
+def test_zalo_reminder_carries_the_console_link_when_there_is_one() -> None:
+    from bot.render.reminders import reminder_messages
+    from bot.render.zalo import reminder_texts
+
+    group, today = _reminders(2)
+    parts = reminder_messages(group, today, max_shown=2)  # type: ignore[arg-type]
+    url = "https://nhacviec.example.gov.vn/web/a/12.1767225600.0123456789abcdef0123456789abcdef"
+    with_link = reminder_texts(parts, console_url=url)
+    assert with_link[-1].endswith(f"Gửi tệp minh chứng, xem chi tiết: {url}")
+    assert "/web/a/" not in "\n".join(reminder_texts(parts))
