@@ -1,14 +1,14 @@
-"""The `nhacviec` command line, run as a real process against SQLite and PostgreSQL."""
+"""The `nhacviec` command line against SQLite and PostgreSQL, run in-process (cli_inprocess:
+bot.cli.main with its exit codes and streams); process behaviour is tested in tests/e2e."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from cli_inprocess import CliResult, run_cli
 from sqlalchemy import select
 
 from bot.db.engine import make_engine, make_sessionmaker
@@ -21,13 +21,8 @@ PLANS = ROOT / "data" / "plans"
 PHU_THO = PLANS / "phu-tho-1782-KH-UBND-2021.txt"
 
 
-def run(*args: str, db_url: str, cwd: Path, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "ADMIN_", "TELEGRAM_"))}
-    env.update({"DATABASE_URL": db_url, "COLUMNS": "200", "PYTHONIOENCODING": "utf-8"})
-    env.update(extra_env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
+def run(*args: str, db_url: str, cwd: Path, extra_env: dict[str, str] | None = None) -> CliResult:
+    return run_cli(*args, cwd=cwd, env={"DATABASE_URL": db_url, **(extra_env or {})})
 
 
 async def count(db_url: str, model) -> int:  # noqa: ANN001
