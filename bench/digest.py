@@ -34,22 +34,9 @@ from sqlalchemy import insert, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async  # noqa: E402
-from bot.db.models import (  # noqa: E402
-    Agency,
-    Chat,
-    ChatRole,
-    DueItem,
-    LinkRole,
-    OutboxKind,
-    OutboxMessage,
-    OutboxStatus,
-    Plan,
-    Province,
-    StatusChange,
-    Task,
-    TaskAgency,
-)
+from bot.db.models import Agency, Chat, DueItem, OutboxMessage, Plan, Province, StatusChange, Task, TaskAgency  # noqa: E402
 from bot.domain.digest import week_period  # noqa: E402
+from bot.domain.kinds import ChatRole, LinkRole, OutboxKind, OutboxStatus  # noqa: E402
 from bot.domain.status import ChangeSource, Status  # noqa: E402
 from bot.render.format import percent  # noqa: E402
 

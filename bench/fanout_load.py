@@ -88,14 +88,8 @@ async def one_run(chats: int, hogs: int, db: str | None) -> dict[str, float]:
     from telegram.ext import AIORateLimiter, ApplicationBuilder
 
     from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
-    from bot.db.models import (
-        Chat,
-        ChatRole,
-        OutboxKind,
-        OutboxMessage,
-        OutboxStatus,
-        Province,
-    )
+    from bot.db.models import Chat, OutboxMessage, Province
+    from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus
     from bot.services.sender import OutboxSender
 
     url, cleanup = await database(db)

@@ -41,21 +41,10 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.db.codec import deadline_to_json  # noqa: E402
 from bot.db.engine import make_engine, make_sessionmaker, normalize_url, upgrade_database_async  # noqa: E402
-from bot.db.models import (  # noqa: E402
-    Agency,
-    Chat,
-    ChatRole,
-    DueItem,
-    LinkRole,
-    OutboxMessage,
-    OutboxStatus,
-    Plan,
-    Province,
-    Task,
-    TaskAgency,
-)
+from bot.db.models import Agency, Chat, DueItem, OutboxMessage, Plan, Province, Task, TaskAgency  # noqa: E402
 from bot.domain.calendar import WorkCalendar  # noqa: E402
 from bot.domain.deadlines import DeadlineKind, DeadlineRule  # noqa: E402
+from bot.domain.kinds import ChatRole, LinkRole, OutboxStatus  # noqa: E402
 from bot.domain.reminders import ReminderPolicy  # noqa: E402
 from bot.domain.status import Status  # noqa: E402
 from bot.services.reminders import collect_reminders, enqueue_reminders  # noqa: E402

@@ -57,7 +57,7 @@ async def prepare(server, url: str, groups: int):
     from bot.config import load_settings
     from bot.db import repositories as repo
     from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
-    from bot.db.models import ChatRole
+    from bot.domain.kinds import ChatRole
     from bot.services.plans import read_and_parse, store_draft
     from bot.services.reminders import (
         calendar_from_settings,

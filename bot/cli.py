@@ -409,7 +409,7 @@ async def _tick(settings: Settings, day: date | None, *, resend_uncertain: bool,
     from telegram import Bot
 
     from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
-    from bot.db.models import OutboxStatus
+    from bot.domain.kinds import OutboxStatus
     from bot.render.format import short_date
     from bot.services import outbox
     from scheduler.reminders import ReminderEngine

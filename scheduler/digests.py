@@ -41,9 +41,9 @@ from telegram.error import (
 
 from bot.context import BotApp, Context
 from bot.db import repositories as repo
-from bot.db.models import DigestRunStatus
 from bot.domain.calendar import WorkCalendar
 from bot.domain.digest import DigestKind, DigestPeriod, scheduled_digests
+from bot.domain.kinds import DigestRunStatus
 from bot.logs import log_event
 from bot.services import digests as service
 from bot.services import mailings, outbox

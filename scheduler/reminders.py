@@ -30,12 +30,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 
 from bot.context import BotApp, Context
 from bot.db.models import ReminderRun
+from bot.db.retry import in_transaction
 from bot.domain.admins import Admins
 from bot.domain.calendar import WorkCalendar
 from bot.domain.reminders import ReminderPolicy
@@ -137,19 +137,10 @@ class ReminderEngine:
     async def tick(self, on_date: date | None = None) -> TickReport:
         """Queue a day's reminders (default: today). Safe to repeat and to race."""
         on_date = on_date or self.today()
-        for attempt in range(6):
-            try:
-                async with self.sessionmaker() as session, session.begin():
-                    report = await enqueue_reminders(
-                        session, on_date=on_date, calendar=self.calendar, policy=self.policy, now=self.clock(),
-                        console_url=self.console_url,
-                        links=self.links,
-                    )
-                break
-            except OperationalError as exc:  # SQLite: another writer held the lock too long
-                if "locked" not in str(exc).lower() or attempt == 5:
-                    raise
-                await asyncio.sleep(0.1 * 2**attempt)
+        report = await in_transaction(
+            self.sessionmaker, enqueue_reminders, on_date=on_date, calendar=self.calendar, policy=self.policy,
+            now=self.clock(), console_url=self.console_url, links=self.links,
+        )
         self.last_tick = report
         log_event(
             log, "reminder.tick", f"Nhắc việc {report.summary}",

@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Agency, OutboxFile, OutboxKind, OutboxMessage, OutboxStatus, Province, Recipient
+from bot.db.models import Agency, OutboxFile, OutboxMessage, Province, Recipient
 from bot.domain.channels import Channel
+from bot.domain.kinds import OutboxKind, OutboxStatus
 
 
 @dataclass(frozen=True)

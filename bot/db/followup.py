@@ -9,7 +9,8 @@ from __future__ import annotations
 from sqlalchemy import false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Agency, DueItem, OutboxKind, OutboxMessage, OutboxStatus
+from bot.db.models import Agency, DueItem, OutboxMessage
+from bot.domain.kinds import OutboxKind, OutboxStatus
 from bot.domain.reminders import succession_chain
 from bot.domain.status import Status
 

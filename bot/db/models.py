@@ -13,7 +13,6 @@ Relationships use the default lazy loading: in async code load them explicitly
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -47,6 +46,17 @@ from sqlalchemy.orm import (
 
 from bot.db.types import StrEnumType, UTCDateTime, enum_check
 from bot.domain.channels import Channel
+from bot.domain.kinds import (
+    ChatRole,
+    DigestRunStatus,
+    DueOrigin,
+    ExtensionState,
+    FlowState,
+    LinkRole,
+    OutboxKind,
+    OutboxStatus,
+    PromptKind,
+)
 from bot.domain.status import ChangeSource, Status
 
 NAMING_CONVENTION = {
@@ -60,21 +70,6 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class LinkRole(StrEnum):
-    LEAD = "lead"  # cơ quan chủ trì: reminded, owns the status
-    SUPPORT = "support"  # cơ quan phối hợp: informed
-
-
-class ChatRole(StrEnum):
-    AGENCY = "agency"  # an agency's group or its focal point's private chat
-    LEADERS = "leaders"  # provincial leaders: digests, extension approvals
-
-
-class DueOrigin(StrEnum):
-    IMPORT = "import"  # from the plan's deadline; re-imports reconcile these
-    ADMIN = "admin"  # set by an admin (e.g. the date of an event deadline); imports leave it
 
 
 class Base(AsyncAttrs, DeclarativeBase):
@@ -292,7 +287,6 @@ def _snapshot_dates(mapper: Any, connection: Any, target: StatusChange) -> None:
             target.completed_on = item.completed_on
 
 
-
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_history_change(state: ORMExecuteState) -> None:
     # `session.execute(update(StatusChange)...)` skips the mapper events above.
@@ -307,12 +301,6 @@ def _refuse_bulk_history_change(state: ORMExecuteState) -> None:
 # process loses nothing, and a stale or repeated button press finds the row already decided.
 
 from sqlalchemy import LargeBinary  # noqa: E402
-
-
-class FlowState(StrEnum):
-    PENDING = "pending"  # waiting for a person's decision
-    DONE = "done"  # confirmed / approved / used
-    CANCELLED = "cancelled"  # refused, cancelled or superseded
 
 
 class PendingUpload(Base):
@@ -428,23 +416,6 @@ class Recipient(Base):
 # bot/services/outbox.py for the life of a row and what a crash in the middle costs.
 
 
-class OutboxKind(StrEnum):
-    REMINDER = "reminder"  # an agency chat's consolidated daily reminder
-    ESCALATION = "escalation"  # overdue too long: the leaders' chats, once per item
-    UNREACHABLE = "unreachable"  # to one admin: a chat stopped accepting messages (part = Chat.id)
-    DIGEST = "digest"  # a leaders' digest or monthly report to a recipient (e-mail: with files)
-    NOTICE = "notice"  # anything else one-off (a confirmation, a decision) to a recipient
-
-
-class OutboxStatus(StrEnum):
-    PENDING = "pending"  # to send once next_attempt_at has come
-    CLAIMED = "claimed"  # reserved by a sender (claimed_by) until lease_until; not sent yet
-    SENDING = "sending"  # the request to Telegram is under way
-    SENT = "sent"  # Telegram accepted it: tg_message_id is set
-    UNCERTAIN = "uncertain"  # may or may not have arrived (timeout, crash while sending)
-    FAILED = "failed"  # will not be delivered (error says why)
-
-
 class OutboxMessage(Base):
     """One message to deliver, with its delivery state."""
 
@@ -543,18 +514,11 @@ class ReminderRun(Base):
     messages: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
-
 # --- status replies: prompts, undo, extension requests (migration 0004_replies) ---------
 # A status change can come from a button, a command or a free-text reply (bot.domain.replies).
 # What the bot is waiting for — a confirmation of what it understood, the line explaining a
 # blocker, the date of an extension — is a row here, never process memory; so are the messages
 # that number due items (task cards, confirmations), so that a reply to them maps back.
-
-
-class PromptKind(StrEnum):
-    CONFIRM = "confirm"  # the bot was not sure what a reply meant: options to choose from
-    NOTE = "note"  # waiting for one line explaining a blocker
-    EXTENSION = "extension"  # waiting for the proposed date (and the reason)
 
 
 class StatusPrompt(Base):
@@ -597,13 +561,6 @@ class ItemMessage(Base):
     due_item_ids: Mapped[list[int]] = mapped_column(JSON)
     numbers: Mapped[list[int]] = mapped_column(JSON)  # the number each item has in the message
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class ExtensionState(StrEnum):
-    PENDING = "pending"  # waiting for the leaders
-    APPROVED = "approved"  # đã gia hạn: due_on moved
-    REJECTED = "rejected"  # bị từ chối: the previous status is back, due date unchanged
-    CANCELLED = "cancelled"  # withdrawn (undo) or overtaken by another update
 
 
 class ExtensionRequest(Base):
@@ -673,14 +630,6 @@ class StatusUndo(Base):
 # is several texts, a chart and a workbook, so each (chat, kind, as-of date) gets a row of
 # its own: the unique key makes the weekly/monthly digest go out once per period however
 # many ticks or processes race, and `parts_sent` lets a retry resume where a failure stopped.
-
-
-class DigestRunStatus(StrEnum):
-    PENDING = "pending"  # to send (again) from part `parts_sent`
-    SENDING = "sending"  # a process is sending it until lease_until
-    SENT = "sent"
-    UNCERTAIN = "uncertain"  # a part may or may not have arrived: not resent automatically
-    FAILED = "failed"  # the chat is unreachable, or it kept failing
 
 
 class DigestRun(Base):

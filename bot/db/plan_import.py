@@ -20,7 +20,8 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import DueItem, DueOrigin, LinkRole, StatusChange, Task, TaskAgency
+from bot.db.models import DueItem, StatusChange, Task, TaskAgency
+from bot.domain.kinds import DueOrigin, LinkRole
 from bot.domain.status import ChangeSource, Status
 
 # Rows per execute call: bounded memory per statement; SQLAlchemy pages each call further

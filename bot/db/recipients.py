@@ -12,8 +12,9 @@ from datetime import datetime
 from sqlalchemy import select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Agency, ChatRole, Recipient
+from bot.db.models import Agency, Recipient
 from bot.domain.channels import Channel
+from bot.domain.kinds import ChatRole
 
 
 async def get(session: AsyncSession, *, channel: Channel, address: str) -> Recipient | None:

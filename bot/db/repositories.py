@@ -14,18 +14,8 @@ from typing import Any, Protocol
 from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import (
-    Agency,
-    Chat,
-    ChatRole,
-    DueItem,
-    LinkRole,
-    Plan,
-    Province,
-    StatusChange,
-    Task,
-    TaskAgency,
-)
+from bot.db.models import Agency, Chat, DueItem, Plan, Province, StatusChange, Task, TaskAgency
+from bot.domain.kinds import ChatRole, LinkRole
 from bot.domain.status import Category, ChangeSource, Status, category
 from bot.domain.text import clean, fold
 
@@ -188,14 +178,6 @@ async def get_plan_by_number(
 ) -> Plan | None:
     return await session.scalar(
         select(Plan).where(Plan.province_id == province.id, Plan.number == number)
-    )
-
-
-async def list_plans(session: AsyncSession, *, province: Province) -> list[Plan]:
-    return list(
-        await session.scalars(
-            select(Plan).where(Plan.province_id == province.id).order_by(Plan.issued_on, Plan.number)
-        )
     )
 
 
@@ -440,8 +422,9 @@ from dataclasses import field as _field  # noqa: E402
 from sqlalchemy import update  # noqa: E402
 from sqlalchemy.orm import selectinload  # noqa: E402
 
-from bot.db.models import BindRequest, FlowState, InviteLink, PendingUpload  # noqa: E402
+from bot.db.models import BindRequest, InviteLink, PendingUpload  # noqa: E402
 from bot.domain.digest import DueLine  # noqa: E402
+from bot.domain.kinds import FlowState  # noqa: E402
 
 
 async def list_provinces(session: AsyncSession) -> list[Province]:
@@ -822,7 +805,8 @@ async def use_invite(
 
 # --- reminders: what digests and replies need from the outbox (migration 0003_reminders) ---
 
-from bot.db.models import Escalation, OutboxKind, OutboxMessage  # noqa: E402
+from bot.db.models import Escalation, OutboxMessage  # noqa: E402
+from bot.domain.kinds import OutboxKind  # noqa: E402
 
 
 async def unreachable_agencies(session: AsyncSession, *, province_id: int) -> list[Agency]:
@@ -873,14 +857,8 @@ async def reminder_numbers(session: AsyncSession, *, tg_chat_id: int, message_id
 
 # --- status replies: items, prompts, undo, extension requests (migration 0004_replies) -----
 
-from bot.db.models import (  # noqa: E402
-    ExtensionRequest,
-    ExtensionState,
-    ItemMessage,
-    PromptKind,
-    StatusPrompt,
-    StatusUndo,
-)
+from bot.db.models import ExtensionRequest, ItemMessage, StatusPrompt, StatusUndo  # noqa: E402
+from bot.domain.kinds import ExtensionState, PromptKind  # noqa: E402
 
 
 def _item_options() -> list[Any]:
@@ -910,12 +888,6 @@ async def latest_change_id(session: AsyncSession, *, due_item_id: int) -> int:
     """The id of the item's newest history row (0 if none): the version a button carries."""
     return int(
         await session.scalar(select(func.max(StatusChange.id)).where(StatusChange.due_item_id == due_item_id)) or 0
-    )
-
-
-async def last_change(session: AsyncSession, *, due_item_id: int) -> StatusChange | None:
-    return await session.scalar(
-        select(StatusChange).where(StatusChange.due_item_id == due_item_id).order_by(StatusChange.id.desc()).limit(1)
     )
 
 

@@ -15,9 +15,7 @@ from bot.db.models import (
     Chat,
     DueItem,
     ExtensionRequest,
-    FlowState,
     FocalPoint,
-    LinkRole,
     PendingUpload,
     Plan,
     Province,
@@ -26,6 +24,7 @@ from bot.db.models import (
     TaskAgency,
     TaskCorrection,
 )
+from bot.domain.kinds import FlowState, LinkRole
 from bot.domain.status import Category, ChangeSource, Status
 
 

@@ -12,8 +12,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.db.models import Agency, OutboxKind, OutboxMessage, OutboxStatus, ZaloLinkCode, ZaloRecipient
+from bot.db.models import Agency, OutboxMessage, ZaloLinkCode, ZaloRecipient
 from bot.domain.channels import Channel
+from bot.domain.kinds import OutboxKind, OutboxStatus
 
 
 async def add_link_code(

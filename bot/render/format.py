@@ -20,11 +20,6 @@ def short_date(day: date) -> str:
     return format_date(day, "dd/MM/yyyy", locale=LOCALE)
 
 
-def official_date(day: date) -> str:
-    """'ngày 30 tháng 6 năm 2025' as in official documents."""
-    return f"ngày {day.day:02d} tháng {day.month} năm {day.year}"
-
-
 def days_phrase(due_on: date, today: date) -> str:
     """'còn 7 ngày', 'hôm nay đến hạn', 'quá hạn 12 ngày'."""
     delta = (due_on - today).days

@@ -229,11 +229,6 @@ def undone_text(item: ItemView, today: date, *, actor: str, at: datetime) -> str
     )
 
 
-def struck(text: str, suffix: str) -> str:
-    """A confirmation after its change was undone: kept, marked."""
-    return f"{text}\n\n<i>{escape(suffix)}</i>"
-
-
 def refused_text(reason: str) -> str:
     return f"❗ {escape(reason)}"
 

@@ -31,12 +31,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Attachment, ChannelAdapter, Outcome, Outgoing, SendResult
 from bot.db import channel_outbox
 from bot.db.channel_outbox import ChannelRow
+from bot.db.retry import in_transaction
 from bot.domain.admins import Admins
 from bot.logs import log_event
 from bot.services import outbox
@@ -107,16 +107,7 @@ class ChannelSender:
         self.totals = ChannelReport()
 
     async def _tx(self, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
-        for attempt in range(8):
-            try:
-                async with self.sessionmaker() as session, session.begin():
-                    return await fn(session, **kwargs)
-            except DBAPIError as exc:
-                text = str(exc).lower()
-                if not ("locked" in text or "deadlock" in text) or attempt == 7:
-                    raise
-                await asyncio.sleep(0.05 * 2**attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await in_transaction(self.sessionmaker, fn, **kwargs)
 
     def _event(self, row: ChannelRow, event: str, msg: str, *, level: int = logging.INFO, **fields: Any) -> None:
         log_event(

@@ -26,8 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.db import repositories as repo
-from bot.db.models import Agency, BindRequest, Chat, ChatRole, FlowState, Province
+from bot.db.models import Agency, BindRequest, Chat, Province
 from bot.domain.admins import Admins
+from bot.domain.kinds import ChatRole, FlowState
 from bot.logs import log_event
 
 INVITE_DAYS = 7

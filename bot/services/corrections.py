@@ -20,18 +20,9 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import (
-    Agency,
-    DueItem,
-    DueOrigin,
-    LinkRole,
-    Plan,
-    StatusChange,
-    Task,
-    TaskAgency,
-    TaskCorrection,
-)
+from bot.db.models import Agency, DueItem, Plan, StatusChange, Task, TaskAgency, TaskCorrection
 from bot.domain.corrections import Field, deadline_value, flags_after
+from bot.domain.kinds import DueOrigin, LinkRole
 from bot.domain.status import ChangeSource, Status
 from bot.render import corrections as texts
 

@@ -39,16 +39,10 @@ from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
 from bot.db.models import (
     Agency,
     Chat,
-    ChatRole,
     DigestRun,
-    DigestRunStatus,
     DueItem,
-    DueOrigin,
     ExtensionRequest,
-    LinkRole,
-    OutboxKind,
     OutboxMessage,
-    OutboxStatus,
     Plan,
     Province,
     StatusChange,
@@ -73,6 +67,7 @@ from bot.domain.digest import (
     merge_agencies,
     rank_agencies,
 )
+from bot.domain.kinds import ChatRole, DigestRunStatus, DueOrigin, LinkRole, OutboxKind, OutboxStatus
 from bot.domain.status import Category, ChangeSource, Status
 from bot.render.reminders import plain_text as unhtml
 from bot.services.chats import configured_provinces

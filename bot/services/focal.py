@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import focal_points as repo_focal
 from bot.db import repositories as repo
-from bot.db.models import Chat, ChatRole, Province
+from bot.db.models import Chat, Province
+from bot.domain.kinds import ChatRole
 
 
 class FocalAction(StrEnum):

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import plan_import
 from bot.db.codec import deadline_to_json
-from bot.db.models import Agency, DueItem, DueOrigin, LinkRole, Plan, Task, TaskAgency
+from bot.db.models import Agency, DueItem, Plan, Task, TaskAgency
 from bot.db.repositories import (
     DirectoryAgency,
     agencies_by_code,
@@ -31,6 +31,7 @@ from bot.db.repositories import (
 )
 from bot.domain.corrections import apply_corrections
 from bot.domain.imports import DueKey, ImportReport, TaskUpdate
+from bot.domain.kinds import DueOrigin, LinkRole
 from bot.domain.plans.draft import PlanDraft, TaskDraft
 from bot.domain.status import Status
 from bot.domain.text import clean

@@ -19,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import recipients as recipients_repo
-from bot.db.models import OutboxKind, OutboxMessage, Province
+from bot.db.models import OutboxMessage, Province
 from bot.domain.channels import Channel
 from bot.domain.digest import DigestKind, DigestPeriod
+from bot.domain.kinds import OutboxKind
 from bot.render.email import digest_email, reminder_email
 from bot.render.reminders import reminder_messages
 from bot.services.links import AgencyLinks

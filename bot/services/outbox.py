@@ -62,17 +62,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import channel_outbox, recipients
-from bot.db.models import (
-    Agency,
-    Chat,
-    OutboxFile,
-    OutboxKind,
-    OutboxMessage,
-    OutboxStatus,
-    Province,
-)
+from bot.db.models import Agency, Chat, OutboxFile, OutboxMessage, Province
 from bot.domain.admins import Admins
 from bot.domain.channels import Channel
+from bot.domain.kinds import OutboxKind, OutboxStatus
 from bot.logs import log_event
 from bot.render.channels import recipient_undeliverable_notice, recipient_unreachable_notice
 from bot.render.reminders import (
@@ -340,12 +333,6 @@ async def release(session: AsyncSession, *, ids: Sequence[int], worker: str, unt
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def mark_uncertain(session: AsyncSession, *, outbox_id: int, worker: str, error: str) -> bool:
-    return await _transition(
-        session, outbox_id, worker, (OutboxStatus.SENDING,), status=OutboxStatus.UNCERTAIN, error=error
-    )
 
 
 async def mark_failed(session: AsyncSession, *, outbox_id: int, worker: str, error: str) -> bool:

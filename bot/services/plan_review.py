@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import Catalog
 from bot.db import repositories as repo
-from bot.db.models import FlowState, PendingUpload
+from bot.db.models import PendingUpload
 from bot.domain.agencies import Agency
 from bot.domain.corrections import Field, apply_corrections, deadline_value
+from bot.domain.kinds import FlowState
 from bot.domain.plans.draft import PlanDraft, TaskDraft
 from bot.domain.plans.leads import new_agency_code
 from bot.domain.text import clean

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import repositories as repo
-from bot.db.models import Agency, LinkRole, Province
+from bot.db.models import Agency, Province
 from bot.domain.digest import DueLine, agency_progress, overdue, province_summary, upcoming
+from bot.domain.kinds import LinkRole
 from bot.domain.status import ChangeSource
 from bot.render import admin as admin_render
 from bot.render.progress import agency_progress_messages, list_messages, province_summary_messages

@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import recipients as repo_recipients
 from bot.db import repositories as repo
-from bot.db.models import Agency, ChatRole, Province, Recipient
+from bot.db.models import Agency, Province, Recipient
 from bot.domain.addresses import InvalidAddress, normalize_email
 from bot.domain.channels import Channel
+from bot.domain.kinds import ChatRole
 
 
 @dataclass

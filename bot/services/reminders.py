@@ -24,10 +24,8 @@ from bot.db.channel_outbox import add_files
 from bot.db.models import (
     Agency,
     Chat,
-    ChatRole,
     DueItem,
     Escalation,
-    OutboxKind,
     OutboxMessage,
     Plan,
     Province,
@@ -38,6 +36,7 @@ from bot.db.models import (
 from bot.db.repositories import find_agencies
 from bot.domain.calendar import WorkCalendar
 from bot.domain.channels import Channel
+from bot.domain.kinds import ChatRole, OutboxKind
 from bot.domain.reminders import (
     AgencyReminders,
     DueDateSelection,

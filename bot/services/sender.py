@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -51,10 +50,12 @@ from telegram.error import (
     TelegramError,
 )
 
-# The error rules are the Telegram channel adapter's (one place for both), re-exported.
 from bot.channels.telegram import UNREACHABLE_BAD_REQUESTS as UNREACHABLE_BAD_REQUESTS
 from bot.channels.telegram import retry_seconds as retry_seconds
 from bot.channels.telegram import telegram_answered as telegram_answered
+
+# The error rules are the Telegram channel adapter's (one place for both), re-exported.
+from bot.db.retry import in_transaction
 from bot.domain.admins import Admins
 from bot.logs import log_event
 from bot.services import outbox
@@ -307,18 +308,7 @@ class OutboxSender:
 
     async def _tx(self, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
         """One short transaction; a lock conflict is waited out and retried, not fatal."""
-        for attempt in range(8):
-            try:
-                async with self.sessionmaker() as session, session.begin():
-                    return await fn(session, **kwargs)
-            except DBAPIError as exc:
-                # SQLite's "database is locked", PostgreSQL's deadlock victim: the transaction
-                # was rolled back whole, so running it again is safe.
-                text = str(exc).lower()
-                if not ("locked" in text or "deadlock" in text) or attempt == 7:
-                    raise
-                await asyncio.sleep(0.05 * 2**attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await in_transaction(self.sessionmaker, fn, **kwargs)
 
     async def expire_leases(self) -> tuple[int, int]:
         released, resent = await self._tx(outbox.expire_leases, now=self.clock())

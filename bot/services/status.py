@@ -28,16 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.db import followup as followup_repo
 from bot.db import repositories as repo
-from bot.db.models import (
-    ChatRole,
-    DueItem,
-    ExtensionRequest,
-    ExtensionState,
-    FlowState,
-    PromptKind,
-    Province,
-    StatusPrompt,
-)
+from bot.db.models import DueItem, ExtensionRequest, Province, StatusPrompt
 from bot.domain.admins import Admins
 from bot.domain.callbacks import (
     CancelPrompt,
@@ -50,6 +41,7 @@ from bot.domain.callbacks import (
     encode,
 )
 from bot.domain.codes import task_code
+from bot.domain.kinds import ChatRole, ExtensionState, FlowState, PromptKind
 from bot.domain.replies import (
     AskReason,
     ChangeKind,

@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.db import repositories as repo
-from bot.db.models import FlowState, PendingUpload
+from bot.db.models import PendingUpload
 from bot.domain.imports import ImportReport
+from bot.domain.kinds import FlowState
 from bot.domain.plans.draft import PlanDraft
 from bot.render import admin as admin_render
 from bot.services import plan_review

@@ -34,9 +34,10 @@ from bot.channels.zalo import IncomingText
 from bot.db import recipients as recipients_repo
 from bot.db import repositories as repo
 from bot.db import zalo as zdb
-from bot.db.models import Agency, ChatRole, OutboxKind, PromptKind, Province, ZaloRecipient
+from bot.db.models import Agency, Province, ZaloRecipient
 from bot.domain.channels import Channel
 from bot.domain.codes import task_code
+from bot.domain.kinds import ChatRole, OutboxKind, PromptKind
 from bot.domain.replies import ChangeKind, Chatter, ContextItem, Planned, parse_reply
 from bot.domain.status import ChangeSource
 from bot.logs import log_event

@@ -21,8 +21,9 @@ from telegram.error import TelegramError
 
 from bot.config import Settings
 from bot.db import repositories as repo
-from bot.db.models import ChatRole, WebSession
+from bot.db.models import WebSession
 from bot.db.web_queries import active_chats
+from bot.domain.kinds import ChatRole
 from bot.services.chats import configured_provinces
 
 log = logging.getLogger("nhacviec.web")

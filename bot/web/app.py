@@ -24,9 +24,9 @@ from starlette.staticfiles import StaticFiles
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.db import web_queries as q
-from bot.db.models import LinkRole
 from bot.domain.calendar import parse_day
 from bot.domain.corrections import Field, dates_from_text
+from bot.domain.kinds import LinkRole
 from bot.domain.plans.draft import ReviewReason
 from bot.domain.status import CATEGORY_LABELS, Category, category
 from bot.domain.text import fold

@@ -19,9 +19,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.db import web_queries as q
-from bot.db.models import LinkRole
 from bot.domain.calendar import parse_day
 from bot.domain.corrections import dates_from_text
+from bot.domain.kinds import LinkRole
 from bot.domain.replies import ChangeKind, Intent
 from bot.services import corrections, status
 from bot.web.access import Viewer

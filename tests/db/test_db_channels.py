@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Outgoing, Pacing, SendResult
 from bot.db import recipients
-from bot.db.models import Agency, Chat, ChatRole, OutboxKind, OutboxMessage, OutboxStatus, Recipient
+from bot.db.models import Agency, Chat, OutboxMessage, Recipient
 from bot.domain.admins import Admins
 from bot.domain.channels import Channel
+from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus
 from bot.services import outbox
 from bot.services.channel_sender import ChannelSender
 from bot.services.outbox import ChannelMessage

@@ -33,18 +33,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import repositories as repo
-from bot.db.models import (
-    ChatRole,
-    DueItem,
-    ExtensionRequest,
-    ExtensionState,
-    OutboxKind,
-    OutboxMessage,
-    OutboxStatus,
-    Plan,
-    Task,
-)
+from bot.db.models import DueItem, ExtensionRequest, OutboxMessage, Plan, Task
 from bot.domain.digest import Figures, month_period, week_period
+from bot.domain.kinds import ChatRole, ExtensionState, OutboxKind, OutboxStatus
 from bot.domain.plans.draft import PlanDraft
 from bot.domain.status import Category, ChangeSource, Status
 from bot.services.digests import build_digest, figures_by_plan_and_agency, render_digest

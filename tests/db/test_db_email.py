@@ -20,9 +20,10 @@ from test_db_outbox import ADMIN_SETUP, CAL, NOW, POLICY, TODAY, seed
 
 from bot.channels.email import EmailChannel
 from bot.db import repositories as repo
-from bot.db.models import OutboxKind, OutboxMessage, OutboxStatus, Recipient
+from bot.db.models import OutboxMessage, Recipient
 from bot.domain.channels import Channel
 from bot.domain.digest import DigestKind, digest_period
+from bot.domain.kinds import OutboxKind, OutboxStatus
 from bot.services import outbox
 from bot.services import recipients as recipient_service
 from bot.services.channel_sender import ChannelSender

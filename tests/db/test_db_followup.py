@@ -13,8 +13,9 @@ from test_db_status import env
 
 from bot.db import followup
 from bot.db import repositories as repo
-from bot.db.models import Agency, ChatRole, DueItem, OutboxKind, OutboxMessage, OutboxStatus, StatusChange
+from bot.db.models import Agency, DueItem, OutboxMessage, StatusChange
 from bot.domain.calendar import WorkCalendar
+from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus
 from bot.domain.reminders import ReminderPolicy
 from bot.domain.replies import ChangeKind, Intent
 from bot.domain.status import ChangeSource, Status

@@ -21,9 +21,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.codec import deadline_from_json
-from bot.db.models import Agency, DueItem, DueOrigin, LinkRole, Plan, StatusChange, Task, TaskAgency
+from bot.db.models import Agency, DueItem, Plan, StatusChange, Task, TaskAgency
 from bot.db.repositories import change_status, get_plan_by_number, get_province
 from bot.domain.imports import DueKey, TaskUpdate
+from bot.domain.kinds import DueOrigin, LinkRole
 from bot.domain.status import ChangeSource, Status
 from bot.render.imports import import_summary
 from bot.services.importing import PlanImportError, import_plan

@@ -12,20 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import repositories as repo
-from bot.db.models import (
-    Chat,
-    ChatRole,
-    DueItem,
-    DueOrigin,
-    Escalation,
-    OutboxFile,
-    OutboxKind,
-    OutboxMessage,
-    OutboxStatus,
-    Task,
-)
+from bot.db.models import Chat, DueItem, Escalation, OutboxFile, OutboxMessage, Task
 from bot.domain.admins import Admins
 from bot.domain.calendar import WorkCalendar
+from bot.domain.kinds import ChatRole, DueOrigin, OutboxKind, OutboxStatus
 from bot.domain.reminders import ReminderPolicy
 from bot.domain.status import ChangeSource, Status
 from bot.services import outbox

@@ -11,7 +11,7 @@ from db_factories import DIRECTORY, DirAgency, import_in_tx, once, plan_draft, t
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import Agency, ChatRole, DueItem, Task
+from bot.db.models import Agency, DueItem, Task
 from bot.db.repositories import (
     bind_chat,
     change_status,
@@ -23,6 +23,7 @@ from bot.db.repositories import (
     list_tasks,
     sync_agencies,
 )
+from bot.domain.kinds import ChatRole
 from bot.domain.status import Category, ChangeSource, Status
 
 NOW = datetime(2025, 6, 23, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))

@@ -15,19 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import repositories as repo
-from bot.db.models import (
-    Agency,
-    DueItem,
-    ExtensionRequest,
-    ExtensionState,
-    FlowState,
-    OutboxKind,
-    OutboxMessage,
-    PromptKind,
-    Province,
-    StatusChange,
-    Task,
-)
+from bot.db.models import Agency, DueItem, ExtensionRequest, OutboxMessage, Province, StatusChange, Task
+from bot.domain.kinds import ExtensionState, FlowState, OutboxKind, PromptKind
 from bot.domain.replies import ChangeKind, Intent
 from bot.domain.status import ChangeSource, Status
 from bot.render import status as status_texts

@@ -8,7 +8,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import BindRequest, ChatRole, FlowState
+from bot.db.models import BindRequest
+from bot.domain.kinds import ChatRole, FlowState
 from bot.render import help as texts
 from tests.e2e.conftest import (
     ADMIN,

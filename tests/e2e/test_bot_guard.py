@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import BindRequest, FlowState
+from bot.db.models import BindRequest
+from bot.domain.kinds import FlowState
 from bot.render import help as texts
 from tests.e2e.conftest import ADMIN, ADMIN2, FOCAL, SNV_GROUP, STP_GROUP, STRANGER, BotWorld
 

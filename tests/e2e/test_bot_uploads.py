@@ -7,7 +7,8 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.models import FlowState, PendingUpload, Plan, Task
+from bot.db.models import PendingUpload, Plan, Task
+from bot.domain.kinds import FlowState
 from bot.render import admin as admin_render
 from bot.render import help as texts
 from tests.e2e.conftest import ADMIN, ADMIN2, FOCAL, SAMPLE_PLAN, BotWorld

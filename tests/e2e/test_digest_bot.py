@@ -115,7 +115,8 @@ async def test_scheduled_weekly_digest_reaches_the_leaders_once(world: BotWorld)
     again = await sched.run(w.app.bot)
     assert again.sent == 0
     assert len(w.server.messages_in(LEADERS_GROUP)) == count
-    from bot.db.models import DigestRun, DigestRunStatus
+    from bot.db.models import DigestRun
+    from bot.domain.kinds import DigestRunStatus
 
     async with w.sm() as s:
         runs = list(await s.scalars(select(DigestRun)))
@@ -210,7 +211,8 @@ async def test_a_failed_part_is_retried_without_repeating_the_others(world: BotW
 
 
 async def test_a_lost_leaders_chat_is_marked_and_admins_are_told(world: BotWorld) -> None:
-    from bot.db.models import DigestRun, DigestRunStatus, OutboxKind, OutboxMessage
+    from bot.db.models import DigestRun, OutboxMessage
+    from bot.domain.kinds import DigestRunStatus, OutboxKind
 
     w = world
     sched = await _scheduler(w)

@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import OutboxStatus, Recipient
+from bot.db.models import Recipient
 from bot.domain.channels import Channel
+from bot.domain.kinds import OutboxStatus
 from scheduler.channels import senders_for
 from scheduler.reminders import DAILY_JOB
 from tests.e2e.test_reminders_e2e import ADMIN, MONDAY_0800, STP, World, run_job, until, world  # noqa: F401

@@ -34,7 +34,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import OutboxMessage, OutboxStatus
+from bot.db.models import OutboxMessage
+from bot.domain.kinds import OutboxStatus
 from tests.e2e.conftest import E2E_PG_URL, E2E_REQUIRE_PG, _e2e_pg_answers
 from tests.e2e.test_two_processes import (
     SITECUSTOMIZE,

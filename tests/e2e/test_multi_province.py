@@ -11,7 +11,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.db.models import BindRequest, DueItem, FlowState, Plan, Province, Task
+from bot.db.models import BindRequest, DueItem, Plan, Province, Task
+from bot.domain.kinds import FlowState
 from bot.render import help as texts
 from tests.e2e.conftest import ADMIN, FOCAL, NEW_GROUP, BotWorld
 

@@ -20,7 +20,8 @@ from telegram import Bot
 from telegram.constants import ParseMode
 
 from bot.db import repositories as repo
-from bot.db.models import ChatRole, OutboxMessage
+from bot.db.models import OutboxMessage
+from bot.domain.kinds import ChatRole
 from bot.services import outbox
 from bot.services.reminders import (
     calendar_from_settings,

@@ -23,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import repositories as repo
-from bot.db.models import ChatRole, OutboxKind, OutboxMessage, OutboxStatus, ReminderRun
+from bot.db.models import OutboxMessage, ReminderRun
+from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus
 from scheduler.reminders import (
     CATCH_UP_JOB,
     DAILY_JOB,
@@ -457,7 +458,8 @@ async def test_dathan_gives_an_event_task_a_date_and_it_is_reminded(world: World
     from telegram.ext import CommandHandler
 
     import handlers.deadlines
-    from bot.db.models import Agency, DueItem, DueOrigin, LinkRole, Task, TaskAgency
+    from bot.db.models import Agency, DueItem, Task, TaskAgency
+    from bot.domain.kinds import DueOrigin, LinkRole
 
     async with world.sm() as s:
         task_id, agency_id, code = (

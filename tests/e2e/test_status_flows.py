@@ -18,14 +18,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import repositories as repo
-from bot.db.models import (
-    DueItem,
-    ExtensionRequest,
-    ExtensionState,
-    FlowState,
-    StatusChange,
-    StatusPrompt,
-)
+from bot.db.models import DueItem, ExtensionRequest, StatusChange, StatusPrompt
+from bot.domain.kinds import ExtensionState, FlowState
 from bot.domain.status import ChangeSource, Status
 from scheduler.reminders import engine_for
 from tests.e2e.conftest import (

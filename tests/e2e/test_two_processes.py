@@ -53,7 +53,8 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.db.models import ChatRole, OutboxKind, OutboxMessage, OutboxStatus, ReminderRun
+from bot.db.models import OutboxMessage, ReminderRun
+from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus
 from tests.e2e.conftest import E2E_PG_URL, E2E_REQUIRE_PG, _e2e_pg_answers
 from tests.e2e.test_bot_run import _env as bot_process_env
 from tests.fakebot import FakeBotApi

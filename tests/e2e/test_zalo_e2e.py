@@ -155,8 +155,9 @@ async def tick_and_deliver(w: BotWorld) -> None:
 
 
 async def reminder_row_items(w: BotWorld) -> list[int]:
-    from bot.db.models import OutboxKind, OutboxMessage, OutboxStatus
+    from bot.db.models import OutboxMessage
     from bot.domain.channels import Channel
+    from bot.domain.kinds import OutboxKind, OutboxStatus
 
     async with w.sm() as s:
         rows = (await s.scalars(select(OutboxMessage).where(
@@ -240,8 +241,9 @@ async def test_zalo_quota_error_loses_nothing_and_holds_nothing_back(world: BotW
 
     from sqlalchemy import update
 
-    from bot.db.models import OutboxKind, OutboxMessage, OutboxStatus
+    from bot.db.models import OutboxMessage
     from bot.domain.channels import Channel
+    from bot.domain.kinds import OutboxKind, OutboxStatus
     from scheduler.channels import senders_for
     from scheduler.reminders import engine_for
 

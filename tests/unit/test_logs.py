@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from bot.config import SettingsError, load_settings
-from bot.db.models import OutboxKind
+from bot.domain.kinds import OutboxKind
 from bot.logs import (
     QUIET_LOGGERS,
     EventFormatter,

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Agency, DueItem, LinkRole, Task, TaskAgency
+from bot.db.models import Agency, DueItem, Task, TaskAgency
+from bot.domain.kinds import LinkRole
 from tests.web.conftest import ADMIN, FOCAL, STRANGER, Web
 
 CHROMIUM = "/usr/bin/chromium"

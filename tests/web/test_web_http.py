@@ -8,7 +8,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from bot.db.models import Agency, DueItem, LinkRole, Task, TaskAgency
+from bot.db.models import Agency, DueItem, Task, TaskAgency
+from bot.domain.kinds import LinkRole
 from bot.web import initdata
 from tests.web.conftest import ADMIN, FOCAL, LEADER, OTHER_FOCAL, STRANGER, Web, later
 

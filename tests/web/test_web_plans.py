@@ -11,7 +11,8 @@ from datetime import date
 import httpx
 from sqlalchemy import select
 
-from bot.db.models import Agency, DueItem, LinkRole, PendingUpload, Plan, Task, TaskAgency, TaskCorrection
+from bot.db.models import Agency, DueItem, PendingUpload, Plan, Task, TaskAgency, TaskCorrection
+from bot.domain.kinds import LinkRole
 from tests.web.conftest import ADMIN, FOCAL, LEADER, STRANGER, Web
 
 NUMBER = "99/KH-UBND"

@@ -19,7 +19,6 @@ flagged task is kept, never dropped.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import date
 
 from bot.domain.agencies import (
@@ -211,5 +210,3 @@ class PlanProvinceMismatch(PlanProvinceUnknown):
         return (type(self), (self.detected, self.given))
 
 
-def with_province(draft: PlanDraft, slug: str) -> PlanDraft:
-    return replace(draft, meta=replace(draft.meta, province=slug))
