@@ -477,7 +477,7 @@ class Digest:
 # write (bench/xlsx_writers.py). The figures always count everything (in SQL); the detail
 # rows are capped, keeping first what the leaders act on.
 
-MAX_WORKBOOK_ROWS = 20_000
+MAX_WORKBOOK_ROWS = 10_000
 
 
 def workbook_rank(row: ReportRow, period: DigestPeriod, soon_days: int) -> tuple[int, int]:

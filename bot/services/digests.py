@@ -306,30 +306,33 @@ async def report_rows(
     plan_order = await _plan_order(session, province_id=province_id, today=today)
     local = lambda at: at.astimezone(tz).date() if at is not None else None  # noqa: E731
     result = await session.stream(dated.execution_options(yield_per=2000))
-    async for r in result.mappings():
-        code, name = current[r["agency_id"]]
-        row = ReportRow(
-            plan_number=r["number"],
-            position=r["position"],
-            task_id=r["task_id"],
-            task_ref=r["ref"],
-            title=r["title"],
-            product=r["product"],
-            support_text=r["support_text"],
-            deadline_text=r["deadline_text"],
-            agency_code=code,
-            agency_name=name,
-            due_on=r["due_on"],
-            original_due_on=r["original_due_on"],
-            category=Category(r["category"]),
-            status=Status(r["status"]),
-            progress=r["progress"] or 0,
-            updated_on=local(_aware(r["updated_at"])),
-            note=r["note"],
-            completed_on=r["completed_on"],
-            due_item_id=r["item_id"],
-        )
-        sink((plan_order[r["plan_id"]], row.position, row.due_on, name), row, local(_aware(r["since_at"])))
+    # By partitions, not row by row: each async step is a greenlet switch, and 130,000 of
+    # them cost more than the rows themselves.
+    async for partition in result.mappings().partitions(2000):
+        for r in partition:
+            code, name = current[r["agency_id"]]
+            row = ReportRow(
+                plan_number=r["number"],
+                position=r["position"],
+                task_id=r["task_id"],
+                task_ref=r["ref"],
+                title=r["title"],
+                product=r["product"],
+                support_text=r["support_text"],
+                deadline_text=r["deadline_text"],
+                agency_code=code,
+                agency_name=name,
+                due_on=r["due_on"],
+                original_due_on=r["original_due_on"],
+                category=Category(r["category"]),
+                status=Status(r["status"]),
+                progress=r["progress"] or 0,
+                updated_on=local(_aware(r["updated_at"])),
+                note=r["note"],
+                completed_on=r["completed_on"],
+                due_item_id=r["item_id"],
+            )
+            sink((plan_order[r["plan_id"]], row.position, row.due_on, name), row, local(_aware(r["since_at"])))
     undated = _undated(province_id, end=end, today=today).subquery("undated")
     query = (
         select(
