@@ -31,8 +31,6 @@ from sqlalchemy import and_, case, exists, false, func, literal, or_, select, up
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Subquery
-from telegram import Bot, InputFile
-from telegram.constants import ParseMode
 
 from bot.db import repositories as repo
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
@@ -622,6 +620,11 @@ async def send_parts(
 ) -> int:
     """Send parts[start:] in order; `on_sent(n)` after each (n parts done). Errors propagate."""
     done = start
+    # Imported here: the digest worker's child process builds, never sends, and is ~30 MB
+    # smaller without python-telegram-bot and httpx.
+    from telegram import InputFile
+    from telegram.constants import ParseMode
+
     html = ParseMode.HTML
     for part in parts[start:]:
         if part.kind == "text":
@@ -782,6 +785,8 @@ async def cli_digests(
 
 
 async def _send_with_token(settings: Any, results: Sequence[CliDigest]) -> None:
+    from telegram import Bot
+
     bot = Bot(
         (settings.telegram_bot_token or "").strip(), base_url=settings.bot_base_url,
         base_file_url=settings.bot_base_file_url,
