@@ -188,10 +188,20 @@ class DigestPeriod:
     def is_full_month(self) -> bool:
         return self.kind is DigestKind.MONTH and self.start.day == 1 and (self.end + timedelta(days=1)).day == 1
 
+    @property
+    def week_end(self) -> date:
+        """The Sunday closing a week period (its `end` when the week is complete)."""
+        return self.start + timedelta(days=6)
+
+    @property
+    def is_full_week(self) -> bool:
+        return self.kind is DigestKind.WEEK and self.start.weekday() == 0 and self.end == self.week_end
+
 
 def week_period(as_of: date) -> DigestPeriod:
-    """The seven days ending `as_of`."""
-    return DigestPeriod(DigestKind.WEEK, as_of - timedelta(days=6), as_of)
+    """The calendar week (Monday–Sunday) of `as_of`, up to `as_of`: a whole week when
+    `as_of` is a Sunday, else the days of the week so far (like a month to date)."""
+    return DigestPeriod(DigestKind.WEEK, as_of - timedelta(days=as_of.weekday()), as_of)
 
 
 def month_period(as_of: date) -> DigestPeriod:
@@ -222,8 +232,8 @@ def scheduled_digests(
     """The digests whose sending time has come, looking back `catch_up_days` days.
 
     `now` is the province's local time. Outcomes:
-    - weekly: on `weekday` (0 = Monday) from `at` on, the seven days that ended the day
-      before (Monday's digest covers Monday–Sunday of the past week);
+    - weekly: on `weekday` (0 = Monday) from `at` on, the last whole week (Monday–Sunday)
+      that ended before that day — on a Monday the week just ended, on a Thursday too;
     - monthly: on the first working day of a month (holidays and Tết skipped, make-up
       Saturdays counted) from `at` on, the whole previous month;
     - a day missed (the bot was down) is still sent up to `catch_up_days` later; older
@@ -237,7 +247,7 @@ def scheduled_digests(
         if back == 0 and now.time().replace(tzinfo=None) < at.replace(tzinfo=None):
             continue
         if day.weekday() == weekday:
-            due.append(week_period(day - timedelta(days=1)))
+            due.append(week_period(day - timedelta(days=day.weekday() + 1)))
         if day == first_working_day(day.year, day.month, calendar):
             due.append(month_period(day.replace(day=1) - timedelta(days=1)))
     return sorted(set(due), key=lambda p: (p.end, p.kind))
@@ -271,6 +281,16 @@ class Figures:
     @property
     def done(self) -> int:
         return self.done_on_time + self.done_late
+
+    @property
+    def dated(self) -> int:
+        """Deadlines ("mốc thời hạn"): the items with a due date, due or not."""
+        return self.total - self.no_deadline
+
+    @property
+    def completion_rate_all(self) -> float | None:
+        """Done (early ones included) over every deadline of the plans, due or not."""
+        return self.done / self.dated if self.dated else None
 
     @property
     def in_term(self) -> int:
@@ -350,6 +370,45 @@ class PlanFigures:
     plan_number: str
     plan_title: str | None
     figures: Figures
+    tasks: int = 0  # tasks of the plan (a task has one deadline per lead agency and date)
+    unassigned: int = 0  # of them, with no lead agency ("chưa giao")
+    period: tuple[int, int] | None = None  # the years the plan covers
+
+
+@dataclass(frozen=True)
+class UnassignedTask:
+    """A task of a plan in force with no lead agency: nobody is reminded of it, so the
+    admins and leaders are shown it until someone assigns it ("chưa giao")."""
+
+    task_id: int
+    plan_number: str
+    task_ref: str
+    title: str
+    deadline_text: str
+    position: int = 0
+    product: str | None = None
+    support_text: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskDue:
+    """One task due on one date, with every lead agency owing it (a task led by three
+    agencies is one line naming the three, not three lines)."""
+
+    line: DueLine
+    agency_names: tuple[str, ...]
+
+
+def by_task(lines: Iterable[DueLine]) -> list[TaskDue]:
+    """Lines grouped by (task, due date) in the order of each group's first line; the
+    agencies in the order they came, each once."""
+    groups: dict[tuple[int, date | None], list[DueLine]] = {}
+    for line in lines:
+        groups.setdefault((line.task_id, line.due_on), []).append(line)
+    return [
+        TaskDue(group[0], tuple(dict.fromkeys(line.agency_name for line in group)))
+        for group in groups.values()
+    ]
 
 
 def rank_agencies(rows: Iterable[AgencyFigures]) -> list[AgencyFigures]:
@@ -457,6 +516,8 @@ class Digest:
     @property
     def rows_capped(self) -> bool:
         return self.rows_total is not None and self.rows_total > len(self.rows)
+    tasks: int = 0  # tasks of the plans in force (deadlines are `total.dated`)
+    unassigned: list[UnassignedTask] = field(default_factory=list)  # no lead agency
 
     @property
     def as_of(self) -> date:
@@ -468,8 +529,9 @@ class Digest:
 
     @property
     def quiet(self) -> bool:
-        """Nothing overdue, nothing due soon, nothing changed: one short line is enough."""
-        return not (self.total.overdue or self.due_soon or self.changed)
+        """Nothing overdue, nothing due soon, nothing changed, every task assigned: one
+        short line is enough."""
+        return not (self.total.overdue or self.due_soon or self.changed or self.unassigned)
 
 
 # --- the workbook's rows at province scale ------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from html import escape
 
 from bot.domain.plans.draft import PlanDraft
-from bot.render.format import short_date
+from bot.render.format import plan_period, short_date
 from bot.render.labels import review_label
 from bot.render.progress import short_title
 from bot.render.split import split_blocks
@@ -43,7 +43,7 @@ def upload_summary_messages(
     if meta.issued_on:
         facts.append(f"Ban hành {short_date(meta.issued_on)}")
     if meta.period:
-        facts.append(f"Thời kỳ {meta.period[0]}–{meta.period[1]}")
+        facts.append(f"Thời kỳ: {plan_period(meta.period)}")
     if facts:
         blocks.append(" · ".join(facts))
     blocks.append(

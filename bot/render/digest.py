@@ -23,9 +23,11 @@ from bot.domain.digest import (
     DigestPeriod,
     DueLine,
     Figures,
+    UnassignedTask,
+    by_task,
 )
 from bot.render.format import long_date, percent, short_date
-from bot.render.progress import short_title
+from bot.render.progress import counts_line, rates_line, short_title
 from bot.render.split import split_blocks
 
 TOP_AGENCIES = 10  # worst agencies named in the text; the workbook has them all
@@ -36,13 +38,17 @@ TITLE_LIMIT = 80
 
 
 def period_label(period: DigestPeriod) -> str:
-    """'tuần 16/06–22/06/2025', 'tháng 6/2025', 'tháng 6/2025 (đến 23/06/2025)'."""
+    """'tuần 16/06–22/06/2025' (Monday–Sunday), 'tuần 16/06–22/06/2025 (đến 18/06/2025)',
+    'tháng 6/2025', 'tháng 6/2025 (đến 23/06/2025)'."""
     if period.kind is DigestKind.MONTH:
         label = f"tháng {period.start.month}/{period.start.year}"
         return label if period.is_full_month else f"{label} (đến {short_date(period.end)})"
-    if period.start.year == period.end.year:
-        return f"tuần {period.start:%d/%m}–{short_date(period.end)}"
-    return f"tuần {short_date(period.start)}–{short_date(period.end)}"
+    last = period.week_end
+    if period.start.year == last.year:
+        label = f"tuần {period.start:%d/%m}–{short_date(last)}"
+    else:
+        label = f"tuần {short_date(period.start)}–{short_date(last)}"
+    return label if period.is_full_week else f"{label} (đến {short_date(period.end)})"
 
 
 def digest_title(digest: Digest) -> str:
@@ -56,17 +62,18 @@ def file_stem(digest: Digest, province_slug: str) -> str:
     return f"bao-cao-{kind}-{province_slug}-{digest.as_of.isoformat()}"
 
 
-def headline(figures: Figures) -> list[str]:
-    """The province's figures in five short lines."""
+def headline(figures: Figures, *, tasks: int = 0, unassigned: int = 0) -> list[str]:
+    """The province's figures in six short lines."""
     return [
-        f"Đã đến hạn: <b>{figures.due_so_far}</b> · ✅ xong <b>{figures.done_due}</b> "
+        f"📁 {counts_line(tasks, figures, unassigned)}",
+        f"Mốc đã đến hạn: <b>{figures.due_so_far}</b> · ✅ xong <b>{figures.done_due}</b> "
         f"(đúng hạn {figures.done_on_time_due}, quá hạn {figures.done_late})",
         f"⛔ Quá hạn chưa xong: <b>{figures.overdue}</b> "
         f"(&gt;{OVERDUE_LONG_DAYS} ngày: {figures.overdue_30}, &gt;{OVERDUE_VERY_LONG_DAYS} ngày: {figures.overdue_90})",
         f"⏳ Trong hạn: {figures.in_term} (đang thực hiện {figures.on_track}, chưa đến hạn {figures.not_due})"
         + (f" · xong trước hạn {figures.done_early}" if figures.done_early else ""),
         f"❔ Chưa xác định thời hạn: {figures.no_deadline}",
-        f"Tỉ lệ hoàn thành: <b>{percent(figures.completion_rate)}</b> · đúng hạn: {percent(figures.on_time_rate)}",
+        rates_line(figures),
     ]
 
 
@@ -129,6 +136,20 @@ def _events(heading: str, events: Sequence[DigestEvent], kind: str) -> list[str]
     return blocks
 
 
+def _unassigned(tasks: Sequence[UnassignedTask]) -> list[str]:
+    if not tasks:
+        return []
+    blocks = [f"\n❓ <b>Nhiệm vụ chưa giao cơ quan chủ trì</b> ({len(tasks)}) — chưa cơ quan nào được nhắc:"]
+    for task in tasks[:LIST_LIMIT]:
+        blocks.append(
+            f"• {escape(short_title(task.title, TITLE_LIMIT))} <i>(KH {escape(task.plan_number)}, "
+            f"mục {escape(task.task_ref)}, {task_code(task.task_id)})</i>"
+        )
+    if len(tasks) > LIST_LIMIT:
+        blocks.append(f"… và {len(tasks) - LIST_LIMIT} nhiệm vụ khác (xem tệp Excel).")
+    return blocks
+
+
 def _names(names: Sequence[str]) -> str:
     shown = ", ".join(escape(n) for n in names[:NAMES_LIMIT])
     return shown + (f" và {len(names) - NAMES_LIMIT} cơ quan khác" if len(names) > NAMES_LIMIT else "")
@@ -149,15 +170,16 @@ def digest_messages(digest: Digest) -> list[str]:
     blocks = [
         f"📊 <b>{escape(digest_title(digest))}</b>\n"
         f"{period_label(digest.period).capitalize()} · số liệu đến hết {long_date(digest.as_of)}",
-        *headline(digest.total),
+        *headline(digest.total, tasks=digest.tasks, unassigned=len(digest.unassigned)),
     ]
     if len(digest.plans) > 1:
         blocks.append("\n<b>Theo kế hoạch</b>")
         for plan in digest.plans:
             f = plan.figures
             blocks.append(
-                f"• KH {escape(plan.plan_number)}: hoàn thành {percent(f.completion_rate)} · "
-                f"quá hạn {f.overdue} · trong hạn {f.in_term} · chưa có hạn {f.no_deadline}"
+                f"• KH {escape(plan.plan_number)}: {counts_line(plan.tasks, f, plan.unassigned)} · "
+                f"hoàn thành {percent(f.completion_rate_all)} tổng số mốc, {percent(f.completion_rate)} số mốc "
+                f"đã đến hạn · quá hạn {f.overdue} · trong hạn {f.in_term} · chưa có hạn {f.no_deadline}"
             )
     behind = [row for row in digest.agencies if row.figures.overdue]
     if digest.agencies:
@@ -174,14 +196,16 @@ def digest_messages(digest: Digest) -> list[str]:
             )
     contacts = []
     if digest.unreachable:
-        contacts.append(f"⚠️ Mất liên lạc (bot bị xóa khỏi nhóm hoặc bị chặn): {_names(digest.unreachable)}")
+        contacts.append(f"⚠️ Không liên lạc được (bot bị xóa khỏi nhóm hoặc bị chặn): {_names(digest.unreachable)}")
     if digest.unbound:
-        contacts.append(f"⚠️ Chưa có nhóm Telegram nhận nhắc việc: {_names(digest.unbound)}")
+        contacts.append(f"📭 Chưa có nhóm nhận nhắc việc (chưa đăng ký /dangky): {_names(digest.unbound)}")
     if digest.silent:
         contacts.append(f"🔕 Không phản hồi nhắc việc {SILENT_DAYS} ngày qua: {_names(digest.silent)}")
     if contacts:
         blocks.append("\n" + contacts[0])
         blocks += contacts[1:]
+
+    blocks += _unassigned(digest.unassigned)
 
     label = "trong tuần" if digest.period.kind is DigestKind.WEEK else "trong tháng"
     blocks += _events(f"✅ Hoàn thành {label}", digest.completed, "done")
@@ -192,11 +216,17 @@ def digest_messages(digest: Digest) -> list[str]:
         blocks.append(f"\nKhông có thay đổi nào {label}.")
 
     if digest.due_soon:
-        blocks.append(f"\n<b>⏰ Đến hạn trong {digest.soon_days} ngày tới</b> ({len(digest.due_soon)})")
-        for line in digest.due_soon[:LIST_LIMIT]:
-            blocks.append(_item(_who_what(line), [f"hạn {short_date(line.due_on)}" if line.due_on else ""]))
-        if len(digest.due_soon) > LIST_LIMIT:
-            blocks.append(f"… và {len(digest.due_soon) - LIST_LIMIT} nhiệm vụ khác (xem tệp Excel).")
+        soon = by_task(digest.due_soon)
+        blocks.append(f"\n<b>⏰ Đến hạn trong {digest.soon_days} ngày tới</b> ({len(soon)})")
+        for group in soon[:LIST_LIMIT]:
+            line = group.line
+            who = (
+                f"• {escape(short_title(line.title, TITLE_LIMIT))} <i>({task_code(line.task_id)})</i> — "
+                + ", ".join(escape(name) for name in group.agency_names)
+            )
+            blocks.append(_item(who, [f"hạn {short_date(line.due_on)}" if line.due_on else ""]))
+        if len(soon) > LIST_LIMIT:
+            blocks.append(f"… và {len(soon) - LIST_LIMIT} nhiệm vụ khác (xem tệp Excel).")
     else:
         blocks.append(f"\nKhông có nhiệm vụ nào đến hạn trong {digest.soon_days} ngày tới.")
     return split_blocks(blocks)

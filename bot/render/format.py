@@ -32,3 +32,12 @@ def days_phrase(due_on: date, today: date) -> str:
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{round(value * 100)}%"
+
+
+def plan_period(period: tuple[int, int] | None) -> str:
+    """The years a plan covers as plans print them: 'năm 2024', 'giai đoạn 2021–2025';
+    '?' when unknown (never '2024–2024')."""
+    if period is None:
+        return "?"
+    first, last = period
+    return f"năm {first}" if first == last else f"giai đoạn {first}–{last}"

@@ -7,7 +7,7 @@ from datetime import date
 from html import escape
 
 from bot.domain.codes import task_code
-from bot.domain.digest import AgencyProgress, AgencySummary, DueLine, totals
+from bot.domain.digest import AgencyProgress, AgencySummary, DueLine, Figures, UnassignedTask, totals
 from bot.domain.status import Category, Status
 from bot.render.format import days_phrase, long_date, percent, short_date
 from bot.render.split import split_blocks
@@ -84,22 +84,76 @@ def agency_progress_messages(agency_name: str, progress: AgencyProgress, today: 
     return split_blocks(blocks)
 
 
+def counts_line(tasks: int, figures: Figures, unassigned: int = 0) -> str:
+    """'49 nhiệm vụ, 321 mốc thời hạn': tasks and deadlines are different things (a yearly
+    task led by three agencies is one task and fifteen deadlines)."""
+    line = f"{tasks} nhiệm vụ, {figures.dated} mốc thời hạn"
+    if unassigned:
+        line += f" · {unassigned} nhiệm vụ chưa giao cơ quan chủ trì"
+    return line
+
+
+def rates_line(figures: Figures) -> str:
+    """Both completion rates, each saying what it is over."""
+    return (
+        f"Tỉ lệ hoàn thành: <b>{percent(figures.completion_rate_all)}</b> tổng số mốc "
+        f"({figures.done}/{figures.dated}) · <b>{percent(figures.completion_rate)}</b> số mốc đã đến hạn "
+        f"({figures.done_due}/{figures.due_so_far}) · đúng hạn: {percent(figures.on_time_rate)} số mốc đã đến hạn"
+    )
+
+
+UNASSIGNED_SHOWN = 30
+
+
+def unassigned_blocks(tasks: Sequence[UnassignedTask], total: int | None = None) -> list[str]:
+    """Tasks nobody leads, for the admins: listed until someone assigns them."""
+    count = len(tasks) if total is None else total
+    if not count:
+        return []
+    blocks = [
+        f"\n❓ <b>Nhiệm vụ chưa giao cơ quan chủ trì</b> ({count}) — chưa cơ quan nào được nhắc; "
+        "giao cơ quan chủ trì trên trang quản trị (/web):"
+    ]
+    for task in tasks[:UNASSIGNED_SHOWN]:
+        blocks.append(
+            f"• {escape(short_title(task.title, 90))} <i>(KH {escape(task.plan_number)}, mục {escape(task.task_ref)}, "
+            f"mã {task_code(task.task_id)})</i>"
+        )
+    if count > min(len(tasks), UNASSIGNED_SHOWN):
+        blocks.append(f"… và {count - min(len(tasks), UNASSIGNED_SHOWN)} nhiệm vụ khác.")
+    return blocks
+
+
 def province_summary_messages(
-    title: str, rows: Sequence[AgencySummary], today: date, *, unreachable: Sequence[str] = ()
+    title: str,
+    rows: Sequence[AgencySummary],
+    today: date,
+    *,
+    unreachable: Sequence[str] = (),
+    unbound: Sequence[str] = (),
+    figures: Figures | None = None,
+    tasks: int | None = None,
+    unassigned: Sequence[UnassignedTask] = (),
+    list_unassigned: bool = True,
 ) -> list[str]:
-    """/tiendo for leaders and admins: one line per agency, worst first."""
+    """/tiendo for leaders and admins: one line per agency, worst first; the tasks nobody
+    leads (`unassigned`) are counted, and listed for the admins (`list_unassigned`)."""
     blocks = [f"📊 <b>{escape(title)}</b>\n{long_date(today)}"]
-    if not rows:
+    if not rows and not unassigned:
         blocks.append("Chưa có nhiệm vụ nào trong cơ sở dữ liệu.")
         return split_blocks(blocks)
     total = totals(rows)
     done = total.get(Category.DONE_ON_TIME, 0) + total.get(Category.DONE_LATE, 0)
+    if figures is not None and tasks is not None:
+        blocks.append(counts_line(tasks, figures, len(unassigned)))
     blocks.append(
-        f"Tổng số hạn: {sum(total.values())} · Đã hoàn thành: {done} "
+        f"Tổng số mốc: {sum(total.values()) - total.get(Category.NO_DEADLINE, 0)} · Đã hoàn thành: {done} "
         f"(đúng hạn {total.get(Category.DONE_ON_TIME, 0)}, quá hạn {total.get(Category.DONE_LATE, 0)}) · "
         f"Quá hạn chưa xong: {total.get(Category.OVERDUE, 0)} · "
         f"Chưa xác định thời hạn: {total.get(Category.NO_DEADLINE, 0)}"
     )
+    if figures is not None:
+        blocks.append(rates_line(figures))
     blocks.append("\n<b>Theo cơ quan</b> (quá hạn · trong hạn · xong · tỉ lệ đúng hạn)")
     for number, row in enumerate(rows, start=1):
         open_ok = row.counts.get(Category.ON_TRACK, 0) + row.counts.get(Category.NOT_DUE, 0)
@@ -109,7 +163,17 @@ def province_summary_messages(
             f"{open_ok} · {row.done} · {percent(row.on_time_rate)}"
         )
     if unreachable:
-        blocks.append("\n⚠️ Không liên lạc được: " + ", ".join(escape(name) for name in unreachable))
+        blocks.append(
+            "\n⚠️ Không liên lạc được (bot bị xóa khỏi nhóm hoặc bị chặn): "
+            + ", ".join(escape(name) for name in unreachable)
+        )
+    if unbound:
+        blocks.append(
+            ("\n" if not unreachable else "")
+            + "📭 Chưa có nhóm nhận nhắc việc: " + ", ".join(escape(name) for name in unbound)
+        )
+    if list_unassigned:
+        blocks += unassigned_blocks(unassigned)
     return split_blocks(blocks)
 
 

@@ -20,8 +20,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from docx.table import Table
 
-from bot.domain.digest import OVERDUE_LONG_DAYS, OVERDUE_VERY_LONG_DAYS, Digest, DigestEvent, DigestKind
-from bot.render.format import percent, short_date
+from bot.domain.digest import OVERDUE_LONG_DAYS, OVERDUE_VERY_LONG_DAYS, Digest, DigestEvent, DigestKind, by_task
+from bot.render.format import percent, plan_period, short_date
 
 FONT = "Times New Roman"
 LIST_LIMIT = 30
@@ -139,14 +139,18 @@ def build_report_docx(digest: Digest) -> bytes:
     f = digest.total
     _paragraph(document, "I. KẾT QUẢ THỰC HIỆN", bold=True)
     _paragraph(document, "1. Tình hình chung", bold=True)
+    unassigned = len(digest.unassigned)
     _paragraph(
         document,
-        f"Tính đến hết ngày {short_date(digest.as_of)}, các cơ quan, đơn vị có {f.total} nhiệm vụ (theo từng "
-        f"cơ quan chủ trì và thời hạn), trong đó {f.due_so_far} nhiệm vụ đã đến hạn. Đã hoàn thành "
-        f"{f.done_due} nhiệm vụ đến hạn (đúng hạn {f.done_on_time_due}, quá hạn {f.done_late}), "
-        f"đạt tỉ lệ {percent(f.completion_rate)}; tỉ lệ hoàn thành đúng hạn {percent(f.on_time_rate)}. "
-        f"Có {f.overdue} nhiệm vụ quá hạn chưa hoàn thành (quá hạn trên {OVERDUE_LONG_DAYS} ngày: {f.overdue_30}; "
-        f"trên {OVERDUE_VERY_LONG_DAYS} ngày: {f.overdue_90}); {f.in_term} nhiệm vụ đang trong hạn "
+        f"Tính đến hết ngày {short_date(digest.as_of)}, các kế hoạch có {digest.tasks} nhiệm vụ, "
+        f"{f.dated} mốc thời hạn (mỗi cơ quan chủ trì, mỗi thời hạn tính một mốc)"
+        + (f", trong đó {unassigned} nhiệm vụ chưa giao cơ quan chủ trì" if unassigned else "")
+        + f". Đã hoàn thành {f.done}/{f.dated} mốc thời hạn, đạt {percent(f.completion_rate_all)} tổng số mốc. "
+        f"Trong {f.due_so_far} mốc đã đến hạn, đã hoàn thành {f.done_due} (đúng hạn {f.done_on_time_due}, "
+        f"quá hạn {f.done_late}), đạt {percent(f.completion_rate)} số mốc đã đến hạn; tỉ lệ hoàn thành đúng hạn "
+        f"{percent(f.on_time_rate)} số mốc đã đến hạn. "
+        f"Có {f.overdue} mốc quá hạn chưa hoàn thành (quá hạn trên {OVERDUE_LONG_DAYS} ngày: {f.overdue_30}; "
+        f"trên {OVERDUE_VERY_LONG_DAYS} ngày: {f.overdue_90}); {f.in_term} mốc đang trong hạn "
         f"(đang thực hiện {f.on_track}, chưa đến hạn {f.not_due}); {f.no_deadline} nhiệm vụ chưa xác định thời hạn.",
         indent=True,
     )
@@ -154,17 +158,22 @@ def build_report_docx(digest: Digest) -> bytes:
         p = plan.figures
         _paragraph(
             document,
-            f"- Kế hoạch số {plan.plan_number}: đã đến hạn {p.due_so_far}, hoàn thành {p.done_due} "
-            f"({percent(p.completion_rate)}), quá hạn {p.overdue}, trong hạn {p.in_term}, "
+            f"- Kế hoạch số {plan.plan_number}"
+            + (f" ({plan_period(plan.period)})" if plan.period else "")
+            + f": {plan.tasks} nhiệm vụ, {p.dated} mốc thời hạn"
+            + (f" ({plan.unassigned} nhiệm vụ chưa giao cơ quan chủ trì)" if plan.unassigned else "")
+            + f"; đã đến hạn {p.due_so_far} mốc, hoàn thành {p.done_due} ({percent(p.completion_rate)} số mốc đã "
+            f"đến hạn; {percent(p.completion_rate_all)} tổng số mốc), quá hạn {p.overdue}, trong hạn {p.in_term}, "
             f"chưa xác định thời hạn {p.no_deadline}.",
             indent=True,
         )
     _paragraph(document, "2. Kết quả theo cơ quan, đơn vị", bold=True)
     _table(
         document,
-        ("STT", "Cơ quan, đơn vị", "Đã đến hạn", "Hoàn thành đúng hạn", "Hoàn thành quá hạn", "Quá hạn", "Tỉ lệ hoàn thành"),
+        ("STT", "Cơ quan, đơn vị", "Tổng số mốc", "Mốc đã đến hạn", "Hoàn thành đúng hạn", "Hoàn thành quá hạn",
+         "Quá hạn", "Tỉ lệ hoàn thành (số mốc đã đến hạn)"),
         [
-            (n, row.agency_name, row.figures.due_so_far, row.figures.done_on_time_due,
+            (n, row.agency_name, row.figures.dated, row.figures.due_so_far, row.figures.done_on_time_due,
              row.figures.done_late, row.figures.overdue, percent(row.figures.completion_rate))
             for n, row in enumerate(digest.agencies, start=1)
         ],
@@ -175,7 +184,7 @@ def build_report_docx(digest: Digest) -> bytes:
     _paragraph(document, "II. TỒN TẠI, HẠN CHẾ", bold=True)
     _paragraph(
         document,
-        f"Còn {f.overdue} nhiệm vụ quá hạn chưa hoàn thành, trong đó {f.overdue_90} nhiệm vụ quá hạn trên "
+        f"Còn {f.overdue} mốc thời hạn quá hạn chưa hoàn thành, trong đó {f.overdue_90} mốc quá hạn trên "
         f"{OVERDUE_VERY_LONG_DAYS} ngày.",
         indent=True,
     )
@@ -188,14 +197,41 @@ def build_report_docx(digest: Digest) -> bytes:
     if digest.extension_requests:
         _paragraph(document, "Các đề nghị gia hạn đang chờ xem xét:", indent=True)
         _events(document, digest.extension_requests, with_note=True)
-    if digest.unreachable or digest.unbound or digest.silent:
-        names = list(dict.fromkeys([*digest.unreachable, *digest.unbound, *digest.silent]))
-        _paragraph(document, "Cơ quan chưa phản hồi hoặc không liên lạc được: " + ", ".join(names) + ".", indent=True)
+    if digest.unassigned:
+        _paragraph(
+            document,
+            f"Có {len(digest.unassigned)} nhiệm vụ chưa giao cơ quan chủ trì (chưa cơ quan nào được nhắc):",
+            indent=True,
+        )
+        for task in digest.unassigned[:LIST_LIMIT]:
+            _paragraph(document, f"- {task.title} (KH {task.plan_number}, mục {task.task_ref})", indent=True)
+        if len(digest.unassigned) > LIST_LIMIT:
+            _paragraph(
+                document, f"- Và {len(digest.unassigned) - LIST_LIMIT} nhiệm vụ khác (chi tiết trong tệp Excel kèm theo).",
+                indent=True,
+            )
+    if digest.unreachable:
+        _paragraph(
+            document,
+            "Cơ quan không liên lạc được (bot bị xóa khỏi nhóm hoặc bị chặn): " + ", ".join(digest.unreachable) + ".",
+            indent=True,
+        )
+    if digest.unbound:
+        _paragraph(document, "Cơ quan chưa có nhóm nhận nhắc việc: " + ", ".join(digest.unbound) + ".", indent=True)
+    if digest.silent:
+        _paragraph(document, "Cơ quan chưa phản hồi nhắc việc: " + ", ".join(digest.silent) + ".", indent=True)
 
     _paragraph(document, "III. NHIỆM VỤ TRỌNG TÂM KỲ TỚI", bold=True)
     if digest.due_soon:
         _paragraph(document, f"Các nhiệm vụ đến hạn trong {digest.soon_days} ngày tới:", indent=True)
-        _events(document, [DigestEvent(line, line.due_on or digest.as_of) for line in digest.due_soon])
+        for group in by_task(digest.due_soon)[:LIST_LIMIT]:
+            line = group.line
+            _paragraph(
+                document,
+                f"- {line.title} ({', '.join(group.agency_names)}; KH {line.plan_number}"
+                + (f"; hạn {short_date(line.due_on)})" if line.due_on else ")"),
+                indent=True,
+            )
     _paragraph(
         document,
         "Tập trung hoàn thành các nhiệm vụ quá hạn; các cơ quan, đơn vị báo cáo tiến độ đúng thời hạn.",
@@ -209,8 +245,8 @@ def build_report_docx(digest: Digest) -> bytes:
     left, right = table.rows[0].cells
     first = left.paragraphs[0]
     first.add_run("Nơi nhận:").bold = True
-    for line in ("- Như trên;", "- Lưu: VT."):
-        left.add_paragraph().add_run(line).font.size = Pt(11)
+    for recipient in ("- Như trên;", "- Lưu: VT."):
+        left.add_paragraph().add_run(recipient).font.size = Pt(11)
     for index, (text, bold) in enumerate((("TM. ỦY BAN NHÂN DÂN", True), ("CHỦ TỊCH", True))):
         paragraph = right.paragraphs[0] if index == 0 else right.add_paragraph()
         paragraph.add_run(text).bold = bold

@@ -29,21 +29,24 @@ from bot.domain.digest import (
     Digest,
     Figures,
     ReportRow,
+    UnassignedTask,
 )
 from bot.domain.status import Category, Status
 from bot.render.digest import digest_title, period_label
 from bot.render.format import short_date
+from bot.render.progress import counts_line
 
 DATE_FORMAT = "DD/MM/YYYY"
 PERCENT_FORMAT = "0%"
 HEADER_ROW = 3  # rows 1–2: title and "as of"; data from row 4
 AGENCY_SHEET = "Theo cơ quan"
 PLAN_SHEET = "Theo kế hoạch"
+UNASSIGNED_SHEET = "Chưa giao"
 
 # (header, width) of the figures columns shared by the two summary sheets.
 FIGURE_COLUMNS: tuple[tuple[str, int], ...] = (
-    ("Tổng số hạn", 10),
-    ("Đã đến hạn", 10),
+    ("Tổng số mốc thời hạn", 11),
+    ("Mốc đã đến hạn", 10),
     ("Hoàn thành đúng hạn", 12),
     ("Hoàn thành quá hạn", 12),
     ("Đang thực hiện trong hạn", 13),
@@ -52,8 +55,9 @@ FIGURE_COLUMNS: tuple[tuple[str, int], ...] = (
     (f"Quá hạn > {OVERDUE_LONG_DAYS} ngày", 11),
     (f"Quá hạn > {OVERDUE_VERY_LONG_DAYS} ngày", 11),
     ("Chưa xác định thời hạn", 13),
-    ("Tỉ lệ hoàn thành", 11),
-    ("Tỉ lệ đúng hạn", 11),
+    ("Tỉ lệ hoàn thành (số mốc đã đến hạn)", 13),
+    ("Tỉ lệ đúng hạn (số mốc đã đến hạn)", 13),
+    ("Tỉ lệ hoàn thành (tổng số mốc)", 13),
 )
 PLAN_COLUMNS: tuple[tuple[str, int], ...] = (
     ("STT", 8),
@@ -153,12 +157,13 @@ def _figure_values(sheet: _Sheet, f: Figures, style: str | None = None) -> list[
     return [
         sheet.cell(value, style)
         for value in (
-            f.total, f.due_so_far, f.done_on_time, f.done_late, f.on_track, f.not_due,
+            f.dated, f.due_so_far, f.done_on_time, f.done_late, f.on_track, f.not_due,
             f.overdue, f.overdue_30, f.overdue_90, f.no_deadline,
         )
     ] + [
         sheet.cell(f.completion_rate, STYLES.percent),
         sheet.cell(f.on_time_rate, STYLES.percent),
+        sheet.cell(f.completion_rate_all, STYLES.percent),
     ]
 
 
@@ -173,14 +178,51 @@ def _agency_sheet(workbook: Workbook, digest: Digest, heading: str, subtitle: st
 
 def _plan_summary_sheet(workbook: Workbook, digest: Digest, heading: str, subtitle: str) -> None:
     sheet = _Sheet(
-        workbook, PLAN_SHEET, heading, subtitle, (("STT", 6), ("Kế hoạch", 18), ("Tên kế hoạch", 50), *FIGURE_COLUMNS)
+        workbook, PLAN_SHEET, heading, subtitle,
+        (("STT", 6), ("Kế hoạch", 18), ("Tên kế hoạch", 50), *FIGURE_COLUMNS, ("Số nhiệm vụ", 10),
+         ("Nhiệm vụ chưa giao chủ trì", 12)),
     )
     for number, plan in enumerate(digest.plans, start=1):
         sheet.append(
-            [number, plan.plan_number, sheet.cell(plan.plan_title or "", STYLES.wrap), *_figure_values(sheet, plan.figures)]
+            [number, plan.plan_number, sheet.cell(plan.plan_title or "", STYLES.wrap), *_figure_values(sheet, plan.figures),
+             plan.tasks, plan.unassigned]
         )
     sheet.filter()
-    sheet.append([None, sheet.cell("Tổng cộng", STYLES.total), None, *_figure_values(sheet, digest.total, STYLES.total)])
+    sheet.append(
+        [None, sheet.cell("Tổng cộng", STYLES.total), None, *_figure_values(sheet, digest.total, STYLES.total),
+         sheet.cell(digest.tasks, STYLES.total), sheet.cell(len(digest.unassigned), STYLES.total)]
+    )
+
+
+UNASSIGNED_LABEL = "Chưa giao cơ quan chủ trì"
+UNASSIGNED_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("STT", 6),
+    ("Kế hoạch", 18),
+    ("Mục", 9),
+    ("Nội dung/Nhiệm vụ", 60),
+    ("Sản phẩm", 24),
+    ("Cơ quan phối hợp", 26),
+    ("Thời gian hoàn thành", 22),
+    ("Mã", 9),
+)
+
+
+def _unassigned_sheet(workbook: Workbook, digest: Digest, heading: str) -> None:
+    """Every task nobody leads: nobody is reminded of it until an admin assigns it."""
+    sheet = _Sheet(
+        workbook, UNASSIGNED_SHEET, heading,
+        f"{len(digest.unassigned)} nhiệm vụ chưa giao cơ quan chủ trì: chưa cơ quan nào được nhắc. "
+        "Giao cơ quan chủ trì trên trang quản trị (/web).",
+        UNASSIGNED_COLUMNS,
+    )
+    wrap = [sheet.cell(None, STYLES.wrap) for _ in range(3)]
+    for number, task in enumerate(digest.unassigned, start=1):
+        wrap[0].value, wrap[1].value, wrap[2].value = task.title, task.product, task.support_text
+        sheet.append(
+            [number, task.plan_number, task.task_ref, wrap[0], wrap[1], wrap[2], task.deadline_text,
+             task_code(task.task_id)]
+        )
+    sheet.filter()
 
 
 def row_note(row: ReportRow) -> str:
@@ -203,14 +245,21 @@ def state_label(row: ReportRow) -> str:
     return label
 
 
-def _plan_sheet(workbook: Workbook, name: str, rows: Sequence[ReportRow], heading: str, subtitle: str) -> None:
+def _plan_sheet(
+    workbook: Workbook, name: str, rows: Sequence[ReportRow], heading: str, subtitle: str,
+    unassigned: Sequence[UnassignedTask] = (),
+) -> None:
     sheet = _Sheet(workbook, name, heading, subtitle, PLAN_COLUMNS)
     # One styled cell per column, reused for every row: the streaming writer serialises a
     # row as soon as it is appended, and styling 100 000 fresh cells is most of the cost.
     wrap = [sheet.cell(None, STYLES.wrap) for _ in range(4)]
     due, updated = sheet.cell(None, STYLES.date), sheet.cell(None, STYLES.date)
     progress, late = sheet.cell(None, STYLES.percent), sheet.cell(None, STYLES.overdue)
+    # Tasks nobody leads go in their place in the plan, so the sheet lists every task.
+    pending = sorted(unassigned, key=lambda t: t.position)
     for row in rows:
+        while pending and pending[0].position < row.position:
+            _unassigned_row(sheet, pending.pop(0), wrap, late)
         wrap[0].value, wrap[1].value, wrap[2].value = row.title, row.product, row.support_text
         wrap[3].value = row_note(row) or None
         due.value, updated.value, progress.value = row.due_on, row.updated_on, row.progress / 100
@@ -223,6 +272,8 @@ def _plan_sheet(workbook: Workbook, name: str, rows: Sequence[ReportRow], headin
                 progress, updated, wrap[3], task_code(row.task_id),
             ]
         )
+    for task in pending:
+        _unassigned_row(sheet, task, wrap, late)
     sheet.filter()
 
 
@@ -237,23 +288,43 @@ def capped_note(digest: Digest) -> str:
     )
 
 
+def _unassigned_row(sheet: _Sheet, task: UnassignedTask, wrap: list[Any], late: Any) -> None:
+    wrap[0].value, wrap[1].value, wrap[2].value = task.title, task.product, task.support_text
+    wrap[3].value = "Chưa giao cơ quan chủ trì: chưa cơ quan nào được nhắc"
+    late.value = UNASSIGNED_LABEL
+    sheet.append(
+        [task.task_ref, wrap[0], wrap[1], late, wrap[2], task.deadline_text, None, late, None, None, wrap[3],
+         task_code(task.task_id)]
+    )
+
+
 def build_workbook(digest: Digest) -> bytes:
     """The .xlsx file's bytes."""
     workbook = Workbook(write_only=True)
     _register_styles(workbook)
     heading = f"{digest_title(digest)}, {period_label(digest.period)}"
-    subtitle = f"Số liệu đến hết ngày {short_date(digest.as_of)}."
+    subtitle = f"Số liệu đến hết ngày {short_date(digest.as_of)}. {counts_line(digest.tasks, digest.total, len(digest.unassigned))}."
     _agency_sheet(workbook, digest, heading, subtitle)
     _plan_summary_sheet(workbook, digest, heading, subtitle)
     taken = {AGENCY_SHEET.casefold(), PLAN_SHEET.casefold()}
+    if digest.unassigned:
+        _unassigned_sheet(workbook, digest, heading)
+        taken.add(UNASSIGNED_SHEET.casefold())
     by_plan: dict[str, list[ReportRow]] = {plan.plan_number: [] for plan in digest.plans}
     for row in digest.rows:
         by_plan.setdefault(row.plan_number, []).append(row)
+    unassigned: dict[str, list[UnassignedTask]] = {}
+    for task in digest.unassigned:
+        by_plan.setdefault(task.plan_number, [])
+        unassigned.setdefault(task.plan_number, []).append(task)
     titles = {plan.plan_number: plan.plan_title for plan in digest.plans}
     note = capped_note(digest)
     for plan_number, rows in by_plan.items():
         plan_heading = f"Kế hoạch {plan_number}" + (f" — {titles[plan_number]}" if titles.get(plan_number) else "")
-        _plan_sheet(workbook, sheet_name(plan_number, taken), rows, plan_heading, f"{heading}. {subtitle}{note}")
+        _plan_sheet(
+            workbook, sheet_name(plan_number, taken), rows, plan_heading, f"{heading}. {subtitle}{note}",
+            unassigned.get(plan_number, ()),
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Subquery
 
+from bot.db import reports
 from bot.db import repositories as repo
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
 from bot.db.models import (
@@ -454,8 +455,16 @@ async def build_digest(
     for (plan_id, agency_id), figures in by_key.items():
         per_plan[plan_id] = per_plan.get(plan_id, Figures()) + figures
         per_agency.append((agency_id, figures))
+    counts = await reports.task_counts(session, province_ids=[province.id], today=today)
     plan_rows = [
-        PlanFigures(plan.number, plan.title, per_plan[plan_id]) for plan_id, plan in plans.items() if plan_id in per_plan
+        PlanFigures(
+            plan.number, plan.title, per_plan.get(plan_id, Figures()),
+            tasks=counts[plan_id].tasks if plan_id in counts else 0,
+            unassigned=counts[plan_id].unassigned if plan_id in counts else 0,
+            period=(plan.first_year, plan.last_year) if plan.first_year and plan.last_year else None,
+        )
+        for plan_id, plan in plans.items()
+        if plan_id in per_plan or plan_id in counts
     ]
     agencies = rank_agencies(merge_agencies(per_agency, current))
     total = sum((p.figures for p in plan_rows), Figures())
@@ -479,6 +488,8 @@ async def build_digest(
         rows=selection.rows(),
         soon_days=soon,
         rows_total=selection.total if selection.total > selection.limit else None,
+        tasks=sum(c.tasks for c in counts.values()),
+        unassigned=await reports.unassigned_tasks(session, province_ids=[province.id], today=today),
     )
     events.finish(digest)
     return digest

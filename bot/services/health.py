@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import false, func, select
 
 from bot.db.engine import head_revision, make_engine, make_sessionmaker
+from bot.domain.codes import task_code
 
 
 @dataclass
@@ -28,8 +30,12 @@ class HealthReport:
     inactive_chats: int = 0
     unreachable_agencies: list[str] = field(default_factory=list)
     plans: int = 0
-    due_items: int = 0  # not cancelled
+    due_items: int = 0  # not cancelled: deadlines ("mốc thời hạn")
     open_due_items: int = 0  # not cancelled, not done
+    tasks: int = 0  # not removed
+    flagged_tasks: int = 0  # needs review
+    unbound_agencies: list[str] = field(default_factory=list)  # open work, never had a chat
+    unassigned: list[Any] = field(default_factory=list)  # bot.db.reports.ProvinceTaskTotals
 
     @property
     def at_head(self) -> bool:
@@ -91,6 +97,7 @@ def _missing_sqlite_file(url: str) -> HealthReport | None:
 
 async def _fill(session: Any, report: HealthReport) -> None:
     from bot.db.models import Chat, DueItem, OutboxMessage, Plan, Province, ReminderRun
+    from bot.db.reports import province_task_totals, unbound_agency_names
     from bot.db.repositories import unreachable_agencies
     from bot.domain.kinds import OutboxStatus
     from bot.domain.status import Status
@@ -112,7 +119,12 @@ async def _fill(session: Any, report: HealthReport) -> None:
     report.inactive_chats = await session.scalar(select(func.count()).select_from(Chat).where(~Chat.active)) or 0
     for province_id in await session.scalars(select(Province.id).order_by(Province.name)):
         report.unreachable_agencies += [a.name for a in await unreachable_agencies(session, province_id=province_id)]
+    report.unbound_agencies = await unbound_agency_names(session)
     report.plans = await session.scalar(select(func.count()).select_from(Plan)) or 0
+    totals = await province_task_totals(session)
+    report.tasks = sum(t.tasks for t in totals)
+    report.flagged_tasks = sum(t.flagged for t in totals)
+    report.unassigned = [t for t in totals if t.unassigned_count]
     live = DueItem.cancelled == false()
     report.due_items = await session.scalar(select(func.count()).select_from(DueItem).where(live)) or 0
     report.open_due_items = (
@@ -121,8 +133,13 @@ async def _fill(session: Any, report: HealthReport) -> None:
     )
 
 
-def lines(report: HealthReport) -> list[str]:
-    """The report as plain Vietnamese lines."""
+UNASSIGNED_SHOWN = 20
+
+
+def lines(report: HealthReport, *, tz: ZoneInfo | None = None) -> list[str]:
+    """The report as plain Vietnamese lines; times in the province's zone `tz`
+    (the TIMEZONE setting, Asia/Ho_Chi_Minh by default)."""
+    tz = tz or ZoneInfo("Asia/Ho_Chi_Minh")
     if not report.reachable:
         return [f"✗ Cơ sở dữ liệu: không kết nối được ({report.error})"]
     out = []
@@ -137,8 +154,10 @@ def lines(report: HealthReport) -> list[str]:
     if report.last_tick_at is None:
         out.append("• Lượt nhắc việc gần nhất: chưa có")
     else:
-        at = report.last_tick_at.strftime("%d/%m/%Y %H:%M UTC")
-        out.append(f"• Lượt nhắc việc gần nhất: ngày {report.last_tick_on:%d/%m/%Y} (chạy lúc {at})")
+        at = report.last_tick_at.astimezone(tz).strftime("%H:%M ngày %d/%m/%Y")
+        out.append(
+            f"• Lượt nhắc việc gần nhất: ngày {report.last_tick_on:%d/%m/%Y} (chạy lúc {at}, giờ {tz.key})"
+        )
     o = report.outbox
     out.append(
         f"• Tin chờ gửi: {o.get('pending', 0)} · không rõ đã đến: {o.get('uncertain', 0)} · lỗi: {o.get('failed', 0)}"
@@ -148,7 +167,23 @@ def lines(report: HealthReport) -> list[str]:
         f"• Nhóm không liên lạc được: {report.inactive_chats} nhóm; "
         f"{len(report.unreachable_agencies)} cơ quan mất liên lạc" + (f": {names}" if names else "")
     )
+    if report.unbound_agencies:
+        out.append(
+            f"• Cơ quan chưa có nhóm nhận nhắc việc: {len(report.unbound_agencies)}: "
+            + ", ".join(report.unbound_agencies)
+        )
+    unassigned = sum(t.unassigned_count for t in report.unassigned)
     out.append(
-        f"• Kế hoạch: {report.plans} · hạn nhiệm vụ: {report.due_items} (chưa hoàn thành: {report.open_due_items})"
+        f"• Kế hoạch: {report.plans} · {report.tasks} nhiệm vụ (cần rà soát: {report.flagged_tasks}; "
+        f"chưa giao cơ quan chủ trì: {unassigned}) · {report.due_items} mốc thời hạn "
+        f"(chưa hoàn thành: {report.open_due_items})"
     )
+    for totals in report.unassigned:
+        out.append(f"• Nhiệm vụ chưa giao cơ quan chủ trì — {totals.province_name} ({totals.unassigned_count}):")
+        for task in totals.unassigned[:UNASSIGNED_SHOWN]:
+            title = " ".join(task.title.split())
+            title = title if len(title) <= 80 else title[:79].rstrip() + "…"
+            out.append(f"  - {task_code(task.task_id)} (KH {task.plan_number}, mục {task.task_ref}): {title}")
+        if totals.unassigned_count > UNASSIGNED_SHOWN:
+            out.append(f"  … và {totals.unassigned_count - UNASSIGNED_SHOWN} nhiệm vụ khác.")
     return out

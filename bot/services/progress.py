@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import reports
 from bot.db import repositories as repo
 from bot.db.models import Agency, Province
-from bot.domain.digest import DueLine, agency_progress, overdue, province_summary, upcoming
+from bot.domain.digest import DueLine, Figures, agency_progress, overdue, province_summary, upcoming
 from bot.domain.kinds import LinkRole
 from bot.domain.status import ChangeSource
 from bot.render import admin as admin_render
@@ -63,13 +64,15 @@ async def progress_pages(
         return await agency_pages(session, agency=agency, today=today)
     pages: list[str] = []
     for province in scope.provinces:
-        pages += await _province_pages(session, province=province, today=today)
+        pages += await _province_pages(
+            session, province=province, today=today, admin=scope.kind is ScopeKind.ADMIN
+        )
     if not pages:
         pages = province_summary_messages("Tiến độ toàn tỉnh", [], today)
     return pages
 
 
-async def _province_pages(session: AsyncSession, *, province: Province, today: date) -> list[str]:
+async def _province_pages(session: AsyncSession, *, province: Province, today: date, admin: bool) -> list[str]:
     lines = await repo.due_lines(session, province_ids=[province.id])
     rows = province_summary(lines, today=today)
     bound_codes = {
@@ -77,10 +80,23 @@ async def _province_pages(session: AsyncSession, *, province: Province, today: d
         for agency_id in await repo.bound_agency_ids(session, province_id=province.id)
         if (agency := await repo.get_agency(session, agency_id=agency_id)) is not None
     }
-    # Agencies with open items and no chat to remind: the leaders should know.
-    unreachable = [r.agency_name for r in rows if r.agency_code not in bound_codes and r.total > r.done]
+    lost_codes = {agency.code for agency in await repo.unreachable_agencies(session, province_id=province.id)}
+    # Agencies with open items and no chat to remind: the leaders should know, and whether
+    # the chat was lost (bot removed, blocked) or never registered.
+    waiting = [r for r in rows if r.agency_code not in bound_codes and r.total > r.done]
+    figures = sum((Figures.of(line.category(today), line.due_on, today) for line in lines), Figures())
+    counts = await reports.task_counts(session, province_ids=[province.id])
+    unassigned = await reports.unassigned_tasks(session, province_ids=[province.id])
     return province_summary_messages(
-        f"Tiến độ toàn tỉnh {province.name}", rows, today, unreachable=unreachable
+        f"Tiến độ toàn tỉnh {province.name}",
+        rows,
+        today,
+        unreachable=[r.agency_name for r in waiting if r.agency_code in lost_codes],
+        unbound=[r.agency_name for r in waiting if r.agency_code not in lost_codes],
+        figures=figures,
+        tasks=sum(c.tasks for c in counts.values()),
+        unassigned=unassigned,
+        list_unassigned=admin,
     )
 
 

@@ -47,7 +47,7 @@ async def test_digest_out_writes_text_chart_and_workbook(db_url: str, tmp_path: 
     book = load_workbook(io.BytesIO((out / f"{stem}.xlsx").read_bytes()))
     assert book.sheetnames[:3] == ["Theo cơ quan", "Theo kế hoạch", "KH 1782-KH-UBND"]
     plan = [r for r in book["Theo kế hoạch"].iter_rows(min_row=4, values_only=True) if r[1] == "1782/KH-UBND"]
-    assert plan[0][3] == digest.total.total and plan[0][9] == digest.total.overdue
+    assert plan[0][3] == digest.total.dated and plan[0][9] == digest.total.overdue
 
 
 async def test_digest_month_prints_and_refuses_bad_options(db_url: str, tmp_path: Path) -> None:

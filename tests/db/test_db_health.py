@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from test_db_backup import NOW, PHU_THO, populate
 
@@ -19,7 +20,7 @@ async def test_fresh_database_is_healthy_and_empty(db_url, engine):
     text = "\n".join(health.lines(report))
     assert f"phiên bản {head_revision()} (mới nhất)" in text
     assert "Lượt nhắc việc gần nhất: chưa có" in text
-    assert "Kế hoạch: 0 · hạn nhiệm vụ: 0" in text
+    assert "Kế hoạch: 0 · 0 nhiệm vụ (cần rà soát: 0; chưa giao cơ quan chủ trì: 0) · 0 mốc thời hạn" in text
 
 
 async def test_after_an_import(db_url, sm):
@@ -31,10 +32,15 @@ async def test_after_an_import(db_url, sm):
     assert report.outbox == {"pending": 1, "uncertain": 1, "failed": 1}
     assert report.inactive_chats == 1 and len(report.unreachable_agencies) == 1
     text = "\n".join(health.lines(report))
-    assert "Lượt nhắc việc gần nhất: ngày 21/06/2021 (chạy lúc 20/06/2021 03:04 UTC)" in text
+    # Local time (the TIMEZONE setting), never UTC.
+    assert "Lượt nhắc việc gần nhất: ngày 21/06/2021 (chạy lúc 10:04 ngày 20/06/2021, giờ Asia/Ho_Chi_Minh)" in text
+    assert "UTC" not in text
+    tokyo = "\n".join(health.lines(report, tz=ZoneInfo("Asia/Tokyo")))
+    assert "chạy lúc 12:04 ngày 20/06/2021, giờ Asia/Tokyo" in tokyo
     assert "Tin chờ gửi: 1 · không rõ đã đến: 1 · lỗi: 1" in text
     assert f"Nhóm không liên lạc được: 1 nhóm; 1 cơ quan mất liên lạc: {report.unreachable_agencies[0]}" in text
-    assert "Kế hoạch: 1 · hạn nhiệm vụ:" in text
+    assert "Kế hoạch: 1 · 39 nhiệm vụ (cần rà soát: 6; chưa giao cơ quan chủ trì: 0) · 300 mốc thời hạn" in text
+    assert report.tasks == 39 and report.flagged_tasks == 6
 
 
 async def test_not_at_head_and_unreachable(db_url, tmp_path):

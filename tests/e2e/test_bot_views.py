@@ -78,9 +78,15 @@ async def test_tiendo_in_the_leaders_chat_and_the_admin_chat_is_province_wide(bo
     [summary] = await w.send(LEADERS_GROUP, LEADER, "/tiendo")
     assert summary.text.startswith("📊 Tiến độ toàn tỉnh Phú Thọ")
     assert "Sở Nội vụ:" in summary.text and "Sở Tư pháp:" in summary.text
-    # Agencies with open items and no chat are named; the bound one is not.
-    unreachable = summary.text.split("Không liên lạc được:")[1]
-    assert "Sở Nội vụ" in unreachable and "Sở Tư pháp" not in unreachable
+    # Agencies with open items that never had a chat are named as such ("chưa có nhóm", not
+    # "không liên lạc được": no chat was ever lost); the bound one is not.
+    assert "Không liên lạc được" not in summary.text
+    unbound = summary.text.split("📭 Chưa có nhóm nhận nhắc việc:")[1]
+    assert "Sở Nội vụ" in unbound and "Sở Tư pháp" not in unbound
+    # Tasks and deadlines counted apart; both completion rates, each labelled.
+    assert "39 nhiệm vụ, 300 mốc thời hạn" in summary.text
+    assert "Tỉ lệ hoàn thành: " in summary.text and "tổng số mốc (" in summary.text
+    assert "số mốc đã đến hạn (" in summary.text
 
     [admin_summary] = await w.send(ADMIN, ADMIN, "/tiendo")
     assert admin_summary.text.startswith("📊 Tiến độ toàn tỉnh Phú Thọ")

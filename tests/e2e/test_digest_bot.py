@@ -69,7 +69,7 @@ def _check_files(photo: SentMessage, document: SentMessage, digest: Digest) -> N
     for agency in digest.agencies:
         row = rows[agency.agency_name]
         assert row["Quá hạn"] == agency.figures.overdue
-        assert row["Tổng số hạn"] == agency.figures.total
+        assert row["Tổng số mốc thời hạn"] == agency.figures.dated
     assert rows["Toàn tỉnh"]["Quá hạn"] == digest.total.overdue
     plan_sheet = book[book.sheetnames[2]]
     states = [r[7] for r in plan_sheet.iter_rows(min_row=4, values_only=True)]
@@ -136,7 +136,8 @@ async def test_baocao_in_the_leaders_chat_sends_the_digest_now(world: BotWorld) 
     sent = sent[before:]
     methods = [m.method for m in sent]
     assert methods[-2:] == ["sendPhoto", "sendDocument"] and set(methods[:-2]) == {"sendMessage"}
-    assert (sent[0].text or "").startswith("📊 Báo cáo tuần — tỉnh Phú Thọ\nTuần 17/06–23/06/2025")
+    # Monday 23/06: the calendar week so far (Monday–Sunday weeks, never Tuesday–Monday).
+    assert (sent[0].text or "").startswith("📊 Báo cáo tuần — tỉnh Phú Thọ\nTuần 23/06–29/06/2025 (đến 23/06/2025)")
     _check_files(sent[-2], sent[-1], await _digest(w, BOT_NOW.date()))
 
 

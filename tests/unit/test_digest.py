@@ -47,8 +47,49 @@ def test_weekly_digest_on_monday_morning_covers_last_week() -> None:
     # Missed (the bot was down): still sent on Tuesday, not on Wednesday.
     assert due(datetime(2025, 6, 24, 3, 0)) == [week_period(date(2025, 6, 22))]
     assert due(datetime(2025, 6, 25, 9, 0)) == []
-    # Another day of the week.
-    assert due(datetime(2025, 6, 27, 8, 0), weekday=4) == [week_period(date(2025, 6, 26))]
+    # Another day of the week: still the last whole week, Monday to Sunday.
+    assert due(datetime(2025, 6, 27, 8, 0), weekday=4) == [week_period(date(2025, 6, 22))]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "start", "full"),
+    [
+        (date(2025, 6, 22), date(2025, 6, 16), True),  # a Sunday: the whole week
+        (date(2025, 6, 23), date(2025, 6, 23), False),  # a Monday: its first day, never Tuesday–Monday
+        (date(2025, 6, 18), date(2025, 6, 16), False),  # a Wednesday: Monday to Wednesday
+        (date(2025, 1, 3), date(2024, 12, 30), False),  # across a new year
+    ],
+)
+def test_weeks_run_monday_to_sunday(as_of: date, start: date, full: bool) -> None:
+    period = week_period(as_of)
+    assert (period.start, period.end, period.is_full_week) == (start, as_of, full)
+    assert period.start.weekday() == 0 and period.week_end.weekday() == 6
+
+
+def test_figures_have_two_completion_rates() -> None:
+    # The case: 13 deadlines, one due and done → 100% of those due, 8% of all.
+    f = Figures(done_on_time=1, not_due=12, no_deadline=2)
+    assert f.dated == 13 and f.due_so_far == 1
+    assert f.completion_rate == 1.0
+    assert f.completion_rate_all == pytest.approx(1 / 13)
+    assert Figures(no_deadline=3).completion_rate_all is None
+
+
+def test_by_task_names_every_lead_agency_once() -> None:
+    from bot.domain.digest import DueLine, by_task
+
+    def line(task_id: int, agency: str, due_on: date) -> DueLine:
+        return DueLine(task_id, str(task_id), "1/KH", f"Nhiệm vụ {task_id}", agency, agency, due_on)
+
+    groups = by_task(
+        [line(1, "Sở A", date(2025, 7, 1)), line(2, "Sở A", date(2025, 7, 2)), line(1, "Sở B", date(2025, 7, 1)),
+         line(1, "Sở C", date(2025, 7, 1)), line(1, "Sở A", date(2025, 12, 31)), line(1, "Sở B", date(2025, 7, 1))]
+    )
+    assert [(g.line.task_id, g.line.due_on, g.agency_names) for g in groups] == [
+        (1, date(2025, 7, 1), ("Sở A", "Sở B", "Sở C")),
+        (2, date(2025, 7, 2), ("Sở A",)),
+        (1, date(2025, 12, 31), ("Sở A",)),
+    ]
 
 
 def test_monthly_report_on_the_first_working_day() -> None:

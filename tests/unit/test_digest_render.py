@@ -67,7 +67,10 @@ def sample(agencies: int = 3, events: int = 2) -> Digest:
         province_name="Phú Thọ",
         period=week_period(AS_OF),
         total=total,
-        plans=[PlanFigures("1782/KH-UBND", "Kế hoạch CCHC <2021–2025>", total), PlanFigures("18/KH-UBND", None, Figures())],
+        plans=[
+            PlanFigures("1782/KH-UBND", "Kế hoạch CCHC <2021–2025>", total, tasks=4, period=(2021, 2025)),
+            PlanFigures("18/KH-UBND", None, Figures()),
+        ],
         agencies=rank_agencies(figures),
         unreachable=["Sở <Y tế>"],
         unbound=["UBND xã Hạ Hòa"],
@@ -78,6 +81,7 @@ def sample(agencies: int = 3, events: int = 2) -> Digest:
         became_overdue=[DigestEvent(line, date(2025, 6, 19))],
         due_soon=[replace(line, due_on=date(2025, 6, 30))],
         rows=rows,
+        tasks=4,
     )
 
 
@@ -90,14 +94,18 @@ def test_text_is_escaped_valid_html_and_starts_with_who_is_behind() -> None:
     assert text.startswith("📊 Báo cáo tuần — tỉnh Phú Thọ\nTuần 16/06–22/06/2025 · số liệu đến hết Chủ Nhật, 22/06/2025")
     assert "Quá hạn chưa xong: 3 (>30 ngày: 0, >90 ngày: 0)" in text
     assert "Cơ quan chậm nhất\n1. ⛔ Ủy ban nhân dân xã Thượng Nông 2 <&>: quá hạn 2 · xong 3/5" in text
-    assert "Mất liên lạc (bot bị xóa khỏi nhóm hoặc bị chặn): Sở <Y tế>" in text
-    assert "Chưa có nhóm Telegram nhận nhắc việc: UBND xã Hạ Hòa" in text
+    assert "Không liên lạc được (bot bị xóa khỏi nhóm hoặc bị chặn): Sở <Y tế>" in text
+    assert "Chưa có nhóm nhận nhắc việc (chưa đăng ký /dangky): UBND xã Hạ Hòa" in text
+    assert "UBND xã Hạ Hòa" not in text.split("Không liên lạc được")[1].split("\n")[0]
     assert "Không phản hồi nhắc việc 14 ngày qua: Sở Xây dựng & Giao thông" in text
     assert "Vướng mắc mới trong tuần (2)" in text and "“Chờ ý kiến <Bộ> & ngành”" in text
     assert "Đề nghị gia hạn chờ quyết định (1)" in text
     assert "Mới quá hạn trong tuần (1)" in text
     assert "Đến hạn trong 14 ngày tới (1)" in text
-    assert "KH 1782/KH-UBND: hoàn thành" in text  # several plans: one line each
+    # One line a plan; tasks and deadlines counted apart; both rates, each saying what it is over.
+    assert "KH 1782/KH-UBND: 4 nhiệm vụ, 15 mốc thời hạn · hoàn thành 60% tổng số mốc, 75% số mốc đã đến hạn" in text
+    assert "📁 4 nhiệm vụ, 15 mốc thời hạn\n" in text
+    assert "Tỉ lệ hoàn thành: 60% tổng số mốc (9/15) · 75% số mốc đã đến hạn (9/12)" in text
 
 
 def test_long_digests_are_split_and_capped() -> None:
@@ -119,7 +127,9 @@ def test_quiet_digest_is_one_line() -> None:
 
 
 def test_period_labels_and_captions() -> None:
-    assert period_label(week_period(date(2025, 1, 3))) == "tuần 28/12/2024–03/01/2025"
+    assert period_label(week_period(date(2025, 1, 5))) == "tuần 30/12/2024–05/01/2025"
+    assert period_label(week_period(date(2025, 1, 3))) == "tuần 30/12/2024–05/01/2025 (đến 03/01/2025)"
+    assert period_label(week_period(date(2025, 6, 23))) == "tuần 23/06–29/06/2025 (đến 23/06/2025)"
     assert period_label(month_period(date(2025, 6, 30))) == "tháng 6/2025"
     assert period_label(month_period(date(2025, 6, 23))) == "tháng 6/2025 (đến 23/06/2025)"
     digest = sample(agencies=50)
@@ -163,12 +173,12 @@ def test_workbook_reads_back_with_dates_filters_and_numbers() -> None:
     assert book.sheetnames == ["Theo cơ quan", "Theo kế hoạch", "KH 1782-KH-UBND", "KH 18-KH-UBND"]
     agencies = book["Theo cơ quan"]
     assert agencies.freeze_panes == "A4"
-    assert agencies.auto_filter.ref == "A3:N6"
-    assert [c.value for c in agencies[3]][:4] == ["STT", "Cơ quan", "Tổng số hạn", "Đã đến hạn"]
+    assert agencies.auto_filter.ref == "A3:O6"
+    assert [c.value for c in agencies[3]][:4] == ["STT", "Cơ quan", "Tổng số mốc thời hạn", "Mốc đã đến hạn"]
     first = [c.value for c in agencies[4]]
     assert first[1] == "Ủy ban nhân dân xã Thượng Nông 2 <&>" and first[8] == 2  # overdue column
     total = [c.value for c in agencies[7]]
-    assert total[1] == "Toàn tỉnh" and total[8] == digest.total.overdue and total[2] == digest.total.total
+    assert total[1] == "Toàn tỉnh" and total[8] == digest.total.overdue and total[2] == digest.total.dated
     assert agencies["M4"].number_format == "0%"
     assert agencies.column_dimensions["B"].width >= 30
 
@@ -217,5 +227,6 @@ def test_monthly_report_draft_has_the_official_layout() -> None:
     table = document.tables[1]
     assert len(table.rows) == 1 + 5
     assert table.rows[1].cells[1].text == digest.agencies[0].agency_name
-    assert table.rows[1].cells[5].text == str(digest.agencies[0].figures.overdue)
+    assert table.rows[1].cells[6].text == str(digest.agencies[0].figures.overdue)
+    assert table.rows[1].cells[2].text == str(digest.agencies[0].figures.dated)
     assert document.styles["Normal"].font.name == "Times New Roman"

@@ -91,7 +91,39 @@ def test_split_blocks_cuts_an_oversized_block_without_breaking_entities():
 
 def test_province_summary_message_has_totals():
     rows = province_summary([line("1", date(2025, 1, 1), agency="a", name="Sở A")], today=TODAY)
-    text = "\n".join(province_summary_messages("Tiến độ toàn tỉnh", rows, TODAY, unreachable=["Sở B"]))
+    text = "\n".join(
+        province_summary_messages("Tiến độ toàn tỉnh", rows, TODAY, unreachable=["Sở B"], unbound=["Sở C"])
+    )
     assert "Quá hạn chưa xong: 1" in text
     assert "1. ⛔ Sở A: 1 · 0 · 0 · 0%" in text
-    assert "Không liên lạc được: Sở B" in text
+    # A chat lost and a chat never registered are told apart.
+    assert "⚠️ Không liên lạc được (bot bị xóa khỏi nhóm hoặc bị chặn): Sở B\n" in text
+    assert "📭 Chưa có nhóm nhận nhắc việc: Sở C" in text
+
+
+def test_admins_see_the_unassigned_tasks_listed_leaders_only_counted():
+    from bot.domain.digest import Figures, UnassignedTask
+    from bot.render.progress import UNASSIGNED_SHOWN
+
+    tasks = [
+        UnassignedTask(100 + n, "18/KH-UBND", f"II.{n}", f"Nhiệm vụ <{n}> & chưa giao", "Năm 2025")
+        for n in range(UNASSIGNED_SHOWN + 5)
+    ]
+    rows = province_summary([line("1", date(2025, 1, 1), agency="a", name="Sở A")], today=TODAY)
+    figures = Figures(overdue=1)
+    admin = "\n".join(
+        province_summary_messages("Tiến độ", rows, TODAY, figures=figures, tasks=36, unassigned=tasks)
+    )
+    assert "36 nhiệm vụ, 1 mốc thời hạn · 35 nhiệm vụ chưa giao cơ quan chủ trì" in admin
+    assert "❓ <b>Nhiệm vụ chưa giao cơ quan chủ trì</b> (35)" in admin
+    assert "• Nhiệm vụ &lt;0&gt; &amp; chưa giao <i>(KH 18/KH-UBND, mục II.0, mã NV100)</i>" in admin
+    assert "… và 5 nhiệm vụ khác." in admin
+    leaders = "\n".join(
+        province_summary_messages(
+            "Tiến độ", rows, TODAY, figures=figures, tasks=36, unassigned=tasks, list_unassigned=False
+        )
+    )
+    assert "35 nhiệm vụ chưa giao cơ quan chủ trì" in leaders and "mã NV100" not in leaders
+    # A province whose every task is unassigned still gets the list, not "no tasks".
+    only = "\n".join(province_summary_messages("Tiến độ", [], TODAY, figures=Figures(), tasks=35, unassigned=tasks))
+    assert "Chưa có nhiệm vụ nào" not in only and "(35)" in only

@@ -1,0 +1,136 @@
+"""What the reports count besides due items: tasks per plan, tasks nobody leads, who has
+no chat. Keyword-only, take the caller's session, never commit.
+
+A task with no lead agency has no due item (items are per lead agency), so the figures
+built from due items never see it: these queries are what keeps it in front of the
+admins and leaders ("chưa giao") until someone assigns it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, Text, and_, case, cast, exists, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Agency, Chat, DueItem, LinkRole, Plan, Province, Task, TaskAgency
+from bot.domain.digest import UnassignedTask
+from bot.domain.status import Status
+
+
+def _in_force(province_ids: Sequence[int], today: date | None) -> list[ColumnElement[bool]]:
+    """Plans of the provinces (issued by `today` when given: a digest as of a past date)."""
+    where: list[ColumnElement[bool]] = [Plan.province_id.in_(list(province_ids))]
+    if today is not None:
+        where.append(or_(Plan.issued_on.is_(None), Plan.issued_on <= today))
+    return where
+
+
+def _has_lead() -> ColumnElement[bool]:
+    return exists().where(TaskAgency.task_id == Task.id, TaskAgency.role == LinkRole.LEAD)
+
+
+@dataclass(frozen=True)
+class PlanTaskCounts:
+    tasks: int
+    unassigned: int
+    flagged: int  # needs review
+
+
+async def task_counts(
+    session: AsyncSession, *, province_ids: Sequence[int], today: date | None = None
+) -> dict[int, PlanTaskCounts]:
+    """plan id → tasks (not removed), those without a lead, those flagged for review."""
+    no_lead = ~_has_lead()
+    # needs_review is a JSON list: an empty one is stored as "[]".
+    flagged = and_(Task.needs_review.is_not(None), func.length(cast(Task.needs_review, Text)) > 2)
+    rows = await session.execute(
+        select(
+            Task.plan_id,
+            func.count(),
+            func.coalesce(func.sum(case((no_lead, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((flagged, 1), else_=0)), 0),
+        )
+        .join(Plan, Task.plan_id == Plan.id)
+        .where(*_in_force(province_ids, today), Task.removed == false())
+        .group_by(Task.plan_id)
+    )
+    return {plan_id: PlanTaskCounts(int(n), int(u), int(f)) for plan_id, n, u, f in rows.all()}
+
+
+async def unassigned_tasks(
+    session: AsyncSession, *, province_ids: Sequence[int], today: date | None = None, limit: int | None = None
+) -> list[UnassignedTask]:
+    """Tasks of the provinces' plans with no lead agency, plan by plan in document order."""
+    query = (
+        select(Task, Plan.number)
+        .join(Plan, Task.plan_id == Plan.id)
+        .where(*_in_force(province_ids, today), Task.removed == false(), ~_has_lead())
+        .order_by(Plan.issued_on, Plan.number, Task.position)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        UnassignedTask(
+            task_id=task.id,
+            plan_number=number,
+            task_ref=task.ref,
+            title=task.title,
+            deadline_text=task.deadline_text,
+            position=task.position,
+            product=task.product,
+            support_text=task.support_text,
+        )
+        for task, number in (await session.execute(query)).all()
+    ]
+
+
+async def never_bound_agency_ids(session: AsyncSession, *, agency_ids: Iterable[int]) -> set[int]:
+    """Of these agencies, those that never had a chat ("chưa có nhóm"), as opposed to those
+    whose every chat was lost ("không liên lạc được")."""
+    ids = list(agency_ids)
+    if not ids:
+        return set()
+    had_one = exists().where(Chat.agency_id == Agency.id)
+    return set(await session.scalars(select(Agency.id).where(Agency.id.in_(ids), ~had_one)))
+
+
+@dataclass(frozen=True)
+class ProvinceTaskTotals:
+    province_name: str
+    tasks: int
+    flagged: int
+    unassigned: list[UnassignedTask]
+    unassigned_count: int
+
+
+async def province_task_totals(session: AsyncSession, *, shown: int = 20) -> list[ProvinceTaskTotals]:
+    """For `nhacviec status`: per province, its tasks, flagged ones and the unassigned
+    ones (the first `shown` of them listed)."""
+    result = []
+    for province in await session.scalars(select(Province).order_by(Province.name)):
+        counts = await task_counts(session, province_ids=[province.id])
+        if not counts:
+            continue
+        unassigned = sum(c.unassigned for c in counts.values())
+        result.append(
+            ProvinceTaskTotals(
+                province_name=province.name,
+                tasks=sum(c.tasks for c in counts.values()),
+                flagged=sum(c.flagged for c in counts.values()),
+                unassigned=await unassigned_tasks(session, province_ids=[province.id], limit=shown),
+                unassigned_count=unassigned,
+            )
+        )
+    return result
+
+
+async def unbound_agency_names(session: AsyncSession) -> list[str]:
+    """Agencies with open due items that never had a chat ("chưa có nhóm"), by name."""
+    open_items = exists().where(
+        DueItem.agency_id == Agency.id, DueItem.cancelled == false(), DueItem.status != Status.DONE
+    )
+    had_one = exists().where(Chat.agency_id == Agency.id)
+    return list(await session.scalars(select(Agency.name).where(Agency.active, open_items, ~had_one).order_by(Agency.name)))
