@@ -26,6 +26,42 @@ from bot.domain.plans.export import draft_to_json
 from bot.domain.plans.parser import PlanProvinceUnknown
 from bot.render.labels import review_label
 
+
+def _speak_vietnamese() -> None:
+    """Typer and Click write the help pages' frame and the usage errors in English; put the
+    Vietnamese texts of bot/render/cli_texts.py in their place. Typer 0.29 vendors Click
+    (typer._click) without gettext hooks for these strings, hence the small wrappers."""
+    from typer import rich_utils
+    from typer._click import core as click_core
+
+    from bot.render import cli_texts
+
+    for name, text in cli_texts.RICH_TEXTS.items():
+        setattr(rich_utils, name, text)
+    english_usage = click_core.Command.get_usage
+    english_help_option = click_core.Command.get_help_option
+    english_error = rich_utils.rich_format_error
+
+    def get_usage(self: click_core.Command, ctx: click_core.Context) -> str:
+        return cli_texts.usage(english_usage(self, ctx))
+
+    def get_help_option(self: click_core.Command, ctx: click_core.Context) -> Any:
+        option = english_help_option(self, ctx)
+        if option is not None:
+            option.help = cli_texts.HELP_OPTION
+        return option
+
+    def rich_format_error(error: Any) -> None:
+        message = cli_texts.error_message(error.format_message())
+        error.format_message = lambda: message
+        english_error(error)
+
+    click_core.Command.get_usage = get_usage  # type: ignore[method-assign]
+    click_core.Command.get_help_option = get_help_option  # type: ignore[method-assign]
+    rich_utils.rich_format_error = rich_format_error  # type: ignore[assignment]
+
+
+_speak_vietnamese()
 app = typer.Typer(
     help="nhacviec — bot nhắc việc kế hoạch cải cách hành chính.",
     no_args_is_help=True,
@@ -127,7 +163,9 @@ def parse_command(
 
 def _print_draft(draft: PlanDraft, names: dict[str, str]) -> None:
     meta = draft.meta
-    period = f"{meta.period[0]}–{meta.period[1]}" if meta.period else "?"
+    from bot.render.format import plan_period
+
+    period = plan_period(meta.period)
     issued = meta.issued_on.strftime("%d/%m/%Y") if meta.issued_on else "?"
     console.print(f"[bold]{meta.number or '?'}[/bold] — {meta.title or '?'}")
     console.print(f"Ban hành: {issued} · Người ký: {meta.signer or '?'} · Thời kỳ: {period}")
@@ -518,6 +556,76 @@ def restore_command(
     )
 
 
+calendar_app = typer.Typer(
+    help="Ngày nghỉ, ngày làm bù do quản trị viên thêm (thắng lịch nghỉ lễ chung và data/holidays.yaml).",
+    no_args_is_help=True,
+)
+app.add_typer(calendar_app, name="calendar")
+NoteArgument = Annotated[Optional[list[str]], typer.Argument(help="Lý do, vd. Nghỉ bù Quốc khánh")]
+
+
+async def _calendar(settings: Settings, action: str, day: date | None = None, note: str | None = None) -> str:
+    from datetime import UTC, datetime
+
+    from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
+    from bot.domain.calendar import DayKind
+    from bot.render import calendar as texts
+    from bot.render.reminders import plain_text
+    from bot.services import calendar as service
+    from bot.services.reminders import calendar_from_settings
+
+    await upgrade_database_async(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            if action == "list":
+                return texts.listing(await service.list_days(session), html=False)
+            assert day is not None
+            if action == "remove":
+                return plain_text(texts.removed(day, await service.remove_day(session, day=day)))
+            change = await service.set_day(
+                session, base=calendar_from_settings(settings), day=day, kind=DayKind(action), note=note,
+                actor_tg_id=None, actor_name="dòng lệnh", now=datetime.now(UTC),
+            )
+            if change.problem:
+                raise CliError(plain_text(change.problem))
+            return plain_text(texts.saved(day, change.kind, change.note, change.replaced))
+    finally:
+        await engine.dispose()
+
+
+@calendar_app.command("list")
+def calendar_list_command() -> None:
+    """Xem các ngày nghỉ, ngày làm bù đã thêm."""
+    console.print(asyncio.run(_calendar(_settings(), "list")), markup=False, highlight=False)
+
+
+@calendar_app.command("off")
+def calendar_off_command(
+    day: Annotated[str, typer.Argument(help="Ngày nghỉ (dd/mm/yyyy)")],
+    note: NoteArgument = None,
+) -> None:
+    """Thêm một ngày nghỉ (vd. nghỉ bù theo thông báo của Chính phủ)."""
+    text = asyncio.run(_calendar(_settings(), "day_off", _parse_cli_date(day), " ".join(note or []) or None))
+    console.print(text, markup=False, highlight=False)
+
+
+@calendar_app.command("workday")
+def calendar_workday_command(
+    day: Annotated[str, typer.Argument(help="Ngày làm bù (dd/mm/yyyy)")],
+    note: NoteArgument = None,
+) -> None:
+    """Thêm một ngày làm bù (Thứ Bảy, Chủ Nhật hoặc ngày lễ phải đi làm)."""
+    text = asyncio.run(_calendar(_settings(), "working_day", _parse_cli_date(day), " ".join(note or []) or None))
+    console.print(text, markup=False, highlight=False)
+
+
+@calendar_app.command("remove")
+def calendar_remove_command(day: Annotated[str, typer.Argument(help="Ngày đã thêm (dd/mm/yyyy)")]) -> None:
+    """Bỏ một ngày đã thêm: ngày đó lại tính theo lịch nghỉ lễ chung."""
+    console.print(asyncio.run(_calendar(_settings(), "remove", _parse_cli_date(day))), markup=False, highlight=False)
+
+
 @app.command("status")
 def status_command() -> None:
     """Tình trạng hệ thống: cơ sở dữ liệu, lượt nhắc gần nhất, tin chờ gửi, nhóm mất liên lạc."""
@@ -525,7 +633,7 @@ def status_command() -> None:
 
     settings = _settings()
     report = asyncio.run(health.check(settings.database_url))
-    for line in health.lines(report):
+    for line in health.lines(report, tz=settings.tz):
         console.print(line, markup=False, highlight=False)
     if not report.ok:
         raise typer.Exit(1)

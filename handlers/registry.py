@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, TypeHandler
 
 from bot.context import BotApp
-from handlers import binding, deadlines, digests, focal, guard, progress, start, uploads, web, zalo
+from handlers import binding, calendar, deadlines, digests, focal, guard, progress, start, uploads, web, zalo
 from handlers import status as status_updates
 
 
@@ -23,6 +23,7 @@ def register(app: BotApp) -> None:
     focal.register(app)  # /daumoi: focal points of an agency (@mentioned in its reminders)
     progress.register(app)  # /tiendo, /quahan, /sapden, /nhiemvu, /coquan
     deadlines.register(app)  # /dathan: an admin dates an event/undated task
+    calendar.register(app)  # /ngaynghi, /ngaylambu: an admin's days off and make-up days
     digests.register(app)  # /baocao [tuan|thang]: the leaders' digest on demand
     web.register(app)  # /web: a one-time sign-in link to the web console
     zalo.register(app)  # /zalo: a one-time code linking a focal point's Zalo account

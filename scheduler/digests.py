@@ -47,6 +47,7 @@ from bot.domain.kinds import DigestRunStatus
 from bot.logs import log_event
 from bot.services import digests as service
 from bot.services import mailings, outbox
+from bot.services.calendar import effective_calendar
 from bot.services.chats import configured_provinces
 from bot.services.digest_worker import digest_parts
 from bot.services.reminders import calendar_from_settings
@@ -89,7 +90,7 @@ class DigestScheduler:
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.clock = clock
-        self.calendar = calendar
+        self.base_calendar = self.calendar = calendar
         self.worker = worker or worker_name()
         self._lock = asyncio.Lock()
 
@@ -109,6 +110,8 @@ class DigestScheduler:
         if not self.settings.digest_enabled:
             return report
         async with self._lock:  # one pass at a time in this process; others are kept out by the claims
+            async with self.sessionmaker() as session:  # the admins' days off / make-up days
+                self.calendar = await effective_calendar(session, self.base_calendar)
             for period in self.due_now():
                 await self.deliver(bot, period, report)
         return report

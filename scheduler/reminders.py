@@ -25,7 +25,7 @@ import logging
 import os
 import weakref
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,7 @@ from bot.domain.admins import Admins
 from bot.domain.calendar import WorkCalendar
 from bot.domain.reminders import ReminderPolicy
 from bot.logs import log_event
+from bot.services.calendar import effective_calendar
 from bot.services.links import AgencyLinks
 from bot.services.reminders import (
     TickReport,
@@ -81,7 +82,8 @@ class ReminderEngine:
         self.clock = clock
         self.tz = tz
         self.reminder_time = reminder_time.replace(tzinfo=None)
-        self.calendar = calendar
+        self.calendar = self.base_calendar = calendar
+        self._calendar_read: datetime | None = None
         self.policy = policy
         self.admins = admins
         self.pacer = pacer or Pacer()
@@ -126,6 +128,16 @@ class ReminderEngine:
 
     def today(self) -> date:
         return self.local_now().date()
+
+    async def refresh_calendar(self) -> None:
+        """Lay the admins' days off / make-up days (database) over the base calendar, at
+        most once a minute: `reminders_due_now` is asked every few seconds."""
+        now = self.clock()
+        if self._calendar_read is not None and timedelta(0) <= now - self._calendar_read < timedelta(minutes=1):
+            return
+        async with self.sessionmaker() as session:
+            self.calendar = await effective_calendar(session, self.base_calendar)
+        self._calendar_read = now
 
     def reminders_due_now(self) -> bool:
         """A working day, and the reminder time has passed."""
@@ -221,6 +233,7 @@ class ReminderEngine:
         if not self._caught_up:
             return  # the catch-up job has yet to run: it ticks (once) and starts the sender
         async with self._tick_lock:
+            await self.refresh_calendar()
             if self.reminders_due_now() and not await self.ticked(self.today()):
                 log_event(
                     log, "reminder.catch_up",
@@ -235,6 +248,7 @@ class ReminderEngine:
         async with self._tick_lock:
             try:
                 await self.sender(context.bot).expire_leases()
+                await self.refresh_calendar()
                 if self.reminders_due_now():
                     await self.tick()
             finally:

@@ -783,3 +783,22 @@ class FocalPoint(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+from bot.domain.calendar import DayKind as CalendarDayKind  # noqa: E402
+
+
+class CalendarDay(Base):
+    """A day an admin declared off or worked (from the Government's announcement), without
+    editing data/holidays.yaml; wins over the file and the `holidays` package. One row a day."""
+
+    __tablename__ = "calendar_days"
+    __table_args__ = (CheckConstraint(enum_check("kind", CalendarDayKind), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    kind: Mapped[CalendarDayKind] = mapped_column(StrEnumType(CalendarDayKind, 16))
+    note: Mapped[str | None] = mapped_column(Text)
+    actor_tg_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_name: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

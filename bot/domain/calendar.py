@@ -9,13 +9,22 @@ those local overrides always win.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import holidays
 import yaml
+
+
+class DayKind(StrEnum):
+    """An admin's adjustment of one day (stored in the database)."""
+
+    DAY_OFF = "day_off"  # an extra day off (a bridge day, a new holiday)
+    WORKING_DAY = "working_day"  # a make-up Saturday/Sunday (làm bù)
+
 
 # Name shown for a day off that only the local overrides know about.
 EXTRA_DAY_OFF_NAME = "Ngày nghỉ theo thông báo"
@@ -42,6 +51,32 @@ class WorkCalendar:
         if both := self.extra_days_off & self.extra_working_days:
             raise ValueError(f"days both off and working: {sorted(both)}")
         self._vn = holidays.country_holidays("VN", years=list(years), language="vi")
+        self._names: dict[date, str] = {}
+
+    def with_adjustments(
+        self,
+        *,
+        days_off: Iterable[date] = (),
+        working_days: Iterable[date] = (),
+        names: Mapping[date, str] | None = None,
+    ) -> WorkCalendar:
+        """A calendar with these days off and make-up working days added (an admin's, from
+        the database); they win over this calendar's own overrides for the same day.
+        `names`: what to call an added day off (the admin's reason)."""
+        off, work = frozenset(days_off), frozenset(working_days)
+        if both := off & work:
+            raise ValueError(f"days both off and working: {sorted(both)}")
+        adjusted = WorkCalendar.__new__(WorkCalendar)
+        adjusted.extra_days_off = (self.extra_days_off - work) | off
+        adjusted.extra_working_days = (self.extra_working_days - off) | work
+        adjusted._vn = self._vn  # the package's years are shared, loaded once
+        adjusted._names = {**self._names, **{d: n for d, n in (names or {}).items() if d in off}}
+        return adjusted
+
+    def base_is_working_day(self, d: date) -> bool:
+        """Whether d is a working day by the package alone (weekends, statutory holidays,
+        the swaps it knows): what an admin's adjustment changes."""
+        return self._vn.is_working_day(d)
 
     @classmethod
     def from_file(cls, path: str | Path, *, years: Iterable[int] = ()) -> WorkCalendar:
@@ -55,7 +90,7 @@ class WorkCalendar:
             return None
         name = self._vn.get(d)
         if name is None and d in self.extra_days_off:
-            return EXTRA_DAY_OFF_NAME
+            return self._names.get(d) or EXTRA_DAY_OFF_NAME
         return name
 
     def is_working_day(self, d: date) -> bool:

@@ -30,6 +30,8 @@ MENU_ADMIN: tuple[tuple[str, str], ...] = (
     ("nhiemvu", "Chi tiết một nhiệm vụ theo mã, vd. /nhiemvu NV12"),
     ("capnhat", "Cập nhật tiến độ, vd. /capnhat NV12 xong"),
     ("dathan", "Đặt hạn cho nhiệm vụ chờ sự kiện, vd. /dathan NV6 30/09/2025"),
+    ("ngaynghi", "Thêm ngày nghỉ (hoặc xem các ngày đã thêm), vd. /ngaynghi 02/09/2027 Nghỉ bù"),
+    ("ngaylambu", "Thêm ngày làm bù, vd. /ngaylambu 10/01/2026 Làm bù cho 02/01"),
     ("giahan", "Đề nghị gia hạn đang chờ quyết định"),
     ("baocao", "Báo cáo tuần/tháng, vd. /baocao thang"),
     ("coquan", "Danh sách cơ quan, nhóm đã đăng ký, số nhiệm vụ"),
@@ -122,6 +124,7 @@ def admin_private_text() -> str:
         "/coquan — cơ quan, nhóm đã đăng ký, số nhiệm vụ\n"
         "/baocao [tuan|thang] — báo cáo tổng hợp; /giahan — đề nghị gia hạn chờ duyệt\n"
         "/dathan &lt;mã&gt; &lt;ngày&gt; — đặt hạn cho nhiệm vụ chờ sự kiện\n"
+        "/ngaynghi, /ngaylambu &lt;ngày&gt; [lý do] — thêm ngày nghỉ, ngày làm bù (nhắc việc theo lịch này)\n"
         "/moi &lt;cơ quan&gt; — liên kết mời bot vào nhóm của cơ quan (dùng một lần)\n"
         "/zalo &lt;cơ quan&gt; — mã liên kết Zalo cho đầu mối của cơ quan (dùng một lần, 24 giờ)\n"
         "/email &lt;cơ quan&gt; &lt;địa chỉ&gt; — hộp thư nhận nhắc việc; /email lanhdao &lt;địa chỉ&gt; [tên] — "

@@ -56,6 +56,7 @@ from bot.domain.status import Status
 from bot.render.format import short_date
 from bot.render.reminders import MessagePart, escalation_message, reminder_message, reminder_messages
 from bot.services import mailings, zalo
+from bot.services.calendar import effective_calendar
 from bot.services.focal import mentions_of
 from bot.services.links import AgencyLinks
 from bot.services.outbox import enqueue, insert_ignore, upsert
@@ -278,6 +279,7 @@ async def enqueue_reminders(
     Each agency's reminder also goes to each of its e-mail addresses (with a signed console
     link from `links`, when the console is there) and Zalo accounts.
     """
+    calendar = await effective_calendar(session, calendar)  # the admins' days off / make-up days
     await _record_run(session, on_date=on_date, now=now)
     report = TickReport(on_date, calendar.is_working_day(on_date), calendar.holiday_name(on_date))
     if not report.working_day:
@@ -444,6 +446,7 @@ async def preview(
     agency: str | None = None,
 ) -> list[PreviewDay]:
     """What the ticks of `days` days from `first` would send, statuses as they are now."""
+    calendar = await effective_calendar(session, calendar)
     agency_ids: list[int] | None = None
     if agency is not None:
         agency_ids = []

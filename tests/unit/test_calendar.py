@@ -216,3 +216,61 @@ def test_the_2026_schedule_from_the_data_file() -> None:
     assert shipped.is_working_day(date(2026, 1, 10))
     assert not shipped.is_working_day(date(2026, 11, 24))
     assert shipped.next_working_day(date(2026, 1, 1)) == date(2026, 1, 5)
+
+
+def test_the_whole_2026_schedule_for_officials() -> None:
+    """Every day off in 2026 as announced (package + data file): Tết Dương lịch 01–04/01 (Friday
+    02/01 made up on Saturday 10/01), Tết Bính Ngọ 14–22/02, Giỗ Tổ Sunday 26/04 given back on
+    Monday 27/04, 30/04–03/05, Quốc khánh 29/08–02/09 (Monday 31/08 made up on Saturday 22/08),
+    Ngày Văn hóa Việt Nam Tuesday 24/11."""
+    shipped = WorkCalendar.from_file(DATA, years=[2026])
+    weekdays_off = [
+        d for d in days(date(2026, 1, 1), date(2026, 12, 31)) if d.weekday() < 5 and not shipped.is_working_day(d)
+    ]
+    assert weekdays_off == [
+        date(2026, 1, 1), date(2026, 1, 2),
+        *days(date(2026, 2, 16), date(2026, 2, 20)),
+        date(2026, 4, 27), date(2026, 4, 30), date(2026, 5, 1),
+        date(2026, 8, 31), date(2026, 9, 1), date(2026, 9, 2),
+        date(2026, 11, 24),
+    ]
+    worked_weekend = [
+        d for d in days(date(2026, 1, 1), date(2026, 12, 31)) if d.weekday() >= 5 and shipped.is_working_day(d)
+    ]
+    assert worked_weekend == [date(2026, 1, 10), date(2026, 8, 22)]
+    assert shipped.holiday_name(date(2026, 11, 24)) == "Ngày Văn hóa Việt Nam"
+
+
+def test_2027_statutory_days_and_lunar_tet() -> None:
+    """2027 (no schedule announced when written): the Labour Code's days, Tết Đinh Mùi from the
+    package's lunisolar calendar (mùng 1 = Saturday 06/02/2027), Ngày Văn hóa Việt Nam 24/11."""
+    cal = WorkCalendar.from_file(DATA, years=[2027])
+    assert [d for d in days(date(2027, 2, 1), date(2027, 2, 14)) if not cal.is_working_day(d)] == [
+        *days(date(2027, 2, 4), date(2027, 2, 10)), date(2027, 2, 13), date(2027, 2, 14)
+    ]
+    assert cal.holiday_name(date(2027, 2, 6)) == "Tết Nguyên Đán"
+    for day in (date(2027, 1, 1), date(2027, 4, 16), date(2027, 4, 30), date(2027, 5, 3), date(2027, 9, 2),
+                date(2027, 9, 3), date(2027, 11, 24)):
+        assert not cal.is_working_day(day), day
+    assert cal.holiday_name(date(2027, 4, 16)) == "Ngày Giỗ Tổ Hùng Vương"  # 10/3 âm lịch
+
+
+def test_adjustments_win_and_leave_the_calendar_they_came_from_alone() -> None:
+    shipped = WorkCalendar.from_file(DATA, years=[2026, 2027])
+    adjusted = shipped.with_adjustments(
+        days_off=[date(2027, 12, 31), date(2026, 1, 10)],  # a bridge day; a file make-up day undone
+        working_days=[date(2028, 1, 8), date(2026, 1, 2)],  # a make-up Saturday; a file day off undone
+        names={date(2027, 12, 31): "Nghỉ bù Tết Dương lịch", date(2028, 1, 8): "ignored: not a day off"},
+    )
+    assert not adjusted.is_working_day(date(2027, 12, 31))
+    assert adjusted.holiday_name(date(2027, 12, 31)) == "Nghỉ bù Tết Dương lịch"
+    assert adjusted.is_working_day(date(2028, 1, 8)) and adjusted.holiday_name(date(2028, 1, 8)) is None
+    assert not adjusted.is_working_day(date(2026, 1, 10)) and adjusted.is_working_day(date(2026, 1, 2))
+    assert adjusted.holiday_name(date(2026, 1, 10)) == EXTRA_DAY_OFF_NAME
+    # 31/12 off (added), 01/01/2028 a Saturday given back on Monday 03/01 (package).
+    assert adjusted.add_working_days(date(2027, 12, 30), 1) == date(2028, 1, 4)
+    # The base is unchanged.
+    assert shipped.is_working_day(date(2027, 12, 31)) and not shipped.is_working_day(date(2028, 1, 8))
+    assert shipped.is_working_day(date(2026, 1, 10)) and not shipped.is_working_day(date(2026, 1, 2))
+    with pytest.raises(ValueError):
+        shipped.with_adjustments(days_off=[date(2027, 1, 4)], working_days=[date(2027, 1, 4)])

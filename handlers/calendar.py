@@ -1,0 +1,71 @@
+"""/ngaynghi and /ngaylambu: an admin adds a day off or a make-up working day (the
+Government's announcement) without editing files; /ngaynghi alone lists them."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot.app import Context
+from bot.domain.calendar import DayKind as CalendarDayKind
+from bot.domain.calendar import parse_day
+from bot.render import calendar as texts
+from bot.services import calendar as service
+from bot.services.reminders import calendar_from_settings
+from handlers.common import is_admin, reply, services, transaction, user_name
+
+log = logging.getLogger("nhacviec.handlers")
+REMOVE_WORDS = {"xoa", "xoá", "xóa", "bo", "bỏ"}
+
+
+async def day_off(update: Update, context: Context) -> None:
+    """/ngaynghi <ngày> [lý do]: add a day off; /ngaynghi: list; /ngaynghi xoa <ngày>: remove."""
+    await _adjust(update, context, CalendarDayKind.DAY_OFF)
+
+
+async def working_day(update: Update, context: Context) -> None:
+    """/ngaylambu <ngày> [lý do]: add a make-up working day; /ngaylambu xoa <ngày>: remove."""
+    await _adjust(update, context, CalendarDayKind.WORKING_DAY)
+
+
+async def _adjust(update: Update, context: Context, kind: CalendarDayKind) -> None:
+    if not is_admin(update, context):
+        await reply(update, texts.ADMINS_ONLY)
+        return
+    args = context.args or []
+    svc = services(context)
+    if not args:
+        async with transaction(context) as session:
+            rows = await service.list_days(session)
+        await reply(update, texts.listing(rows) + "\n\n" + texts.USAGE)
+        return
+    removing = args[0].casefold() in REMOVE_WORDS
+    day = parse_day(args[1] if removing and len(args) > 1 else args[0])
+    if day is None:
+        await reply(update, texts.BAD_DATE + "\n\n" + texts.USAGE)
+        return
+    user = update.effective_user
+    async with transaction(context) as session:
+        if removing:
+            found = await service.remove_day(session, day=day)
+            answer = texts.removed(day, found)
+        else:
+            change = await service.set_day(
+                session, base=calendar_from_settings(svc.settings), day=day, kind=kind,
+                note=" ".join(args[1:]) or None, actor_tg_id=user.id if user else None,
+                actor_name=user_name(update), now=svc.now(),
+            )
+            answer = change.problem or texts.saved(day, change.kind, change.note, change.replaced)
+    log.info(
+        "Quản trị viên %s sửa lịch: %s %s", user.id if user else None, day, "xóa" if removing else kind,
+        extra={"event": "calendar.day", "fields": {"day": day, "kind": str(kind), "removed": removing}},
+    )
+    await reply(update, answer)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """/ngaynghi, /ngaylambu (admins, any chat)."""
+    app.add_handler(CommandHandler("ngaynghi", day_off))
+    app.add_handler(CommandHandler("ngaylambu", working_day))
