@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import reports
 from bot.db import repositories as repo
 from bot.db import web_queries as q
 from bot.db.models import Agency, Chat, Plan, Province
@@ -46,11 +47,23 @@ async def report_figures(session: AsyncSession, *, province: Province, kind: Dig
     for (plan_id, agency_id), figures in by_key.items():
         per_plan[plan_id] = per_plan.get(plan_id, Figures()) + figures
         per_agency.append((agency_id, figures))
-    plans = list(await session.scalars(select(Plan).where(Plan.id.in_(list(per_plan))).order_by(Plan.issued_on, Plan.number)))
-    plan_rows = [PlanFigures(p.number, p.title, per_plan[p.id]) for p in plans]
+    # Tasks and those nobody leads (no due item, so no figures): counted apart (bot.db.reports).
+    counts = await reports.task_counts(session, province_ids=[province.id], today=today)
+    ids = set(per_plan) | set(counts)
+    plans = list(await session.scalars(select(Plan).where(Plan.id.in_(list(ids))).order_by(Plan.issued_on, Plan.number)))
+    plan_rows = [
+        PlanFigures(
+            p.number, p.title, per_plan.get(p.id, Figures()),
+            tasks=counts[p.id].tasks if p.id in counts else 0,
+            unassigned=counts[p.id].unassigned if p.id in counts else 0,
+        )
+        for p in plans
+    ]
     return Digest(
         province_name=province.name, period=period, total=sum((p.figures for p in plan_rows), Figures()),
         plans=plan_rows, agencies=rank_agencies(merge_agencies(per_agency, current)),
+        tasks=sum(c.tasks for c in counts.values()),
+        unassigned=await reports.unassigned_tasks(session, province_ids=[province.id], today=today),
     )
 
 

@@ -58,8 +58,11 @@ async def test_reports_figures_chart_and_files(web: Web) -> None:
     admin = await web.sign_in(ADMIN)
     page = await admin.get("/web/reports")
     assert page.status_code == 200
-    assert "Kỳ từ 17/06/2025 đến 23/06/2025" in page.text  # the week ending the bot's today
+    # The bot's today is Monday 23/06: its Monday–Sunday week so far, never Tuesday–Monday.
+    assert "Kỳ từ 23/06/2025 đến 23/06/2025" in page.text
     total = int(page.text.split('id="totals">', 1)[1].split("<b>", 1)[1].split("</b>", 1)[0])
+    assert "<b>39</b><span>nhiệm vụ</span>" in page.text and "<span>mốc thời hạn</span>" in page.text
+    assert "tỷ lệ hoàn thành (số mốc đã đến hạn)" in page.text and "tỷ lệ hoàn thành (tổng số mốc)" in page.text
     assert total > 0 and "Sở Tư pháp" in page.text and "1782/KH-UBND" in page.text
     overdue = page.text.split('id="overdue">', 1)[1]
     assert "ngày</td>" in overdue  # days late, from the same categories as the digest
