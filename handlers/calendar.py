@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.app import Context
+from bot.context import BotApp, Context
 from bot.domain.calendar import DayKind as CalendarDayKind
 from bot.domain.calendar import parse_day
 from bot.render import calendar as texts
@@ -65,7 +65,7 @@ async def _adjust(update: Update, context: Context, kind: CalendarDayKind) -> No
     await reply(update, answer)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     """/ngaynghi, /ngaylambu (admins, any chat)."""
     app.add_handler(CommandHandler("ngaynghi", day_off))
     app.add_handler(CommandHandler("ngaylambu", working_day))
