@@ -11,7 +11,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import typer
 from rich.console import Console
@@ -202,16 +202,50 @@ def import_command(
     files: Annotated[list[Path], typer.Argument(help="Một hoặc nhiều tệp kế hoạch")],
     province: ProvinceOption = None,
     force_province: ForceProvinceOption = False,
+    follow_from: Annotated[
+        Optional[str],
+        typer.Option(
+            "--theo-doi-tu", "--follow-from",
+            help=(
+                "Bot theo dõi kế hoạch từ ngày này (dd/mm/yyyy hoặc yyyy-mm-dd; “dau-ky”: từ đầu kế hoạch). "
+                "Các hạn trước ngày này là “chưa cập nhật”: hỏi cơ quan xác nhận, không tính quá hạn. "
+                "Mặc định: hôm nay với kế hoạch đã bắt đầu; nhập lại giữ ngày đã lưu"
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Lưu kế hoạch vào cơ sở dữ liệu (nhập lại cùng tệp không thay đổi gì)."""
     settings = _settings()
     catalog = Catalog(settings.data_dir)
     _province_slug(catalog, province)  # a bad --province stops before any file is read
-    asyncio.run(_import_files(files, settings, catalog, province, force_province))
+    follow = _follow_from(follow_from)
+    asyncio.run(_import_files(files, settings, catalog, province, force_province, follow))
+
+
+def _follow_from(value: str | None) -> date | Literal["start"] | None:
+    if value is None:
+        return None
+    from bot.domain.text import fold
+
+    if fold(value).replace(" ", "-") in ("dau-ky", "dau-ke-hoach", "start"):
+        return "start"
+    from bot.domain.calendar import parse_day
+
+    day = parse_day(value)
+    if day is None:
+        raise UsageError(f"--theo-doi-tu: ngày không hợp lệ {value!r} (dùng dd/mm/yyyy, hoặc “dau-ky”)")
+    return day
+
+
+def _local_today(settings: Settings) -> date:
+    from datetime import datetime
+
+    return datetime.now(settings.tz).date()
 
 
 async def _import_files(
-    files: list[Path], settings: Settings, catalog: Catalog, province: str | None, force: bool = False
+    files: list[Path], settings: Settings, catalog: Catalog, province: str | None, force: bool = False,
+    follow_from: date | Literal["start"] | None = None,
 ) -> None:
     from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
     from bot.render.imports import import_summary, report_details
@@ -233,7 +267,8 @@ async def _import_files(
                     draft = _read_and_parse(path, settings, catalog, province, force)
                     async with sessionmaker() as session, session.begin():
                         report = await store_draft(
-                            session, draft=draft, catalog=catalog, timezone=settings.timezone, actor="cli"
+                            session, draft=draft, catalog=catalog, timezone=settings.timezone, actor="cli",
+                            follow_from=follow_from, today=_local_today(settings),
                         )
                     console.print(f"[green]✓[/green] {path.name}: {import_summary(report)}")
                     for line in report_details(report):
@@ -344,6 +379,55 @@ def digest_command(
             console.print(f"[green]✓[/green] {result.province_name}: đã gửi tới {len(result.chats)} nhóm lãnh đạo.")
         else:
             sys.stdout.write(digests.plain_text(result.output.messages) + "\n")
+
+
+@app.command("close-unknown")
+def close_unknown_command(
+    on: Annotated[str, typer.Option("--ngay", "--date", help="Ngày hoàn thành thật (dd/mm/yyyy)")],
+    plan: Annotated[Optional[str], typer.Option("--plan", help="Số hiệu kế hoạch, vd. 1782/KH-UBND")] = None,
+    agency: Annotated[Optional[str], typer.Option("--agency", help="Tên hoặc viết tắt cơ quan")] = None,
+    province: ProvinceOption = None,
+) -> None:
+    """Đóng các việc “chưa cập nhật” (hạn trước ngày bắt đầu theo dõi): đã hoàn thành ngày --ngay."""
+    settings = _settings()
+    completed_on = _parse_cli_date(on)
+    slug = _province_slug(Catalog(settings.data_dir), province) if province else None
+    lines = asyncio.run(_close_unknown(settings, slug, plan, agency, completed_on))
+    if not lines:
+        raise CliError("Chưa có kế hoạch nào của tỉnh trong cơ sở dữ liệu (nhập bằng: nhacviec import …).")
+    for line, failed in lines:
+        (err if failed else console).print(line, markup=False)
+    if any(failed for _, failed in lines):
+        raise typer.Exit(1)
+
+
+async def _close_unknown(
+    settings: Settings, slug: str | None, plan: str | None, agency: str | None, completed_on: date
+) -> list[tuple[str, bool]]:
+    from datetime import UTC, datetime
+
+    from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
+    from bot.render.confirm import closed_line
+    from bot.render.reminders import plain_text
+    from bot.services.chats import configured_provinces
+    from bot.services.confirming import close_unknown
+
+    await upgrade_database_async(settings.database_url)
+    engine = make_engine(settings.database_url)
+    lines: list[tuple[str, bool]] = []
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            for province in await configured_provinces(session, settings=settings):
+                if slug is not None and province.slug != slug:
+                    continue
+                closed = await close_unknown(
+                    session, province=province, plan_number=plan, agency=agency, completed_on=completed_on,
+                    actor_name="cli", actor_tg_id=None, now=datetime.now(UTC), today=_local_today(settings),
+                )
+                lines.append((f"{province.name}: {plain_text(closed_line(closed))}", closed.problem is not None))
+    finally:
+        await engine.dispose()
+    return lines
 
 
 @app.command("run")

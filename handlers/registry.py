@@ -32,6 +32,9 @@ def register(app: BotApp) -> None:
     email.register(app)  # /email: admins set agencies' and leaders' e-mail addresses
     # Status updates before uploads: a document answering a task's message is evidence.
     status_updates.register(app)  # task buttons, replies, /capnhat, undo, /giahan decisions
+    from handlers import confirm
+
+    confirm.register(app)  # "chưa cập nhật" items: Đã xong cả / Chọn từng việc / Chưa xong, /dongcu
     uploads.register(app)  # plan files in an admin's private chat
 
     # After every specific pattern: unknown or forged callback data is refused.

@@ -124,6 +124,9 @@ class Plan(Base):
     source_sha256: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)  # first import
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)  # last import that changed it
+    # The day the bot began following the plan (migration 0007_follow_from): items due before
+    # it were imported as "chưa cập nhật" (Status.UNKNOWN), not overdue. NULL: from the start.
+    follow_from: Mapped[date | None] = mapped_column(Date)
 
     province: Mapped[Province] = relationship()
 
@@ -196,6 +199,8 @@ class DueItem(Base):
     origin: Mapped[DueOrigin] = mapped_column(
         StrEnumType(DueOrigin, 16), default=DueOrigin.IMPORT, server_default=DueOrigin.IMPORT.value
     )
+    # An item of unknown status is listed for confirmation once: the day it was (0007).
+    asked_on: Mapped[date | None] = mapped_column(Date)
 
     task: Mapped[Task] = relationship()
     agency: Mapped[Agency] = relationship()

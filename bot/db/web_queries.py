@@ -67,11 +67,13 @@ def category_condition(category: Category, today: date) -> Any:
     if category is Category.DONE_LATE:
         return and_(done, not_(on_time))
     if category is Category.OVERDUE:
-        return and_(not_(done), DueItem.due_on < today)
+        return and_(not_(done), DueItem.status != Status.UNKNOWN, DueItem.due_on < today)
+    if category is Category.UNCONFIRMED:
+        return DueItem.status == Status.UNKNOWN
     if category is Category.NOT_DUE:
         return and_(DueItem.status == Status.PENDING, DueItem.due_on >= today)
     if category is Category.ON_TRACK:
-        return and_(DueItem.status.not_in([Status.DONE, Status.PENDING]), DueItem.due_on >= today)
+        return and_(DueItem.status.not_in([Status.DONE, Status.PENDING, Status.UNKNOWN]), DueItem.due_on >= today)
     return false()  # NO_DEADLINE: undated tasks have no due item
 
 

@@ -18,6 +18,9 @@ database's integer range, a letter where a verb was expected. The handlers regis
     zl:<agency>                         /zalo (an admin): the agency to link
     rq:ok|no:<binding request>          an admin's decision on a binding request
     up:ok|no:<upload>                   import / drop an uploaded plan
+    uf:td|all:<upload>                  import a plan under way: followed from today / its start
+    uk:a|p|n|b  uk:d:<due item>         "chưa cập nhật" items of a reminder: all done, choose,
+                                        not done, back; (choosing) this one done
     td:<agency>                         /tiendo: the agency chosen
     pg:<t|q|s>:<arg>:<page>             a page of a long list
 """
@@ -281,15 +284,67 @@ class Page(Callback):
         return cls(PageKind(kind), _id(arg, zero=True), int(page))
 
 
+class UnknownAction(StrEnum):
+    ALL_DONE = "a"
+    PICK = "p"
+    NOT_DONE = "n"
+    BACK = "b"
+    ONE_DONE = "d"  # with the due item
+
+
+@dataclass(frozen=True)
+class FollowUpload(Callback):
+    """Import a new plan already under way, followed from today or from its start."""
+
+    PREFIX: ClassVar[str] = "uf"
+    from_start: bool
+    upload_id: int
+
+    def fields(self) -> tuple[str, ...]:
+        return ("all" if self.from_start else "td", str(self.upload_id))
+
+    @classmethod
+    def from_fields(cls, parts: list[str]) -> FollowUpload:
+        verb, upload = parts
+        if verb not in ("td", "all"):
+            raise ValueError(verb)
+        return cls(verb == "all", _id(upload))
+
+
+@dataclass(frozen=True)
+class ConfirmUnknown(Callback):
+    """An answer to the "chưa cập nhật" section of a reminder (the message names the items)."""
+
+    PREFIX: ClassVar[str] = "uk"
+    action: UnknownAction
+    due_item_id: int = 0  # ONE_DONE only
+
+    def fields(self) -> tuple[str, ...]:
+        if self.action is UnknownAction.ONE_DONE:
+            return (self.action.value, str(self.due_item_id))
+        return (self.action.value,)
+
+    @classmethod
+    def from_fields(cls, parts: list[str]) -> ConfirmUnknown:
+        action = UnknownAction(parts[0])
+        if action is UnknownAction.ONE_DONE:
+            (_, item) = parts
+            return cls(action, _id(item))
+        (_,) = parts
+        return cls(action)
+
+
 KINDS: tuple[type[Callback], ...] = (
     OpenCard, CardChoice, Undo, ConfirmOption, CancelPrompt, DecideExtension,
     BindAgency, InviteAgency, LinkZalo, DecideBinding, DecideUpload, AgencyProgress, Page,
+    FollowUpload, ConfirmUnknown,
 )
 _BY_PREFIX = {kind.PREFIX: kind for kind in KINDS}
 
 # Buttons that change something (the membership guard checks their sender); the others read.
 WRITE_KINDS: tuple[type[Callback], ...] = (
     OpenCard, CardChoice, Undo, ConfirmOption, CancelPrompt, DecideExtension, BindAgency, InviteAgency,
+    ConfirmUnknown,
 )
 
 C = TypeVar("C", bound=Callback)

@@ -38,6 +38,9 @@ class ImportReport:
     task_count: int = 0  # tasks in this version
     due_count: int = 0  # due items of the plan not cancelled after the import (done included)
     warnings: tuple[str, ...] = field(default=())  # Vietnamese
+    follow_from: date | None = None  # the plan's follow-from day after the import
+    due_unknown: int = 0  # items left "chưa cập nhật" (due before follow_from)
+    agencies_unknown: int = 0  # lead agencies of those items
 
     @property
     def changed(self) -> bool:

@@ -254,7 +254,7 @@ def due_reminders(
     """
     found: list[Reminder] = []
     for item in items:
-        if item.status is Status.DONE:
+        if not item.status.is_followed:  # done, or "chưa cập nhật" (asked once instead)
             continue
         kind = (
             selection.kind(item.due_on)
@@ -338,6 +338,9 @@ class AgencyReminders:
     agency_name: str
     reachable: bool = True
     reminders: list[Reminder] = field(default_factory=list)
+    # Items of unknown status ("chưa cập nhật", due before the plan was followed) not asked
+    # yet: listed once, after the reminders, for the agency to confirm (plan, task, date order).
+    unknown: list[ReminderItem] = field(default_factory=list)
 
     @property
     def overdue(self) -> list[Reminder]:
@@ -359,12 +362,14 @@ def group_by_recipient(
     successor_of: Mapping[int, int | None],
     names: Mapping[int, str],
     reachable: Callable[[int], bool],
+    unknown: Sequence[ReminderItem] = (),
 ) -> list[AgencyReminders]:
     """Consolidate the day's reminders per recipient agency (merged agencies → successor).
 
     A task appears once per recipient and due date: its due items that reach the same
     recipient (the agency's own and a merged predecessor's, or two names of one agency)
     become one line, the recipient's own item first, the others its `twin_ids`.
+    `unknown`: items of unknown status, each to its recipient's `unknown` list.
     """
     groups: dict[int, AgencyReminders] = {}
     lines: dict[tuple[int, int, date], int] = {}  # (recipient, task, due date) → index in group
@@ -397,7 +402,24 @@ def group_by_recipient(
             )
     for group in groups.values():
         group.reminders = one_line_per_task(group.reminders)
+    seen: set[int] = set()
+    for item in unknown:
+        if item.due_item_id in seen or item.status is not Status.UNKNOWN:
+            continue
+        seen.add(item.due_item_id)
+        recipient, ok = recipient_agency(item.agency_id, successor_of, reachable)
+        group = groups.get(recipient)
+        if group is None:
+            group = groups[recipient] = AgencyReminders(recipient, names.get(recipient, item.agency_name), reachable=ok)
+        group.unknown.append(item)
+    for group in groups.values():
+        group.unknown.sort(key=unknown_order)
     return sorted(groups.values(), key=lambda g: (g.agency_name, g.agency_id))
+
+
+def unknown_order(item: ReminderItem) -> tuple[Any, ...]:
+    """Items to confirm: by plan, task (natural order), then due date — a task's dates together."""
+    return (item.plan_number, natural_key(item.task_ref), item.task_id, item.due_on, item.due_item_id)
 
 
 def one_line_per_task(reminders: Iterable[Reminder]) -> list[Reminder]:

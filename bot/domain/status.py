@@ -19,6 +19,10 @@ class Status(StrEnum):
     EXTENSION_REQUESTED = "extension_requested"  # đề nghị gia hạn, waiting for the leaders
     EXTENDED = "extended"  # gia hạn granted: due_on moved, original_due_on kept
     DONE = "done"
+    # chưa cập nhật: due before the day the bot began following the plan (Plan.follow_from);
+    # nobody has said whether it was done, so it is neither reminded nor counted overdue
+    # until the agency answers (done, with a date or on time; or confirmed not done).
+    UNKNOWN = "unknown"
 
     @property
     def label(self) -> str:
@@ -28,6 +32,11 @@ class Status(StrEnum):
     def is_open(self) -> bool:
         return self is not Status.DONE
 
+    @property
+    def is_followed(self) -> bool:
+        """Reminded and counted overdue when past due (open, and not of unknown status)."""
+        return self is not Status.DONE and self is not Status.UNKNOWN
+
 
 STATUS_LABELS: dict[Status, str] = {
     Status.PENDING: "Chưa báo cáo",
@@ -36,6 +45,7 @@ STATUS_LABELS: dict[Status, str] = {
     Status.EXTENSION_REQUESTED: "Đề nghị gia hạn",
     Status.EXTENDED: "Đã gia hạn",
     Status.DONE: "Đã hoàn thành",
+    Status.UNKNOWN: "Chưa cập nhật",
 }
 
 
@@ -47,6 +57,7 @@ class ChangeKind(StrEnum):
     BLOCKED = "blocked"
     EXTENSION = "extension"
     NOTE = "note"  # a note (or evidence) without a status change
+    NOT_DONE = "not_done"  # "chưa xong": an item of unknown status confirmed not finished
 
     @property
     def status(self) -> Status | None:
@@ -59,6 +70,7 @@ _KIND_STATUS: dict[ChangeKind, Status | None] = {
     ChangeKind.BLOCKED: Status.BLOCKED,
     ChangeKind.EXTENSION: Status.EXTENSION_REQUESTED,
     ChangeKind.NOTE: None,
+    ChangeKind.NOT_DONE: Status.PENDING,
 }
 
 
@@ -82,6 +94,7 @@ class Category(StrEnum):
     DONE_ON_TIME = "done_on_time"
     DONE_LATE = "done_late"
     NO_DEADLINE = "no_deadline"
+    UNCONFIRMED = "unconfirmed"  # due before the bot followed the plan; not yet answered
 
     @property
     def label(self) -> str:
@@ -95,6 +108,7 @@ CATEGORY_LABELS: dict[Category, str] = {
     Category.DONE_ON_TIME: "Đã hoàn thành đúng hạn",
     Category.DONE_LATE: "Đã hoàn thành quá hạn",
     Category.NO_DEADLINE: "Chưa xác định thời hạn",
+    Category.UNCONFIRMED: "Chưa cập nhật",
 }
 
 
@@ -111,8 +125,12 @@ def category(status: Status, due_on: date | None, completed_on: date | None, tod
     - not done, not yet past due: nothing reported yet (pending) → chưa đến hạn,
       anything reported (in progress, blocked, extension requested/granted) →
       đang thực hiện trong hạn.
+    - status unknown (due before the bot followed the plan, not answered yet): chưa cập
+      nhật — never overdue until the agency confirms it is not done.
     The due date itself still counts as "in time".
     """
+    if status is Status.UNKNOWN:
+        return Category.UNCONFIRMED
     if status is Status.DONE:
         finished = completed_on or today
         if due_on is None or finished <= due_on:
@@ -161,6 +179,7 @@ class Reason(StrEnum):
     EXTENSION_PENDING = "extension_pending"  # one request at a time
     NOTHING_CHANGED = "nothing_changed"
     COMPLETED_IN_FUTURE = "completed_in_future"  # "xong ngày …" a day still to come
+    NOT_UNKNOWN = "not_unknown"  # "chưa xong" answers only an item of unknown status
     # needs more first
     NEEDS_NOTE = "needs_note"  # a blocker without a line of explanation
     NEEDS_DATE = "needs_date"  # an extension without a usable date
@@ -174,6 +193,7 @@ class Reason(StrEnum):
     PROGRESS = "progress"
     BLOCKED = "blocked"
     EXTENSION_REQUESTED = "extension_requested"
+    CONFIRMED_NOT_DONE = "confirmed_not_done"  # unknown → not done: overdue from now on
 
 
 _NEEDS_MORE = frozenset(
@@ -181,7 +201,7 @@ _NEEDS_MORE = frozenset(
 )
 _RECORDED = frozenset(
     {Reason.NOTE_ADDED, Reason.DONE_ON_TIME, Reason.DONE_LATE, Reason.PROGRESS, Reason.BLOCKED,
-     Reason.EXTENSION_REQUESTED}
+     Reason.EXTENSION_REQUESTED, Reason.CONFIRMED_NOT_DONE}
 )
 
 
@@ -245,9 +265,14 @@ def decide(item: ItemState, report: Report, right: Right, today: date) -> Decisi
     6. a blocker needs a line of explanation first (NEEDS_NOTE);
     7. progress of 100% is done; the same progress again, with nothing new, is
        NOTHING_CHANGED;
-    8. otherwise recorded and undoable: DONE_ON_TIME / DONE_LATE (the completion day
+    8. "chưa xong" (NOT_DONE) answers the question asked of an item of unknown status:
+       CONFIRMED_NOT_DONE (pending again, so overdue from now on), NOT_UNKNOWN otherwise;
+    9. otherwise recorded and undoable: DONE_ON_TIME / DONE_LATE (the completion day
        said — "xong từ 20/12/2021" — or today, against the due date; a day still to come
        is COMPLETED_IN_FUTURE), PROGRESS, BLOCKED — withdrawing a pending extension request.
+       An item of unknown status said done without a day was asked "done on time?" (the
+       confirmation message asks for the day only when it was late): completed on its
+       due date.
     """
     if item.gone:
         return Decision(Reason.GONE)
@@ -282,6 +307,10 @@ def decide(item: ItemState, report: Report, right: Right, today: date) -> Decisi
         return Decision(Reason.EXTENSION_REQUESTED, status=Status.EXTENSION_REQUESTED, undoable=True)
     if kind is ChangeKind.BLOCKED and not report.explained:
         return Decision(Reason.NEEDS_NOTE)
+    if kind is ChangeKind.NOT_DONE:
+        if item.status is not Status.UNKNOWN:
+            return Decision(Reason.NOT_UNKNOWN)
+        return Decision(Reason.CONFIRMED_NOT_DONE, status=Status.PENDING, progress=0, undoable=True)
     target = kind.status
     progress = report.progress
     if kind is ChangeKind.PROGRESS:
@@ -296,7 +325,7 @@ def decide(item: ItemState, report: Report, right: Right, today: date) -> Decisi
     assert target is not None
     completed_on: date | None = None
     if target is Status.DONE:
-        completed_on = report.completed_on or today
+        completed_on = report.completed_on or (item.due_on if item.status is Status.UNKNOWN else today)
         if completed_on > today:
             return Decision(Reason.COMPLETED_IN_FUTURE)
         reason = Reason.DONE_ON_TIME if completed_on <= item.due_on else Reason.DONE_LATE

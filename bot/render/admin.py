@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from html import escape
 
 from bot.domain.plans.draft import PlanDraft
@@ -27,8 +28,19 @@ def upload_summary_line(draft: PlanDraft) -> str:
     )
 
 
+def follow_choice_text(*, past: int, agencies: int, today: date) -> str:
+    """The follow-from question under an upload summary of a plan already under way."""
+    return (
+        f"\n⏳ <b>{past}</b> mốc thời hạn ({agencies} cơ quan) đã qua trước hôm nay {short_date(today)}.\n"
+        "• “Theo dõi từ hôm nay”: các mốc này là “chưa cập nhật” — bot hỏi mỗi cơ quan một lần để "
+        "xác nhận, không tính quá hạn.\n"
+        "• “Từ đầu kế hoạch”: các mốc đã qua tính là quá hạn nếu chưa báo cáo.\n"
+        "• Theo dõi từ một ngày khác: gõ <code>/theodoitu 01/12/2026</code>."
+    )
+
+
 def upload_summary_messages(
-    draft: PlanDraft, *, names: Mapping[str, str], province_name: str | None
+    draft: PlanDraft, *, names: Mapping[str, str], province_name: str | None, follow: str | None = None
 ) -> list[str]:
     """What the admin sees before confirming an uploaded plan (nothing stored yet)."""
     meta = draft.meta
@@ -62,7 +74,11 @@ def upload_summary_messages(
             )
         if len(flagged) > REVIEW_SHOWN:
             blocks.append(f"… và {len(flagged) - REVIEW_SHOWN} nhiệm vụ khác.")
-    blocks.append("\nChưa lưu gì. Bấm “Nhập kế hoạch” để lưu, hoặc “Hủy”.")
+    if follow:
+        blocks.append(follow)
+        blocks.append("\nChưa lưu gì. Chọn cách theo dõi để lưu, hoặc “Hủy”.")
+    else:
+        blocks.append("\nChưa lưu gì. Bấm “Nhập kế hoạch” để lưu, hoặc “Hủy”.")
     return split_blocks(blocks)
 
 
@@ -220,3 +236,10 @@ def agencies_messages(province_name: str, rows: Sequence[AgencyRow]) -> list[str
     if hidden:
         blocks.append(f"\n{hidden} cơ quan khác trong danh bạ chưa có nhiệm vụ hay nhóm.")
     return split_blocks(blocks)
+
+FOLLOW_USAGE = (
+    "Cách dùng: <code>/theodoitu 01/12/2026</code> — nhập kế hoạch vừa gửi, bot theo dõi từ ngày đó "
+    "(các hạn trước ngày đó là “chưa cập nhật”)."
+)
+BTN_FOLLOW_TODAY = "✅ Theo dõi từ hôm nay"
+BTN_FOLLOW_START = "📜 Từ đầu kế hoạch"

@@ -28,6 +28,7 @@ FIELD_LABELS = {
     "last_year": "thời kỳ",
     "source_name": "tên tệp",
     "source_sha256": "nội dung tệp",
+    "follow_from": "ngày bắt đầu theo dõi",
 }
 SHOWN = 12
 
@@ -44,9 +45,22 @@ def _due(keys: Iterable[DueKey]) -> str:
     return text + (f" … (+{len(items) - SHOWN})" if len(items) > SHOWN else "")
 
 
+def follow_line(report: ImportReport) -> str | None:
+    """What happens to the due dates before the follow-from day (None: nothing unknown)."""
+    if report.follow_from is None or not report.due_unknown:
+        return None
+    return (
+        f"{report.due_unknown} mốc thời hạn đã qua trước ngày theo dõi {short_date(report.follow_from)} "
+        f"({report.agencies_unknown} cơ quan): sẽ hỏi các cơ quan xác nhận, không tính quá hạn."
+    )
+
+
 def report_details(report: ImportReport) -> list[str]:
     """Plain-text lines (no HTML): callers escape when they send them with HTML."""
     lines: list[str] = []
+    follow = follow_line(report)
+    if follow:
+        lines.append(follow)
     if report.created or not report.changed:
         lines.extend(f"⚠ {w}" for w in report.warnings)
         return lines

@@ -108,7 +108,7 @@ def hidden_line(counts: dict[Urgency, int], *, more_url: str | None) -> str:
     return f"… và <b>{total}</b> nhiệm vụ khác ({detail}): {where} để xem đủ danh sách."
 
 
-def reminder_message(
+def _followed_message(
     group: AgencyReminders,
     today: date,
     *,
@@ -153,6 +153,25 @@ def reminder_messages(
     """[the day's one message] or [] (the preview and the Zalo text take a list)."""
     part = reminder_message(group, today, max_shown=max_shown, more_url=more_url)
     return [part] if part is not None else []
+
+
+def reminder_message(
+    group: AgencyReminders,
+    today: date,
+    *,
+    max_shown: int = DEFAULT_MAX_SHOWN,
+    more_url: str | None = None,
+    people: Sequence[tuple[int, str]] = (),
+) -> MessagePart | None:
+    """The day's one message for one agency: the reminders (`_followed_message`), then the
+    items of unknown status it has not been asked about yet (bot.render.confirm) — never a
+    second message."""
+    part = _followed_message(group, today, max_shown=max_shown, more_url=more_url, people=people)
+    if not group.unknown:
+        return part
+    from bot.render import confirm
+
+    return confirm.with_confirmation(part, group, today)
 
 
 # --- the leaders' daily alert ----------------------------------------------------------------

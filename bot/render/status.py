@@ -448,6 +448,8 @@ def report_refusal_text(
         return f"{ref} đã ở trạng thái “{state}”: không có gì thay đổi."
     if reason is Reason.COMPLETED_IN_FUTURE:
         return f"{ref}: ngày hoàn thành không thể sau hôm nay. Xin gửi lại ngày đã hoàn thành."
+    if reason is Reason.NOT_UNKNOWN:
+        return f"{ref} đang ở trạng thái “{state}”: không cần xác nhận."
     raise ValueError(f"not a refusal: {reason}")
 
 

@@ -179,6 +179,7 @@ def as_of_items(province_id: int, *, end: datetime, today: date, details: bool =
         else_=None,
     )
     category = case(
+        (status == Status.UNKNOWN.value, literal(Category.UNCONFIRMED.value)),
         (
             status == Status.DONE.value,
             case(

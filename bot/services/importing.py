@@ -14,12 +14,12 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import plan_import
+from bot.db import plan_import, unknown_items
 from bot.db.codec import deadline_to_json
 from bot.db.models import Agency, DueItem, Plan, Task, TaskAgency
 from bot.db.repositories import (
@@ -74,8 +74,17 @@ async def import_plan(
     agencies: Mapping[str, DirectoryAgency],
     actor: str = "cli",
     now: datetime | None = None,
+    follow_from: date | Literal["start"] | None = None,
+    default_follow_from: date | None = None,
 ) -> ImportReport:
     """Store `draft` as the plan (province, number), or reconcile the stored one with it.
+
+    `follow_from`: the day the bot begins following the plan — items due before it are
+    stored as "chưa cập nhật" (Status.UNKNOWN), asked once, never overdue until confirmed
+    not done; "start": from the plan's start; None: as stored (a new plan: from its start).
+    Moving the day on a re-import changes only items nobody has reported on.
+    `default_follow_from`: the day for a NEW plan when `follow_from` is None (the CLI and
+    the bot propose today for a plan already under way; a re-import keeps the stored day).
 
     `agencies` is the province's directory (code → agency); it is upserted first.
     The province must exist (`get_or_create_province`). Runs in the caller's
@@ -135,12 +144,23 @@ async def import_plan(
                 setattr(plan, key, value)
                 plan_changes.append(key)
 
+    if follow_from is None and created:
+        follow_from = default_follow_from
+    if follow_from is not None:
+        wanted_from = None if follow_from == "start" else follow_from
+        if plan.follow_from != wanted_from:
+            if not created:
+                plan_changes.append("follow_from")
+            plan.follow_from = wanted_from
     run = _Reconciler(session, plan=plan, by_code=by_code, actor=actor, now=now)
     await run.load()
     for position, task_draft in enumerate(draft.tasks):
         await run.apply(task_draft, position)
     await run.remove_missing({t.ref for t in draft.tasks})
     await run.write()
+    unknown_dates = await unknown_items.apply_follow_from(
+        session, plan_id=plan.id, follow_from=plan.follow_from, now=now, actor=actor
+    )
 
     report = ImportReport(
         province=province_slug,
@@ -159,6 +179,9 @@ async def import_plan(
         task_count=len(draft.tasks),
         due_count=run.open_due_count(),
         warnings=tuple(warnings),
+        follow_from=plan.follow_from,
+        due_unknown=len(unknown_dates),
+        agencies_unknown=len({agency_id for agency_id, _ in unknown_dates}),
     )
     if report.changed and not created:
         plan.updated_at = now

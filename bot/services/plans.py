@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalog import Catalog
 from bot.db.models import Province
 from bot.db.repositories import TaskRow, get_or_create_province, list_tasks
+from bot.domain.follow import default_follow_from
 from bot.domain.imports import ImportReport
 from bot.domain.plans.draft import PlanDraft
 from bot.domain.plans.parser import parse_plan
@@ -48,13 +50,35 @@ async def ensure_province(session: AsyncSession, *, draft: PlanDraft, catalog: C
 
 
 async def store_draft(
-    session: AsyncSession, *, draft: PlanDraft, catalog: Catalog, timezone: str, actor: str
+    session: AsyncSession,
+    *,
+    draft: PlanDraft,
+    catalog: Catalog,
+    timezone: str,
+    actor: str,
+    follow_from: date | Literal["start"] | None = None,
+    today: date | None = None,
 ) -> ImportReport:
-    """Store a parsed plan in the caller's transaction (raises PlanImportError)."""
+    """Store a parsed plan in the caller's transaction (raises PlanImportError).
+    `follow_from`: see `bot.services.importing.import_plan`; with `today` and no
+    `follow_from`, a new plan already under way is followed from today
+    (`bot.domain.follow.default_follow_from`)."""
     slug = draft.meta.province or ""
     await ensure_province(session, draft=draft, catalog=catalog, timezone=timezone)
     agencies = {agency.code: agency for agency in (*draft.new_agencies, *catalog.recipients(slug))}
-    return await import_plan(session, draft=draft, province_slug=slug, agencies=agencies, actor=actor)
+    proposed = (
+        default_follow_from(
+            first_year=draft.meta.period[0] if draft.meta.period else None,
+            due_dates=(d for t in draft.tasks for d in t.due_dates),
+            today=today,
+        )
+        if today is not None
+        else None
+    )
+    return await import_plan(
+        session, draft=draft, province_slug=slug, agencies=agencies, actor=actor, follow_from=follow_from,
+        default_follow_from=proposed,
+    )
 
 
 async def task_rows(

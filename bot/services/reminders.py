@@ -20,6 +20,7 @@ from sqlalchemy import exists, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import recipients as recipients_repo
+from bot.db import unknown_items
 from bot.db.channel_outbox import add_files
 from bot.db.models import (
     Agency,
@@ -63,7 +64,8 @@ from bot.services.outbox import enqueue, insert_ignore, upsert
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = [s for s in Status if s.is_open]
+# Items of unknown status (due before the plan was followed) are asked once, not reminded.
+OPEN_STATUSES = [s for s in Status if s.is_followed]
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -167,7 +169,8 @@ async def collect_reminders(
     policy: ReminderPolicy,
     agency_ids: Iterable[int] | None = None,
 ) -> DayReminders:
-    """Who gets which reminders on `on_date` (nothing on a day off)."""
+    """Who gets which reminders on `on_date` (nothing on a day off), and which items of
+    unknown status each recipient is asked to confirm (once: see `enqueue_reminders`)."""
     earliest = await earliest_open_due(session, before=on_date)
     selection = select_due_dates(on_date, calendar=calendar, policy=policy, earliest=earliest)
     day = DayReminders(on_date, selection)
@@ -177,15 +180,18 @@ async def collect_reminders(
     if agency_ids is not None:
         query = query.where(DueItem.agency_id.in_(list(agency_ids)))
     items = [_to_item(r) for r in (await session.execute(query)).all()]
-    if not items:
+    unknown = await unknown_items.unasked(session, agency_ids=agency_ids)
+    if not items and not unknown:
         return day
     reminders = due_reminders(items, today=on_date, calendar=calendar, policy=policy, selection=selection)
-    successor_of, names, chats = await _agency_graph(session, {i.province_id for i in items if i.province_id})
+    provinces = {i.province_id for i in (*items, *unknown) if i.province_id}
+    successor_of, names, chats = await _agency_graph(session, provinces)
     # An agency is reachable by a bound chat or by an address on another channel (e-mail, Zalo).
     addresses = await recipients_repo.active_by_agency(session, agency_ids=names, channels=[Channel.EMAIL, Channel.ZALO])
     day.groups = group_by_recipient(
         reminders, successor_of=successor_of, names=names,
         reachable=lambda agency: bool(chats.get(agency)) or bool(addresses.get(agency)),
+        unknown=unknown,
     )
     day.chats = {g.agency_id: chats.get(g.agency_id, []) for g in day.groups}
     day.recipients = {g.agency_id: addresses.get(g.agency_id, []) for g in day.groups}
@@ -290,6 +296,7 @@ async def enqueue_reminders(
 
     people = await mentions_of(session, [g.agency_id for g in day.groups if g.reachable])
     rows: list[dict[str, Any]] = []
+    asking: dict[int, set[int]] = {}  # chat id → items of unknown status its message lists
     for group in day.groups:
         if not group.reachable:
             report.unreachable.append(group.agency_name)
@@ -304,11 +311,18 @@ async def enqueue_reminders(
             # One message per chat and day: part 0 is the only part, so the outbox's unique
             # key (chat, day, kind, part) makes a repeated or racing tick add nothing.
             rows.append(_row(chat=chat, on_date=on_date, kind=OutboxKind.REMINDER, index=0, count=1, part=part, now=now))
+            if group.unknown:
+                asking[chat.id] = set(part.due_item_ids) & {i.due_item_id for i in group.unknown}
     rows.sort(key=lambda r: r["chat_id"])  # one lock order for concurrent ticks
     report.chats = len(rows)
     new_ids = await enqueue(session, rows)
     report.queued = len(new_ids)
     report.already = len(rows) - len(new_ids)
+    if new_ids and asking:
+        # Items of unknown status are listed once: those in a message queued now are asked.
+        fresh = set(await session.scalars(select(OutboxMessage.chat_id).where(OutboxMessage.id.in_(new_ids))))
+        asked = {i for chat_id, ids in asking.items() if chat_id in fresh for i in ids}
+        await unknown_items.mark_asked(session, ids=sorted(asked), on_date=on_date)
 
     # Every Zalo account linked to an agency gets the same reminder, as plain text.
     report.queued += await zalo.queue_reminders(session, day=day, on_date=on_date, now=now, links=links)

@@ -12,15 +12,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import PurePath
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.db import repositories as repo
+from bot.db import unknown_items
 from bot.db.models import PendingUpload
+from bot.domain.follow import PastDates, default_follow_from, past_due
 from bot.domain.imports import ImportReport
 from bot.domain.kinds import FlowState
 from bot.domain.plans.draft import PlanDraft
@@ -73,11 +76,38 @@ def wants_force(caption: str | None) -> bool:
     return "buoc nhap" in fold(caption or "")
 
 
-def summary_messages(draft: PlanDraft, *, catalog: Catalog) -> list[str]:
+def summary_messages(
+    draft: PlanDraft, *, catalog: Catalog, past: PastDates | None = None, today: date | None = None
+) -> list[str]:
     slug = draft.meta.province
     names = draft.agency_names(catalog.names(slug) if slug else {})
     province_name = catalog.directory(slug).province.name if slug else None
-    return admin_render.upload_summary_messages(draft, names=names, province_name=province_name)
+    follow = (
+        admin_render.follow_choice_text(past=past.items, agencies=past.agencies, today=today)
+        if past is not None and today is not None
+        else None
+    )
+    return admin_render.upload_summary_messages(draft, names=names, province_name=province_name, follow=follow)
+
+
+async def follow_question(session: AsyncSession, *, draft: PlanDraft, today: date) -> PastDates | None:
+    """The due dates already past of a NEW plan under way (the admin chooses from which day
+    the bot follows it); None: a plan for years to come, or one stored before (it keeps its day)."""
+    slug, number = draft.meta.province, draft.meta.number
+    if slug and number:
+        province = await repo.get_province(session, slug=slug)
+        if province is not None and await repo.get_plan_by_number(session, province=province, number=number.strip()):
+            return None
+    dates = [d for t in draft.tasks for d in t.due_dates]
+    first_year = draft.meta.period[0] if draft.meta.period else None
+    if default_follow_from(first_year=first_year, due_dates=dates, today=today) is None:
+        return None
+    past = past_due(((code, d) for t in draft.tasks for code in set(t.lead) for d in t.due_dates), today)
+    return past if past.items else None
+
+
+async def latest_pending(session: AsyncSession, *, chat_id: int) -> PendingUpload | None:
+    return await unknown_items.latest_pending_upload(session, tg_chat_id=chat_id)
 
 
 async def stage(
@@ -120,6 +150,7 @@ async def confirm(
     catalog: Catalog,
     now: datetime,
     actor_tg_id: int | None = None,
+    follow_from: date | Literal["start"] | None = None,
 ) -> Confirmed:
     """Import a pending upload (raises PlanReadError/PlanProvinceUnknown/PlanImportError;
     the caller's transaction then rolls back and the upload stays pending)."""
@@ -149,7 +180,8 @@ async def confirm(
             actor_tg_id=actor_tg_id, actor_name=admin_name,
         )
     report = await store_draft(
-        session, draft=draft, catalog=catalog, timezone=settings.timezone, actor=admin_name
+        session, draft=draft, catalog=catalog, timezone=settings.timezone, actor=admin_name,
+        follow_from=follow_from,
     )
     return Confirmed(report)
 

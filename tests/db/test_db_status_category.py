@@ -43,5 +43,6 @@ def test_labels_are_the_government_wording() -> None:
         "Đã hoàn thành đúng hạn",
         "Đã hoàn thành quá hạn",
         "Chưa xác định thời hạn",
+        "Chưa cập nhật",  # due before the plan was followed (bot.domain.follow)
     ]
     assert Status("done").label == "Đã hoàn thành"

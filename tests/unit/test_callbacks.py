@@ -52,6 +52,13 @@ VALUES = [
     (AgencyProgress(11), "td:11"),
     (Page(PageKind.TIENDO, 0, 0), "pg:t:0:0"),
     (Page(PageKind.SAPDEN, 30, 9999), "pg:s:30:9999"),
+    (cb.FollowUpload(False, 10), "uf:td:10"),
+    (cb.FollowUpload(True, 10), "uf:all:10"),
+    (cb.ConfirmUnknown(cb.UnknownAction.ALL_DONE), "uk:a"),
+    (cb.ConfirmUnknown(cb.UnknownAction.PICK), "uk:p"),
+    (cb.ConfirmUnknown(cb.UnknownAction.NOT_DONE), "uk:n"),
+    (cb.ConfirmUnknown(cb.UnknownAction.BACK), "uk:b"),
+    (cb.ConfirmUnknown(cb.UnknownAction.ONE_DONE, BIG), f"uk:d:{BIG}"),
 ]
 
 
@@ -97,6 +104,6 @@ def test_parse_refuses_another_kind() -> None:
 
 def test_write_buttons_are_the_ones_that_change_something() -> None:
     writes = {kind.PREFIX for kind in cb.WRITE_KINDS}
-    assert writes == {"u", "st", "ud", "rc", "pc", "gh", "dk", "mo"}
+    assert writes == {"u", "st", "ud", "rc", "pc", "gh", "dk", "mo", "uk"}
     assert isinstance(decode("gh:1:ok"), cb.WRITE_KINDS)
     assert not isinstance(decode("pg:t:0:1"), cb.WRITE_KINDS)

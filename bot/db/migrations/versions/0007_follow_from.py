@@ -1,0 +1,49 @@
+"""Starting a plan that is already under way.
+
+Revision ID: 0007_follow_from
+Revises: 0006_web
+Create Date: 2026-12-06
+
+- plans.follow_from: the day the bot began following the plan; items due before it were
+  imported with the new status "unknown" (chưa cập nhật) instead of becoming overdue.
+- due_items.status may be "unknown" (the CHECK constraint is rebuilt; SQLite copies the
+  table in batch mode).
+- due_items.asked_on: the day an item of unknown status was listed for confirmation, so it
+  is listed once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007_follow_from"
+down_revision: str | None = "0006_web"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_OLD = ("pending", "in_progress", "blocked", "extension_requested", "extended", "done")
+_NEW = (*_OLD, "unknown")
+
+
+def _check(values: Sequence[str]) -> str:
+    return "status IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def upgrade() -> None:
+    op.add_column("plans", sa.Column("follow_from", sa.Date(), nullable=True))
+    with op.batch_alter_table("due_items") as batch:
+        batch.add_column(sa.Column("asked_on", sa.Date(), nullable=True))
+        batch.drop_constraint("status", type_="check")
+        batch.create_check_constraint("status", _check(_NEW))
+
+
+def downgrade() -> None:
+    op.execute("UPDATE due_items SET status = 'pending' WHERE status = 'unknown'")
+    with op.batch_alter_table("due_items") as batch:
+        batch.drop_constraint("status", type_="check")
+        batch.create_check_constraint("status", _check(_OLD))
+        batch.drop_column("asked_on")
+    op.drop_column("plans", "follow_from")
