@@ -6,8 +6,8 @@ Create Date: 2026-12-06
 
 - plans.follow_from: the day the bot began following the plan; items due before it were
   imported with the new status "unknown" (chưa cập nhật) instead of becoming overdue.
-- due_items.status may be "unknown" (the CHECK constraint is rebuilt; SQLite copies the
-  table in batch mode).
+- due_items.status, extension_requests.prev_status and status_undos.prev_status may be
+  "unknown" (the CHECK constraints are rebuilt; SQLite copies the tables in batch mode).
 - due_items.asked_on: the day an item of unknown status was listed for confirmation, so it
   is listed once.
 """
@@ -28,22 +28,29 @@ _OLD = ("pending", "in_progress", "blocked", "extension_requested", "extended", 
 _NEW = (*_OLD, "unknown")
 
 
-def _check(values: Sequence[str]) -> str:
-    return "status IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+# Every CHECK constraint over a Status column: (table, column = constraint name).
+_STATUS_CHECKS = (("due_items", "status"), ("extension_requests", "prev_status"), ("status_undos", "prev_status"))
+
+
+def _check(column: str, values: Sequence[str]) -> str:
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 def upgrade() -> None:
     op.add_column("plans", sa.Column("follow_from", sa.Date(), nullable=True))
-    with op.batch_alter_table("due_items") as batch:
-        batch.add_column(sa.Column("asked_on", sa.Date(), nullable=True))
-        batch.drop_constraint("status", type_="check")
-        batch.create_check_constraint("status", _check(_NEW))
+    op.add_column("due_items", sa.Column("asked_on", sa.Date(), nullable=True))
+    for table, column in _STATUS_CHECKS:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_constraint(column, type_="check")
+            batch.create_check_constraint(column, _check(column, _NEW))
 
 
 def downgrade() -> None:
-    op.execute("UPDATE due_items SET status = 'pending' WHERE status = 'unknown'")
+    for table, column in _STATUS_CHECKS:
+        op.execute(f"UPDATE {table} SET {column} = 'pending' WHERE {column} = 'unknown'")
+        with op.batch_alter_table(table) as batch:
+            batch.drop_constraint(column, type_="check")
+            batch.create_check_constraint(column, _check(column, _OLD))
     with op.batch_alter_table("due_items") as batch:
-        batch.drop_constraint("status", type_="check")
-        batch.create_check_constraint("status", _check(_OLD))
         batch.drop_column("asked_on")
     op.drop_column("plans", "follow_from")
