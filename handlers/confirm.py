@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.app import Context
 from bot.domain.calendar import parse_day
+from bot.domain.callbacks import ConfirmUnknown, UnknownAction, decode, matches, parse
 from bot.domain.status import ChangeSource
 from bot.render import confirm as texts
 from bot.render import help as help_texts
@@ -23,14 +24,18 @@ from handlers.common import reply, scope_of, services
 
 log = logging.getLogger("nhacviec.handlers.confirm")
 
-_CHOICES = {"a": confirming.Choice.ALL_DONE, "n": confirming.Choice.NOT_DONE, "d": confirming.Choice.ONE_DONE}
+_CHOICES = {
+    UnknownAction.ALL_DONE: confirming.Choice.ALL_DONE,
+    UnknownAction.NOT_DONE: confirming.Choice.NOT_DONE,
+    UnknownAction.ONE_DONE: confirming.Choice.ONE_DONE,
+}
 
 
 def _rows(message: Message, extra: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
     """The message's own buttons (the reminder's) without the confirmation ones, then `extra`."""
     rows: list[list[InlineKeyboardButton]] = []
     for row in (message.reply_markup.inline_keyboard if message.reply_markup else ()):
-        kept = [b for b in row if not str(b.callback_data or "").startswith("uk:")]
+        kept = [b for b in row if not isinstance(decode(b.callback_data), ConfirmUnknown)]
         if kept:
             rows.append(kept)
     rows += [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in extra]
@@ -45,8 +50,8 @@ async def unknown_button(update: Update, context: Context) -> None:
     if not isinstance(message, Message):
         await query.answer(help_texts.BAD_BUTTON, show_alert=True)
         return
-    parts = query.data.split(":")
-    verb = parts[1]
+    press = parse(query.data, ConfirmUnknown)
+    verb = press.action
     svcs = services(context)
     async with svcs.sessionmaker() as session, session.begin():
         await confirming.begin(session)
@@ -70,7 +75,7 @@ async def unknown_button(update: Update, context: Context) -> None:
         if problem is None and verb in _CHOICES:
             result = await confirming.answer(
                 session, env, message_id=message.message_id, choice=_CHOICES[verb],
-                due_item_id=int(parts[2]) if verb == "d" else None,
+                due_item_id=press.due_item_id or None,
             )
             remaining = result.remaining
     if problem is not None:
@@ -79,7 +84,7 @@ async def unknown_button(update: Update, context: Context) -> None:
     assert remaining is not None
     if not remaining:
         extra: list[list[tuple[str, str]]] = []
-    elif verb in ("p", "d"):
+    elif verb in (UnknownAction.PICK, UnknownAction.ONE_DONE):
         extra = texts.pick_rows(remaining)
     else:
         extra = [list(texts.choice_row())]
@@ -89,13 +94,13 @@ async def unknown_button(update: Update, context: Context) -> None:
         if "not modified" not in exc.message.lower():
             raise
     if result is None:
-        await query.answer(texts.PICK_HINT if verb == "p" and remaining else None)
+        await query.answer(texts.PICK_HINT if verb is UnknownAction.PICK and remaining else None)
         return
     text = texts.answered_text(
         done=result.done, not_done=result.not_done, refused=len(result.refused),
         actor=env.actor.name, at=when(env.local_now),
     )
-    if verb == "d":
+    if verb is UnknownAction.ONE_DONE:
         await query.answer(text[:190])
         return
     await query.answer()
@@ -138,5 +143,5 @@ async def dongcu(update: Update, context: Context) -> None:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CallbackQueryHandler(unknown_button, pattern=texts.CALLBACK_PATTERN))
+    app.add_handler(CallbackQueryHandler(unknown_button, pattern=matches(ConfirmUnknown)))
     app.add_handler(CommandHandler("dongcu", dongcu))

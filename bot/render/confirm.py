@@ -3,7 +3,7 @@ once for the agency to confirm (HTML, escaped), and the texts of the answers.
 
 The section goes at the end of the day's reminder (one message per chat per day), grouped by
 plan and task, a task's dates on one line, each date numbered so that a reply such as
-“5 xong từ 20/12/2021” answers one item. Buttons (callback data, all ASCII):
+“5 xong từ 20/12/2021” answers one item. Buttons (bot.domain.callbacks.ConfirmUnknown):
 
     uk:a        Đã xong cả — every item still unknown in the message, done on time
     uk:p        Chọn từng việc — one button per item still unknown
@@ -19,6 +19,7 @@ from datetime import date
 from html import escape
 from itertools import groupby
 
+from bot.domain.callbacks import ConfirmUnknown, UnknownAction, encode
 from bot.domain.codes import task_code
 from bot.domain.follow import Closed, CloseProblem
 from bot.domain.reminders import AgencyReminders, ReminderItem
@@ -36,14 +37,16 @@ BTN_PICK = "☑️ Chọn từng việc"
 BTN_NOT_DONE = "⏳ Chưa xong"
 BTN_BACK = "↩️ Quay lại"
 BTN_REST_NOT_DONE = "⏳ Còn lại: chưa xong"
-CB_ALL, CB_PICK, CB_NOT_DONE, CB_BACK = "uk:a", "uk:p", "uk:n", "uk:b"
-CALLBACK_PATTERN = r"^uk:(a|p|n|b|d:\d{1,12})$"
+CB_ALL, CB_PICK, CB_NOT_DONE, CB_BACK = (
+    encode(ConfirmUnknown(a))
+    for a in (UnknownAction.ALL_DONE, UnknownAction.PICK, UnknownAction.NOT_DONE, UnknownAction.BACK)
+)
 
 HEADING = "❓ <b>Chưa cập nhật</b> — hạn đã qua trước khi bot bắt đầu theo dõi kế hoạch"
 
 
 def done_callback(due_item_id: int) -> str:
-    return f"uk:d:{due_item_id}"
+    return encode(ConfirmUnknown(UnknownAction.ONE_DONE, due_item_id))
 
 
 def choice_row() -> tuple[tuple[str, str], ...]:
