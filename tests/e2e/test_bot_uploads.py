@@ -109,11 +109,15 @@ async def test_a_text_plan_from_the_samples_is_imported(bot_world: BotWorld) -> 
     w = bot_world
     status_id = await _upload(w, ADMIN, SAMPLE_PLAN.name, SAMPLE_PLAN.read_bytes())
     assert w.text(ADMIN, status_id).startswith("📄 Kế hoạch 1782/KH-UBND")
+    # Under way on 23/06/2025 (2021–2025): the admin chooses from which day the bot follows it.
+    assert "mốc thời hạn (18 cơ quan) đã qua trước hôm nay 23/06/2025" in w.text(ADMIN, status_id)
     sent = len(w.server.messages_in(ADMIN))
-    message_id, (ok, _) = w.buttons(ADMIN)
-    await w.press(ADMIN, ADMIN, message_id, ok)
+    message_id, (today, start, no) = w.buttons(ADMIN)
+    assert today.startswith("uf:td:") and start.startswith("uf:all:") and no.startswith("up:no:")
+    await w.press(ADMIN, ADMIN, message_id, start)  # from the plan's start: past dates overdue
     [result] = (await w.server.wait_for_sent(ADMIN, sent + 1))[sent:]
     assert result.text.startswith("✅ Đã nhập Kế hoạch 1782/KH-UBND: 39 nhiệm vụ")
+    assert "mốc thời hạn đã qua" not in result.text
     assert await _counts(w) == (1, 39)
     # The plan's agencies can be bound now.
     [reply] = await w.send(-4_100_000_001, ADMIN, "/dangky Sở Tư pháp")
