@@ -8,9 +8,9 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.app import Context
+from bot.context import BotApp, Context
 from bot.domain.calendar import parse_day
 from bot.domain.callbacks import ConfirmUnknown, UnknownAction, decode, matches, parse
 from bot.domain.status import ChangeSource
@@ -142,6 +142,6 @@ async def dongcu(update: Update, context: Context) -> None:
     await reply(update, texts.closed_text(results))
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     app.add_handler(CallbackQueryHandler(unknown_button, pattern=matches(ConfirmUnknown)))
     app.add_handler(CommandHandler("dongcu", dongcu))
