@@ -52,13 +52,14 @@ class AgencyProgress:
     done: list[DueLine] = field(default_factory=list)
     no_deadline: list[DueLine] = field(default_factory=list)
     later: list[DueLine] = field(default_factory=list)  # not due soon, nothing reported
+    unknown: list[DueLine] = field(default_factory=list)  # "chưa cập nhật": before the plan was followed
 
     @property
     def total(self) -> int:
         return sum(len(group) for group in self.groups())
 
     def groups(self) -> tuple[list[DueLine], ...]:
-        return (self.overdue, self.due_soon, self.in_progress, self.done, self.no_deadline, self.later)
+        return (self.overdue, self.due_soon, self.in_progress, self.done, self.no_deadline, self.later, self.unknown)
 
 
 def agency_progress(lines: Iterable[DueLine], *, today: date, soon_days: int = 14) -> AgencyProgress:
@@ -72,6 +73,8 @@ def agency_progress(lines: Iterable[DueLine], *, today: date, soon_days: int = 1
             result.overdue.append(line)
         elif cat is Category.NO_DEADLINE:
             result.no_deadline.append(line)
+        elif cat is Category.UNCONFIRMED:
+            result.unknown.append(line)
         elif line.days_left(today) is not None and line.days_left(today) <= soon_days:  # type: ignore[operator]
             result.due_soon.append(line)
         elif cat is Category.ON_TRACK:
@@ -95,7 +98,7 @@ def upcoming(lines: Iterable[DueLine], *, today: date, days: int) -> list[DueLin
     found = [
         line
         for line in lines
-        if line.status is not Status.DONE
+        if line.status.is_followed  # not done, not "chưa cập nhật"
         and line.due_on is not None
         and 0 <= (line.due_on - today).days <= days
     ]

@@ -125,6 +125,8 @@ def admin_private_text() -> str:
         "/baocao [tuan|thang] — báo cáo tổng hợp; /giahan — đề nghị gia hạn chờ duyệt\n"
         "/dathan &lt;mã&gt; &lt;ngày&gt; — đặt hạn cho nhiệm vụ chờ sự kiện\n"
         "/ngaynghi, /ngaylambu &lt;ngày&gt; [lý do] — thêm ngày nghỉ, ngày làm bù (nhắc việc theo lịch này)\n"
+        "/dongcu &lt;ngày&gt; [cơ quan] — đóng các việc “chưa cập nhật” (hạn trước ngày bắt đầu theo dõi) "
+        "là đã hoàn thành ngày đó\n"
         "/moi &lt;cơ quan&gt; — liên kết mời bot vào nhóm của cơ quan (dùng một lần)\n"
         "/zalo &lt;cơ quan&gt; — mã liên kết Zalo cho đầu mối của cơ quan (dùng một lần, 24 giờ)\n"
         "/email &lt;cơ quan&gt; &lt;địa chỉ&gt; — hộp thư nhận nhắc việc; /email lanhdao &lt;địa chỉ&gt; [tên] — "

@@ -74,6 +74,11 @@ def agency_progress_messages(agency_name: str, progress: AgencyProgress, today: 
             blocks.append(due_line(number, line, today))
         if len(shown) < len(lines):
             blocks.append(f"… và {len(lines) - len(shown)} nhiệm vụ đã hoàn thành khác.")
+    if progress.unknown:
+        blocks.append(
+            f"\n❓ {len(progress.unknown)} hạn đã qua trước khi bot bắt đầu theo dõi, chưa cập nhật "
+            "(cơ quan xác nhận trong tin nhắc việc; quản trị viên: /dongcu)."
+        )
     if progress.later:
         first = progress.later[0]
         blocks.append(

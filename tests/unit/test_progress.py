@@ -127,3 +127,24 @@ def test_admins_see_the_unassigned_tasks_listed_leaders_only_counted():
     # A province whose every task is unassigned still gets the list, not "no tasks".
     only = "\n".join(province_summary_messages("Tiến độ", [], TODAY, figures=Figures(), tasks=35, unassigned=tasks))
     assert "Chưa có nhiệm vụ nào" not in only and "(35)" in only
+
+
+    assert "Không liên lạc được: Sở B" in text
+
+
+def test_unknown_items_are_neither_overdue_nor_due_soon_and_are_counted_apart():
+    """Items due before the bot followed the plan ("chưa cập nhật"): not in /quahan, not in
+    /sapden, not "sắp đến hạn" in /tiendo — one line saying how many wait for confirmation."""
+    lines = [
+        line("1", date(2021, 12, 31), Status.UNKNOWN),
+        line("2", TODAY + timedelta(days=3), Status.UNKNOWN),  # followed from a later day
+        line("3", date(2025, 1, 30)),  # overdue
+    ]
+    progress = agency_progress(lines, today=TODAY)
+    assert [l.task_ref for l in progress.unknown] == ["1", "2"]
+    assert [l.task_ref for l in progress.overdue] == ["3"] and not progress.due_soon
+    assert [l.task_ref for l in overdue(lines, today=TODAY)] == ["3"]
+    assert upcoming(lines, today=TODAY, days=30) == []
+    text = "\n".join(agency_progress_messages("Sở Tư pháp", progress, TODAY))
+    assert "❓ 2 hạn đã qua trước khi bot bắt đầu theo dõi, chưa cập nhật" in text
+    assert "Nhiệm vụ 1 " not in text and "Nhiệm vụ 3 " in text
