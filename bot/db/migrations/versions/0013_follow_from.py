@@ -1,7 +1,7 @@
 """Starting a plan that is already under way.
 
-Revision ID: 0012_follow_from
-Revises: 0011_zalo_numbering
+Revision ID: 0013_follow_from
+Revises: 0012_followup
 Create Date: 2026-12-06
 
 - plans.follow_from: the day the bot began following the plan; items due before it were
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_follow_from"
-down_revision: str | None = "0011_zalo_numbering"
+revision: str = "0013_follow_from"
+down_revision: str | None = "0012_followup"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
