@@ -1,7 +1,7 @@
 """Starting a plan that is already under way.
 
-Revision ID: 0013_follow_from
-Revises: 0012_followup
+Revision ID: 0014_follow_from
+Revises: 0013_calendar_days
 Create Date: 2026-12-06
 
 - plans.follow_from: the day the bot began following the plan; items due before it were
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_follow_from"
-down_revision: str | None = "0012_followup"
+revision: str = "0014_follow_from"
+down_revision: str | None = "0013_calendar_days"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
