@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, TypeHandler
 
 from bot.context import BotApp
-from handlers import binding, calendar, deadlines, digests, focal, guard, progress, start, uploads, web, zalo
+from handlers import binding, calendar, deadlines, digests, focal, followup, guard, progress, start, uploads, web, zalo
 from handlers import status as status_updates
 
 
@@ -21,6 +21,7 @@ def register(app: BotApp) -> None:
     start.register(app)  # /start (also the /moi deep link in a group), /help
     binding.register(app)  # /dangky, /huydangky, /lanhdao, /moi, requests, migration
     focal.register(app)  # /daumoi: focal points of an agency (@mentioned in its reminders)
+    followup.register(app)  # /tamdung, /tieptuc, /khongthuchien: reminders paused or dropped
     progress.register(app)  # /tiendo, /quahan, /sapden, /nhiemvu, /coquan
     deadlines.register(app)  # /dathan: an admin dates an event/undated task
     calendar.register(app)  # /ngaynghi, /ngaylambu: an admin's days off and make-up days

@@ -6,12 +6,14 @@ Repositories take the session and never commit.
 
 from __future__ import annotations
 
-from sqlalchemy import false, select
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Agency, DueItem, OutboxMessage
-from bot.domain.kinds import OutboxKind, OutboxStatus
-from bot.domain.reminders import succession_chain
+from bot.db.models import Agency, DueItem, OutboxMessage, ReminderHold
+from bot.domain.kinds import HoldKind, OutboxKind, OutboxStatus
+from bot.domain.reminders import Holds, succession_chain
 from bot.domain.status import Status
 
 
@@ -56,3 +58,54 @@ async def twin_items(session: AsyncSession, *, item: DueItem) -> list[DueItem]:
     }
     current = succession_chain(item.agency_id, successor_of)[-1]
     return [c for c in candidates if succession_chain(c.agency_id, successor_of)[-1] == current]
+
+
+# --- holds ---------------------------------------------------------------------------------------
+
+
+def _active(today: date) -> ColumnElement[bool]:
+    return and_(ReminderHold.ended_at.is_(None), or_(ReminderHold.until_on.is_(None), ReminderHold.until_on > today))
+
+
+async def active_holds(session: AsyncSession, *, today: date) -> Holds:
+    """Items and agencies whose reminders are held on `today`."""
+    rows = (await session.execute(select(ReminderHold.due_item_id, ReminderHold.agency_id).where(_active(today)))).all()
+    return Holds(
+        items=frozenset(r.due_item_id for r in rows if r.due_item_id is not None),
+        agencies=frozenset(r.agency_id for r in rows if r.agency_id is not None),
+    )
+
+
+async def add_hold(
+    session: AsyncSession, *, kind: HoldKind, now: datetime, due_item_id: int | None = None,
+    agency_id: int | None = None, until_on: date | None = None, reason: str | None = None,
+    actor_tg_id: int | None = None, actor_name: str | None = None,
+) -> ReminderHold:
+    hold = ReminderHold(
+        kind=kind, due_item_id=due_item_id, agency_id=agency_id, until_on=until_on, reason=reason,
+        actor_tg_id=actor_tg_id, actor_name=actor_name, created_at=now,
+    )
+    session.add(hold)
+    await session.flush()
+    return hold
+
+
+async def end_pauses(session: AsyncSession, *, agency_id: int, today: date, now: datetime, by_tg_id: int | None) -> int:
+    """/tieptuc: end the agency's active pauses; returns how many."""
+    result = await session.execute(
+        update(ReminderHold)
+        .where(ReminderHold.agency_id == agency_id, ReminderHold.kind == HoldKind.PAUSE, _active(today))
+        .values(ended_at=now, ended_by_tg_id=by_tg_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def item_holds(session: AsyncSession, *, due_item_ids: list[int], today: date) -> dict[int, ReminderHold]:
+    """The active hold of each of these items (for reports: "không thực hiện", "tạm dừng nhắc")."""
+    if not due_item_ids:
+        return {}
+    rows = await session.scalars(
+        select(ReminderHold).where(ReminderHold.due_item_id.in_(due_item_ids), _active(today)).order_by(ReminderHold.id)
+    )
+    return {h.due_item_id: h for h in rows if h.due_item_id is not None}

@@ -52,6 +52,7 @@ from bot.domain.kinds import (
     DueOrigin,
     ExtensionState,
     FlowState,
+    HoldKind,
     LinkRole,
     OutboxKind,
     OutboxStatus,
@@ -807,3 +808,28 @@ class CalendarDay(Base):
     actor_tg_id: Mapped[int | None] = mapped_column(BigInteger)
     actor_name: Mapped[str | None] = mapped_column(String(255))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReminderHold(Base):
+    """Why reminders stop for an item or an agency (migration 0015_holds). Kept when it ends
+    (`ended_at`): with the items' history rows it is the record of who stopped what and why."""
+
+    __tablename__ = "reminder_holds"
+    __table_args__ = (
+        CheckConstraint(enum_check("kind", HoldKind), name="kind"),
+        CheckConstraint("(due_item_id IS NULL) <> (agency_id IS NULL)", name="target"),
+        Index(None, "due_item_id", "ended_at"),
+        Index(None, "agency_id", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[HoldKind] = mapped_column(StrEnumType(HoldKind, 16))
+    due_item_id: Mapped[int | None] = mapped_column(ForeignKey("due_items.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    until_on: Mapped[date | None] = mapped_column(Date)  # reminded again from this day (None: until ended)
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor_tg_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()
+    ended_by_tg_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -66,3 +66,9 @@ class DigestRunStatus(StrEnum):
     SENT = "sent"
     UNCERTAIN = "uncertain"  # a part may or may not have arrived: not resent automatically
     FAILED = "failed"  # the chat is unreachable, or it kept failing
+
+
+class HoldKind(StrEnum):
+    SNOOZE = "snooze"  # one due item not reminded until a date ("tạm dừng nhắc NV3 đến 15/1")
+    PAUSE = "pause"  # an agency's reminders paused (/tamdung, an agency on leave) until /tieptuc or a date
+    WAIVE = "waive"  # "không thực hiện": an admin dropped the item, with a reason

@@ -490,3 +490,44 @@ def summarize_escalation(reminders: Sequence[Reminder], *, worst: int = DEFAULT_
     )
     by_agency = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], natural_key(kv[0]))))
     return EscalationSummary(len(reminders), by_agency, tuple(ordered[:worst]), tuple(ordered))
+
+
+# --- snoozed items, paused agencies, dropped items ("không thực hiện") ------------------------
+
+
+@dataclass(frozen=True)
+class Holds:
+    """What stops reminders on a day: due items snoozed or dropped, agencies paused."""
+
+    items: frozenset[int] = frozenset()
+    agencies: frozenset[int] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.items or self.agencies)
+
+
+def hold_active(until_on: date | None, today: date) -> bool:
+    """A hold "đến 15/1" stops reminders before 15/1; from that day they are sent again.
+    Without a date it lasts until someone ends it (/tieptuc)."""
+    return until_on is None or today < until_on
+
+
+def without_held(groups: Sequence[AgencyReminders], holds: Holds) -> list[AgencyReminders]:
+    """The day's groups without paused recipients, held items, or items of paused agencies
+    (a merged agency's items follow the recipient's pause); empty groups dropped."""
+    if not holds:
+        return list(groups)
+    kept: list[AgencyReminders] = []
+    for group in groups:
+        if group.agency_id in holds.agencies:
+            continue
+        lines = [
+            r for r in group.reminders
+            if r.item.due_item_id not in holds.items and r.item.agency_id not in holds.agencies
+        ]
+        unknown = [
+            i for i in group.unknown if i.due_item_id not in holds.items and i.agency_id not in holds.agencies
+        ]
+        if lines or unknown:
+            kept.append(replace(group, reminders=lines, unknown=unknown))
+    return kept

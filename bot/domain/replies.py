@@ -1280,3 +1280,33 @@ def parse_snooze(text: str, *, today: date) -> Snooze | None:
         raw = " ".join(text.split())  # _fold_key collapses spaces: positions agree on this form
         reason = raw[match.end() + why.end():].strip(" .;:") or None
     return Snooze(task_id=task_id, number=number, until=until, bad_date=bad, reason=reason)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """The words after /tamdung: until when (None: until /tieptuc) and why."""
+
+    until: date | None = None
+    bad_date: bool = False
+    reason: str | None = None
+
+
+def parse_pause(text: str, *, today: date) -> Pause:
+    """'/tamdung đến 15/1 nghỉ Tết' → until 15/01 (the next one), reason "nghỉ Tết"; no date →
+    until resumed; a date that does not exist or is not after today → bad_date."""
+    key = _fold_key(text)
+    raw = " ".join(text.split())
+    dates = _find_dates(key)
+    until: date | None = None
+    bad = False
+    reason_from = 0
+    if dates:
+        until = dates[0].resolve(today=today, future=True)
+        bad = until is None or until <= today
+        until = None if bad else until
+        reason_from = dates[0].end
+    head = re.match(r"\s*(?:den|toi|cho den)?\s*$", key[: dates[0].start]) if dates else None
+    if dates and head is None:
+        reason_from = 0  # the date is inside the reason ("họp 15/1"): keep the words whole
+    reason = re.sub(r"^\s*(?:vì|vi|do|lý do|ly do)(?=[\s:])[:\s]*", "", raw[reason_from:], flags=re.IGNORECASE).strip(" .;:,") or None
+    return Pause(until=until, bad_date=bad, reason=reason)

@@ -17,3 +17,18 @@ REVIEW_LABELS: dict[ReviewReason, str] = {
 
 def review_label(reason: ReviewReason) -> str:
     return REVIEW_LABELS[reason]
+
+
+# Why an item is not reminded (bot.db.models.HoldKind values): shown beside its status in
+# reports and lists, "as such" — a dropped item is not "quá hạn", a snoozed one says until when.
+HOLD_LABELS: dict[str, str] = {
+    "snooze": "Tạm dừng nhắc",
+    "pause": "Cơ quan tạm dừng nhắc",
+    "waive": "Không thực hiện",
+}
+
+
+def hold_label(kind: str, until_text: str | None = None) -> str:
+    """'Không thực hiện', 'Tạm dừng nhắc đến 15/01/2027'."""
+    label = HOLD_LABELS[kind]
+    return f"{label} đến {until_text}" if until_text and kind != "waive" else label

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import exists, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import followup as followup_repo
 from bot.db import recipients as recipients_repo
 from bot.db import unknown_items
 from bot.db.channel_outbox import add_files
@@ -52,6 +53,7 @@ from bot.domain.reminders import (
     select_due_dates,
     succession_chain,
     summarize_escalation,
+    without_held,
 )
 from bot.domain.status import Status
 from bot.render.format import short_date
@@ -193,6 +195,8 @@ async def collect_reminders(
         reachable=lambda agency: bool(chats.get(agency)) or bool(addresses.get(agency)),
         unknown=unknown,
     )
+    # Snoozed and dropped items, paused agencies: not reminded (the holds say until when).
+    day.groups = without_held(day.groups, await followup_repo.active_holds(session, today=on_date))
     day.chats = {g.agency_id: chats.get(g.agency_id, []) for g in day.groups}
     day.recipients = {g.agency_id: addresses.get(g.agency_id, []) for g in day.groups}
     return day
@@ -379,6 +383,8 @@ async def _escalate(
             )
         ).all()
     ]
+    held = (await followup_repo.active_holds(session, today=on_date)).items
+    candidates = [i for i in candidates if i.due_item_id not in held]  # snoozed or dropped: not escalated
     if not candidates:
         return 0, 0
     candidates.sort(key=lambda i: i.due_item_id)  # one insertion order: racing ticks cannot deadlock

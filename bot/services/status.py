@@ -56,6 +56,7 @@ from bot.domain.replies import (
     parse_extension_answer,
     parse_note_answer,
     parse_reply,
+    parse_snooze,
     parse_status,
     resolve_new_due,
 )
@@ -1168,6 +1169,9 @@ async def reply(
     was edited (sent at that time): only its latest word on an item counts."""
     if env.outsider:
         return Result(handled=False)  # an unbound chat: nothing of ours to update
+    snoozed = await _snooze(session, env, text=text, replied_to=replied_to)
+    if snoozed is not None:
+        return snoozed
     prompt = await repo.prompt_for_message(
         session, tg_chat_id=env.tg_chat_id, prompt_message_id=replied_to, kinds=(PromptKind.NOTE, PromptKind.EXTENSION),
     )
@@ -1178,13 +1182,28 @@ async def reply(
     return await _reply_flow(session, env, replied_to=replied_to, text=text, files=(), edited_at=edited_at)
 
 
+async def _snooze(session: AsyncSession, env: Env, *, text: str, replied_to: int | None) -> Result | None:
+    """"tạm dừng nhắc NV3 đến 15/1": the snooze use case (bot.services.followup); None: not one."""
+    request = parse_snooze(text, today=env.today)
+    if request is None:
+        return None
+    from bot.services import followup  # it builds on this module's helpers (items_for_code, access)
+
+    return Result(sends=[Send(await followup.snooze(session, env, request=request, replied_to=replied_to))])
+
+
 async def plain_message(session: AsyncSession, env: Env, *, text: str, edited_at: datetime | None = None) -> Result:
     """A group message that answers no message of the bot — the bot reads it because it is
     an admin of the group (privacy mode does not apply to admins). It is a report only when
     it starts with a task number or code ("5 xong", "NV12 đang làm 60%"): numbers are those
     of the chat's latest reminder. Anything else is the group's own talk: not handled, no
     answer."""
-    if env.outsider or not addressed_plainly(text):
+    if env.outsider:
+        return Result(handled=False)
+    snoozed = await _snooze(session, env, text=text, replied_to=None)
+    if snoozed is not None:
+        return snoozed
+    if not addressed_plainly(text):
         return Result(handled=False)
     latest = await followup_repo.latest_reminder_message(session, tg_chat_id=env.tg_chat_id)
     return await _reply_flow(session, env, replied_to=latest or 0, text=text, files=(), edited_at=edited_at)

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.domain.replies import Snooze, addressed_plainly, parse_snooze
+from bot.domain.replies import Pause, Snooze, addressed_plainly, parse_pause, parse_snooze
 
 TODAY = date(2026, 12, 6)
 
@@ -40,3 +40,18 @@ def test_addressed_plainly(text: str, meant: bool) -> None:
 )
 def test_parse_snooze(text: str, expected: Snooze | None) -> None:
     assert parse_snooze(text, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("đến 15/1 nghỉ Tết", Pause(until=date(2027, 1, 15), reason="nghỉ Tết")),
+        ("đến 20/12/2026 vì đầu mối nghỉ phép", Pause(until=date(2026, 12, 20), reason="đầu mối nghỉ phép")),
+        ("", Pause()),
+        ("cán bộ đi học", Pause(reason="cán bộ đi học")),
+        ("đến 31/2", Pause(bad_date=True)),
+        ("đến 5/12/2026", Pause(bad_date=True)),
+    ],
+)
+def test_parse_pause(text: str, expected: Pause) -> None:
+    assert parse_pause(text, today=TODAY) == expected

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from bot.domain.calendar import WorkCalendar
 from bot.domain.reminders import (
+    Holds,
     Reminder,
     ReminderItem,
     ReminderKind,
@@ -25,6 +26,7 @@ from bot.domain.reminders import (
     due_reminders,
     escalation_cutoff,
     group_by_recipient,
+    hold_active,
     is_escalated,
     one_line_per_task,
     overdue_days,
@@ -38,6 +40,7 @@ from bot.domain.reminders import (
     summarize_day,
     summarize_escalation,
     urgency,
+    without_held,
 )
 from bot.domain.status import Status
 
@@ -398,3 +401,24 @@ def test_a_yearly_task_overdue_for_several_years_is_one_line_with_its_other_date
         (2, (D(2023, 1, 30), D(2024, 1, 30), D(2025, 6, 30))), (5, ()),
     ]
     assert one_line_per_task([]) == []
+
+
+@pytest.mark.parametrize(("until", "today", "active"), [
+    (None, D(2025, 6, 23), True), (D(2025, 6, 30), D(2025, 6, 29), True),
+    (D(2025, 6, 30), D(2025, 6, 30), False), (D(2025, 6, 30), D(2025, 7, 1), False),
+])
+def test_a_hold_lasts_until_the_day_named(until, today, active):
+    assert hold_active(until, today) is active
+
+
+def test_without_held_drops_snoozed_items_and_paused_agencies():
+    rs = [_r(1, D(2025, 6, 30), task=7, agency=2), _r(2, D(2025, 6, 30), task=8, agency=3), _r(3, D(2025, 6, 30), task=9, agency=1)]
+    groups = group_by_recipient(rs, successor_of={2: 3}, names={1: "Sở Tư pháp", 3: "Sở KH&CN"}, reachable=lambda a: True)
+    assert without_held(groups, Holds()) == groups
+    kept = without_held(groups, Holds(items=frozenset({2})))
+    assert [(g.agency_id, [r.item.due_item_id for r in g.reminders]) for g in kept] == [(3, [1]), (1, [3])]
+    # Sở TT&TT (2) paused: its inherited item goes too; Sở KH&CN's own stays.
+    kept = without_held(groups, Holds(agencies=frozenset({2})))
+    assert [(g.agency_id, [r.item.due_item_id for r in g.reminders]) for g in kept] == [(3, [2]), (1, [3])]
+    # The recipient paused: nothing for it at all.
+    assert [g.agency_id for g in without_held(groups, Holds(agencies=frozenset({3})))] == [1]
