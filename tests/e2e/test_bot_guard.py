@@ -22,7 +22,7 @@ async def test_start_up_registers_menus_per_scope(bot_world: BotWorld) -> None:
     assert private == ["start", "help"]
     assert groups == ["tiendo", "quahan", "sapden", "nhiemvu", "capnhat", "baocao", "dangky", "zalo", "help"]
     assert admin == [
-        "tiendo", "quahan", "sapden", "nhiemvu", "capnhat", "dathan", "giahan", "baocao", "coquan", "moi", "zalo",
+        "tiendo", "quahan", "sapden", "nhiemvu", "capnhat", "dathan", "ngaynghi", "ngaylambu", "giahan", "baocao", "coquan", "moi", "zalo",
         "email", "help",
     ]
     assert server.commands_for({"type": "chat", "chat_id": ADMIN2}) == server.commands_for(
