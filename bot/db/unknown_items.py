@@ -11,7 +11,7 @@ from sqlalchemy import false, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.db.models import Agency, DueItem, FlowState, PendingUpload, Plan, StatusChange, Task
+from bot.db.models import Agency, DueItem, FlowState, OutboxMessage, PendingUpload, Plan, StatusChange, Task
 from bot.domain.follow import is_unknown_at_import
 from bot.domain.reminders import ReminderItem
 from bot.domain.status import ChangeSource, Status
@@ -53,6 +53,24 @@ async def mark_asked(session: AsyncSession, *, ids: Sequence[int], on_date: date
             .values(asked_on=on_date)
             .execution_options(synchronize_session=False)
         )
+
+
+async def mark_asked_in(
+    session: AsyncSession, *, outbox_ids: Sequence[int], candidates: Iterable[int], on_date: date
+) -> list[int]:
+    """Of `candidates` (items of unknown status), those listed in these outbox rows (any
+    channel) are asked on `on_date`; returns them."""
+    wanted = set(candidates)
+    listed: set[int] = set()
+    ids = sorted(set(outbox_ids))
+    for start in range(0, len(ids), 500):
+        for due_item_ids in await session.scalars(
+            select(OutboxMessage.due_item_ids).where(OutboxMessage.id.in_(ids[start : start + 500]))
+        ):
+            listed.update(i for i in due_item_ids or () if i in wanted)
+    asked = sorted(listed)
+    await mark_asked(session, ids=asked, on_date=on_date)
+    return asked
 
 
 async def unknown_items(

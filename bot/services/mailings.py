@@ -39,8 +39,8 @@ EMAIL_MAX_ITEMS = 10_000  # a mail holds the whole day's list (the chat shows th
 
 async def reminder_emails(
     session: AsyncSession, *, day: DayReminders, on_date: date, now: datetime, links: AgencyLinks | None
-) -> int:
-    """Queue the day's reminder for each agency e-mail address; returns the rows added."""
+) -> list[int]:
+    """Queue the day's reminder for each agency e-mail address; returns the ids of the rows added."""
     messages: list[ChannelMessage] = []
     for group in day.groups:
         addresses = [r for r in day.recipients.get(group.agency_id) or [] if r.channel is Channel.EMAIL]
@@ -59,7 +59,7 @@ async def reminder_emails(
             )
             for r in addresses
         ]
-    return len(await enqueue_for_recipients(session, messages, now=now))
+    return await enqueue_for_recipients(session, messages, now=now)
 
 
 def digest_part(kind: DigestKind) -> int:

@@ -300,7 +300,6 @@ async def enqueue_reminders(
 
     people = await mentions_of(session, [g.agency_id for g in day.groups if g.reachable])
     rows: list[dict[str, Any]] = []
-    asking: dict[int, set[int]] = {}  # chat id → items of unknown status its message lists
     for group in day.groups:
         if not group.reachable:
             report.unreachable.append(group.agency_name)
@@ -315,25 +314,27 @@ async def enqueue_reminders(
             # One message per chat and day: part 0 is the only part, so the outbox's unique
             # key (chat, day, kind, part) makes a repeated or racing tick add nothing.
             rows.append(_row(chat=chat, on_date=on_date, kind=OutboxKind.REMINDER, index=0, count=1, part=part, now=now))
-            if group.unknown:
-                asking[chat.id] = set(part.due_item_ids) & {i.due_item_id for i in group.unknown}
     rows.sort(key=lambda r: r["chat_id"])  # one lock order for concurrent ticks
     report.chats = len(rows)
     new_ids = await enqueue(session, rows)
     report.queued = len(new_ids)
     report.already = len(rows) - len(new_ids)
-    if new_ids and asking:
-        # Items of unknown status are listed once: those in a message queued now are asked.
-        fresh = set(await session.scalars(select(OutboxMessage.chat_id).where(OutboxMessage.id.in_(new_ids))))
-        asked = {i for chat_id, ids in asking.items() if chat_id in fresh for i in ids}
-        await unknown_items.mark_asked(session, ids=sorted(asked), on_date=on_date)
 
     # Every Zalo account linked to an agency gets the same reminder, as plain text.
-    report.queued += await zalo.queue_reminders(session, day=day, on_date=on_date, now=now, links=links)
+    zalo_ids = await zalo.queue_reminders(session, day=day, on_date=on_date, now=now, links=links)
+    report.queued += len(zalo_ids)
 
-    emails = await mailings.reminder_emails(session, day=day, on_date=on_date, now=now, links=links)
-    report.emails = emails
-    report.queued += emails
+    email_ids = await mailings.reminder_emails(session, day=day, on_date=on_date, now=now, links=links)
+    report.emails = len(email_ids)
+    report.queued += len(email_ids)
+
+    # Items of unknown status are listed once: those in a message queued now — to a group, a
+    # mailbox or a Zalo account (an agency without a group is asked like one with) — are asked.
+    unknown = {i.due_item_id for g in day.groups for i in g.unknown}
+    if unknown:
+        await unknown_items.mark_asked_in(
+            session, outbox_ids=[*new_ids, *zalo_ids, *email_ids], candidates=unknown, on_date=on_date
+        )
 
     report.escalated, escalation_rows = await _escalate(session, on_date=on_date, policy=policy, now=now)
     report.queued += escalation_rows

@@ -338,11 +338,13 @@ def _chatter(chatter: Chatter | None, *, has_items: bool) -> str:
 
 async def queue_reminders(
     session: AsyncSession, *, day: Any, on_date: date, now: datetime, links: Any = None
-) -> int:
+) -> list[int]:
     """Queue the day's reminder (bot.services.reminders.DayReminders) for every Zalo account
     linked to each agency: plain text, numbered 1…n like the group's, split under 2,000
     characters, with the signed link to the agency's console page (`links`: files and
-    choices Zalo cannot carry). Once per person and day (the outbox key). Returns the rows added."""
+    choices Zalo cannot carry). Once per person and day (the outbox key). Returns the ids of
+    the rows added. A day with only items of unknown status to confirm is sent too: the
+    person answers them by number ("3 xong từ 20/12/2021") like the group."""
     groups = list(day.groups)
     linked = await recipients_repo.active_by_agency(
         session, agency_ids=[g.agency_id for g in groups], channels=[Channel.ZALO]
@@ -350,10 +352,12 @@ async def queue_reminders(
     messages: list[ChannelMessage] = []
     for group in groups:
         people = linked.get(group.agency_id) or []
-        if not people or not group.reminders:
+        if not people or not (group.reminders or group.unknown):
             continue
         # Every item, numbered 1…n (Zalo has no buttons for a "see all"; it splits the text itself).
         parts = reminder_messages(group, on_date, max_shown=max(1, len(group.reminders)))
+        if not parts:
+            continue
         url = links.url(group.agency_id, now=now) if links is not None else None
         texts_ = ztexts.reminder_texts(parts, console_url=url)
         ids = tuple(i for p in parts for i in p.due_item_ids)
@@ -365,7 +369,7 @@ async def queue_reminders(
                 )
                 for index, text in enumerate(texts_)
             ]
-    return len(await enqueue_for_recipients(session, messages, now=now))
+    return await enqueue_for_recipients(session, messages, now=now)
 
 
 async def queue_answer(session: AsyncSession, *, chat_id: str, text: str, on_date: date, now: datetime) -> int:
