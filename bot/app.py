@@ -284,6 +284,7 @@ async def shutdown(app: BotApp) -> None:
     if senders is not None:
         await senders.idle()
         await senders.aclose()
+    await services.sent_ids.aclose()
     if services.engine is not None:
         await services.engine.dispose()
 

@@ -18,6 +18,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.domain.throttle import Throttle
+from bot.services.sent_ids import SentIds
 
 
 class BotServices:
@@ -39,6 +40,7 @@ class BotServices:
     zalo: Any  # bot.channels.zalo_inbound.ZaloInbound when ZALO_BOT_TOKEN is set, else None
     zalo_bot_name: str | None  # the Zalo bot's account name (getMe), for the link-code text
     web_routes: list[Any]  # extra routes for the console's server (the Zalo webhook)
+    sent_ids: SentIds  # the ids of status messages sent, stored by the next transaction
     channel_adapters: list[Any] | None = None  # given to build_application (tests); None: from settings
 
     def configure(
@@ -65,6 +67,7 @@ class BotServices:
         self.zalo = None
         self.zalo_bot_name = None
         self.web_routes = []
+        self.sent_ids = SentIds(sessionmaker)
 
     def now(self) -> datetime:
         return self.clock()

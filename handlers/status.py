@@ -4,8 +4,9 @@
 Every handler parses the update (buttons through bot.domain.callbacks), calls ONE use case of
 bot.services.status in one transaction, then delivers its Result: edits, messages, the
 button's answer. The use case holds every rule (permission, the item's version, prompts,
-who hears of an extension request); the ids of the messages sent are stored afterwards
-(`remember_sent`), so replies to them find their items.
+who hears of an extension request); the ids of the messages sent are queued and stored by the
+next status transaction (bot/services/sent_ids.py), so replies to them find their items and a
+reply is one write transaction.
 """
 
 from __future__ import annotations
@@ -51,12 +52,22 @@ async def _run(update: Update, context: Context, use_case: UseCase, *, source: C
     app = services(context)
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
-    async with app.sessionmaker() as session, session.begin():
-        env = await svc.open_env(
-            session, settings=app.settings, tg_chat_id=chat.id, is_private=chat.type == ChatType.PRIVATE,
-            user_id=user.id, user_name=user.full_name, now=app.now(), source=source, message_id=message_id,
-        )
-        return await use_case(session, env)
+    batch = None
+    try:
+        async with app.sessionmaker() as session, session.begin():
+            env = await svc.open_env(
+                session, settings=app.settings, tg_chat_id=chat.id, is_private=chat.type == ChatType.PRIVATE,
+                user_id=user.id, user_name=user.full_name, now=app.now(), source=source, message_id=message_id,
+            )
+            # The ids of messages delivered before (this chat's and others'): this transaction
+            # stores them, so a reply to them finds its items (bot/services/sent_ids.py).
+            batch = await app.sent_ids.write_pending(session, chat_id=chat.id)
+            result = await use_case(session, env)
+    except BaseException:
+        app.sent_ids.settle(batch, committed=False)
+        raise
+    app.sent_ids.settle(batch, committed=True)
+    return result
 
 
 def markup(rows: Sequence[Sequence[tuple[str, str]]] | None) -> InlineKeyboardMarkup | None:
@@ -96,8 +107,8 @@ async def _deliver(update: Update, context: Context, result: svc.Result) -> None
             )
             continue
         sent.append(svc.Sent(send, msg.chat_id, msg.message_id))
-    async with services(context).sessionmaker() as session, session.begin():
-        follow_ups = await svc.remember_sent(session, result, sent, now=services(context).now())
+    # No transaction here: the next status transaction stores the ids (one write per reply).
+    follow_ups = services(context).sent_ids.add(result, sent, now=services(context).now())
     for text in follow_ups:
         assert message is not None
         await message.reply_text(text)

@@ -1626,10 +1626,24 @@ def needs_remembering(result: Result, sent: Sequence[Sent]) -> bool:
     )
 
 
+def follow_ups(result: Result, sent: Sequence[Sent]) -> list[str]:
+    """What to add in the acting chat once delivered: a new request that reached no leader is
+    said so (no database needed: the posts are the messages just sent)."""
+    posted = {s.send.extension_post for s in sent if s.send.extension_post is not None}
+    return [texts.NO_LEADERS for request_id in result.extension_requests if request_id not in posted]
+
+
+def chats_touched(result: Result, sent: Sequence[Sent]) -> set[int]:
+    """The chats whose later updates must see this delivery's bookkeeping."""
+    return {s.chat_id for s in sent} | {e.chat_id for e in result.edits if e.items}
+
+
 async def remember_sent(session: AsyncSession, result: Result, sent: Sequence[Sent], *, now: datetime) -> list[str]:
     """Store what the messages sent number, the prompts they ask, the leaders' posts of each
     request (in the caller's transaction). Returns what to add in the acting chat: a new
-    request that reached no leader is said so."""
+    request that reached no leader is said so. The bot's handlers do not call this in a
+    transaction of its own but through `bot.services.sent_ids.SentIds`, which folds it into
+    the next status transaction."""
     posts: dict[int, list[tuple[int, int]]] = {}
     if needs_remembering(result, sent):
         await repo.begin_write(session)
@@ -1652,4 +1666,4 @@ async def remember_sent(session: AsyncSession, result: Result, sent: Sequence[Se
             if request is not None:
                 old = [(int(c), int(m)) for c, m in (request.posts or [])]
                 await set_extension_posts(session, request_id=request_id, posts=old + new_posts)
-    return [texts.NO_LEADERS for request_id in result.extension_requests if request_id not in posts]
+    return follow_ups(result, sent)

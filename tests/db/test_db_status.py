@@ -383,3 +383,90 @@ async def test_the_use_cases_name_what_to_tell_whom_without_telegram(sm: async_s
     async with sm() as s, s.begin():  # pressed again: refused, the post still shows the outcome
         again = await svc.answer_extension(s, e, request_id=approve.request_id, approve=False)
     assert again.alert and again.answer and [(x.chat_id, x.message_id) for x in again.edits] == [(ADMIN, 77)]
+
+
+async def test_sent_ids_are_stored_by_the_next_status_transaction(sm: async_sessionmaker[AsyncSession]) -> None:
+    """One write transaction per reply (bot/services/sent_ids.py): the ids of a delivered
+    confirmation are stored by the next status transaction to begin, whichever chat it serves;
+    one that rolls back gives them back; with no transaction to carry them, the queue writes
+    them itself after its delay."""
+    from bot.services.sent_ids import SentIds
+
+    ids = await seeded(sm)
+    log = SentIds(sm, delay=3600)  # the timer never fires within the test: only what we drive
+    confirmation = svc.Send("ok", items=[(1, ids["item"])])
+    follow_ups = log.add(svc.Result(sends=[confirmation]), [svc.Sent(confirmation, CHAT, 901)], now=NOW)
+    assert follow_ups == []
+
+    async def found(message_id: int) -> bool:
+        async with sm() as s:
+            return await svc.context_items(s, tg_chat_id=CHAT, message_id=message_id) is not None
+
+    assert not await found(901)  # queued, not written
+    # A status transaction of another chat that fails: nothing stored, the entry is kept.
+    with pytest.raises(RuntimeError):
+        batch = None
+        try:
+            async with sm() as s, s.begin():
+                await repo.begin_write(s)
+                batch = await log.write_pending(s, chat_id=-200)
+                assert batch is not None and CHAT in batch.chats
+                raise RuntimeError("the use case failed")
+        except BaseException:
+            log.settle(batch, committed=False)
+            raise
+    assert not await found(901) and log.written == 0
+    # The next one (any chat) carries it; no transaction of the queue's own was needed.
+    async with sm() as s, s.begin():
+        await repo.begin_write(s)
+        batch = await log.write_pending(s, chat_id=-300)
+        assert await svc.context_items(s, tg_chat_id=CHAT, message_id=901) is not None  # read-your-writes
+    log.settle(batch, committed=True)
+    assert await found(901) and (log.written, log.own_transactions) == (1, 0)
+
+    # Nothing to carry it: the queue's own transaction (the timer's, or a graceful stop).
+    second = svc.Send("ok", items=[(1, ids["item"])])
+    log.add(svc.Result(sends=[second]), [svc.Sent(second, CHAT, 902)], now=NOW)
+    await log.aclose()
+    assert await found(902) and (log.written, log.own_transactions) == (2, 1)
+
+
+async def test_a_chat_waits_for_the_transaction_that_took_its_ids(sm: async_sessionmaker[AsyncSession]) -> None:
+    """Chat A's entry taken by chat B's transaction (still open): A's next transaction waits
+    until B's has committed before it reads, so A's reply to its confirmation finds the item."""
+    from bot.services.sent_ids import SentIds
+
+    ids = await seeded(sm)
+    log = SentIds(sm, delay=3600)
+    confirmation = svc.Send("ok", items=[(1, ids["item"])])
+    log.add(svc.Result(sends=[confirmation]), [svc.Sent(confirmation, CHAT, 903)], now=NOW)
+    b_took = asyncio.Event()
+    b_may_commit = asyncio.Event()
+
+    async def chat_b() -> None:
+        async with sm() as s:
+            async with s.begin():
+                await repo.begin_write(s)
+                batch = await log.write_pending(s, chat_id=-200)
+                b_took.set()
+                await b_may_commit.wait()
+            log.settle(batch, committed=True)
+
+    async def chat_a() -> bool:
+        await b_took.wait()
+        async with sm() as s, s.begin():
+            # On SQLite begin_write itself waits for B's write lock; on PostgreSQL the queue does.
+            await repo.begin_write(s)
+            batch = await log.write_pending(s, chat_id=CHAT)
+            seen = await svc.context_items(s, tg_chat_id=CHAT, message_id=903) is not None
+        log.settle(batch, committed=True)
+        return seen
+
+    b = asyncio.create_task(chat_b())
+    a = asyncio.create_task(chat_a())
+    await b_took.wait()
+    await asyncio.sleep(0.3)
+    assert not a.done()  # A waits for B
+    b_may_commit.set()
+    await b
+    assert await a
