@@ -55,7 +55,8 @@ def pct(values: list[float], q: float) -> float:
 async def prepare(server, url: str, groups: int):
     from bot.catalog import Catalog
     from bot.config import load_settings
-    from bot.db import repositories as repo
+    from bot.db import agencies as agencies_repo
+    from bot.db import chats as chats_repo
     from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
     from bot.domain.kinds import ChatRole
     from bot.services.plans import read_and_parse, store_draft
@@ -77,16 +78,16 @@ async def prepare(server, url: str, groups: int):
     server.add_user(ADMIN, "Quản trị")
     async with sm() as s, s.begin():
         await store_draft(s, draft=draft, catalog=catalog, timezone=settings.timezone, actor="bench")
-        province = await repo.get_province(s, slug="phu-tho")
+        province = await agencies_repo.get_province(s, slug="phu-tho")
         day = await collect_reminders(
             s, on_date=MONDAY_0900.date(), calendar=calendar_from_settings(settings), policy=policy_from_settings(settings)
         )
-        agencies = [await repo.get_agency(s, agency_id=g.agency_id) for g in day.groups]
+        agencies = [await agencies_repo.get_agency(s, agency_id=g.agency_id) for g in day.groups]
         for n in range(groups):
             chat_id = FIRST_GROUP - n
             server.add_user(FOCAL + n, f"Đầu mối {n}")
             server.add_chat(chat_id, title=f"Nhóm {n}", members=[ADMIN, FOCAL + n])
-            await repo.bind_chat(
+            await chats_repo.bind_chat(
                 s, province=province, tg_chat_id=chat_id, role=ChatRole.AGENCY, now=MONDAY_0900,
                 agency=agencies[n % len(agencies)], title=f"Nhóm {n}",
             )

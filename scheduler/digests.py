@@ -40,7 +40,7 @@ from telegram.error import (
 )
 
 from bot.context import BotApp, Context
-from bot.db import repositories as repo
+from bot.db import chats as chats_repo
 from bot.domain.calendar import WorkCalendar
 from bot.domain.digest import DigestKind, DigestPeriod, scheduled_digests
 from bot.domain.kinds import DigestRunStatus
@@ -188,7 +188,7 @@ class DigestScheduler:
                     return
                 migrated = True
                 old, address = address, int(exc.new_chat_id)
-                await self._tx(repo.move_chat, old_tg_chat_id=old, new_tg_chat_id=address)
+                await self._tx(chats_repo.move_chat, old_tg_chat_id=old, new_tg_chat_id=address)
                 continue
             except RetryAfter as exc:
                 await self._later(run, report, f"429: {exc}")

@@ -26,7 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.zalo import SECRET_HEADER, Failure, ZaloClient, ZaloError, parse_update, sleep_unless
 from bot.config import Settings
-from bot.db import repositories as repo
+from bot.db import agencies as agencies_repo
+from bot.db import chats as chats_repo
+from bot.db import plans as plans_repo
+from bot.db import status_changes as status_changes_repo
 from bot.domain.callbacks import DecideExtension, encode
 from bot.logs import log_event
 from bot.render import status as texts
@@ -226,19 +229,19 @@ class ZaloInbound:
         async with session.begin():
             edits: list[tuple[int, int, str]] = []  # leaders' posts of a request this change withdrew
             for request_id in result.withdrawn_requests:
-                request = await repo.get_extension_request(session, request_id=request_id)
+                request = await status_changes_repo.get_extension_request(session, request_id=request_id)
                 view = await svc.extension_view(session, request, self.settings.tz) if request else None
                 if request is not None and view is not None:
                     edits += [(int(c), int(m), texts.extension_request_text(view)) for c, m in request.posts or []]
             targets: list[tuple[int, str, Any, int | None]] = []
             for agency_id, html_text in result.group_notices:
-                family = await repo.agency_family_ids(session, agency_ids=[agency_id])
+                family = await agencies_repo.agency_family_ids(session, agency_ids=[agency_id])
                 for member in family[:1]:
-                    for chat in await repo.chats_for_agency(session, agency_id=member):
+                    for chat in await chats_repo.chats_for_agency(session, agency_id=member):
                         targets.append((chat.tg_chat_id, html_text, None, None))
             for request_id in result.extension_requests:
-                request = await repo.get_extension_request(session, request_id=request_id)
-                item = await repo.get_due_item(session, due_item_id=request.due_item_id) if request else None
+                request = await status_changes_repo.get_extension_request(session, request_id=request_id)
+                item = await plans_repo.get_due_item(session, due_item_id=request.due_item_id) if request else None
                 if request is None or item is None:
                     continue
                 view = await svc.extension_view(session, request, self.settings.tz)

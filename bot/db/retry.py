@@ -13,8 +13,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from sqlalchemy import false, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import StatusPrompt
 
 T = TypeVar("T")
 
@@ -48,3 +51,17 @@ async def in_transaction(
                 raise
             await asyncio.sleep(backoff * 2**attempt)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Take SQLite's write lock as the transaction's first statement.
+
+    In WAL mode a transaction that has read and then writes after another connection
+    committed fails at once ("database is locked", busy_timeout does not apply); the
+    reminder sender writes concurrently with the handlers. A no-op UPDATE first makes the
+    transaction wait its turn instead. PostgreSQL needs nothing (rows are locked as used).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(
+            update(StatusPrompt).where(false()).values(state=StatusPrompt.state).execution_options(synchronize_session=False)
+        )

@@ -25,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import Catalog
 from bot.config import Settings
-from bot.db import repositories as repo
+from bot.db import agencies as agencies_repo
+from bot.db import chats as chats_repo
+from bot.db import flows as flows_repo
 from bot.db.models import Agency, BindRequest, Chat, Province
 from bot.domain.admins import Admins
 from bot.domain.kinds import ChatRole, FlowState
@@ -65,9 +67,9 @@ class Scope:
 async def configured_provinces(session: AsyncSession, *, settings: Settings) -> list[Province]:
     """Settings.province for a single-province install; otherwise every province in the DB."""
     if settings.province:
-        province = await repo.get_province(session, slug=settings.province)
+        province = await agencies_repo.get_province(session, slug=settings.province)
         return [province] if province is not None else []
-    return await repo.list_provinces(session)
+    return await agencies_repo.list_provinces(session)
 
 
 async def sync_directory(session: AsyncSession, *, settings: Settings, catalog: Catalog) -> list[str]:
@@ -79,16 +81,16 @@ async def sync_directory(session: AsyncSession, *, settings: Settings, catalog: 
     if settings.province:
         slugs = [settings.province]
     else:
-        slugs = [p.slug for p in await repo.list_provinces(session)]
+        slugs = [p.slug for p in await agencies_repo.list_provinces(session)]
     for slug in slugs:
         directory = catalog.directory(slug)
-        province = await repo.get_or_create_province(
+        province = await agencies_repo.get_or_create_province(
             session,
             slug=directory.province.slug,
             name=directory.province.name,
             timezone=directory.province.timezone or settings.timezone,
         )
-        await repo.sync_agencies(session, province=province, directory_agencies=catalog.recipients(slug))
+        await agencies_repo.sync_agencies(session, province=province, directory_agencies=catalog.recipients(slug))
     return slugs
 
 
@@ -114,7 +116,7 @@ async def resolve_scope(
     mine = tuple(p for p in served if p.id in admin_of)
     if is_private and is_any_admin:
         return Scope(ScopeKind.ADMIN, mine, True, True, admin_of=admin_of)
-    chat = await repo.get_chat(session, tg_chat_id=tg_chat_id)
+    chat = await chats_repo.get_chat(session, tg_chat_id=tg_chat_id)
     if chat is not None and chat.active:
         province = await session.get(Province, chat.province_id)
         assert province is not None
@@ -122,8 +124,8 @@ async def resolve_scope(
         if chat.role is ChatRole.LEADERS:
             return Scope(ScopeKind.LEADERS, (province,), here, is_private, chat, admin_of=admin_of)
         if chat.agency_id is not None:
-            agency = await repo.get_agency(session, agency_id=chat.agency_id)
-            family = await repo.agency_family_ids(session, agency_ids=[chat.agency_id])
+            agency = await agencies_repo.get_agency(session, agency_id=chat.agency_id)
+            family = await agencies_repo.agency_family_ids(session, agency_ids=[chat.agency_id])
             return Scope(
                 ScopeKind.AGENCY, (province,), here, is_private, chat, agency, tuple(family), admin_of=admin_of
             )
@@ -192,7 +194,7 @@ async def find_agency(
     async def rows(pairs: list[tuple[Province, str]]) -> tuple[AgencyOption, ...]:
         out: dict[int, AgencyOption] = {}
         for province, code in pairs:
-            agency = await repo.get_agency_by_code(session, province_id=province.id, code=code)
+            agency = await agencies_repo.get_agency_by_code(session, province_id=province.id, code=code)
             if agency is not None and agency.id not in out:
                 label = f"{agency.name} ({province.name})" if several else agency.name
                 out[agency.id] = AgencyOption(agency.id, label)
@@ -214,7 +216,7 @@ async def agency_in_provinces(
 ) -> Agency | None:
     """The agency if it belongs to one of the provinces and still exists (callback ids are
     user input: never trust them to name an agency)."""
-    agency = await repo.get_agency(session, agency_id=agency_id)
+    agency = await agencies_repo.get_agency(session, agency_id=agency_id)
     if agency is None or not agency.active or agency.province_id not in {p.id for p in provinces}:
         return None
     return agency
@@ -234,7 +236,7 @@ async def bind_agency(
 ) -> Chat:
     province = await session.get(Province, agency.province_id)
     assert province is not None
-    chat = await repo.bind_chat(
+    chat = await chats_repo.bind_chat(
         session,
         province=province,
         tg_chat_id=tg_chat_id,
@@ -246,7 +248,7 @@ async def bind_agency(
     )
     # The chat's open requests are answered by this binding.
     for request in await _pending_requests(session, tg_chat_id=tg_chat_id):
-        await repo.decide_flow(
+        await flows_repo.decide_flow(
             session, model=BindRequest, row_id=request.id, state=FlowState.CANCELLED, now=now
         )
     _log_binding("chat.bound", chat, f"Nhóm {tg_chat_id} được đăng ký cho {agency.name}", user_id=by_tg_id)
@@ -281,7 +283,7 @@ async def bind_leaders(
     by_tg_id: int,
     now: datetime,
 ) -> Chat:
-    chat = await repo.bind_chat(
+    chat = await chats_repo.bind_chat(
         session,
         province=province,
         tg_chat_id=tg_chat_id,
@@ -296,11 +298,11 @@ async def bind_leaders(
 
 async def unbind(session: AsyncSession, *, tg_chat_id: int) -> Chat | None:
     """Deactivate the chat's binding; None if it was not bound."""
-    chat = await repo.get_chat(session, tg_chat_id=tg_chat_id)
+    chat = await chats_repo.get_chat(session, tg_chat_id=tg_chat_id)
     if chat is None or not chat.active:
         return None
     _log_binding("chat.unbound", chat, f"Nhóm {tg_chat_id} đã huỷ đăng ký")
-    return await repo.deactivate_chat(session, tg_chat_id=tg_chat_id)
+    return await chats_repo.deactivate_chat(session, tg_chat_id=tg_chat_id)
 
 
 async def request_binding(
@@ -313,7 +315,7 @@ async def request_binding(
     user_name: str | None,
     now: datetime,
 ) -> tuple[BindRequest, bool]:
-    return await repo.add_bind_request(
+    return await chats_repo.add_bind_request(
         session,
         province_id=agency.province_id,
         agency_id=agency.id,
@@ -343,7 +345,7 @@ async def decide_request(
 ) -> tuple[Decision, BindRequest | None]:
     """An admin's answer to a binding request; a repeated press is STALE and changes nothing,
     an admin of another province is FORBIDDEN."""
-    request = await repo.get_bind_request(session, request_id=request_id)
+    request = await chats_repo.get_bind_request(session, request_id=request_id)
     if request is None:
         return Decision.STALE, None
     if request.agency.province_id not in set(province_ids):
@@ -351,7 +353,7 @@ async def decide_request(
     if approve and not request.agency.active:  # merged away meanwhile: ask again
         approve = False
     state = FlowState.DONE if approve else FlowState.CANCELLED
-    if not await repo.decide_flow(
+    if not await flows_repo.decide_flow(
         session, model=BindRequest, row_id=request.id, state=state, now=now, decided_by_tg_id=admin_id
     ):
         return Decision.STALE, request
@@ -371,7 +373,7 @@ async def decide_request(
 async def create_invite(session: AsyncSession, *, agency: Agency, admin_id: int, now: datetime) -> str:
     """A one-time deep-link token (Telegram allows [A-Za-z0-9_-], up to 64 characters)."""
     token = secrets.token_urlsafe(18)  # 24 characters, 144 bits
-    await repo.add_invite(
+    await chats_repo.add_invite(
         session,
         token=token,
         agency_id=agency.id,
@@ -387,7 +389,7 @@ async def use_invite(
 ) -> Agency | None:
     """Bind the group a /moi link was used in; returns the agency, None if the link is
     unknown, used or expired."""
-    invite = await repo.use_invite(session, token=token, tg_chat_id=tg_chat_id, now=now)
+    invite = await chats_repo.use_invite(session, token=token, tg_chat_id=tg_chat_id, now=now)
     if invite is None or not invite.agency.active:
         return None
     await bind_agency(
@@ -402,7 +404,7 @@ async def use_invite(
 
 
 async def migrate(session: AsyncSession, *, old_tg_chat_id: int, new_tg_chat_id: int) -> Chat | None:
-    return await repo.move_chat(session, old_tg_chat_id=old_tg_chat_id, new_tg_chat_id=new_tg_chat_id)
+    return await chats_repo.move_chat(session, old_tg_chat_id=old_tg_chat_id, new_tg_chat_id=new_tg_chat_id)
 
 
 async def bot_removed(
@@ -413,7 +415,7 @@ async def bot_removed(
     path the sender takes when Telegram answers 403."""
     from bot.services.outbox import chat_unreachable
 
-    chat = await repo.get_chat(session, tg_chat_id=tg_chat_id)
+    chat = await chats_repo.get_chat(session, tg_chat_id=tg_chat_id)
     if chat is None:
         return
     await chat_unreachable(

@@ -16,9 +16,12 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import repositories as repo
+from bot.db import agencies as agencies_repo
+from bot.db import plans as plans_repo
+from bot.db import status_changes as status_changes_repo
 from bot.db import unknown_items
 from bot.db.models import Agency, Plan, Province
+from bot.db.retry import begin_write
 from bot.domain.follow import Closed, CloseProblem
 from bot.domain.replies import Intent
 from bot.domain.status import ChangeKind, ChangeSource, Status
@@ -50,7 +53,7 @@ async def still_unknown(session: AsyncSession, *, tg_chat_id: int, message_id: i
     listed = await svc.context_items(session, tg_chat_id=tg_chat_id, message_id=message_id)
     if listed is None:
         return None
-    items = await repo.due_items_by_ids(session, ids=[i.due_item_id for i in listed])
+    items = await plans_repo.due_items_by_ids(session, ids=[i.due_item_id for i in listed])
     return [
         (i.number, i.due_item_id)
         for i in listed
@@ -60,14 +63,14 @@ async def still_unknown(session: AsyncSession, *, tg_chat_id: int, message_id: i
 
 async def begin(session: AsyncSession) -> None:
     """First statement of an answer's transaction: SQLite's write lock first."""
-    await repo.begin_write(session)
+    await begin_write(session)
 
 
 async def may_answer(session: AsyncSession, env: svc.Env, remaining: Sequence[tuple[int, int]]) -> bool:
     """The lead agency's chat (or an admin of the province) answers for the message's items."""
     if not remaining:
         return True
-    first = await repo.get_due_item(session, due_item_id=remaining[0][1])
+    first = await plans_repo.get_due_item(session, due_item_id=remaining[0][1])
     return first is not None and await svc.access(session, env, first) is svc.Access.CHANGE
 
 
@@ -120,12 +123,12 @@ async def close_unknown(
         return Closed(problem=CloseProblem.FUTURE, completed_on=completed_on)
     plan: Plan | None = None
     if plan_number:
-        plan = await repo.get_plan_by_number(session, province=province, number=plan_number.strip())
+        plan = await plans_repo.get_plan_by_number(session, province=province, number=plan_number.strip())
         if plan is None:
             return Closed(problem=CloseProblem.NO_PLAN, plan_number=plan_number)
     names: list[str] = []
     if agency_ids is None and agency:
-        found: Sequence[Agency] = await repo.find_agencies(
+        found: Sequence[Agency] = await agencies_repo.find_agencies(
             session, province=province, query=agency, include_predecessors=False
         )
         if not found:
@@ -135,10 +138,10 @@ async def close_unknown(
             return Closed(problem=CloseProblem.SEVERAL_AGENCIES, agency_names=[a.name for a in found])
         chosen = exact[0] if exact else found[0]
         # The agencies merged into it: their items are its work now.
-        family = await repo.find_agencies(session, province=province, query=chosen.code)
+        family = await agencies_repo.find_agencies(session, province=province, query=chosen.code)
         agency_ids, names = sorted({chosen.id, *(a.id for a in family)}), [chosen.name]
     elif agency_ids is not None:
-        first = await repo.get_agency(session, agency_id=agency_ids[0]) if agency_ids else None
+        first = await agencies_repo.get_agency(session, agency_id=agency_ids[0]) if agency_ids else None
         names = [first.name] if first is not None else []
     items = await unknown_items.unknown_items(
         session, province_ids=[province.id], plan_id=plan.id if plan else None, agency_ids=agency_ids, lock=True
@@ -146,7 +149,7 @@ async def close_unknown(
     result = Closed(plan_number=plan.number if plan else None, agency_names=names, completed_on=completed_on)
     note = f"Quản trị viên đóng việc chưa cập nhật: hoàn thành ngày {completed_on:%d/%m/%Y}."
     for item in items:
-        await repo.change_status(
+        await status_changes_repo.change_status(
             session, item=item, status=Status.DONE, source=source, now=now, today=completed_on,
             actor_name=actor_name, actor_tg_id=actor_tg_id, note=note,
         )

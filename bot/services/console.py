@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import agencies as agencies_repo
+from bot.db import plans as plans_repo
 from bot.db import reports
-from bot.db import repositories as repo
 from bot.db import web_queries as q
 from bot.db.models import Agency, Chat, Plan, Province
 from bot.domain.digest import (
@@ -40,7 +41,7 @@ async def report_figures(session: AsyncSession, *, province: Province, kind: Dig
     period = digest_period(kind, as_of)
     today = period.as_of
     end = day_end(today, ZoneInfo(province.timezone))
-    current = await repo._current_agencies(session, [province.id])  # noqa: SLF001 - the one succession map
+    current = await plans_repo._current_agencies(session, [province.id])  # noqa: SLF001 - the one succession map
     by_key = await figures_by_plan_and_agency(session, province_id=province.id, end=end, today=today)
     per_plan: dict[int, Figures] = {}
     per_agency: list[tuple[int, Figures]] = []
@@ -117,14 +118,14 @@ async def add_agency(session: AsyncSession, *, province: Province, name: str) ->
     if not name:
         return None
     code = new_agency_code(name)
-    existing = await repo.get_agency_by_code(session, province_id=province.id, code=code)
+    existing = await agencies_repo.get_agency_by_code(session, province_id=province.id, code=code)
     if existing is not None:
         if not existing.active:
             existing.active = True
         return existing
     agency = Agency(
         province_id=province.id, code=code, name=name, kind="other", aliases=[],
-        search_key=repo.agency_search_key(name, []), active=True,
+        search_key=agencies_repo.agency_search_key(name, []), active=True,
     )
     session.add(agency)
     await session.flush()

@@ -32,8 +32,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Subquery
 
+from bot.db import agencies as agencies_repo
+from bot.db import chats as chats_repo
+from bot.db import plans as plans_repo
 from bot.db import reports
-from bot.db import repositories as repo
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
 from bot.db.models import (
     Agency,
@@ -433,7 +435,7 @@ async def build_digest(
     today = period.as_of
     end = day_end(today, tz)
     soon = soon_days if soon_days is not None else soon_days_for(period.kind)
-    current = await repo._current_agencies(session, [province.id])  # noqa: SLF001 - the one succession map
+    current = await plans_repo._current_agencies(session, [province.id])  # noqa: SLF001 - the one succession map
     by_key = await figures_by_plan_and_agency(session, province_id=province.id, end=end, today=today)
     requests = await pending_requests(session, province_id=province.id, end=end, tz=tz)
     # One pass over the rows: the period's lists take what they need of each, and the
@@ -472,8 +474,8 @@ async def build_digest(
 
     # Among the agencies with open work: no working chat — lost (bot removed or blocked) or
     # never bound; reminded but silent.
-    reachable = {current[i][0] for i in await repo.bound_agency_ids(session, province_id=province.id)}
-    lost = {current[a.id][0] for a in await repo.unreachable_agencies(session, province_id=province.id)}
+    reachable = {current[i][0] for i in await chats_repo.bound_agency_ids(session, province_id=province.id)}
+    lost = {current[a.id][0] for a in await agencies_repo.unreachable_agencies(session, province_id=province.id)}
     waiting = [a for a in agencies if (a.figures.overdue or a.figures.in_term) and a.agency_code not in reachable]
     silent_codes = await silent_agencies(session, province_id=province.id, end=end, current=current)
 
@@ -777,7 +779,7 @@ async def cli_digests(
     try:
         async with make_sessionmaker(engine)() as session:
             if province:
-                found = await repo.get_province(session, slug=province)
+                found = await agencies_repo.get_province(session, slug=province)
                 provinces = [found] if found is not None else []
             else:
                 provinces = await configured_provinces(session, settings=settings)
@@ -787,7 +789,7 @@ async def cli_digests(
                 output = render_digest(
                     digest, province_slug=p.slug, with_report=period_kind is DigestKind.MONTH and settings.digest_docx
                 )
-                chats = [c.tg_chat_id for c in await repo.leaders_chats(session, province_id=p.id)] if send else []
+                chats = [c.tg_chat_id for c in await chats_repo.leaders_chats(session, province_id=p.id)] if send else []
                 results.append(CliDigest(p.name, output, chats))
     finally:
         await engine.dispose()

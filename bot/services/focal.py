@@ -20,8 +20,9 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import agencies as agencies_repo
+from bot.db import chats as chats_repo
 from bot.db import focal_points as repo_focal
-from bot.db import repositories as repo
 from bot.db.models import Chat, Province
 from bot.domain.kinds import ChatRole
 
@@ -77,10 +78,10 @@ async def daumoi(
     now: datetime,
 ) -> FocalResult:
     """One /daumoi in a group (the handler checked it is a group and the action is known)."""
-    chat = await repo.get_chat(session, tg_chat_id=tg_chat_id)
+    chat = await chats_repo.get_chat(session, tg_chat_id=tg_chat_id)
     if chat is None or not chat.active or chat.role is not ChatRole.AGENCY or chat.agency_id is None:
         return FocalResult(FocalOutcome.NOT_BOUND)
-    agency = await repo.get_agency(session, agency_id=chat.agency_id)
+    agency = await agencies_repo.get_agency(session, agency_id=chat.agency_id)
     assert agency is not None
     result = FocalResult(FocalOutcome.REGISTERED, agency.name)
     if action is FocalAction.LEAVE:
@@ -106,13 +107,13 @@ async def daumoi(
         )
         result.outcome = FocalOutcome.REGISTERED if created else FocalOutcome.ALREADY
         if action is FocalAction.PRIVATE:
-            private = await repo.get_chat(session, tg_chat_id=user_id)
+            private = await chats_repo.get_chat(session, tg_chat_id=user_id)
             if private is not None and private.active and private.agency_id not in (None, agency.id):
                 result.outcome = FocalOutcome.PRIVATE_TAKEN
             else:
                 province = await session.get(Province, agency.province_id)
                 assert province is not None
-                await repo.bind_chat(
+                await chats_repo.bind_chat(
                     session, province=province, tg_chat_id=user_id, role=ChatRole.AGENCY, now=now,
                     agency=agency, title=f"Đầu mối {name}"[:255], bound_by_tg_id=user_id,
                 )
@@ -124,7 +125,7 @@ async def daumoi(
 
 
 async def _private_chat_off(session: AsyncSession, *, agency_id: int, user_id: int) -> None:
-    private: Chat | None = await repo.get_chat(session, tg_chat_id=user_id)
+    private: Chat | None = await chats_repo.get_chat(session, tg_chat_id=user_id)
     if private is not None and private.agency_id == agency_id and private.active:
         private.active = False
         await session.flush()

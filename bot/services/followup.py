@@ -15,7 +15,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import followup as followup_repo
-from bot.db import repositories as repo
+from bot.db import plans as plans_repo
+from bot.db import status_changes as status_changes_repo
 from bot.db.models import DueItem
 from bot.domain.codes import task_code
 from bot.domain.kinds import HoldKind
@@ -41,7 +42,7 @@ async def snooze(session: AsyncSession, env: svc.Env, *, request: Snooze, replie
         return found.refused
     targets: list[DueItem] = []
     for candidate in found.items:
-        item = await repo.get_due_item(session, due_item_id=candidate.id, lock=True)  # with its task and plan
+        item = await plans_repo.get_due_item(session, due_item_id=candidate.id, lock=True)  # with its task and plan
         if item is not None and item.status is not Status.DONE and await svc.access(session, env, item) is Right.CHANGE:
             targets.append(item)
     if not targets:
@@ -51,7 +52,7 @@ async def snooze(session: AsyncSession, env: svc.Env, *, request: Snooze, replie
             session, kind=HoldKind.SNOOZE, now=env.now, due_item_id=item.id, until_on=request.until,
             reason=request.reason, actor_tg_id=env.actor.tg_id, actor_name=env.actor.name,
         )
-        await repo.change_status(
+        await status_changes_repo.change_status(
             session, item=item, status=item.status, source=env.source, now=env.now, today=env.today,
             actor_name=env.actor.name, actor_tg_id=env.actor.tg_id,
             note=texts.snooze_note(request.until, request.reason), chat_id=env.tg_chat_id, message_id=env.message_id,
@@ -87,10 +88,10 @@ async def waive(session: AsyncSession, env: svc.Env, *, task_id: int | None, rea
     """/khongthuchien NV3 <lý do>: an admin drops the task's open items (see the module doc)."""
     if task_id is None or not reason.strip():
         return texts.WAIVE_USAGE
-    task = await repo.get_task(session, task_id=task_id)
+    task = await plans_repo.get_task(session, task_id=task_id)
     if task is None or task.removed or not env.actor.administers(task.plan.province_id):
         return texts.WAIVE_USAGE if task is not None else f"Không tìm thấy nhiệm vụ {task_code(task_id)}."
-    items = [i for i in await repo.task_due_items(session, task_id=task_id) if i.status is not Status.DONE and not i.cancelled]
+    items = [i for i in await plans_repo.task_due_items(session, task_id=task_id) if i.status is not Status.DONE and not i.cancelled]
     if not items:
         return texts.waive_nothing(task_code(task_id))
     for item in items:
@@ -98,7 +99,7 @@ async def waive(session: AsyncSession, env: svc.Env, *, task_id: int | None, rea
             session, kind=HoldKind.WAIVE, now=env.now, due_item_id=item.id, reason=reason.strip(),
             actor_tg_id=env.actor.tg_id, actor_name=env.actor.name,
         )
-        await repo.change_status(
+        await status_changes_repo.change_status(
             session, item=item, status=item.status, source=ChangeSource.ADMIN, now=env.now, today=env.today,
             actor_name=env.actor.name, actor_tg_id=env.actor.tg_id, note=texts.waive_note(reason.strip()),
             chat_id=env.tg_chat_id, message_id=env.message_id,

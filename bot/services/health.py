@@ -96,9 +96,9 @@ def _missing_sqlite_file(url: str) -> HealthReport | None:
 
 
 async def _fill(session: Any, report: HealthReport) -> None:
+    from bot.db.agencies import unreachable_agencies
     from bot.db.models import Chat, DueItem, OutboxMessage, Plan, Province, ReminderRun
     from bot.db.reports import province_task_totals, unbound_agency_names
-    from bot.db.repositories import unreachable_agencies
     from bot.domain.kinds import OutboxStatus
     from bot.domain.status import Status
     from bot.services.outbox import OPEN_STATES

@@ -20,15 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import plan_import, unknown_items
+from bot.db.agencies import DirectoryAgency, agencies_by_code, get_province, sync_agencies
 from bot.db.codec import deadline_to_json
 from bot.db.models import Agency, DueItem, Plan, Task, TaskAgency
-from bot.db.repositories import (
-    DirectoryAgency,
-    agencies_by_code,
-    get_plan_by_number,
-    get_province,
-    sync_agencies,
-)
+from bot.db.plans import get_plan_by_number
 from bot.domain.corrections import apply_corrections
 from bot.domain.imports import DueKey, ImportReport, TaskUpdate
 from bot.domain.kinds import DueOrigin, LinkRole

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import Catalog
-from bot.db import repositories as repo
+from bot.db import flows as flows_repo
 from bot.db.models import PendingUpload
 from bot.domain.agencies import Agency
 from bot.domain.corrections import Field, apply_corrections, deadline_value
@@ -90,7 +90,7 @@ def agency_names(draft: PlanDraft, review: Mapping[str, Any], *, catalog: Catalo
 
 
 async def _pending(session: AsyncSession, upload_id: int) -> PendingUpload | None:
-    row = await repo.get_pending_upload(session, upload_id=upload_id)
+    row = await flows_repo.get_pending_upload(session, upload_id=upload_id)
     if row is None or row.state is not FlowState.PENDING or row.content is None:
         return None
     return row

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import Catalog
+from bot.db.agencies import get_or_create_province
 from bot.db.models import Province
-from bot.db.repositories import TaskRow, get_or_create_province, list_tasks
+from bot.db.plans import TaskRow, list_tasks
 from bot.domain.follow import default_follow_from
 from bot.domain.imports import ImportReport
 from bot.domain.plans.draft import PlanDraft

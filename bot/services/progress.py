@@ -13,8 +13,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import agencies as agencies_repo
+from bot.db import chats as chats_repo
+from bot.db import plans as plans_repo
 from bot.db import reports
-from bot.db import repositories as repo
+from bot.db import status_changes as status_changes_repo
 from bot.db.models import Agency, Province
 from bot.domain.digest import DueLine, Figures, agency_progress, overdue, province_summary, upcoming
 from bot.domain.kinds import LinkRole
@@ -39,8 +42,8 @@ def local_today(now: datetime, tz: ZoneInfo) -> date:
 async def agency_pages(
     session: AsyncSession, *, agency: Agency, today: date
 ) -> list[str]:
-    family = await repo.agency_family_ids(session, agency_ids=[agency.id])
-    lines = await repo.due_lines(session, province_ids=[agency.province_id], agency_ids=family)
+    family = await agencies_repo.agency_family_ids(session, agency_ids=[agency.id])
+    lines = await plans_repo.due_lines(session, province_ids=[agency.province_id], agency_ids=family)
     return agency_progress_messages(
         agency.name, agency_progress(lines, today=today, soon_days=DEFAULT_SOON_DAYS), today
     )
@@ -58,7 +61,7 @@ async def progress_pages(
     if not scope.province_wide:
         return None
     if agency_id is not None:
-        agency = await repo.get_agency(session, agency_id=agency_id)
+        agency = await agencies_repo.get_agency(session, agency_id=agency_id)
         if agency is None or agency.province_id not in scope.province_ids:
             return None
         return await agency_pages(session, agency=agency, today=today)
@@ -73,14 +76,14 @@ async def progress_pages(
 
 
 async def _province_pages(session: AsyncSession, *, province: Province, today: date, admin: bool) -> list[str]:
-    lines = await repo.due_lines(session, province_ids=[province.id])
+    lines = await plans_repo.due_lines(session, province_ids=[province.id])
     rows = province_summary(lines, today=today)
     bound_codes = {
         agency.code
-        for agency_id in await repo.bound_agency_ids(session, province_id=province.id)
-        if (agency := await repo.get_agency(session, agency_id=agency_id)) is not None
+        for agency_id in await chats_repo.bound_agency_ids(session, province_id=province.id)
+        if (agency := await agencies_repo.get_agency(session, agency_id=agency_id)) is not None
     }
-    lost_codes = {agency.code for agency in await repo.unreachable_agencies(session, province_id=province.id)}
+    lost_codes = {agency.code for agency in await agencies_repo.unreachable_agencies(session, province_id=province.id)}
     # Agencies with open items and no chat to remind: the leaders should know, and whether
     # the chat was lost (bot removed, blocked) or never registered.
     waiting = [r for r in rows if r.agency_code not in bound_codes and r.total > r.done]
@@ -102,11 +105,11 @@ async def _province_pages(session: AsyncSession, *, province: Province, today: d
 
 async def _scope_lines(session: AsyncSession, scope: Scope) -> list[DueLine] | None:
     if scope.kind is ScopeKind.AGENCY:
-        return await repo.due_lines(
+        return await plans_repo.due_lines(
             session, province_ids=scope.province_ids, agency_ids=scope.agency_ids, include_undated=False
         )
     if scope.province_wide:
-        return await repo.due_lines(session, province_ids=scope.province_ids, include_undated=False)
+        return await plans_repo.due_lines(session, province_ids=scope.province_ids, include_undated=False)
     return None
 
 
@@ -156,21 +159,21 @@ async def task_pages(
     """/nhiemvu: None when the task does not exist or the chat may not see it."""
     if scope.kind is ScopeKind.NONE:
         return None
-    task = await repo.get_task(session, task_id=task_id)
+    task = await plans_repo.get_task(session, task_id=task_id)
     if task is None or task.plan.province_id not in scope.province_ids:
         return None
     own_only = scope.kind is ScopeKind.AGENCY
     if own_only:
         family = set(scope.agency_ids)
         linked = {link.agency_id for link in task.links}
-        items = await repo.task_due_items(session, task_id=task.id, agency_ids=family)
+        items = await plans_repo.task_due_items(session, task_id=task.id, agency_ids=family)
         if not (linked & family) and not items:
             return None
     else:
-        items = await repo.task_due_items(session, task_id=task.id)
+        items = await plans_repo.task_due_items(session, task_id=task.id)
     history: list[HistoryView] = []
     for item in items:
-        for change in await repo.history(session, due_item_id=item.id):
+        for change in await status_changes_repo.history(session, due_item_id=item.id):
             if change.source is ChangeSource.IMPORT and change.old_status is None:
                 continue  # "created from the plan" for every item: noise
             history.append(
@@ -225,7 +228,7 @@ async def agencies_pages(session: AsyncSession, *, scope: Scope) -> list[str] | 
         return None
     pages: list[str] = []
     for province in scope.provinces:
-        overview = await repo.agency_overview(session, province_id=province.id)
+        overview = await agencies_repo.agency_overview(session, province_id=province.id)
         names = {row.agency.id: row.agency.name for row in overview}
         rows = [
             admin_render.AgencyRow(

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import agencies as agencies_repo
 from bot.db import recipients as repo_recipients
-from bot.db import repositories as repo
 from bot.db.models import Agency, Province, Recipient
 from bot.domain.addresses import InvalidAddress, normalize_email
 from bot.domain.channels import Channel
@@ -33,7 +33,7 @@ class EmailResult:
 
 async def _provinces(session: AsyncSession, province_ids: Iterable[int]) -> list[Province]:
     wanted = set(province_ids)
-    return [p for p in await repo.list_provinces(session) if p.id in wanted]
+    return [p for p in await agencies_repo.list_provinces(session) if p.id in wanted]
 
 
 async def find_agency(session: AsyncSession, *, province_ids: Iterable[int], query: str) -> tuple[Agency | None, list[str]]:
@@ -41,7 +41,7 @@ async def find_agency(session: AsyncSession, *, province_ids: Iterable[int], que
     candidates' names (none, or several)."""
     found: list[Agency] = []
     for province in await _provinces(session, province_ids):
-        found += [a for a in await repo.find_agencies(session, province=province, query=query, include_predecessors=False) if a.active]
+        found += [a for a in await agencies_repo.find_agencies(session, province=province, query=query, include_predecessors=False) if a.active]
     exact = [a for a in found if a.code.upper() == query.strip().upper() or a.name.casefold() == query.strip().casefold()]
     if len(exact) == 1:
         return exact[0], []

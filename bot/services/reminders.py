@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import followup as followup_repo
 from bot.db import recipients as recipients_repo
 from bot.db import unknown_items
+from bot.db.agencies import find_agencies
 from bot.db.channel_outbox import add_files
 from bot.db.models import (
     Agency,
@@ -35,7 +36,6 @@ from bot.db.models import (
     ReminderRun,
     Task,
 )
-from bot.db.repositories import find_agencies
 from bot.domain.calendar import WorkCalendar
 from bot.domain.channels import Channel
 from bot.domain.kinds import ChatRole, OutboxKind

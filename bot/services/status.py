@@ -26,9 +26,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.db import agencies as agencies_repo
+from bot.db import chats as chats_repo
 from bot.db import followup as followup_repo
-from bot.db import repositories as repo
+from bot.db import item_messages as item_messages_repo
+from bot.db import plans as plans_repo
+from bot.db import status_changes as status_changes_repo
 from bot.db.models import DueItem, ExtensionRequest, Province, StatusPrompt
+from bot.db.retry import begin_write
 from bot.domain.admins import Admins
 from bot.domain.callbacks import (
     CancelPrompt,
@@ -192,7 +197,7 @@ async def access(session: AsyncSession, env: Env, item: DueItem) -> Access:
         return Access.NONE
     if item.agency_id in scope.agency_ids:
         return Access.CHANGE
-    roles = await repo.task_agency_roles(session, task_id=item.task_id)
+    roles = await plans_repo.task_agency_roles(session, task_id=item.task_id)
     if any(agency_id in scope.agency_ids for agency_id in roles):
         return Access.NOTE
     return Access.NONE
@@ -257,16 +262,16 @@ async def apply(
 ) -> Outcome:
     """Record `intent` for one due item: the rules (`bot.domain.status.decide`) say whether
     and what; this loads the facts they need, writes the change and its history row."""
-    item = await repo.get_due_item(session, due_item_id=due_item_id, lock=True)
+    item = await plans_repo.get_due_item(session, due_item_id=due_item_id, lock=True)
     if item is None or item.cancelled or item.task.removed:
         return Outcome(refused=GONE)
     today = env.today
     view = item_view(item, number)
     right = await access(session, env, item)
     current = version is None or (
-        right is not Access.NONE and version == await repo.latest_change_id(session, due_item_id=item.id)
+        right is not Access.NONE and version == await status_changes_repo.latest_change_id(session, due_item_id=item.id)
     )
-    pending = await repo.pending_extension_request(session, due_item_id=item.id)
+    pending = await status_changes_repo.pending_extension_request(session, due_item_id=item.id)
     proposed = resolve_new_due(intent, due_on=item.due_on, today=today) if intent.kind is ChangeKind.EXTENSION else None
     report = Report(
         kind=intent.kind,
@@ -313,14 +318,14 @@ async def apply(
     # The reminder showed this item and its twins (same task and date, same agency through a
     # merger or a second name) as one line: the answer is theirs too, each with its history row.
     for twin in await followup_repo.twin_items(session, item=item):
-        await repo.change_status(
+        await status_changes_repo.change_status(
             session, item=twin, status=decision.status, source=env.source, now=env.now,
             today=decision.completed_on or env.today, progress=decision.progress,
             actor_name=env.actor.name, actor_tg_id=env.actor.tg_id,
             note=texts.twin_note(task_code(item.task_id)), chat_id=env.tg_chat_id, message_id=env.message_id,
         )
     if decision.withdraws_extension and pending is not None:
-        await repo.decide_extension_request(
+        await status_changes_repo.decide_extension_request(
             session, request_id=pending.id, state=ExtensionState.CANCELLED, now=env.now,
             decided_by_tg_id=env.actor.tg_id, decided_by_name=env.actor.name,
         )
@@ -343,7 +348,7 @@ async def _record(
     completed_on: date | None = None,
 ) -> Outcome:
     before = (item.status, item.progress or 0, item.completed_on, item.due_on)
-    change = await repo.change_status(
+    change = await status_changes_repo.change_status(
         session,
         item=item,
         status=status,
@@ -365,7 +370,7 @@ async def _record(
         progress=item.progress,
     )
     if undoable:
-        await repo.add_undo(
+        await status_changes_repo.add_undo(
             session,
             change_id=change.id,
             due_item_id=item.id,
@@ -406,7 +411,7 @@ async def _request_extension(
         session, env, item, intent, number=number, files=files, status=Status.EXTENSION_REQUESTED,
         undoable=True, proposed=proposed,
     )
-    request = await repo.add_extension_request(
+    request = await status_changes_repo.add_extension_request(
         session,
         due_item_id=item.id,
         current_due_on=current,
@@ -448,8 +453,8 @@ async def undo(session: AsyncSession, env: Env, *, change_id: int, number: int |
     Refused when: unknown change, already undone, too late (UNDO_WINDOW), someone else's
     change (admins excepted), the item changed since, or the chat may not change the item.
     """
-    record = await repo.get_undo(session, change_id=change_id)
-    item = await repo.get_due_item(session, due_item_id=record.due_item_id, lock=True) if record else None
+    record = await status_changes_repo.get_undo(session, change_id=change_id)
+    item = await plans_repo.get_due_item(session, due_item_id=record.due_item_id, lock=True) if record else None
     verdict = decide_undo(
         known=record is not None,
         undone=record is not None and record.undone_at is not None,
@@ -458,18 +463,18 @@ async def undo(session: AsyncSession, env: Env, *, change_id: int, number: int |
         admin=env.actor.is_admin,
         gone=item is None or item.cancelled,
         right=await access(session, env, item) if item is not None and not item.cancelled else Right.NONE,
-        latest=item is not None and await repo.latest_change_id(session, due_item_id=item.id) == change_id,
+        latest=item is not None and await status_changes_repo.latest_change_id(session, due_item_id=item.id) == change_id,
     )
     window = int(UNDO_WINDOW.total_seconds() // 60)
     if verdict is not UndoReason.UNDONE:
         return Undone(refused=undo_refusal_text(verdict, window_minutes=window))
     assert record is not None and item is not None
-    if not await repo.claim_undo(session, change_id=change_id, now=env.now):
+    if not await status_changes_repo.claim_undo(session, change_id=change_id, now=env.now):
         return Undone(refused=undo_refusal_text(UndoReason.ALREADY_UNDONE, window_minutes=window))
     withdrawn = None
-    request = await repo.extension_request_for_change(session, change_id=change_id)
+    request = await status_changes_repo.extension_request_for_change(session, change_id=change_id)
     if request is not None and request.state is ExtensionState.PENDING:
-        await repo.decide_extension_request(
+        await status_changes_repo.decide_extension_request(
             session, request_id=request.id, state=ExtensionState.CANCELLED, now=env.now,
             decided_by_tg_id=env.actor.tg_id, decided_by_name=env.actor.name,
         )
@@ -478,7 +483,7 @@ async def undo(session: AsyncSession, env: Env, *, change_id: int, number: int |
     # Exactly what was there, through change_status (whose history row snapshots the dates):
     # a "done" keeps its own completion date, not today's.
     completed = record.prev_completed_on if record.prev_status is Status.DONE and record.prev_completed_on else env.today
-    change = await repo.change_status(
+    change = await status_changes_repo.change_status(
         session,
         item=item,
         status=record.prev_status,
@@ -494,7 +499,7 @@ async def undo(session: AsyncSession, env: Env, *, change_id: int, number: int |
         message_id=env.message_id,
         channel=env.channel,
     )
-    await repo.set_undone_by(session, change_id=change_id, undone_by_change_id=change.id)
+    await status_changes_repo.set_undone_by(session, change_id=change_id, undone_by_change_id=change.id)
     _log_change(
         "status.undone", env, item, change.id, change.old_status,
         f"{task_code(item.task_id)}: hoàn tác “{old_label}” → {item.status.label} ({env.actor.name})",
@@ -507,7 +512,7 @@ async def undo(session: AsyncSession, env: Env, *, change_id: int, number: int |
 
 
 async def extension_view(session: AsyncSession, request: ExtensionRequest, tz: ZoneInfo, *, withdrawn: str | None = None) -> ExtensionView | None:
-    item = await repo.get_due_item(session, due_item_id=request.due_item_id)
+    item = await plans_repo.get_due_item(session, due_item_id=request.due_item_id)
     if item is None:
         return None
     approved = {ExtensionState.APPROVED: True, ExtensionState.REJECTED: False}.get(request.state)
@@ -548,10 +553,10 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
     """Approve (due date moves, original kept, status "đã gia hạn") or reject (the status
     before the request comes back, the due date stays). Once only; a request overtaken by
     another update of the item is withdrawn instead."""
-    request = await repo.get_extension_request(session, request_id=request_id)
+    request = await status_changes_repo.get_extension_request(session, request_id=request_id)
     if request is None:
         return Decision(refused="Đề nghị gia hạn không tồn tại.")
-    item = await repo.get_due_item(session, due_item_id=request.due_item_id, lock=True)
+    item = await plans_repo.get_due_item(session, due_item_id=request.due_item_id, lock=True)
     if item is None:
         return Decision(refused=GONE)
     outcome = extension_rule(
@@ -569,27 +574,27 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
         return Decision(refused=extension_decided_text(request.state.value, request.decided_by_name), request=request,
                         view=await extension_view(session, request, env.tz))
     if outcome is ExtensionOutcome.OVERTAKEN:
-        await repo.decide_extension_request(session, request_id=request.id, state=ExtensionState.CANCELLED, now=env.now)
-        request = await repo.get_extension_request(session, request_id=request.id)
+        await status_changes_repo.decide_extension_request(session, request_id=request.id, state=ExtensionState.CANCELLED, now=env.now)
+        request = await status_changes_repo.get_extension_request(session, request_id=request.id)
         assert request is not None
         return Decision(
             refused=EXTENSION_OVERTAKEN, request=request, view=await extension_view(session, request, env.tz),
         )
     state = ExtensionState.APPROVED if approve else ExtensionState.REJECTED
-    if not await repo.decide_extension_request(
+    if not await status_changes_repo.decide_extension_request(
         session, request_id=request.id, state=state, now=env.now,
         decided_by_tg_id=env.actor.tg_id, decided_by_name=env.actor.name,
     ):
         return Decision(refused="Đề nghị này vừa được người khác xử lý.")
     if approve:
-        change = await repo.change_status(
+        change = await status_changes_repo.change_status(
             session, item=item, status=Status.EXTENDED, source=env.source, now=env.now, today=env.today,
             new_due_on=request.proposed_due_on, actor_name=env.actor.name, actor_tg_id=env.actor.tg_id,
             note=f"Đồng ý gia hạn đến {short_date(request.proposed_due_on)} (hạn trước {short_date(request.current_due_on)})",
             chat_id=env.tg_chat_id, message_id=env.message_id, channel=env.channel,
         )
     else:
-        change = await repo.change_status(
+        change = await status_changes_repo.change_status(
             session, item=item, status=request.prev_status, source=env.source, now=env.now, today=env.today,
             progress=request.prev_progress, actor_name=env.actor.name, actor_tg_id=env.actor.tg_id,
             note=f"Từ chối gia hạn đến {short_date(request.proposed_due_on)}; hạn vẫn là {short_date(request.current_due_on)}",
@@ -604,15 +609,15 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
         request_id=request.id, approved=approve, current_due_on=request.current_due_on,
         proposed_due_on=request.proposed_due_on,
     )
-    request = await repo.get_extension_request(session, request_id=request.id)
+    request = await status_changes_repo.get_extension_request(session, request_id=request.id)
     assert request is not None
     chats = [request.tg_chat_id]
-    chat = await repo.get_chat(session, tg_chat_id=request.tg_chat_id)
+    chat = await chats_repo.get_chat(session, tg_chat_id=request.tg_chat_id)
     if chat is None or not chat.active or chat.role is not ChatRole.AGENCY:
-        family = await repo.agency_family_ids(session, agency_ids=[item.agency_id])
+        family = await agencies_repo.agency_family_ids(session, agency_ids=[item.agency_id])
         chats = []
         for agency_id in family:
-            chats += [c.tg_chat_id for c in await repo.chats_for_agency(session, agency_id=agency_id)]
+            chats += [c.tg_chat_id for c in await chats_repo.chats_for_agency(session, agency_id=agency_id)]
     return Decision(
         request=request,
         view=await extension_view(session, request, env.tz),
@@ -622,7 +627,7 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
 
 
 async def set_extension_posts(session: AsyncSession, *, request_id: int, posts: Sequence[tuple[int, int]]) -> None:
-    request = await repo.get_extension_request(session, request_id=request_id)
+    request = await status_changes_repo.get_extension_request(session, request_id=request_id)
     if request is not None:
         request.posts = [[c, m] for c, m in posts]
         await session.flush()
@@ -630,7 +635,7 @@ async def set_extension_posts(session: AsyncSession, *, request_id: int, posts: 
 
 async def leader_recipients(session: AsyncSession, *, province_id: int, admins: Admins) -> list[int]:
     """Where extension requests go: the province's leaders' chats, else its admins."""
-    chats = [c.tg_chat_id for c in await repo.leaders_chats(session, province_id=province_id)]
+    chats = [c.tg_chat_id for c in await chats_repo.leaders_chats(session, province_id=province_id)]
     if chats:
         return chats
     province = await session.get(Province, province_id)
@@ -645,12 +650,12 @@ async def context_items(
 ) -> list[ContextItem] | None:
     """The numbered items of a bot message (reminder, card, confirmation); None: not one.
     `reminders=False`: cards and confirmations only (where card buttons may be pressed)."""
-    found = await repo.message_due_items(
+    found = await item_messages_repo.message_due_items(
         session, tg_chat_id=tg_chat_id, tg_message_id=message_id, reminders=reminders
     )
     if found is None:
         return None
-    items = await repo.due_items_by_ids(session, ids=[i for _, i in found])
+    items = await plans_repo.due_items_by_ids(session, ids=[i for _, i in found])
     out = []
     for number, item_id in found:
         item = items.get(item_id)
@@ -673,10 +678,10 @@ async def new_prompt(
     prompt_message_id: int | None = None,
 ) -> StatusPrompt:
     if prompt_message_id is not None:
-        await repo.cancel_pending_prompts(
+        await status_changes_repo.cancel_pending_prompts(
             session, tg_chat_id=env.tg_chat_id, prompt_message_id=prompt_message_id, now=env.now
         )
-    return await repo.add_prompt(
+    return await status_changes_repo.add_prompt(
         session,
         kind=kind,
         tg_chat_id=env.tg_chat_id,
@@ -727,12 +732,12 @@ async def latest_word_only(
         if item is not None:
             due_ids, label = [item.due_item_id], str(item.number) if item.number else task_code(item.task_id)
         elif planned.target.task_id is not None:
-            due_ids = [i.id for i in await repo.task_due_items(session, task_id=planned.target.task_id)]
+            due_ids = [i.id for i in await plans_repo.task_due_items(session, task_id=planned.target.task_id)]
             label = task_code(planned.target.task_id)
         else:
             due_ids, label = [], ""
         for due_id in due_ids:
-            if await repo.said_later(
+            if await status_changes_repo.said_later(
                 session, due_item_id=due_id, tg_chat_id=tg_chat_id, message_id=message_id, sent_at=sent_at
             ):
                 stale.append(label)
@@ -763,12 +768,12 @@ async def items_for_code(session: AsyncSession, env: Env, *, task_id: int) -> Co
     code alone can mean several: the caller then asks which, showing the due dates.
     """
     not_found = f"Không tìm thấy nhiệm vụ {task_code(task_id)} trong phạm vi của nhóm này."
-    task = await repo.get_task(session, task_id=task_id)
+    task = await plans_repo.get_task(session, task_id=task_id)
     if task is None or task.removed or (
         task.plan.province_id not in env.scope.province_ids and not env.actor.administers(task.plan.province_id)
     ):
         return CodeItems(refused=not_found)
-    items = await repo.task_due_items(session, task_id=task_id)
+    items = await plans_repo.task_due_items(session, task_id=task_id)
     if not items:
         return CodeItems(refused=f"Nhiệm vụ {task_code(task_id)} chưa có mốc hạn (chưa xác định thời hạn) nên chưa cập nhật được.")
     own = [i for i in items if i.agency_id in env.scope.agency_ids] if env.scope.kind is ScopeKind.AGENCY else []
@@ -777,7 +782,7 @@ async def items_for_code(session: AsyncSession, env: Env, *, task_id: int) -> Co
     if env.actor.administers(task.plan.province_id):
         return CodeItems(items=_candidates(items))
     if env.scope.kind is ScopeKind.AGENCY:
-        roles = await repo.task_agency_roles(session, task_id=task_id)
+        roles = await plans_repo.task_agency_roles(session, task_id=task_id)
         if any(a in env.scope.agency_ids for a in roles):
             return CodeItems(items=_candidates(items)[:1])
     return CodeItems(refused=not_found)
@@ -791,11 +796,11 @@ def _candidates(items: Sequence[DueItem]) -> list[DueItem]:
 
 
 async def version_of(session: AsyncSession, *, due_item_id: int) -> int:
-    return await repo.latest_change_id(session, due_item_id=due_item_id)
+    return await status_changes_repo.latest_change_id(session, due_item_id=due_item_id)
 
 
 async def load_view(session: AsyncSession, *, due_item_id: int, number: int | None = None) -> ItemView | None:
-    item = await repo.get_due_item(session, due_item_id=due_item_id)
+    item = await plans_repo.get_due_item(session, due_item_id=due_item_id)
     if item is None:
         return None
     return item_view(item, number)
@@ -880,7 +885,7 @@ async def open_env(
     """The start of every status transaction: take SQLite's write lock first (a write right
     after the reminder sender's commit would otherwise fail with "database is locked"),
     then who is asking, from where."""
-    await repo.begin_write(session)
+    await begin_write(session)
     scope = await resolve_scope(
         session, settings=settings, tg_chat_id=tg_chat_id, is_private=is_private, user_id=user_id
     )
@@ -1128,11 +1133,11 @@ async def _outcome_result(
 async def _extension_posts(session: AsyncSession, env: Env, result: Result) -> Result:
     """New requests → the leaders' chats (or the admins); withdrawn ones → their posts edited."""
     for request_id in result.extension_requests:
-        request = await repo.get_extension_request(session, request_id=request_id)
+        request = await status_changes_repo.get_extension_request(session, request_id=request_id)
         if request is None:
             continue
         view = await extension_view(session, request, env.tz)
-        item = await repo.get_due_item(session, due_item_id=request.due_item_id)
+        item = await plans_repo.get_due_item(session, due_item_id=request.due_item_id)
         if view is None or item is None:
             continue
         recipients = await leader_recipients(session, province_id=item.task.plan.province_id, admins=env.admins)
@@ -1142,7 +1147,7 @@ async def _extension_posts(session: AsyncSession, env: Env, result: Result) -> R
                      extension_post=request_id)
             )
     for request_id in result.withdrawn:
-        request = await repo.get_extension_request(session, request_id=request_id)
+        request = await status_changes_repo.get_extension_request(session, request_id=request_id)
         if request is None or not request.posts:
             continue
         view = await extension_view(session, request, env.tz)
@@ -1172,7 +1177,7 @@ async def reply(
     snoozed = await _snooze(session, env, text=text, replied_to=replied_to)
     if snoozed is not None:
         return snoozed
-    prompt = await repo.prompt_for_message(
+    prompt = await status_changes_repo.prompt_for_message(
         session, tg_chat_id=env.tg_chat_id, prompt_message_id=replied_to, kinds=(PromptKind.NOTE, PromptKind.EXTENSION),
     )
     if prompt is not None and prompt_problem(prompt, env, tg_chat_id=env.tg_chat_id) is None:
@@ -1305,7 +1310,7 @@ async def _answer_prompt(session: AsyncSession, env: Env, prompt: StatusPrompt, 
     if outcome.needs is not None:
         result.sends.append(Send(texts.date_again_text(outcome.problem)))
         return result
-    await repo.close_prompt(session, prompt_id=prompt.id, state=FlowState.DONE, now=env.now)
+    await status_changes_repo.close_prompt(session, prompt_id=prompt.id, state=FlowState.DONE, now=env.now)
     if outcome.refused:
         result.sends.append(Send(texts.refused_text(outcome.refused)))
     else:
@@ -1368,7 +1373,7 @@ async def report(
 
 async def _card(session: AsyncSession, env: Env, item_id: int, *, others: int = 0) -> Send:
     """The card of one item; `others`: more open due dates of the same task (yearly tasks)."""
-    item = await repo.get_due_item(session, due_item_id=item_id)
+    item = await plans_repo.get_due_item(session, due_item_id=item_id)
     assert item is not None
     view = item_view(item)
     allowed = await access(session, env, item)
@@ -1391,7 +1396,7 @@ async def card_for_code(session: AsyncSession, env: Env, *, task_id: int) -> Res
     found = await items_for_code(session, env, task_id=task_id)
     result = Result()
     for first in found.items[:1]:
-        item = await repo.get_due_item(session, due_item_id=first.id)  # with its task and plan
+        item = await plans_repo.get_due_item(session, due_item_id=first.id)  # with its task and plan
         if item is not None and await access(session, env, item) is Access.CHANGE:
             result.sends.append(await _card(session, env, item.id, others=len(found.items) - 1))
     return result
@@ -1406,7 +1411,7 @@ async def show_card(session: AsyncSession, env: Env, *, due_item_id: int) -> Res
     assert env.message_id is not None
     listed = await context_items(session, tg_chat_id=env.tg_chat_id, message_id=env.message_id)
     number = next((i.number for i in listed or () if i.due_item_id == due_item_id), None)
-    item = await repo.get_due_item(session, due_item_id=due_item_id)
+    item = await plans_repo.get_due_item(session, due_item_id=due_item_id)
     if listed is None or number is None or item is None:
         return Result().refuse(help_texts.BAD_BUTTON)
     if item.cancelled or item.task.removed:
@@ -1432,7 +1437,7 @@ async def card_choice(
     number = _number(next((i.number for i in listed if i.due_item_id == due_item_id), None))
     result = Result()
     if action in (CardAction.PROGRESS, CardAction.BACK):
-        item = await repo.get_due_item(session, due_item_id=due_item_id)
+        item = await plans_repo.get_due_item(session, due_item_id=due_item_id)
         allowed = await access(session, env, item) if item is not None else Access.NONE
         if item is None or allowed is not Access.CHANGE:
             return result.refuse(texts.NOT_YOURS if item is not None else texts.GONE)
@@ -1486,7 +1491,7 @@ async def undo_change(
     message_id = env.message_id
     assert message_id is not None
     listed = await context_items(session, tg_chat_id=env.tg_chat_id, message_id=message_id) or []
-    record = await repo.get_undo(session, change_id=change_id)
+    record = await status_changes_repo.get_undo(session, change_id=change_id)
     number = None
     if record is not None:
         number = _number(next((i.number for i in listed if i.due_item_id == record.due_item_id), None))
@@ -1519,7 +1524,7 @@ async def confirm_option(
     session: AsyncSession, env: Env, *, at: int, prompt_id: int, option: int | None
 ) -> Result:
     """rc:<prompt>:<option> on the question `at`: record the option chosen (None: "none of these")."""
-    prompt = await repo.get_prompt(session, prompt_id=prompt_id)
+    prompt = await status_changes_repo.get_prompt(session, prompt_id=prompt_id)
     problem = prompt_problem(prompt, env, tg_chat_id=env.tg_chat_id)
     if prompt is not None and prompt.kind is not PromptKind.CONFIRM:
         problem = help_texts.BAD_BUTTON
@@ -1533,7 +1538,7 @@ async def confirm_option(
     assert prompt is not None
     raw = str(prompt.payload.get("raw") or "")
     state = FlowState.CANCELLED if option is None else FlowState.DONE
-    if not await repo.close_prompt(session, prompt_id=prompt.id, state=state, now=env.now):
+    if not await status_changes_repo.close_prompt(session, prompt_id=prompt.id, state=state, now=env.now):
         return Result().refuse(texts.QUESTION_ANSWERED)
     result = Result()
     if option is None:
@@ -1555,14 +1560,14 @@ async def cancel_prompt(session: AsyncSession, env: Env, *, prompt_id: int) -> R
     extension date; the card comes back."""
     at = env.message_id
     assert at is not None
-    prompt = await repo.get_prompt(session, prompt_id=prompt_id)
+    prompt = await status_changes_repo.get_prompt(session, prompt_id=prompt_id)
     problem = prompt_problem(prompt, env, tg_chat_id=env.tg_chat_id)
     if problem is None and prompt is not None and prompt.prompt_message_id != at:
         problem = help_texts.BAD_BUTTON
     if problem is not None:
         return Result().refuse(problem)
     assert prompt is not None
-    await repo.close_prompt(session, prompt_id=prompt.id, state=FlowState.CANCELLED, now=env.now)
+    await status_changes_repo.close_prompt(session, prompt_id=prompt.id, state=FlowState.CANCELLED, now=env.now)
     planned = planned_from_prompt(prompt)
     view = None
     if planned is not None and planned.target.item is not None:
@@ -1606,7 +1611,7 @@ async def pending_extensions(session: AsyncSession, env: Env) -> Result:
     """/giahan: the extension requests waiting for a decision (leaders' chat, admins)."""
     if not (env.actor.is_admin or env.scope.kind is ScopeKind.LEADERS):
         return Result(sends=[Send(texts.refused_text(texts.NOT_LEADER))])
-    requests = await repo.pending_extension_requests(session, province_ids=env.scope.province_ids)
+    requests = await status_changes_repo.pending_extension_requests(session, province_ids=env.scope.province_ids)
     result = Result(sends=[Send(texts.pending_extensions_text(len(requests)))])
     for request in requests[:MAX_PENDING_SHOWN]:
         view = await extension_view(session, request, env.tz)
@@ -1646,23 +1651,23 @@ async def remember_sent(session: AsyncSession, result: Result, sent: Sequence[Se
     the next status transaction."""
     posts: dict[int, list[tuple[int, int]]] = {}
     if needs_remembering(result, sent):
-        await repo.begin_write(session)
+        await begin_write(session)
         for s in sent:
             if s.send.items:
-                await repo.remember_item_message(
+                await item_messages_repo.remember_item_message(
                     session, tg_chat_id=s.chat_id, tg_message_id=s.message_id, items=s.send.items, now=now
                 )
             if s.send.prompt_id is not None:
-                await repo.set_prompt_message(session, prompt_id=s.send.prompt_id, prompt_message_id=s.message_id)
+                await status_changes_repo.set_prompt_message(session, prompt_id=s.send.prompt_id, prompt_message_id=s.message_id)
             if s.send.extension_post is not None:
                 posts.setdefault(s.send.extension_post, []).append((s.chat_id, s.message_id))
         for edit in result.edits:
             if edit.items:
-                await repo.remember_item_message(
+                await item_messages_repo.remember_item_message(
                     session, tg_chat_id=edit.chat_id, tg_message_id=edit.message_id, items=edit.items, now=now
                 )
         for request_id, new_posts in posts.items():
-            request = await repo.get_extension_request(session, request_id=request_id)
+            request = await status_changes_repo.get_extension_request(session, request_id=request_id)
             if request is not None:
                 old = [(int(c), int(m)) for c, m in (request.posts or [])]
                 await set_extension_posts(session, request_id=request_id, posts=old + new_posts)

@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import Catalog
 from bot.config import Settings
-from bot.db import repositories as repo
+from bot.db import agencies as agencies_repo
+from bot.db import flows as flows_repo
+from bot.db import plans as plans_repo
 from bot.db import unknown_items
 from bot.db.models import PendingUpload
 from bot.domain.follow import PastDates, default_follow_from, past_due
@@ -95,8 +97,8 @@ async def follow_question(session: AsyncSession, *, draft: PlanDraft, today: dat
     the bot follows it); None: a plan for years to come, or one stored before (it keeps its day)."""
     slug, number = draft.meta.province, draft.meta.number
     if slug and number:
-        province = await repo.get_province(session, slug=slug)
-        if province is not None and await repo.get_plan_by_number(session, province=province, number=number.strip()):
+        province = await agencies_repo.get_province(session, slug=slug)
+        if province is not None and await plans_repo.get_plan_by_number(session, province=province, number=number.strip()):
             return None
     dates = [d for t in draft.tasks for d in t.due_dates]
     first_year = draft.meta.period[0] if draft.meta.period else None
@@ -121,7 +123,7 @@ async def stage(
     chat_id: int,
     now: datetime,
 ) -> PendingUpload:
-    return await repo.add_pending_upload(
+    return await flows_repo.add_pending_upload(
         session,
         tg_user_id=user_id,
         tg_chat_id=chat_id,
@@ -154,7 +156,7 @@ async def confirm(
 ) -> Confirmed:
     """Import a pending upload (raises PlanReadError/PlanProvinceUnknown/PlanImportError;
     the caller's transaction then rolls back and the upload stays pending)."""
-    row = await repo.get_pending_upload(session, upload_id=upload_id)
+    row = await flows_repo.get_pending_upload(session, upload_id=upload_id)
     if row is None or row.state is not FlowState.PENDING or row.content is None:
         return Confirmed(None)
     # The province was settled when the upload was staged (a forced one included).
@@ -166,7 +168,7 @@ async def confirm(
         province=row.province_slug,
         force_province=row.province_slug is not None,
     )
-    if not await repo.decide_flow(
+    if not await flows_repo.decide_flow(
         session, model=PendingUpload, row_id=row.id, state=FlowState.DONE, now=now
     ):
         return Confirmed(None)
@@ -188,12 +190,12 @@ async def confirm(
 
 async def cancel(session: AsyncSession, *, upload_id: int, now: datetime) -> bool:
     """Drop a pending upload (its bytes too); False if it was decided already."""
-    return await repo.decide_flow(
+    return await flows_repo.decide_flow(
         session, model=PendingUpload, row_id=upload_id, state=FlowState.CANCELLED, now=now, content=None
     )
 
 
 async def belongs_to(session: AsyncSession, *, upload_id: int, tg_chat_id: int) -> bool:
     """The upload exists and was sent in this chat (a button elsewhere is forged or stale)."""
-    upload = await repo.get_pending_upload(session, upload_id=upload_id)
+    upload = await flows_repo.get_pending_upload(session, upload_id=upload_id)
     return upload is not None and upload.tg_chat_id == tg_chat_id

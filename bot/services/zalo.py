@@ -31,10 +31,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.zalo import IncomingText
+from bot.db import agencies as agencies_repo
+from bot.db import plans as plans_repo
 from bot.db import recipients as recipients_repo
-from bot.db import repositories as repo
 from bot.db import zalo as zdb
 from bot.db.models import Agency, Province, ZaloRecipient
+from bot.db.retry import begin_write
 from bot.domain.channels import Channel
 from bot.domain.codes import task_code
 from bot.domain.kinds import ChatRole, OutboxKind, PromptKind
@@ -125,7 +127,7 @@ async def handle_text(
     console_link: Callable[[int], str | None] | None = None,
 ) -> Inbound:
     """Answer one text a person sent the Zalo bot (the caller's transaction; never commits)."""
-    await repo.begin_write(session)
+    await begin_write(session)
     text = incoming.text.strip()
     recipient = await zdb.get_recipient(session, chat_id=incoming.chat_id)
     code = code_in_text(text)
@@ -188,7 +190,7 @@ async def recipient_env(
     agency = recipient.agency
     province = await session.get(Province, agency.province_id)
     assert province is not None
-    family = await repo.agency_family_ids(session, agency_ids=[agency.id])
+    family = await agencies_repo.agency_family_ids(session, agency_ids=[agency.id])
     scope = Scope(ScopeKind.AGENCY, (province,), False, True, None, agency, tuple(family))
     tz = ZoneInfo(province.timezone) if province.timezone else default_tz
     return svc.Env(
@@ -207,7 +209,7 @@ async def context_of(session: AsyncSession, recipient: ZaloRecipient, *, now: da
     numbered = await zdb.latest_reminder_items(session, recipient_id=address.id, since=now - NUMBERING_TTL)
     if not numbered:
         return []
-    items = await repo.due_items_by_ids(session, ids=numbered)
+    items = await plans_repo.due_items_by_ids(session, ids=numbered)
     out = []
     for number, due_id in enumerate(numbered, start=1):
         item = items.get(due_id)

@@ -20,7 +20,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.config import Settings
-from bot.db import repositories as repo
+from bot.db import agencies as agencies_repo
 from bot.db.models import WebSession
 from bot.db.web_queries import active_chats
 from bot.domain.kinds import ChatRole
@@ -94,7 +94,7 @@ async def resolve_grants(session: AsyncSession, *, bot: Bot, settings: Settings,
         if chat.role is ChatRole.LEADERS:
             leader.add(chat.province_id)
         elif chat.agency_id is not None:
-            family = await repo.agency_family_ids(session, agency_ids=[chat.agency_id])
+            family = await agencies_repo.agency_family_ids(session, agency_ids=[chat.agency_id])
             agency.setdefault(chat.province_id, set()).update(family)
     return {
         "admin": admin,

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.db import repositories as repo
+from bot.db import agencies as agencies_repo
 from bot.db.models import Agency
 from bot.services.links import link_key, read_token
 from bot.web import auth
@@ -51,7 +51,7 @@ def routes(kit: Kit) -> list[Route]:
             return page(request, "agency_link.html", status=400, viewer=None, failed=True)
         async with ctx.sessionmaker() as session, session.begin():
             # The agency and those merged into it, as a member of its group sees them.
-            family = await repo.agency_family_ids(session, agency_ids=[agency.id])
+            family = await agencies_repo.agency_family_ids(session, agency_ids=[agency.id])
             grants = {"admin": [], "leader": [], "agency": {str(agency.province_id): sorted(family)}}
             cookie = await auth.open_session(
                 session, tg_user_id=EMAIL_USER_ID, user_name=f"{agency.name} (thư điện tử)", grants=grants, now=ctx.clock()

@@ -20,7 +20,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from telegram.error import TelegramError
 
-from bot.db import repositories as repo
+from bot.db import plans as plans_repo
+from bot.db import status_changes as status_changes_repo
 from bot.db import web_queries as q
 from bot.db.models import DueItem
 from bot.domain.calendar import parse_day
@@ -68,7 +69,7 @@ async def reportable(
     for item in items:
         if item.cancelled:
             continue
-        loaded = await repo.get_due_item(session, due_item_id=item.id)
+        loaded = await plans_repo.get_due_item(session, due_item_id=item.id)
         if loaded is not None and await status.access(session, env, loaded) is status.Access.CHANGE:
             allowed.add(item.id)
     return allowed
@@ -121,7 +122,7 @@ def routes(kit: Kit) -> list[Route]:
         return RedirectResponse(f"/web/tasks/{task_id}#item-{item_id}", status_code=303)
 
     async def post_request(session: AsyncSession, request_id: int, province_id: int, env: status.Env) -> None:
-        request = await repo.get_extension_request(session, request_id=request_id)
+        request = await status_changes_repo.get_extension_request(session, request_id=request_id)
         if request is None:
             return
         view = await status.extension_view(session, request, env.tz)
@@ -139,7 +140,7 @@ def routes(kit: Kit) -> list[Route]:
         if not provinces:
             return refuse(request, viewer, 403)
         views = []
-        for row in await repo.pending_extension_requests(session, province_ids=[p.id for p in provinces]):
+        for row in await status_changes_repo.pending_extension_requests(session, province_ids=[p.id for p in provinces]):
             view = await status.extension_view(session, row, ctx.settings.tz)
             if view is not None:
                 views.append(view)

@@ -7,8 +7,8 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.agencies import get_or_create_province
 from bot.db.models import Province
-from bot.db.repositories import get_or_create_province
 from bot.domain.deadlines import DeadlineKind, DeadlineRule, Every
 from bot.domain.imports import ImportReport
 from bot.domain.plans.draft import PlanDraft, PlanMeta, ReviewReason, TaskDraft

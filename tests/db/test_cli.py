@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import DueItem, Plan, Task
-from bot.db.repositories import change_status
+from bot.db.status_changes import change_status
 from bot.domain.status import ChangeSource, Status
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.catalog import Catalog
 from bot.db.engine import head_revision, make_engine, make_sessionmaker, upgrade_database_async
 from bot.db.models import Agency, Base, Chat, DueItem, OutboxMessage, PendingUpload, Plan, ReminderRun, Task
-from bot.db.repositories import change_status
+from bot.db.status_changes import change_status
 from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus
 from bot.domain.status import ChangeSource, Status
 from bot.services import backup

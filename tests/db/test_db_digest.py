@@ -32,7 +32,10 @@ from db_factories import DIRECTORY, event, import_in_tx, once, plan_draft, seed_
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db import repositories as repo
+from bot.db import agencies as agencies_repo
+from bot.db import chats as chats_repo
+from bot.db import plans as plans_repo
+from bot.db import status_changes as status_changes_repo
 from bot.db.models import DueItem, ExtensionRequest, OutboxMessage, Plan, Task
 from bot.domain.digest import Figures, month_period, week_period
 from bot.domain.kinds import ChatRole, ExtensionState, OutboxKind, OutboxStatus
@@ -94,7 +97,7 @@ async def _change(
 ) -> None:
     async with sm() as s, s.begin():
         item = await _item(s, ref, due)
-        await repo.change_status(
+        await status_changes_repo.change_status(
             s, item=item, status=status, source=source, now=at(day), today=day, note=note,
             progress=progress, new_due_on=new_due_on, actor_name="Đầu mối",
         )
@@ -132,7 +135,7 @@ async def dataset(sm: SM) -> SM:
         date(2025, 6, 1),
     )
     async with sm() as s, s.begin():  # the later plan: issued after the digest date
-        plan = await repo.get_plan_by_number(s, province=await repo.get_province(s, slug="phu-tho"), number="99/KH-UBND")  # type: ignore[arg-type]
+        plan = await plans_repo.get_plan_by_number(s, province=await agencies_repo.get_province(s, slug="phu-tho"), number="99/KH-UBND")  # type: ignore[arg-type]
         assert plan is not None
         plan.issued_on = date(2025, 7, 1)
 
@@ -176,7 +179,7 @@ EXPECTED = Figures(
 async def _digest(sm: SM, as_of: date = D, kind: str = "week"):  # type: ignore[no-untyped-def]
     period = week_period(as_of) if kind == "week" else month_period(as_of)
     async with sm() as s:
-        province = await repo.get_province(s, slug="phu-tho")
+        province = await agencies_repo.get_province(s, slug="phu-tho")
         assert province is not None
         return await build_digest(s, province=province, period=period)
 
@@ -258,7 +261,7 @@ async def test_sql_figures_match_the_rows(dataset: SM) -> None:
 
 async def test_figures_by_plan_and_agency_are_keyed_by_ids(dataset: SM) -> None:
     async with dataset() as s:
-        province = await repo.get_province(s, slug="phu-tho")
+        province = await agencies_repo.get_province(s, slug="phu-tho")
         assert province is not None
         end = datetime(2025, 6, 22, 17, tzinfo=UTC)  # midnight in Vietnam
         figures = await figures_by_plan_and_agency(s, province_id=province.id, end=end, today=D)
@@ -267,14 +270,14 @@ async def test_figures_by_plan_and_agency_are_keyed_by_ids(dataset: SM) -> None:
 
 async def test_unreachable_and_silent_agencies(dataset: SM) -> None:
     async with dataset() as s, s.begin():
-        province = await repo.get_province(s, slug="phu-tho")
+        province = await agencies_repo.get_province(s, slug="phu-tho")
         assert province is not None
-        agencies = await repo.agencies_by_code(s, province=province, codes=["STP", "SNV", "SKHCN"])
+        agencies = await agencies_repo.agencies_by_code(s, province=province, codes=["STP", "SNV", "SKHCN"])
         now = at(date(2025, 5, 1))
-        stp = await repo.bind_chat(s, province=province, tg_chat_id=-1, role=ChatRole.AGENCY, now=now, agency=agencies["STP"])
-        await repo.bind_chat(s, province=province, tg_chat_id=-2, role=ChatRole.AGENCY, now=now, agency=agencies["SNV"])
-        khcn = await repo.bind_chat(s, province=province, tg_chat_id=-3, role=ChatRole.AGENCY, now=now, agency=agencies["SKHCN"])
-        await repo.deactivate_chat(s, tg_chat_id=-2)  # the bot was removed from SNV's group
+        stp = await chats_repo.bind_chat(s, province=province, tg_chat_id=-1, role=ChatRole.AGENCY, now=now, agency=agencies["STP"])
+        await chats_repo.bind_chat(s, province=province, tg_chat_id=-2, role=ChatRole.AGENCY, now=now, agency=agencies["SNV"])
+        khcn = await chats_repo.bind_chat(s, province=province, tg_chat_id=-3, role=ChatRole.AGENCY, now=now, agency=agencies["SKHCN"])
+        await chats_repo.deactivate_chat(s, tg_chat_id=-2)  # the bot was removed from SNV's group
         for chat, day in ((stp, date(2025, 6, 2)), (khcn, date(2025, 6, 2)), (khcn, date(2025, 6, 16))):
             s.add(
                 OutboxMessage(

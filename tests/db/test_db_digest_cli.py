@@ -9,8 +9,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 from test_cli import PHU_THO, run
 
+from bot.db.agencies import get_province
 from bot.db.engine import make_engine, make_sessionmaker
-from bot.db.repositories import get_province
 from bot.domain.digest import week_period
 from bot.render.chart import read_chart_data
 from bot.services.digests import build_digest

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from test_db_outbox import ADMIN_SETUP, CAL, NOW, POLICY, TODAY, seed
 
 from bot.channels.email import EmailChannel
-from bot.db import repositories as repo
+from bot.db import agencies as agencies_repo
 from bot.db.models import OutboxMessage, Recipient
 from bot.domain.channels import Channel
 from bot.domain.digest import DigestKind, digest_period
@@ -66,7 +66,7 @@ def sender(sm, smtp: SmtpTestServer, clock: Clock | None = None) -> ChannelSende
 
 async def set_emails(sm, *pairs: tuple[str, str]) -> None:
     async with sm() as s, s.begin():
-        province = await repo.get_province(s, slug="phu-tho")
+        province = await agencies_repo.get_province(s, slug="phu-tho")
         for agency, address in pairs:
             if agency == "leader":
                 result = await recipient_service.set_leader_email(
@@ -137,7 +137,7 @@ async def test_leaders_monthly_report_by_mail_with_chart_and_files(sm, smtp) -> 
     await set_emails(sm, ("leader", LEADER_MAIL))
     period = digest_period(DigestKind.MONTH, TODAY)
     async with sm() as s:
-        province = await repo.get_province(s, slug="phu-tho")
+        province = await agencies_repo.get_province(s, slug="phu-tho")
         waiting = await digest_addresses_waiting(s, province=province, period=period)
         output = await make_output(s, province=province, period=period, with_report=True)
     assert len(waiting) == 1

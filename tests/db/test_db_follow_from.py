@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Agency, DueItem, Plan, StatusChange, Task
-from bot.db.repositories import change_status
+from bot.db.status_changes import change_status
 from bot.domain.status import ChangeSource, Status
 from bot.render.imports import report_details
 from bot.services.importing import ImportReport, import_plan

@@ -11,9 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_db_status import env
 
+from bot.db import agencies as agencies_repo
+from bot.db import chats as chats_repo
 from bot.db import followup
-from bot.db import repositories as repo
+from bot.db import status_changes as status_changes_repo
 from bot.db.models import Agency, DueItem, OutboxMessage, StatusChange
+from bot.db.retry import begin_write
 from bot.domain.calendar import WorkCalendar
 from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus
 from bot.domain.reminders import ReminderPolicy
@@ -35,11 +38,11 @@ async def _seed(sm: async_sessionmaker[AsyncSession]) -> dict[str, int]:
         task("3", "Cùng hạn, cơ quan khác", lead=("SKHCN", "STP"), deadline=once(date(2025, 6, 30))),
     )))
     async with sm() as s, s.begin():
-        province = await repo.get_province(s, slug="phu-tho")
+        province = await agencies_repo.get_province(s, slug="phu-tho")
         assert province is not None
         ids = {a.code: a.id for a in await s.scalars(select(Agency))}
         khcn = await s.get(Agency, ids["SKHCN"])
-        await repo.bind_chat(s, province=province, tg_chat_id=KHCN, role=ChatRole.AGENCY, now=NOW, agency=khcn, title="KH&CN")
+        await chats_repo.bind_chat(s, province=province, tg_chat_id=KHCN, role=ChatRole.AGENCY, now=NOW, agency=khcn, title="KH&CN")
     return ids
 
 
@@ -54,14 +57,14 @@ async def test_a_task_reaching_an_agency_twice_is_one_line_and_one_answer(sm: as
     assert line.item.agency_id == ids["SKHCN"] and len(line.twin_ids) == 1 and line.inherited_from is None
 
     async with sm() as s, s.begin():
-        await repo.begin_write(s)
+        await begin_write(s)
         e = await env(s, ids["SKHCN"])
         outcome = await svc.apply(s, e, due_item_id=line.item.due_item_id, intent=Intent(ChangeKind.DONE))
     assert outcome.recorded is not None
     async with sm() as s:
         [twin] = list(await s.scalars(select(DueItem).where(DueItem.id == line.twin_ids[0])))
         assert twin.status is Status.DONE and twin.completed_on == TODAY
-        [note] = [c for c in await repo.history(s, due_item_id=twin.id) if c.source is not ChangeSource.IMPORT]
+        [note] = [c for c in await status_changes_repo.history(s, due_item_id=twin.id) if c.source is not ChangeSource.IMPORT]
         assert note.new_status is Status.DONE and "Ghi nhận cùng NV" in (note.note or "")
         # Another agency's item of a task led jointly (Sở Tư pháp) is not a twin: still open.
         third = await s.scalar(select(DueItem).join(Agency, DueItem.agency_id == Agency.id).where(Agency.code == "STP"))

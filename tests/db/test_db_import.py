@@ -20,9 +20,11 @@ from db_factories import (
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.agencies import get_province
 from bot.db.codec import deadline_from_json
 from bot.db.models import Agency, DueItem, Plan, StatusChange, Task, TaskAgency
-from bot.db.repositories import change_status, get_plan_by_number, get_province
+from bot.db.plans import get_plan_by_number
+from bot.db.status_changes import change_status
 from bot.domain.imports import DueKey, TaskUpdate
 from bot.domain.kinds import DueOrigin, LinkRole
 from bot.domain.status import ChangeSource, Status

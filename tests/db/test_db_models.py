@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.codec import deadline_from_json, deadline_to_json
 from bot.db.models import DueItem, HistoryImmutableError, Plan, StatusChange
-from bot.db.repositories import change_status
+from bot.db.status_changes import change_status
 from bot.domain.status import ChangeSource, Status
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -11,7 +11,11 @@ from db_factories import event, import_in_tx, once, plan_draft, task
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db import repositories as repo
+from bot.db import agencies as agencies_repo
+from bot.db import chats as chats_repo
+from bot.db import item_messages as item_messages_repo
+from bot.db import reminders as reminders_repo
+from bot.db import status_changes as status_changes_repo
 from bot.db.models import Chat, DueItem, Escalation, OutboxFile, OutboxMessage, Task
 from bot.domain.admins import Admins
 from bot.domain.calendar import WorkCalendar
@@ -46,15 +50,15 @@ def seed_tasks(extra: tuple = ()) -> tuple:
 async def seed(sm: async_sessionmaker[AsyncSession], *, extra: tuple = (), leaders: bool = False) -> None:
     await import_in_tx(sm, plan_draft(seed_tasks(extra)))
     async with sm() as s, s.begin():
-        province = await repo.get_province(s, slug="phu-tho")
+        province = await agencies_repo.get_province(s, slug="phu-tho")
         assert province is not None
-        codes = await repo.agencies_by_code(s, province=province, codes=["STP", "SNV", "SKHCN"])
+        codes = await agencies_repo.agencies_by_code(s, province=province, codes=["STP", "SNV", "SKHCN"])
         for tg, code in ((STP_A, "STP"), (STP_B, "STP"), (SNV, "SNV"), (KHCN, "SKHCN")):
-            await repo.bind_chat(
+            await chats_repo.bind_chat(
                 s, province=province, tg_chat_id=tg, role=ChatRole.AGENCY, now=NOW, agency=codes[code], title=f"Nhóm {code}"
             )
         if leaders:
-            await repo.bind_chat(s, province=province, tg_chat_id=LEADERS, role=ChatRole.LEADERS, now=NOW, title="Lãnh đạo")
+            await chats_repo.bind_chat(s, province=province, tg_chat_id=LEADERS, role=ChatRole.LEADERS, now=NOW, title="Lãnh đạo")
 
 
 async def tick(sm: async_sessionmaker[AsyncSession], on: date = TODAY, now: datetime = NOW):
@@ -158,9 +162,9 @@ async def test_done_items_stop_and_extended_items_follow_the_new_date(sm) -> Non
             t.ref: i
             for i, t in (await s.execute(select(DueItem, Task).join(Task, DueItem.task_id == Task.id))).all()
         }
-        await repo.change_status(s, item=items["2"], status=Status.DONE, source=ChangeSource.CHAT, now=NOW, today=TODAY)
+        await status_changes_repo.change_status(s, item=items["2"], status=Status.DONE, source=ChangeSource.CHAT, now=NOW, today=TODAY)
         # Task 4 (due 01/07, not today) extended to 30/07: 30 days before the new date is Mon 30/06.
-        await repo.change_status(
+        await status_changes_repo.change_status(
             s, item=items["4"], status=Status.EXTENDED, source=ChangeSource.ADMIN, now=NOW, today=TODAY,
             new_due_on=date(2025, 7, 23),
         )
@@ -197,8 +201,8 @@ async def test_escalation_alerts_leaders_once(sm) -> None:
     assert len(await rows(sm, kind=OutboxKind.ESCALATION)) == 1
     async with sm() as s:
         assert await s.scalar(select(func.count()).select_from(Escalation)) == 1
-        province = await repo.get_province(s, slug="phu-tho")
-        assert len(await repo.escalated_due_item_ids(s, province_id=province.id)) == 1
+        province = await agencies_repo.get_province(s, slug="phu-tho")
+        assert len(await reminders_repo.escalated_due_item_ids(s, province_id=province.id)) == 1
 
 
 async def test_claims_are_exclusive_between_concurrent_senders(sm) -> None:
@@ -258,7 +262,7 @@ async def test_unreachable_chat_is_deactivated_and_admins_told_once(sm) -> None:
     await seed(sm)
     await tick(sm)
     async with sm() as s:
-        snv_chat = await repo.get_chat(s, tg_chat_id=SNV)
+        snv_chat = await chats_repo.get_chat(s, tg_chat_id=SNV)
     async with sm() as s, s.begin():
         assert await outbox.chat_unreachable(
             s, chat_id=snv_chat.id, error="Forbidden: bot was kicked from the group chat",
@@ -274,8 +278,8 @@ async def test_unreachable_chat_is_deactivated_and_admins_told_once(sm) -> None:
     [snv_row] = await rows(sm, chat_id=snv_chat.id)
     assert snv_row.status is OutboxStatus.FAILED and "kicked" in (snv_row.error or "")
     async with sm() as s:
-        province = await repo.get_province(s, slug="phu-tho")
-        assert [a.code for a in await repo.unreachable_agencies(s, province_id=province.id)] == ["SNV"]
+        province = await agencies_repo.get_province(s, slug="phu-tho")
+        assert [a.code for a in await agencies_repo.unreachable_agencies(s, province_id=province.id)] == ["SNV"]
     # The next working day the lost chat is not queued; SNV is reported without a chat.
     report = await tick(sm, on=date(2025, 6, 24), now=NOW + timedelta(days=1))
     assert "Sở Nội vụ" in report.unreachable
@@ -291,8 +295,8 @@ async def test_readdress_follows_a_migrated_group(sm) -> None:
             s, outbox_id=row.id, worker="w", chat_id=row.chat_id, new_tg_chat_id=-100_777, now=NOW
         ) == "readdressed"
     async with sm() as s:
-        assert await repo.get_chat(s, tg_chat_id=-100_777) is not None
-        assert await repo.get_chat(s, tg_chat_id=STP_A) is None
+        assert await chats_repo.get_chat(s, tg_chat_id=-100_777) is not None
+        assert await chats_repo.get_chat(s, tg_chat_id=STP_A) is None
     [moved] = await rows(sm, id=row.id)
     assert moved.status is OutboxStatus.PENDING and moved.tg_chat_id == -100_777
 
@@ -306,9 +310,9 @@ async def test_reminder_numbers_map_replies_to_items(sm) -> None:
         await outbox.mark_sending(s, outbox_id=stp.id, worker="w", now=NOW, lease=timedelta(minutes=2))
         await outbox.mark_sent(s, outbox_id=stp.id, worker="w", now=NOW, message_id=42, tg_chat_id=STP_A)
     async with sm() as s:
-        numbers = await repo.reminder_numbers(s, tg_chat_id=STP_A, message_id=42)
+        numbers = await item_messages_repo.reminder_numbers(s, tg_chat_id=STP_A, message_id=42)
         assert numbers == {1: stp.due_item_ids[0], 2: stp.due_item_ids[1]}
-        assert await repo.reminder_numbers(s, tg_chat_id=STP_A, message_id=43) is None
+        assert await item_messages_repo.reminder_numbers(s, tg_chat_id=STP_A, message_id=43) is None
 
 
 async def test_dathan_gives_an_event_task_a_date_that_is_then_reminded(sm) -> None:
@@ -325,7 +329,7 @@ async def test_dathan_gives_an_event_task_a_date_that_is_then_reminded(sm) -> No
     async with sm() as s:
         [item] = list(await s.scalars(select(DueItem).where(DueItem.task_id == task_id)))
         assert item.origin is DueOrigin.ADMIN and item.due_on == item.original_due_on == date(2025, 6, 24)
-        [change] = await repo.history(s, due_item_id=item.id)
+        [change] = await status_changes_repo.history(s, due_item_id=item.id)
         assert change.source is ChangeSource.ADMIN and change.actor_tg_id == 501
     day = await _collect(sm, TODAY)  # due tomorrow: "1 day before"
     vpub = next(g for g in day.groups if g.agency_name == "Văn phòng UBND tỉnh")

@@ -11,18 +11,11 @@ from db_factories import DIRECTORY, DirAgency, import_in_tx, once, plan_draft, t
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.agencies import find_agencies, get_or_create_province, get_province, sync_agencies
+from bot.db.chats import bind_chat, chats_for_agency, get_chat
 from bot.db.models import Agency, DueItem, Task
-from bot.db.repositories import (
-    bind_chat,
-    change_status,
-    chats_for_agency,
-    find_agencies,
-    get_chat,
-    get_or_create_province,
-    get_province,
-    list_tasks,
-    sync_agencies,
-)
+from bot.db.plans import list_tasks
+from bot.db.status_changes import change_status
 from bot.domain.kinds import ChatRole
 from bot.domain.status import Category, ChangeSource, Status
 

@@ -14,9 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db import repositories as repo
+from bot.db import chats as chats_repo
+from bot.db import item_messages as item_messages_repo
+from bot.db import status_changes as status_changes_repo
 from bot.db.models import Agency, DueItem, ExtensionRequest, OutboxMessage, Province, StatusChange, Task
-from bot.domain.kinds import ExtensionState, FlowState, OutboxKind, PromptKind
+from bot.db.retry import begin_write
+from bot.domain.kinds import ChatRole, ExtensionState, FlowState, OutboxKind, PromptKind
 from bot.domain.replies import ChangeKind, Intent
 from bot.domain.status import ChangeSource, Status
 from bot.render import status as status_texts
@@ -53,7 +56,7 @@ async def env(
 
 async def rows(sm: async_sessionmaker[AsyncSession], item_id: int) -> list[StatusChange]:
     async with sm() as s:
-        return [c for c in await repo.history(s, due_item_id=item_id) if c.source is not ChangeSource.IMPORT]
+        return [c for c in await status_changes_repo.history(s, due_item_id=item_id) if c.source is not ChangeSource.IMPORT]
 
 
 async def state(sm: async_sessionmaker[AsyncSession], item_id: int) -> tuple[Status, int, date | None, date]:
@@ -69,7 +72,7 @@ async def apply(sm: async_sessionmaker[AsyncSession], agency_id: int | None, ite
     now = kw.pop("now", NOW)
     kind = kw.pop("kind", ScopeKind.AGENCY)
     async with sm() as s, s.begin():
-        await repo.begin_write(s)
+        await begin_write(s)
         e = await env(s, agency_id, user=user, admin=admin, now=now, kind=kind)  # type: ignore[arg-type]
         return await svc.apply(s, e, due_item_id=item_id, intent=intent, **kw)  # type: ignore[arg-type]
 
@@ -133,7 +136,7 @@ async def test_a_stale_button_changes_nothing(sm: async_sessionmaker[AsyncSessio
     ids = await seeded(sm)
     item = ids["item"]
     async with sm() as s:
-        version = await repo.latest_change_id(s, due_item_id=item)
+        version = await status_changes_repo.latest_change_id(s, due_item_id=item)
     await apply(sm, ids["STP"], item, Intent(ChangeKind.PROGRESS, progress=50))
     stale = await apply(sm, ids["STP"], item, Intent(ChangeKind.DONE), version=version)
     assert stale.stale and stale.refused and stale.refused.startswith("Nhiệm vụ vừa được cập nhật (Đang thực hiện 50%)")
@@ -148,7 +151,7 @@ async def test_racing_presses_record_one_change(sm: async_sessionmaker[AsyncSess
     ids = await seeded(sm)
     item = ids["item"]
     async with sm() as s:
-        version = await repo.latest_change_id(s, due_item_id=item)
+        version = await status_changes_repo.latest_change_id(s, due_item_id=item)
     outcomes = await asyncio.gather(
         *(apply(sm, ids["STP"], item, Intent(ChangeKind.DONE), version=version) for _ in range(4))
     )
@@ -182,8 +185,8 @@ async def test_extension_approved_once_and_the_original_date_is_kept(sm: async_s
     # An agency chat cannot decide; the leaders can, once.
     assert (await _decide(sm, first.extension_request_id, True, kind=ScopeKind.AGENCY, user=FOCAL)).refused == status_texts.NOT_LEADER
     async with sm() as s, s.begin():
-        await repo.bind_chat(
-            s, province=(await s.scalars(select(Province))).one(), tg_chat_id=CHAT, role=repo.ChatRole.AGENCY,
+        await chats_repo.bind_chat(
+            s, province=(await s.scalars(select(Province))).one(), tg_chat_id=CHAT, role=ChatRole.AGENCY,
             now=NOW, agency=await s.get(Agency, ids["STP"]),
         )
     decision = await _decide(sm, first.extension_request_id, True)
@@ -239,14 +242,14 @@ async def test_one_pending_request_per_item_is_a_database_rule(sm: async_session
         prev_status=Status.PENDING, requested_by_tg_id=FOCAL, tg_chat_id=CHAT, created_at=NOW,
     )
     async with sm() as s, s.begin():
-        await repo.add_extension_request(s, **values)
-        await repo.decide_extension_request(
+        await status_changes_repo.add_extension_request(s, **values)
+        await status_changes_repo.decide_extension_request(
             s, request_id=(await s.scalars(select(ExtensionRequest.id))).one(), state=ExtensionState.REJECTED, now=NOW
         )
-        await repo.add_extension_request(s, **values)  # a decided one does not count
+        await status_changes_repo.add_extension_request(s, **values)  # a decided one does not count
     with pytest.raises(IntegrityError):
         async with sm() as s, s.begin():
-            await repo.add_extension_request(s, **values)
+            await status_changes_repo.add_extension_request(s, **values)
 
 
 async def test_prompts_and_numbered_messages(sm: async_sessionmaker[AsyncSession]) -> None:
@@ -261,13 +264,13 @@ async def test_prompts_and_numbered_messages(sm: async_sessionmaker[AsyncSession
         assert svc.prompt_problem(prompt, later, tg_chat_id=CHAT) == "Câu hỏi này đã hết hạn; xin cập nhật lại."
         # Asking something new in the same message supersedes the old question.
         newer = await svc.new_prompt(s, e, kind=PromptKind.EXTENSION, payload={}, prompt_message_id=77)
-        assert (await repo.get_prompt(s, prompt_id=prompt.id)).state is FlowState.CANCELLED  # type: ignore[union-attr]
-        assert await repo.close_prompt(s, prompt_id=newer.id, state=FlowState.DONE, now=NOW)
-        assert not await repo.close_prompt(s, prompt_id=newer.id, state=FlowState.DONE, now=NOW)
+        assert (await status_changes_repo.get_prompt(s, prompt_id=prompt.id)).state is FlowState.CANCELLED  # type: ignore[union-attr]
+        assert await status_changes_repo.close_prompt(s, prompt_id=newer.id, state=FlowState.DONE, now=NOW)
+        assert not await status_changes_repo.close_prompt(s, prompt_id=newer.id, state=FlowState.DONE, now=NOW)
 
         # A reminder (outbox) and a card (item_messages) both map numbers back to items.
-        chat = await repo.bind_chat(
-            s, province=(await s.scalars(select(Province))).one(), tg_chat_id=CHAT, role=repo.ChatRole.AGENCY,
+        chat = await chats_repo.bind_chat(
+            s, province=(await s.scalars(select(Province))).one(), tg_chat_id=CHAT, role=ChatRole.AGENCY,
             now=NOW, agency=await s.get(Agency, ids["STP"]),
         )
         s.add(OutboxMessage(
@@ -278,7 +281,7 @@ async def test_prompts_and_numbered_messages(sm: async_sessionmaker[AsyncSession
         [listed] = await svc.context_items(s, tg_chat_id=CHAT, message_id=900)  # type: ignore[misc]
         assert (listed.number, listed.due_item_id) == (4, ids["item"])
         assert await svc.context_items(s, tg_chat_id=CHAT, message_id=900, reminders=False) is None
-        await repo.remember_item_message(s, tg_chat_id=CHAT, tg_message_id=901, items=[(2, ids["item"])], now=NOW)
+        await item_messages_repo.remember_item_message(s, tg_chat_id=CHAT, tg_message_id=901, items=[(2, ids["item"])], now=NOW)
         [card] = await svc.context_items(s, tg_chat_id=CHAT, message_id=901, reminders=False)  # type: ignore[misc]
         assert (card.number, card.task_id) == (2, listed.task_id)
         assert await svc.context_items(s, tg_chat_id=CHAT, message_id=902) is None

@@ -228,11 +228,11 @@ class BotWorld:
 
     async def bind(self, tg_chat_id: int, code: str | None = None, *, leaders: bool = False) -> None:
         """Bind a chat directly in the database (setup for tests about something else)."""
-        from bot.db import repositories as repo
+        from bot.db import agencies as agencies_repo
         from bot.services import chats
 
         async with self.sm() as s, s.begin():
-            province = await repo.get_province(s, slug="phu-tho")
+            province = await agencies_repo.get_province(s, slug="phu-tho")
             assert province is not None
             title = self.server.chat(tg_chat_id).title
             if leaders:
@@ -240,19 +240,19 @@ class BotWorld:
                     s, province=province, tg_chat_id=tg_chat_id, title=title, by_tg_id=ADMIN, now=BOT_NOW
                 )
                 return
-            agency = await repo.get_agency_by_code(s, province_id=province.id, code=code or "")
+            agency = await agencies_repo.get_agency_by_code(s, province_id=province.id, code=code or "")
             assert agency is not None, code
             await chats.bind_agency(
                 s, agency=agency, tg_chat_id=tg_chat_id, title=title, by_tg_id=ADMIN, now=BOT_NOW
             )
 
     async def agency_id(self, code: str) -> int:
-        from bot.db import repositories as repo
+        from bot.db import agencies as agencies_repo
 
         async with self.sm() as s:
-            province = await repo.get_province(s, slug="phu-tho")
+            province = await agencies_repo.get_province(s, slug="phu-tho")
             assert province is not None
-            agency = await repo.get_agency_by_code(s, province_id=province.id, code=code)
+            agency = await agencies_repo.get_agency_by_code(s, province_id=province.id, code=code)
             assert agency is not None, code
             return agency.id
 
@@ -271,10 +271,10 @@ class BotWorld:
             return set(await s.scalars(query))
 
     async def chat_row(self, tg_chat_id: int) -> object:
-        from bot.db import repositories as repo
+        from bot.db import chats as chats_repo
 
         async with self.sm() as s:
-            return await repo.get_chat(s, tg_chat_id=tg_chat_id)
+            return await chats_repo.get_chat(s, tg_chat_id=tg_chat_id)
 
 
 @pytest.fixture

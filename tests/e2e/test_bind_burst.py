@@ -45,9 +45,9 @@ async def test_thirty_six_dangky_in_a_row_by_an_admin_are_all_answered(bot_world
     offered = [a[0] for a in answers if a[0].startswith("Không tìm thấy cơ quan")]
     assert len(bound) + len(offered) == GROUPS and len(bound) >= GROUPS // 2
     async with w.sm() as s:
-        from bot.db import repositories as repo
+        from bot.db import chats as chats_repo
 
-        rows = [await repo.get_chat(s, tg_chat_id=c) for c in chats]
+        rows = [await chats_repo.get_chat(s, tg_chat_id=c) for c in chats]
     assert sum(1 for r in rows if r is not None and r.active and r.agency_id) == len(bound)
     stranger = [m.text for m in w.server.messages_in(STRANGER)]
     assert len(stranger) == 10 + 1 and stranger[-1] == texts.throttled(3)

@@ -26,13 +26,14 @@ from tests.e2e.conftest import (
 
 
 async def _bound_code(world: BotWorld, tg_chat_id: int) -> str | None:
-    from bot.db import repositories as repo
+    from bot.db import agencies as agencies_repo
+    from bot.db import chats as chats_repo
 
     async with world.sm() as s:
-        chat = await repo.get_chat(s, tg_chat_id=tg_chat_id)
+        chat = await chats_repo.get_chat(s, tg_chat_id=tg_chat_id)
         if chat is None or not chat.active or chat.agency_id is None:
             return None
-        agency = await repo.get_agency(s, agency_id=chat.agency_id)
+        agency = await agencies_repo.get_agency(s, agency_id=chat.agency_id)
         return agency.code if agency else None
 
 

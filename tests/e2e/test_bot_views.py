@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.db import repositories as repo
+from bot.db import status_changes as status_changes_repo
 from bot.domain.status import ChangeSource, Status
 from bot.render import help as texts
 from tests.e2e.conftest import (
@@ -147,7 +147,7 @@ async def test_nhiemvu_shows_own_tasks_in_full_and_refuses_others(bot_world: Bot
             .where(DueItem.task_id == own, Agency.code == "so-tu-phap").order_by(DueItem.due_on)
         )
         assert item is not None
-        await repo.change_status(
+        await status_changes_repo.change_status(
             s, item=item, status=Status.IN_PROGRESS, source=ChangeSource.CHAT, now=BOT_NOW,
             today=date(2025, 6, 23), progress=60, actor_name="Nguyễn Văn A <đầu mối>",
             note="Đang trình ký & chờ <b>phê duyệt</b>",

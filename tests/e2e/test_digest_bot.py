@@ -15,7 +15,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from telegram.ext import CommandHandler
 
-from bot.db import repositories as repo
+from bot.db import agencies as agencies_repo
+from bot.db import plans as plans_repo
+from bot.db import status_changes as status_changes_repo
 from bot.domain.digest import Digest, week_period
 from bot.domain.status import ChangeSource, Status
 from bot.render import help as texts
@@ -48,7 +50,7 @@ def world(bot_world: BotWorld) -> BotWorld:
 
 async def _digest(w: BotWorld, as_of: date) -> Digest:
     async with w.sm() as s:
-        province = await repo.get_province(s, slug="phu-tho")
+        province = await agencies_repo.get_province(s, slug="phu-tho")
         assert province is not None
         return await build_digest(s, province=province, period=week_period(as_of))
 
@@ -84,9 +86,9 @@ async def test_scheduled_weekly_digest_reaches_the_leaders_once(world: BotWorld)
     await w.bind(LEADERS_GROUP, leaders=True)
     # A reported completion last week shows in "what changed".
     async with w.sm() as s, s.begin():
-        items = await repo.task_due_items(s, task_id=min(await w.task_ids("so-tu-phap")))
+        items = await plans_repo.task_due_items(s, task_id=min(await w.task_ids("so-tu-phap")))
         item = items[0]
-        await repo.change_status(
+        await status_changes_repo.change_status(
             s, item=item, status=Status.DONE, source=ChangeSource.CHAT,
             now=BOT_NOW - timedelta(days=3), today=date(2025, 6, 20), actor_name="Đầu mối STP",
         )

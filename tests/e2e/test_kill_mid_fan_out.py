@@ -107,7 +107,7 @@ async def _prepare(server: FakeBotApi, url: str) -> dict[int, list[str]]:
     """Import, bind the chats, and return what Monday's tick must send (chat → bodies)."""
     from bot.catalog import Catalog
     from bot.config import load_settings
-    from bot.db import repositories as repo
+    from bot.db import agencies as agencies_repo
     from bot.db.engine import upgrade_database_async
     from bot.services.plans import read_and_parse, store_draft
     from bot.services.reminders import (
@@ -127,7 +127,7 @@ async def _prepare(server: FakeBotApi, url: str) -> dict[int, list[str]]:
         draft = read_and_parse(SAMPLE_PLAN.read_bytes(), SAMPLE_PLAN.name, catalog=catalog, province=None, max_bytes=20 << 20)
         async with sm() as s, s.begin():
             await store_draft(s, draft=draft, catalog=catalog, timezone=settings.timezone, actor="test")
-            province = await repo.get_province(s, slug="phu-tho")
+            province = await agencies_repo.get_province(s, slug="phu-tho")
             assert province is not None
             calendar, policy = calendar_from_settings(settings), policy_from_settings(settings)
             day = await collect_reminders(s, on_date=MONDAY, calendar=calendar, policy=policy)

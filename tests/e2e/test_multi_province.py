@@ -52,13 +52,14 @@ async def world(bot_world: BotWorld) -> BotWorld:
 
 async def _binding(w: BotWorld, tg_chat_id: int) -> tuple[str, str] | None:
     """(province slug, agency code) the chat is bound to, or None."""
-    from bot.db import repositories as repo
+    from bot.db import agencies as agencies_repo
+    from bot.db import chats as chats_repo
 
     async with w.sm() as s:
-        chat = await repo.get_chat(s, tg_chat_id=tg_chat_id)
+        chat = await chats_repo.get_chat(s, tg_chat_id=tg_chat_id)
         if chat is None or not chat.active or chat.agency_id is None:
             return None
-        agency = await repo.get_agency(s, agency_id=chat.agency_id)
+        agency = await agencies_repo.get_agency(s, agency_id=chat.agency_id)
         province = await s.get(Province, chat.province_id)
         assert agency is not None and province is not None
         return province.slug, agency.code
@@ -188,7 +189,7 @@ async def test_an_unknown_province_in_province_admins_stops_the_start_with_one_l
 
 async def test_each_provinces_leaders_get_their_own_weekly_digest(world: BotWorld) -> None:
     import scheduler.digests as jobs
-    from bot.db import repositories as repo
+    from bot.db import agencies as agencies_repo
     from bot.services import chats
     from bot.services.reminders import calendar_from_settings
     from tests.e2e.conftest import BOT_NOW, LEADERS_GROUP
@@ -196,7 +197,7 @@ async def test_each_provinces_leaders_get_their_own_weekly_digest(world: BotWorl
     w = world
     async with w.sm() as s, s.begin():
         for slug, group in (("phu-tho", LEADERS_GROUP), ("vinh-long", VL_GROUP)):
-            province = await repo.get_province(s, slug=slug)
+            province = await agencies_repo.get_province(s, slug=slug)
             assert province is not None
             await chats.bind_leaders(s, province=province, tg_chat_id=group, title=slug, by_tg_id=ADMIN, now=BOT_NOW)
     settings = w.app.bot_data.settings.model_copy(update={"digest_enabled": True})  # type: ignore[attr-defined]

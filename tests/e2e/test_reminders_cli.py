@@ -19,7 +19,8 @@ from sqlalchemy import select
 from telegram import Bot
 from telegram.constants import ParseMode
 
-from bot.db import repositories as repo
+from bot.db import agencies as agencies_repo
+from bot.db import chats as chats_repo
 from bot.db.models import OutboxMessage
 from bot.domain.kinds import ChatRole
 from bot.services import outbox
@@ -84,15 +85,15 @@ async def test_tick_for_a_past_date_sends_the_missing_ones_and_nothing_twice(
         draft = read_and_parse(SAMPLE_PLAN.read_bytes(), SAMPLE_PLAN.name, catalog=catalog, province=None, max_bytes=20 << 20)
         async with sm() as s, s.begin():
             await store_draft(s, draft=draft, catalog=catalog, timezone="Asia/Ho_Chi_Minh", actor="test")
-            province = await repo.get_province(s, slug="phu-tho")
+            province = await agencies_repo.get_province(s, slug="phu-tho")
             # Three agencies with reminders that Friday (the sample plan decides which).
             day = await collect_reminders(
                 s, on_date=FRIDAY, calendar=calendar_from_settings(settings), policy=policy_from_settings(settings)
             )
-            agencies = [await repo.get_agency(s, agency_id=g.agency_id) for g in day.groups[:3]]
+            agencies = [await agencies_repo.get_agency(s, agency_id=g.agency_id) for g in day.groups[:3]]
             assert len(agencies) == 3
             for tg, agency in zip((STP, SNV, KHCN), agencies, strict=True):
-                await repo.bind_chat(s, province=province, tg_chat_id=tg, role=ChatRole.AGENCY, now=THEN, agency=agency)
+                await chats_repo.bind_chat(s, province=province, tg_chat_id=tg, role=ChatRole.AGENCY, now=THEN, agency=agency)
             # Friday's tick, before the outage.
             report = await enqueue_reminders(
                 s, on_date=FRIDAY, calendar=calendar_from_settings(settings), policy=policy_from_settings(settings), now=THEN
@@ -111,9 +112,9 @@ async def test_tick_for_a_past_date_sends_the_missing_ones_and_nothing_twice(
         async with sm() as s, s.begin():
             await outbox.mark_sent(s, outbox_id=rows[STP].id, worker="old", now=THEN, message_id=sent.message_id, tg_chat_id=STP)
             await outbox.expire_leases(s, now=THEN + timedelta(hours=1))  # KH&CN → pending again
-            province = await repo.get_province(s, slug="phu-tho")
-            first = await repo.get_agency(s, agency_id=agencies[0].id)
-            await repo.bind_chat(s, province=province, tg_chat_id=LATE, role=ChatRole.AGENCY, now=THEN, agency=first)
+            province = await agencies_repo.get_province(s, slug="phu-tho")
+            first = await agencies_repo.get_agency(s, agency_id=agencies[0].id)
+            await chats_repo.bind_chat(s, province=province, tg_chat_id=LATE, role=ChatRole.AGENCY, now=THEN, agency=first)
     finally:
         await engine.dispose()
 

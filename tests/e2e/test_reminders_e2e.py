@@ -22,7 +22,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db import repositories as repo
+from bot.db import agencies as agencies_repo
+from bot.db import chats as chats_repo
 from bot.db.models import OutboxMessage, ReminderRun
 from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus
 from scheduler.reminders import (
@@ -113,9 +114,9 @@ class World:
 
     async def bind(self, tg_chat_id: int, code: str | None, *, title: str | None = None) -> None:
         async with self.sm() as s, s.begin():
-            province = await repo.get_province(s, slug="phu-tho")
-            agency = await repo.get_agency_by_code(s, province_id=province.id, code=code) if code else None
-            await repo.bind_chat(
+            province = await agencies_repo.get_province(s, slug="phu-tho")
+            agency = await agencies_repo.get_agency_by_code(s, province_id=province.id, code=code) if code else None
+            await chats_repo.bind_chat(
                 s, province=province, tg_chat_id=tg_chat_id, now=MONDAY_0800, agency=agency,
                 role=ChatRole.AGENCY if code else ChatRole.LEADERS, title=title or f"Nhóm {code or 'lãnh đạo'}",
             )
@@ -347,11 +348,11 @@ async def test_migrated_group_is_readdressed_and_kicked_bot_reported_once(world:
     assert reminder.text.startswith("🔔 Nhắc việc — Sở Tư pháp")
     assert world.reminders_in(STP) == []
     async with world.sm() as s:
-        assert (await repo.get_chat(s, tg_chat_id=SUPERGROUP)) is not None
-        snv_chat = await repo.get_chat(s, tg_chat_id=SNV)
+        assert (await chats_repo.get_chat(s, tg_chat_id=SUPERGROUP)) is not None
+        snv_chat = await chats_repo.get_chat(s, tg_chat_id=SNV)
         assert snv_chat is not None and not snv_chat.active
-        province = await repo.get_province(s, slug="phu-tho")
-        assert [a.code for a in await repo.unreachable_agencies(s, province_id=province.id)] == ["so-noi-vu"]
+        province = await agencies_repo.get_province(s, slug="phu-tho")
+        assert [a.code for a in await agencies_repo.unreachable_agencies(s, province_id=province.id)] == ["so-noi-vu"]
     [stp_row] = [r for r in rows if r.tg_chat_id == SUPERGROUP and r.kind is OutboxKind.REMINDER]
     assert stp_row.status is OutboxStatus.SENT and stp_row.tg_message_id == reminder.message_id
     # Kicked: the row failed with Telegram's reason (kept), each admin was told once.
@@ -447,7 +448,7 @@ async def _bindable_agencies(world: World) -> list[str]:
         )
         codes = []
         for group in day.groups:
-            agency = await repo.get_agency(s, agency_id=group.agency_id)
+            agency = await agencies_repo.get_agency(s, agency_id=group.agency_id)
             codes.append(agency.code)
     assert len(codes) >= 10
     return codes

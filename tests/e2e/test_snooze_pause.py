@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from bot.db import repositories as repo
+from bot.db import status_changes as status_changes_repo
 from bot.db.models import DueItem, OutboxMessage, ReminderHold
 from bot.domain.kinds import HoldKind
 from bot.domain.reminders import reminder_kind
@@ -67,7 +67,7 @@ async def test_snooze_pause_resume_and_drop_each_stop_their_reminders_and_are_re
     assert dropped_task in await _tasks_on(w, next_day(second, date(2025, 6, 23)), stp)
     assert snoozed_task in await _tasks_on(w, next_day(first, until - timedelta(days=1)), stp)
     async with w.sm() as s:
-        notes = [c.note for c in await repo.history(s, due_item_id=first.id)]
+        notes = [c.note for c in await status_changes_repo.history(s, due_item_id=first.id)]
         assert f"Tạm dừng nhắc đến {until:%d/%m/%Y}: chờ Bộ hướng dẫn" in notes
 
     # 2. /khongthuchien: admins only, with a reason; never reminded again.
@@ -78,7 +78,7 @@ async def test_snooze_pause_resume_and_drop_each_stop_their_reminders_and_are_re
     for day in (date(2025, 6, 26), date(2025, 7, 1), date(2025, 12, 1)):
         assert dropped_task not in await _tasks_on(w, day, stp)
     async with w.sm() as s:
-        notes = [c.note for c in await repo.history(s, due_item_id=second.id)]
+        notes = [c.note for c in await status_changes_repo.history(s, due_item_id=second.id)]
         assert "Không thực hiện: nội dung đã sáp nhập vào nhiệm vụ khác" in notes
 
     # 3. /tamdung: the whole agency, until /tieptuc.

@@ -32,7 +32,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db import repositories as repo
+from bot.db import agencies as agencies_repo
+from bot.db import chats as chats_repo
 from bot.db.models import Agency, ChatRole, DueItem, OutboxKind, OutboxMessage, OutboxStatus, ReminderRun, StatusChange
 from bot.domain.reminders import succession_chain
 from bot.domain.status import Category, ChangeSource, Status, category
@@ -226,7 +227,7 @@ async def bind_groups(world: World) -> dict[int, list[int]]:
     """One group per agency that has to answer (the end of its succession chain), bound as an
     admin would; returns recipient agency id → its unknown item ids."""
     async with world.sm() as s, s.begin():
-        province = await repo.get_province(s, slug="phu-tho")
+        province = await agencies_repo.get_province(s, slug="phu-tho")
         assert province is not None
         successor_of = dict((await s.execute(select(Agency.id, Agency.successor_id))).all())
         per_recipient: dict[int, list[int]] = defaultdict(list)
@@ -238,11 +239,11 @@ async def bind_groups(world: World) -> dict[int, list[int]]:
             assert agency is not None
             world.server.add_user(user, f"Đầu mối {agency.code}")
             world.server.add_chat(chat_id, title=f"Nhóm {agency.name}", members=[user, ADMIN])
-            await repo.bind_chat(s, province=province, tg_chat_id=chat_id, now=world.clock(), agency=agency,
+            await chats_repo.bind_chat(s, province=province, tg_chat_id=chat_id, now=world.clock(), agency=agency,
                                  role=ChatRole.AGENCY, title=f"Nhóm {agency.name}")
             world.groups[agency_id] = chat_id
             world.focal[chat_id] = user
-        await repo.bind_chat(s, province=province, tg_chat_id=LEADERS, now=world.clock(), agency=None,
+        await chats_repo.bind_chat(s, province=province, tg_chat_id=LEADERS, now=world.clock(), agency=None,
                              role=ChatRole.LEADERS, title="Lãnh đạo tỉnh")
     return dict(per_recipient)
 
@@ -404,6 +405,6 @@ async def leaders_digest(world: World, day: date) -> Any:
     from bot.services.digests import build_digest
 
     async with world.sm() as s:
-        province = await repo.get_province(s, slug="phu-tho")
+        province = await agencies_repo.get_province(s, slug="phu-tho")
         digest = await build_digest(s, province=province, period=week_period(day))
         return digest.total

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.db import repositories as repo
+from bot.db import status_changes as status_changes_repo
 from bot.db.models import DueItem, ExtensionRequest, StatusChange, StatusPrompt
 from bot.domain.kinds import ExtensionState, FlowState
 from bot.domain.status import ChangeSource, Status
@@ -76,7 +76,7 @@ async def item(w: BotWorld, due_item_id: int) -> DueItem:
 
 async def history(w: BotWorld, due_item_id: int) -> list[StatusChange]:
     async with w.sm() as s:
-        return [c for c in await repo.history(s, due_item_id=due_item_id) if c.source is not ChangeSource.IMPORT]
+        return [c for c in await status_changes_repo.history(s, due_item_id=due_item_id) if c.source is not ChangeSource.IMPORT]
 
 
 async def reply(w: BotWorld, chat: int, user: int, to: SentMessage | int, text: str, *, expect: int = 1) -> list[SentMessage]:

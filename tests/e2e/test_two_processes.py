@@ -230,20 +230,21 @@ async def bind_agency_chats(
 ) -> None:
     """`per_agency` chats for each agency with reminders (ids down from `first_chat`) and
     the leaders' chat, each known to the fake server and bound in the database."""
-    from bot.db import repositories as repo
+    from bot.db import agencies as agencies_repo
+    from bot.db import chats as chats_repo
 
     tg_chat_id = first_chat
     for group in groups:
-        agency = await repo.get_agency(s, agency_id=group.agency_id)
+        agency = await agencies_repo.get_agency(s, agency_id=group.agency_id)
         for _ in range(per_agency):
             tg_chat_id -= 1
             server.add_chat(tg_chat_id, title=f"Nhóm {tg_chat_id}", members=[admin])
-            await repo.bind_chat(
+            await chats_repo.bind_chat(
                 s, province=province, tg_chat_id=tg_chat_id, role=ChatRole.AGENCY, now=now,
                 agency=agency, title=f"Nhóm {tg_chat_id}",
             )
     server.add_chat(leaders_chat, title="Lãnh đạo tỉnh", members=[admin])
-    await repo.bind_chat(
+    await chats_repo.bind_chat(
         s, province=province, tg_chat_id=leaders_chat, role=ChatRole.LEADERS, now=now,
         title="Lãnh đạo tỉnh",
     )
@@ -254,7 +255,7 @@ async def world(fake_bot_api: FakeBotApi, pg_schema: str) -> World:
     """The sample plan imported, 90 agency chats and a leaders' chat bound, nothing queued."""
     from bot.catalog import Catalog
     from bot.config import load_settings
-    from bot.db import repositories as repo
+    from bot.db import agencies as agencies_repo
     from bot.db.engine import upgrade_database_async
     from bot.services.plans import read_and_parse, store_draft
     from bot.services.reminders import (
@@ -274,7 +275,7 @@ async def world(fake_bot_api: FakeBotApi, pg_schema: str) -> World:
         draft = read_and_parse(SAMPLE_PLAN.read_bytes(), SAMPLE_PLAN.name, catalog=catalog, province=None, max_bytes=20 << 20)
         async with sm() as s, s.begin():
             await store_draft(s, draft=draft, catalog=catalog, timezone=settings.timezone, actor="test")
-            province = await repo.get_province(s, slug="phu-tho")
+            province = await agencies_repo.get_province(s, slug="phu-tho")
             assert province is not None
             day = await collect_reminders(
                 s, on_date=MONDAY, calendar=calendar_from_settings(settings), policy=policy_from_settings(settings)
