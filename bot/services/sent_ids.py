@@ -42,7 +42,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db import repositories as repo
+from bot.db.retry import begin_write
 from bot.services import status as svc
 
 log = logging.getLogger("nhacviec.sent_ids")
@@ -134,7 +134,7 @@ class SentIds:
             self.own_transactions += 1
             try:
                 async with self.sessionmaker() as session, session.begin():
-                    await repo.begin_write(session)
+                    await begin_write(session)
                     batch = await self.write_pending(session, chat_id=None)
             except Exception:
                 self.settle(batch, committed=False)

@@ -411,7 +411,7 @@ async def test_sent_ids_are_stored_by_the_next_status_transaction(sm: async_sess
         batch = None
         try:
             async with sm() as s, s.begin():
-                await repo.begin_write(s)
+                await begin_write(s)
                 batch = await log.write_pending(s, chat_id=-200)
                 assert batch is not None and CHAT in batch.chats
                 raise RuntimeError("the use case failed")
@@ -421,7 +421,7 @@ async def test_sent_ids_are_stored_by_the_next_status_transaction(sm: async_sess
     assert not await found(901) and log.written == 0
     # The next one (any chat) carries it; no transaction of the queue's own was needed.
     async with sm() as s, s.begin():
-        await repo.begin_write(s)
+        await begin_write(s)
         batch = await log.write_pending(s, chat_id=-300)
         assert await svc.context_items(s, tg_chat_id=CHAT, message_id=901) is not None  # read-your-writes
     log.settle(batch, committed=True)
@@ -449,7 +449,7 @@ async def test_a_chat_waits_for_the_transaction_that_took_its_ids(sm: async_sess
     async def chat_b() -> None:
         async with sm() as s:
             async with s.begin():
-                await repo.begin_write(s)
+                await begin_write(s)
                 batch = await log.write_pending(s, chat_id=-200)
                 b_took.set()
                 await b_may_commit.wait()
@@ -459,7 +459,7 @@ async def test_a_chat_waits_for_the_transaction_that_took_its_ids(sm: async_sess
         await b_took.wait()
         async with sm() as s, s.begin():
             # On SQLite begin_write itself waits for B's write lock; on PostgreSQL the queue does.
-            await repo.begin_write(s)
+            await begin_write(s)
             batch = await log.write_pending(s, chat_id=CHAT)
             seen = await svc.context_items(s, tg_chat_id=CHAT, message_id=903) is not None
         log.settle(batch, committed=True)

@@ -10,8 +10,9 @@ from db_factories import DIRECTORY, plan_draft, seed_province, task, yearly, yea
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import agencies as agencies_repo
+from bot.db import chats as chats_repo
 from bot.db import recipients as recipients_repo
-from bot.db import repositories as repo
 from bot.db.models import Agency, DueItem, OutboxMessage
 from bot.domain.calendar import WorkCalendar
 from bot.domain.channels import Channel
@@ -38,8 +39,8 @@ async def _seed(sm: SM, *, channel: Channel, address: str) -> None:
     async with sm() as s, s.begin():
         province = await seed_province(s)
         await import_plan(s, draft=draft, province_slug="phu-tho", agencies=DIRECTORY, now=NOW, follow_from=FOLLOW)
-        codes = await repo.agencies_by_code(s, province=province, codes=["STP", "SNV"])
-        await repo.bind_chat(s, province=province, tg_chat_id=-1003, role=ChatRole.AGENCY, now=NOW, agency=codes["SNV"])
+        codes = await agencies_repo.agencies_by_code(s, province=province, codes=["STP", "SNV"])
+        await chats_repo.bind_chat(s, province=province, tg_chat_id=-1003, role=ChatRole.AGENCY, now=NOW, agency=codes["SNV"])
         await recipients_repo.upsert(
             s, province_id=province.id, channel=channel, address=address, role=ChatRole.AGENCY,
             agency_id=codes["STP"].id, person_name=None, actor_tg_id=501, now=NOW,
