@@ -20,6 +20,7 @@ from bot.db import agencies as agencies_repo
 from bot.db import plans as plans_repo
 from bot.db import reports
 from bot.db import web_queries as q
+from bot.db.digests import figures_by_plan_and_agency
 from bot.db.models import Agency, Chat, Plan, Province
 from bot.domain.digest import (
     AgencyFigures,
@@ -33,7 +34,7 @@ from bot.domain.digest import (
 )
 from bot.domain.plans.leads import new_agency_code
 from bot.domain.text import clean
-from bot.services.digests import day_end, figures_by_plan_and_agency
+from bot.services.digests import day_end
 
 
 async def report_figures(session: AsyncSession, *, province: Province, kind: DigestKind, as_of: date) -> Digest:

@@ -27,32 +27,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, false, func, literal, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql import ColumnElement, Subquery
-
 from bot.db import agencies as agencies_repo
 from bot.db import chats as chats_repo
+from bot.db import digest_runs, reports
+from bot.db import digests as queries
 from bot.db import plans as plans_repo
-from bot.db import reports
+from bot.db.digest_runs import ClaimedRun
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
-from bot.db.models import (
-    Agency,
-    Chat,
-    DigestRun,
-    DueItem,
-    ExtensionRequest,
-    OutboxMessage,
-    Plan,
-    Province,
-    StatusChange,
-    Task,
-    TaskAgency,
-)
+from bot.db.models import Province
+from bot.db.session import AsyncSession
 from bot.domain.digest import (
-    OVERDUE_LONG_DAYS,
-    OVERDUE_VERY_LONG_DAYS,
     SILENT_DAYS,
     SOON_DAYS,
     Digest,
@@ -68,11 +52,9 @@ from bot.domain.digest import (
     merge_agencies,
     rank_agencies,
 )
-from bot.domain.kinds import ChatRole, DigestRunStatus, DueOrigin, LinkRole, OutboxKind, OutboxStatus
 from bot.domain.status import Category, ChangeSource, Status
 from bot.render.reminders import plain_text as unhtml
 from bot.services.chats import configured_provinces
-from bot.services.outbox import insert_ignore
 
 # Who answers a reminder: the agency's focal point, by reply, button or command.
 ANSWER_SOURCES = (ChangeSource.CHAT, ChangeSource.BUTTON, ChangeSource.COMMAND)
@@ -89,290 +71,6 @@ def soon_days_for(kind: DigestKind) -> int:
     return SOON_DAYS if kind is DigestKind.WEEK else MONTH_SOON_DAYS
 
 
-# --- the "as of" relation ---------------------------------------------------------------
-
-
-def _last_change(end: datetime | None, *where: ColumnElement[bool]) -> Any:
-    """The id of the due item's last history row before `end` (None: of all) among those
-    matching `where`.
-
-    A correlated subquery per item on the (due_item_id, at) index, not a window over the
-    whole history joined back: its cost does not depend on the planner's statistics (a
-    window's output is badly estimated, and right after a bulk import — before ANALYZE —
-    PostgreSQL chose nested loops that took minutes)."""
-    return (
-        select(StatusChange.id)
-        .where(StatusChange.due_item_id == DueItem.id, *([StatusChange.at < end] if end else []), *where)
-        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
-        .limit(1)
-        .correlate(DueItem)
-        .scalar_subquery()
-    )
-
-
-def _in_force(province_id: int, today: date) -> list[ColumnElement[bool]]:
-    return [Plan.province_id == province_id, or_(Plan.issued_on.is_(None), Plan.issued_on <= today)]
-
-
-def as_of_items(province_id: int, *, end: datetime, today: date, details: bool = True) -> Subquery:
-    """One row per due item of the province's plans in force, as it stood at `end`.
-
-    Columns: item_id, task_id, agency_id, plan_id, status, progress, due_on, original_due_on,
-    completed_on, updated_at, category (bot.domain.status.category, in SQL); with `details`
-    also since_at (last change of status) and note (last note a person wrote).
-    """
-    ids = (
-        select(
-            DueItem.id.label("item_id"),
-            DueItem.task_id,
-            DueItem.agency_id,
-            DueItem.origin,
-            DueItem.status.label("current_status"),
-            DueItem.progress.label("current_progress"),
-            DueItem.due_on.label("current_due_on"),
-            DueItem.original_due_on,
-            DueItem.completed_on.label("current_completed_on"),
-            Task.plan_id,
-            _last_change(end).label("latest_id"),
-            _last_change(None).label("last_id"),
-            *(
-                (
-                    _last_change(
-                        end, or_(StatusChange.old_status.is_(None), StatusChange.old_status != StatusChange.new_status)
-                    ).label("since_id"),
-                    _last_change(
-                        end, StatusChange.note.is_not(None), StatusChange.note != "",
-                        StatusChange.source != ChangeSource.IMPORT,
-                    ).label("noted_id"),
-                )
-                if details
-                else ()
-            ),
-        )
-        .join(Task, DueItem.task_id == Task.id)
-        .join(Plan, Task.plan_id == Plan.id)
-        .where(*_in_force(province_id, today), DueItem.cancelled == false(), Task.removed == false())
-        .subquery("ids")
-    )
-    latest = aliased(StatusChange, name="latest")
-    last = aliased(StatusChange, name="last")
-    # latest.id, not ids.latest_id: PostgreSQL inlines the subquery, and every mention of the
-    # correlated column would run its subplan again.
-    known = latest.id.is_not(None)
-    # Nothing changed since `end`: the item's own columns are that state (and a writer that
-    # adjusts the item after its history row, like an undo, is followed exactly).
-    current = latest.id == last.id
-    status = case((current, ids.c.current_status), else_=func.coalesce(latest.new_status, literal(Status.PENDING.value)))
-    progress = case((current, ids.c.current_progress), else_=func.coalesce(latest.progress, 0))
-    # No row yet: as the plan made it. A row from before 0005 (no dates): the item's own.
-    due = case(
-        (current, ids.c.current_due_on),
-        (known, func.coalesce(latest.due_on, ids.c.current_due_on)),
-        else_=ids.c.original_due_on,
-    )
-    completed = case(
-        (
-            status == Status.DONE.value,
-            case(
-                (current, ids.c.current_completed_on),
-                else_=func.coalesce(latest.completed_on, ids.c.current_completed_on),
-            ),
-        ),
-        else_=None,
-    )
-    category = case(
-        (status == Status.UNKNOWN.value, literal(Category.UNCONFIRMED.value)),
-        (
-            status == Status.DONE.value,
-            case(
-                (func.coalesce(completed, today) <= due, literal(Category.DONE_ON_TIME.value)),
-                else_=literal(Category.DONE_LATE.value),
-            ),
-        ),
-        (due < today, literal(Category.OVERDUE.value)),
-        (status == Status.PENDING.value, literal(Category.NOT_DUE.value)),
-        else_=literal(Category.ON_TRACK.value),
-    )
-    query = (
-        select(
-            ids.c.item_id,
-            ids.c.task_id,
-            ids.c.agency_id,
-            ids.c.plan_id,
-            status.label("status"),
-            progress.label("progress"),
-            due.label("due_on"),
-            ids.c.original_due_on,
-            completed.label("completed_on"),
-            latest.at.label("updated_at"),
-            category.label("category"),
-        )
-        .select_from(ids)
-        .outerjoin(latest, latest.id == ids.c.latest_id)
-        .outerjoin(last, last.id == ids.c.last_id)
-        # Dates an admin set (/dathan) exist from their first row; the plan's, from the plan.
-        .where(or_(ids.c.origin == DueOrigin.IMPORT, known))
-    )
-    if details:
-        since = aliased(StatusChange, name="since")
-        noted = aliased(StatusChange, name="noted")
-        query = (
-            query.add_columns(since.at.label("since_at"), noted.note.label("note"))
-            .outerjoin(since, since.id == ids.c.since_id)
-            .outerjoin(noted, noted.id == ids.c.noted_id)
-        )
-    return query.subquery("asof")
-
-
-def _undated(province_id: int, *, end: datetime, today: date) -> Any:
-    """(plan_id, task_id, agency_id) of tasks without any due item as of `end`, per lead agency."""
-    other = DueItem.__table__.alias("dated")
-    dated_then = exists().where(
-        other.c.task_id == Task.id,
-        other.c.cancelled == false(),
-        or_(
-            other.c.origin == DueOrigin.IMPORT.value,
-            exists().where(StatusChange.due_item_id == other.c.id, StatusChange.at < end),
-        ),
-    )
-    return (
-        select(Task.plan_id, Task.id.label("task_id"), TaskAgency.agency_id)
-        .select_from(Task)
-        .join(Plan, Task.plan_id == Plan.id)
-        .join(TaskAgency, and_(TaskAgency.task_id == Task.id, TaskAgency.role == LinkRole.LEAD))
-        .where(*_in_force(province_id, today), Task.removed == false(), ~dated_then)
-    )
-
-
-def _count(condition: ColumnElement[bool]) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-async def figures_by_plan_and_agency(
-    session: AsyncSession, *, province_id: int, end: datetime, today: date
-) -> dict[tuple[int, int], Figures]:
-    """(plan id, agency id) → Figures as of `end`, counted in SQL."""
-    asof = as_of_items(province_id, end=end, today=today, details=False)
-    cat = asof.c.category
-    overdue = cat == Category.OVERDUE.value
-    query = select(
-        asof.c.plan_id,
-        asof.c.agency_id,
-        _count(cat == Category.NOT_DUE.value),
-        _count(cat == Category.ON_TRACK.value),
-        _count(overdue),
-        _count(and_(overdue, asof.c.due_on < today - timedelta(days=OVERDUE_LONG_DAYS))),
-        _count(and_(overdue, asof.c.due_on < today - timedelta(days=OVERDUE_VERY_LONG_DAYS))),
-        _count(cat == Category.DONE_ON_TIME.value),
-        _count(and_(cat == Category.DONE_ON_TIME.value, asof.c.due_on > today)),
-        _count(cat == Category.DONE_LATE.value),
-    ).group_by(asof.c.plan_id, asof.c.agency_id)
-    result: dict[tuple[int, int], Figures] = {}
-    for plan_id, agency_id, *counts in (await session.execute(query)).all():
-        result[(plan_id, agency_id)] = Figures(*(int(c) for c in counts))
-    undated = _undated(province_id, end=end, today=today).subquery("undated")
-    no_deadline = select(undated.c.plan_id, undated.c.agency_id, func.count()).group_by(
-        undated.c.plan_id, undated.c.agency_id
-    )
-    for plan_id, agency_id, count in (await session.execute(no_deadline)).all():
-        key = (plan_id, agency_id)
-        result[key] = result.get(key, Figures()) + Figures(no_deadline=int(count))
-    return result
-
-
-RowSink = Callable[[tuple[Any, ...], ReportRow, date | None], None]
-
-
-async def report_rows(
-    session: AsyncSession,
-    *,
-    province_id: int,
-    end: datetime,
-    today: date,
-    tz: ZoneInfo,
-    current: dict[int, tuple[str, str]],
-    sink: RowSink,
-) -> None:
-    """Every item as of `end` (the workbook's rows), streamed: `sink(sort key, row, day its
-    status last changed)` for each (the key orders plan by plan in the plan's order). Rows
-    are not all held at once: at province scale they are 130,000."""
-    asof = as_of_items(province_id, end=end, today=today)
-    dated = (
-        select(
-            asof,
-            Plan.number, Task.position, Task.ref, Task.title, Task.product, Task.support_text, Task.deadline_text,
-        )
-        .join(Task, asof.c.task_id == Task.id)
-        .join(Plan, asof.c.plan_id == Plan.id)
-    )
-    plan_order = await _plan_order(session, province_id=province_id, today=today)
-    local = lambda at: at.astimezone(tz).date() if at is not None else None  # noqa: E731
-    result = await session.stream(dated.execution_options(yield_per=2000))
-    # By partitions, not row by row: each async step is a greenlet switch, and 130,000 of
-    # them cost more than the rows themselves.
-    async for partition in result.mappings().partitions(2000):
-        for r in partition:
-            code, name = current[r["agency_id"]]
-            row = ReportRow(
-                plan_number=r["number"],
-                position=r["position"],
-                task_id=r["task_id"],
-                task_ref=r["ref"],
-                title=r["title"],
-                product=r["product"],
-                support_text=r["support_text"],
-                deadline_text=r["deadline_text"],
-                agency_code=code,
-                agency_name=name,
-                due_on=r["due_on"],
-                original_due_on=r["original_due_on"],
-                category=Category(r["category"]),
-                status=Status(r["status"]),
-                progress=r["progress"] or 0,
-                updated_on=local(_aware(r["updated_at"])),
-                note=r["note"],
-                completed_on=r["completed_on"],
-                due_item_id=r["item_id"],
-            )
-            sink((plan_order[r["plan_id"]], row.position, row.due_on, name), row, local(_aware(r["since_at"])))
-    undated = _undated(province_id, end=end, today=today).subquery("undated")
-    query = (
-        select(
-            undated.c.plan_id, undated.c.agency_id, Plan.number, Task.id, Task.position, Task.ref, Task.title,
-            Task.product, Task.support_text, Task.deadline_text,
-        )
-        .join(Task, undated.c.task_id == Task.id)
-        .join(Plan, undated.c.plan_id == Plan.id)
-    )
-    for plan_id, agency_id, number, task_id, position, ref, title, product, support, deadline in (
-        await session.execute(query)
-    ).all():
-        code, name = current[agency_id]
-        row = ReportRow(
-            plan_number=number, position=position, task_id=task_id, task_ref=ref, title=title, product=product,
-            support_text=support, deadline_text=deadline, agency_code=code, agency_name=name, due_on=None,
-            original_due_on=None, category=Category.NO_DEADLINE, status=Status.PENDING, progress=0,
-            updated_on=None, note=None,
-        )
-        sink((plan_order[plan_id], position, date.max, name), row, None)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # Raw subquery columns skip UTCDateTime's result processing on SQLite: naive means UTC.
-    if value is None:
-        return None
-    if isinstance(value, str):  # pragma: no cover - SQLite without type information
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-async def _plan_order(session: AsyncSession, *, province_id: int, today: date) -> dict[int, int]:
-    plans = await session.execute(
-        select(Plan.id).where(*_in_force(province_id, today)).order_by(Plan.issued_on, Plan.number)
-    )
-    return {plan_id: index for index, plan_id in enumerate(plans.scalars())}
-
-
 # --- who cannot be reached, who does not answer ----------------------------------------------
 
 
@@ -385,35 +83,15 @@ async def silent_agencies(
     command) on one of its items; reminders are the outbox rows Telegram accepted.
     """
     last_answer: dict[str, datetime] = {}
-    answers = await session.execute(
-        select(DueItem.agency_id, func.max(StatusChange.at))
-        .join(StatusChange, StatusChange.due_item_id == DueItem.id)
-        .join(Agency, DueItem.agency_id == Agency.id)
-        .where(Agency.province_id == province_id, StatusChange.source.in_(ANSWER_SOURCES), StatusChange.at < end)
-        .group_by(DueItem.agency_id)
-    )
-    for agency_id, at in answers.all():
+    for agency_id, at in await queries.last_answers(session, province_id=province_id, end=end, sources=ANSWER_SOURCES):
         code = current[agency_id][0]
-        at = _aware(at)
         if at is not None and (code not in last_answer or at > last_answer[code]):
             last_answer[code] = at
     reminded: dict[str, list[datetime]] = defaultdict(list)
-    reminders = await session.execute(
-        select(Chat.agency_id, func.min(OutboxMessage.sent_at))
-        .join(Chat, OutboxMessage.chat_id == Chat.id)
-        .where(
-            Chat.province_id == province_id,
-            Chat.agency_id.is_not(None),
-            OutboxMessage.kind == OutboxKind.REMINDER,
-            OutboxMessage.status == OutboxStatus.SENT,
-            OutboxMessage.sent_at < end,
-            OutboxMessage.sent_at >= end - timedelta(days=REMINDER_LOOKBACK_DAYS),
-        )
-        .group_by(Chat.agency_id, OutboxMessage.on_date)
-    )
-    for agency_id, sent_at in reminders.all():
+    since = end - timedelta(days=REMINDER_LOOKBACK_DAYS)
+    for agency_id, sent_at in await queries.reminders_sent(session, province_id=province_id, end=end, since=since):
         if agency_id in current and sent_at is not None:
-            reminded[current[agency_id][0]].append(_aware(sent_at))  # type: ignore[arg-type]
+            reminded[current[agency_id][0]].append(sent_at)
     cutoff = end - timedelta(days=SILENT_DAYS)
     silent = set()
     for code, times in reminded.items():
@@ -436,7 +114,7 @@ async def build_digest(
     end = day_end(today, tz)
     soon = soon_days if soon_days is not None else soon_days_for(period.kind)
     current = await plans_repo._current_agencies(session, [province.id])  # noqa: SLF001 - the one succession map
-    by_key = await figures_by_plan_and_agency(session, province_id=province.id, end=end, today=today)
+    by_key = await queries.figures_by_plan_and_agency(session, province_id=province.id, end=end, today=today)
     requests = await pending_requests(session, province_id=province.id, end=end, tz=tz)
     # One pass over the rows: the period's lists take what they need of each, and the
     # workbook keeps at most MAX_WORKBOOK_ROWS of them (the figures count all, in SQL).
@@ -447,12 +125,9 @@ async def build_digest(
         events.add(row, changed_on)
         selection.add(key, row)
 
-    await report_rows(session, province_id=province.id, end=end, today=today, tz=tz, current=current, sink=take)
+    await queries.report_rows(session, province_id=province.id, end=end, today=today, tz=tz, current=current, sink=take)
 
-    plans = {
-        p.id: p
-        for p in await session.scalars(select(Plan).where(*_in_force(province.id, today)).order_by(Plan.issued_on, Plan.number))
-    }
+    plans = {p.id: p for p in await queries.plans_in_force(session, province_id=province.id, today=today)}
     per_plan: dict[int, Figures] = {}
     per_agency: list[tuple[int, Figures]] = []
     for (plan_id, agency_id), figures in by_key.items():
@@ -503,19 +178,8 @@ async def pending_requests(
 ) -> dict[int, tuple[date, date, str | None]]:
     """Extension requests waiting for the leaders at `end`: due item → (asked on, proposed
     date, reason). Made before `end` and not decided before it (whatever happened since)."""
-    rows = await session.execute(
-        select(ExtensionRequest.due_item_id, ExtensionRequest.created_at, ExtensionRequest.proposed_due_on, ExtensionRequest.reason)
-        .join(DueItem, ExtensionRequest.due_item_id == DueItem.id)
-        .join(Task, DueItem.task_id == Task.id)
-        .join(Plan, Task.plan_id == Plan.id)
-        .where(
-            Plan.province_id == province_id,
-            ExtensionRequest.created_at < end,
-            or_(ExtensionRequest.decided_at.is_(None), ExtensionRequest.decided_at >= end),
-        )
-        .order_by(ExtensionRequest.created_at)
-    )
-    return {item_id: (created.astimezone(tz).date(), proposed, reason) for item_id, created, proposed, reason in rows.all()}
+    rows = await queries.pending_requests(session, province_id=province_id, end=end)
+    return {item_id: (created.astimezone(tz).date(), proposed, reason) for item_id, created, proposed, reason in rows}
 
 
 class _Events:
@@ -661,38 +325,14 @@ async def send_parts(
 # --- scheduled runs: once per leaders' chat, kind and as-of date ----------------------------
 
 
-@dataclass(frozen=True)
-class ClaimedRun:
-    run_id: int
-    chat_id: int  # Chat.id
-    tg_chat_id: int
-    province_id: int
-    parts_sent: int
-    attempts: int
-
-
 async def open_runs(
     session: AsyncSession, *, period: DigestPeriod, province_ids: Sequence[int], now: datetime
 ) -> int:
     """A pending run for each active leaders' chat of the provinces (existing ones stay);
     returns how many were new."""
-    chats = list(
-        await session.scalars(
-            select(Chat.id).where(
-                Chat.province_id.in_(list(province_ids)), Chat.role == ChatRole.LEADERS, Chat.active
-            )
-        )
+    return await digest_runs.open_runs(
+        session, kind=period.kind.value, as_of=period.as_of, province_ids=province_ids, now=now
     )
-    if not chats:
-        return 0
-    result = await session.execute(
-        insert_ignore(session, DigestRun).returning(DigestRun.id),
-        [
-            {"chat_id": chat_id, "kind": period.kind.value, "as_of": period.as_of, "created_at": now}
-            for chat_id in chats
-        ],
-    )
-    return len(result.all())
 
 
 async def claim_runs(
@@ -700,42 +340,15 @@ async def claim_runs(
 ) -> list[ClaimedRun]:
     """Take the period's pending runs (of active chats) for `worker`; a run another process
     left `sending` past its lease becomes uncertain (it may have sent part of it)."""
-    same = (DigestRun.kind == period.kind.value, DigestRun.as_of == period.as_of)
-    await session.execute(
-        update(DigestRun)
-        .where(*same, DigestRun.status == DigestRunStatus.SENDING, DigestRun.lease_until < now)
-        .values(status=DigestRunStatus.UNCERTAIN, error="tiến trình dừng khi đang gửi")
-        .execution_options(synchronize_session=False)
+    return await digest_runs.claim_runs(
+        session, kind=period.kind.value, as_of=period.as_of, worker=worker, now=now, lease=lease,
+        stale_error="tiến trình dừng khi đang gửi",
     )
-    active = select(Chat.id).where(Chat.active).scalar_subquery()
-    claimed = await session.execute(
-        update(DigestRun)
-        .where(*same, DigestRun.status == DigestRunStatus.PENDING, DigestRun.chat_id.in_(active))
-        .values(status=DigestRunStatus.SENDING, claimed_by=worker, lease_until=now + lease, attempts=DigestRun.attempts + 1)
-        .returning(DigestRun.id)
-        .execution_options(synchronize_session=False)
-    )
-    ids = [row[0] for row in claimed.all()]
-    if not ids:
-        return []
-    rows = await session.execute(
-        select(DigestRun.id, DigestRun.chat_id, Chat.tg_chat_id, Chat.province_id, DigestRun.parts_sent, DigestRun.attempts)
-        .join(Chat, DigestRun.chat_id == Chat.id)
-        .where(DigestRun.id.in_(ids))
-        .order_by(DigestRun.id)
-    )
-    return [ClaimedRun(*row) for row in rows.all()]
 
 
 async def update_run(session: AsyncSession, *, run_id: int, worker: str, **values: Any) -> bool:
     """Move a run this worker holds (parts_sent, status, error…); False if it lost it."""
-    result = await session.execute(
-        update(DigestRun)
-        .where(DigestRun.id == run_id, DigestRun.claimed_by == worker, DigestRun.status == DigestRunStatus.SENDING)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await digest_runs.update_run(session, run_id=run_id, worker=worker, **values)
 
 
 # --- the command line (`nhacviec digest`) --------------------------------------------------

@@ -36,12 +36,13 @@ from bot.db import agencies as agencies_repo
 from bot.db import chats as chats_repo
 from bot.db import plans as plans_repo
 from bot.db import status_changes as status_changes_repo
+from bot.db.digests import figures_by_plan_and_agency
 from bot.db.models import DueItem, ExtensionRequest, OutboxMessage, Plan, Task
 from bot.domain.digest import Figures, month_period, week_period
 from bot.domain.kinds import ChatRole, ExtensionState, OutboxKind, OutboxStatus
 from bot.domain.plans.draft import PlanDraft
 from bot.domain.status import Category, ChangeSource, Status
-from bot.services.digests import build_digest, figures_by_plan_and_agency, render_digest
+from bot.services.digests import build_digest, render_digest
 from bot.services.importing import import_plan
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

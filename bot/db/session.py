@@ -1,0 +1,8 @@
+"""The session types the outer layers name in their signatures, so that only bot/db imports
+SQLAlchemy (the import contract in pyproject.toml checks it)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+__all__ = ["AsyncEngine", "AsyncSession", "async_sessionmaker"]
