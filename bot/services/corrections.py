@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.db.models import Agency, DueItem, Plan, StatusChange, Task, TaskAgency, TaskCorrection
+from bot.db import corrections as db
+from bot.db.models import DueItem, StatusChange, TaskAgency, TaskCorrection
+from bot.db.session import AsyncSession
 from bot.domain.corrections import Field, deadline_value, flags_after
 from bot.domain.kinds import DueOrigin, LinkRole
 from bot.domain.status import ChangeSource, Status
@@ -48,36 +47,15 @@ async def latest_corrections(
     session: AsyncSession, *, province_id: int, plan_number: str
 ) -> dict[str, dict[Field, Any]]:
     """task ref → {field: latest value} for a plan (what an import applies)."""
-    rows = await session.scalars(
-        select(TaskCorrection)
-        .where(TaskCorrection.province_id == province_id, TaskCorrection.plan_number == plan_number)
-        .order_by(TaskCorrection.id)
-    )
     latest: dict[str, dict[Field, Any]] = {}
-    for row in rows:
+    for row in await db.plan_corrections(session, province_id=province_id, plan_number=plan_number):
         latest.setdefault(row.task_ref, {})[Field(row.field)] = row.new_value
     return latest
 
 
 async def task_corrections(session: AsyncSession, *, task_id: int) -> list[TaskCorrection]:
     """A task's correction history, oldest first."""
-    found = (
-        await session.execute(select(Task.ref, Plan.province_id, Plan.number).join(Plan).where(Task.id == task_id))
-    ).first()
-    if found is None:
-        return []
-    ref, province_id, number = found
-    return list(
-        await session.scalars(
-            select(TaskCorrection)
-            .where(
-                TaskCorrection.province_id == province_id,
-                TaskCorrection.plan_number == number,
-                TaskCorrection.task_ref == ref,
-            )
-            .order_by(TaskCorrection.id)
-        )
-    )
+    return await db.task_corrections(session, task_id=task_id)
 
 
 async def record(
@@ -94,35 +72,9 @@ async def record(
     actor_name: str | None,
     reason: str | None = None,
 ) -> TaskCorrection:
-    row = TaskCorrection(
-        province_id=province_id, plan_number=plan_number, task_ref=task_ref, field=str(field_),
-        old_value=old, new_value=new, reason=reason or None, actor_tg_id=actor_tg_id,
-        actor_name=actor_name, at=now,
-    )
-    session.add(row)
-    return row
-
-
-async def _task(
-    session: AsyncSession, task_id: int, province_ids: Iterable[int] | None
-) -> tuple[Task, Plan] | None:
-    query = select(Task, Plan).join(Plan, Task.plan_id == Plan.id).where(Task.id == task_id)
-    if province_ids is not None:
-        query = query.where(Plan.province_id.in_(list(province_ids)))
-    found = (await session.execute(query)).first()
-    if found is None or found[0].removed:
-        return None
-    return found[0], found[1]
-
-
-async def _links(session: AsyncSession, task_id: int, role: LinkRole) -> list[Agency]:
-    return list(
-        await session.scalars(
-            select(Agency)
-            .join(TaskAgency, and_(TaskAgency.agency_id == Agency.id, TaskAgency.role == role))
-            .where(TaskAgency.task_id == task_id)
-            .order_by(Agency.name)
-        )
+    return db.add_correction(
+        session, province_id=province_id, plan_number=plan_number, task_ref=task_ref, field=str(field_),
+        old=old, new=new, now=now, actor_tg_id=actor_tg_id, actor_name=actor_name, reason=reason,
     )
 
 
@@ -150,7 +102,7 @@ async def set_deadline(
     Open items at other dates are cancelled (history: "Thay hạn … → …"), items already at a
     wanted date are kept, missing ones are created (origin admin). Finished items stay.
     """
-    found = await _task(session, task_id, province_ids)
+    found = await db.task_with_plan(session, task_id=task_id, province_ids=province_ids)
     if found is None:
         return DeadlineResult(problem=texts.task_not_found(task_id))
     task, plan = found
@@ -159,11 +111,11 @@ async def set_deadline(
     if not wanted:
         result.problem = texts.NO_DATES
         return result
-    leads = await _links(session, task.id, LinkRole.LEAD)
+    leads = await db.linked_agencies(session, task_id=task.id, role=LinkRole.LEAD)
     if not leads:
         result.problem = texts.NO_LEAD
         return result
-    items = list(await session.scalars(select(DueItem).where(DueItem.task_id == task.id)))
+    items = await db.task_due_items(session, task_id=task.id)
     open_dates = sorted({i.due_on for i in items if not i.cancelled and i.status.is_open})
     result.replaced = [d for d in open_dates if d not in wanted]
     old = deadline_value(None, open_dates)
@@ -224,38 +176,28 @@ async def set_agencies(
     A new lead gets due items at the task's open dates; a removed lead's open items are
     cancelled (its finished ones stay): the reminders follow the correction.
     """
-    found = await _task(session, task_id, province_ids)
+    found = await db.task_with_plan(session, task_id=task_id, province_ids=province_ids)
     if found is None:
         return CorrectionResult(problem=texts.task_not_found(task_id))
     task, plan = found
-    chosen = list(
-        await session.scalars(
-            select(Agency).where(Agency.id.in_(list(agency_ids)), Agency.province_id == plan.province_id)
-        )
-    )
+    chosen = await db.province_agencies(session, province_id=plan.province_id, agency_ids=agency_ids)
     if len(chosen) != len(set(agency_ids)):
         return CorrectionResult(problem=texts.UNKNOWN_AGENCY)
     if role is LinkRole.LEAD and not chosen:
         return CorrectionResult(problem=texts.LEAD_REQUIRED)
-    current = await _links(session, task.id, role)
+    current = await db.linked_agencies(session, task_id=task.id, role=role)
     old_ids = {a.id for a in current}
     new_ids = {a.id for a in chosen}
     if old_ids == new_ids:
         return CorrectionResult()
-    links = {
-        link.agency_id: link
-        for link in await session.scalars(
-            select(TaskAgency).where(TaskAgency.task_id == task.id, TaskAgency.role == role)
-        )
-    }
-    for agency_id in old_ids - new_ids:
-        await session.delete(links[agency_id])
+    links = await db.task_links(session, task_id=task.id, role=role)
+    await db.remove_links(session, [links[agency_id] for agency_id in old_ids - new_ids])
     for agency_id in new_ids - old_ids:
         session.add(TaskAgency(task_id=task.id, agency_id=agency_id, role=role))
     field_ = Field.LEAD if role is LinkRole.LEAD else Field.SUPPORT
     names = {a.id: a.name for a in (*current, *chosen)}
     if role is LinkRole.LEAD:
-        items = list(await session.scalars(select(DueItem).where(DueItem.task_id == task.id)))
+        items = await db.task_due_items(session, task_id=task.id)
         dates = sorted({i.original_due_on for i in items if not i.cancelled})
         note = texts.lead_note([names[i] for i in sorted(old_ids)], [names[i] for i in sorted(new_ids)])
         by_key = {(i.agency_id, i.original_due_on): i for i in items}
@@ -307,7 +249,7 @@ async def set_text(
 ) -> CorrectionResult:
     """Correct a task's title or product."""
     assert field_ in (Field.TITLE, Field.PRODUCT)
-    found = await _task(session, task_id, province_ids)
+    found = await db.task_with_plan(session, task_id=task_id, province_ids=province_ids)
     if found is None:
         return CorrectionResult(problem=texts.task_not_found(task_id))
     task, plan = found
