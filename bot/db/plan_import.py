@@ -13,14 +13,14 @@ caller passes `due_on` (and `completed_on`) of each history row itself, as that 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import DueItem, StatusChange, Task, TaskAgency
+from bot.db.models import Agency, DueItem, StatusChange, Task, TaskAgency
 from bot.domain.kinds import DueOrigin, LinkRole
 from bot.domain.status import ChangeSource, Status
 
@@ -128,3 +128,38 @@ async def insert_history(
                 for row in chunk
             ],
         )
+
+
+# --- what a re-import reconciles: the stored plan's rows ------------------------------------
+
+
+async def plan_tasks(session: AsyncSession, *, plan_id: int) -> list[Task]:
+    """The plan's tasks, removed ones too."""
+    return list(await session.scalars(select(Task).where(Task.plan_id == plan_id)))
+
+
+async def plan_links(session: AsyncSession, *, plan_id: int) -> list[TaskAgency]:
+    """Every agency link of the plan's tasks."""
+    return list(
+        await session.scalars(
+            select(TaskAgency).join(Task, TaskAgency.task_id == Task.id).where(Task.plan_id == plan_id)
+        )
+    )
+
+
+async def plan_due_items(session: AsyncSession, *, plan_id: int) -> list[DueItem]:
+    """Every due item of the plan's tasks, cancelled ones too."""
+    return list(
+        await session.scalars(select(DueItem).join(Task, DueItem.task_id == Task.id).where(Task.plan_id == plan_id))
+    )
+
+
+async def agency_codes(session: AsyncSession, *, agency_ids: Iterable[int]) -> dict[int, str]:
+    """agency id → code."""
+    rows = await session.execute(select(Agency.id, Agency.code).where(Agency.id.in_(list(agency_ids))))
+    return {agency_id: code for agency_id, code in rows.all()}
+
+
+async def delete_link(session: AsyncSession, link: TaskAgency) -> None:
+    """Drop a task's agency link (links mirror the plan text: no history)."""
+    await session.delete(link)

@@ -3,6 +3,6 @@ SQLAlchemy (the import contract in pyproject.toml checks it)."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-__all__ = ["AsyncEngine", "AsyncSession", "async_sessionmaker"]
+__all__ = ["AsyncConnection", "AsyncEngine", "AsyncSession", "async_sessionmaker"]

@@ -26,12 +26,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Table, bindparam, func, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import TypeDecorator
-
+from bot.db import backup as db
 from bot.db.engine import make_engine
-from bot.db.models import Base
+from bot.db.session import AsyncConnection
 
 FORMAT = "nhacviec-backup"
 VERSION = 1
@@ -45,21 +42,7 @@ class BackupError(Exception):
         self.message = message
 
 
-def tables() -> list[Table]:
-    return list(Base.metadata.sorted_tables)
-
-
 # --- values ----------------------------------------------------------------------------
-
-
-def _python_type(column: Column[Any]) -> type | None:
-    kind = column.type
-    if isinstance(kind, TypeDecorator):  # UTCDateTime, StrEnumType: what they store
-        kind = kind.impl_instance
-    try:
-        return kind.python_type
-    except NotImplementedError:
-        return None
 
 
 def to_json_value(value: Any) -> Any:
@@ -78,39 +61,17 @@ def to_json_value(value: Any) -> Any:
     return value  # JSON columns: lists and dicts as they are
 
 
-def from_json_value(column: Column[Any], value: Any) -> Any:
-    if value is None:
-        return None
-    kind = _python_type(column)
-    if kind is datetime:
-        return datetime.fromisoformat(value)
-    if kind is date:
-        return date.fromisoformat(value)
-    if kind is bytes:
-        return base64.b64decode(value)
-    return value
-
-
 # --- export ----------------------------------------------------------------------------
-
-
-async def _revision(conn: AsyncConnection) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
 
 
 async def dump(conn: AsyncConnection) -> dict[str, Any]:
     """The backup document of the database behind `conn`."""
-    revision = await _revision(conn)
+    revision = await db.revision(conn)
     if revision is None:
         raise BackupError("Cơ sở dữ liệu chưa được khởi tạo (chạy: nhacviec db upgrade).")
     data: dict[str, list[dict[str, Any]]] = {}
-    for table in tables():
-        result = await conn.execute(select(table).order_by(*table.primary_key.columns))
-        data[table.name] = [
-            {key: to_json_value(value) for key, value in row.items()} for row in result.mappings()
-        ]
+    async for name, rows in db.table_rows(conn):
+        data[name] = [{key: to_json_value(value) for key, value in row.items()} for row in rows]
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -150,10 +111,9 @@ def write_xlsx(document: dict[str, Any], path: Path) -> None:
     info.title = "_backup"
     for key in ("format", "version", "alembic_revision", "exported_at"):
         info.append([key, document[key]])
-    by_name = {t.name: t for t in tables()}
     for name, rows in document["tables"].items():
         sheet = workbook.create_sheet(name[:31])
-        columns = [c.name for c in by_name[name].columns] if name in by_name else list(rows[0] if rows else [])
+        columns = db.column_names(name) or list(rows[0] if rows else [])
         sheet.append(columns)
         sheet.freeze_panes = "A2"
         for row in rows:
@@ -193,7 +153,7 @@ def check_document(document: Any) -> None:
         raise BackupError(f"Phiên bản bản sao lưu không hỗ trợ: {document.get('version')!r} (cần {VERSION}).")
     if not isinstance(document.get("tables"), dict):
         raise BackupError("Bản sao lưu thiếu phần dữ liệu (tables).")
-    unknown = sorted(set(document["tables"]) - {t.name for t in tables()})
+    unknown = sorted(set(document["tables"]) - set(db.table_names()))
     if unknown:
         raise BackupError(f"Bản sao lưu có bảng không biết: {', '.join(unknown)}.")
 
@@ -203,68 +163,32 @@ async def load(conn: AsyncConnection, document: dict[str, Any]) -> dict[str, int
 
     Returns the number of rows restored per table."""
     check_document(document)
-    revision = await _revision(conn)
+    revision = await db.revision(conn)
     wanted = document.get("alembic_revision")
     if revision != wanted:
         raise BackupError(
             f"Phiên bản cơ sở dữ liệu ({revision or 'chưa khởi tạo'}) khác bản sao lưu ({wanted}): "
             "không khôi phục."
         )
-    plans = await conn.scalar(select(func.count()).select_from(Base.metadata.tables["plans"]))
+    plans = await db.plan_count(conn)
     if plans:
         raise BackupError(f"Cơ sở dữ liệu đã có {plans} kế hoạch: chỉ khôi phục vào cơ sở dữ liệu trống.")
-    for table in tables():
-        if await conn.scalar(select(func.count()).select_from(table)):
-            raise BackupError(f"Cơ sở dữ liệu đã có dữ liệu (bảng {table.name}): chỉ khôi phục vào cơ sở dữ liệu trống.")
+    filled = await db.first_filled_table(conn)
+    if filled is not None:
+        raise BackupError(f"Cơ sở dữ liệu đã có dữ liệu (bảng {filled}): chỉ khôi phục vào cơ sở dữ liệu trống.")
 
     counts: dict[str, int] = {}
-    for table in tables():
-        rows = document["tables"].get(table.name, [])
-        counts[table.name] = len(rows)
+    for name in db.table_names():
+        rows = document["tables"].get(name, [])
+        counts[name] = len(rows)
         if not rows:
             continue
-        unknown = set().union(*rows) - set(table.columns.keys())
+        unknown = set().union(*rows) - set(db.column_names(name) or ())
         if unknown:
-            raise BackupError(f"Bảng {table.name} trong bản sao lưu có cột không biết: {', '.join(sorted(unknown))}.")
-        # Self-referencing foreign keys (agencies.successor_id): NULL first, set afterwards.
-        self_refs = [
-            fk.parent.name for fk in table.foreign_keys if fk.column.table is table
-        ]
-        values = [
-            {c.name: from_json_value(c, row.get(c.name)) for c in table.columns} for row in rows
-        ]
-        deferred = []
-        for value in values:
-            later = {name: value[name] for name in self_refs if value[name] is not None}
-            if later:
-                deferred.append(({c.name: value[c.name] for c in table.primary_key.columns}, later))
-                value.update(dict.fromkeys(later))
-        await conn.execute(table.insert(), values)
-        for key, later in deferred:
-            where = [table.c[name] == bindparam(f"k_{name}") for name in key]
-            await conn.execute(
-                table.update().where(*where).values(**later), {f"k_{n}": v for n, v in key.items()}
-            )
-    if conn.dialect.name == "postgresql":
-        await _reset_sequences(conn)
+            raise BackupError(f"Bảng {name} trong bản sao lưu có cột không biết: {', '.join(sorted(unknown))}.")
+        await db.insert_rows(conn, name, rows)
+    await db.reset_sequences(conn)
     return counts
-
-
-async def _reset_sequences(conn: AsyncConnection) -> None:
-    for table in tables():
-        pk = list(table.primary_key.columns)
-        if len(pk) != 1 or _python_type(pk[0]) is not int:
-            continue
-        sequence = await conn.scalar(
-            text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": pk[0].name}
-        )
-        if sequence is None:
-            continue
-        top = await conn.scalar(select(func.max(pk[0])))
-        await conn.execute(
-            text("SELECT setval(CAST(:s AS regclass), :v, :called)"),
-            {"s": sequence, "v": top or 1, "called": top is not None},
-        )
 
 
 async def restore_database(url: str, document: dict[str, Any], *, migrate_empty: bool = True) -> dict[str, int]:

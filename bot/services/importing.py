@@ -16,14 +16,12 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.db import plan_import, unknown_items
 from bot.db.agencies import DirectoryAgency, agencies_by_code, get_province, sync_agencies
 from bot.db.codec import deadline_to_json
 from bot.db.models import Agency, DueItem, Plan, Task, TaskAgency
 from bot.db.plans import get_plan_by_number
+from bot.db.session import AsyncSession
 from bot.domain.corrections import apply_corrections
 from bot.domain.imports import DueKey, ImportReport, TaskUpdate
 from bot.domain.kinds import DueOrigin, LinkRole
@@ -282,27 +280,20 @@ class _Reconciler:
     async def load(self) -> None:
         plan_id = self.plan.id
         ref_of: dict[int, str] = {}
-        for task in await self.session.scalars(select(Task).where(Task.plan_id == plan_id)):
+        for task in await plan_import.plan_tasks(self.session, plan_id=plan_id):
             self.tasks[task.ref] = task
             ref_of[task.id] = task.ref
             self.links[task.ref] = {}
             self.items[task.ref] = {}
-        links = await self.session.scalars(
-            select(TaskAgency).join(Task, TaskAgency.task_id == Task.id).where(Task.plan_id == plan_id)
-        )
-        for link in links:
+        for link in await plan_import.plan_links(self.session, plan_id=plan_id):
             self.links[ref_of[link.task_id]][(link.agency_id, link.role)] = link
-        items = await self.session.scalars(
-            select(DueItem).join(Task, DueItem.task_id == Task.id).where(Task.plan_id == plan_id)
-        )
-        for item in items:
+        for item in await plan_import.plan_due_items(self.session, plan_id=plan_id):
             self.items[ref_of[item.task_id]][(item.agency_id, item.original_due_on)] = item
         # Agencies the plan used before but the new version does not name: for report keys.
         used = {agency_id for per_task in self.items.values() for agency_id, _ in per_task}
         missing = used - self.code_of.keys()
         if missing:
-            rows = await self.session.execute(select(Agency.id, Agency.code).where(Agency.id.in_(missing)))
-            self.code_of.update({agency_id: code for agency_id, code in rows.all()})
+            self.code_of.update(await plan_import.agency_codes(self.session, agency_ids=missing))
 
     async def apply(self, draft: TaskDraft, position: int) -> None:
         values = _task_values(draft)
@@ -344,7 +335,7 @@ class _Reconciler:
         for key in current.keys() - wanted:
             link = current.pop(key)
             if link is not None:
-                await self.session.delete(link)  # links mirror the plan text: no history
+                await plan_import.delete_link(self.session, link)  # links mirror the plan text: no history
         for agency_id, role in sorted(wanted - current.keys()):
             self.new_links.append((ref, agency_id, role))
             current[(agency_id, role)] = None
