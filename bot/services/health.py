@@ -12,9 +12,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import false, func, select
-
-from bot.db.engine import head_revision, make_engine, make_sessionmaker
+from bot.db import health as db
+from bot.db.engine import head_revision, make_sessionmaker
 from bot.domain.codes import task_code
 
 
@@ -48,21 +47,14 @@ class HealthReport:
 
 async def check(url: str) -> HealthReport:
     """Never raises for an unreachable database: `reachable` says so."""
-    from alembic.runtime.migration import MigrationContext
-    from sqlalchemy.pool import NullPool
-
     head = head_revision()
     missing = _missing_sqlite_file(url)
     if missing is not None:
         missing.head = head
         return missing
-    engine = make_engine(url, poolclass=NullPool)
-    try:
+    async with db.probe_engine(url) as engine:
         try:
-            async with engine.connect() as conn:
-                revision = await conn.run_sync(
-                    lambda c: MigrationContext.configure(c).get_current_revision()
-                )
+            revision = await db.current_revision(engine)
         except Exception as exc:  # noqa: BLE001 - any driver error means "unreachable"
             return HealthReport(reachable=False, error=type(exc).__name__, head=head)
         report = HealthReport(reachable=True, revision=revision, head=head)
@@ -70,8 +62,6 @@ async def check(url: str) -> HealthReport:
             async with make_sessionmaker(engine)() as session:
                 await _fill(session, report)
         return report
-    finally:
-        await engine.dispose()
 
 
 def _missing_sqlite_file(url: str) -> HealthReport | None:
@@ -79,15 +69,9 @@ def _missing_sqlite_file(url: str) -> HealthReport | None:
     empty one), and one in a missing folder is unreachable — decided without connecting:
     aiosqlite leaves its worker thread behind when opening fails (omnilib/aiosqlite#259)."""
     import os
-    from pathlib import Path
 
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    path = Path(parsed.database or "")
-    if path.exists():
+    path = db.sqlite_file(url)
+    if path is None or path.exists():
         return None
     folder = path.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK):
@@ -97,40 +81,29 @@ def _missing_sqlite_file(url: str) -> HealthReport | None:
 
 async def _fill(session: Any, report: HealthReport) -> None:
     from bot.db.agencies import unreachable_agencies
-    from bot.db.models import Chat, DueItem, OutboxMessage, Plan, Province, ReminderRun
     from bot.db.reports import province_task_totals, unbound_agency_names
     from bot.domain.kinds import OutboxStatus
-    from bot.domain.status import Status
     from bot.services.outbox import OPEN_STATES
 
-    last = (
-        await session.execute(select(ReminderRun).order_by(ReminderRun.last_run_at.desc()).limit(1))
-    ).scalar_one_or_none()
+    last = await db.last_reminder_run(session)
     if last is not None:
         report.last_tick_on, report.last_tick_at = last.on_date, last.last_run_at
-    counts = dict(
-        (await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all()
-    )
+    counts = await db.outbox_by_status(session)
     report.outbox = {
         "pending": sum(counts.get(s, 0) for s in OPEN_STATES),
         "uncertain": counts.get(OutboxStatus.UNCERTAIN, 0),
         "failed": counts.get(OutboxStatus.FAILED, 0),
     }
-    report.inactive_chats = await session.scalar(select(func.count()).select_from(Chat).where(~Chat.active)) or 0
-    for province_id in await session.scalars(select(Province.id).order_by(Province.name)):
+    report.inactive_chats = await db.inactive_chats(session)
+    for province_id in await db.province_ids(session):
         report.unreachable_agencies += [a.name for a in await unreachable_agencies(session, province_id=province_id)]
     report.unbound_agencies = await unbound_agency_names(session)
-    report.plans = await session.scalar(select(func.count()).select_from(Plan)) or 0
+    report.plans = await db.plan_count(session)
     totals = await province_task_totals(session)
     report.tasks = sum(t.tasks for t in totals)
     report.flagged_tasks = sum(t.flagged for t in totals)
     report.unassigned = [t for t in totals if t.unassigned_count]
-    live = DueItem.cancelled == false()
-    report.due_items = await session.scalar(select(func.count()).select_from(DueItem).where(live)) or 0
-    report.open_due_items = (
-        await session.scalar(select(func.count()).select_from(DueItem).where(live, DueItem.status != Status.DONE))
-        or 0
-    )
+    report.due_items, report.open_due_items = await db.due_item_counts(session)
 
 
 UNASSIGNED_SHOWN = 20
