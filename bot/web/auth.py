@@ -15,10 +15,9 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.db.models import WebLogin, WebSession
+from bot.db import web_auth as db
+from bot.db.models import WebSession
+from bot.db.session import AsyncSession
 
 LOGIN_TTL = timedelta(minutes=10)
 SESSION_TTL = timedelta(hours=12)
@@ -36,8 +35,7 @@ def _signature(secret: str, bot_token: str) -> str:
 async def create_login(session: AsyncSession, *, tg_user_id: int, bot_token: str, now: datetime) -> str:
     """A new one-time login token `<secret>.<signature>` for the user."""
     secret = secrets.token_urlsafe(24)
-    session.add(WebLogin(token_hash=_digest(secret), tg_user_id=tg_user_id, created_at=now, expires_at=now + LOGIN_TTL))
-    await session.flush()
+    await db.add_login(session, token_hash=_digest(secret), tg_user_id=tg_user_id, now=now, expires_at=now + LOGIN_TTL)
     return f"{secret}.{_signature(secret, bot_token)}"
 
 
@@ -54,16 +52,10 @@ async def use_login(session: AsyncSession, *, token: str, bot_token: str, now: d
     secret = well_signed(token, bot_token=bot_token)
     if secret is None:
         return None
-    row = await session.scalar(select(WebLogin).where(WebLogin.token_hash == _digest(secret)))
+    row = await db.login_by_hash(session, token_hash=_digest(secret))
     if row is None:
         return None
-    result = await session.execute(
-        update(WebLogin)
-        .where(WebLogin.id == row.id, WebLogin.used_at.is_(None), WebLogin.expires_at > now)
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return row.tg_user_id if result.rowcount == 1 else None  # type: ignore[attr-defined]
+    return row.tg_user_id if await db.use_login(session, login_id=row.id, now=now) else None
 
 
 async def open_session(
@@ -71,20 +63,17 @@ async def open_session(
 ) -> str:
     """A new session; returns the cookie value."""
     secret = secrets.token_urlsafe(32)
-    session.add(
-        WebSession(
-            token_hash=_digest(secret), tg_user_id=tg_user_id, user_name=user_name, csrf=secrets.token_urlsafe(24),
-            grants=grants, created_at=now, expires_at=now + SESSION_TTL,
-        )
+    await db.add_session(
+        session, token_hash=_digest(secret), tg_user_id=tg_user_id, user_name=user_name,
+        csrf=secrets.token_urlsafe(24), grants=grants, now=now, expires_at=now + SESSION_TTL,
     )
-    await session.flush()
     return secret
 
 
 async def find_session(session: AsyncSession, *, cookie: str | None, now: datetime) -> WebSession | None:
     if not cookie:
         return None
-    row = await session.scalar(select(WebSession).where(WebSession.token_hash == _digest(cookie)))
+    row = await db.session_by_hash(session, token_hash=_digest(cookie))
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     return row
@@ -92,6 +81,4 @@ async def find_session(session: AsyncSession, *, cookie: str | None, now: dateti
 
 async def close_session(session: AsyncSession, *, cookie: str | None, now: datetime) -> None:
     if cookie:
-        await session.execute(
-            update(WebSession).where(WebSession.token_hash == _digest(cookie)).values(revoked_at=now)
-        )
+        await db.revoke_session(session, token_hash=_digest(cookie), now=now)
