@@ -9,7 +9,9 @@ checked again, and a decided request stays decided.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden
@@ -29,8 +31,10 @@ from bot.render import help as texts
 from bot.services import chats as chat_service
 from bot.services.chats import AgencyLookup, Decision
 from handlers.common import (
+    admin_agency_button,
     bot_reads_all,
     choice_markup,
+    for_agency,
     is_admin,
     is_group,
     is_private,
@@ -61,12 +65,12 @@ async def dangky(update: Update, context: Context) -> None:
     if not is_group(update):
         await reply(update, texts.GROUP_ONLY)
         return
-    agency_id = await _agency_from_args(update, context, command="dangky", button=BindAgency)
+    agency_id = await agency_from_args(update, context, command="dangky", button=BindAgency)
     if agency_id is not None:
         await _bind_or_request(update, context, agency_id, edit=False)
 
 
-async def _agency_from_args(update: Update, context: Context, *, command: str, button: type[BindAgency | InviteAgency | LinkZalo]) -> int | None:
+async def agency_from_args(update: Update, context: Context, *, command: str, button: type[BindAgency | InviteAgency | LinkZalo]) -> int | None:
     """The agency named after a command, or None once the user was answered instead
     (usage, no province yet, or buttons to choose among candidates with `button`)."""
     query = " ".join(context.args or []).strip()
@@ -276,42 +280,22 @@ async def moi(update: Update, context: Context) -> None:
     if not is_private(update) or not is_admin(update, context):
         await reply(update, texts.ADMIN_ONLY if is_private(update) else texts.PRIVATE_ONLY)
         return
-    agency_id = await _agency_from_args(update, context, command="moi", button=InviteAgency)
+    agency_id = await agency_from_args(update, context, command="moi", button=InviteAgency)
     if agency_id is not None:
-        await _invite(update, context, agency_id, edit=False)
+        await for_agency(update, context, agency_id, _invite_link, edit=False)
 
 
 async def moi_choice(update: Update, context: Context) -> None:
     """A press on one of /moi's agency buttons."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    if not is_private(update) or not is_admin(update, context):
-        await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
-        return
-    await query.answer()
-    await _invite(update, context, parse(query.data, InviteAgency).agency_id, edit=True)
+    await admin_agency_button(update, context, button=InviteAgency, act=_invite_link)
 
 
-async def _invite(update: Update, context: Context, agency_id: int, *, edit: bool) -> None:
+async def _invite_link(session: AsyncSession, agency: Any, update: Update, context: Context) -> str:
     user = update.effective_user
     assert user is not None
-    async with transaction(context) as session:
-        scope = await scope_of(session, update, context)
-        agency = await chat_service.agency_in_provinces(
-            session, agency_id=agency_id, provinces=scope.provinces
-        )
-        if agency is None:
-            text = texts.BAD_BUTTON
-        else:
-            token = await chat_service.create_invite(
-                session, agency=agency, admin_id=user.id, now=services(context).now()
-            )
-            link = f"https://t.me/{context.bot.username}?startgroup={token}"
-            text = admin_render.invite_link(agency.name, link, chat_service.INVITE_DAYS)
-    if edit and update.callback_query is not None:
-        await update.callback_query.edit_message_text(text)
-    else:
-        await reply(update, text)
+    token = await chat_service.create_invite(session, agency=agency, admin_id=user.id, now=services(context).now())
+    link = f"https://t.me/{context.bot.username}?startgroup={token}"
+    return admin_render.invite_link(agency.name, link, chat_service.INVITE_DAYS)
 
 
 async def start_with_invite(update: Update, context: Context, token: str) -> None:

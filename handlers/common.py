@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -12,8 +13,9 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
 
 from bot.context import BotServices, Context
-from bot.domain.callbacks import Callback, Page, PageKind, encode
+from bot.domain.callbacks import Callback, InviteAgency, LinkZalo, Page, PageKind, encode, parse
 from bot.render import help as texts
+from bot.services import chats as chat_service
 from bot.services.chats import Scope, resolve_scope
 from bot.services.progress import local_today, province_tz
 
@@ -47,6 +49,38 @@ def is_admin(update: Update, context: Context) -> bool:
     data (Scope.is_admin, Scope.admin_of)."""
     user = update.effective_user
     return user is not None and user.id in services(context).settings.admins
+
+
+# What an admin does for the agency they chose (the row bot.services.chats.agency_in_provinces
+# found): the answer's text (HTML), in the update's transaction.
+AgencyAction = Callable[[AsyncSession, Any, Update, Context], Awaitable[str]]
+
+
+async def admin_agency_button(
+    update: Update, context: Context, *, button: type[InviteAgency | LinkZalo], act: AgencyAction
+) -> None:
+    """An admin pressed one of the agency buttons a command offered in a private chat (when
+    several agencies matched the name typed): check, then `act` for it in place of the buttons."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if not is_private(update) or not is_admin(update, context):
+        await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
+        return
+    await query.answer()
+    await for_agency(update, context, parse(query.data, button).agency_id, act, edit=True)
+
+
+async def for_agency(update: Update, context: Context, agency_id: int, act: AgencyAction, *, edit: bool) -> None:
+    """`act` for the agency if it is in the chat's provinces (a stale or forged button is
+    refused), answered by editing the pressed message (`edit`) or as a reply."""
+    async with transaction(context) as session:
+        scope = await scope_of(session, update, context)
+        agency = await chat_service.agency_in_provinces(session, agency_id=agency_id, provinces=scope.provinces)
+        text = texts.BAD_BUTTON if agency is None else await act(session, agency, update, context)
+    if edit and update.callback_query is not None:
+        await update.callback_query.edit_message_text(text)
+    else:
+        await reply(update, text)
 
 
 async def scope_of(session: AsyncSession, update: Update, context: Context) -> Scope:

@@ -8,18 +8,29 @@ Zalo bot (`/lienket ABCD-2345`); bot.services.zalo does the rest.
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import BotApp, Context
-from bot.domain.callbacks import LinkZalo, matches, parse
+from bot.domain.callbacks import LinkZalo, matches
 from bot.render import help as texts
 from bot.render import zalo as ztexts
-from bot.services import chats as chat_service
 from bot.services import zalo as zalo_service
 from bot.services.chats import ScopeKind
-from handlers.binding import _agency_from_args
-from handlers.common import is_admin, is_private, reply, scope_of, services, transaction
+from handlers.binding import agency_from_args
+from handlers.common import (
+    admin_agency_button,
+    for_agency,
+    is_admin,
+    is_private,
+    reply,
+    scope_of,
+    services,
+    transaction,
+)
 
 NOT_CONFIGURED = "Zalo chưa được cấu hình cho bot này (cần ZALO_BOT_TOKEN)."
 
@@ -33,9 +44,9 @@ async def zalo(update: Update, context: Context) -> None:
         if not is_admin(update, context):
             await reply(update, ztexts.LINK_USAGE)
             return
-        agency_id = await _agency_from_args(update, context, command="zalo", button=LinkZalo)
+        agency_id = await agency_from_args(update, context, command="zalo", button=LinkZalo)
         if agency_id is not None:
-            await _issue(update, context, agency_id, edit=False)
+            await for_agency(update, context, agency_id, _link_code, edit=False)
         return
     async with transaction(context) as session:
         scope = await scope_of(session, update, context)
@@ -43,41 +54,24 @@ async def zalo(update: Update, context: Context) -> None:
     if agency_id is None:
         await reply(update, texts.NOT_REGISTERED_GROUP)
         return
-    await _issue(update, context, agency_id, edit=False)
+    await for_agency(update, context, agency_id, _link_code, edit=False)
 
 
 async def zalo_choice(update: Update, context: Context) -> None:
     """A press on one of /zalo's agency buttons (admins, private chat)."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    if not is_private(update) or not is_admin(update, context):
-        await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
-        return
-    await query.answer()
-    await _issue(update, context, parse(query.data, LinkZalo).agency_id, edit=True)
+    await admin_agency_button(update, context, button=LinkZalo, act=_link_code)
 
 
-async def _issue(update: Update, context: Context, agency_id: int, *, edit: bool) -> None:
+async def _link_code(session: AsyncSession, agency: Any, update: Update, context: Context) -> str:
     user = update.effective_user
-    now = services(context).now()
     settings = services(context).settings
-    async with transaction(context) as session:
-        scope = await scope_of(session, update, context)
-        agency = await chat_service.agency_in_provinces(session, agency_id=agency_id, provinces=scope.provinces)
-        if agency is None:
-            text = texts.BAD_BUTTON
-        else:
-            code, expires = await zalo_service.issue_link_code(
-                session, agency_id=agency.id, by_tg_id=user.id if user else None, now=now
-            )
-            text = ztexts.link_code_text(
-                agency_name=agency.name, code=code, expires_at_local=expires.astimezone(settings.tz),
-                bot_name=services(context).zalo_bot_name,
-            )
-    if edit and update.callback_query is not None:
-        await update.callback_query.edit_message_text(text)
-    else:
-        await reply(update, text)
+    code, expires = await zalo_service.issue_link_code(
+        session, agency_id=agency.id, by_tg_id=user.id if user else None, now=services(context).now()
+    )
+    return ztexts.link_code_text(
+        agency_name=agency.name, code=code, expires_at_local=expires.astimezone(settings.tz),
+        bot_name=services(context).zalo_bot_name,
+    )
 
 
 def register(app: BotApp) -> None:
