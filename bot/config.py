@@ -119,6 +119,11 @@ class Settings(BaseSettings):
         description="SMTP server: smtp://host:25, smtp+starttls://user:pass@host:587, smtps://user:pass@host:465 (unset: no e-mail)",
     )
     mail_from: str | None = Field(default=None, description="Sender of the e-mails: addr@example.gov.vn or 'Name <addr@…>'")
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the certificate authorities to trust for the mail server's TLS certificate "
+        "(an internal CA); unset: the system's. The certificate and its host name are always checked",
+    )
     email_link_days: int = Field(
         default=14, ge=1, le=90, description="Days an e-mailed reminder's console link stays valid"
     )
@@ -204,6 +209,8 @@ class Settings(BaseSettings):
 
             if "@" not in parseaddr(self.mail_from)[1]:
                 raise ValueError("MAIL_FROM: cần một địa chỉ thư, vd. nhacviec@sonoivu.gov.vn")
+        if self.smtp_ca_file is not None and not self.smtp_ca_file.is_file():
+            raise ValueError(f"SMTP_CA_FILE: không có tệp {self.smtp_ca_file}")
         return self
 
     @model_validator(mode="after")

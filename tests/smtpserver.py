@@ -8,11 +8,17 @@
 
 aiosmtpd runs its own event loop in a thread: the client under test talks to it over a real
 socket, exactly as to a mail server.
+
+TLS: `SmtpTestServer(tls="starttls", cert=…)` requires STARTTLS before MAIL (submission,
+port 587 style); `tls="implicit"` speaks TLS from the first byte (smtps, port 465 style).
+`cert` is a server certificate of a throw-away CA (`tls_ca()`, the trustme package):
+the client trusts that CA's PEM file, and nothing else.
 """
 
 from __future__ import annotations
 
 import socket
+import ssl
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -29,6 +35,15 @@ class Received:
     rcpt_tos: list[str]
     message: EmailMessage
     raw: bytes
+    tls: bool = False  # the session was encrypted (STARTTLS done, or implicit TLS)
+
+
+def tls_ca() -> Any:
+    """A throw-away certificate authority (trustme.CA): `ca.issue_cert("127.0.0.1")` for a
+    server, `ca.cert_pem.write_to_path(path)` for the client's trusted CA file."""
+    import trustme
+
+    return trustme.CA()
 
 
 def free_port() -> int:
@@ -53,12 +68,17 @@ class _Handler:
             return self.server.data_answer
         raw = envelope.original_content or envelope.content
         message = BytesParser(policy=policy.default).parsebytes(raw)
-        self.server.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message, raw))  # type: ignore[arg-type]
+        # What the socket really is: TLS after STARTTLS, or from the first byte (implicit).
+        encrypted = server.transport is not None and server.transport.get_extra_info("ssl_object") is not None
+        self.server.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message, raw, encrypted))  # type: ignore[arg-type]
         return "250 2.0.0 accepted"
 
 
 class SmtpTestServer:
-    def __init__(self, *, login: tuple[str, str] | None = None) -> None:
+    def __init__(self, *, login: tuple[str, str] | None = None, tls: str | None = None, cert: Any = None) -> None:
+        assert tls in (None, "starttls", "implicit") and (tls is None) == (cert is None)
+        self.tls = tls
+        self.cert = cert  # trustme.LeafCert of the server
         self.port = free_port()
         self.messages: list[Received] = []
         self.refuse: dict[str, str] = {}
@@ -69,7 +89,13 @@ class SmtpTestServer:
 
     @property
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+        scheme = {None: "smtp", "starttls": "smtp+starttls", "implicit": "smtps"}[self.tls]
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    def _server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.cert.configure_cert(context)
+        return context
 
     def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
         if isinstance(data, LoginPassword) and self.login is not None:
@@ -82,7 +108,12 @@ class SmtpTestServer:
     def start(self) -> None:
         kwargs: dict[str, Any] = {}
         if self.login is not None:
-            kwargs.update(authenticator=self._authenticate, auth_require_tls=False, auth_required=True)
+            # Implicit TLS wraps the transport: aiosmtpd's session does not see it as TLS.
+            kwargs.update(authenticator=self._authenticate, auth_require_tls=self.tls == "starttls", auth_required=True)
+        if self.tls == "starttls":
+            kwargs.update(tls_context=self._server_context(), require_starttls=True)
+        elif self.tls == "implicit":
+            kwargs.update(ssl_context=self._server_context(), server_hostname="127.0.0.1")
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **kwargs)
         self._controller.start()
 

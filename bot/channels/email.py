@@ -6,6 +6,10 @@ SMTP_URL says how to reach the server (user and password URL-encoded):
     smtp+starttls://user:pass@host[:587]  submission, upgraded with STARTTLS (required)
     smtps://user:pass@host[:465]          implicit TLS from the first byte
 
+TLS (STARTTLS or implicit) always verifies the server's certificate and host name, against
+the system's certificate authorities or those of SMTP_CA_FILE (an internal CA): a
+certificate that does not verify is a failure, never silently accepted.
+
 One connection per message (a few hundred messages a day; nothing to keep alive or to
 find dead). Each message: From MAIL_FROM, To the recipient, a Message-ID fixed by the
 outbox row (a resent copy has the same id, which mail clients fold into one), the plain
@@ -15,7 +19,8 @@ How the server's answers are classified (RFC 5321 reply codes):
 - recipient refused with 5xx (550 mailbox unknown, 553 bad address): UNREACHABLE
 - recipient refused with 4xx (450, 451 greylisting…): RETRY
 - DATA refused with 5xx (552 too large, 554 rejected as spam): REJECTED; 4xx: RETRY
-- cannot connect, TLS or login failed, sender refused, disconnected, timed out: RETRY with
+- cannot connect, TLS (a certificate that does not verify) or login failed, sender
+  refused, disconnected, timed out: RETRY with
   `channel_down` (the server or our settings, not this message): the channel pauses.
   A timeout after DATA may mean the message arrived: it is sent again (at least once).
 """
@@ -27,6 +32,7 @@ from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -148,7 +154,8 @@ class EmailChannel:
         self.timeout = timeout
         # Most servers take a few messages a second from one client; 421/450 answers slow it.
         self.pacing = pacing or Pacing(per_second=2.0, concurrency=2)
-        self.tls_context = tls_context
+        # Verify the server's certificate by default (aiosmtplib would too; said here, not assumed).
+        self.tls_context = tls_context or verifying_context()
 
     @classmethod
     def from_url(cls, url: str, *, sender: str, **kwargs: Any) -> EmailChannel:
@@ -161,7 +168,7 @@ class EmailChannel:
             errors, _ = await aiosmtplib.send(
                 mail, sender=self.envelope_from, recipients=[message.address], hostname=s.host, port=s.port,
                 username=s.username, password=s.password, use_tls=s.implicit_tls, start_tls=s.starttls,
-                timeout=self.timeout, tls_context=self.tls_context,
+                timeout=self.timeout, tls_context=self.tls_context, validate_certs=True,
             )
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             return classify(exc)
@@ -171,11 +178,26 @@ class EmailChannel:
         return SendResult.sent(str(mail["Message-ID"]))
 
     async def aclose(self) -> None:
-        """One connection per message: nothing to close."""
+        """TLS (STARTTLS or implicit) always verifies the server's certificate and host name, against
+the system's certificate authorities or those of SMTP_CA_FILE (an internal CA): a
+certificate that does not verify is a failure, never silently accepted.
+
+One connection per message: nothing to close."""
+
+
+def verifying_context(ca_file: str | Path | None = None) -> ssl.SSLContext:
+    """A client context that verifies the server (certificate chain and host name): the
+    system's authorities, or only those of `ca_file` (PEM) when given."""
+    context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
 
 
 @builder
 def from_settings(settings: Any) -> EmailChannel | None:
     if not getattr(settings, "smtp_url", None) or not getattr(settings, "mail_from", None):
         return None
-    return EmailChannel.from_url(settings.smtp_url, sender=settings.mail_from)
+    return EmailChannel.from_url(
+        settings.smtp_url, sender=settings.mail_from, tls_context=verifying_context(getattr(settings, "smtp_ca_file", None))
+    )
