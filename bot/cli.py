@@ -462,7 +462,7 @@ async def _preview(settings: Settings, first: date | None, days: int, agency: st
 
     from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
     from bot.render.format import long_date
-    from bot.render.reminders import plain_text
+    from bot.render.reminders import leaders_threshold, plain_text
     from bot.services.reminders import calendar_from_settings, policy_from_settings, preview
 
     first = first or datetime.now(UTC).astimezone(settings.tz).date()
@@ -494,7 +494,7 @@ async def _preview(settings: Settings, first: date | None, days: int, agency: st
                 console.print("   [" + " ".join(label for row in part.buttons for label, _ in row) + "]", markup=False, highlight=False)
         if day.escalations:
             console.print(
-                f"[yellow]⚠ {day.escalations} nhiệm vụ quá hạn trên {policy.escalate_after} ngày "
+                f"[yellow]⚠ {day.escalations} nhiệm vụ quá hạn {leaders_threshold(policy)} "
                 "sẽ được báo nhóm lãnh đạo.[/yellow]"
             )
         if not day.messages:

@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     reminder_escalate_after: int = Field(
         default=14, ge=0, le=365, description="Days overdue before the leaders are alerted"
     )
+    escalation_ladder: str | None = Field(
+        default=None,
+        description="Who hears of an overdue item by working days overdue: 1:agency,5:office,15:leaders "
+        "(unset: leaders after REMINDER_ESCALATE_AFTER days, no office)",
+    )
+    nudge_after_working_days: int = Field(
+        default=10, ge=0, le=120,
+        description="Working days without a report after which an item in progress is nudged (0: never)",
+    )
     reminder_max_items: int = Field(
         default=10, ge=1, le=40,
         description="Items a day's reminder shows in full (the rest: counted, behind a button)",
@@ -167,6 +176,22 @@ class Settings(BaseSettings):
                 raise ValueError("cần các số ngày, cách nhau bởi dấu phẩy (vd. 30,14,7,3,1,0)")
             return tuple(sorted({int(p) for p in parts}, reverse=True))
         return value
+
+    @field_validator("escalation_ladder")
+    @classmethod
+    def _ladder(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from bot.domain.escalation import parse_ladder
+
+        try:
+            parse_ladder(value)
+        except ValueError as e:
+            raise ValueError(
+                "cần các bậc số-ngày:bậc, ví dụ 1:agency,5:office,15:leaders (agency: cơ quan, office: "
+                f"văn phòng/quản trị viên, leaders: lãnh đạo; số ngày làm việc quá hạn không giảm dần) — {e}"
+            ) from e
+        return value.strip()
 
     @field_validator("digest_weekday", mode="before")
     @classmethod

@@ -151,13 +151,14 @@ class ReminderEngine:
         on_date = on_date or self.today()
         report = await in_transaction(
             self.sessionmaker, enqueue_reminders, on_date=on_date, calendar=self.calendar, policy=self.policy,
-            now=self.clock(), console_url=self.console_url, links=self.links,
+            now=self.clock(), console_url=self.console_url, links=self.links, admins=self.admins,
         )
         self.last_tick = report
         log_event(
             log, "reminder.tick", f"Nhắc việc {report.summary}",
             on_date=on_date, working_day=report.working_day, items=report.items, agencies=report.agencies,
             chats=report.chats, queued=report.queued, already=report.already, escalated=report.escalated,
+            office=report.office, nudges=report.nudges,
             no_chat=len(report.unreachable),
         )
         return report

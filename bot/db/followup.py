@@ -6,15 +6,20 @@ Repositories take the session and never commit.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Agency, DueItem, OutboxMessage, ReminderHold
+from bot.db.models import Agency, DueItem, OutboxMessage, Plan, Province, ReminderHold, StatusChange, Task
 from bot.domain.kinds import HoldKind, OutboxKind, OutboxStatus
-from bot.domain.reminders import Holds, succession_chain
-from bot.domain.status import Status
+from bot.domain.reminders import Holds, ReminderItem, succession_chain
+from bot.domain.status import ChangeSource, Status
+
+# A report on an item: what a person said (the import and the system's own changes are not).
+REPORT_SOURCES = (ChangeSource.CHAT, ChangeSource.BUTTON, ChangeSource.COMMAND, ChangeSource.ADMIN)
 
 
 async def latest_reminder_message(session: AsyncSession, *, tg_chat_id: int) -> int | None:
@@ -109,3 +114,50 @@ async def item_holds(session: AsyncSession, *, due_item_ids: list[int], today: d
         select(ReminderHold).where(ReminderHold.due_item_id.in_(due_item_ids), _active(today)).order_by(ReminderHold.id)
     )
     return {h.due_item_id: h for h in rows if h.due_item_id is not None}
+
+
+# --- nudges: items in progress nobody reported on for a while --------------------------------
+
+
+async def in_progress_last_report(
+    session: AsyncSession, *, today: date, agency_ids: Iterable[int] | None = None
+) -> list[tuple[ReminderItem, date]]:
+    """Open items reported in progress and not yet overdue, each with the local day of its
+    last report (a person's status change or note; the item's last update when none)."""
+    last = (
+        select(StatusChange.due_item_id, func.max(StatusChange.at).label("at"))
+        .where(StatusChange.source.in_(REPORT_SOURCES))
+        .group_by(StatusChange.due_item_id)
+        .subquery("last_report")
+    )
+    query = (
+        select(
+            DueItem.id, Task.id, Task.ref, Plan.number, Task.title, Agency.id, Agency.name, DueItem.due_on,
+            DueItem.original_due_on, DueItem.status, DueItem.progress, Plan.province_id, Province.timezone,
+            last.c.at, DueItem.updated_at,
+        )
+        .select_from(DueItem)
+        .join(Task, DueItem.task_id == Task.id)
+        .join(Plan, Task.plan_id == Plan.id)
+        .join(Province, Plan.province_id == Province.id)
+        .join(Agency, DueItem.agency_id == Agency.id)
+        .outerjoin(last, last.c.due_item_id == DueItem.id)
+        .where(
+            DueItem.status == Status.IN_PROGRESS, DueItem.cancelled == false(), Task.removed == false(),
+            DueItem.due_on >= today,
+        )
+    )
+    if agency_ids is not None:
+        query = query.where(DueItem.agency_id.in_(list(agency_ids)))
+    found: list[tuple[ReminderItem, date]] = []
+    for r in (await session.execute(query)).all():
+        at = r[13] or r[14]
+        if isinstance(at, str):  # pragma: no cover - SQLite without type information (aggregate)
+            at = datetime.fromisoformat(at)
+        at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+        item = ReminderItem(
+            due_item_id=r[0], task_id=r[1], task_ref=r[2], plan_number=r[3], title=r[4], agency_id=r[5],
+            agency_name=r[6], due_on=r[7], original_due_on=r[8], status=r[9], progress=r[10] or 0, province_id=r[11],
+        )
+        found.append((item, at.astimezone(ZoneInfo(r[12])).date()))
+    return found

@@ -46,6 +46,7 @@ from sqlalchemy.orm import (
 
 from bot.db.types import StrEnumType, UTCDateTime, enum_check
 from bot.domain.channels import Channel
+from bot.domain.escalation import Rung
 from bot.domain.kinds import (
     ChatRole,
     DigestRunStatus,
@@ -498,12 +499,17 @@ class OutboxFile(Base):
 
 
 class Escalation(Base):
-    """An overdue item brought to the leaders (alerted once per item and due date)."""
+    """An overdue item brought to a rung of the escalation ladder — the office (the admins)
+    or the leaders — once per item, due date and rung (migration 0016_escalation_rungs)."""
 
     __tablename__ = "escalations"
+    __table_args__ = (CheckConstraint(enum_check("rung", Rung), name="rung"),)
 
     due_item_id: Mapped[int] = mapped_column(ForeignKey("due_items.id"), primary_key=True)
     due_on: Mapped[date] = mapped_column(Date, primary_key=True)  # an extension re-arms it
+    rung: Mapped[Rung] = mapped_column(
+        StrEnumType(Rung, 16), primary_key=True, default=Rung.LEADERS, server_default=Rung.LEADERS.value
+    )
     escalated_on: Mapped[date] = mapped_column(Date, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

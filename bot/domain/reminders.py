@@ -13,8 +13,13 @@ Outcomes for one open due item with due date D on a day T:
   the 1st, 4th, 7th … working day after the due date.
 - Done items, cancelled items and items without a date are never reminded (undated tasks
   show up in /tiendo and the digests as "chưa xác định thời hạn" instead).
-- An item more than `escalate_after` calendar days overdue (T − D > 14) is escalated to the
-  leaders (listed in the digest, and alerted once).
+- Escalation follows the ladder (bot.domain.escalation: agency → office → leaders by days
+  overdue; ESCALATION_LADDER, or REMINDER_ESCALATE_AFTER's "more than 14 days" for the
+  leaders): the agency's overdue reminders start at the agency rung (default the first
+  working day after D); the office and the leaders are alerted once per item.
+- Nudge: an item reported in progress, not overdue, with no report for `nudge_after`
+  working days (n = working days since the last report) is listed once more on the days
+  n = N, 2N, 3N … (at most once per N working days; 0 disables), in the same daily message.
 
 The engine does not evaluate this per item over the whole database: `select_due_dates`
 inverts the rules into the set of due dates that have a reminder on T, so one SQL query
@@ -31,12 +36,15 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.domain.codes import task_code
+from bot.domain.escalation import EscalationLadder, Rung, legacy_ladder, overdue_working_days
 from bot.domain.status import Status
 from bot.domain.text import natural_key
 
 DEFAULT_DAYS_BEFORE: tuple[int, ...] = (30, 14, 7, 3, 1, 0)
 DEFAULT_OVERDUE_EVERY = 3
 DEFAULT_ESCALATE_AFTER = 14
+# An item in progress with no report for this many working days is nudged (0: never).
+DEFAULT_NUDGE_AFTER = 10
 # A day's reminder shows this many items in full; the rest are counted and left to the
 # console or /tiendo (one message per chat per day, never a series of parts).
 DEFAULT_MAX_SHOWN = 10
@@ -57,19 +65,28 @@ class Calendar(Protocol):
 class ReminderKind(StrEnum):
     DUE_SOON = "due_soon"  # before the due date, or on it
     OVERDUE = "overdue"
+    NUDGE = "nudge"  # in progress, not due yet, nothing reported for `nudge_after` working days
 
 
 @dataclass(frozen=True)
 class ReminderPolicy:
     """When to remind. Defaults: 30, 14, 7, 3, 1 days before and on the day; every 3 working
-    days while overdue; escalate after 14 days overdue; a day's reminder shows 10 items in
-    full, the leaders' alert the 5 worst."""
+    days while overdue; escalate after 14 days overdue (or along `ladder`); nudge an item in
+    progress silent for 10 working days; a day's reminder shows 10 items in full, the
+    leaders' alert the 5 worst."""
 
     days_before: tuple[int, ...] = DEFAULT_DAYS_BEFORE
     overdue_every: int = DEFAULT_OVERDUE_EVERY
     escalate_after: int = DEFAULT_ESCALATE_AFTER
     max_shown: int = DEFAULT_MAX_SHOWN
     worst_shown: int = DEFAULT_WORST_SHOWN
+    ladder: EscalationLadder | None = None  # None: legacy_ladder(escalate_after)
+    nudge_after: int = DEFAULT_NUDGE_AFTER
+
+    @property
+    def escalation(self) -> EscalationLadder:
+        """The escalation ladder in force (ESCALATION_LADDER, else REMINDER_ESCALATE_AFTER's)."""
+        return self.ladder if self.ladder is not None else legacy_ladder(self.escalate_after)
 
     def __post_init__(self) -> None:
         if not self.days_before or any(k < 0 for k in self.days_before):
@@ -79,6 +96,8 @@ class ReminderPolicy:
             raise ValueError(f"overdue_every must be at least 1: {self.overdue_every}")
         if self.escalate_after < 0:
             raise ValueError(f"escalate_after must not be negative: {self.escalate_after}")
+        if self.nudge_after < 0:
+            raise ValueError(f"nudge_after must not be negative: {self.nudge_after}")
         if self.max_shown < 1 or self.worst_shown < 1:
             raise ValueError(f"max_shown and worst_shown must be at least 1: {self.max_shown}, {self.worst_shown}")
 
@@ -109,15 +128,9 @@ def reminder_kind(
         if today in pre_due_days(due_on, calendar=calendar, policy=policy):
             return ReminderKind.DUE_SOON
         return None
-    worked = _working_days_in(due_on, today, calendar)
-    return ReminderKind.OVERDUE if (worked - 1) % policy.overdue_every == 0 else None
-
-
-def _working_days_in(after: date, until: date, calendar: Calendar) -> int:
-    """Working days in (after, until]."""
-    return sum(
-        calendar.is_working_day(after + timedelta(days=i)) for i in range(1, (until - after).days + 1)
-    )
+    worked = overdue_working_days(due_on, today, calendar)
+    first = policy.escalation.agency_from
+    return ReminderKind.OVERDUE if worked >= first and (worked - first) % policy.overdue_every == 0 else None
 
 
 def overdue_days(due_on: date, today: date) -> int:
@@ -125,14 +138,38 @@ def overdue_days(due_on: date, today: date) -> int:
     return max(0, (today - due_on).days)
 
 
-def is_escalated(due_on: date, today: date, *, policy: ReminderPolicy) -> bool:
-    """More than `escalate_after` days overdue."""
-    return (today - due_on).days > policy.escalate_after
+def is_escalated(due_on: date, today: date, *, policy: ReminderPolicy, calendar: Calendar | None = None) -> bool:
+    """Reached the leaders' rung of the ladder (by default: more than `escalate_after` days overdue)."""
+    return policy.escalation.reached(Rung.LEADERS, due_on, today, calendar or _NO_CALENDAR)
 
 
-def escalation_cutoff(today: date, *, policy: ReminderPolicy) -> date:
-    """The latest due date that is escalated on `today` (due_on <= cutoff ⇔ escalated)."""
-    return today - timedelta(days=policy.escalate_after + 1)
+def escalation_cutoff(today: date, *, policy: ReminderPolicy, calendar: Calendar | None = None) -> date:
+    """The latest due date that is escalated to the leaders on `today` (due_on <= cutoff ⇔
+    escalated); a ladder without a leaders' rung escalates nothing (date.min)."""
+    cutoff = policy.escalation.cutoff(Rung.LEADERS, today, calendar or _NO_CALENDAR)
+    return cutoff if cutoff is not None else date.min
+
+
+class _NoCalendar:
+    """For the calendar-day ladder only: a working-day step without a calendar is a bug."""
+
+    def is_working_day(self, d: date) -> bool:
+        raise TypeError("a working-day escalation ladder needs the calendar")
+
+
+_NO_CALENDAR = _NoCalendar()
+
+
+# --- nudges: in progress, nothing reported for a while ----------------------------------------
+
+
+def nudge_days(last_report: date, today: date, *, calendar: Calendar, policy: ReminderPolicy) -> int | None:
+    """Working days without a report when a nudge is due on `today` (n = N, 2N, 3N …), else None."""
+    every = policy.nudge_after
+    if every <= 0 or not calendar.is_working_day(today):
+        return None
+    silent = overdue_working_days(last_report, today, calendar)
+    return silent if silent >= every and silent % every == 0 else None
 
 
 # --- a whole day: the due dates to look for -------------------------------------------------
@@ -181,11 +218,12 @@ def select_due_dates(
     due_soon = frozenset(r + timedelta(days=k) for r in nominal for k in policy.days_before)
 
     overdue: set[date] = set()
+    first = policy.escalation.agency_from
     if earliest is not None and earliest < today:
         worked = 1  # today itself is a working day: w(today − 1) == 1
         d = today - timedelta(days=1)
         while d >= earliest:
-            if (worked - 1) % policy.overdue_every == 0:
+            if worked >= first and (worked - first) % policy.overdue_every == 0:
                 overdue.add(d)
             if calendar.is_working_day(d):
                 worked += 1
@@ -268,26 +306,52 @@ def due_reminders(
     return sort_reminders(found)
 
 
+def due_nudges(
+    items: Iterable[tuple[ReminderItem, date]],
+    *,
+    today: date,
+    calendar: Calendar,
+    policy: ReminderPolicy,
+    reminded: Iterable[int] = (),
+) -> list[Reminder]:
+    """Items in progress to nudge on `today`: (item, day of its last report) pairs; an item
+    already reminded today (`reminded` ids), overdue, or in another status is left out.
+    `days` is the working days without a report."""
+    skip = set(reminded)
+    found: list[Reminder] = []
+    for item, last_report in items:
+        if item.status is not Status.IN_PROGRESS or item.due_item_id in skip or item.due_on < today:
+            continue
+        days = nudge_days(last_report, today, calendar=calendar, policy=policy)
+        if days is not None:
+            found.append(Reminder(item, ReminderKind.NUDGE, days))
+    return sort_reminders(found)
+
+
 class Urgency(StrEnum):
     """The sections of a reminder, most urgent first."""
 
     TODAY = "today"  # due today
     OVERDUE = "overdue"
     UPCOMING = "upcoming"
+    QUIET = "quiet"  # in progress, no report for a while (a nudge)
 
 
 def urgency(reminder: Reminder) -> Urgency:
     if reminder.kind is ReminderKind.OVERDUE:
         return Urgency.OVERDUE
+    if reminder.kind is ReminderKind.NUDGE:
+        return Urgency.QUIET
     return Urgency.TODAY if reminder.days == 0 else Urgency.UPCOMING
 
 
-_URGENCY_ORDER = {Urgency.TODAY: 0, Urgency.OVERDUE: 1, Urgency.UPCOMING: 2}
+_URGENCY_ORDER = {Urgency.TODAY: 0, Urgency.OVERDUE: 1, Urgency.UPCOMING: 2, Urgency.QUIET: 3}
 
 
 def urgency_key(reminder: Reminder) -> tuple[Any, ...]:
     """Most urgent first: due today; then overdue, the most recently due first (what slipped
-    last week matters more than a 2021 date); then upcoming, the nearest first. Within one
+    last week matters more than a 2021 date); then upcoming, the nearest first; then the
+    nudges (in progress, silent), the nearest due date first. Within one
     day, tasks in natural order (never text order): by plan, the plan's own numbering
     (II.3 before II.11), then the code (NV2 before NV11)."""
     i = reminder.item

@@ -20,11 +20,14 @@ from html import escape
 
 from bot.domain.callbacks import OpenCard, encode
 from bot.domain.codes import task_code
+from bot.domain.escalation import Rung
 from bot.domain.reminders import (
     DEFAULT_MAX_SHOWN,
     AgencyReminders,
     EscalationSummary,
     Reminder,
+    ReminderKind,
+    ReminderPolicy,
     Urgency,
     summarize_day,
     urgency,
@@ -42,8 +45,12 @@ _SECTION = {
     Urgency.TODAY: "📌 <b>Đến hạn hôm nay</b>",
     Urgency.OVERDUE: "⛔ <b>Quá hạn</b>",
     Urgency.UPCOMING: "⏰ <b>Sắp đến hạn</b>",
+    Urgency.QUIET: "💬 <b>Đang thực hiện — lâu chưa có báo cáo mới</b>",
 }
-_HIDDEN = {Urgency.TODAY: "đến hạn hôm nay", Urgency.OVERDUE: "quá hạn", Urgency.UPCOMING: "sắp đến hạn"}
+_HIDDEN = {
+    Urgency.TODAY: "đến hạn hôm nay", Urgency.OVERDUE: "quá hạn", Urgency.UPCOMING: "sắp đến hạn",
+    Urgency.QUIET: "cần cập nhật tiến độ",
+}
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,8 @@ def reminder_line(number: int, reminder: Reminder, today: date, *, show_agency: 
         details.append(f"đang thực hiện {item.progress}%" if item.progress else "đang thực hiện")
     elif item.status in (Status.BLOCKED, Status.EXTENSION_REQUESTED):
         details.append(item.status.label.lower())
+    if reminder.kind is ReminderKind.NUDGE:
+        details.append(f"{reminder.days} ngày làm việc chưa có báo cáo mới")
     if reminder.inherited_from and not show_agency:
         details.append(f"chuyển từ {escape(reminder.inherited_from)}")
     if reminder.other_due:
@@ -177,7 +186,20 @@ def reminder_message(
 # --- the leaders' daily alert ----------------------------------------------------------------
 
 
-def escalation_workbook(summary: EscalationSummary, today: date, *, after_days: int) -> bytes:
+def overdue_threshold(after_days: int, *, working: bool = False) -> str:
+    """'trên 14 ngày' (calendar days, REMINDER_ESCALATE_AFTER) or 'từ 15 ngày làm việc' (a ladder's rung)."""
+    return f"từ {after_days} ngày làm việc" if working else f"trên {after_days} ngày"
+
+
+def leaders_threshold(policy: ReminderPolicy) -> str:
+    """When the leaders hear of an overdue item, as the policy's ladder says it."""
+    step = policy.escalation.step(Rung.LEADERS)
+    if step is None:
+        return "(không báo lãnh đạo)"
+    return overdue_threshold(step.after - (0 if step.working else 1), working=step.working)
+
+
+def escalation_workbook(summary: EscalationSummary, today: date, *, after_days: int, working: bool = False) -> bytes:
     """The alert's full list: one row per item, most overdue first (openpyxl)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -186,7 +208,7 @@ def escalation_workbook(summary: EscalationSummary, today: date, *, after_days: 
     sheet = book.active
     assert sheet is not None
     sheet.title = "Quá hạn"
-    sheet.append([f"Nhiệm vụ quá hạn trên {after_days} ngày — {short_date(today)}"])
+    sheet.append([f"Nhiệm vụ quá hạn {overdue_threshold(after_days, working=working)} — {short_date(today)}"])
     sheet["A1"].font = Font(bold=True)
     sheet.append(["STT", "Mã", "Kế hoạch", "Nhiệm vụ", "Cơ quan chủ trì", "Hạn", "Số ngày quá hạn", "Tình trạng"])
     for cell in sheet[2]:
@@ -207,30 +229,48 @@ def escalation_workbook(summary: EscalationSummary, today: date, *, after_days: 
 
 
 def escalation_message(
-    summary: EscalationSummary, today: date, *, after_days: int, agencies_shown: int = 6, title_limit: int = 60
+    summary: EscalationSummary,
+    today: date,
+    *,
+    after_days: int,
+    working: bool = False,
+    office: bool = False,
+    agencies_shown: int = 6,
+    title_limit: int = 60,
 ) -> MessagePart | None:
-    """The leaders' one alert of the day: a caption under Telegram's 1,024 characters (counts
-    per agency, the worst items) on the Excel file with every item."""
+    """The leaders' (or, `office`, the reform office's) one alert of the day: a caption under
+    Telegram's 1,024 characters (counts per agency, the worst items) on the Excel file with
+    every item. `after_days`/`working`: the rung's threshold (see `overdue_threshold`)."""
     if not summary.total:
         return None
     for agencies, limit in ((agencies_shown, title_limit), (3, 40), (3, 25), (0, 0)):
-        text = _escalation_caption(summary, today, after_days=after_days, agencies=agencies, title_limit=limit)
+        text = _escalation_caption(
+            summary, today, after_days=after_days, working=working, office=office, agencies=agencies, title_limit=limit
+        )
         if len(plain_text(text)) <= CAPTION_LIMIT:
             break
     name = f"qua-han-{today:%Y-%m-%d}.xlsx"
     return MessagePart(
         text, (), tuple(r.item.due_item_id for r in summary.reminders), 1,
-        escalation_workbook(summary, today, after_days=after_days), name,
+        escalation_workbook(summary, today, after_days=after_days, working=working), name,
     )
 
 
 def _escalation_caption(
-    summary: EscalationSummary, today: date, *, after_days: int, agencies: int, title_limit: int
+    summary: EscalationSummary, today: date, *, after_days: int, working: bool, office: bool, agencies: int,
+    title_limit: int,
 ) -> str:
-    lines = [
-        f"🚨 <b>Quá hạn trên {after_days} ngày</b> — {long_date(today)}",
-        f"{summary.total} nhiệm vụ mới chuyển lãnh đạo, {len(summary.by_agency)} cơ quan.",
-    ]
+    threshold = overdue_threshold(after_days, working=working)
+    if office:
+        lines = [
+            f"📣 <b>Văn phòng đôn đốc: quá hạn {threshold}</b> — {long_date(today)}",
+            f"{summary.total} nhiệm vụ mới cần đôn đốc, {len(summary.by_agency)} cơ quan (chưa chuyển lãnh đạo).",
+        ]
+    else:
+        lines = [
+            f"🚨 <b>Quá hạn {threshold}</b> — {long_date(today)}",
+            f"{summary.total} nhiệm vụ mới chuyển lãnh đạo, {len(summary.by_agency)} cơ quan.",
+        ]
     if agencies:
         shown = summary.by_agency[:agencies]
         rest = len(summary.by_agency) - len(shown)

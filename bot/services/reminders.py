@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, false, func, select, update
+from sqlalchemy import and_, exists, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import followup as followup_repo
@@ -36,18 +36,21 @@ from bot.db.models import (
     ReminderRun,
     Task,
 )
+from bot.domain.admins import Admins
 from bot.domain.calendar import WorkCalendar
 from bot.domain.channels import Channel
+from bot.domain.escalation import Rung, parse_ladder
 from bot.domain.kinds import ChatRole, OutboxKind
 from bot.domain.reminders import (
+    DEFAULT_NUDGE_AFTER,
     AgencyReminders,
     DueDateSelection,
     Reminder,
     ReminderItem,
     ReminderKind,
     ReminderPolicy,
+    due_nudges,
     due_reminders,
-    escalation_cutoff,
     group_by_recipient,
     overdue_days,
     select_due_dates,
@@ -72,11 +75,14 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def policy_from_settings(settings: Any) -> ReminderPolicy:
+    ladder = getattr(settings, "escalation_ladder", None)
     return ReminderPolicy(
         days_before=tuple(settings.reminder_days_before),
         overdue_every=settings.reminder_overdue_every,
         escalate_after=settings.reminder_escalate_after,
         max_shown=settings.reminder_max_items,
+        ladder=parse_ladder(ladder) if ladder else None,
+        nudge_after=getattr(settings, "nudge_after_working_days", DEFAULT_NUDGE_AFTER),
     )
 
 
@@ -101,6 +107,10 @@ class DayReminders:
     @property
     def items(self) -> int:
         return sum(len(g.reminders) for g in self.groups)
+
+    @property
+    def nudges(self) -> int:
+        return sum(1 for g in self.groups for r in g.reminders if r.kind is ReminderKind.NUDGE)
 
 
 def _open_item_filter() -> list[Any]:
@@ -171,8 +181,9 @@ async def collect_reminders(
     policy: ReminderPolicy,
     agency_ids: Iterable[int] | None = None,
 ) -> DayReminders:
-    """Who gets which reminders on `on_date` (nothing on a day off), and which items of
-    unknown status each recipient is asked to confirm (once: see `enqueue_reminders`)."""
+    """Who gets which reminders on `on_date` (nothing on a day off), with the day's nudges
+    (items in progress nobody reported on for `policy.nudge_after` working days), and which
+    items of unknown status each recipient is asked to confirm (once: see `enqueue_reminders`)."""
     earliest = await earliest_open_due(session, before=on_date)
     selection = select_due_dates(on_date, calendar=calendar, policy=policy, earliest=earliest)
     day = DayReminders(on_date, selection)
@@ -183,9 +194,16 @@ async def collect_reminders(
         query = query.where(DueItem.agency_id.in_(list(agency_ids)))
     items = [_to_item(r) for r in (await session.execute(query)).all()]
     unknown = await unknown_items.unasked(session, agency_ids=agency_ids)
-    if not items and not unknown:
-        return day
     reminders = due_reminders(items, today=on_date, calendar=calendar, policy=policy, selection=selection)
+    if policy.nudge_after:
+        quiet = await followup_repo.in_progress_last_report(session, today=on_date, agency_ids=agency_ids)
+        nudges = due_nudges(
+            quiet, today=on_date, calendar=calendar, policy=policy, reminded=[r.item.due_item_id for r in reminders]
+        )
+        reminders += nudges
+        items += [r.item for r in nudges]
+    if not reminders and not unknown:
+        return day
     provinces = {i.province_id for i in (*items, *unknown) if i.province_id}
     successor_of, names, chats = await _agency_graph(session, provinces)
     # An agency is reachable by a bound chat or by an address on another channel (e-mail, Zalo).
@@ -211,6 +229,7 @@ class TickReport:
     working_day: bool
     holiday: str | None = None
     items: int = 0  # reminder lines
+    nudges: int = 0  # of them, items in progress with no report for a while
     agencies: int = 0  # recipient agencies with something to hear
     chats: int = 0  # chats with a reminder today
     queued: int = 0  # outbox rows added by this tick
@@ -218,6 +237,7 @@ class TickReport:
     already: int = 0  # chats that had today's reminder queued before (a repeated tick)
     unreachable: list[str] = field(default_factory=list)  # agencies with reminders and no chat
     escalated: int = 0  # items newly brought to the leaders
+    office: int = 0  # items newly brought to the office (the admins)
 
     @property
     def summary(self) -> str:
@@ -231,6 +251,10 @@ class TickReport:
             text += f" ({self.already} nhóm đã có nhắc việc của ngày này)"
         if self.emails:
             text += f"; {self.emails} thư điện tử"
+        if self.nudges:
+            text += f" (trong đó {self.nudges} nhắc cập nhật việc đang thực hiện)"
+        if self.office:
+            text += f"; {self.office} nhiệm vụ báo văn phòng"
         if self.escalated:
             text += f"; {self.escalated} nhiệm vụ báo lãnh đạo"
         if self.unreachable:
@@ -281,9 +305,11 @@ async def enqueue_reminders(
     now: datetime,
     console_url: str | None = None,
     links: AgencyLinks | None = None,
+    admins: Admins | None = None,
 ) -> TickReport:
     """Queue `on_date`'s reminders and escalation alerts (idempotent; run in one transaction):
-    at most one reminder per agency chat and one alert per leaders' chat.
+    at most one reminder per agency chat, one alert per leaders' chat and one per admin
+    (the office rung of the ladder: `admins`, each province's).
 
     `console_url` (the web console's public address) gives a long reminder its "see all" button.
     Each agency's reminder also goes to each of its e-mail addresses (with a signed console
@@ -296,6 +322,7 @@ async def enqueue_reminders(
         return report
     day = await collect_reminders(session, on_date=on_date, calendar=calendar, policy=policy)
     report.items = day.items
+    report.nudges = day.nudges
     report.agencies = len(day.groups)
 
     people = await mentions_of(session, [g.agency_id for g in day.groups if g.reachable])
@@ -336,8 +363,13 @@ async def enqueue_reminders(
             session, outbox_ids=[*new_ids, *zalo_ids, *email_ids], candidates=unknown, on_date=on_date
         )
 
-    report.escalated, escalation_rows = await _escalate(session, on_date=on_date, policy=policy, now=now)
-    report.queued += escalation_rows
+    report.office, office_rows = await _escalate(
+        session, rung=Rung.OFFICE, on_date=on_date, policy=policy, calendar=calendar, now=now, admins=admins
+    )
+    report.escalated, escalation_rows = await _escalate(
+        session, rung=Rung.LEADERS, on_date=on_date, policy=policy, calendar=calendar, now=now
+    )
+    report.queued += office_rows + escalation_rows
     if report.queued:
         await session.execute(
             update(ReminderRun)
@@ -349,41 +381,43 @@ async def enqueue_reminders(
 
 
 async def _escalate(
-    session: AsyncSession, *, on_date: date, policy: ReminderPolicy, now: datetime
+    session: AsyncSession,
+    *,
+    rung: Rung,
+    on_date: date,
+    policy: ReminderPolicy,
+    calendar: WorkCalendar,
+    now: datetime,
+    admins: Admins | None = None,
 ) -> tuple[int, int]:
-    """Alert the leaders about items overdue more than `escalate_after` days: each item once,
-    in ONE message a day per leaders' chat (counts per agency, the worst items, the Excel file).
+    """Bring the items that reached `rung` of the escalation ladder (bot.domain.escalation)
+    to it: each item once per rung, in ONE message a day per recipient (counts per agency,
+    the worst items, the Excel file). Returns (items, messages queued).
 
-    Only provinces with an active leaders' chat escalate (otherwise the items stay in the
-    digest and are alerted once a leaders' chat is bound). The escalation row is the
-    "once": inserted with ON CONFLICT DO NOTHING, so of two racing ticks only one gets it.
-    A province whose chats already have today's alert escalates nothing more today: what
-    crossed the line since (a plan imported at noon) goes into tomorrow's alert.
+    LEADERS: the provinces' active leaders' chats. OFFICE: each province's admins, in a
+    private chat — only the items not yet at the leaders' rung (the office hears first; what
+    is already the leaders' is theirs). Only provinces with a recipient escalate (otherwise
+    the items stay in the digest and are alerted once one is there). The escalation row is
+    the "once": inserted with ON CONFLICT DO NOTHING, so of two racing ticks only one gets
+    it. A recipient that already has today's alert gets nothing more today: what crossed
+    the line since (a plan imported at noon) goes into tomorrow's alert.
     """
-    leaders: dict[int, list[Chat]] = defaultdict(list)
-    alerted_today = (
-        select(OutboxMessage.chat_id)
-        .where(OutboxMessage.on_date == on_date, OutboxMessage.kind == OutboxKind.ESCALATION)
-        .where(OutboxMessage.chat_id.is_not(None))
-    )
-    for chat in await session.scalars(
-        select(Chat)
-        .where(Chat.role == ChatRole.LEADERS, Chat.active, Chat.id.not_in(alerted_today))
-        .order_by(Chat.id)
-    ):
-        leaders[chat.province_id].append(chat)
-    if not leaders:
+    ladder = policy.escalation
+    cutoff = ladder.cutoff(rung, on_date, calendar)
+    if cutoff is None:
         return 0, 0
-    cutoff = escalation_cutoff(on_date, policy=policy)
-    done_before = exists().where(Escalation.due_item_id == DueItem.id, Escalation.due_on == DueItem.due_on)
-    candidates = [
-        _to_item(r)
-        for r in (
-            await session.execute(
-                _items_query().where(DueItem.due_on <= cutoff, Plan.province_id.in_(list(leaders)), ~done_before)
-            )
-        ).all()
-    ]
+    targets = await _escalation_targets(session, rung=rung, on_date=on_date, admins=admins)
+    if not targets:
+        return 0, 0
+    done_before = exists().where(
+        Escalation.due_item_id == DueItem.id, Escalation.due_on == DueItem.due_on, Escalation.rung == rung
+    )
+    query = _items_query().where(DueItem.due_on <= cutoff, Plan.province_id.in_(list(targets)), ~done_before)
+    if rung is Rung.OFFICE:
+        above = ladder.cutoff(Rung.LEADERS, on_date, calendar)
+        if above is not None:
+            query = query.where(DueItem.due_on > above)
+    candidates = [_to_item(r) for r in (await session.execute(query)).all()]
     held = (await followup_repo.active_holds(session, today=on_date)).items
     candidates = [i for i in candidates if i.due_item_id not in held]  # snoozed or dropped: not escalated
     if not candidates:
@@ -391,13 +425,16 @@ async def _escalate(
     candidates.sort(key=lambda i: i.due_item_id)  # one insertion order: racing ticks cannot deadlock
     result = await session.execute(
         insert_ignore(session, Escalation).returning(Escalation.due_item_id),
-        [{"due_item_id": i.due_item_id, "due_on": i.due_on, "escalated_on": on_date, "created_at": now} for i in candidates],
+        [
+            {"due_item_id": i.due_item_id, "due_on": i.due_on, "rung": rung, "escalated_on": on_date, "created_at": now}
+            for i in candidates
+        ],
     )
     mine = {row[0] for row in result.all()}
     items = [i for i in candidates if i.due_item_id in mine]
     if not items:
         return 0, 0
-    successor_of, names, _ = await _agency_graph(session, leaders)
+    successor_of, names, _ = await _agency_graph(session, targets)
     by_province: dict[int, list[Reminder]] = defaultdict(list)
     for item in items:
         current = succession_chain(item.agency_id, successor_of)[-1]
@@ -405,17 +442,21 @@ async def _escalate(
         by_province[item.province_id].append(  # type: ignore[index]
             Reminder(shown, ReminderKind.OVERDUE, overdue_days(item.due_on, on_date))
         )
+    step = ladder.step(rung)
+    assert step is not None
     queued = 0
     for province_id, reminders in by_province.items():
         part = escalation_message(
             summarize_escalation(_one_per_task(reminders), worst=policy.worst_shown), on_date,
-            after_days=policy.escalate_after,
+            after_days=step.after - (0 if step.working else 1), working=step.working, office=rung is Rung.OFFICE,
         )
         if part is None:
             continue
         rows = [
             _row(chat=chat, on_date=on_date, kind=OutboxKind.ESCALATION, index=0, count=1, part=part, now=now)
-            for chat in leaders[province_id]
+            if isinstance(chat, Chat)
+            else _admin_row(admin=chat, province_id=province_id, on_date=on_date, part=part, now=now)
+            for chat in targets[province_id]
         ]
         for outbox_id in await enqueue(session, rows):
             queued += 1
@@ -426,6 +467,55 @@ async def _escalate(
                     "data": part.attachment, "content_id": None,
                 }])
     return len(items), queued
+
+
+async def _escalation_targets(
+    session: AsyncSession, *, rung: Rung, on_date: date, admins: Admins | None
+) -> dict[int, list[Any]]:
+    """province id → who hears of `rung` today and has not yet: leaders' chats (Chat), or
+    the province's admins (Telegram user ids)."""
+    targets: dict[int, list[Any]] = defaultdict(list)
+    if rung is Rung.LEADERS:
+        alerted_today = (
+            select(OutboxMessage.chat_id)
+            .where(OutboxMessage.on_date == on_date, OutboxMessage.kind == OutboxKind.ESCALATION)
+            .where(OutboxMessage.chat_id.is_not(None))
+        )
+        for chat in await session.scalars(
+            select(Chat)
+            .where(Chat.role == ChatRole.LEADERS, Chat.active, Chat.id.not_in(alerted_today))
+            .order_by(Chat.id)
+        ):
+            targets[chat.province_id].append(chat)
+        return dict(targets)
+    if rung is not Rung.OFFICE or admins is None:
+        return {}
+    told = {
+        (r.admin_tg_id, r.part)
+        for r in (
+            await session.execute(
+                select(OutboxMessage.admin_tg_id, OutboxMessage.part).where(
+                    OutboxMessage.on_date == on_date, OutboxMessage.kind == OutboxKind.ESCALATION,
+                    OutboxMessage.admin_tg_id.is_not(None),
+                )
+            )
+        ).all()
+    }
+    for province in await session.scalars(select(Province).order_by(Province.id)):
+        people = [a for a in sorted(admins.of(province.slug)) if (a, province.id) not in told]
+        if people:
+            targets[province.id] = people
+    return dict(targets)
+
+
+def _admin_row(*, admin: int, province_id: int, on_date: date, part: MessagePart, now: datetime) -> dict[str, Any]:
+    """An admin's private alert: part = the province id (an admin of two provinces gets one each)."""
+    return {
+        "admin_tg_id": admin, "tg_chat_id": admin, "on_date": on_date, "kind": OutboxKind.ESCALATION,
+        "part": province_id, "parts": 1, "body": part.text, "buttons": part.buttons_json(),
+        "due_item_ids": list(part.due_item_ids) or None, "first_number": part.first_number,
+        "next_attempt_at": now, "created_at": now,
+    }
 
 
 def _one_per_task(reminders: Sequence[Reminder]) -> list[Reminder]:
@@ -474,6 +564,7 @@ async def preview(
         for province in await session.scalars(select(Province).order_by(Province.slug)):
             agency_ids += [a.id for a in await find_agencies(session, province=province, query=agency)]
     result: list[PreviewDay] = []
+    previous: date | None = None  # the leaders' cutoff of the previous day previewed
     for offset in range(days):
         on = date.fromordinal(first.toordinal() + offset)
         day = PreviewDay(on, calendar.is_working_day(on), calendar.holiday_name(on))
@@ -484,9 +575,15 @@ async def preview(
         for group in reminders.groups:
             chats = [c.title or str(c.tg_chat_id) for c in reminders.chats.get(group.agency_id, [])]
             day.messages.append(PreviewMessage(group.agency_name, chats, reminder_messages(group, on, max_shown=policy.max_shown)))
-        cutoff = escalation_cutoff(on, policy=policy)
-        done_before = exists().where(Escalation.due_item_id == DueItem.id, Escalation.due_on == DueItem.due_on)
-        crossing = DueItem.due_on <= cutoff if offset == 0 else DueItem.due_on == cutoff
+        cutoff = policy.escalation.cutoff(Rung.LEADERS, on, calendar)
+        if cutoff is None:
+            continue
+        done_before = exists().where(
+            Escalation.due_item_id == DueItem.id, Escalation.due_on == DueItem.due_on, Escalation.rung == Rung.LEADERS
+        )
+        # The first day: all that reached the leaders' rung; later days: what crossed it since.
+        crossing = DueItem.due_on <= cutoff if previous is None else and_(DueItem.due_on > previous, DueItem.due_on <= cutoff)
+        previous = cutoff
         counted = _items_query().where(crossing, ~done_before)
         if agency_ids is not None:
             counted = counted.where(DueItem.agency_id.in_(agency_ids))

@@ -15,6 +15,7 @@ if str(_ROOT) not in sys.path:  # `tests` is not an installed package
 
 from telegram.ext import ApplicationBuilder  # noqa: E402
 
+from tests.e2e.timing import Clock  # noqa: E402
 from tests.fakebot import FakeBotApi, application_builder  # noqa: E402
 
 
@@ -149,6 +150,27 @@ async def bot_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         await _e2e_pg_exec(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+@pytest.fixture
+async def bot_sm(bot_db_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The bot's database migrated to the newest revision, and a sessionmaker on it (for the
+    tests that start the Application themselves; `bot_world` starts its own)."""
+    from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
+
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    await upgrade_database_async(bot_db_url)
+    engine = make_engine(bot_db_url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves (tests.e2e.timing.Clock), started at BOT_NOW."""
+    return Clock(BOT_NOW)
+
+
 _draft_cache: dict[str, object] = {}
 _sqlite_templates: dict[bool, Path] = {}  # seeded or not → a migrated SQLite file to copy
 
@@ -275,6 +297,16 @@ class BotWorld:
 
         async with self.sm() as s:
             return await chats_repo.get_chat(s, tg_chat_id=tg_chat_id)
+
+
+@pytest.fixture
+def sample_plan(bot_db_url: str) -> tuple[object, object]:
+    """(catalog, the Phú Thọ sample plan's draft), read and parsed once per run."""
+    from bot.catalog import Catalog
+    from bot.config import load_settings
+
+    catalog = Catalog(load_settings(database_url=bot_db_url).data_dir)
+    return catalog, sample_draft(catalog)
 
 
 @pytest.fixture

@@ -10,12 +10,10 @@ must be found by the sender itself (not by the migration service message).
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import agencies as agencies_repo
 from bot.db import chats as chats_repo
+from bot.db import status_changes as status_changes_repo
 from bot.db.models import OutboxMessage, ReminderRun
 from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus
 from scheduler.reminders import (
@@ -33,42 +32,15 @@ from scheduler.reminders import (
     ReminderEngine,
     engine_for,
 )
+from tests.e2e.timing import Clock, until
 from tests.fakebot import FakeBotApi, SentMessage
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_PLAN = ROOT / "data" / "plans" / "phu-tho-1782-KH-UBND-2021.txt"
 ICT = timedelta(hours=7)
 MONDAY_0800 = datetime(2025, 6, 23, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam
 ADMIN, ADMIN2 = 500_001, 500_002
 STP, SNV, KHCN, LEADERS = -4_200_000_001, -4_200_000_002, -4_200_000_003, -4_200_000_004
 SUPERGROUP = -1_004_200_000_001
 
-_draft: dict[str, Any] = {}
-
-
-class Clock:
-    """Aware UTC "now" that runs with real time from `start`; tests jump it forward."""
-
-    def __init__(self, start: datetime) -> None:
-        self.start, self.t0 = start, time.monotonic()
-
-    def __call__(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self.t0)
-
-    def jump(self, to: datetime) -> None:
-        self.start, self.t0 = to, time.monotonic()
-
-
-async def until(check: Callable[[], Awaitable[Any]], *, timeout: float = 15.0, what: str = "condition") -> Any:
-    """Poll an async condition every 20 ms (no blind sleeps); fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout} s")
-        await asyncio.sleep(0.02)
 
 
 @dataclass
@@ -145,33 +117,24 @@ def is_reminder(message: SentMessage, day: str = "") -> bool:
 
 
 @pytest.fixture
-async def world(fake_bot_api: FakeBotApi, bot_db_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
-    from bot.catalog import Catalog
-    from bot.config import load_settings
-    from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
-    from bot.services.plans import read_and_parse, store_draft
+async def world(
+    fake_bot_api: FakeBotApi, bot_db_url: str, bot_sm: async_sessionmaker[AsyncSession], clock: Clock,
+    sample_plan: tuple[Any, Any],
+) -> World:
+    """The sample plan imported (the real parser, parsed once per run), four chats known to
+    the fake server (none bound yet), the clock 30 s before Monday's 08:00."""
+    from bot.services.plans import store_draft
 
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
     server = fake_bot_api
     for user in (ADMIN, ADMIN2):
         server.add_user(user, f"Quản trị {user}")
     for chat_id, title in ((STP, "Sở Tư pháp"), (SNV, "Sở Nội vụ <CCHC>"), (KHCN, "Sở KH&CN"), (LEADERS, "Lãnh đạo tỉnh")):
         server.add_chat(chat_id, title=title, members=[ADMIN])
-    settings = load_settings(database_url=bot_db_url)
-    catalog = Catalog(settings.data_dir)
-    if "draft" not in _draft:
-        _draft["draft"] = read_and_parse(
-            SAMPLE_PLAN.read_bytes(), SAMPLE_PLAN.name, catalog=catalog, province=None, max_bytes=20 << 20
-        )
-    await upgrade_database_async(bot_db_url)
-    engine = make_engine(bot_db_url)
-    sm = make_sessionmaker(engine)
-    async with sm() as s, s.begin():
-        await store_draft(s, draft=_draft["draft"], catalog=catalog, timezone="Asia/Ho_Chi_Minh", actor="test")
-    try:
-        yield World(server, sm, bot_db_url, Clock(MONDAY_0800 - timedelta(seconds=30)))
-    finally:
-        await engine.dispose()
+    catalog, draft = sample_plan
+    async with bot_sm() as s, s.begin():
+        await store_draft(s, draft=draft, catalog=catalog, timezone="Asia/Ho_Chi_Minh", actor="test")
+    clock.jump(MONDAY_0800 - timedelta(seconds=30))
+    return World(server, bot_sm, bot_db_url, clock)
 
 
 async def run_job(app: Any, name: str) -> None:
@@ -608,3 +571,101 @@ async def test_a_refused_message_fails_alone_and_the_admins_are_told(world: Worl
         assert "unclosed tag" in notice.text
     async with world.sm() as s:
         assert all(c.active for c in await s.scalars(select(Chat)))
+
+
+# --- the escalation ladder and nudges (issue 15) ------------------------------------------------
+
+
+def _text(message: SentMessage) -> str:
+    return message.text or message.caption or ""
+
+
+async def _in_progress_since(world: World, code: str, since: date) -> int:
+    """On `since`, the agency reports one of its yearly tasks: the dates before 31/07/2025
+    done, the next one "đang làm 40%" (returned). Nothing is said about it afterwards."""
+    from bot.db.models import Agency, DueItem
+    from bot.domain.status import ChangeSource, Status
+
+    at = datetime(since.year, since.month, since.day, 2, 0, tzinfo=UTC)
+    async with world.sm() as s, s.begin():
+        items = list(await s.scalars(
+            select(DueItem).join(Agency, DueItem.agency_id == Agency.id)
+            .where(Agency.code == code).order_by(DueItem.due_on, DueItem.id)
+        ))
+        later = next(i for i in items if i.due_on > date(2025, 7, 31) and i.status is Status.PENDING)
+        for item in (i for i in items if i.task_id == later.task_id and i.due_on < later.due_on):
+            await status_changes_repo.change_status(
+                s, item=item, status=Status.DONE, source=ChangeSource.CHAT, now=at, today=since, actor_name="Đầu mối",
+            )
+        await status_changes_repo.change_status(
+            s, item=later, status=Status.IN_PROGRESS, progress=40, source=ChangeSource.CHAT, now=at, today=since,
+            actor_name="Đầu mối",
+        )
+        return later.id
+
+
+async def test_ladder_and_nudges_one_message_per_chat(world: World, no_error_logs: Any) -> None:
+    """ESCALATION_LADDER=1:agency,5:office,15:leaders on Monday 07/07/2025: each agency group
+    gets ONE message (its overdue items and, last, its nudged item in progress), each admin
+    ONE private alert (items 5 to 14 working days overdue: due 17/06 to 30/06), the leaders
+    ONE alert with the Excel list (due 16/06 or before); Tuesday adds no item twice."""
+    for chat_id, code in ((STP, "so-tu-phap"), (SNV, "so-noi-vu"), (KHCN, "so-khoa-hoc-cong-nghe")):
+        await world.bind(chat_id, code)
+    await world.bind(LEADERS, None)
+    nudged = await _in_progress_since(world, "so-tu-phap", date(2025, 6, 23))  # 10 working days before 07/07
+    monday = datetime(2025, 7, 7, 1, 0, tzinfo=UTC)
+    world.clock.jump(monday - timedelta(seconds=30))
+    app = await world.start(
+        escalation_ladder="1:agency,5:office,15:leaders", nudge_after_working_days=10, reminder_max_items=40
+    )
+    try:
+        await until(lambda: _async(not app.job_queue.get_jobs_by_name(CATCH_UP_JOB)), what="catch-up done")
+        world.clock.jump(monday)
+        await run_job(app, DAILY_JOB)
+        await until(lambda: _runs(world, date(2025, 7, 7), 1), what="Monday's tick")
+        await until(world.settled, timeout=30, what="Monday's messages sent")
+        per_chat = Counter(m.chat_id for m in world.server.sent)
+        assert all(per_chat[c] <= 1 for c in (STP, SNV, KHCN))  # one reminder per group and day
+        assert per_chat[LEADERS] == 1 and per_chat[ADMIN] == 1 and per_chat[ADMIN2] == 1
+
+        [stp] = world.reminders_in(STP, "07/07/2025")
+        text = _text(stp)
+        assert "💬 Đang thực hiện — lâu chưa có báo cáo mới" in text
+        assert text.index("⛔ Quá hạn") < text.index("💬 Đang thực hiện")  # most urgent first
+        assert "đang thực hiện 40% · 10 ngày làm việc chưa có báo cáo mới" in text
+        [stp_row] = await world.rows(tg_chat_id=STP, kind=OutboxKind.REMINDER)
+        assert nudged in (stp_row.due_item_ids or [])
+
+        [leaders] = world.server.messages_in(LEADERS)
+        assert _text(leaders).startswith("🚨 Quá hạn từ 15 ngày làm việc") and leaders.document
+        for admin in (ADMIN, ADMIN2):
+            [alert] = world.server.messages_in(admin)
+            assert _text(alert).startswith("📣 Văn phòng đôn đốc: quá hạn từ 5 ngày làm việc")
+            assert alert.document and alert.filename == "qua-han-2025-07-07.xlsx"
+        due = await _due_dates(world)
+        [office_row] = await world.rows(admin_tg_id=ADMIN, kind=OutboxKind.ESCALATION)
+        [leaders_row] = await world.rows(tg_chat_id=LEADERS, kind=OutboxKind.ESCALATION)
+        assert office_row.due_item_ids and leaders_row.due_item_ids
+        assert all(date(2025, 6, 17) <= due[i] <= date(2025, 6, 30) for i in office_row.due_item_ids)
+        assert all(due[i] <= date(2025, 6, 16) for i in leaders_row.due_item_ids)
+
+        # Tuesday: what crossed a rung since Monday, once; nothing told twice.
+        world.clock.jump(monday + timedelta(days=1))
+        await run_job(app, DAILY_JOB)
+        await until(lambda: _runs(world, date(2025, 7, 8), 1), what="Tuesday's tick")
+        await until(world.settled, timeout=30, what="Tuesday's messages sent")
+        for chat in (LEADERS, ADMIN):
+            rows = await world.rows(tg_chat_id=chat, kind=OutboxKind.ESCALATION)
+            assert len(rows) <= 2 and len({r.on_date for r in rows}) == len(rows)
+            told = [i for r in rows for i in r.due_item_ids or []]
+            assert len(told) == len(set(told))
+        assert nudged not in [i for r in await world.rows(on_date=date(2025, 7, 8)) for i in r.due_item_ids or []]
+    finally:
+        await world.stop(app)
+
+
+async def _due_dates(world: World) -> dict[int, date]:
+    from bot.db.models import DueItem
+
+    async with world.sm() as s:
+        return {i: d for i, d in (await s.execute(select(DueItem.id, DueItem.due_on))).all()}

@@ -18,11 +18,9 @@ REMIND15: the assertion marked "REMIND15" is issue 15's "one message per chat pe
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -38,6 +36,8 @@ from bot.db.models import Agency, ChatRole, DueItem, OutboxKind, OutboxMessage, 
 from bot.domain.reminders import succession_chain
 from bot.domain.status import Category, ChangeSource, Status, category
 from scheduler.reminders import DAILY_JOB
+from tests.e2e.timing import Clock, at_local
+from tests.e2e.timing import until as poll
 from tests.fakebot import FakeBotApi, SentMessage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,32 +50,8 @@ FOLLOW_LINE = re.compile(r"(\d+) mốc thời hạn đã qua trước ngày theo
                          r"sẽ hỏi các cơ quan xác nhận, không tính quá hạn\.")
 
 
-def at_local(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC) - timedelta(hours=7)
-
-
-class Clock:
-    """Aware UTC "now" running with real time from `start`; the test jumps it."""
-
-    def __init__(self, start: datetime) -> None:
-        self.start, self.t0 = start, time.monotonic()
-
-    def __call__(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self.t0)
-
-    def jump(self, to: datetime) -> None:
-        self.start, self.t0 = to, time.monotonic()
-
-
 async def until(check: Callable[[], Awaitable[Any]], *, timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout} s")
-        await asyncio.sleep(0.02)
+    return await poll(check, timeout=timeout, what=what)
 
 
 @dataclass
@@ -136,19 +112,12 @@ class World:
 
 
 @pytest.fixture
-async def world(fake_bot_api: FakeBotApi, bot_db_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
-    from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
-
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+def world(fake_bot_api: FakeBotApi, bot_db_url: str, bot_sm: async_sessionmaker[AsyncSession], clock: Clock) -> World:
     fake_bot_api.add_user(ADMIN, "Quản trị")
     fake_bot_api.add_user(LEADER, "Lãnh đạo")
     fake_bot_api.add_chat(LEADERS, title="Lãnh đạo tỉnh", members=[LEADER, ADMIN])
-    await upgrade_database_async(bot_db_url)
-    engine = make_engine(bot_db_url)
-    try:
-        yield World(fake_bot_api, make_sessionmaker(engine), bot_db_url, Clock(at_local(MONDAY, 7, 50)))
-    finally:
-        await engine.dispose()
+    clock.jump(at_local(MONDAY, 7, 50))
+    return World(fake_bot_api, bot_sm, bot_db_url, clock)
 
 
 async def start(world: World) -> Any:
