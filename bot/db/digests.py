@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Subquery
 
+from bot.db import figures as item_figures
 from bot.db.models import (
     Agency,
     Chat,
@@ -66,8 +67,11 @@ def _in_force(province_id: int, today: date) -> list[ColumnElement[bool]]:
     return [Plan.province_id == province_id, or_(Plan.issued_on.is_(None), Plan.issued_on <= today)]
 
 
-def as_of_items(province_id: int, *, end: datetime, today: date, details: bool = True) -> Subquery:
-    """One row per due item of the province's plans in force, as it stood at `end`.
+def as_of_items(
+    province_id: int, *, end: datetime, today: date, details: bool = True, changed_only: bool = False
+) -> Subquery:
+    """One row per due item of the province's plans in force, as it stood at `end`
+    (`changed_only`: only the items with a history row at or after `end`).
 
     Columns: item_id, task_id, agency_id, plan_id, status, progress, due_on, original_due_on,
     completed_on, updated_at, category (bot.domain.status.category, in SQL); with `details`
@@ -103,7 +107,10 @@ def as_of_items(province_id: int, *, end: datetime, today: date, details: bool =
         )
         .join(Task, DueItem.task_id == Task.id)
         .join(Plan, Task.plan_id == Plan.id)
-        .where(*_in_force(province_id, today), DueItem.cancelled == false(), Task.removed == false())
+        .where(
+            *_in_force(province_id, today), DueItem.cancelled == false(), Task.removed == false(),
+            *([item_figures.changed_since(end)] if changed_only else []),
+        )
         .subquery("ids")
     )
     latest = aliased(StatusChange, name="latest")
@@ -179,11 +186,16 @@ def as_of_items(province_id: int, *, end: datetime, today: date, details: bool =
 def _undated(province_id: int, *, end: datetime, today: date) -> Any:
     """(plan_id, task_id, agency_id) of tasks without any due item as of `end`, per lead agency."""
     other = DueItem.__table__.alias("dated")
-    dated_then = exists().where(
-        other.c.task_id == Task.id,
-        other.c.cancelled == false(),
-        or_(
-            other.c.origin == DueOrigin.IMPORT.value,
+    # The plan's own dates first, as one set (an index probe per task, not a scan of its
+    # items); an admin's dates count from their first row.
+    planned = Task.id.in_(
+        select(other.c.task_id).where(other.c.cancelled == false(), other.c.origin == DueOrigin.IMPORT.value)
+    )
+    dated_then = or_(
+        planned,
+        exists().where(
+            other.c.task_id == Task.id,
+            other.c.cancelled == false(),
             exists().where(StatusChange.due_item_id == other.c.id, StatusChange.at < end),
         ),
     )
@@ -203,8 +215,10 @@ def _count(condition: ColumnElement[bool]) -> Any:
 async def figures_by_plan_and_agency(
     session: AsyncSession, *, province_id: int, end: datetime, today: date
 ) -> dict[tuple[int, int], Figures]:
-    """(plan id, agency id) → Figures as of `end`, counted in SQL."""
-    asof = as_of_items(province_id, end=end, today=today, details=False)
+    """(plan id, agency id) → Figures as of `end`, counted in SQL: the items unchanged since
+    `end` from their own columns (bot.db.figures), the others from the "as of" relation."""
+    result = await item_figures.unchanged_figures(session, province_id=province_id, end=end, today=today)
+    asof = as_of_items(province_id, end=end, today=today, details=False, changed_only=True)
     cat = asof.c.category
     overdue = cat == Category.OVERDUE.value
     query = select(
@@ -219,9 +233,9 @@ async def figures_by_plan_and_agency(
         _count(and_(cat == Category.DONE_ON_TIME.value, asof.c.due_on > today)),
         _count(cat == Category.DONE_LATE.value),
     ).group_by(asof.c.plan_id, asof.c.agency_id)
-    result: dict[tuple[int, int], Figures] = {}
     for plan_id, agency_id, *counts in (await session.execute(query)).all():
-        result[(plan_id, agency_id)] = Figures(*(int(c) for c in counts))
+        key = (plan_id, agency_id)
+        result[key] = result.get(key, Figures()) + Figures(*(int(c) for c in counts))
     undated = _undated(province_id, end=end, today=today).subquery("undated")
     no_deadline = select(undated.c.plan_id, undated.c.agency_id, func.count()).group_by(
         undated.c.plan_id, undated.c.agency_id

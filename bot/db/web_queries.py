@@ -307,9 +307,12 @@ async def agency_focal_points(session: AsyncSession, *, province_id: int) -> dic
     return found
 
 
-async def agency_people(session: AsyncSession, *, province_id: int, limit: int = 5) -> dict[int, list[str]]:
+async def agency_people(
+    session: AsyncSession, *, province_id: int, limit: int = 5, since: datetime | None = None
+) -> dict[int, list[str]]:
     """agency id → the names of the people who last answered for it (newest first): the
-    focal points as the history knows them (chat, buttons, commands, Zalo, console)."""
+    focal points as the history knows them (chat, buttons, commands, Zalo, console);
+    `since`: from the rows written since then only."""
     last = func.max(StatusChange.at).label("last")
     rows = await session.execute(
         select(DueItem.agency_id, StatusChange.actor_name, last)
@@ -318,6 +321,7 @@ async def agency_people(session: AsyncSession, *, province_id: int, limit: int =
         .where(
             Agency.province_id == province_id, StatusChange.actor_name.is_not(None),
             StatusChange.source.in_([ChangeSource.CHAT, ChangeSource.BUTTON, ChangeSource.COMMAND]),
+            *([StatusChange.at >= since] if since is not None else []),
         )
         .group_by(DueItem.agency_id, StatusChange.actor_name)
         .order_by(DueItem.agency_id, last.desc())

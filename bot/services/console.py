@@ -10,7 +10,7 @@ are built by `digests.make_output` in full).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -35,6 +35,10 @@ from bot.domain.digest import (
 from bot.domain.plans.leads import new_agency_code
 from bot.domain.text import clean
 from bot.services.digests import day_end
+
+# "Who answered for it": the names from the last year's history (an older focal point has
+# most likely moved on; and the page reads a year of history, not all of it).
+PEOPLE_WINDOW = timedelta(days=365)
 
 
 async def report_figures(session: AsyncSession, *, province: Province, kind: DigestKind, as_of: date) -> Digest:
@@ -86,15 +90,19 @@ async def agency_rows(
     session: AsyncSession, *, province: Province, today: date, agency_ids: frozenset[int] | None = None
 ) -> list[AgencyRow]:
     """The province's agencies with work or a chat, worst first (the digest's ranking);
-    `agency_ids`: only these (a focal point's own)."""
-    digest = await report_figures(session, province=province, kind=DigestKind.WEEK, as_of=today)
+    `agency_ids`: only these (a focal point's own). The digest's per-agency figures as of
+    today, without the per-plan task counts the Reports page adds."""
+    end = day_end(today, ZoneInfo(province.timezone))
+    current = await plans_repo._current_agencies(session, [province.id])  # noqa: SLF001 - the one succession map
+    by_key = await figures_by_plan_and_agency(session, province_id=province.id, end=end, today=today)
+    ranked_agencies = rank_agencies(merge_agencies([(agency_id, f) for (_, agency_id), f in by_key.items()], current))
     agencies = {a.code: a for a in await q.agencies_of(session, province_id=province.id)}
     chats = await q.agency_chats(session, province_id=province.id)
-    people = await q.agency_people(session, province_id=province.id)
+    people = await q.agency_people(session, province_id=province.id, since=end - PEOPLE_WINDOW)
     focal = await q.agency_focal_points(session, province_id=province.id)
     rows: list[AgencyRow] = []
     seen: set[int] = set()
-    for ranked in digest.agencies:
+    for ranked in ranked_agencies:
         agency = agencies.get(ranked.agency_code)
         if agency is None:
             continue

@@ -1,0 +1,137 @@
+"""The digests' figures (due items by reporting category, per plan and lead agency) counted
+by one GROUP BY in the database, for the items whose history has nothing at or after the
+end of the day asked about.
+
+Why apart from the general "as of" relation (bot.services.digests.as_of_items): an item
+with no history row written after that instant stood then exactly as it stands now — its
+own columns (or, with no history row at all, as the plan made it: pending, due on its
+original date). Its state needs no look-up of "the last row before the instant", which
+costs two index probes and two joins per item; here each item costs one probe of the
+(due_item_id, at) index. As of today no item has a later row, so the whole province is
+counted this way (the Agencies page, this week's report); for a past date only the items
+changed since go through the general relation (the caller adds them).
+
+The category is `bot.domain.status.category`, in SQL (the same CASE as the "as of"
+relation's; the tests hold both against hand-built data).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, false, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
+
+from bot.db.models import DueItem, Plan, StatusChange, Task
+from bot.domain.digest import OVERDUE_LONG_DAYS, OVERDUE_VERY_LONG_DAYS, Figures
+from bot.domain.kinds import DueOrigin
+from bot.domain.status import Category, Status
+
+
+def changed_since(end: datetime) -> ColumnElement[bool]:
+    """The due item has a history row at or after `end` (one pass over the recent history,
+    not a probe per item)."""
+    return DueItem.id.in_(select(StatusChange.due_item_id).where(StatusChange.at >= end))
+
+
+def category_case(status: Any, due_on: Any, completed_on: Any, today: date) -> Any:
+    """`bot.domain.status.category` as a SQL CASE over the given columns."""
+    return case(
+        (status == Status.UNKNOWN.value, literal(Category.UNCONFIRMED.value)),
+        (
+            status == Status.DONE.value,
+            case(
+                (func.coalesce(completed_on, today) <= due_on, literal(Category.DONE_ON_TIME.value)),
+                else_=literal(Category.DONE_LATE.value),
+            ),
+        ),
+        (due_on < today, literal(Category.OVERDUE.value)),
+        (status == Status.PENDING.value, literal(Category.NOT_DUE.value)),
+        else_=literal(Category.ON_TRACK.value),
+    )
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def figure_columns(category: Any, due_on: Any, today: date) -> list[Any]:
+    """The Figures counts (in field order, without no_deadline) as aggregates."""
+    overdue = category == Category.OVERDUE.value
+    return [
+        _count(category == Category.NOT_DUE.value),
+        _count(category == Category.ON_TRACK.value),
+        _count(overdue),
+        _count(and_(overdue, due_on < today - timedelta(days=OVERDUE_LONG_DAYS))),
+        _count(and_(overdue, due_on < today - timedelta(days=OVERDUE_VERY_LONG_DAYS))),
+        _count(category == Category.DONE_ON_TIME.value),
+        _count(and_(category == Category.DONE_ON_TIME.value, due_on > today)),
+        _count(category == Category.DONE_LATE.value),
+    ]
+
+
+async def unchanged_figures(
+    session: AsyncSession, *, province_id: int, end: datetime, today: date
+) -> dict[tuple[int, int], Figures]:
+    """(plan id, agency id) → Figures of the province's items (plans in force on `today`, not
+    cancelled, task not removed) that have no history row at or after `end`."""
+    # Each item's last history instant, from one pass over the (due_item_id, at) index: an
+    # EXISTS per item would be repeated in every CASE that mentions it once the planner
+    # flattens the subqueries.
+    last = (
+        select(StatusChange.due_item_id.label("item_id"), func.max(StatusChange.at).label("last_at"))
+        .group_by(StatusChange.due_item_id)
+        .subquery("last_change")
+    )
+    known = last.c.item_id.is_not(None)
+    # With no history row at all: as the plan made it (pending, due on its original date).
+    cat = case(
+        (~known, case((DueItem.original_due_on < today, literal(Category.OVERDUE.value)), else_=literal(Category.NOT_DUE.value))),
+        else_=category_case(DueItem.status, DueItem.due_on, DueItem.completed_on, today),
+    )
+    due_on = case((known, DueItem.due_on), else_=DueItem.original_due_on)
+    # Grouped by category and the due-date thresholds the Figures split on, folded here: each
+    # CASE is evaluated once per item, not once per counted column.
+    over_30 = due_on < today - timedelta(days=OVERDUE_LONG_DAYS)
+    over_90 = due_on < today - timedelta(days=OVERDUE_VERY_LONG_DAYS)
+    ahead = due_on > today
+    query = (
+        select(Task.plan_id, DueItem.agency_id, cat, over_30, over_90, ahead, func.count())
+        .select_from(DueItem)
+        .join(Task, DueItem.task_id == Task.id)
+        .join(Plan, Task.plan_id == Plan.id)
+        .outerjoin(last, last.c.item_id == DueItem.id)
+        .where(
+            Plan.province_id == province_id, or_(Plan.issued_on.is_(None), Plan.issued_on <= today),
+            DueItem.cancelled == false(), Task.removed == false(),
+            or_(last.c.last_at.is_(None), last.c.last_at < end),
+            # Dates an admin set (/dathan) exist from their first history row.
+            or_(DueItem.origin == DueOrigin.IMPORT, known),
+        )
+        .group_by(Task.plan_id, DueItem.agency_id, cat, over_30, over_90, ahead)
+    )
+    counts: dict[tuple[int, int], dict[str, int]] = {}
+    for plan_id, agency_id, category, long_late, very_late, early, n in (await session.execute(query)).all():
+        c = counts.setdefault((plan_id, agency_id), dict.fromkeys(_FIELDS, 0))
+        n = int(n)
+        if category == Category.NOT_DUE.value:
+            c["not_due"] += n
+        elif category == Category.ON_TRACK.value:
+            c["on_track"] += n
+        elif category == Category.OVERDUE.value:
+            c["overdue"] += n
+            c["overdue_30"] += n if long_late else 0
+            c["overdue_90"] += n if very_late else 0
+        elif category == Category.DONE_ON_TIME.value:
+            c["done_on_time"] += n
+            c["done_early"] += n if early else 0
+        elif category == Category.DONE_LATE.value:
+            c["done_late"] += n
+        # unconfirmed ("chưa cập nhật") items are not among the Figures' counts, as in the digest
+    return {key: Figures(**c) for key, c in counts.items()}
+
+
+_FIELDS = ("not_due", "on_track", "overdue", "overdue_30", "overdue_90", "done_on_time", "done_early", "done_late")
+
