@@ -135,3 +135,24 @@ async def unchanged_figures(
 
 _FIELDS = ("not_due", "on_track", "overdue", "overdue_30", "overdue_90", "done_on_time", "done_early", "done_late")
 
+
+async def trend_counts(
+    session: AsyncSession, *, province_id: int, since: date, until: date, today: date
+) -> list[tuple[date, str, int]]:
+    """(due date, category on `today`, items) of the province's items due from `since` to
+    `until`, from their own columns (what the tasks page shows): the trend chart's data,
+    read from the due_on index and grouped per day (a year is at most 366 × 6 rows)."""
+    cat = category_case(DueItem.status, DueItem.due_on, DueItem.completed_on, today)
+    kept = (
+        select(Task.id)
+        .join(Plan, Task.plan_id == Plan.id)
+        .where(Task.id == DueItem.task_id, Plan.province_id == province_id, Task.removed == false())
+        .correlate(DueItem)
+        .exists()
+    )
+    query = (
+        select(DueItem.due_on, cat, func.count())
+        .where(DueItem.due_on >= since, DueItem.due_on <= until, DueItem.cancelled == false(), kept)
+        .group_by(DueItem.due_on, cat)
+    )
+    return [(due, str(category), int(n)) for due, category, n in (await session.execute(query)).all()]

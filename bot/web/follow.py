@@ -14,17 +14,21 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from bot.db import figures
 from bot.db import web_queries as q
 from bot.db.models import Province
+from bot.domain import trend
 from bot.domain.calendar import parse_day
 from bot.domain.digest import DigestKind, digest_period
 from bot.domain.status import Category
 from bot.render import history as history_files
+from bot.render import trend as trend_texts
 from bot.services import console, digests
 from bot.web.access import Viewer
 
@@ -128,10 +132,16 @@ def routes(kit: Kit) -> list[Route]:
         overdue = await q.list_tasks_page(session, overdue_filter, today=as_of, offset=0, limit=OVERDUE_SHOWN)
         overdue_total = await q.count_tasks(session, overdue_filter, today=as_of)
         query = urlencode({"p": province.id, "kind": kind.value, "date": as_of.strftime("%d/%m/%Y")})
+        starts = trend.period_starts(kind, as_of)
+        rows = await figures.trend_counts(
+            session, province_id=province.id, since=starts[0], until=as_of + timedelta(days=31), today=ctx.today()
+        )
+        buckets = trend.trend_buckets(rows, kind=kind, last_day=as_of)
         return page(
             request, "reports.html", viewer=viewer, province=province, provinces=provinces, digest=digest,
             kind=kind, as_of=as_of, overdue=overdue, overdue_total=overdue_total, query=query,
-            period=digest.period, today=ctx.today(),
+            period=digest.period, today=ctx.today(), trend_svg=Markup(trend_texts.trend_svg(buckets, kind=kind)),
+            trend_title=trend_texts.trend_title(kind), trend_note=trend_texts.TREND_NOTE, trend=buckets,
         )
 
     async def chart(request: Request, session: AsyncSession, viewer: Viewer) -> Response:

@@ -1,0 +1,115 @@
+"""The Reports page's trend chart: one stacked bar per week or month (items falling due in
+it, by outcome), drawn as an inline SVG — no image request, no JavaScript, crisp at any
+width (the viewBox scales to a 360-px phone), text selectable and read by screen readers
+(each bar carries a <title> with its figures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from bot.domain.digest import DigestKind
+from bot.domain.trend import TrendBucket
+
+# Bottom to top: what is settled first, then what needs the leaders.
+SERIES: tuple[tuple[str, str, str], ...] = (
+    ("on_time", "Hoàn thành đúng hạn", "#2ca02c"),
+    ("late", "Hoàn thành trễ hạn", "#ff9f1c"),
+    ("overdue", "Quá hạn", "#d62728"),
+    ("in_term", "Trong hạn / chưa đến hạn", "#a6c8e6"),
+    ("unconfirmed", "Chưa cập nhật", "#c7c7c7"),
+)
+WIDTH, HEIGHT = 640, 300
+LEFT, RIGHT, TOP, BOTTOM = 44, 8, 16, 84
+
+
+def period_label(bucket: TrendBucket, kind: DigestKind) -> str:
+    """'T6/25' for a month, '16/06' (its Monday) for a week."""
+    if kind is DigestKind.MONTH:
+        return f"T{bucket.start.month}/{bucket.start.year % 100:02d}"
+    return f"{bucket.start:%d/%m}"
+
+
+def _period_name(bucket: TrendBucket, kind: DigestKind) -> str:
+    if kind is DigestKind.MONTH:
+        return f"Tháng {bucket.start.month}/{bucket.start.year}"
+    return f"Tuần {bucket.start:%d/%m/%Y} – {bucket.end:%d/%m/%Y}"
+
+
+def _nice_max(value: int) -> int:
+    if value <= 5:
+        return 5
+    magnitude = 10 ** (len(str(value)) - 1)
+    for step in (1, 2, 2.5, 5, 10):
+        top = int(step * magnitude)
+        if top >= value:
+            return top
+    return value
+
+
+def trend_title(kind: DigestKind) -> str:
+    unit = "tháng" if kind is DigestKind.MONTH else "tuần"
+    return f"Tiến độ theo {unit} đến hạn (12 {unit} gần nhất)"
+
+
+def trend_svg(buckets: Sequence[TrendBucket], *, kind: DigestKind) -> str:
+    """The chart as an SVG element (already escaped; insert as is)."""
+    title = trend_title(kind)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    top = _nice_max(max((b.total for b in buckets), default=0))
+    slot = plot_w / max(1, len(buckets))
+    bar = slot * 0.64
+    parts = [
+        f'<svg class="trend" id="trend-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-labelledby="trend-title" xmlns="http://www.w3.org/2000/svg" font-family="DejaVu Sans, sans-serif">',
+        f'<title id="trend-title">{escape(title)}</title>',
+    ]
+    for n in range(5):  # gridlines and their values
+        value = top * n / 4
+        y = TOP + plot_h - plot_h * n / 4
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="#555">{value:,.0f}</text>'
+            .replace(",", ".")
+        )
+    for i, bucket in enumerate(buckets):
+        x = LEFT + slot * i + (slot - bar) / 2
+        y = TOP + plot_h
+        figures = "; ".join(f"{label}: {getattr(bucket, key)}" for key, label, _ in SERIES if getattr(bucket, key))
+        summary = f"{_period_name(bucket, kind)} — {bucket.total} mốc" + (f" ({figures})" if figures else "")
+        parts.append(f'<g class="bar"><title>{escape(summary)}</title>')
+        for key, _, color in SERIES:
+            value = getattr(bucket, key)
+            if not value:
+                continue
+            h = plot_h * value / top
+            y -= h
+            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{color}"/>')
+        parts.append("</g>")
+        cx = x + bar / 2
+        parts.append(
+            f'<text x="{cx:.1f}" y="{TOP + plot_h + 14}" font-size="11" text-anchor="middle" fill="#333">'
+            f"{escape(period_label(bucket, kind))}</text>"
+        )
+        if bucket.on_time_rate is not None:
+            parts.append(
+                f'<text x="{cx:.1f}" y="{TOP + plot_h + 27}" font-size="10" text-anchor="middle" fill="#2a7a2a">'
+                f"{bucket.on_time_rate * 100:.0f}%</text>"
+            )
+    legend_y = HEIGHT - 34
+    x = LEFT
+    for n, (_, label, color) in enumerate(SERIES):
+        if n == 3:  # two lines: the legend fits a phone's width
+            x, legend_y = LEFT, legend_y + 18
+        parts.append(f'<rect x="{x}" y="{legend_y - 9}" width="10" height="10" fill="{color}"/>')
+        parts.append(f'<text x="{x + 14}" y="{legend_y}" font-size="11" fill="#333">{escape(label)}</text>')
+        x += 14 + int(len(label) * 6.4) + 16
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+TREND_NOTE = (
+    "Mỗi cột: các mốc thời hạn đến hạn trong kỳ, theo tình trạng hiện nay; "
+    "số phần trăm dưới cột: tỷ lệ đúng hạn của các mốc đã hoàn thành hoặc quá hạn."
+)
