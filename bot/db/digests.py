@@ -17,11 +17,12 @@ items and removed tasks are left out whatever the date.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, false, func, literal, or_, select
+from sqlalchemy import Date, and_, case, exists, false, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Subquery
@@ -249,6 +250,83 @@ async def figures_by_plan_and_agency(
 RowSink = Callable[[tuple[Any, ...], ReportRow, date | None], None]
 
 
+# --- which rows a digest reads ------------------------------------------------------------------
+# At province scale the workbook keeps MAX_WORKBOOK_ROWS of 130,000 rows and the period's lists
+# a few thousand more: turning every row into Python objects only to drop most of them was
+# three quarters of the digest's CPU. The ranking and the lists' conditions are therefore
+# also written in SQL, and only the rows that may be kept are read.
+
+
+@dataclass(frozen=True)
+class RowWindow:
+    """The rows a digest needs: those ranked at or before (`rank`, `due`) by
+    bot.domain.digest.workbook_rank, and those the period's lists may show (completed in the
+    period, blocked, extension asked, became overdue, due within `soon_days`)."""
+
+    period_start: date
+    today: date
+    soon_days: int
+    end: datetime
+    rank: int
+    due: date
+
+
+def workbook_rank_sql(asof: Subquery, *, period_start: date, today: date, soon_days: int) -> Any:
+    """bot.domain.digest.workbook_rank's class (0–7), in SQL; the domain's docstring lists them."""
+    cat, status, due = asof.c.category, asof.c.status, asof.c.due_on
+    done = cat.in_([Category.DONE_ON_TIME.value, Category.DONE_LATE.value])
+    return case(
+        (cat == Category.OVERDUE.value, 0),
+        (status.in_([Status.BLOCKED.value, Status.EXTENSION_REQUESTED.value]), 1),
+        (and_(~done, due.is_not(None), due >= today, due <= today + timedelta(days=soon_days)), 2),
+        (and_(done, asof.c.completed_on >= period_start, asof.c.completed_on <= today), 3),
+        (done, 6),
+        (cat == Category.ON_TRACK.value, 4),
+        (cat == Category.NOT_DUE.value, 5),
+        else_=7,
+    )
+
+
+def _due_or_max(asof: Subquery) -> Any:
+    return func.coalesce(asof.c.due_on, literal(date.max, type_=Date), type_=Date)
+
+
+async def rank_histogram(
+    session: AsyncSession, *, province_id: int, end: datetime, today: date, period_start: date, soon_days: int
+) -> dict[tuple[int, date], int]:
+    """(workbook rank, due date or date.max) → number of dated rows as of `end`: enough to
+    find where the workbook's cap falls without reading the rows."""
+    asof = as_of_items(province_id, end=end, today=today, details=False)
+    rank = workbook_rank_sql(asof, period_start=period_start, today=today, soon_days=soon_days).label("rank")
+    due = _due_or_max(asof).label("due")
+    query = select(rank, due, func.count()).group_by(rank, due)
+    return {(int(r), d): int(n) for r, d, n in (await session.execute(query)).all()}
+
+
+def _window_filter(asof: Subquery, window: RowWindow) -> ColumnElement[bool]:
+    rank = workbook_rank_sql(asof, period_start=window.period_start, today=window.today, soon_days=window.soon_days)
+    status, due = asof.c.status, asof.c.due_on
+    asked = exists().where(
+        ExtensionRequest.due_item_id == asof.c.item_id,
+        ExtensionRequest.created_at < window.end,
+        or_(ExtensionRequest.decided_at.is_(None), ExtensionRequest.decided_at >= window.end),
+    )
+    return or_(
+        rank < window.rank,
+        and_(rank == window.rank, _due_or_max(asof) <= window.due),
+        # The period's lists (bot/services/digests.py: _Events.add), each a superset of its rule.
+        and_(status == Status.DONE.value, asof.c.completed_on >= window.period_start, asof.c.completed_on <= window.today),
+        status.in_([Status.BLOCKED.value, Status.EXTENSION_REQUESTED.value]),
+        asked,
+        and_(
+            asof.c.category == Category.OVERDUE.value,
+            due >= window.period_start - timedelta(days=1),
+            due <= window.today - timedelta(days=1),
+        ),
+        and_(status != Status.DONE.value, due >= window.today, due <= window.today + timedelta(days=window.soon_days)),
+    )
+
+
 async def report_rows(
     session: AsyncSession,
     *,
@@ -258,10 +336,12 @@ async def report_rows(
     tz: ZoneInfo,
     current: dict[int, tuple[str, str]],
     sink: RowSink,
+    window: RowWindow | None = None,
 ) -> None:
     """Every item as of `end` (the workbook's rows), streamed: `sink(sort key, row, day its
     status last changed)` for each (the key orders plan by plan in the plan's order). Rows
-    are not all held at once: at province scale they are 130,000."""
+    are not all held at once: at province scale they are 130,000. With `window`, only the
+    rows in it (and the undated tasks only when its rank reaches theirs, 7)."""
     asof = as_of_items(province_id, end=end, today=today)
     dated = (
         select(
@@ -271,6 +351,8 @@ async def report_rows(
         .join(Task, asof.c.task_id == Task.id)
         .join(Plan, asof.c.plan_id == Plan.id)
     )
+    if window is not None:
+        dated = dated.where(_window_filter(asof, window))
     plan_order = await _plan_order(session, province_id=province_id, today=today)
     local = lambda at: at.astimezone(tz).date() if at is not None else None  # noqa: E731
     result = await session.stream(dated.execution_options(yield_per=2000))
@@ -301,6 +383,8 @@ async def report_rows(
                 due_item_id=r["item_id"],
             )
             sink((plan_order[r["plan_id"]], row.position, row.due_on, name), row, local(_aware(r["since_at"])))
+    if window is not None and window.rank < 7:
+        return  # the undated tasks rank last (7) and are in no list of the period
     undated = _undated(province_id, end=end, today=today).subquery("undated")
     query = (
         select(

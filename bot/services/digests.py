@@ -37,6 +37,7 @@ from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
 from bot.db.models import Province
 from bot.db.session import AsyncSession
 from bot.domain.digest import (
+    MAX_WORKBOOK_ROWS,
     SILENT_DAYS,
     SOON_DAYS,
     Digest,
@@ -106,9 +107,11 @@ async def silent_agencies(
 
 
 async def build_digest(
-    session: AsyncSession, *, province: Province, period: DigestPeriod, soon_days: int | None = None
+    session: AsyncSession, *, province: Province, period: DigestPeriod, soon_days: int | None = None,
+    row_limit: int = MAX_WORKBOOK_ROWS,
 ) -> Digest:
-    """The digest of one province for `period`, as of the end of `period.end`."""
+    """The digest of one province for `period`, as of the end of `period.end`; the workbook
+    lists at most `row_limit` rows (the figures count all)."""
     tz = ZoneInfo(province.timezone)
     today = period.as_of
     end = day_end(today, tz)
@@ -119,13 +122,20 @@ async def build_digest(
     # One pass over the rows: the period's lists take what they need of each, and the
     # workbook keeps at most MAX_WORKBOOK_ROWS of them (the figures count all, in SQL).
     events = _Events(period, soon, requests)
-    selection = RowSelection(period=period, soon_days=soon)
+    selection = RowSelection(period=period, soon_days=soon, limit=row_limit)
+    window, rows_total = await _row_window(
+        session, province_id=province.id, end=end, period=period, soon_days=soon, limit=selection.limit,
+        undated=sum(f.no_deadline for f in by_key.values()),
+    )
 
     def take(key: tuple[Any, ...], row: ReportRow, changed_on: date | None) -> None:
         events.add(row, changed_on)
         selection.add(key, row)
 
-    await queries.report_rows(session, province_id=province.id, end=end, today=today, tz=tz, current=current, sink=take)
+    await queries.report_rows(
+        session, province_id=province.id, end=end, today=today, tz=tz, current=current, sink=take, window=window
+    )
+    selection.total = rows_total  # the rows outside the window count too
 
     plans = {p.id: p for p in await queries.plans_in_force(session, province_id=province.id, today=today)}
     per_plan: dict[int, Figures] = {}
@@ -171,6 +181,35 @@ async def build_digest(
     )
     events.finish(digest)
     return digest
+
+
+async def _row_window(
+    session: AsyncSession, *, province_id: int, end: datetime, period: DigestPeriod, soon_days: int, limit: int,
+    undated: int,
+) -> tuple[queries.RowWindow | None, int]:
+    """Which rows to read (None: all of them) and how many there are.
+
+    The workbook keeps the `limit` best-ranked rows (bot.domain.digest.workbook_rank); from
+    the number of rows per (rank, due date), counted in SQL, the last (rank, due date) the
+    cap reaches is known before any row is read. Rows up to there, with those the period's
+    lists may show, are a superset of what the digest uses, so RowSelection and _Events
+    pick the same rows as from the whole stream (ties at the cap's last date aside, which
+    the stream's order decided before as well)."""
+    today = period.as_of
+    histogram = await queries.rank_histogram(
+        session, province_id=province_id, end=end, today=today, period_start=period.start, soon_days=soon_days
+    )
+    if undated:
+        histogram[(7, date.max)] = histogram.get((7, date.max), 0) + undated
+    total = sum(histogram.values())
+    if total <= limit:
+        return None, total
+    seen = 0
+    for (rank, due), count in sorted(histogram.items()):
+        seen += count
+        if seen >= limit:
+            return queries.RowWindow(period.start, today, soon_days, end, rank, due), total
+    raise AssertionError("unreachable: the counts add up to more than the limit")
 
 
 async def pending_requests(

@@ -313,3 +313,32 @@ async def test_monthly_report_covers_the_month(dataset: SM) -> None:
     assert [line.task_ref for line in digest.due_soon] == ["8", "5", "10", "7"]
     assert sum(1 for r in digest.rows if r.due_item_id is not None) + 1 == len(digest.rows)
     assert digest.total.due_so_far == Figures.of_rows(digest.rows, date(2025, 5, 31)).due_so_far
+
+
+@pytest.mark.parametrize("limit", [1, 3, 6, 9, 12])
+async def test_a_capped_workbook_reads_only_its_rows_and_keeps_the_same(dataset: SM, limit: int) -> None:
+    """Over the cap, the rows are chosen in SQL (ranked, counted, then only those within the
+    cap and the period's lists read): the same rows by rank as ranking every row in Python,
+    the same lists, and the total still counts every row."""
+    from bot.domain.digest import RowSelection, workbook_rank
+
+    for as_of, kind in ((D, "week"), (date(2025, 4, 22), "week"), (D, "month")):
+        period = week_period(as_of) if kind == "week" else month_period(as_of)
+        async with dataset() as s:
+            province = await repo.get_province(s, slug="phu-tho")
+            assert province is not None
+            whole = await build_digest(s, province=province, period=period, row_limit=10_000)
+            capped = await build_digest(s, province=province, period=period, row_limit=limit)
+        every = len(whole.rows)
+        assert whole.rows_total is None and every == whole.total.total  # every row, the undated task too
+        reference = RowSelection(period=period, soon_days=whole.soon_days, limit=limit)
+        for n, row in enumerate(whole.rows):
+            reference.add((n,), row)
+        ranks = lambda rows: sorted(workbook_rank(r, period, whole.soon_days) for r in rows)  # noqa: E731
+        assert ranks(capped.rows) == ranks(reference.rows()), (as_of, kind)
+        assert len(capped.rows) == min(limit, every)
+        assert capped.rows_total == (every if every > limit else None)
+        assert (capped.completed, capped.new_blockers, capped.extension_requests, capped.became_overdue, capped.due_soon) == (
+            whole.completed, whole.new_blockers, whole.extension_requests, whole.became_overdue, whole.due_soon
+        )
+        assert capped.total == whole.total and capped.agencies == whole.agencies
