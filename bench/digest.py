@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import resource
 import sys
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reminders import database  # noqa: E402  (bench/reminders.py: the same scratch databases)
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async  # noqa: E402
@@ -260,11 +261,21 @@ async def run(args: argparse.Namespace) -> None:
 async def _bench(url: str, args: argparse.Namespace) -> None:
     await upgrade_database_async(url)
     t = time.perf_counter()
-    await seed(url, tasks=args.tasks, agencies=args.agencies)
-    print(f"{make_url(url).get_backend_name()}: {args.tasks} tasks, {args.agencies} agencies "
-          f"(seeded in {time.perf_counter() - t:.1f} s, not measured)\n")
-    await measure_worker(url)
-    await measure(url)
+    engine = make_engine(url)
+    async with make_sessionmaker(engine)() as s:
+        seeded = await s.scalar(select(func.count()).select_from(Task))
+    await engine.dispose()
+    if seeded and args.reuse:
+        print(f"{make_url(url).get_backend_name()}: reusing {seeded} tasks already seeded")
+    else:
+        await seed(url, tasks=args.tasks, agencies=args.agencies)
+        print(f"{make_url(url).get_backend_name()}: {args.tasks} tasks, {args.agencies} agencies "
+              f"(seeded in {time.perf_counter() - t:.1f} s, not measured)")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} cores\n")
+    for _ in range(args.repeat):
+        await measure_worker(url)
+    if args.steps:
+        await measure(url)
 
 
 def main() -> None:
@@ -273,6 +284,10 @@ def main() -> None:
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--agencies", type=int, default=1_000)
+    parser.add_argument("--reuse", action="store_true", help="a --db that already holds the seeded tasks: measure only")
+    parser.add_argument("--repeat", type=int, default=1, help="child-process builds to time (1st is cold)")
+    parser.add_argument("--steps", action=argparse.BooleanOptionalAction, default=True,
+                        help="also the step-by-step measurement in this process")
     args = parser.parse_args()
     if args.quick:
         args.tasks, args.agencies = 10_000, 100

@@ -9,8 +9,11 @@ the groups. Latency: from the reply reaching the server to the bot's confirmatio
 there (both on the server's clock). Each group gets one reply every 100/rate seconds, so at
 20/s a group gets 12 confirmations a minute, under Telegram's 20 per group.
 
-Prints per rate: answered/sent, p50/p95/p99/max latency; the saturation point is the first
-rate whose p95 exceeds 1 s or that leaves a reply unanswered.
+Prints per rate: answered/sent, p50/p95/p99/max latency, wall and CPU time (this process: the
+bot and the fake server; child processes: the digest worker), the load average, and how the
+ids of the confirmations were stored (bot/services/sent_ids.py: inside the next reply's
+transaction, or in a transaction of their own when none came within 0.2 s); the saturation
+point is the first rate whose p95 exceeds 1 s or that leaves a reply unanswered.
 
 With --report-tasks N (e.g. 100000), the province also gets N generated tasks (bench/digest.py's
 data set) and every rate runs twice: quietly, then while an admin's `/baocao` for the whole
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import sys
 import time
@@ -45,6 +49,14 @@ MONDAY_0900 = datetime(2025, 6, 23, 2, 0, tzinfo=UTC)
 FIRST_GROUP = -4_900_000_000
 FOCAL = 700_000
 ADMIN = 500_001
+
+
+def _cpu() -> tuple[float, float]:
+    """CPU seconds of this process (the bot and the fake server) and of its finished children
+    (the /baocao digest worker)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def pct(values: list[float], q: float) -> float:
@@ -134,8 +146,10 @@ async def run(args: argparse.Namespace) -> None:
 
             await server.wait_for(lambda: len(reminders()) == len(chats), 120, message="reminders sent")
             targets = reminders()
+            sent_ids = app.bot_data.sent_ids
             print(f"nhacviec reply latency — {backend}, {args.groups} groups, {os.cpu_count()} cores; "
-                  f"update → confirmation on the fake server's clock")
+                  f"update → confirmation on the fake server's clock; load average "
+                  f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             saturated = None
             step = 0
 
@@ -145,6 +159,8 @@ async def run(args: argparse.Namespace) -> None:
                 pending: list[tuple[int, float, int]] = []  # chat, injected at, messages before
                 report_before = len(server.messages_in(ADMIN))
                 report_at = server.clock()
+                cpu_before, wall_before = _cpu(), time.monotonic()
+                ids_before = (sent_ids.written, sent_ids.own_transactions)
                 if report:
                     server.send_text(ADMIN, ADMIN, "/baocao")
                 start = time.monotonic()
@@ -172,17 +188,25 @@ async def run(args: argparse.Namespace) -> None:
                     await asyncio.sleep(0.2)
                 answered = len(latencies)
                 ms = [x * 1000 for x in latencies] or [float("nan")]
+                own, children = _cpu()
+                wall = time.monotonic() - wall_before
+                load = " ".join(f"{x:.2f}" for x in os.getloadavg())
                 print(
                     f"  {rate:>4g} replies/s × {args.seconds:g} s{label}: answered {answered}/{total}; latency ms "
                     f"p50 {statistics.median(ms):.0f} · p95 {pct(ms, 0.95):.0f} · p99 {pct(ms, 0.99):.0f} · "
-                    f"max {max(ms):.0f}"
+                    f"max {max(ms):.0f}\n"
+                    f"       {wall:.1f} s wall; CPU: bot + fake server {own - cpu_before[0]:.1f} s, child processes "
+                    f"{children - cpu_before[1]:.1f} s; load average {load}; ids of sent messages: "
+                    f"{sent_ids.written - ids_before[0]} stored, {sent_ids.own_transactions - ids_before[1]} "
+                    f"transactions of their own (the rest rode in the replies' transactions)"
                 )
                 if report:
                     def workbook() -> list[float]:
                         return [m.time for m in server.messages_in(ADMIN)[report_before:] if m.method == "sendDocument"]
 
                     await server.wait_for(workbook, 600, message="the report never came")
-                    print(f"       /baocao: workbook sent {workbook()[0] - report_at:.1f} s after the command")
+                    print(f"       /baocao: workbook sent {workbook()[0] - report_at:.1f} s after the command; the digest "
+                          f"child's CPU {_cpu()[1] - cpu_before[1]:.1f} s")
                 return answered, total, ms
 
             for rate in args.rates:
