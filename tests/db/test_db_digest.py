@@ -325,7 +325,7 @@ async def test_a_capped_workbook_reads_only_its_rows_and_keeps_the_same(dataset:
     for as_of, kind in ((D, "week"), (date(2025, 4, 22), "week"), (D, "month")):
         period = week_period(as_of) if kind == "week" else month_period(as_of)
         async with dataset() as s:
-            province = await repo.get_province(s, slug="phu-tho")
+            province = await agencies_repo.get_province(s, slug="phu-tho")
             assert province is not None
             whole = await build_digest(s, province=province, period=period, row_limit=10_000)
             capped = await build_digest(s, province=province, period=period, row_limit=limit)
