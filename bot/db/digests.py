@@ -248,6 +248,8 @@ async def figures_by_plan_and_agency(
 
 
 RowSink = Callable[[tuple[Any, ...], ReportRow, date | None], None]
+_CATEGORIES: dict[str, Category] = {c.value: c for c in Category}
+_STATUSES: dict[str, Status] = {s.value: s for s in Status}
 
 
 # --- which rows a digest reads ------------------------------------------------------------------
@@ -343,9 +345,11 @@ async def report_rows(
     are not all held at once: at province scale they are 130,000. With `window`, only the
     rows in it (and the undated tasks only when its rank reaches theirs, 7)."""
     asof = as_of_items(province_id, end=end, today=today)
+    c = asof.c
     dated = (
         select(
-            asof,
+            c.item_id, c.task_id, c.agency_id, c.plan_id, c.status, c.progress, c.due_on, c.original_due_on,
+            c.completed_on, c.updated_at, c.category, c.since_at, c.note,
             Plan.number, Task.position, Task.ref, Task.title, Task.product, Task.support_text, Task.deadline_text,
         )
         .join(Task, asof.c.task_id == Task.id)
@@ -358,31 +362,36 @@ async def report_rows(
     result = await session.stream(dated.execution_options(yield_per=2000))
     # By partitions, not row by row: each async step is a greenlet switch, and 130,000 of
     # them cost more than the rows themselves.
-    async for partition in result.mappings().partitions(2000):
-        for r in partition:
-            code, name = current[r["agency_id"]]
+    # Plain tuples unpacked in the select's order (a mapping per row, and Enum(value) per
+    # column, cost more than the rest of the row).
+    async for partition in result.partitions(2000):
+        for (
+            item_id, task_id, agency_id, plan_id, status, progress, due_on, original_due_on, completed_on,
+            updated_at, category, since_at, note, number, position, ref, title, product, support_text, deadline_text,
+        ) in partition:
+            code, name = current[agency_id]
             row = ReportRow(
-                plan_number=r["number"],
-                position=r["position"],
-                task_id=r["task_id"],
-                task_ref=r["ref"],
-                title=r["title"],
-                product=r["product"],
-                support_text=r["support_text"],
-                deadline_text=r["deadline_text"],
+                plan_number=number,
+                position=position,
+                task_id=task_id,
+                task_ref=ref,
+                title=title,
+                product=product,
+                support_text=support_text,
+                deadline_text=deadline_text,
                 agency_code=code,
                 agency_name=name,
-                due_on=r["due_on"],
-                original_due_on=r["original_due_on"],
-                category=Category(r["category"]),
-                status=Status(r["status"]),
-                progress=r["progress"] or 0,
-                updated_on=local(_aware(r["updated_at"])),
-                note=r["note"],
-                completed_on=r["completed_on"],
-                due_item_id=r["item_id"],
+                due_on=due_on,
+                original_due_on=original_due_on,
+                category=_CATEGORIES[category],
+                status=_STATUSES[status],
+                progress=progress or 0,
+                updated_on=local(_aware(updated_at)),
+                note=note,
+                completed_on=completed_on,
+                due_item_id=item_id,
             )
-            sink((plan_order[r["plan_id"]], row.position, row.due_on, name), row, local(_aware(r["since_at"])))
+            sink((plan_order[plan_id], position, due_on, name), row, local(_aware(since_at)))
     if window is not None and window.rank < 7:
         return  # the undated tasks rank last (7) and are in no list of the period
     undated = _undated(province_id, end=end, today=today).subquery("undated")
