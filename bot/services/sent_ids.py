@@ -40,9 +40,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.retry import begin_write
+from bot.db.retry import begin_write, lock_conflict
 from bot.services import status as svc
 
 log = logging.getLogger("nhacviec.sent_ids")
@@ -136,9 +137,12 @@ class SentIds:
                 async with self.sessionmaker() as session, session.begin():
                     await begin_write(session)
                     batch = await self.write_pending(session, chat_id=None)
-            except Exception:
-                self.settle(batch, committed=False)
-                log.warning("Không lưu được mã tin nhắn đã gửi; thử lại sau", exc_info=True)
+            except Exception as exc:
+                self.settle(batch, committed=False)  # back in the queue: the timer tries again
+                if isinstance(exc, DBAPIError) and lock_conflict(exc):
+                    log.info("Chưa lưu được mã tin nhắn đã gửi (cơ sở dữ liệu đang bận); thử lại sau")
+                else:
+                    log.warning("Không lưu được mã tin nhắn đã gửi; thử lại sau", exc_info=True)
                 return
             self.settle(batch, committed=True)
 
