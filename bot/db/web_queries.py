@@ -439,3 +439,44 @@ async def items_with_province(session: AsyncSession, *, due_item_ids: Sequence[i
         .order_by(DueItem.id)
     )
     return [(int(a), int(b), int(c), int(d)) for a, b, c, d in rows.all()]
+
+
+@dataclass(frozen=True)
+class UndatedTask:
+    task_id: int
+    ref: str
+    title: str
+    deadline_text: str | None
+    plan_number: str
+    leads: str  # the lead agencies' names, joined
+
+
+async def undated_tasks(session: AsyncSession, *, province_id: int, limit: int = 500) -> list[UndatedTask]:
+    """The province's tasks with no open due date: an event deadline ("Ngay sau khi Chỉ số
+    PCI được công bố"), a phrase nobody could read, or no deadline — plan by plan."""
+    dated = (
+        select(DueItem.id).where(DueItem.task_id == Task.id, DueItem.cancelled == false()).correlate(Task).exists()
+    )
+    rows = (
+        await session.execute(
+            select(Task.id, Task.ref, Task.title, Task.deadline_text, Plan.number)
+            .join(Plan, Task.plan_id == Plan.id)
+            .where(Plan.province_id == province_id, Task.removed == false(), ~dated)
+            .order_by(Plan.issued_on, Plan.number, Task.position)
+            .limit(limit)
+        )
+    ).all()
+    ids = [r[0] for r in rows]
+    leads: dict[int, list[str]] = {}
+    if ids:
+        for task_id, name in (
+            await session.execute(
+                select(TaskAgency.task_id, Agency.name).join(Agency, TaskAgency.agency_id == Agency.id)
+                .where(TaskAgency.task_id.in_(ids), TaskAgency.role == LinkRole.LEAD).order_by(Agency.name)
+            )
+        ).all():
+            leads.setdefault(task_id, []).append(name)
+    return [
+        UndatedTask(task_id, ref, title, text, number, ", ".join(leads.get(task_id, [])))
+        for task_id, ref, title, text, number in rows
+    ]

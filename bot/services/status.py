@@ -1228,11 +1228,29 @@ async def attach_evidence(
     photo, named by the time), mime_type, size, message_id."""
     if env.outsider:
         return Result(handled=False)
+    info = _evidence_file(env, file)
+    return await _reply_flow(session, env, replied_to=replied_to, text=caption, files=(info,), edited_at=edited_at)
+
+
+def _evidence_file(env: Env, file: dict[str, Any]) -> dict[str, Any]:
+    """The stored description of an evidence file: named (a photo by the time), with who
+    sent it and when."""
     info = dict(file)
     if not info.get("name"):
         info["name"] = texts.photo_name(env.now) if info.get("kind") == "photo" else texts.FILE_NAME
     info.update({"by_tg_id": env.actor.tg_id, "by_name": env.actor.name, "at": env.now.isoformat()})
-    return await _reply_flow(session, env, replied_to=replied_to, text=caption, files=(info,), edited_at=edited_at)
+    return info
+
+
+async def attach_evidence_to_item(
+    session: AsyncSession, env: Env, *, due_item_id: int, note: str | None, file: dict[str, Any]
+) -> Outcome:
+    """Evidence for one named item (the console's upload: no message to answer): the same
+    file record and rules as `attach_evidence` — a note with the file on the item, its status
+    unchanged, refused to whoever may not report on it."""
+    return await apply(
+        session, env, due_item_id=due_item_id, intent=Intent(ChangeKind.NOTE, note=note), files=(_evidence_file(env, file),)
+    )
 
 
 async def _reply_flow(

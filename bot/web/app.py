@@ -298,7 +298,7 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
             links=await q.task_links(session, task_id=task.id), items=items, today=ctx.today(),
             history=await q.task_history(session, task_id=task.id),
             corrections=await corrections.task_corrections(session, task_id=task.id),
-            can_edit=viewer.edits(plan.province_id), message=message,
+            can_edit=viewer.edits(plan.province_id), message=message, max_mb=ctx.settings.max_upload_mb,
             agencies=await q.agencies_of(session, province_id=plan.province_id) if viewer.edits(plan.province_id) else [],
         )
 

@@ -10,7 +10,7 @@ item refuses is counted and said, the others go through.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,7 @@ from bot.domain.calendar import parse_day
 from bot.domain.corrections import dates_from_text
 from bot.domain.kinds import LinkRole
 from bot.domain.replies import ChangeKind, Intent
+from bot.render import console as console_texts
 from bot.services import corrections, status
 from bot.web.access import Viewer
 from bot.web.report import env_for
@@ -108,7 +109,68 @@ def routes(kit: Kit) -> list[Route]:
         message = f"Đã cập nhật {done} {unit}." + (f" Không cập nhật được {len(problems)}: " + "; ".join(problems[:5]) if problems else "")
         return _back(back, message)
 
-    return [Route("/web/tasks/bulk", signed_in(bulk, write=True), methods=["POST"])]
+    async def undated_scope(request: Request, session: AsyncSession, viewer: Viewer) -> tuple[Any, Response | None]:
+        provinces = await q.provinces_by_ids(session, viewer.province_ids)
+        wanted = request.query_params.get("p")
+        province = next((p for p in provinces if wanted is None or str(p.id) == wanted), None)
+        if province is None:
+            return None, kit.refuse(request, viewer, 404)
+        if not viewer.sees_all_of(province.id):
+            return None, kit.refuse(request, viewer, 403)
+        return province, None
+
+    async def undated(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
+        """Tasks without a date (event deadlines): admins give several one date at once."""
+        province, refused = await undated_scope(request, session, viewer)
+        if refused is not None:
+            return refused
+        rows = await q.undated_tasks(session, province_id=province.id)
+        return kit.page(
+            request, "undated.html", viewer=viewer, province=province, rows=rows, can_edit=viewer.edits(province.id),
+            message=request.query_params.get("m"),
+        )
+
+    async def date_undated(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
+        province, refused = await undated_scope(request, session, viewer)
+        if refused is not None:
+            return refused
+        if not viewer.edits(province.id):
+            return refuse(request, viewer, 403)
+        form = await request.form()
+        back = f"/web/tasks/undated?p={province.id}"
+        wanted = sorted({int(v) for v in form.getlist("task") if isinstance(v, str) and v.isdigit()})[:MAX_ITEMS]
+        allowed = {r.task_id for r in await q.undated_tasks(session, province_id=province.id, limit=100_000)}
+        ids = [t for t in wanted if t in allowed]
+        if not ids:
+            return _back(back, console_texts.UNDATED_NONE_SELECTED)
+        text = str(form.get("deadline") or "").strip()
+        reason = str(form.get("reason") or "").strip() or None
+        done, problems = 0, []
+        for task_id in ids:
+            found = await q.task_detail(session, task_id=task_id)
+            assert found is not None
+            plan = found[1]
+            dates = dates_from_text(
+                text, first_year=plan.first_year, last_year=plan.last_year, issued_on=plan.issued_on,
+                this_year=ctx.today().year,
+            ) if text else None
+            if not dates:
+                return _back(back, console_texts.UNDATED_BAD_DATE)
+            dated = await corrections.set_deadline(
+                session, task_id=task_id, dates=dates, now=ctx.clock(), actor_tg_id=viewer.user_id,
+                actor_name=viewer.name, province_ids=viewer.admin, text=text, reason=reason,
+            )
+            if dated.problem:
+                problems.append(f"NV{task_id}: {dated.problem}")
+            else:
+                done += 1
+        return _back(back, console_texts.undated_result(done, problems))
+
+    return [
+        Route("/web/tasks/bulk", signed_in(bulk, write=True), methods=["POST"]),
+        Route("/web/tasks/undated", signed_in(undated)),
+        Route("/web/tasks/undated", signed_in(date_undated, write=True), methods=["POST"]),
+    ]
 
 
 def _back(back: str, message: str) -> Response:

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
+from telegram import InputFile
 from telegram.error import TelegramError
 
 from bot.db import plans as plans_repo
@@ -27,8 +28,9 @@ from bot.db.models import DueItem
 from bot.domain.calendar import parse_day
 from bot.domain.replies import ChangeKind, Intent
 from bot.domain.status import ChangeSource
+from bot.render import console as console_texts
 from bot.render import status as status_texts
-from bot.services import status
+from bot.services import status, uploads
 from bot.services.chats import Scope, ScopeKind
 from bot.web.access import Viewer
 
@@ -121,6 +123,57 @@ def routes(kit: Kit) -> list[Route]:
             await post_request(session, outcome.extension_request_id, province_id, env)
         return RedirectResponse(f"/web/tasks/{task_id}#item-{item_id}", status_code=303)
 
+    async def evidence(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
+        """A file attached to one item by a focal point (or an admin): kept on Telegram (a copy
+        in the uploader's private chat gives the file its id, as a file sent in the group has),
+        recorded by the status service like a file answering a reminder."""
+        item_id = int(request.path_params["item_id"])
+        found = await q.item_province(session, due_item_id=item_id)
+        if found is None or found[1] not in viewer.province_ids:
+            return refuse(request, viewer, 404)
+        task_id, province_id = found
+        item = await plans_repo.get_due_item(session, due_item_id=item_id)
+        if item is None or item.id not in await reportable(session, ctx, viewer, province_id=province_id, items=[item]):
+            return refuse(request, viewer, 403)
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            return await kit_task_page(request, session, viewer, task_id, console_texts.EVIDENCE_NONE)
+        limit = uploads.max_bytes(ctx.settings)
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            return await kit_task_page(request, session, viewer, task_id, console_texts.evidence_too_big(ctx.settings.max_upload_mb), 413)
+        name = upload.filename[:255]
+        caption = console_texts.evidence_caption(task_id, item.due_on.strftime("%d/%m/%Y"), item.agency.name, viewer.name)
+        try:
+            sent = await ctx.bot.send_document(viewer.user_id, InputFile(data, filename=name), caption=caption)
+        except TelegramError as exc:
+            log.warning("Console: evidence upload for item %s failed: %s", item_id, exc)
+            return await kit_task_page(request, session, viewer, task_id, console_texts.EVIDENCE_UPLOAD_FAILED, 502)
+        document = sent.document
+        file = {
+            "kind": "document", "file_id": document.file_id if document else None,
+            "file_unique_id": document.file_unique_id if document else None, "name": name,
+            "mime_type": (document.mime_type if document else None) or upload.content_type, "size": len(data),
+            "message_id": sent.message_id,
+        }
+        env = await env_for(session, ctx, viewer, province_id)
+        note = str(form.get("note") or "").strip() or None
+        outcome = await status.attach_evidence_to_item(session, env, due_item_id=item_id, note=note, file=file)
+        if outcome.refused or outcome.problem:
+            return await kit_task_page(request, session, viewer, task_id, outcome.refused or outcome.problem or "")
+        return RedirectResponse(f"/web/tasks/{task_id}#item-{item_id}", status_code=303)
+
+    max_body = uploads.max_bytes(ctx.settings) + 256 * 1024
+    guarded_evidence = signed_in(evidence, write=True)
+
+    async def evidence_endpoint(request: Request) -> Response:
+        # Refuse an oversized body before it is read (the form parser would spool it).
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > max_body:
+            return HTMLResponse(console_texts.evidence_too_big(ctx.settings.max_upload_mb), status_code=413)
+        return await guarded_evidence(request)
+
     async def post_request(session: AsyncSession, request_id: int, province_id: int, env: status.Env) -> None:
         request = await status_changes_repo.get_extension_request(session, request_id=request_id)
         if request is None:
@@ -131,9 +184,11 @@ def routes(kit: Kit) -> list[Route]:
         for chat_id in await status.leader_recipients(session, province_id=province_id, admins=ctx.settings.admins):
             await send(chat_id, status_texts.extension_request_text(view) + ON_CONSOLE)
 
-    async def kit_task_page(request: Request, session: AsyncSession, viewer: Viewer, task_id: int, problem: str) -> Response:
+    async def kit_task_page(
+        request: Request, session: AsyncSession, viewer: Viewer, task_id: int, problem: str, code: int = 422
+    ) -> Response:
         request.path_params["task_id"] = task_id
-        return await kit.task_page(request, session, viewer, message=problem, status=422)
+        return await kit.task_page(request, session, viewer, message=problem, status=code)
 
     async def extensions(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
         provinces = [p for p in await q.provinces_by_ids(session, viewer.province_ids) if viewer.sees_all_of(p.id)]
@@ -172,6 +227,7 @@ def routes(kit: Kit) -> list[Route]:
 
     return [
         Route("/web/items/{item_id:int}/report", signed_in(report_item, write=True), methods=["POST"]),
+        Route("/web/items/{item_id:int}/evidence", evidence_endpoint, methods=["POST"]),
         Route("/web/extensions", signed_in(extensions)),
         Route("/web/extensions/{request_id:int}/decide", signed_in(decide, write=True), methods=["POST"]),
     ]
