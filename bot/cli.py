@@ -530,10 +530,10 @@ async def _tick(settings: Settings, day: date | None, *, resend_uncertain: bool,
 
     from telegram import Bot
 
+    from bot.db import outbox as outbox_repo
     from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
     from bot.domain.kinds import OutboxStatus
     from bot.render.format import short_date
-    from bot.services import outbox
     from scheduler.reminders import ReminderEngine
 
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -549,21 +549,21 @@ async def _tick(settings: Settings, day: date | None, *, resend_uncertain: bool,
             states = [s for s, wanted in ((OutboxStatus.UNCERTAIN, resend_uncertain), (OutboxStatus.FAILED, retry_failed)) if wanted]
             if states:
                 async with sessionmaker() as session, session.begin():
-                    rearmed = await outbox.rearm(session, on_date=on_date, states=states, now=engine.clock())
+                    rearmed = await outbox_repo.rearm(session, on_date=on_date, states=states, now=engine.clock())
                 console.print(f"Gửi lại {rearmed} tin của ngày {short_date(on_date)}.")
             report = await engine.tick(on_date)
             console.print(report.summary)
             sent = await engine.drain(bot, wait_for_deferred=120.0)
         async with sessionmaker() as session:
-            counts = await outbox.status_counts(session, on_date=on_date)
-            problems = await outbox.problems(session, on_date=on_date)
+            counts = await outbox_repo.status_counts(session, on_date=on_date)
+            problems = await outbox_repo.problems(session, on_date=on_date)
     finally:
         await db.dispose()
     console.print(
         f"Lượt này đã gửi {sent.sent} tin (429: {sent.retry_after}, nhóm đổi mã: {sent.migrated}). "
         f"Ngày {short_date(on_date)}: đã gửi {counts.get(OutboxStatus.SENT, 0)}, "
         f"không rõ {counts.get(OutboxStatus.UNCERTAIN, 0)}, lỗi {counts.get(OutboxStatus.FAILED, 0)}, "
-        f"đang chờ {sum(counts.get(s, 0) for s in outbox.OPEN_STATES)}."
+        f"đang chờ {sum(counts.get(s, 0) for s in outbox_repo.OPEN_STATES)}."
     )
     for message, title in problems:
         where = title or str(message.tg_chat_id)

@@ -5,9 +5,10 @@ Data functions: keyword-only, take the caller's session, flush at most, never co
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -171,4 +172,44 @@ async def use_invite(
         return None
     return await session.scalar(
         select(InviteLink).where(InviteLink.token == token).options(selectinload(InviteLink.agency))
+    )
+
+
+@dataclass(frozen=True)
+class ChatInfo:
+    """A bound chat as the admins' notices name it."""
+
+    tg_chat_id: int
+    title: str | None
+    agency_name: str | None
+    province_slug: str
+    agency_id: int | None
+
+
+async def chat_info(session: AsyncSession, *, chat_id: int) -> ChatInfo:
+    row = (
+        await session.execute(
+            select(Chat.tg_chat_id, Chat.title, Agency.name, Province.slug, Chat.agency_id)
+            .join(Province, Chat.province_id == Province.id)
+            .outerjoin(Agency, Chat.agency_id == Agency.id)
+            .where(Chat.id == chat_id)
+        )
+    ).one()
+    return ChatInfo(*row)
+
+
+async def mark_inactive(session: AsyncSession, *, chat_id: int) -> bool:
+    """Stop writing to a chat; True only for the call that flipped it (so admins are told once)."""
+    result = await session.execute(
+        update(Chat).where(Chat.id == chat_id, Chat.active == true()).values(active=False)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def set_tg_chat_id(session: AsyncSession, *, chat_id: int, tg_chat_id: int) -> None:
+    """A group became a supergroup: the binding follows the new Telegram id."""
+    await session.execute(
+        update(Chat).where(Chat.id == chat_id).values(tg_chat_id=tg_chat_id)
+        .execution_options(synchronize_session=False)
     )

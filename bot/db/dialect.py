@@ -20,3 +20,9 @@ def insert_ignore(session: AsyncSession, model: type[Any]) -> Insert:
     if dialect == "sqlite":
         return sqlite.insert(model).on_conflict_do_nothing()
     raise NotImplementedError(f"insert-ignore for {dialect}")  # pragma: no cover
+
+
+def upsert(session: AsyncSession, model: type[Any]) -> Any:
+    """The dialect's insert() with on_conflict_do_update available."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)

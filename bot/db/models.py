@@ -420,7 +420,7 @@ class Recipient(Base):
 # The database is the source of truth for reminders: a tick writes what must be sent into
 # the outbox (one row per message, unique per recipient, day, kind and part, so repeating
 # or racing ticks never add a second row), and the sender delivers rows one by one. See
-# bot/services/outbox.py for the life of a row and what a crash in the middle costs.
+# bot/db/outbox.py for the life of a row and what a crash in the middle costs.
 
 
 class OutboxMessage(Base):

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Agency, Recipient
+from bot.db.models import Agency, Province, Recipient
 from bot.domain.channels import Channel
 from bot.domain.kinds import ChatRole
 
@@ -123,3 +124,26 @@ async def mark_unreachable(session: AsyncSession, *, recipient_id: int, error: s
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class RecipientInfo:
+    channel: Channel
+    address: str
+    name: str | None  # the person or the agency
+    agency_name: str | None
+    province_slug: str
+
+
+async def recipient_info(session: AsyncSession, *, recipient_id: int) -> RecipientInfo | None:
+    row = (
+        await session.execute(
+            select(Recipient.channel, Recipient.address, Recipient.person_name, Agency.name, Province.slug)
+            .join(Province, Recipient.province_id == Province.id)
+            .outerjoin(Agency, Recipient.agency_id == Agency.id)
+            .where(Recipient.id == recipient_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return RecipientInfo(row[0], row[1], row[2] or row[3], row[3], row[4])

@@ -1,9 +1,9 @@
 """Deliver one channel's outbox rows (e-mail, Zalo) through its adapter.
 
 One `ChannelSender` per channel and process, each draining on its own (its own task, its
-own claims: bot/db/channel_outbox.claim), so a channel that is down — an SMTP server that
-refuses connections, Zalo answering 429 — delays nothing on Telegram or another channel.
-The row states and the at-least-once guarantee are the outbox's (bot/services/outbox.py):
+own claims: bot/db/outbox.claim_channel, the same `claim_ids` as Telegram's), so a channel
+that is down — an SMTP server that refuses connections, Zalo answering 429 — delays nothing on Telegram or another channel.
+The row states and the at-least-once guarantee are the outbox's (bot/db/outbox.py):
 `claimed → sending` in its own transaction right before the request, then `sent`, back to
 `pending` with a backoff, or `failed`.
 
@@ -34,8 +34,8 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Attachment, ChannelAdapter, Outcome, Outgoing, SendResult
-from bot.db import channel_outbox
-from bot.db.channel_outbox import ChannelRow
+from bot.db import outbox as outbox_repo
+from bot.db.outbox import ChannelRow
 from bot.db.retry import in_transaction
 from bot.domain.admins import Admins
 from bot.logs import log_event
@@ -136,7 +136,7 @@ class ChannelSender:
             self.paused_until = None
             while keep_going():
                 rows = await self._tx(
-                    channel_outbox.claim, channel=self.channel, worker=self.worker, now=self.clock(),
+                    outbox_repo.claim_channel, channel=self.channel, worker=self.worker, now=self.clock(),
                     lease=self.lease, limit=self.batch,
                 )
                 if not rows:
@@ -167,24 +167,24 @@ class ChannelSender:
         if left:
             delay = max(((self.paused_until or self.clock()) - self.clock()).total_seconds(), 0.0)
             report.released += await self._tx(
-                outbox.release, ids=left, worker=self.worker, until=self.clock() + timedelta(seconds=delay)
+                outbox_repo.release, ids=left, worker=self.worker, until=self.clock() + timedelta(seconds=delay)
             )
 
     async def _deliver(self, row: ChannelRow, report: ChannelReport) -> Outcome | None:
         """Send one row and record the result; returns the outcome (None: not sent)."""
         if not row.recipient_active:
-            await self._tx(outbox.mark_failed, outbox_id=row.id, worker=self.worker, error="địa chỉ đã ngừng sử dụng")
+            await self._tx(outbox_repo.mark_failed, outbox_id=row.id, worker=self.worker, error="địa chỉ đã ngừng sử dụng")
             report.failed += 1
             return None
         await self._pace()
         if report.down:  # went down while this one waited for its turn
             await self._tx(
-                outbox.release, ids=[row.id], worker=self.worker, until=self.paused_until or self.clock()
+                outbox_repo.release, ids=[row.id], worker=self.worker, until=self.paused_until or self.clock()
             )
             report.released += 1
             return None
         if not await self._tx(
-            outbox.mark_sending, outbox_id=row.id, worker=self.worker, now=self.clock(), lease=self.lease
+            outbox_repo.mark_sending, outbox_id=row.id, worker=self.worker, now=self.clock(), lease=self.lease
         ):
             report.lost_claims += 1
             return None
@@ -197,7 +197,7 @@ class ChannelSender:
             report.sent += 1
             self._event(row, "outbox.sent", "Đã gửi", ref=result.ref, attempt=attempt)
             if not await self._tx(
-                channel_outbox.mark_delivered, outbox_id=row.id, worker=self.worker, now=self.clock(), ref=result.ref
+                outbox_repo.mark_delivered, outbox_id=row.id, worker=self.worker, now=self.clock(), ref=result.ref
             ):
                 self._event(row, "outbox.lost_claim", "Đã gửi nhưng dòng hàng đợi đã sang tiến trình khác", level=logging.ERROR)
         elif result.outcome is Outcome.RETRY:
@@ -225,14 +225,14 @@ class ChannelSender:
             row, "outbox.retry", f"Chưa gửi được (lần {attempt}): thử lại sau {delay:g} giây", level=logging.WARNING,
             error=error, attempt=attempt, delay=delay, channel_down=result.channel_down,
         )
-        await self._tx(outbox.defer, outbox_id=row.id, worker=self.worker, until=until, error=error[:1000])
+        await self._tx(outbox_repo.defer, outbox_id=row.id, worker=self.worker, until=until, error=error[:1000])
 
     async def _give_up(self, row: ChannelRow, error: str, report: ChannelReport, *, reason: str, attempt: int) -> None:
         report.failed += 1
         self._event(row, "outbox.failed", f"Không gửi được: {error}", level=logging.ERROR, reason=reason, error=error, attempt=attempt)
 
         async def apply(session: AsyncSession) -> None:
-            if await outbox.mark_failed(session, outbox_id=row.id, worker=self.worker, error=error[:1000]):
+            if await outbox_repo.mark_failed(session, outbox_id=row.id, worker=self.worker, error=error[:1000]):
                 await outbox.recipient_undeliverable(
                     session, outbox_id=row.id, recipient_id=row.recipient_id, error=error,
                     on_date=row.on_date, now=self.clock(), admins=self.admins,
@@ -245,7 +245,7 @@ class ChannelSender:
         self._event(row, "outbox.failed", f"Địa chỉ không liên lạc được: {error}", level=logging.WARNING, reason="unreachable", error=error)
 
         async def apply(session: AsyncSession) -> bool:
-            await outbox.mark_failed(session, outbox_id=row.id, worker=self.worker, error=error[:1000])
+            await outbox_repo.mark_failed(session, outbox_id=row.id, worker=self.worker, error=error[:1000])
             return await outbox.recipient_unreachable(
                 session, recipient_id=row.recipient_id, error=error, on_date=row.on_date, now=self.clock(),
                 admins=self.admins,

@@ -81,9 +81,9 @@ def _missing_sqlite_file(url: str) -> HealthReport | None:
 
 async def _fill(session: Any, report: HealthReport) -> None:
     from bot.db.agencies import unreachable_agencies
+    from bot.db.outbox import OPEN_STATES
     from bot.db.reports import province_task_totals, unbound_agency_names
     from bot.domain.kinds import OutboxStatus
-    from bot.services.outbox import OPEN_STATES
 
     last = await db.last_reminder_run(session)
     if last is not None:

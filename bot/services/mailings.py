@@ -20,13 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import recipients as recipients_repo
 from bot.db.models import OutboxMessage, Province
+from bot.db.outbox import ChannelMessage, enqueue_for_recipients
 from bot.domain.channels import Channel
 from bot.domain.digest import DigestKind, DigestPeriod
 from bot.domain.kinds import OutboxKind
 from bot.render.email import digest_email, reminder_email
 from bot.render.reminders import reminder_messages
 from bot.services.links import AgencyLinks
-from bot.services.outbox import ChannelMessage, enqueue_for_recipients
 
 if TYPE_CHECKING:
     from bot.services.digests import Part

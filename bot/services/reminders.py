@@ -23,7 +23,7 @@ from bot.db import followup as followup_repo
 from bot.db import recipients as recipients_repo
 from bot.db import unknown_items
 from bot.db.agencies import find_agencies
-from bot.db.channel_outbox import add_files
+from bot.db.dialect import insert_ignore, upsert
 from bot.db.models import (
     Agency,
     Chat,
@@ -36,6 +36,7 @@ from bot.db.models import (
     ReminderRun,
     Task,
 )
+from bot.db.outbox import add_files, enqueue
 from bot.domain.admins import Admins
 from bot.domain.calendar import WorkCalendar
 from bot.domain.channels import Channel
@@ -65,7 +66,6 @@ from bot.services import mailings, zalo
 from bot.services.calendar import effective_calendar
 from bot.services.focal import mentions_of
 from bot.services.links import AgencyLinks
-from bot.services.outbox import enqueue, insert_ignore, upsert
 
 log = logging.getLogger(__name__)
 

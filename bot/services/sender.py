@@ -1,5 +1,5 @@
 """Deliver the outbox to Telegram: paced just under the flood limits, concurrent, retried,
-at least once, never lost (see bot/services/outbox.py for the row states and the duplicate
+at least once, never lost (see bot/db/outbox.py for the row states and the duplicate
 bound after a crash).
 
 Pacing. `Pacer` keeps Telegram's limits as sliding windows (≈30 messages/s per bot, 20 per
@@ -53,13 +53,15 @@ from telegram.error import (
 from bot.channels.telegram import UNREACHABLE_BAD_REQUESTS as UNREACHABLE_BAD_REQUESTS
 from bot.channels.telegram import retry_seconds as retry_seconds
 from bot.channels.telegram import telegram_answered as telegram_answered
+from bot.db import outbox as outbox_repo
+from bot.db.outbox import Claimed
 
 # The error rules are the Telegram channel adapter's (one place for both), re-exported.
 from bot.db.retry import in_transaction
 from bot.domain.admins import Admins
+from bot.domain.channels import Channel
 from bot.logs import log_event
 from bot.services import outbox
-from bot.services.outbox import Claimed
 
 log = logging.getLogger("nhacviec.sender")
 T = TypeVar("T")
@@ -311,7 +313,7 @@ class OutboxSender:
         return await in_transaction(self.sessionmaker, fn, **kwargs)
 
     async def expire_leases(self) -> tuple[int, int]:
-        released, resent = await self._tx(outbox.expire_leases, now=self.clock())
+        released, resent = await self._tx(outbox_repo.expire_leases, now=self.clock(), error=outbox.LEASE_LOST)
         if resent:
             log_event(
                 log, "outbox.leases_expired",
@@ -325,7 +327,7 @@ class OutboxSender:
         while True:
             await asyncio.sleep(self.heartbeat)
             try:
-                await self._tx(outbox.renew_leases, worker=self.worker, until=self.clock() + self.lease)
+                await self._tx(outbox_repo.renew_leases, worker=self.worker, until=self.clock() + self.lease)
                 await self.expire_leases()
             except Exception:
                 log.warning("Không gia hạn được giữ chỗ hàng đợi", exc_info=True)
@@ -352,7 +354,7 @@ class OutboxSender:
                 if keep_going() and len(queue) < self.batch // 2:
                     queue.extend(
                         await self._tx(
-                            outbox.claim, worker=self.worker, now=self.clock(),
+                            outbox_repo.claim_telegram, worker=self.worker, now=self.clock(),
                             lease=self.lease, limit=self.batch - len(queue),
                         )
                     )
@@ -396,7 +398,7 @@ class OutboxSender:
                 continue  # parts of one chat go one after the other, in order
             if row.chat_id is not None and not row.chat_active:
                 queue.remove(row)
-                await self._tx(outbox.mark_failed, outbox_id=row.id, worker=self.worker, error="nhóm đã ngừng hoạt động")
+                await self._tx(outbox_repo.mark_failed, outbox_id=row.id, worker=self.worker, error="nhóm đã ngừng hoạt động")
                 self._event(row, "outbox.failed", "Không gửi: nhóm đã ngừng hoạt động", level=logging.WARNING, reason="inactive")
                 report.failed += 1
                 continue
@@ -432,13 +434,13 @@ class OutboxSender:
     async def _release(self, ids: list[int], *, delay: float) -> None:
         if ids:
             until = self.clock() + timedelta(seconds=delay)
-            await self._tx(outbox.release, ids=ids, worker=self.worker, until=until)
+            await self._tx(outbox_repo.release, ids=ids, worker=self.worker, until=until)
 
     async def _wait_for_deferred(self, budget: list[float], keep_going: Callable[[], bool]) -> bool:
         """Sleep until the next deferred row is due, if that fits the remaining budget."""
         if budget[0] <= 0:
             return False
-        due = await self._tx(outbox.next_attempt_at)
+        due = await self._tx(outbox_repo.next_attempt_at, channel=Channel.TELEGRAM)
         if due is None:
             return False
         delay = max((due - self.clock()).total_seconds(), 0.05)
@@ -467,7 +469,7 @@ class OutboxSender:
         # Telegram's window (on a busy machine it took most of it). At most `concurrency`
         # rows are `sending` at once, which is the duplicate bound after a crash.
         if not await self._commit.run(
-            outbox.mark_sending, outbox_id=row.id, worker=self.worker, now=self.clock(), lease=self.lease
+            outbox_repo.mark_sending, outbox_id=row.id, worker=self.worker, now=self.clock(), lease=self.lease
         ):
             report.lost_claims += 1
             return
@@ -506,7 +508,7 @@ class OutboxSender:
                 level=logging.WARNING, retry_after=seconds, attempt=attempts,
             )
             await self._tx(
-                outbox.defer, outbox_id=row.id, worker=self.worker,
+                outbox_repo.defer, outbox_id=row.id, worker=self.worker,
                 until=self.clock() + timedelta(seconds=seconds), error=f"429: {exc}",
             )
         except ChatMigrated as exc:
@@ -535,7 +537,7 @@ class OutboxSender:
                 message_id=message.message_id, attempt=attempts,
             )
             if not await self._commit.run(
-                outbox.mark_sent, outbox_id=row.id, worker=self.worker, now=self.clock(),
+                outbox_repo.mark_sent, outbox_id=row.id, worker=self.worker, now=self.clock(),
                 message_id=message.message_id, tg_chat_id=message.chat.id,
             ):
                 self._event(
@@ -563,7 +565,7 @@ class OutboxSender:
             error=error, attempt=attempts, delay=delay,
         )
         await self._tx(
-            outbox.defer, outbox_id=row.id, worker=self.worker,
+            outbox_repo.defer, outbox_id=row.id, worker=self.worker,
             until=self.clock() + timedelta(seconds=delay), error=error,
         )
 
@@ -576,7 +578,7 @@ class OutboxSender:
         )
 
         async def apply(session: AsyncSession) -> None:
-            if await outbox.mark_failed(session, outbox_id=row.id, worker=self.worker, error=error[:1000]):
+            if await outbox_repo.mark_failed(session, outbox_id=row.id, worker=self.worker, error=error[:1000]):
                 await outbox.row_undeliverable(
                     session, outbox_id=row.id, error=error, on_date=row.on_date, now=self.clock(), admins=self.admins
                 )
@@ -592,7 +594,7 @@ class OutboxSender:
         )
 
         async def apply(session: AsyncSession) -> bool:
-            await outbox.mark_failed(session, outbox_id=row.id, worker=self.worker, error=f"{message}")
+            await outbox_repo.mark_failed(session, outbox_id=row.id, worker=self.worker, error=f"{message}")
             if row.chat_id is None:
                 return False  # an admin's private chat: nothing to deactivate
             return await outbox.chat_unreachable(

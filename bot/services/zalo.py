@@ -36,6 +36,7 @@ from bot.db import plans as plans_repo
 from bot.db import recipients as recipients_repo
 from bot.db import zalo as zdb
 from bot.db.models import Agency, Province, ZaloRecipient
+from bot.db.outbox import ChannelMessage, enqueue_for_recipients
 from bot.db.retry import begin_write
 from bot.domain.channels import Channel
 from bot.domain.codes import task_code
@@ -48,7 +49,6 @@ from bot.render import zalo as ztexts
 from bot.render.reminders import reminder_messages
 from bot.services import status as svc
 from bot.services.chats import Scope, ScopeKind
-from bot.services.outbox import ChannelMessage, enqueue_for_recipients
 
 log = logging.getLogger("nhacviec.zalo")
 

@@ -15,14 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Outgoing, Pacing, SendResult
+from bot.db import outbox as outbox_repo
 from bot.db import recipients
 from bot.db.models import Agency, Chat, OutboxMessage, Recipient
+from bot.db.outbox import ChannelMessage
 from bot.domain.admins import Admins
 from bot.domain.channels import Channel
 from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus
-from bot.services import outbox
 from bot.services.channel_sender import ChannelSender
-from bot.services.outbox import ChannelMessage
 
 DAY = date(2025, 6, 23)
 NOW = datetime(2025, 6, 23, 1, 0, tzinfo=UTC)
@@ -82,7 +82,7 @@ def mail(recipient_id: int, part: int = 0, **kw: object) -> ChannelMessage:
 
 async def queue(sm: async_sessionmaker[AsyncSession], *messages: ChannelMessage) -> list[int]:
     async with sm() as s, s.begin():
-        return await outbox.enqueue_for_recipients(s, messages, now=NOW)
+        return await outbox_repo.enqueue_for_recipients(s, messages, now=NOW)
 
 
 async def all_rows(sm: async_sessionmaker[AsyncSession]) -> list[OutboxMessage]:
@@ -190,7 +190,7 @@ async def test_a_channel_down_pauses_itself_and_leaves_telegram_alone(sm) -> Non
     _, rid, chat_id = await seed(sm)
     await queue(sm, mail(rid, 0), mail(rid, 1), mail(rid, 2))
     async with sm() as s, s.begin():
-        await outbox.enqueue(s, [{
+        await outbox_repo.enqueue(s, [{
             "chat_id": chat_id, "tg_chat_id": -1001, "on_date": DAY, "kind": OutboxKind.REMINDER, "part": 0,
             "parts": 1, "body": "nhắc", "next_attempt_at": NOW, "created_at": NOW,
         }])
@@ -206,7 +206,7 @@ async def test_a_channel_down_pauses_itself_and_leaves_telegram_alone(sm) -> Non
     assert {r.next_attempt_at for r in mails} == {NOW + timedelta(seconds=30)}
     # While e-mail is down, Telegram's claim finds its row at once (and no e-mail row).
     async with sm() as s, s.begin():
-        claimed = await outbox.claim(s, worker="tg", now=NOW, lease=timedelta(seconds=20), limit=10)
+        claimed = await outbox_repo.claim_telegram(s, worker="tg", now=NOW, lease=timedelta(seconds=20), limit=10)
     assert [c.chat_id for c in claimed] == [chat_id]
     assert (await sender.drain()).down  # still paused: nothing tried
     assert len(adapter.got) == 1

@@ -20,11 +20,11 @@ from test_db_outbox import ADMIN_SETUP, CAL, NOW, POLICY, TODAY, seed
 
 from bot.channels.email import EmailChannel
 from bot.db import agencies as agencies_repo
+from bot.db import outbox as outbox_repo
 from bot.db.models import OutboxMessage, Recipient
 from bot.domain.channels import Channel
 from bot.domain.digest import DigestKind, digest_period
 from bot.domain.kinds import OutboxKind, OutboxStatus
-from bot.services import outbox
 from bot.services import recipients as recipient_service
 from bot.services.channel_sender import ChannelSender
 from bot.services.digests import make_output
@@ -205,7 +205,7 @@ async def test_server_down_then_back_nothing_lost_nothing_twice_telegram_unaffec
     assert len(mails) == 3 and {m.status for m in mails} == {OutboxStatus.PENDING}
     # Meanwhile every Telegram reminder can be claimed and sent at once.
     async with sm() as s, s.begin():
-        claimed = await outbox.claim(s, worker="tg", now=NOW, lease=timedelta(seconds=20), limit=100)
+        claimed = await outbox_repo.claim_telegram(s, worker="tg", now=NOW, lease=timedelta(seconds=20), limit=100)
     assert len(claimed) == len(await rows(sm, channel=Channel.TELEGRAM)) == 4
     assert (await mailer.drain()).down  # paused: not even a connection attempt
     smtp.start()

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db import agencies as agencies_repo
 from bot.db import chats as chats_repo
 from bot.db import item_messages as item_messages_repo
+from bot.db import outbox as outbox_repo
 from bot.db import reminders as reminders_repo
 from bot.db import status_changes as status_changes_repo
 from bot.db.models import Chat, DueItem, Escalation, OutboxFile, OutboxMessage, Task
@@ -214,7 +215,7 @@ async def test_claims_are_exclusive_between_concurrent_senders(sm) -> None:
         got: list[int] = []
         while True:
             async with sm() as s, s.begin():
-                batch = await outbox.claim(s, worker=worker, now=NOW, lease=timedelta(minutes=2), limit=1)
+                batch = await outbox_repo.claim_telegram(s, worker=worker, now=NOW, lease=timedelta(minutes=2), limit=1)
             if not batch:
                 return got
             got += [c.id for c in batch]
@@ -228,32 +229,32 @@ async def test_crash_windows_claimed_and_sending_are_both_sent_again(sm) -> None
     await tick(sm)
     lease = timedelta(seconds=20)
     async with sm() as s, s.begin():
-        claimed = await outbox.claim(s, worker="dead", now=NOW, lease=lease, limit=10)
+        claimed = await outbox_repo.claim_telegram(s, worker="dead", now=NOW, lease=lease, limit=10)
     assert len(claimed) == 4 and all(c.address in (STP_A, STP_B, SNV, KHCN) for c in claimed)
     first, second, *_ = claimed
     async with sm() as s, s.begin():
-        assert await outbox.mark_sending(s, outbox_id=first.id, worker="dead", now=NOW, lease=lease)
-        assert not await outbox.mark_sending(s, outbox_id=second.id, worker="other", now=NOW, lease=lease)
+        assert await outbox_repo.mark_sending(s, outbox_id=first.id, worker="dead", now=NOW, lease=lease)
+        assert not await outbox_repo.mark_sending(s, outbox_id=second.id, worker="other", now=NOW, lease=lease)
     # A live sender's heartbeat keeps its leases: nothing changes hands while it beats.
     async with sm() as s, s.begin():
-        assert await outbox.renew_leases(s, worker="dead", until=NOW + timedelta(seconds=35)) == 4
-        assert await outbox.renew_leases(s, worker="nobody", until=NOW + timedelta(seconds=35)) == 0
-        assert await outbox.expire_leases(s, now=NOW + timedelta(seconds=30)) == (0, 0)
-        assert await outbox.claim(s, worker="alive", now=NOW + timedelta(seconds=30), lease=lease, limit=10) == []
+        assert await outbox_repo.renew_leases(s, worker="dead", until=NOW + timedelta(seconds=35)) == 4
+        assert await outbox_repo.renew_leases(s, worker="nobody", until=NOW + timedelta(seconds=35)) == 0
+        assert await outbox_repo.expire_leases(s, now=NOW + timedelta(seconds=30), error=outbox.LEASE_LOST) == (0, 0)
+        assert await outbox_repo.claim_telegram(s, worker="alive", now=NOW + timedelta(seconds=30), lease=lease, limit=10) == []
     # The process died (no more beats): within one lease every row it held is due again,
     # the one it was sending too (at least once: it may arrive twice).
     later = NOW + timedelta(seconds=36)
     async with sm() as s, s.begin():
-        assert await outbox.expire_leases(s, now=later) == (3, 1)
-        again = await outbox.claim(s, worker="alive", now=later, lease=lease, limit=10)
+        assert await outbox_repo.expire_leases(s, now=later, error=outbox.LEASE_LOST) == (3, 1)
+        again = await outbox_repo.claim_telegram(s, worker="alive", now=later, lease=lease, limit=10)
     assert sorted(c.id for c in again) == sorted(c.id for c in claimed)
     [resent] = [c for c in again if c.id == first.id]
     assert resent.attempts == 1  # the attempt that died counts
     # The dead worker's late success cannot touch rows it no longer owns.
     async with sm() as s, s.begin():
-        assert not await outbox.mark_sent(s, outbox_id=second.id, worker="dead", now=later, message_id=1, tg_chat_id=STP_B)
-        assert await outbox.mark_sending(s, outbox_id=second.id, worker="alive", now=later, lease=lease)
-        assert await outbox.mark_sent(s, outbox_id=second.id, worker="alive", now=later, message_id=7, tg_chat_id=STP_B)
+        assert not await outbox_repo.mark_sent(s, outbox_id=second.id, worker="dead", now=later, message_id=1, tg_chat_id=STP_B)
+        assert await outbox_repo.mark_sending(s, outbox_id=second.id, worker="alive", now=later, lease=lease)
+        assert await outbox_repo.mark_sent(s, outbox_id=second.id, worker="alive", now=later, message_id=7, tg_chat_id=STP_B)
     [done] = await rows(sm, id=second.id)
     assert done.status is OutboxStatus.SENT and done.tg_message_id == 7 and done.attempts == 1
 
@@ -289,8 +290,8 @@ async def test_readdress_follows_a_migrated_group(sm) -> None:
     await seed(sm)
     await tick(sm)
     async with sm() as s, s.begin():
-        [row] = [c for c in await outbox.claim(s, worker="w", now=NOW, lease=timedelta(minutes=2), limit=10) if c.address == STP_A]
-        assert await outbox.mark_sending(s, outbox_id=row.id, worker="w", now=NOW, lease=timedelta(minutes=2))
+        [row] = [c for c in await outbox_repo.claim_telegram(s, worker="w", now=NOW, lease=timedelta(minutes=2), limit=10) if c.address == STP_A]
+        assert await outbox_repo.mark_sending(s, outbox_id=row.id, worker="w", now=NOW, lease=timedelta(minutes=2))
         assert await outbox.readdress(
             s, outbox_id=row.id, worker="w", chat_id=row.chat_id, new_tg_chat_id=-100_777, now=NOW
         ) == "readdressed"
@@ -306,9 +307,9 @@ async def test_reminder_numbers_map_replies_to_items(sm) -> None:
     await tick(sm)
     [stp] = [m for m in await rows(sm) if await tg_of(sm, m.chat_id) == STP_A]
     async with sm() as s, s.begin():
-        [claimed] = [c for c in await outbox.claim(s, worker="w", now=NOW, lease=timedelta(minutes=2), limit=10) if c.id == stp.id]
-        await outbox.mark_sending(s, outbox_id=stp.id, worker="w", now=NOW, lease=timedelta(minutes=2))
-        await outbox.mark_sent(s, outbox_id=stp.id, worker="w", now=NOW, message_id=42, tg_chat_id=STP_A)
+        [claimed] = [c for c in await outbox_repo.claim_telegram(s, worker="w", now=NOW, lease=timedelta(minutes=2), limit=10) if c.id == stp.id]
+        await outbox_repo.mark_sending(s, outbox_id=stp.id, worker="w", now=NOW, lease=timedelta(minutes=2))
+        await outbox_repo.mark_sent(s, outbox_id=stp.id, worker="w", now=NOW, message_id=42, tg_chat_id=STP_A)
     async with sm() as s:
         numbers = await item_messages_repo.reminder_numbers(s, tg_chat_id=STP_A, message_id=42)
         assert numbers == {1: stp.due_item_ids[0], 2: stp.due_item_ids[1]}

@@ -21,9 +21,10 @@ from telegram.constants import ParseMode
 
 from bot.db import agencies as agencies_repo
 from bot.db import chats as chats_repo
+from bot.db import outbox as outbox_repo
 from bot.db.models import OutboxMessage
 from bot.domain.kinds import ChatRole
-from bot.services import outbox
+from bot.services.outbox import LEASE_LOST
 from bot.services.reminders import (
     calendar_from_settings,
     collect_reminders,
@@ -102,16 +103,16 @@ async def test_tick_for_a_past_date_sends_the_missing_ones_and_nothing_twice(
         async with sm() as s, s.begin():
             rows = {r.tg_chat_id: r for r in await s.scalars(select(OutboxMessage).where(OutboxMessage.on_date == FRIDAY))}
             assert {STP, SNV, KHCN} <= set(rows)
-            claimed = {c.address: c for c in await outbox.claim(s, worker="old", now=THEN, lease=timedelta(minutes=2), limit=50)}
+            claimed = {c.address: c for c in await outbox_repo.claim_telegram(s, worker="old", now=THEN, lease=timedelta(minutes=2), limit=50)}
             for tg in (STP, KHCN):
-                await outbox.mark_sending(s, outbox_id=claimed[tg].id, worker="old", now=THEN, lease=timedelta(minutes=5))
-            await outbox.release(s, ids=[c.id for tg, c in claimed.items() if tg not in (STP, KHCN)], worker="old", until=THEN)
+                await outbox_repo.mark_sending(s, outbox_id=claimed[tg].id, worker="old", now=THEN, lease=timedelta(minutes=5))
+            await outbox_repo.release(s, ids=[c.id for tg, c in claimed.items() if tg not in (STP, KHCN)], worker="old", until=THEN)
         # The first went out and was recorded; the third's send never came back.
         async with Bot(server.token, base_url=server.base_url) as bot:
             sent = await bot.send_message(STP, rows[STP].body, parse_mode=ParseMode.HTML)
         async with sm() as s, s.begin():
-            await outbox.mark_sent(s, outbox_id=rows[STP].id, worker="old", now=THEN, message_id=sent.message_id, tg_chat_id=STP)
-            await outbox.expire_leases(s, now=THEN + timedelta(hours=1))  # KH&CN → pending again
+            await outbox_repo.mark_sent(s, outbox_id=rows[STP].id, worker="old", now=THEN, message_id=sent.message_id, tg_chat_id=STP)
+            await outbox_repo.expire_leases(s, now=THEN + timedelta(hours=1), error=LEASE_LOST)  # KH&CN → pending again
             province = await agencies_repo.get_province(s, slug="phu-tho")
             first = await agencies_repo.get_agency(s, agency_id=agencies[0].id)
             await chats_repo.bind_chat(s, province=province, tg_chat_id=LATE, role=ChatRole.AGENCY, now=THEN, agency=first)
