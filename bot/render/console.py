@@ -42,15 +42,6 @@ EMAIL_SAVED = "Đã lưu địa chỉ e-mail."
 EMAIL_REMOVED = "Đã xóa địa chỉ e-mail."
 EMAIL_NOT_FOUND = "Không có địa chỉ e-mail này trong tỉnh."
 AGENCY_MISSING = "Hãy chọn cơ quan."
-ZALO_NEEDS_FOCAL = "Hãy chọn một đầu mối đã đăng ký."
-
-
-def zalo_code_text(code: str, name: str, agency: str, bot_name: str | None) -> str:
-    target = f" cho bot Zalo “{bot_name}”" if bot_name else " cho bot trên Zalo"
-    return f"Mã liên kết Zalo của {name} ({agency}): {code} — nhắn “{code}”{target} để nhận nhắc việc qua Zalo."
-
-
-CALENDAR_BAD_DATE = "Ngày không hợp lệ: hãy nhập dd/mm/yyyy."
 
 
 def calendar_saved(day: date, off: bool) -> str:

@@ -20,15 +20,17 @@ SERIES: tuple[tuple[str, str, str], ...] = (
     ("in_term", "Trong hạn / chưa đến hạn", "#a6c8e6"),
     ("unconfirmed", "Chưa cập nhật", "#c7c7c7"),
 )
-WIDTH, HEIGHT = 640, 300
-LEFT, RIGHT, TOP, BOTTOM = 44, 8, 16, 84
+# A narrow drawing with large type: on a 360-px phone it is shown at about 0.65 scale, so
+# 14-unit labels stay readable (≈ 9 px) and 12 bars keep room for their labels.
+WIDTH, HEIGHT = 500, 330
+LEFT, RIGHT, TOP, BOTTOM = 40, 6, 12, 118
 
 
 def period_label(bucket: TrendBucket, kind: DigestKind) -> str:
-    """'T6/25' for a month, '16/06' (its Monday) for a week."""
+    """'T6' for a month, '16/6' (its Monday) for a week; the year goes on a second line."""
     if kind is DigestKind.MONTH:
-        return f"T{bucket.start.month}/{bucket.start.year % 100:02d}"
-    return f"{bucket.start:%d/%m}"
+        return f"T{bucket.start.month}"
+    return f"{bucket.start.day}/{bucket.start.month}"
 
 
 def _period_name(bucket: TrendBucket, kind: DigestKind) -> str:
@@ -38,14 +40,14 @@ def _period_name(bucket: TrendBucket, kind: DigestKind) -> str:
 
 
 def _nice_max(value: int) -> int:
-    if value <= 5:
-        return 5
-    magnitude = 10 ** (len(str(value)) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        top = int(step * magnitude)
-        if top >= value:
-            return top
-    return value
+    """The axis top: four equal whole steps of 1, 2, 5 × 10ⁿ covering `value`."""
+    step = 1
+    while step * 4 < value:
+        for factor in (2, 2.5, 2):
+            step = int(step * factor)
+            if step * 4 >= value:
+                break
+    return step * 4
 
 
 def trend_title(kind: DigestKind) -> str:
@@ -70,7 +72,7 @@ def trend_svg(buckets: Sequence[TrendBucket], *, kind: DigestKind) -> str:
         y = TOP + plot_h - plot_h * n / 4
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
         parts.append(
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="#555">{value:,.0f}</text>'
+            f'<text x="{LEFT - 5}" y="{y + 5:.1f}" font-size="13" text-anchor="end" fill="#555">{value:,.0f}</text>'
             .replace(",", ".")
         )
     for i, bucket in enumerate(buckets):
@@ -89,22 +91,25 @@ def trend_svg(buckets: Sequence[TrendBucket], *, kind: DigestKind) -> str:
         parts.append("</g>")
         cx = x + bar / 2
         parts.append(
-            f'<text x="{cx:.1f}" y="{TOP + plot_h + 14}" font-size="11" text-anchor="middle" fill="#333">'
+            f'<text x="{cx:.1f}" y="{TOP + plot_h + 17}" font-size="13" text-anchor="middle" fill="#333">'
             f"{escape(period_label(bucket, kind))}</text>"
         )
+        if i == 0 or bucket.start.year != buckets[i - 1].start.year:
+            parts.append(
+                f'<text x="{cx:.1f}" y="{TOP + plot_h + 32}" font-size="12" text-anchor="middle" fill="#777">'
+                f"{bucket.start.year}</text>"
+            )
         if bucket.on_time_rate is not None:
             parts.append(
-                f'<text x="{cx:.1f}" y="{TOP + plot_h + 27}" font-size="10" text-anchor="middle" fill="#2a7a2a">'
+                f'<text x="{cx:.1f}" y="{TOP + plot_h + 48}" font-size="12" text-anchor="middle" fill="#2a7a2a">'
                 f"{bucket.on_time_rate * 100:.0f}%</text>"
             )
-    legend_y = HEIGHT - 34
-    x = LEFT
-    for n, (_, label, color) in enumerate(SERIES):
-        if n == 3:  # two lines: the legend fits a phone's width
-            x, legend_y = LEFT, legend_y + 18
-        parts.append(f'<rect x="{x}" y="{legend_y - 9}" width="10" height="10" fill="{color}"/>')
-        parts.append(f'<text x="{x + 14}" y="{legend_y}" font-size="11" fill="#333">{escape(label)}</text>')
-        x += 14 + int(len(label) * 6.4) + 16
+    legend_y = TOP + plot_h + 72
+    for n, (_, label, color) in enumerate(SERIES):  # two columns: the legend fits a phone
+        x = LEFT + (n % 2) * 230
+        y = legend_y + (n // 2) * 18
+        parts.append(f'<rect x="{x}" y="{y - 11}" width="12" height="12" fill="{color}"/>')
+        parts.append(f'<text x="{x + 17}" y="{y}" font-size="13" fill="#333">{escape(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

@@ -35,6 +35,7 @@ from bot.render.format import short_date
 from bot.render.labels import review_label
 from bot.services import corrections
 from bot.web import agency_link, auth, bulk, follow, initdata, plans, report
+from bot.web import settings as settings_page
 from bot.web.access import Viewer, resolve_grants
 
 HERE = Path(__file__).resolve().parent
@@ -391,6 +392,7 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
         *follow.routes(kit),
         *report.routes(kit),
         *bulk.routes(kit),
+        *settings_page.routes(kit),
         *agency_link.routes(kit),  # the signed link of an e-mailed reminder
         Mount("/web/static", StaticFiles(directory=HERE / "static"), name="static"),
         *(extra_routes or []),
