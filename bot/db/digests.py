@@ -35,12 +35,13 @@ from bot.db.models import (
     ExtensionRequest,
     OutboxMessage,
     Plan,
+    ReminderHold,
     StatusChange,
     Task,
     TaskAgency,
 )
 from bot.domain.digest import OVERDUE_LONG_DAYS, OVERDUE_VERY_LONG_DAYS, Figures, ReportRow
-from bot.domain.kinds import DueOrigin, LinkRole, OutboxKind, OutboxStatus
+from bot.domain.kinds import DueOrigin, HoldKind, LinkRole, OutboxKind, OutboxStatus
 from bot.domain.status import Category, ChangeSource, Status
 
 # --- the "as of" relation ---------------------------------------------------------------
@@ -64,20 +65,50 @@ def _last_change(end: datetime | None, *where: ColumnElement[bool]) -> Any:
     )
 
 
+def hold_at(end: datetime, today: date, column: Any) -> Any:
+    """The hold on the due item (or its agency) in force at `end` — `column` of it (kind,
+    until_on): a "không thực hiện" first, then the item's own, then its agency's pause, the
+    latest first. Holds are kept when they end, so a past date sees the holds of then."""
+    return (
+        select(column)
+        .where(
+            or_(ReminderHold.due_item_id == DueItem.id, ReminderHold.agency_id == DueItem.agency_id),
+            ReminderHold.created_at < end,
+            or_(ReminderHold.ended_at.is_(None), ReminderHold.ended_at >= end),
+            or_(ReminderHold.until_on.is_(None), ReminderHold.until_on > today),
+        )
+        .order_by(
+            case((ReminderHold.kind == HoldKind.WAIVE.value, 0), (ReminderHold.due_item_id.is_not(None), 1), else_=2),
+            ReminderHold.id.desc(),
+        )
+        .limit(1)
+        .correlate(DueItem)
+        .scalar_subquery()
+    )
+
+
+async def any_holds(session: AsyncSession, *, end: datetime) -> bool:
+    """Whether any hold was made before `end` (none, the usual case: no per-item look-up)."""
+    return bool(await session.scalar(select(exists().where(ReminderHold.created_at < end))))
+
+
 def _in_force(province_id: int, today: date) -> list[ColumnElement[bool]]:
     return [Plan.province_id == province_id, or_(Plan.issued_on.is_(None), Plan.issued_on <= today)]
 
 
 def as_of_items(
-    province_id: int, *, end: datetime, today: date, details: bool = True, changed_only: bool = False
+    province_id: int, *, end: datetime, today: date, details: bool = True, changed_only: bool = False,
+    holds: bool = True,
 ) -> Subquery:
     """One row per due item of the province's plans in force, as it stood at `end`
     (`changed_only`: only the items with a history row at or after `end`).
 
     Columns: item_id, task_id, agency_id, plan_id, status, progress, due_on, original_due_on,
-    completed_on, updated_at, category (bot.domain.status.category, in SQL); with `details`
-    also since_at (last change of status) and note (last note a person wrote).
+    completed_on, updated_at, category (bot.domain.status.category, in SQL), hold (the
+    HoldKind in force then, None without one; `holds` False: none looked up); with `details`
+    also hold_until, since_at (last change of status) and note (last note a person wrote).
     """
+    no_hold = literal(None, type_=ReminderHold.kind.type)
     ids = (
         select(
             DueItem.id.label("item_id"),
@@ -92,6 +123,12 @@ def as_of_items(
             Task.plan_id,
             _last_change(end).label("latest_id"),
             _last_change(None).label("last_id"),
+            (hold_at(end, today, ReminderHold.kind) if holds else no_hold).label("hold"),
+            *(
+                ((hold_at(end, today, ReminderHold.until_on) if holds else literal(None, type_=Date)).label("hold_until"),)
+                if details
+                else ()
+            ),
             *(
                 (
                     _last_change(
@@ -166,6 +203,7 @@ def as_of_items(
             completed.label("completed_on"),
             latest.at.label("updated_at"),
             category.label("category"),
+            ids.c.hold,
         )
         .select_from(ids)
         .outerjoin(latest, latest.id == ids.c.latest_id)
@@ -177,7 +215,7 @@ def as_of_items(
         since = aliased(StatusChange, name="since")
         noted = aliased(StatusChange, name="noted")
         query = (
-            query.add_columns(since.at.label("since_at"), noted.note.label("note"))
+            query.add_columns(since.at.label("since_at"), noted.note.label("note"), ids.c.hold_until)
             .outerjoin(since, since.id == ids.c.since_id)
             .outerjoin(noted, noted.id == ids.c.noted_id)
         )
@@ -218,9 +256,16 @@ async def figures_by_plan_and_agency(
 ) -> dict[tuple[int, int], Figures]:
     """(plan id, agency id) → Figures as of `end`, counted in SQL: the items unchanged since
     `end` from their own columns (bot.db.figures), the others from the "as of" relation."""
-    result = await item_figures.unchanged_figures(session, province_id=province_id, end=end, today=today)
-    asof = as_of_items(province_id, end=end, today=today, details=False, changed_only=True)
-    cat = asof.c.category
+    holds = await any_holds(session, end=end)
+    result = await item_figures.unchanged_figures(
+        session, province_id=province_id, end=end, today=today,
+        hold=hold_at(end, today, ReminderHold.kind) if holds else None,
+    )
+    asof = as_of_items(province_id, end=end, today=today, details=False, changed_only=True, holds=holds)
+    done = asof.c.category.in_([Category.DONE_ON_TIME.value, Category.DONE_LATE.value])
+    # An open item on hold counts as held or waived, in no category (Figures.of).
+    on_hold = and_(asof.c.hold.is_not(None), ~done)
+    cat = case((on_hold, literal("held")), else_=asof.c.category)
     overdue = cat == Category.OVERDUE.value
     query = select(
         asof.c.plan_id,
@@ -233,6 +278,10 @@ async def figures_by_plan_and_agency(
         _count(cat == Category.DONE_ON_TIME.value),
         _count(and_(cat == Category.DONE_ON_TIME.value, asof.c.due_on > today)),
         _count(cat == Category.DONE_LATE.value),
+        literal(0),  # no_deadline: the undated tasks, counted below
+        _count(cat == Category.UNCONFIRMED.value),
+        _count(and_(on_hold, asof.c.hold != HoldKind.WAIVE.value)),
+        _count(and_(on_hold, asof.c.hold == HoldKind.WAIVE.value)),
     ).group_by(asof.c.plan_id, asof.c.agency_id)
     for plan_id, agency_id, *counts in (await session.execute(query)).all():
         key = (plan_id, agency_id)
@@ -278,6 +327,7 @@ def workbook_rank_sql(asof: Subquery, *, period_start: date, today: date, soon_d
     cat, status, due = asof.c.category, asof.c.status, asof.c.due_on
     done = cat.in_([Category.DONE_ON_TIME.value, Category.DONE_LATE.value])
     return case(
+        (and_(asof.c.hold.is_not(None), ~done), 7),  # on hold, "không thực hiện": with the undated
         (cat == Category.OVERDUE.value, 0),
         (status.in_([Status.BLOCKED.value, Status.EXTENSION_REQUESTED.value]), 1),
         (and_(~done, due.is_not(None), due >= today, due <= today + timedelta(days=soon_days)), 2),
@@ -298,7 +348,7 @@ async def rank_histogram(
 ) -> dict[tuple[int, date], int]:
     """(workbook rank, due date or date.max) → number of dated rows as of `end`: enough to
     find where the workbook's cap falls without reading the rows."""
-    asof = as_of_items(province_id, end=end, today=today, details=False)
+    asof = as_of_items(province_id, end=end, today=today, details=False, holds=await any_holds(session, end=end))
     rank = workbook_rank_sql(asof, period_start=period_start, today=today, soon_days=soon_days).label("rank")
     due = _due_or_max(asof).label("due")
     query = select(rank, due, func.count()).group_by(rank, due)
@@ -344,12 +394,12 @@ async def report_rows(
     status last changed)` for each (the key orders plan by plan in the plan's order). Rows
     are not all held at once: at province scale they are 130,000. With `window`, only the
     rows in it (and the undated tasks only when its rank reaches theirs, 7)."""
-    asof = as_of_items(province_id, end=end, today=today)
+    asof = as_of_items(province_id, end=end, today=today, holds=await any_holds(session, end=end))
     c = asof.c
     dated = (
         select(
             c.item_id, c.task_id, c.agency_id, c.plan_id, c.status, c.progress, c.due_on, c.original_due_on,
-            c.completed_on, c.updated_at, c.category, c.since_at, c.note,
+            c.completed_on, c.updated_at, c.category, c.since_at, c.note, c.hold, c.hold_until,
             Plan.number, Task.position, Task.ref, Task.title, Task.product, Task.support_text, Task.deadline_text,
         )
         .join(Task, asof.c.task_id == Task.id)
@@ -367,7 +417,8 @@ async def report_rows(
     async for partition in result.partitions(2000):
         for (
             item_id, task_id, agency_id, plan_id, status, progress, due_on, original_due_on, completed_on,
-            updated_at, category, since_at, note, number, position, ref, title, product, support_text, deadline_text,
+            updated_at, category, since_at, note, hold, hold_until, number, position, ref, title, product, support_text,
+            deadline_text,
         ) in partition:
             code, name = current[agency_id]
             row = ReportRow(
@@ -390,6 +441,8 @@ async def report_rows(
                 note=note,
                 completed_on=completed_on,
                 due_item_id=item_id,
+                hold=hold,
+                hold_until=hold_until,
             )
             sink((plan_order[plan_id], position, due_on, name), row, local(_aware(since_at)))
     if window is not None and window.rank < 7:

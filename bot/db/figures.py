@@ -26,7 +26,7 @@ from sqlalchemy.sql import ColumnElement
 
 from bot.db.models import DueItem, Plan, StatusChange, Task
 from bot.domain.digest import OVERDUE_LONG_DAYS, OVERDUE_VERY_LONG_DAYS, Figures
-from bot.domain.kinds import DueOrigin
+from bot.domain.kinds import DueOrigin, HoldKind
 from bot.domain.status import Category, Status
 
 
@@ -73,10 +73,13 @@ def figure_columns(category: Any, due_on: Any, today: date) -> list[Any]:
 
 
 async def unchanged_figures(
-    session: AsyncSession, *, province_id: int, end: datetime, today: date
+    session: AsyncSession, *, province_id: int, end: datetime, today: date, hold: Any = None
 ) -> dict[tuple[int, int], Figures]:
     """(plan id, agency id) → Figures of the province's items (plans in force on `today`, not
-    cancelled, task not removed) that have no history row at or after `end`."""
+    cancelled, task not removed) that have no history row at or after `end`. `hold`: a SQL
+    expression of the item's hold in force then (bot.db.digests.hold_at; None: no holds):
+    an open item on hold counts as held or waived, in no category."""
+    held_by = [hold] if hold is not None else []
     # Each item's last history instant, from one pass over the (due_item_id, at) index: an
     # EXISTS per item would be repeated in every CASE that mentions it once the planner
     # flattens the subqueries.
@@ -98,7 +101,7 @@ async def unchanged_figures(
     over_90 = due_on < today - timedelta(days=OVERDUE_VERY_LONG_DAYS)
     ahead = due_on > today
     query = (
-        select(Task.plan_id, DueItem.agency_id, cat, over_30, over_90, ahead, func.count())
+        select(Task.plan_id, DueItem.agency_id, cat, over_30, over_90, ahead, func.count(), *held_by)
         .select_from(DueItem)
         .join(Task, DueItem.task_id == Task.id)
         .join(Plan, Task.plan_id == Plan.id)
@@ -110,13 +113,19 @@ async def unchanged_figures(
             # Dates an admin set (/dathan) exist from their first history row.
             or_(DueItem.origin == DueOrigin.IMPORT, known),
         )
-        .group_by(Task.plan_id, DueItem.agency_id, cat, over_30, over_90, ahead)
+        .group_by(Task.plan_id, DueItem.agency_id, cat, over_30, over_90, ahead, *held_by)
     )
     counts: dict[tuple[int, int], dict[str, int]] = {}
-    for plan_id, agency_id, category, long_late, very_late, early, n in (await session.execute(query)).all():
+    for plan_id, agency_id, category, long_late, very_late, early, n, *held_ in (await session.execute(query)).all():
+        held = held_[0] if held_ else None
         c = counts.setdefault((plan_id, agency_id), dict.fromkeys(_FIELDS, 0))
         n = int(n)
-        if category == Category.NOT_DUE.value:
+        done = category in (Category.DONE_ON_TIME.value, Category.DONE_LATE.value)
+        if held is not None and not done:
+            c["waived" if held == HoldKind.WAIVE.value else "held"] += n
+        elif category == Category.UNCONFIRMED.value:
+            c["unconfirmed"] += n
+        elif category == Category.NOT_DUE.value:
             c["not_due"] += n
         elif category == Category.ON_TRACK.value:
             c["on_track"] += n
@@ -129,11 +138,13 @@ async def unchanged_figures(
             c["done_early"] += n if early else 0
         elif category == Category.DONE_LATE.value:
             c["done_late"] += n
-        # unconfirmed ("chưa cập nhật") items are not among the Figures' counts, as in the digest
     return {key: Figures(**c) for key, c in counts.items()}
 
 
-_FIELDS = ("not_due", "on_track", "overdue", "overdue_30", "overdue_90", "done_on_time", "done_early", "done_late")
+_FIELDS = (
+    "not_due", "on_track", "overdue", "overdue_30", "overdue_90", "done_on_time", "done_early", "done_late",
+    "unconfirmed", "held", "waived",
+)
 
 
 async def trend_counts(

@@ -106,6 +106,28 @@ async def end_pauses(session: AsyncSession, *, agency_id: int, today: date, now:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def holds_in_force(
+    session: AsyncSession, *, today: date
+) -> tuple[dict[int, tuple[str, date | None]], dict[str, tuple[str, date | None]]]:
+    """(due item id → (kind, until), agency code → (kind, until)) of the holds in force on
+    `today` — for lists that show an item on hold as such ("không thực hiện" wins)."""
+    items: dict[int, tuple[str, date | None]] = {}
+    agencies: dict[str, tuple[str, date | None]] = {}
+    rows = await session.execute(
+        select(ReminderHold.due_item_id, Agency.code, ReminderHold.kind, ReminderHold.until_on)
+        .outerjoin(Agency, Agency.id == ReminderHold.agency_id)
+        .where(_active(today))
+        .order_by(ReminderHold.id)
+    )
+    for item_id, code, kind, until in rows.all():
+        if item_id is not None:
+            if items.get(item_id, ("",))[0] != HoldKind.WAIVE:
+                items[item_id] = (str(kind), until)
+        elif code is not None:
+            agencies[code] = (str(kind), until)
+    return items, agencies
+
+
 async def item_holds(session: AsyncSession, *, due_item_ids: list[int], today: date) -> dict[int, ReminderHold]:
     """The active hold of each of these items (for reports: "không thực hiện", "tạm dừng nhắc")."""
     if not due_item_ids:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Text, and_, case, cast, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Agency, Chat, DueItem, LinkRole, Plan, Province, Task, TaskAgency
+from bot.db.models import Agency, Chat, DueItem, LinkRole, Plan, Province, Task, TaskAgency, TaskCorrection
 from bot.domain.digest import UnassignedTask
 from bot.domain.status import Status
 
@@ -61,17 +61,40 @@ async def task_counts(
 
 
 async def unassigned_tasks(
-    session: AsyncSession, *, province_ids: Sequence[int], today: date | None = None, limit: int | None = None
+    session: AsyncSession,
+    *,
+    province_ids: Sequence[int],
+    today: date | None = None,
+    limit: int | None = None,
+    end: datetime | None = None,
 ) -> list[UnassignedTask]:
-    """Tasks of the provinces' plans with no lead agency, plan by plan in document order."""
+    """Tasks of the provinces' plans with no lead agency, plan by plan in document order.
+
+    `end`: as they stood at that instant (a digest of a past date): a task whose lead was
+    assigned since is listed (the first lead correction after `end` started from none), one
+    whose lead was removed since is not. Without it: as they are now."""
     query = (
-        select(Task, Plan.number)
+        select(Task, Plan.number, Plan.province_id)
         .join(Plan, Task.plan_id == Plan.id)
-        .where(*_in_force(province_ids, today), Task.removed == false(), ~_has_lead())
+        .where(*_in_force(province_ids, today), Task.removed == false())
         .order_by(Plan.issued_on, Plan.number, Task.position)
     )
-    if limit is not None:
+    if end is None:
+        query = query.where(~_has_lead())
+    else:
+        then = await _leads_at(session, province_ids=province_ids, end=end)
+        led = set(await session.scalars(select(TaskAgency.task_id).where(TaskAgency.role == LinkRole.LEAD).distinct()))
+    if limit is not None and end is None:
         query = query.limit(limit)
+    found = []
+    for task, number, province_id in (await session.execute(query)).all():
+        if end is not None:
+            before = then.get((province_id, number, task.ref))
+            if (bool(before) if before is not None else task.id in led):
+                continue
+        found.append((task, number))
+        if limit is not None and len(found) >= limit:
+            break
     return [
         UnassignedTask(
             task_id=task.id,
@@ -83,8 +106,25 @@ async def unassigned_tasks(
             product=task.product,
             support_text=task.support_text,
         )
-        for task, number in (await session.execute(query)).all()
+        for task, number in found
     ]
+
+
+async def _leads_at(session: AsyncSession, *, province_ids: Sequence[int], end: datetime) -> dict[tuple[int, str, str], list[str]]:
+    """(province, plan number, task ref) → the lead agencies' codes at `end`, for the tasks
+    whose leads were corrected since (the first correction after `end` says what they were)."""
+    rows = await session.execute(
+        select(TaskCorrection.province_id, TaskCorrection.plan_number, TaskCorrection.task_ref, TaskCorrection.old_value)
+        .where(
+            TaskCorrection.province_id.in_(list(province_ids)), TaskCorrection.field == "lead",
+            TaskCorrection.at >= end,
+        )
+        .order_by(TaskCorrection.at, TaskCorrection.id)
+    )
+    first: dict[tuple[int, str, str], list[str]] = {}
+    for province_id, number, ref, old in rows.all():
+        first.setdefault((province_id, number, ref), list(old or []))
+    return first
 
 
 async def never_bound_agency_ids(session: AsyncSession, *, agency_ids: Iterable[int]) -> set[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -34,6 +34,14 @@ class DueLine:
     completed_on: date | None = None
     original_due_on: date | None = None
     due_item_id: int | None = None
+    # Why it is not reminded (bot.domain.kinds.HoldKind value: snooze, pause, waive) and until
+    # when: an open item on hold is shown as such, never as overdue.
+    hold: str | None = None
+    hold_until: date | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.hold is not None and self.status is not Status.DONE
 
     def category(self, today: date) -> Category:
         return category(self.status, self.due_on, self.completed_on, today)
@@ -53,21 +61,28 @@ class AgencyProgress:
     no_deadline: list[DueLine] = field(default_factory=list)
     later: list[DueLine] = field(default_factory=list)  # not due soon, nothing reported
     unknown: list[DueLine] = field(default_factory=list)  # "chưa cập nhật": before the plan was followed
+    held: list[DueLine] = field(default_factory=list)  # snoozed, agency paused, "không thực hiện"
 
     @property
     def total(self) -> int:
         return sum(len(group) for group in self.groups())
 
     def groups(self) -> tuple[list[DueLine], ...]:
-        return (self.overdue, self.due_soon, self.in_progress, self.done, self.no_deadline, self.later, self.unknown)
+        return (
+            self.overdue, self.due_soon, self.in_progress, self.done, self.no_deadline, self.later, self.unknown,
+            self.held,
+        )
 
 
 def agency_progress(lines: Iterable[DueLine], *, today: date, soon_days: int = 14) -> AgencyProgress:
-    """Sort lines: overdue, due within `soon_days`, reported in progress, done, undated, later."""
+    """Sort lines: overdue, due within `soon_days`, reported in progress, done, undated, later;
+    open lines on hold apart (`held`: listed as such, not as overdue)."""
     result = AgencyProgress()
     for line in lines:
         cat = line.category(today)
-        if cat in (Category.DONE_ON_TIME, Category.DONE_LATE):
+        if line.held:
+            result.held.append(line)
+        elif cat in (Category.DONE_ON_TIME, Category.DONE_LATE):
             result.done.append(line)
         elif cat is Category.OVERDUE:
             result.overdue.append(line)
@@ -88,8 +103,24 @@ def agency_progress(lines: Iterable[DueLine], *, today: date, soon_days: int = 1
     return result
 
 
+def with_holds(
+    lines: Iterable[DueLine],
+    items: Mapping[int, tuple[str, date | None]],
+    agencies: Mapping[str, tuple[str, date | None]],
+) -> list[DueLine]:
+    """The lines with the hold in force on each: its own (snooze, "không thực hiện"), else
+    its agency's pause (`agencies` by code, as lines carry it)."""
+    result = []
+    for line in lines:
+        hold = items.get(line.due_item_id) if line.due_item_id is not None else None
+        if hold is None and line.due_on is not None:
+            hold = agencies.get(line.agency_code)
+        result.append(line if hold is None else replace(line, hold=hold[0], hold_until=hold[1]))
+    return result
+
+
 def overdue(lines: Iterable[DueLine], *, today: date) -> list[DueLine]:
-    found = [line for line in lines if line.category(today) is Category.OVERDUE]
+    found = [line for line in lines if line.category(today) is Category.OVERDUE and not line.held]
     return sorted(found, key=lambda line: (line.due_on, line.agency_name, natural_key(line.task_ref)))
 
 
@@ -99,6 +130,7 @@ def upcoming(lines: Iterable[DueLine], *, today: date, days: int) -> list[DueLin
         line
         for line in lines
         if line.status.is_followed  # not done, not "chưa cập nhật"
+        and not line.held
         and line.due_on is not None
         and 0 <= (line.due_on - today).days <= days
     ]
@@ -110,10 +142,11 @@ class AgencySummary:
     agency_code: str
     agency_name: str
     counts: dict[Category, int]
+    held: int = 0  # open items on hold or "không thực hiện": in no category (not overdue)
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        return sum(self.counts.values()) + self.held
 
     @property
     def done(self) -> int:
@@ -135,11 +168,16 @@ class AgencySummary:
 def province_summary(lines: Iterable[DueLine], *, today: date) -> list[AgencySummary]:
     """Counts per agency and category, worst first (most overdue, then lowest on-time rate)."""
     counters: dict[str, Counter[Category]] = {}
+    held: Counter[str] = Counter()
     names: dict[str, str] = {}
     for line in lines:
-        counters.setdefault(line.agency_code, Counter())[line.category(today)] += 1
+        counter = counters.setdefault(line.agency_code, Counter())
+        if line.held:
+            held[line.agency_code] += 1
+        else:
+            counter[line.category(today)] += 1
         names[line.agency_code] = line.agency_name
-    rows = [AgencySummary(code, names[code], dict(counter)) for code, counter in counters.items()]
+    rows = [AgencySummary(code, names[code], dict(counter), held[code]) for code, counter in counters.items()]
     rows.sort(
         key=lambda r: (
             -r.counts.get(Category.OVERDUE, 0),
@@ -163,6 +201,7 @@ def totals(rows: Sequence[AgencySummary]) -> Counter[Category]:
 # agencies and decides when a digest is due. `Figures.of_rows` counts the same thing in
 # Python: the tests hold the two against each other.
 
+WAIVE = "waive"  # bot.domain.kinds.HoldKind.WAIVE: "không thực hiện"
 OVERDUE_LONG_DAYS = 30
 OVERDUE_VERY_LONG_DAYS = 90
 SOON_DAYS = 14
@@ -265,6 +304,11 @@ class Figures:
     `done_on_time`). "Due so far" are the items whose due date has come: done on time among
     them, done late, or overdue. The completion rate is done/due so far, the on-time rate
     done on time/due so far; both None when nothing is due yet.
+
+    Counted apart, in none of the categories above: `unconfirmed` ("chưa cập nhật": due
+    before the bot followed the plan, not answered yet), `held` (open, reminders snoozed or
+    the agency paused) and `waived` ("không thực hiện": dropped by an admin). They are in the
+    total; none is "due so far" (not overdue); waived ones are not deadlines any more.
     """
 
     not_due: int = 0
@@ -276,10 +320,16 @@ class Figures:
     done_early: int = 0
     done_late: int = 0
     no_deadline: int = 0
+    unconfirmed: int = 0
+    held: int = 0
+    waived: int = 0
 
     @property
     def total(self) -> int:
-        return self.not_due + self.on_track + self.overdue + self.done_on_time + self.done_late + self.no_deadline
+        return (
+            self.not_due + self.on_track + self.overdue + self.done_on_time + self.done_late + self.no_deadline
+            + self.unconfirmed + self.held + self.waived
+        )
 
     @property
     def done(self) -> int:
@@ -287,8 +337,8 @@ class Figures:
 
     @property
     def dated(self) -> int:
-        """Deadlines ("mốc thời hạn"): the items with a due date, due or not."""
-        return self.total - self.no_deadline
+        """Deadlines ("mốc thời hạn"): the items with a due date, due or not (dropped ones aside)."""
+        return self.total - self.no_deadline - self.waived
 
     @property
     def completion_rate_all(self) -> float | None:
@@ -335,8 +385,10 @@ class Figures:
         return Figures(**{name: getattr(self, name) + getattr(other, name) for name in _FIGURE_FIELDS})
 
     @classmethod
-    def of(cls, category: Category, due_on: date | None, today: date) -> Figures:
-        """One item's contribution."""
+    def of(cls, category: Category, due_on: date | None, today: date, hold: str | None = None) -> Figures:
+        """One item's contribution (`hold`: a HoldKind value — an open item on hold counts as held or waived)."""
+        if hold is not None and category not in (Category.DONE_ON_TIME, Category.DONE_LATE):
+            return cls(waived=int(hold == WAIVE), held=int(hold != WAIVE))
         late = (today - due_on).days if due_on is not None else 0
         return cls(
             not_due=int(category is Category.NOT_DUE),
@@ -348,13 +400,14 @@ class Figures:
             done_early=int(category is Category.DONE_ON_TIME and due_on is not None and due_on > today),
             done_late=int(category is Category.DONE_LATE),
             no_deadline=int(category is Category.NO_DEADLINE),
+            unconfirmed=int(category is Category.UNCONFIRMED),
         )
 
     @classmethod
     def of_rows(cls, rows: Iterable[ReportRow], today: date) -> Figures:
         total = cls()
         for row in rows:
-            total = total + cls.of(row.category, row.due_on, today)
+            total = total + cls.of(row.category, row.due_on, today, row.hold)
         return total
 
 
@@ -466,6 +519,12 @@ class ReportRow:
     note: str | None
     completed_on: date | None = None
     due_item_id: int | None = None
+    hold: str | None = None  # as DueLine.hold, as of the report's date
+    hold_until: date | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.hold is not None and self.category not in (Category.DONE_ON_TIME, Category.DONE_LATE)
 
     def line(self) -> DueLine:
         return DueLine(
@@ -481,6 +540,8 @@ class ReportRow:
             completed_on=self.completed_on,
             original_due_on=self.original_due_on,
             due_item_id=self.due_item_id,
+            hold=self.hold,
+            hold_until=self.hold_until,
         )
 
 
@@ -549,9 +610,11 @@ def workbook_rank(row: ReportRow, period: DigestPeriod, soon_days: int) -> tuple
     """Which rows a capped workbook keeps first (lower first). Outcomes, in order:
     0 overdue (the longest overdue first); 1 blocked or extension requested; 2 due within
     `soon_days`; 3 done within the period; 4 in progress; 5 not due yet; 6 done earlier;
-    7 no deadline. The second number orders within a class (the due date's ordinal)."""
+    7 no deadline, or on hold / "không thực hiện". The second number orders within a class (the due date's ordinal)."""
     due = row.due_on.toordinal() if row.due_on is not None else date.max.toordinal()
     today = period.as_of
+    if row.held:  # on hold, or "không thực hiện": with the undated, never as overdue
+        return 7, due
     if row.category is Category.OVERDUE:
         return 0, due
     if row.status in (Status.BLOCKED, Status.EXTENSION_REQUESTED):

@@ -73,8 +73,22 @@ def headline(figures: Figures, *, tasks: int = 0, unassigned: int = 0) -> list[s
         f"⏳ Trong hạn: {figures.in_term} (đang thực hiện {figures.on_track}, chưa đến hạn {figures.not_due})"
         + (f" · xong trước hạn {figures.done_early}" if figures.done_early else ""),
         f"❔ Chưa xác định thời hạn: {figures.no_deadline}",
+        *([apart] if (apart := apart_line(figures)) else []),
         rates_line(figures),
     ]
+
+
+def apart_line(figures: Figures) -> str:
+    """What is counted apart, never as overdue: '❓ Chưa cập nhật: 300 · ⏸ Tạm dừng nhắc: 2 ·
+    🚫 Không thực hiện: 1' ("" when none)."""
+    parts = []
+    if figures.unconfirmed:
+        parts.append(f"❓ Chưa cập nhật (hạn trước ngày bắt đầu theo dõi, chờ cơ quan xác nhận): {figures.unconfirmed}")
+    if figures.held:
+        parts.append(f"⏸ Tạm dừng nhắc: {figures.held}")
+    if figures.waived:
+        parts.append(f"🚫 Không thực hiện: {figures.waived}")
+    return " · ".join(parts)
 
 
 def agency_line(number: int, row: AgencyFigures) -> str:
@@ -85,6 +99,12 @@ def agency_line(number: int, row: AgencyFigures) -> str:
     parts.append(f"trong hạn {f.in_term}")
     if f.no_deadline:
         parts.append(f"chưa có hạn {f.no_deadline}")
+    if f.unconfirmed:
+        parts.append(f"chưa cập nhật {f.unconfirmed}")
+    if f.held:
+        parts.append(f"tạm dừng nhắc {f.held}")
+    if f.waived:
+        parts.append(f"không thực hiện {f.waived}")
     parts.append(f"đúng hạn {percent(f.on_time_rate)}")
     return f"{number}. {marker} {escape(row.agency_name)}: " + " · ".join(parts)
 
@@ -180,6 +200,9 @@ def digest_messages(digest: Digest) -> list[str]:
                 f"• KH {escape(plan.plan_number)}: {counts_line(plan.tasks, f, plan.unassigned)} · "
                 f"hoàn thành {percent(f.completion_rate_all)} tổng số mốc, {percent(f.completion_rate)} số mốc "
                 f"đã đến hạn · quá hạn {f.overdue} · trong hạn {f.in_term} · chưa có hạn {f.no_deadline}"
+                + (f" · chưa cập nhật {f.unconfirmed}" if f.unconfirmed else "")
+                + (f" · tạm dừng nhắc {f.held}" if f.held else "")
+                + (f" · không thực hiện {f.waived}" if f.waived else "")
             )
     behind = [row for row in digest.agencies if row.figures.overdue]
     if digest.agencies:

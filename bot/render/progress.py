@@ -10,6 +10,7 @@ from bot.domain.codes import task_code
 from bot.domain.digest import AgencyProgress, AgencySummary, DueLine, Figures, UnassignedTask, totals
 from bot.domain.status import Category, Status
 from bot.render.format import days_phrase, long_date, percent, short_date
+from bot.render.labels import hold_label
 from bot.render.split import split_blocks
 
 TITLE_LIMIT = 110
@@ -31,9 +32,11 @@ def due_line(number: int | None, line: DueLine, today: date, *, show_agency: boo
     details = []
     if line.due_on is not None:
         when = f"Hạn {short_date(line.due_on)}"
-        if line.status is not Status.DONE:
+        if line.status is not Status.DONE and not line.held:
             when += f" · {days_phrase(line.due_on, today)}"
         details.append(when)
+    if line.held and line.hold is not None:  # on hold: said as such, never "quá hạn N ngày"
+        details.append(hold_label(line.hold, short_date(line.hold_until) if line.hold_until else None))
     if line.status is Status.DONE:
         details.append("Đã hoàn thành" + (f" {short_date(line.completed_on)}" if line.completed_on else ""))
     elif line.status is not Status.PENDING:
@@ -52,6 +55,7 @@ _SECTIONS: tuple[tuple[str, str], ...] = (
     ("in_progress", "⏳ Đang thực hiện"),
     ("no_deadline", "❔ Chưa xác định thời hạn"),
     ("done", "✅ Đã hoàn thành"),
+    ("held", "⏸ Tạm dừng nhắc, không thực hiện"),
 )
 DONE_SHOWN = 5
 
@@ -152,10 +156,13 @@ def province_summary_messages(
     if figures is not None and tasks is not None:
         blocks.append(counts_line(tasks, figures, len(unassigned)))
     blocks.append(
-        f"Tổng số mốc: {sum(total.values()) - total.get(Category.NO_DEADLINE, 0)} · Đã hoàn thành: {done} "
+        f"Tổng số mốc: {sum(total.values()) - total.get(Category.NO_DEADLINE, 0) + sum(r.held for r in rows)} · "
+        f"Đã hoàn thành: {done} "
         f"(đúng hạn {total.get(Category.DONE_ON_TIME, 0)}, quá hạn {total.get(Category.DONE_LATE, 0)}) · "
         f"Quá hạn chưa xong: {total.get(Category.OVERDUE, 0)} · "
         f"Chưa xác định thời hạn: {total.get(Category.NO_DEADLINE, 0)}"
+        + (f" · Chưa cập nhật: {total.get(Category.UNCONFIRMED, 0)}" if total.get(Category.UNCONFIRMED) else "")
+        + (f" · Tạm dừng nhắc, không thực hiện: {held}" if (held := sum(r.held for r in rows)) else "")
     )
     if figures is not None:
         blocks.append(rates_line(figures))
@@ -166,6 +173,7 @@ def province_summary_messages(
         blocks.append(
             f"{number}. {marker} {escape(row.agency_name)}: {row.counts.get(Category.OVERDUE, 0)} · "
             f"{open_ok} · {row.done} · {percent(row.on_time_rate)}"
+            + (f" · tạm dừng {row.held}" if row.held else "")
         )
     if unreachable:
         blocks.append(

@@ -151,7 +151,10 @@ def build_report_docx(digest: Digest) -> bytes:
         f"{percent(f.on_time_rate)} số mốc đã đến hạn. "
         f"Có {f.overdue} mốc quá hạn chưa hoàn thành (quá hạn trên {OVERDUE_LONG_DAYS} ngày: {f.overdue_30}; "
         f"trên {OVERDUE_VERY_LONG_DAYS} ngày: {f.overdue_90}); {f.in_term} mốc đang trong hạn "
-        f"(đang thực hiện {f.on_track}, chưa đến hạn {f.not_due}); {f.no_deadline} nhiệm vụ chưa xác định thời hạn.",
+        f"(đang thực hiện {f.on_track}, chưa đến hạn {f.not_due}); {f.no_deadline} nhiệm vụ chưa xác định thời hạn."
+        + (f" {f.unconfirmed} mốc chưa cập nhật (hạn trước ngày bắt đầu theo dõi, chờ cơ quan xác nhận)." if f.unconfirmed else "")
+        + (f" {f.held} mốc tạm dừng nhắc (không tính quá hạn)." if f.held else "")
+        + (f" {f.waived} mốc không thực hiện." if f.waived else ""),
         indent=True,
     )
     for plan in digest.plans:

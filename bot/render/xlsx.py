@@ -34,6 +34,7 @@ from bot.domain.digest import (
 from bot.domain.status import Category, Status
 from bot.render.digest import digest_title, period_label
 from bot.render.format import short_date
+from bot.render.labels import hold_label
 from bot.render.progress import counts_line
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -58,6 +59,10 @@ FIGURE_COLUMNS: tuple[tuple[str, int], ...] = (
     ("Tỉ lệ hoàn thành (số mốc đã đến hạn)", 13),
     ("Tỉ lệ đúng hạn (số mốc đã đến hạn)", 13),
     ("Tỉ lệ hoàn thành (tổng số mốc)", 13),
+    # Counted apart, never as overdue (bot.domain.digest.Figures).
+    ("Chưa cập nhật", 11),
+    ("Tạm dừng nhắc", 10),
+    ("Không thực hiện", 10),
 )
 PLAN_COLUMNS: tuple[tuple[str, int], ...] = (
     ("STT", 8),
@@ -164,7 +169,7 @@ def _figure_values(sheet: _Sheet, f: Figures, style: str | None = None) -> list[
         sheet.cell(f.completion_rate, STYLES.percent),
         sheet.cell(f.on_time_rate, STYLES.percent),
         sheet.cell(f.completion_rate_all, STYLES.percent),
-    ]
+    ] + [sheet.cell(value, style) for value in (f.unconfirmed, f.held, f.waived)]
 
 
 def _agency_sheet(workbook: Workbook, digest: Digest, heading: str, subtitle: str) -> None:
@@ -238,7 +243,10 @@ def row_note(row: ReportRow) -> str:
 
 
 def state_label(row: ReportRow) -> str:
-    """Tình trạng: the government's category, with what was reported when it says more."""
+    """Tình trạng: the government's category, with what was reported when it says more; an
+    open item on hold says so instead ("Tạm dừng nhắc đến 15/01/2027", "Không thực hiện")."""
+    if row.held and row.hold is not None:
+        return hold_label(row.hold, short_date(row.hold_until) if row.hold_until else None)
     label = row.category.label
     if row.category in (Category.ON_TRACK, Category.OVERDUE) and row.status not in (Status.PENDING, Status.IN_PROGRESS):
         label += f" ({row.status.label.lower()})"

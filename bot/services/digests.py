@@ -19,7 +19,7 @@ them against each other and against a hand-built data set).
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -144,11 +144,14 @@ async def build_digest(
         per_plan[plan_id] = per_plan.get(plan_id, Figures()) + figures
         per_agency.append((agency_id, figures))
     counts = await reports.task_counts(session, province_ids=[province.id], today=today)
+    # Tasks nobody led at the end of the day (a task assigned since is still listed then).
+    unassigned = await reports.unassigned_tasks(session, province_ids=[province.id], today=today, end=end)
+    unassigned_per_plan = Counter(t.plan_number for t in unassigned)
     plan_rows = [
         PlanFigures(
             plan.number, plan.title, per_plan.get(plan_id, Figures()),
             tasks=counts[plan_id].tasks if plan_id in counts else 0,
-            unassigned=counts[plan_id].unassigned if plan_id in counts else 0,
+            unassigned=unassigned_per_plan.get(plan.number, 0),
             period=(plan.first_year, plan.last_year) if plan.first_year and plan.last_year else None,
         )
         for plan_id, plan in plans.items()
@@ -177,7 +180,7 @@ async def build_digest(
         soon_days=soon,
         rows_total=selection.total if selection.total > selection.limit else None,
         tasks=sum(c.tasks for c in counts.values()),
-        unassigned=await reports.unassigned_tasks(session, province_ids=[province.id], today=today),
+        unassigned=unassigned,
     )
     events.finish(digest)
     return digest
@@ -235,8 +238,8 @@ class _Events:
         self.due_soon: list[DueLine] = []
 
     def add(self, row: ReportRow, changed_on: date | None) -> None:
-        if row.due_item_id is None:
-            return
+        if row.due_item_id is None or (row.held and row.status is not Status.DONE):
+            return  # undated, or on hold / "không thực hiện": in the figures and the workbook only
         period = self.period
         today = period.as_of
         if row.status is Status.DONE:

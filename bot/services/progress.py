@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import agencies as agencies_repo
 from bot.db import chats as chats_repo
+from bot.db import followup as followup_repo
 from bot.db import plans as plans_repo
 from bot.db import reports
 from bot.db import status_changes as status_changes_repo
 from bot.db.models import Agency, Province
-from bot.domain.digest import DueLine, Figures, agency_progress, overdue, province_summary, upcoming
+from bot.domain.digest import DueLine, Figures, agency_progress, overdue, province_summary, upcoming, with_holds
 from bot.domain.kinds import LinkRole
 from bot.domain.status import ChangeSource
 from bot.render import admin as admin_render
@@ -44,6 +45,7 @@ async def agency_pages(
 ) -> list[str]:
     family = await agencies_repo.agency_family_ids(session, agency_ids=[agency.id])
     lines = await plans_repo.due_lines(session, province_ids=[agency.province_id], agency_ids=family)
+    lines = await _held(session, lines, today)
     return agency_progress_messages(
         agency.name, agency_progress(lines, today=today, soon_days=DEFAULT_SOON_DAYS), today
     )
@@ -76,7 +78,7 @@ async def progress_pages(
 
 
 async def _province_pages(session: AsyncSession, *, province: Province, today: date, admin: bool) -> list[str]:
-    lines = await plans_repo.due_lines(session, province_ids=[province.id])
+    lines = await _held(session, await plans_repo.due_lines(session, province_ids=[province.id]), today)
     rows = province_summary(lines, today=today)
     bound_codes = {
         agency.code
@@ -87,7 +89,9 @@ async def _province_pages(session: AsyncSession, *, province: Province, today: d
     # Agencies with open items and no chat to remind: the leaders should know, and whether
     # the chat was lost (bot removed, blocked) or never registered.
     waiting = [r for r in rows if r.agency_code not in bound_codes and r.total > r.done]
-    figures = sum((Figures.of(line.category(today), line.due_on, today) for line in lines), Figures())
+    figures = sum(
+        (Figures.of(line.category(today), line.due_on, today, line.hold) for line in lines), Figures()
+    )
     counts = await reports.task_counts(session, province_ids=[province.id])
     unassigned = await reports.unassigned_tasks(session, province_ids=[province.id])
     return province_summary_messages(
@@ -103,14 +107,22 @@ async def _province_pages(session: AsyncSession, *, province: Province, today: d
     )
 
 
-async def _scope_lines(session: AsyncSession, scope: Scope) -> list[DueLine] | None:
+async def _held(session: AsyncSession, lines: list[DueLine], today: date) -> list[DueLine]:
+    """Lines with the holds in force today: shown as such, never as overdue."""
+    items, agencies = await followup_repo.holds_in_force(session, today=today)
+    return with_holds(lines, items, agencies) if items or agencies else lines
+
+
+async def _scope_lines(session: AsyncSession, scope: Scope, today: date) -> list[DueLine] | None:
     if scope.kind is ScopeKind.AGENCY:
-        return await plans_repo.due_lines(
+        lines = await plans_repo.due_lines(
             session, province_ids=scope.province_ids, agency_ids=scope.agency_ids, include_undated=False
         )
-    if scope.province_wide:
-        return await plans_repo.due_lines(session, province_ids=scope.province_ids, include_undated=False)
-    return None
+    elif scope.province_wide:
+        lines = await plans_repo.due_lines(session, province_ids=scope.province_ids, include_undated=False)
+    else:
+        return None
+    return await _held(session, lines, today)
 
 
 def _who(scope: Scope) -> str:
@@ -120,7 +132,7 @@ def _who(scope: Scope) -> str:
 
 
 async def overdue_pages(session: AsyncSession, *, scope: Scope, today: date) -> list[str] | None:
-    lines = await _scope_lines(session, scope)
+    lines = await _scope_lines(session, scope, today)
     if lines is None:
         return None
     return list_messages(
@@ -135,7 +147,7 @@ async def overdue_pages(session: AsyncSession, *, scope: Scope, today: date) -> 
 async def upcoming_pages(
     session: AsyncSession, *, scope: Scope, today: date, days: int
 ) -> list[str] | None:
-    lines = await _scope_lines(session, scope)
+    lines = await _scope_lines(session, scope, today)
     if lines is None:
         return None
     return list_messages(

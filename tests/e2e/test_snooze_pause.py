@@ -81,6 +81,15 @@ async def test_snooze_pause_resume_and_drop_each_stop_their_reminders_and_are_re
         notes = [c.note for c in await status_changes_repo.history(s, due_item_id=second.id)]
         assert "Không thực hiện: nội dung đã sáp nhập vào nhiệm vụ khác" in notes
 
+    # /tiendo shows both as such — on hold, dropped — and neither as overdue.
+    pages = await w.send(STP_GROUP, FOCAL, "/tiendo")
+    text = "\n".join(m.text or "" for m in pages)
+    assert "⏸ Tạm dừng nhắc, không thực hiện" in text
+    before_held, held = text.split("⏸ Tạm dừng nhắc, không thực hiện", 1)
+    assert f"mã NV{snoozed_task})" in held and f"mã NV{dropped_task})" in held
+    assert f"Tạm dừng nhắc đến {until:%d/%m/%Y}" in held and "· Không thực hiện" in held
+    assert f"mã NV{snoozed_task})" not in before_held and f"mã NV{dropped_task})" not in before_held
+
     # 3. /tamdung: the whole agency, until /tieptuc.
     day = next_day(first, until)
     assert await _tasks_on(w, day, stp)

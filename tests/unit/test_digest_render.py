@@ -173,7 +173,8 @@ def test_workbook_reads_back_with_dates_filters_and_numbers() -> None:
     assert book.sheetnames == ["Theo cơ quan", "Theo kế hoạch", "KH 1782-KH-UBND", "KH 18-KH-UBND"]
     agencies = book["Theo cơ quan"]
     assert agencies.freeze_panes == "A4"
-    assert agencies.auto_filter.ref == "A3:O6"
+    assert agencies.auto_filter.ref == "A3:R6"  # the last three: chưa cập nhật, tạm dừng nhắc, không thực hiện
+    assert [c.value for c in agencies[3]][-3:] == ["Chưa cập nhật", "Tạm dừng nhắc", "Không thực hiện"]
     assert [c.value for c in agencies[3]][:4] == ["STT", "Cơ quan", "Tổng số mốc thời hạn", "Mốc đã đến hạn"]
     first = [c.value for c in agencies[4]]
     assert first[1] == "Ủy ban nhân dân xã Thượng Nông 2 <&>" and first[8] == 2  # overdue column
