@@ -184,7 +184,7 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def measure_worker(url: str) -> None:
+async def measure_worker(url: str, label: str = "as the bot builds it") -> None:
     from bot.services.digest_worker import digest_parts
 
     engine = make_engine(url)
@@ -193,7 +193,7 @@ async def measure_worker(url: str) -> None:
         assert province is not None
     await engine.dispose()
     parts, run = await digest_parts(database_url=url, province_id=province.id, period=week_period(AS_OF), with_report=False)
-    print(f"as the bot builds it (child process): {run.seconds:.2f} s wall, {run.cpu_seconds:.2f} s CPU, "
+    print(f"{label} (child process): {run.seconds:.2f} s wall, {run.cpu_seconds:.2f} s CPU, "
           f"peak RSS {run.max_rss_mb:.0f} MB; parts: {', '.join(p.kind for p in parts)}\n")
 
 
@@ -273,7 +273,17 @@ async def _bench(url: str, args: argparse.Namespace) -> None:
               f"(seeded in {time.perf_counter() - t:.1f} s, not measured)")
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} cores\n")
     for _ in range(args.repeat):
-        await measure_worker(url)
+        if args.compare:
+            # The child runs `python -m bot.services.digest_worker` from the current folder:
+            # from another work tree, it is that tree's code, on the same data, in the same run.
+            os.chdir(args.compare)
+            try:
+                await measure_worker(url, f"{args.compare}, load {os.getloadavg()[0]:.2f}")
+            finally:
+                os.chdir(ROOT)
+            await measure_worker(url, f"this tree, load {os.getloadavg()[0]:.2f}")
+        else:
+            await measure_worker(url)
     if args.steps:
         await measure(url)
 
@@ -285,6 +295,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--agencies", type=int, default=1_000)
     parser.add_argument("--reuse", action="store_true", help="a --db that already holds the seeded tasks: measure only")
+    parser.add_argument("--compare", help="another work tree (e.g. main before a change): its digest worker too, alternating")
     parser.add_argument("--repeat", type=int, default=1, help="child-process builds to time (1st is cold)")
     parser.add_argument("--steps", action=argparse.BooleanOptionalAction, default=True,
                         help="also the step-by-step measurement in this process")

@@ -76,8 +76,12 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)  # Vietnamese stays readable in the database
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def make_engine(url: str, *, sqlite_mmap: bool = True, **kwargs: Any) -> AsyncEngine:
     """An async engine for a SQLite or PostgreSQL URL (see `normalize_url`).
+
+    `sqlite_mmap=False`: SQLite reads with read() into its default 2 MB cache instead of a
+    memory map and a 64 MB cache — for a short-lived process whose peak memory is measured
+    (the digest worker: the pages of a mapped file count in its resident size).
 
     A PostgreSQL URL may carry `options=-csearch_path%3Dschema` as libpq does;
     asyncpg gets it as `server_settings`.
@@ -104,7 +108,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs["poolclass"] = StaticPool  # every new connection would be a new empty database
     engine = create_async_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
-        _install_sqlite_pragmas(engine, wal=not in_memory)
+        _install_sqlite_pragmas(engine, wal=not in_memory, mmap=sqlite_mmap)
     return engine
 
 
@@ -112,7 +116,7 @@ SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 SQLITE_CACHE_KIB = 64 * 1024
 
 
-def _install_sqlite_pragmas(engine: AsyncEngine, *, wal: bool) -> None:
+def _install_sqlite_pragmas(engine: AsyncEngine, *, wal: bool, mmap: bool = True) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -121,7 +125,7 @@ def _install_sqlite_pragmas(engine: AsyncEngine, *, wal: bool) -> None:
             cursor.execute("PRAGMA synchronous=NORMAL")  # durable enough in WAL mode
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        if wal:
+        if wal and mmap:
             # Pages read through a memory map and a 64 MB page cache, not a read() system call
             # per page from a 2 MB cache: the console's province-wide figures read every item.
             cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")

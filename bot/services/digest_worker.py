@@ -83,7 +83,9 @@ async def _build(request: dict[str, Any]) -> list[Part]:
     from bot.db.models import Province
     from bot.services.digests import build_digest, render_digest
 
-    engine = make_engine(request["database_url"])
+    # No memory map: the mapped database's pages would count in this process's peak memory
+    # (≈ +10 MB at 100,000 tasks) for no gain in a process that reads the data once or twice.
+    engine = make_engine(request["database_url"], sqlite_mmap=False)
     try:
         async with make_sessionmaker(engine)() as session:
             province = await session.get(Province, request["province_id"])
