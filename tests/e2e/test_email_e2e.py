@@ -98,3 +98,58 @@ async def test_email_command_admins_only_validated_listed(world: World, smtp: Sm
 
 async def _ready(value: bool) -> bool:
     return value
+
+
+SNV_MAIL = "vanthu@snv.phutho.gov.vn"
+
+
+async def test_mail_only_agency_is_asked_about_its_unknown_items_once(world: World, smtp: SmtpTestServer) -> None:
+    """Sở Nội vụ has no Telegram group, only a mailbox; the plan is followed from 01/06/2025,
+    so its earlier dates are "chưa cập nhật". Monday's mail lists them for confirmation and
+    marks them asked — like a group's message — and Tuesday's mail does not list them again."""
+    from datetime import UTC, date, datetime
+
+    from bot.db.models import Agency, DueItem, Plan
+    from bot.db.unknown_items import apply_follow_from
+    from bot.domain.status import Status
+
+    async with world.sm() as s, s.begin():
+        plan = await s.scalar(select(Plan))
+        assert plan is not None
+        plan.follow_from = date(2025, 6, 1)
+        await apply_follow_from(s, plan_id=plan.id, follow_from=plan.follow_from, now=MONDAY_0800, actor="test")
+    world.clock.jump(MONDAY_0800 - timedelta(minutes=5))
+    app = await world.start(polling=True, smtp_url=smtp.url, mail_from=FROM, web_port=0)
+    try:
+        world.server.send_text(ADMIN, ADMIN, f"/email Sở Nội vụ {SNV_MAIL}")
+        await world.server.wait_for_sent(ADMIN)
+        world.clock.jump(MONDAY_0800)
+        await run_job(app, DAILY_JOB)
+        await until(lambda: _ready(len(smtp.to(SNV_MAIL)) == 1), timeout=30, what="Monday's mail")
+        [monday] = smtp.to(SNV_MAIL)
+        text = monday.message.get_body(("plain",)).get_content()
+        assert "Chưa cập nhật" in text and "hạn đã qua trước khi bot bắt đầu theo dõi kế hoạch" in text
+        async with world.sm() as s:
+            unknown = {
+                i: asked for i, asked in (await s.execute(
+                    select(DueItem.id, DueItem.asked_on).join(Agency, DueItem.agency_id == Agency.id)
+                    .where(Agency.code == "so-noi-vu", DueItem.status == Status.UNKNOWN)
+                )).all()
+            }
+        [row] = await world.rows(channel=Channel.EMAIL)
+        listed = set(row.due_item_ids or []) & set(unknown)
+        assert listed and all(unknown[i] == date(2025, 6, 23) for i in listed)  # asked, like a group's
+
+        tuesday = datetime(2025, 6, 24, 1, 0, tzinfo=UTC)
+        world.clock.jump(tuesday)
+        await run_job(app, DAILY_JOB)
+        await until(world.settled, timeout=30, what="Tuesday's messages")
+        senders = senders_for(app)
+        assert senders is not None
+        await senders.drain_all()
+        for later in smtp.to(SNV_MAIL)[1:]:
+            assert "Chưa cập nhật" not in later.message.get_body(("plain",)).get_content()
+        tuesday_rows = [r for r in await world.rows(channel=Channel.EMAIL) if r.on_date == date(2025, 6, 24)]
+        assert not [i for r in tuesday_rows for i in r.due_item_ids or [] if i in listed]
+    finally:
+        await world.stop(app)

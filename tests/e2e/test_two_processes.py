@@ -39,10 +39,9 @@ import re
 import signal
 import socket
 import sys
-import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -57,6 +56,7 @@ from bot.db.models import OutboxMessage, ReminderRun
 from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus
 from tests.e2e.conftest import E2E_PG_URL, E2E_REQUIRE_PG, _e2e_pg_answers
 from tests.e2e.test_bot_run import _env as bot_process_env
+from tests.e2e.timing import until
 from tests.fakebot import FakeBotApi
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -355,16 +355,6 @@ class Process:
     def kill(self) -> None:
         if self.proc.returncode is None:
             self.proc.kill()
-
-
-async def until(check: Callable[[], Awaitable[Any]], *, timeout: float, what: str) -> Any:
-    """Poll an async condition every 20 ms; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not (result := await check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not reached within {timeout} s")
-        await asyncio.sleep(0.02)
-    return result
 
 
 def _free_port() -> int:
