@@ -37,6 +37,10 @@ async def get_province(session: AsyncSession, *, slug: str) -> Province | None:
     return await session.scalar(select(Province).where(Province.slug == slug))
 
 
+async def get_province_by_id(session: AsyncSession, *, province_id: int) -> Province | None:
+    return await session.get(Province, province_id)
+
+
 async def get_or_create_province(
     session: AsyncSession, *, slug: str, name: str, timezone: str
 ) -> Province:

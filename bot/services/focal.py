@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import agencies as agencies_repo
 from bot.db import chats as chats_repo
 from bot.db import focal_points as repo_focal
-from bot.db.models import Chat, Province
+from bot.db.models import Chat
 from bot.domain.kinds import ChatRole
 
 
@@ -111,7 +111,7 @@ async def daumoi(
             if private is not None and private.active and private.agency_id not in (None, agency.id):
                 result.outcome = FocalOutcome.PRIVATE_TAKEN
             else:
-                province = await session.get(Province, agency.province_id)
+                province = await agencies_repo.get_province_by_id(session, province_id=agency.province_id)
                 assert province is not None
                 await chats_repo.bind_chat(
                     session, province=province, tg_chat_id=user_id, role=ChatRole.AGENCY, now=now,

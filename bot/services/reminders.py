@@ -16,38 +16,28 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import followup as followup_repo
 from bot.db import recipients as recipients_repo
+from bot.db import reminders as reminders_repo
 from bot.db import unknown_items
-from bot.db.agencies import find_agencies
-from bot.db.dialect import insert_ignore, upsert
+from bot.db.agencies import find_agencies, list_provinces
 from bot.db.models import (
-    Agency,
     Chat,
-    DueItem,
-    Escalation,
-    OutboxMessage,
-    Plan,
-    Province,
     Recipient,
-    ReminderRun,
-    Task,
 )
 from bot.db.outbox import add_files, enqueue
 from bot.domain.admins import Admins
 from bot.domain.calendar import WorkCalendar
 from bot.domain.channels import Channel
 from bot.domain.escalation import Rung, parse_ladder
-from bot.domain.kinds import ChatRole, OutboxKind
+from bot.domain.kinds import OutboxKind
 from bot.domain.reminders import (
     DEFAULT_NUDGE_AFTER,
     AgencyReminders,
     DueDateSelection,
     Reminder,
-    ReminderItem,
     ReminderKind,
     ReminderPolicy,
     due_nudges,
@@ -59,7 +49,6 @@ from bot.domain.reminders import (
     summarize_escalation,
     without_held,
 )
-from bot.domain.status import Status
 from bot.render.format import short_date
 from bot.render.reminders import MessagePart, escalation_message, reminder_message, reminder_messages
 from bot.services import mailings, zalo
@@ -69,8 +58,6 @@ from bot.services.links import AgencyLinks
 
 log = logging.getLogger(__name__)
 
-# Items of unknown status (due before the plan was followed) are asked once, not reminded.
-OPEN_STATUSES = [s for s in Status if s.is_followed]
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -113,66 +100,6 @@ class DayReminders:
         return sum(1 for g in self.groups for r in g.reminders if r.kind is ReminderKind.NUDGE)
 
 
-def _open_item_filter() -> list[Any]:
-    return [DueItem.status.in_(OPEN_STATUSES), DueItem.cancelled == false(), Task.removed == false()]
-
-
-async def earliest_open_due(session: AsyncSession, *, before: date) -> date | None:
-    return await session.scalar(
-        select(func.min(DueItem.due_on))
-        .join(Task, DueItem.task_id == Task.id)
-        .where(*_open_item_filter(), DueItem.due_on < before)
-    )
-
-
-def _item_columns() -> tuple[Any, ...]:
-    return (
-        DueItem.id, Task.id, Task.ref, Plan.number, Task.title, Agency.id, Agency.name,
-        DueItem.due_on, DueItem.original_due_on, DueItem.status, DueItem.progress, Plan.province_id,
-    )
-
-
-def _to_item(r: Sequence[Any]) -> ReminderItem:
-    return ReminderItem(
-        due_item_id=r[0], task_id=r[1], task_ref=r[2], plan_number=r[3], title=r[4], agency_id=r[5],
-        agency_name=r[6], due_on=r[7], original_due_on=r[8], status=r[9], progress=r[10] or 0,
-        province_id=r[11],
-    )
-
-
-def _items_query() -> Any:
-    return (
-        select(*_item_columns())
-        .select_from(DueItem)
-        .join(Task, DueItem.task_id == Task.id)
-        .join(Plan, Task.plan_id == Plan.id)
-        .join(Agency, DueItem.agency_id == Agency.id)
-        .where(*_open_item_filter())
-    )
-
-
-async def _agency_graph(
-    session: AsyncSession, province_ids: Iterable[int]
-) -> tuple[dict[int, int | None], dict[int, str], dict[int, list[Chat]]]:
-    """Successors, names and active agency chats of the provinces' agencies (a few hundred rows)."""
-    provinces = sorted(set(province_ids))
-    if not provinces:
-        return {}, {}, {}
-    rows = (
-        await session.execute(
-            select(Agency.id, Agency.name, Agency.successor_id).where(Agency.province_id.in_(provinces))
-        )
-    ).all()
-    chats: dict[int, list[Chat]] = defaultdict(list)
-    for chat in await session.scalars(
-        select(Chat)
-        .where(Chat.province_id.in_(provinces), Chat.role == ChatRole.AGENCY, Chat.active, Chat.agency_id.is_not(None))
-        .order_by(Chat.id)
-    ):
-        chats[chat.agency_id].append(chat)  # type: ignore[index]
-    return {r.id: r.successor_id for r in rows}, {r.id: r.name for r in rows}, dict(chats)
-
-
 async def collect_reminders(
     session: AsyncSession,
     *,
@@ -184,15 +111,12 @@ async def collect_reminders(
     """Who gets which reminders on `on_date` (nothing on a day off), with the day's nudges
     (items in progress nobody reported on for `policy.nudge_after` working days), and which
     items of unknown status each recipient is asked to confirm (once: see `enqueue_reminders`)."""
-    earliest = await earliest_open_due(session, before=on_date)
+    earliest = await reminders_repo.earliest_open_due(session, before=on_date)
     selection = select_due_dates(on_date, calendar=calendar, policy=policy, earliest=earliest)
     day = DayReminders(on_date, selection)
     if not selection:
         return day
-    query = _items_query().where(DueItem.due_on.in_(sorted(selection.dates)))
-    if agency_ids is not None:
-        query = query.where(DueItem.agency_id.in_(list(agency_ids)))
-    items = [_to_item(r) for r in (await session.execute(query)).all()]
+    items = await reminders_repo.open_items_due_on(session, dates=selection.dates, agency_ids=agency_ids)
     unknown = await unknown_items.unasked(session, agency_ids=agency_ids)
     reminders = due_reminders(items, today=on_date, calendar=calendar, policy=policy, selection=selection)
     if policy.nudge_after:
@@ -205,7 +129,7 @@ async def collect_reminders(
     if not reminders and not unknown:
         return day
     provinces = {i.province_id for i in (*items, *unknown) if i.province_id}
-    successor_of, names, chats = await _agency_graph(session, provinces)
+    successor_of, names, chats = await reminders_repo.agency_graph(session, provinces)
     # An agency is reachable by a bound chat or by an address on another channel (e-mail, Zalo).
     addresses = await recipients_repo.active_by_agency(session, agency_ids=names, channels=[Channel.EMAIL, Channel.ZALO])
     day.groups = group_by_recipient(
@@ -281,21 +205,6 @@ def _row(
     }
 
 
-async def _record_run(session: AsyncSession, *, on_date: date, now: datetime) -> None:
-    # First statement of the tick, and a write: on SQLite it takes the write lock before
-    # anything is read (a read-then-write transaction could not wait for a concurrent
-    # tick); on PostgreSQL the row lock queues a concurrent tick for the same day behind
-    # this one, which then finds every key taken. Correctness does not depend on it: the
-    # outbox's unique keys do.
-    stmt = upsert(session, ReminderRun).values(on_date=on_date, first_run_at=now, last_run_at=now, runs=1, messages=0)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[ReminderRun.on_date],
-            set_={"last_run_at": now, "runs": ReminderRun.runs + 1},
-        )
-    )
-
-
 async def enqueue_reminders(
     session: AsyncSession,
     *,
@@ -316,7 +225,12 @@ async def enqueue_reminders(
     link from `links`, when the console is there) and Zalo accounts.
     """
     calendar = await effective_calendar(session, calendar)  # the admins' days off / make-up days
-    await _record_run(session, on_date=on_date, now=now)
+    # First statement of the tick, and a write: on SQLite it takes the write lock before
+    # anything is read (a read-then-write transaction could not wait for a concurrent
+    # tick); on PostgreSQL the row lock queues a concurrent tick for the same day behind
+    # this one, which then finds every key taken. Correctness does not depend on it: the
+    # outbox's unique keys do.
+    await reminders_repo.record_run(session, on_date=on_date, now=now)
     report = TickReport(on_date, calendar.is_working_day(on_date), calendar.holiday_name(on_date))
     if not report.working_day:
         return report
@@ -371,12 +285,7 @@ async def enqueue_reminders(
     )
     report.queued += office_rows + escalation_rows
     if report.queued:
-        await session.execute(
-            update(ReminderRun)
-            .where(ReminderRun.on_date == on_date)
-            .values(messages=ReminderRun.messages + report.queued)
-            .execution_options(synchronize_session=False)
-        )
+        await reminders_repo.add_run_messages(session, on_date=on_date, count=report.queued)
     return report
 
 
@@ -409,32 +318,21 @@ async def _escalate(
     targets = await _escalation_targets(session, rung=rung, on_date=on_date, admins=admins)
     if not targets:
         return 0, 0
-    done_before = exists().where(
-        Escalation.due_item_id == DueItem.id, Escalation.due_on == DueItem.due_on, Escalation.rung == rung
+    # The office hears only of the items not yet at the leaders' rung.
+    above = ladder.cutoff(Rung.LEADERS, on_date, calendar) if rung is Rung.OFFICE else None
+    candidates = await reminders_repo.unescalated_overdue(
+        session, rung=rung, cutoff=cutoff, province_ids=targets, above=above
     )
-    query = _items_query().where(DueItem.due_on <= cutoff, Plan.province_id.in_(list(targets)), ~done_before)
-    if rung is Rung.OFFICE:
-        above = ladder.cutoff(Rung.LEADERS, on_date, calendar)
-        if above is not None:
-            query = query.where(DueItem.due_on > above)
-    candidates = [_to_item(r) for r in (await session.execute(query)).all()]
     held = (await followup_repo.active_holds(session, today=on_date)).items
     candidates = [i for i in candidates if i.due_item_id not in held]  # snoozed or dropped: not escalated
     if not candidates:
         return 0, 0
     candidates.sort(key=lambda i: i.due_item_id)  # one insertion order: racing ticks cannot deadlock
-    result = await session.execute(
-        insert_ignore(session, Escalation).returning(Escalation.due_item_id),
-        [
-            {"due_item_id": i.due_item_id, "due_on": i.due_on, "rung": rung, "escalated_on": on_date, "created_at": now}
-            for i in candidates
-        ],
-    )
-    mine = {row[0] for row in result.all()}
+    mine = await reminders_repo.claim_escalations(session, items=candidates, rung=rung, on_date=on_date, now=now)
     items = [i for i in candidates if i.due_item_id in mine]
     if not items:
         return 0, 0
-    successor_of, names, _ = await _agency_graph(session, targets)
+    successor_of, names, _ = await reminders_repo.agency_graph(session, targets)
     by_province: dict[int, list[Reminder]] = defaultdict(list)
     for item in items:
         current = succession_chain(item.agency_id, successor_of)[-1]
@@ -474,34 +372,13 @@ async def _escalation_targets(
 ) -> dict[int, list[Any]]:
     """province id → who hears of `rung` today and has not yet: leaders' chats (Chat), or
     the province's admins (Telegram user ids)."""
-    targets: dict[int, list[Any]] = defaultdict(list)
     if rung is Rung.LEADERS:
-        alerted_today = (
-            select(OutboxMessage.chat_id)
-            .where(OutboxMessage.on_date == on_date, OutboxMessage.kind == OutboxKind.ESCALATION)
-            .where(OutboxMessage.chat_id.is_not(None))
-        )
-        for chat in await session.scalars(
-            select(Chat)
-            .where(Chat.role == ChatRole.LEADERS, Chat.active, Chat.id.not_in(alerted_today))
-            .order_by(Chat.id)
-        ):
-            targets[chat.province_id].append(chat)
-        return dict(targets)
+        return dict(await reminders_repo.leaders_chats_to_alert(session, on_date=on_date))
     if rung is not Rung.OFFICE or admins is None:
         return {}
-    told = {
-        (r.admin_tg_id, r.part)
-        for r in (
-            await session.execute(
-                select(OutboxMessage.admin_tg_id, OutboxMessage.part).where(
-                    OutboxMessage.on_date == on_date, OutboxMessage.kind == OutboxKind.ESCALATION,
-                    OutboxMessage.admin_tg_id.is_not(None),
-                )
-            )
-        ).all()
-    }
-    for province in await session.scalars(select(Province).order_by(Province.id)):
+    targets: dict[int, list[Any]] = {}
+    told = await reminders_repo.admins_alerted(session, on_date=on_date)
+    for province in sorted(await list_provinces(session), key=lambda p: p.id):
         people = [a for a in sorted(admins.of(province.slug)) if (a, province.id) not in told]
         if people:
             targets[province.id] = people
@@ -561,7 +438,7 @@ async def preview(
     agency_ids: list[int] | None = None
     if agency is not None:
         agency_ids = []
-        for province in await session.scalars(select(Province).order_by(Province.slug)):
+        for province in await list_provinces(session):
             agency_ids += [a.id for a in await find_agencies(session, province=province, query=agency)]
     result: list[PreviewDay] = []
     previous: date | None = None  # the leaders' cutoff of the previous day previewed
@@ -578,17 +455,11 @@ async def preview(
         cutoff = policy.escalation.cutoff(Rung.LEADERS, on, calendar)
         if cutoff is None:
             continue
-        done_before = exists().where(
-            Escalation.due_item_id == DueItem.id, Escalation.due_on == DueItem.due_on, Escalation.rung == Rung.LEADERS
-        )
         # The first day: all that reached the leaders' rung; later days: what crossed it since.
-        crossing = DueItem.due_on <= cutoff if previous is None else and_(DueItem.due_on > previous, DueItem.due_on <= cutoff)
+        day.escalations = await reminders_repo.count_unescalated(
+            session, rung=Rung.LEADERS, cutoff=cutoff, after=previous, agency_ids=agency_ids
+        )
         previous = cutoff
-        counted = _items_query().where(crossing, ~done_before)
-        if agency_ids is not None:
-            counted = counted.where(DueItem.agency_id.in_(agency_ids))
-        query = select(func.count()).select_from(counted.subquery())
-        day.escalations = int(await session.scalar(query) or 0)
     return result
 
 

@@ -35,7 +35,7 @@ from bot.db import agencies as agencies_repo
 from bot.db import plans as plans_repo
 from bot.db import recipients as recipients_repo
 from bot.db import zalo as zdb
-from bot.db.models import Agency, Province, ZaloRecipient
+from bot.db.models import Agency, ZaloRecipient
 from bot.db.outbox import ChannelMessage, enqueue_for_recipients
 from bot.db.retry import begin_write
 from bot.domain.channels import Channel
@@ -188,7 +188,7 @@ async def recipient_env(
     """The status use case's Env for a person acting from Zalo: the agency's scope (as a
     message in its bound group would have), no admin rights, channel "zalo"."""
     agency = recipient.agency
-    province = await session.get(Province, agency.province_id)
+    province = await agencies_repo.get_province_by_id(session, province_id=agency.province_id)
     assert province is not None
     family = await agencies_repo.agency_family_ids(session, agency_ids=[agency.id])
     scope = Scope(ScopeKind.AGENCY, (province,), False, True, None, agency, tuple(family))
