@@ -29,12 +29,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 
 from bot.context import BotApp, Context
-from bot.db.models import ReminderRun
+from bot.db import reminders as reminders_repo
 from bot.db.retry import in_transaction
 from bot.domain.admins import Admins
 from bot.domain.calendar import WorkCalendar
@@ -165,7 +164,7 @@ class ReminderEngine:
 
     async def ticked(self, on_date: date) -> bool:
         async with self.sessionmaker() as session:
-            return await session.scalar(select(ReminderRun.on_date).where(ReminderRun.on_date == on_date)) is not None
+            return await reminders_repo.ticked(session, on_date=on_date)
 
     # --- sending -----------------------------------------------------------------------
 

@@ -197,6 +197,11 @@ async def record_run(session: AsyncSession, *, on_date: date, now: datetime) -> 
     )
 
 
+async def ticked(session: AsyncSession, *, on_date: date) -> bool:
+    """Whether a tick of `on_date` ran (its run row exists)."""
+    return await session.scalar(select(ReminderRun.on_date).where(ReminderRun.on_date == on_date)) is not None
+
+
 async def add_run_messages(session: AsyncSession, *, on_date: date, count: int) -> None:
     await session.execute(
         update(ReminderRun)
