@@ -105,9 +105,16 @@ def _peak_rss_kb() -> int:
     return 0
 
 
+CHILD_NICENESS = 10
+
+
 def _child() -> None:
+    import os
     import traceback
 
+    # Below the bot in the CPU scheduler: on a busy machine (two cores) the replies, not the
+    # report, get the core first — a report may take seconds more, a confirmation may not.
+    os.nice(CHILD_NICENESS)
     request = pickle.loads(sys.stdin.buffer.read())
     try:
         answer: tuple[str, Any] = ("ok", asyncio.run(_build(request)))
