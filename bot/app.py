@@ -200,8 +200,16 @@ def attach_zalo(app: BotApp) -> Any:
     from bot.channels.zalo_inbound import ZaloInbound
 
     services: BotServices = app.bot_data
+    def wake_senders() -> None:
+        from scheduler.reminders import engine_for
+
+        engine = engine_for(app)
+        if engine is not None:
+            engine.kick(app)  # Telegram's sender and every other channel's
+
     zalo = ZaloInbound(
         settings=services.settings, sessionmaker=services.sessionmaker, clock=services.clock, telegram_bot=app.bot,
+        on_queued=wake_senders,
     )
     services.zalo = zalo
     services.web_routes = [*services.web_routes, *zalo.routes()]

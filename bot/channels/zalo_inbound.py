@@ -26,8 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.zalo import SECRET_HEADER, Failure, ZaloClient, ZaloError, parse_update, sleep_unless
 from bot.config import Settings
-from bot.db import agencies as agencies_repo
-from bot.db import chats as chats_repo
 from bot.db import plans as plans_repo
 from bot.db import status_changes as status_changes_repo
 from bot.domain.callbacks import DecideExtension, encode
@@ -56,6 +54,7 @@ class ZaloInbound:
         telegram_bot: Any = None,
         console_link: Callable[[int], str | None] | None = None,
         poll_timeout: int = POLL_TIMEOUT,
+        on_queued: Callable[[], None] | None = None,
     ) -> None:
         assert settings.zalo_bot_token
         self.settings = settings
@@ -65,6 +64,7 @@ class ZaloInbound:
         self.telegram_bot = telegram_bot
         self.console_link = console_link
         self.poll_timeout = poll_timeout
+        self.on_queued = on_queued  # wake the outbox senders: notices were queued
         self.secret = settings.zalo_webhook_secret or secrets.token_urlsafe(32)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -177,6 +177,8 @@ class ZaloInbound:
                 result = await zalo_svc.handle_text(
                     session, incoming, now=self.clock(), default_tz=self.settings.tz, console_link=self.console_link
                 )
+            if result.notices_queued and self.on_queued is not None:
+                self.on_queued()
             for text in result.replies:
                 await self.send(incoming.chat_id, text)
             await self._tell_telegram(session, result)
@@ -218,10 +220,12 @@ class ZaloInbound:
         return True
 
     async def _tell_telegram(self, session: AsyncSession, result: zalo_svc.Inbound) -> None:
-        """Group notices and extension requests, with the Telegram bot (best effort: the
-        change itself is recorded already and shows in /tiendo and the console)."""
+        """Extension requests to the leaders (their posts are kept, to show the decision on
+        every copy) and the copies of withdrawn ones, with the Telegram bot (best effort: the
+        request is recorded already and listed by /giahan and the console). The agency
+        group's notices went into the outbox with the change (bot.services.notices)."""
         bot = self.telegram_bot
-        if bot is None or not (result.group_notices or result.extension_requests or result.withdrawn_requests):
+        if bot is None or not (result.extension_requests or result.withdrawn_requests):
             return
         from telegram import InlineKeyboardButton, InlineKeyboardMarkup
         from telegram.error import TelegramError
@@ -233,12 +237,7 @@ class ZaloInbound:
                 view = await svc.extension_view(session, request, self.settings.tz) if request else None
                 if request is not None and view is not None:
                     edits += [(int(c), int(m), texts.extension_request_text(view)) for c, m in request.posts or []]
-            targets: list[tuple[int, str, Any, int | None]] = []
-            for agency_id, html_text in result.group_notices:
-                family = await agencies_repo.agency_family_ids(session, agency_ids=[agency_id])
-                for member in family[:1]:
-                    for chat in await chats_repo.chats_for_agency(session, agency_id=member):
-                        targets.append((chat.tg_chat_id, html_text, None, None))
+            targets: list[tuple[int, str, Any, int]] = []
             for request_id in result.extension_requests:
                 request = await status_changes_repo.get_extension_request(session, request_id=request_id)
                 item = await plans_repo.get_due_item(session, due_item_id=request.due_item_id) if request else None
@@ -274,8 +273,7 @@ class ZaloInbound:
                     level=logging.WARNING, chat_id=chat_id,
                 )
                 continue
-            if post_of is not None:
-                posts.setdefault(post_of, []).append((message.chat_id, message.message_id))
+            posts.setdefault(post_of, []).append((message.chat_id, message.message_id))
         if posts:
             async with session.begin():
                 for request_id, new_posts in posts.items():

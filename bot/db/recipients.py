@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Agency, Province, Recipient
+from bot.db.models import Agency, OutboxMessage, Province, Recipient
 from bot.domain.channels import Channel
-from bot.domain.kinds import ChatRole
+from bot.domain.kinds import ChatRole, OutboxKind
 
 
 async def get(session: AsyncSession, *, channel: Channel, address: str) -> Recipient | None:
@@ -147,3 +147,38 @@ async def recipient_info(session: AsyncSession, *, recipient_id: int) -> Recipie
     if row is None:
         return None
     return RecipientInfo(row[0], row[1], row[2] or row[3], row[3], row[4])
+
+
+async def reachable_for_agency(
+    session: AsyncSession, *, agency_id: int, channels: Sequence[Channel]
+) -> list[Recipient]:
+    """The reachable recipients that hear about an agency's work: its own and those of the
+    agencies that took it over (a merged agency's items are its successor's work, as in
+    the reminders), in id order."""
+    chain = [agency_id]
+    for _ in range(10):  # succession chains are short; the bound guards against cycles
+        successor = await session.scalar(select(Agency.successor_id).where(Agency.id == chain[-1]))
+        if successor is None or successor in chain:
+            break
+        chain.append(successor)
+    found = await active_by_agency(session, agency_ids=chain, channels=channels)
+    return sorted((r for rows in found.values() for r in rows), key=lambda r: r.id)
+
+
+async def leaders_without(
+    session: AsyncSession, *, kind: OutboxKind, on_date: date, channel: Channel | None = None
+) -> dict[int, list[Recipient]]:
+    """Per province, its reachable leaders' recipients that have no outbox row of `kind`
+    on `on_date` yet (e.g. today's escalation alert), in id order."""
+    had = select(OutboxMessage.recipient_id).where(
+        OutboxMessage.on_date == on_date, OutboxMessage.kind == kind, OutboxMessage.recipient_id.is_not(None)
+    )
+    query = select(Recipient).where(
+        Recipient.role == ChatRole.LEADERS, Recipient.active == true(), Recipient.id.not_in(had)
+    )
+    if channel is not None:
+        query = query.where(Recipient.channel == channel)
+    found: dict[int, list[Recipient]] = defaultdict(list)
+    for row in await session.scalars(query.order_by(Recipient.id)):
+        found[row.province_id].append(row)
+    return dict(found)

@@ -145,12 +145,16 @@ async def latest_reminder_items(session: AsyncSession, *, recipient_id: int, sin
     return [int(i) for i in row[0]]
 
 
-async def next_notice_part(session: AsyncSession, *, recipient_id: int, on_date: date) -> int:
-    """A free `part` for one more one-off message (NOTICE) to this recipient on this day."""
-    top = await session.scalar(
-        select(func.max(OutboxMessage.part)).where(
+async def next_answer_part(session: AsyncSession, *, recipient_id: int, on_date: date) -> int:
+    """A free `part` for one more queued answer (NOTICE) to this recipient on this day.
+
+    Answers count down from -1: the other notices use positive parts derived from what
+    they are about (bot.domain.channels.notice_part), so the two never meet. Each further
+    piece of one answer takes the next lower number."""
+    low = await session.scalar(
+        select(func.min(OutboxMessage.part)).where(
             OutboxMessage.recipient_id == recipient_id, OutboxMessage.on_date == on_date,
-            OutboxMessage.kind == OutboxKind.NOTICE,
+            OutboxMessage.kind == OutboxKind.NOTICE, OutboxMessage.part < 0,
         )
     )
-    return int(top) + 1 if top is not None else 0
+    return int(low) - 1 if low is not None else -1

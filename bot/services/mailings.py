@@ -19,16 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import recipients as recipients_repo
-from bot.db.models import OutboxMessage, Province
+from bot.db.models import OutboxMessage, Province, Recipient
 from bot.db.outbox import ChannelMessage, enqueue_for_recipients
 from bot.domain.channels import Channel
 from bot.domain.digest import DigestKind, DigestPeriod
 from bot.domain.kinds import OutboxKind
-from bot.render.email import digest_email, reminder_email
+from bot.render.email import digest_email, escalation_email, reminder_email
 from bot.render.reminders import reminder_messages
 from bot.services.links import AgencyLinks
 
 if TYPE_CHECKING:
+    from bot.render.reminders import MessagePart
     from bot.services.digests import Part
     from bot.services.reminders import DayReminders
 
@@ -60,6 +61,27 @@ async def reminder_emails(
             for r in addresses
         ]
     return await enqueue_for_recipients(session, messages, now=now)
+
+
+async def escalation_emails(
+    session: AsyncSession, *, recipients: Sequence[Recipient], province_id: int, part: MessagePart,
+    files: Sequence[dict[str, Any]], on_date: date, now: datetime,
+) -> int:
+    """Queue the leaders' escalation alert of the day for their e-mail addresses (the
+    Telegram alert's text as a mail, the Excel list attached); once per address and day."""
+    if not recipients:
+        return 0
+    province = await session.get(Province, province_id)
+    content = escalation_email([part.text], province_name=province.name if province else "", on_date=on_date)
+    messages = [
+        ChannelMessage(
+            recipient_id=r.id, channel=Channel.EMAIL, on_date=on_date, kind=OutboxKind.ESCALATION,
+            body=content.html, subject=content.subject, alt_body=content.text, files=tuple(files),
+            due_item_ids=part.due_item_ids,
+        )
+        for r in recipients
+    ]
+    return len(await enqueue_for_recipients(session, messages, now=now))
 
 
 def digest_part(kind: DigestKind) -> int:

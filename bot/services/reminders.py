@@ -303,7 +303,7 @@ async def _escalate(
     to it: each item once per rung, in ONE message a day per recipient (counts per agency,
     the worst items, the Excel file). Returns (items, messages queued).
 
-    LEADERS: the provinces' active leaders' chats. OFFICE: each province's admins, in a
+    LEADERS: the provinces' active leaders' chats and leaders' e-mail addresses. OFFICE: each province's admins, in a
     private chat — only the items not yet at the leaders' rung (the office hears first; what
     is already the leaders' is theirs). Only provinces with a recipient escalate (otherwise
     the items stay in the digest and are alerted once one is there). The escalation row is
@@ -355,25 +355,42 @@ async def _escalate(
             if isinstance(chat, Chat)
             else _admin_row(admin=chat, province_id=province_id, on_date=on_date, part=part, now=now)
             for chat in targets[province_id]
+            if not isinstance(chat, Recipient)
         ]
+        files = []
+        if part.attachment is not None:
+            files = [{
+                "filename": part.attachment_name or "qua-han.xlsx", "mime_type": XLSX_MIME,
+                "data": part.attachment, "content_id": None,
+            }]
         for outbox_id in await enqueue(session, rows):
             queued += 1
-            if part.attachment is not None:
+            if files:
                 # The Excel list goes with the text (its caption): one message, not two.
-                await add_files(session, outbox_id=outbox_id, files=[{
-                    "filename": part.attachment_name or "qua-han.xlsx", "mime_type": XLSX_MIME,
-                    "data": part.attachment, "content_id": None,
-                }])
+                await add_files(session, outbox_id=outbox_id, files=files)
+        queued += await mailings.escalation_emails(
+            session, recipients=[t for t in targets[province_id] if isinstance(t, Recipient)], province_id=province_id, part=part,
+            files=files, on_date=on_date, now=now,
+        )
     return len(items), queued
 
 
 async def _escalation_targets(
     session: AsyncSession, *, rung: Rung, on_date: date, admins: Admins | None
 ) -> dict[int, list[Any]]:
-    """province id → who hears of `rung` today and has not yet: leaders' chats (Chat), or
-    the province's admins (Telegram user ids)."""
+    """province id → who hears of `rung` today and has not yet: leaders' chats (Chat) and
+    leaders' e-mail addresses (Recipient: the same alert as a mail, the Excel list attached;
+    a province whose leaders read only e-mail escalates too), or the province's admins
+    (Telegram user ids)."""
     if rung is Rung.LEADERS:
-        return dict(await reminders_repo.leaders_chats_to_alert(session, on_date=on_date))
+        found: dict[int, list[Any]] = defaultdict(list)
+        for province_id, mailboxes in (
+            await recipients_repo.leaders_without(session, kind=OutboxKind.ESCALATION, on_date=on_date, channel=Channel.EMAIL)
+        ).items():
+            found[province_id].extend(mailboxes)
+        for province_id, chats in (await reminders_repo.leaders_chats_to_alert(session, on_date=on_date)).items():
+            found[province_id].extend(chats)
+        return dict(found)
     if rung is not Rung.OFFICE or admins is None:
         return {}
     targets: dict[int, list[Any]] = {}

@@ -45,6 +45,7 @@ from bot.domain.callbacks import (
     Undo,
     encode,
 )
+from bot.domain.channels import Channel, NoticeSource
 from bot.domain.codes import task_code
 from bot.domain.kinds import ChatRole, ExtensionState, FlowState, PromptKind
 from bot.domain.replies import (
@@ -80,6 +81,7 @@ from bot.domain.status import (
 from bot.domain.status import decide_extension as extension_rule
 from bot.logs import log_event
 from bot.render import help as help_texts
+from bot.render import notices as notice_texts
 from bot.render import status as texts
 from bot.render.format import short_date
 from bot.render.progress import short_title
@@ -139,6 +141,9 @@ class Env:
     source: ChangeSource = ChangeSource.BUTTON
     channel: str = "telegram"  # the messaging channel the words came by (kept in the history)
     admins: Admins = field(default_factory=Admins)  # who hears of extension requests without leaders' chats
+    # The address on another channel the words came from (a Zalo account): it gets its own
+    # answer, so the agency's notices of the change skip it.
+    origin: tuple[Channel, str] | None = None
 
     @property
     def outsider(self) -> bool:
@@ -261,7 +266,40 @@ async def apply(
     files: Sequence[dict[str, Any]] = (),
 ) -> Outcome:
     """Record `intent` for one due item: the rules (`bot.domain.status.decide`) say whether
-    and what; this loads the facts they need, writes the change and its history row."""
+    and what; this loads the facts they need, writes the change and its history row.
+    What was recorded is also queued for the agency's other channels (its mailboxes, its
+    focal points' Zalo), whichever surface it came from."""
+    outcome = await _apply(
+        session, env, due_item_id=due_item_id, intent=intent, number=number, version=version, files=files
+    )
+    if outcome.recorded is not None and outcome.change_id is not None:
+        await _tell_other_channels(session, env, outcome.recorded, change_id=outcome.change_id)
+    return outcome
+
+
+async def _tell_other_channels(session: AsyncSession, env: Env, recorded: RecordedView, *, change_id: int) -> None:
+    from bot.services import notices
+
+    item = await plans_repo.get_due_item(session, due_item_id=recorded.item.due_item_id)
+    if item is None:  # pragma: no cover - it was just changed
+        return
+    await notices.to_agency_channels(
+        session, agency_id=item.agency_id, html=notice_texts.change_notice([recorded], env.today, channel=env.channel),
+        subject=notice_texts.change_subject([recorded]), source=NoticeSource.CHANGE, source_id=change_id,
+        on_date=env.today, now=env.now, skip=env.origin,
+    )
+
+
+async def _apply(
+    session: AsyncSession,
+    env: Env,
+    *,
+    due_item_id: int,
+    intent: Intent,
+    number: int | None = None,
+    version: int | None = None,
+    files: Sequence[dict[str, Any]] = (),
+) -> Outcome:
     item = await plans_repo.get_due_item(session, due_item_id=due_item_id, lock=True)
     if item is None or item.cancelled or item.task.removed:
         return Outcome(refused=GONE)
@@ -611,6 +649,15 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
     )
     request = await status_changes_repo.get_extension_request(session, request_id=request.id)
     assert request is not None
+    view = await extension_view(session, request, env.tz)
+    if view is not None:
+        from bot.services import notices
+
+        await notices.to_agency_channels(
+            session, agency_id=item.agency_id, html=texts.extension_outcome_text(view),
+            subject=notice_texts.decision_subject(view), source=NoticeSource.DECISION, source_id=request.id,
+            on_date=env.today, now=env.now,
+        )
     chats = [request.tg_chat_id]
     chat = await chats_repo.get_chat(session, tg_chat_id=request.tg_chat_id)
     if chat is None or not chat.active or chat.role is not ChatRole.AGENCY:
@@ -620,7 +667,7 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
             chats += [c.tg_chat_id for c in await chats_repo.chats_for_agency(session, agency_id=agency_id)]
     return Decision(
         request=request,
-        view=await extension_view(session, request, env.tz),
+        view=view,
         agency_chats=list(dict.fromkeys(chats)),
         reply_to=request.source_message_id if chats == [request.tg_chat_id] else None,
     )

@@ -22,7 +22,7 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -38,15 +38,17 @@ from bot.db import zalo as zdb
 from bot.db.models import Agency, ZaloRecipient
 from bot.db.outbox import ChannelMessage, enqueue_for_recipients
 from bot.db.retry import begin_write
-from bot.domain.channels import Channel
+from bot.domain.channels import Channel, NoticeSource
 from bot.domain.codes import task_code
 from bot.domain.kinds import ChatRole, OutboxKind, PromptKind
 from bot.domain.replies import ChangeKind, Chatter, ContextItem, Planned, parse_reply
 from bot.domain.status import ChangeSource
 from bot.logs import log_event
+from bot.render import notices as notice_texts
 from bot.render import status as texts
 from bot.render import zalo as ztexts
 from bot.render.reminders import reminder_messages
+from bot.services import notices
 from bot.services import status as svc
 from bot.services.chats import Scope, ScopeKind
 
@@ -108,11 +110,12 @@ async def issue_link_code(
 @dataclass
 class Inbound:
     """What to do after a Zalo message: texts to answer (plain, unsplit) and what the
-    Telegram side must be told (group notices, new and withdrawn extension requests)."""
+    Telegram side must be told (new and withdrawn extension requests). The notices to the
+    agency's Telegram group are queued in the outbox with the change (`notices_queued`)."""
 
     replies: list[str] = field(default_factory=list)
     recipient_id: int | None = None
-    group_notices: list[tuple[int, str]] = field(default_factory=list)  # (agency id, HTML text)
+    notices_queued: int = 0  # outbox rows for the agency's Telegram group(s) (sent by the outbox)
     extension_requests: list[int] = field(default_factory=list)
     withdrawn_requests: list[int] = field(default_factory=list)
     linked_agency: Agency | None = None
@@ -132,7 +135,7 @@ async def handle_text(
     recipient = await zdb.get_recipient(session, chat_id=incoming.chat_id)
     code = code_in_text(text)
     if code is not None:
-        return await _link(session, incoming, code, now=now)
+        return await _link(session, incoming, code, now=now, default_tz=default_tz)
     if _LINK_COMMAND.match(text):
         return Inbound(replies=[ztexts.BAD_CODE])
     if recipient is None or not recipient.active:
@@ -155,7 +158,9 @@ async def handle_text(
     return await _status_reply(session, recipient, incoming, now=now, default_tz=default_tz, console_link=console_link)
 
 
-async def _link(session: AsyncSession, incoming: IncomingText, code: str, *, now: datetime) -> Inbound:
+async def _link(
+    session: AsyncSession, incoming: IncomingText, code: str, *, now: datetime, default_tz: ZoneInfo
+) -> Inbound:
     used = await zdb.use_link_code(session, code_hash=code_hash(code), chat_id=incoming.chat_id, now=now)
     if used is None or not used.agency.active:
         log_event(log, "zalo.bad_code", "Mã liên kết Zalo không dùng được", level=logging.WARNING, zalo_chat=incoming.chat_id)
@@ -174,12 +179,23 @@ async def _link(session: AsyncSession, incoming: IncomingText, code: str, *, now
         log, "zalo.linked", f"Zalo của {incoming.name or incoming.chat_id} đã liên kết với {used.agency.name}",
         agency_id=used.agency_id, zalo_chat=incoming.chat_id,
     )
+    queued = await notices.to_agency_groups(
+        session, agency_id=used.agency_id, html=ztexts.linked_notice_text(agency_name=used.agency.name, person=incoming.name),
+        source=NoticeSource.ZALO_LINK, source_id=used.id, on_date=await _province_today(session, used.agency, now, default_tz),
+        now=now,
+    )
     return Inbound(
         replies=[ztexts.linked_text(agency_name=used.agency.name, person=incoming.name)],
         recipient_id=row.id,
-        group_notices=[(used.agency_id, ztexts.linked_notice_text(agency_name=used.agency.name, person=incoming.name))],
+        notices_queued=queued,
         linked_agency=used.agency,
     )
+
+
+async def _province_today(session: AsyncSession, agency: Agency, now: datetime, default_tz: ZoneInfo) -> date:
+    province = await agencies_repo.get_province_by_id(session, province_id=agency.province_id)
+    tz = ZoneInfo(province.timezone) if province is not None and province.timezone else default_tz
+    return now.astimezone(tz).date()
 
 
 async def recipient_env(
@@ -197,6 +213,7 @@ async def recipient_env(
         scope=scope,
         actor=svc.Actor(NO_TG_ID, recipient.display_name or f"Zalo {recipient.zalo_chat_id[-6:]}"),
         now=now, tz=tz, tg_chat_id=0, message_id=message_id, source=ChangeSource.CHAT, channel=CHANNEL,
+        origin=(Channel.ZALO, recipient.zalo_chat_id),
     )
 
 
@@ -241,10 +258,13 @@ async def _status_reply(
         result.replies.append(_chatter(outcome.chatter, has_items=bool(items)))
         return result
     views: list[texts.RecordedView] = []
+    change_ids: list[int] = []
     refused: list[str] = []
     asks: list[str] = []
     for planned in outcome.changes:
-        await _one_change(session, env, planned, views=views, refused=refused, asks=asks, result=result)
+        await _one_change(
+            session, env, planned, views=views, change_ids=change_ids, refused=refused, asks=asks, result=result
+        )
     for question in outcome.questions:
         lines = []
         for option in question.options[:10]:
@@ -266,16 +286,19 @@ async def _status_reply(
                 tail = "Đề nghị đã được chuyển tới lãnh đạo tỉnh để xem xét. " + tail
             blocks.append(tail)
         result.replies.append("\n\n".join(blocks))
-        notice = _group_notice(views, env)
-        if notice:
-            result.group_notices.append((recipient.agency_id, notice))
+        if views and change_ids:
+            # The agency's group sees it too, through the outbox, queued with the change.
+            result.notices_queued += await notices.to_agency_groups(
+                session, agency_id=recipient.agency_id, html=notice_texts.zalo_group_notice(views, env.today),
+                source=NoticeSource.CHANGE, source_id=change_ids[0], on_date=env.today, now=env.now,
+            )
     result.replies.extend(asks)
     return result
 
 
 async def _one_change(
     session: AsyncSession, env: svc.Env, planned: Planned, *, views: list[texts.RecordedView],
-    refused: list[str], asks: list[str], result: Inbound,
+    change_ids: list[int], refused: list[str], asks: list[str], result: Inbound,
 ) -> None:
     target = planned.target
     if target.item is not None:
@@ -305,21 +328,10 @@ async def _one_change(
         return
     assert outcome.recorded is not None
     views.append(outcome.recorded)
+    if outcome.change_id is not None:
+        change_ids.append(outcome.change_id)
     if outcome.extension_request_id:
         result.extension_requests.append(outcome.extension_request_id)
-
-
-def _group_notice(views: Sequence[texts.RecordedView], env: svc.Env) -> str | None:
-    """HTML for the agency's Telegram group: what was recorded from Zalo (by code, since
-    the numbers are the person's own reminder's)."""
-    lines = []
-    for view in views:
-        item = view.item
-        by_code = texts.ItemView(**{**item.__dict__, "number": None})
-        lines.append(texts.recorded_line(texts.RecordedView(**{**view.__dict__, "item": by_code}), env.today))
-    if not lines:
-        return None
-    return "📱 <b>Cập nhật qua Zalo</b>\n" + "\n\n".join(lines)
 
 
 def _chatter(chatter: Chatter | None, *, has_items: bool) -> str:
@@ -380,12 +392,12 @@ async def queue_answer(session: AsyncSession, *, chat_id: str, text: str, on_dat
     address = await recipients_repo.get(session, channel=Channel.ZALO, address=chat_id)
     if address is None or not address.active:
         return 0
-    first = await zdb.next_notice_part(session, recipient_id=address.id, on_date=on_date)
+    first = await zdb.next_answer_part(session, recipient_id=address.id, on_date=on_date)
     pieces = ztexts.split_plain(text)
     messages = [
         ChannelMessage(
             recipient_id=address.id, channel=Channel.ZALO, on_date=on_date, kind=OutboxKind.NOTICE,
-            body=piece, part=first + index, parts=len(pieces),
+            body=piece, part=first - index, parts=len(pieces),
         )
         for index, piece in enumerate(pieces)
     ]

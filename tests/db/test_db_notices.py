@@ -1,0 +1,196 @@
+"""Confirmations, extension decisions and escalations by e-mail and Zalo, on SQLite and
+PostgreSQL: what the status use case and the tick queue for an agency's mailbox and its
+focal point's Zalo, delivered through the real channel senders to a real SMTP server
+(aiosmtpd) and the fake Zalo Bot API — each once, rendered for its channel."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from test_db_outbox import ADMIN_SETUP, seed
+from test_db_outbox import NOW as TICK_NOW
+from test_db_outbox import tick as outbox_tick
+from test_db_status import LEADER, NOW, _decide, apply, seeded
+
+from bot.channels.email import EmailChannel
+from bot.channels.zalo import ZaloChannel, ZaloClient
+from bot.db import recipients as recipients_repo
+from bot.db import repositories as repo
+from bot.db.models import OutboxMessage, Province
+from bot.domain.channels import NOTICE_PIECES, Channel, NoticeSource, notice_part
+from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus
+from bot.domain.replies import ChangeKind, Intent
+from bot.services.channel_sender import ChannelSender
+from bot.services.recipients import set_agency_email, set_leader_email
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the tests package, from tests/db
+from tests.fakezalo import FakeZaloApi
+from tests.smtpserver import SmtpTestServer
+
+SENDER = "Bot nhắc việc <nhacviec@phutho.gov.vn>"
+STP_MAIL = "vanthu@stp.phutho.gov.vn"
+LEADER_MAIL = "chutich@phutho.gov.vn"
+PERSON = "zalo-focal-1"
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpTestServer]:
+    server = SmtpTestServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def zalo(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeZaloApi]:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    async with FakeZaloApi() as server:
+        server.add_user(PERSON, "Nguyễn Văn A")
+        yield server
+
+
+def mail_sender(sm: async_sessionmaker[AsyncSession], smtp: SmtpTestServer) -> ChannelSender:
+    adapter = EmailChannel.from_url(smtp.url, sender=SENDER, timeout=5)
+    return ChannelSender(sessionmaker=sm, adapter=adapter, clock=lambda: NOW, admins=ADMIN_SETUP)
+
+
+def zalo_sender(sm: async_sessionmaker[AsyncSession], zalo: FakeZaloApi) -> ChannelSender:
+    adapter = ZaloChannel(ZaloClient(zalo.token, api_url=zalo.url))
+    return ChannelSender(sessionmaker=sm, adapter=adapter, clock=lambda: NOW, admins=ADMIN_SETUP)
+
+
+async def reach_stp(sm: async_sessionmaker[AsyncSession], agency_id: int) -> None:
+    """Sở Tư pháp's mailbox, and its focal point's Zalo account (as a link makes it)."""
+    async with sm() as s, s.begin():
+        province = (await s.scalars(select(Province))).one()
+        result = await set_agency_email(
+            s, province_ids=[province.id], agency_query="Sở Tư pháp", address=STP_MAIL, actor_tg_id=44, now=NOW
+        )
+        assert result.problem is None, result.problem
+        await recipients_repo.upsert(
+            s, province_id=province.id, channel=Channel.ZALO, address=PERSON, role=ChatRole.AGENCY,
+            agency_id=agency_id, person_name="Nguyễn Văn A", actor_tg_id=None, now=NOW,
+        )
+
+
+async def notices(sm: async_sessionmaker[AsyncSession]) -> list[OutboxMessage]:
+    async with sm() as s:
+        return list(await s.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.NOTICE).order_by(OutboxMessage.id)
+        ))
+
+
+async def test_a_recorded_change_reaches_the_agency_mailbox_and_zalo_once_each(
+    sm: async_sessionmaker[AsyncSession], smtp: SmtpTestServer, zalo: FakeZaloApi
+) -> None:
+    ids = await seeded(sm)
+    await reach_stp(sm, ids["STP"])
+    outcome = await apply(sm, ids["STP"], ids["item"], Intent(ChangeKind.PROGRESS, progress=60, note="đang lấy ý kiến <các sở>"))
+    assert outcome.change_id is not None
+    queued = await notices(sm)
+    assert {(r.channel, r.part) for r in queued} == {
+        (Channel.EMAIL, notice_part(NoticeSource.CHANGE, outcome.change_id)),
+        (Channel.ZALO, notice_part(NoticeSource.CHANGE, outcome.change_id)),
+    }
+    assert (await mail_sender(sm, smtp).drain()).sent == 1
+    assert (await zalo_sender(sm, zalo).drain()).sent == 1
+    [received] = smtp.to(STP_MAIL)
+    mail = received.message
+    assert mail["Subject"] == "Cập nhật tiến độ NV1 — Sở Tư pháp"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert "Đã ghi nhận: nhiệm vụ NV1" in text and "60%" in text and "(qua Telegram)" in text
+    assert "đang lấy ý kiến <các sở>" in text and "&lt;các sở&gt;" in html  # escaped once, shown as typed
+    [on_zalo] = zalo.messages_to(PERSON)
+    assert "Đã ghi nhận: nhiệm vụ NV1" in on_zalo.text and "<" not in on_zalo.text.replace("<các sở>", "")
+    assert len(on_zalo.text) <= 2000
+    # Nothing twice: the senders find nothing more, every row is sent.
+    assert (await mail_sender(sm, smtp).drain()).sent == 0 and (await zalo_sender(sm, zalo).drain()).sent == 0
+    assert {r.status for r in await notices(sm)} == {OutboxStatus.SENT}
+
+
+async def test_a_change_made_on_zalo_skips_the_person_who_made_it(sm: async_sessionmaker[AsyncSession]) -> None:
+    from dataclasses import replace
+
+    from test_db_status import env
+
+    from bot.services import status as svc
+
+    ids = await seeded(sm)
+    await reach_stp(sm, ids["STP"])
+    async with sm() as s, s.begin():
+        e = replace(await env(s, ids["STP"]), channel="zalo", origin=(Channel.ZALO, PERSON))
+        outcome = await svc.apply(s, e, due_item_id=ids["item"], intent=Intent(ChangeKind.DONE))
+    assert outcome.recorded is not None
+    [mail] = await notices(sm)  # the mailbox hears of it; the Zalo account had its own answer
+    assert mail.channel is Channel.EMAIL and "(qua Zalo)" in (mail.alt_body or "")
+
+
+async def test_an_extension_decision_reaches_the_agency_mailbox_and_zalo(
+    sm: async_sessionmaker[AsyncSession], smtp: SmtpTestServer, zalo: FakeZaloApi
+) -> None:
+    ids = await seeded(sm)
+    await reach_stp(sm, ids["STP"])
+    request = await apply(sm, ids["STP"], ids["item"], Intent(ChangeKind.EXTENSION, new_due_on=date(2025, 12, 15), note="chờ hướng dẫn"))
+    assert request.extension_request_id is not None
+    decision = await _decide(sm, request.extension_request_id, False, user=LEADER)
+    assert decision.refused is None
+    parts = {(r.channel, r.part) for r in await notices(sm)}
+    assert (Channel.EMAIL, notice_part(NoticeSource.DECISION, request.extension_request_id)) in parts
+    assert (Channel.ZALO, notice_part(NoticeSource.DECISION, request.extension_request_id)) in parts
+    await mail_sender(sm, smtp).drain()
+    await zalo_sender(sm, zalo).drain()
+    subjects = [m.message["Subject"] for m in smtp.to(STP_MAIL)]
+    assert subjects == ["Đề nghị gia hạn NV1 — Sở Tư pháp", "Đề nghị gia hạn bị từ chối: NV1 — Sở Tư pháp"]
+    decided = zalo.messages_to(PERSON)[-1].text
+    assert "Đề nghị gia hạn bị từ chối" in decided and "hạn vẫn là 30/06/2021" in decided and "<b>" not in decided
+
+
+async def test_the_escalation_reaches_a_leader_by_mail_with_the_list_attached_even_without_a_leaders_chat(
+    sm: async_sessionmaker[AsyncSession], smtp: SmtpTestServer
+) -> None:
+    await seed(sm)  # no leaders' chat: before, nothing escalated
+    async with sm() as s, s.begin():
+        province = await repo.get_province(s, slug="phu-tho")
+        assert province is not None
+        result = await set_leader_email(
+            s, province_ids=[province.id], address=LEADER_MAIL, name="Chủ tịch", actor_tg_id=501, now=TICK_NOW
+        )
+        assert result.problem is None
+    report = await outbox_tick(sm)
+    assert report.escalated == 1
+    assert (await outbox_tick(sm)).escalated == 0  # once
+    sender = ChannelSender(
+        sessionmaker=sm, adapter=EmailChannel.from_url(smtp.url, sender=SENDER, timeout=5), clock=lambda: TICK_NOW,
+        admins=ADMIN_SETUP,
+    )
+    assert (await sender.drain()).sent == 1
+    [received] = smtp.to(LEADER_MAIL)
+    mail = received.message
+    assert mail["Subject"] == f"Nhiệm vụ quá hạn lâu — {province.name} — 23/06/2025"
+    assert "Quá hạn lâu" in mail.get_body(("plain",)).get_content()
+    [attached] = [p for p in mail.iter_attachments()]
+    assert attached.get_filename() == "qua-han-2025-06-23.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(attached.get_content()))
+    assert any("Quá hạn lâu" in str(c.value) for row in book.active.iter_rows() for c in row)
+
+
+def test_notice_parts_never_meet() -> None:
+    seen = {
+        notice_part(source, source_id, piece)
+        for source in NoticeSource for source_id in (1, 2, 3, 1000) for piece in (0, 1, NOTICE_PIECES - 1)
+    }
+    assert len(seen) == len(NoticeSource) * 4 * 3 and min(seen) >= NOTICE_PIECES
+    with pytest.raises(ValueError):
+        notice_part(NoticeSource.CHANGE, 1, NOTICE_PIECES)
