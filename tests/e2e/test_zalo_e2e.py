@@ -324,3 +324,62 @@ async def test_a_zalo_update_withdraws_a_pending_extension_request(world: BotWor
     async with w.sm() as s:
         item = await s.get(DueItem, due_id)
         assert item is not None and item.status is Status.DONE
+
+
+async def test_an_admin_chooses_the_agency_of_a_zalo_code_by_button(world: BotWorld, fake_zalo: FakeZaloApi) -> None:
+    """/zalo with a name several agencies match: buttons; a press answers the code in place
+    (the helper /moi shares), a stranger's press is refused."""
+    from tests.e2e.conftest import STRANGER
+
+    w = world
+    [choice] = await w.send(ADMIN, ADMIN, "/zalo Sở Du lịch")
+    data = choice.callback_data[0]
+    assert data.startswith("zl:"), choice.callback_data
+    await w.press(ADMIN, ADMIN, choice, data)
+    text = await w.server.wait_for(lambda: "/lienket" in w.text(ADMIN, choice.message_id) and w.text(ADMIN, choice.message_id))
+    assert CODE.search(text) and "Sở Văn hóa, Thể thao và Du lịch" in text, text
+    [other] = await w.send(STRANGER, STRANGER, "/zalo Sở Du lịch")
+    assert not other.callback_data  # a stranger gets the usage, no buttons to press
+
+
+async def test_zalo_notices_to_the_group_go_through_the_outbox_with_the_change(
+    world: BotWorld, fake_zalo: FakeZaloApi
+) -> None:
+    """The link notice and the 'Cập nhật qua Zalo' notice are outbox rows of the group's chat
+    (kind notice), queued in the change's transaction and delivered by the Telegram sender:
+    each once."""
+    from bot.db.models import Chat, OutboxMessage
+    from bot.domain.kinds import OutboxKind, OutboxStatus
+
+    w, zalo = world, fake_zalo
+    await w.bind(STP_GROUP, "so-tu-phap")
+    await link(w, zalo)
+    due_id, task_id = await one_item_task(w, "so-tu-phap")
+    zalo.send_text(PERSON, f"NV{task_id} đang làm 40%")
+    await zalo.wait_for_sent(PERSON, 2)
+    await w.server.wait_for(
+        lambda: [m for m in w.server.messages_in(STP_GROUP) if "Cập nhật qua Zalo" in (m.text or "")],
+        message="no Zalo update notice in the group",
+    )
+    async with w.sm() as s:
+        rows = (await s.scalars(
+            select(OutboxMessage).join(Chat, OutboxMessage.chat_id == Chat.id)
+            .where(Chat.tg_chat_id == STP_GROUP, OutboxMessage.kind == OutboxKind.NOTICE).order_by(OutboxMessage.id)
+        )).all()
+    assert len(rows) == 2 and "liên kết Zalo" in rows[0].body and "Cập nhật qua Zalo" in rows[1].body
+    async def all_sent() -> bool:
+        async with w.sm() as s:
+            states = (await s.scalars(select(OutboxMessage.status).where(OutboxMessage.id.in_([r.id for r in rows])))).all()
+        return set(states) == {OutboxStatus.SENT}
+    import asyncio
+
+    for _ in range(250):
+        if await all_sent():
+            break
+        await asyncio.sleep(0.02)
+    assert await all_sent()
+    notices = [m for m in w.server.messages_in(STP_GROUP) if "Cập nhật qua Zalo" in (m.text or "") or "liên kết Zalo" in (m.text or "")]
+    assert len(notices) == 2
+    async with w.sm() as s:
+        item = await s.get(DueItem, due_id)
+        assert item is not None and item.progress == 40
