@@ -533,6 +533,7 @@ async def _tick(settings: Settings, day: date | None, *, resend_uncertain: bool,
     from bot.db import outbox as outbox_repo
     from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
     from bot.domain.kinds import OutboxStatus
+    from bot.render.channels import channel_drained
     from bot.render.format import short_date
     from scheduler.reminders import ReminderEngine
 
@@ -553,7 +554,10 @@ async def _tick(settings: Settings, day: date | None, *, resend_uncertain: bool,
                 console.print(f"Gửi lại {rearmed} tin của ngày {short_date(on_date)}.")
             report = await engine.tick(on_date)
             console.print(report.summary)
-            sent = await engine.drain(bot, wait_for_deferred=120.0)
+            # Telegram and every other channel (e-mail, Zalo) at once: one that is down holds no other back.
+            sent, channels = await asyncio.gather(
+                engine.drain(bot, wait_for_deferred=120.0), _drain_channels(settings, sessionmaker, engine.clock)
+            )
         async with sessionmaker() as session:
             counts = await outbox_repo.status_counts(session, on_date=on_date)
             problems = await outbox_repo.problems(session, on_date=on_date)
@@ -565,10 +569,28 @@ async def _tick(settings: Settings, day: date | None, *, resend_uncertain: bool,
         f"không rõ {counts.get(OutboxStatus.UNCERTAIN, 0)}, lỗi {counts.get(OutboxStatus.FAILED, 0)}, "
         f"đang chờ {sum(counts.get(s, 0) for s in outbox_repo.OPEN_STATES)}."
     )
+    for channel, drained in channels.items():
+        console.print(channel_drained(channel, sent=drained.sent, retried=drained.retried, failed=drained.failed, down=drained.down))
     for message, title in problems:
         where = title or str(message.tg_chat_id)
         err.print(f"  {message.status.value} — {where} (tin {message.id}): {message.error or ''}", markup=False, highlight=False)
     return 1 if problems else 0
+
+
+async def _drain_channels(settings: Settings, sessionmaker: Any, clock: Any) -> dict[Any, Any]:
+    """Drain the e-mail and Zalo outboxes once with the adapters the settings configure
+    (what the running bot's channel senders do every OUTBOX_INTERVAL)."""
+    from bot.channels.registry import adapters_from_settings
+    from bot.services.channel_sender import ChannelSender
+
+    adapters = adapters_from_settings(settings)
+    try:
+        senders = [ChannelSender(sessionmaker=sessionmaker, adapter=a, clock=clock, admins=settings.admins) for a in adapters]
+        reports = await asyncio.gather(*(s.drain() for s in senders))
+        return {s.channel: r for s, r in zip(senders, reports, strict=True)}
+    finally:
+        for adapter in adapters:
+            await adapter.aclose()
 
 
 @db_app.command("upgrade")
@@ -760,8 +782,11 @@ def email_set_command(
     agency: Annotated[str, typer.Argument(help="Cơ quan: mã hoặc tên")],
     address: Annotated[str, typer.Argument(help="Địa chỉ thư")],
     province: Annotated[str | None, typer.Option("--province", help="Tỉnh (khi phục vụ nhiều tỉnh)")] = None,
+    always: Annotated[
+        bool, typer.Option("--luon", "--always", help="Nhận nhắc việc qua thư cả khi cơ quan đã có nhóm Telegram")
+    ] = False,
 ) -> None:
-    """Hộp thư của một cơ quan: nhận nhắc việc qua thư (bên cạnh nhóm Telegram)."""
+    """Hộp thư của một cơ quan: nhận nhắc việc qua thư khi cơ quan chưa có nhóm Telegram (--luon: luôn nhận)."""
     from datetime import UTC, datetime
 
     from bot.services import recipients
@@ -769,8 +794,9 @@ def email_set_command(
     settings = _settings()
     result = asyncio.run(_email_run(settings, province, lambda s, ids: recipients.set_agency_email(
         s, province_ids=ids, agency_query=agency, address=address, actor_tg_id=None, now=datetime.now(UTC),
+        always=always,
     )))
-    _email_outcome(result, f"{result.agency_name}: {result.address}")
+    _email_outcome(result, f"{result.agency_name}: {result.address}" + (" (luôn nhận nhắc việc)" if always else ""))
 
 
 @email_app.command("leader")
@@ -819,6 +845,8 @@ def email_list_command(
     for line in lines:
         who = line.agency_name or ("Lãnh đạo" + (f" — {line.person_name}" if line.person_name else ""))
         state = "đang dùng" if line.active else (f"không liên lạc được: {line.unreachable_reason}" if line.unreachable_reason else "đã ngừng")
+        if line.agency_name and line.active:
+            state += "; nhắc việc: luôn" if line.always else "; nhắc việc: khi chưa có nhóm Telegram"
         table.add_row(who, line.address, state)
     console.print(table)
     console.print(f"{len(lines)} địa chỉ.")

@@ -12,10 +12,11 @@ from handlers.common import is_admin, reply, scope_of, services, transaction
 
 LEADER_WORDS = {"lanhdao", "lãnhđạo", "lanh-dao", "leader"}
 REMOVE_WORDS = {"xoa", "xoá", "xóa", "remove"}
+ALWAYS_WORDS = {"luon", "luôn", "always"}  # after an agency's address: reminders even with a Telegram group
 
 
 async def email_command(update: Update, context: Context) -> None:
-    """/email [<cơ quan> <địa chỉ> | lanhdao <địa chỉ> [tên] | xoa <địa chỉ>]."""
+    """/email [<cơ quan> <địa chỉ> [luon] | lanhdao <địa chỉ> [tên] | xoa <địa chỉ>]."""
     if not is_admin(update, context):
         await reply(update, texts.EMAIL_ADMINS_ONLY)
         return
@@ -29,7 +30,9 @@ async def email_command(update: Update, context: Context) -> None:
         first = args[0].casefold() if args else ""
         if not args:
             found = await recipients.list_emails(session, province_ids=provinces)
-            await reply(update, texts.email_list([(e.address, e.agency_name, e.person_name, e.active, e.unreachable_reason) for e in found]))
+            await reply(update, texts.email_list(
+                [(e.address, e.agency_name, e.person_name, e.active, e.unreachable_reason, e.always) for e in found]
+            ))
             return
         if first in REMOVE_WORDS and len(args) == 2:
             result = await recipients.remove_email(session, province_ids=provinces, address=args[1])
@@ -38,10 +41,12 @@ async def email_command(update: Update, context: Context) -> None:
                 session, province_ids=provinces, address=args[1], name=" ".join(args[2:]) or None,
                 actor_tg_id=user.id if user else None, now=now,
             )
-        elif len(args) >= 2 and "@" in args[-1]:
+        elif len(args) >= 2 and ("@" in args[-1] or (len(args) >= 3 and args[-1].casefold() in ALWAYS_WORDS and "@" in args[-2])):
+            always = "@" not in args[-1]
+            words = args[:-1] if always else args
             result = await recipients.set_agency_email(
-                session, province_ids=provinces, agency_query=" ".join(args[:-1]), address=args[-1],
-                actor_tg_id=user.id if user else None, now=now,
+                session, province_ids=provinces, agency_query=" ".join(words[:-1]), address=words[-1],
+                actor_tg_id=user.id if user else None, now=now, always=always,
             )
         else:
             await reply(update, texts.EMAIL_USAGE)
@@ -54,7 +59,7 @@ async def email_command(update: Update, context: Context) -> None:
         return
     text = texts.email_set(
         address=result.address or "", agency_name=result.agency_name, person_name=result.person_name,
-        created=result.created, moved_from=result.moved_from,
+        created=result.created, moved_from=result.moved_from, always=result.always,
     )
     await reply(update, text + ("" if svc.settings.smtp_url else texts.EMAIL_OFF))
 

@@ -408,6 +408,9 @@ class Recipient(Base):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     person_name: Mapped[str | None] = mapped_column(String(255))  # a person (leader, focal point)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # An agency's mailbox: True — the daily reminder always (the agency chose e-mail);
+    # False — only while the agency has no reachable Telegram group (migration 0016).
+    always_remind: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     unreachable_at: Mapped[datetime | None] = mapped_column()
     unreachable_reason: Mapped[str | None] = mapped_column(Text)
     created_by_tg_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -33,9 +33,11 @@ async def upsert(
     person_name: str | None,
     actor_tg_id: int | None,
     now: datetime,
+    always_remind: bool | None = None,
 ) -> tuple[Recipient, bool]:
     """Set an address for an agency (or a leader). An address already known is moved to
     this owner and made reachable again (an admin re-entering it says it works now).
+    `always_remind` (an agency's mailbox): set it; None leaves it as it is.
     Returns the row and whether it is new."""
     row = await get(session, channel=channel, address=address)
     created = row is None
@@ -47,6 +49,8 @@ async def upsert(
     row.agency_id = agency_id
     row.person_name = person_name
     row.active = True
+    if always_remind is not None:
+        row.always_remind = always_remind
     row.unreachable_at = None
     row.unreachable_reason = None
     row.created_by_tg_id = actor_tg_id

@@ -68,8 +68,9 @@ def email_from_telegram_html(body: str, *, title: str, footer: str | None = None
 
 EMAIL_USAGE = (
     "Cách dùng:\n"
-    "<code>/email &lt;cơ quan&gt; &lt;địa chỉ&gt;</code> — hộp thư của cơ quan (nhận nhắc việc), "
-    "ví dụ <code>/email Sở Tư pháp vanthu@stp.phutho.gov.vn</code>\n"
+    "<code>/email &lt;cơ quan&gt; &lt;địa chỉ&gt;</code> — hộp thư của cơ quan (nhận nhắc việc khi cơ quan "
+    "chưa có nhóm Telegram), ví dụ <code>/email Sở Tư pháp vanthu@stp.phutho.gov.vn</code>\n"
+    "<code>/email &lt;cơ quan&gt; &lt;địa chỉ&gt; luon</code> — nhận nhắc việc qua thư cả khi đã có nhóm Telegram\n"
     "<code>/email lanhdao &lt;địa chỉ&gt; [họ tên]</code> — thư của lãnh đạo (nhận báo cáo tuần, tháng)\n"
     "<code>/email xoa &lt;địa chỉ&gt;</code> — ngừng gửi tới địa chỉ\n"
     "<code>/email</code> — danh sách địa chỉ"
@@ -78,10 +79,21 @@ EMAIL_ADMINS_ONLY = "Chỉ quản trị viên (Văn phòng UBND tỉnh / Sở N�
 EMAIL_OFF = "\n\n<i>Lưu ý: máy chủ thư chưa được cấu hình (SMTP_URL, MAIL_FROM): thư sẽ chờ tới khi có.</i>"
 
 
-def email_set(*, address: str, agency_name: str | None, person_name: str | None, created: bool, moved_from: str | None) -> str:
+def email_set(
+    *, address: str, agency_name: str | None, person_name: str | None, created: bool, moved_from: str | None,
+    always: bool = False,
+) -> str:
     who = escape(agency_name) if agency_name else ("lãnh đạo " + escape(person_name) if person_name else "lãnh đạo tỉnh")
-    what = "nhắc việc" if agency_name else "báo cáo tuần, báo cáo tháng"
-    text = f"📧 Đã {'thêm' if created else 'cập nhật'} địa chỉ <code>{escape(address)}</code> cho {who}: sẽ nhận {what} qua thư."
+    if agency_name:
+        what = (
+            "nhắc việc qua thư, cả khi cơ quan đã có nhóm Telegram" if always
+            else "nhắc việc qua thư khi cơ quan chưa có nhóm Telegram liên lạc được "
+            "(thêm <code>luon</code> sau địa chỉ để nhận cả khi có nhóm)"
+        )
+        what += ", và thông báo cập nhật tiến độ, gia hạn của cơ quan"
+    else:
+        what = "báo cáo tuần, báo cáo tháng qua thư"
+    text = f"📧 Đã {'thêm' if created else 'cập nhật'} địa chỉ <code>{escape(address)}</code> cho {who}: sẽ nhận {what}."
     if moved_from:
         text += f"\n(Địa chỉ này trước đây dùng cho {escape(moved_from)}.)"
     return text
@@ -98,13 +110,27 @@ def email_problem(problem: str, candidates: list[str]) -> str:
     return text
 
 
-def email_list(lines: list[tuple[str, str | None, str | None, bool, str | None]]) -> str:
-    """(address, agency name or None for a leader, person, active, unreachable reason)."""
+def email_list(lines: list[tuple[str, str | None, str | None, bool, str | None, bool]]) -> str:
+    """(address, agency name or None for a leader, person, active, unreachable reason, always)."""
     if not lines:
         return "Chưa có địa chỉ thư nào.\n\n" + EMAIL_USAGE
     out = ["📧 <b>Địa chỉ thư điện tử</b>"]
-    for address, agency, person, active, reason in lines:
+    for address, agency, person, active, reason, always in lines:
         who = escape(agency) if agency else "Lãnh đạo" + (f" — {escape(person)}" if person else "")
         state = "" if active else (f" ⚠️ không liên lạc được: {escape(reason[:120])}" if reason else " (đã ngừng)")
+        if agency and active:
+            state += " — nhắc việc: luôn" if always else " — nhắc việc: khi chưa có nhóm Telegram"
         out.append(f"• {who}: <code>{escape(address)}</code>{state}")
     return "\n".join(out)
+
+
+def channel_drained(channel: Channel, *, sent: int, retried: int, failed: int, down: bool) -> str:
+    """One line of `nhacviec tick` per channel beside Telegram (plain text)."""
+    text = f"{channel_name(channel).capitalize()}: đã gửi {sent} tin"
+    if retried:
+        text += f", {retried} tin chờ gửi lại"
+    if failed:
+        text += f", {failed} tin lỗi"
+    if down:
+        text += " (kênh đang không gửi được: sẽ thử lại)"
+    return text + "."

@@ -3,8 +3,9 @@
 
 Same once-only rule as Telegram: the outbox key (recipient, day, kind, part) makes a
 repeated tick or digest check add nothing. Reminders: every active e-mail address of the
-agency that receives the reminders (the successor, for a merged agency), one mail a day
-with all its items and a signed console link. Digests: every active leaders' address of
+agency that receives the reminders (the successor, for a merged agency) — while the agency
+has no bound Telegram group, or always where it chose e-mail — one mail a day with all its
+items and a signed console link. Digests: every active leaders' address of
 the province, one mail per period (part 0: the week, 1: the month) with the chart inline
 and the workbook (and the .docx report) attached.
 """
@@ -44,7 +45,13 @@ async def reminder_emails(
     """Queue the day's reminder for each agency e-mail address; returns the ids of the rows added."""
     messages: list[ChannelMessage] = []
     for group in day.groups:
-        addresses = [r for r in day.recipients.get(group.agency_id) or [] if r.channel is Channel.EMAIL]
+        # A mailbox gets the reminder while the agency has no bound Telegram group, or always
+        # when the agency chose e-mail (Recipient.always_remind).
+        has_group = bool(day.chats.get(group.agency_id))
+        addresses = [
+            r for r in day.recipients.get(group.agency_id) or []
+            if r.channel is Channel.EMAIL and (r.always_remind or not has_group)
+        ]
         if not addresses or not group.reachable:
             continue
         parts = reminder_messages(group, on_date, max_shown=EMAIL_MAX_ITEMS)

@@ -24,6 +24,7 @@ class EmailResult:
 
     address: str | None = None
     agency_name: str | None = None
+    always: bool = False  # an agency's mailbox: reminders even while the agency has a Telegram group
     person_name: str | None = None
     created: bool = False
     moved_from: str | None = None  # the address belonged to another agency/leader before
@@ -60,9 +61,11 @@ def _owner(row: Recipient | None, agency_names: dict[int, str]) -> str | None:
 
 async def set_agency_email(
     session: AsyncSession, *, province_ids: Iterable[int], agency_query: str, address: str,
-    actor_tg_id: int | None, now: datetime,
+    actor_tg_id: int | None, now: datetime, always: bool = False,
 ) -> EmailResult:
-    """The agency receives its reminders at `address` too (beside its Telegram group)."""
+    """The agency's mailbox: it receives the agency's reminders while the agency has no
+    reachable Telegram group, or always (`always`: the agency chose e-mail as well); the
+    notices of its changes and decisions in any case. Setting it again sets the choice."""
     try:
         normal = normalize_email(address)
     except InvalidAddress as exc:
@@ -78,9 +81,11 @@ async def set_agency_email(
     moved = _owner(before, {agency.id: agency.name}) if before is not None and before.agency_id != agency.id else None
     row, created = await repo_recipients.upsert(
         session, province_id=agency.province_id, channel=Channel.EMAIL, address=normal, role=ChatRole.AGENCY,
-        agency_id=agency.id, person_name=None, actor_tg_id=actor_tg_id, now=now,
+        agency_id=agency.id, person_name=None, actor_tg_id=actor_tg_id, now=now, always_remind=always,
     )
-    return EmailResult(address=row.address, agency_name=agency.name, created=created, moved_from=moved)
+    return EmailResult(
+        address=row.address, agency_name=agency.name, created=created, moved_from=moved, always=row.always_remind
+    )
 
 
 async def set_leader_email(
@@ -123,11 +128,12 @@ class EmailLine:
     person_name: str | None
     active: bool
     unreachable_reason: str | None
+    always: bool = False
 
 
 async def list_emails(session: AsyncSession, *, province_ids: Iterable[int]) -> list[EmailLine]:
     return [
-        EmailLine(r.address, agency, r.person_name, r.active, r.unreachable_reason)
+        EmailLine(r.address, agency, r.person_name, r.active, r.unreachable_reason, r.always_remind)
         for r, agency in await repo_recipients.listing(session, province_ids=province_ids)
         if r.channel is Channel.EMAIL
     ]

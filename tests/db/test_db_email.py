@@ -73,8 +73,10 @@ async def set_emails(sm, *pairs: tuple[str, str]) -> None:
                     s, province_ids=[province.id], address=address, name="Chủ tịch UBND tỉnh", actor_tg_id=501, now=NOW
                 )
             else:
+                # always: the reminder by mail beside the agency's Telegram group (the seed binds one)
                 result = await recipient_service.set_agency_email(
-                    s, province_ids=[province.id], agency_query=agency, address=address, actor_tg_id=501, now=NOW
+                    s, province_ids=[province.id], agency_query=agency, address=address, actor_tg_id=501, now=NOW,
+                    always=True,
                 )
             assert result.problem is None, result.problem
 
@@ -230,3 +232,30 @@ async def test_smtp_login_from_the_url(sm) -> None:
         assert report.sent == 1 and server.logins == ["nhac@viec"] and len(server.to(STP_MAIL)) == 1
     finally:
         server.stop()
+
+
+async def test_a_mailbox_gets_reminders_beside_a_group_only_when_the_agency_chose_it(sm, smtp) -> None:
+    """Without "luon" an agency's mailbox is its fallback: reminders while it has no Telegram
+    group (Sở Tài chính here), none beside a group (Sở Tư pháp) — until it opts in."""
+    await seed(sm)
+    async with sm() as s, s.begin():
+        province = await repo.get_province(s, slug="phu-tho")
+        for agency, address in (("STP", STP_MAIL), ("STC", "vanthu@stc.phutho.gov.vn")):
+            result = await recipient_service.set_agency_email(
+                s, province_ids=[province.id], agency_query=agency, address=address, actor_tg_id=501, now=NOW
+            )
+            assert result.problem is None and not result.always
+    assert (await tick(sm)).emails == 1
+    await sender(sm, smtp).drain()
+    assert smtp.to(STP_MAIL) == [] and len(smtp.to("vanthu@stc.phutho.gov.vn")) == 1
+    async with sm() as s, s.begin():
+        province = await repo.get_province(s, slug="phu-tho")
+        result = await recipient_service.set_agency_email(
+            s, province_ids=[province.id], agency_query="STP", address=STP_MAIL, actor_tg_id=501, now=NOW, always=True,
+        )
+        assert result.always and not result.created
+        listed = {e.address: e.always for e in await recipient_service.list_emails(s, province_ids=[province.id])}
+    assert listed == {STP_MAIL: True, "vanthu@stc.phutho.gov.vn": False}
+    assert (await tick(sm)).emails == 1  # the same day: STP's mail now, STC's not again
+    await sender(sm, smtp).drain()
+    assert len(smtp.to(STP_MAIL)) == 1 and len(smtp.to("vanthu@stc.phutho.gov.vn")) == 1

@@ -40,9 +40,11 @@ async def test_reminder_reaches_the_group_and_the_mailbox_once_each_with_the_mai
         senders = senders_for(app)
         assert senders is not None and list(senders.senders) == [Channel.EMAIL]
         # The admin sets the agency's mailbox in Telegram.
-        world.server.send_text(ADMIN, ADMIN, f"/email Sở Tư pháp {MAIL.upper()}")
+        # "luon": the mailbox gets the reminders although the agency has a Telegram group.
+        world.server.send_text(ADMIN, ADMIN, f"/email Sở Tư pháp {MAIL.upper()} luon")
         [answer] = await world.server.wait_for_sent(ADMIN)
         assert f"vanthu@{MAIL.split('@')[1]}" in answer.text.lower() and "Sở Tư pháp" in answer.text
+        assert "cả khi cơ quan đã có nhóm Telegram" in answer.text
         smtp.stop()  # the mail server is down at the reminder time
         world.clock.jump(MONDAY_0800)
         await run_job(app, DAILY_JOB)
