@@ -239,7 +239,7 @@ async def test_a_mailbox_gets_reminders_beside_a_group_only_when_the_agency_chos
     group (Sở Tài chính here), none beside a group (Sở Tư pháp) — until it opts in."""
     await seed(sm)
     async with sm() as s, s.begin():
-        province = await repo.get_province(s, slug="phu-tho")
+        province = await agencies_repo.get_province(s, slug="phu-tho")
         for agency, address in (("STP", STP_MAIL), ("STC", "vanthu@stc.phutho.gov.vn")):
             result = await recipient_service.set_agency_email(
                 s, province_ids=[province.id], agency_query=agency, address=address, actor_tg_id=501, now=NOW
@@ -249,7 +249,7 @@ async def test_a_mailbox_gets_reminders_beside_a_group_only_when_the_agency_chos
     await sender(sm, smtp).drain()
     assert smtp.to(STP_MAIL) == [] and len(smtp.to("vanthu@stc.phutho.gov.vn")) == 1
     async with sm() as s, s.begin():
-        province = await repo.get_province(s, slug="phu-tho")
+        province = await agencies_repo.get_province(s, slug="phu-tho")
         result = await recipient_service.set_agency_email(
             s, province_ids=[province.id], agency_query="STP", address=STP_MAIL, actor_tg_id=501, now=NOW, always=True,
         )

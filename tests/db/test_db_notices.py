@@ -22,8 +22,8 @@ from test_db_status import LEADER, NOW, _decide, apply, seeded
 
 from bot.channels.email import EmailChannel
 from bot.channels.zalo import ZaloChannel, ZaloClient
+from bot.db import agencies as repo
 from bot.db import recipients as recipients_repo
-from bot.db import repositories as repo
 from bot.db.models import OutboxMessage, Province
 from bot.domain.channels import NOTICE_PIECES, Channel, NoticeSource, notice_part
 from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.db import agencies as repo
 from bot.db import recipients as recipients_repo
-from bot.db import repositories as repo
 from bot.db.models import OutboxMessage
 from bot.domain.channels import Channel
 from bot.domain.kinds import ChatRole, OutboxStatus
