@@ -85,9 +85,13 @@ async def answer(
         targets = [(n, i) for n, i in targets if i == due_item_id]
     result = Answered()
     kind, note = (ChangeKind.NOT_DONE, NOTE_NOT_DONE) if choice is Choice.NOT_DONE else (ChangeKind.DONE, NOTE_DONE)
+    told = []  # the agency's mailbox and Zalo hear of the whole answer in one notice
     for number, item_id in targets:
-        outcome = await svc.apply(session, env, due_item_id=item_id, intent=Intent(kind, note=note), number=number)
+        outcome = await svc.apply(
+            session, env, due_item_id=item_id, intent=Intent(kind, note=note), number=number, notify=False
+        )
         if outcome.recorded is not None and outcome.change_id is not None:
+            told.append((outcome.recorded, outcome.change_id))
             result.change_ids.append(outcome.change_id)
             if kind is ChangeKind.DONE:
                 result.done += 1
@@ -95,6 +99,7 @@ async def answer(
                 result.not_done += 1
         else:
             result.refused.append(outcome.refused or "")
+    await svc.tell_other_channels(session, env, told)
     result.remaining = await still_unknown(session, tg_chat_id=env.tg_chat_id, message_id=message_id) or []
     return result
 

@@ -264,30 +264,39 @@ async def apply(
     number: int | None = None,
     version: int | None = None,
     files: Sequence[dict[str, Any]] = (),
+    notify: bool = True,
 ) -> Outcome:
     """Record `intent` for one due item: the rules (`bot.domain.status.decide`) say whether
     and what; this loads the facts they need, writes the change and its history row.
     What was recorded is also queued for the agency's other channels (its mailboxes, its
-    focal points' Zalo), whichever surface it came from."""
+    focal points' Zalo), whichever surface it came from — unless `notify` is false: a
+    caller recording several changes of one answer tells them at once
+    (`tell_other_channels`), one notice rather than one per item."""
     outcome = await _apply(
         session, env, due_item_id=due_item_id, intent=intent, number=number, version=version, files=files
     )
-    if outcome.recorded is not None and outcome.change_id is not None:
-        await _tell_other_channels(session, env, outcome.recorded, change_id=outcome.change_id)
+    if notify and outcome.recorded is not None and outcome.change_id is not None:
+        await tell_other_channels(session, env, [(outcome.recorded, outcome.change_id)])
     return outcome
 
 
-async def _tell_other_channels(session: AsyncSession, env: Env, recorded: RecordedView, *, change_id: int) -> None:
+async def tell_other_channels(session: AsyncSession, env: Env, recorded: Sequence[tuple[RecordedView, int]]) -> None:
+    """Queue the changes of one answer, (view, history row id) each, for the e-mail and
+    Zalo recipients of each item's agency: one notice per agency, keyed by its first change."""
     from bot.services import notices
 
-    item = await plans_repo.get_due_item(session, due_item_id=recorded.item.due_item_id)
-    if item is None:  # pragma: no cover - it was just changed
-        return
-    await notices.to_agency_channels(
-        session, agency_id=item.agency_id, html=notice_texts.change_notice([recorded], env.today, channel=env.channel),
-        subject=notice_texts.change_subject([recorded]), source=NoticeSource.CHANGE, source_id=change_id,
-        on_date=env.today, now=env.now, skip=env.origin,
-    )
+    by_agency: dict[int, list[tuple[RecordedView, int]]] = {}
+    for view, change_id in recorded:
+        item = await plans_repo.get_due_item(session, due_item_id=view.item.due_item_id)
+        if item is not None:
+            by_agency.setdefault(item.agency_id, []).append((view, change_id))
+    for agency_id, changes in by_agency.items():
+        views = [v for v, _ in changes]
+        await notices.to_agency_channels(
+            session, agency_id=agency_id, html=notice_texts.change_notice(views, env.today, channel=env.channel),
+            subject=notice_texts.change_subject(views), source=NoticeSource.CHANGE, source_id=changes[0][1],
+            on_date=env.today, now=env.now, skip=env.origin,
+        )
 
 
 async def _apply(
@@ -1018,6 +1027,7 @@ async def _record_planned(
     """Apply sure changes; changes that need more input become prompts (sends of `result`)."""
     done = _Recorded()
     pending_undo: list[tuple[int | None, int]] = []
+    told: list[tuple[RecordedView, int]] = []  # for the agency's other channels, in one notice
     for change in planned:
         targets, problem = await _resolve(session, env, change.target)
         if problem:
@@ -1027,7 +1037,9 @@ async def _record_planned(
             result.sends.append(await _ask_which_agency(session, env, targets, change.intent, files))
             continue
         number, item_id = targets[0]
-        outcome = await apply(session, env, due_item_id=item_id, intent=change.intent, number=number, files=files)
+        outcome = await apply(
+            session, env, due_item_id=item_id, intent=change.intent, number=number, files=files, notify=False
+        )
         if outcome.withdrawn_request_id:
             result.withdrawn.append(outcome.withdrawn_request_id)
         if outcome.refused:
@@ -1037,6 +1049,8 @@ async def _record_planned(
             result.sends.append(await _input_prompt(session, env, outcome, number=number, files=files))
             continue
         assert outcome.recorded is not None
+        if outcome.change_id is not None:
+            told.append((outcome.recorded, outcome.change_id))
         done.views.append(outcome.recorded)
         done.items.append((number or 0, item_id))
         if outcome.extension_request_id:
@@ -1045,6 +1059,7 @@ async def _record_planned(
             pending_undo.append((number, outcome.change_id))
     for number, change_id in pending_undo:
         done.undo.append((texts.undo_label(number, len(pending_undo) > 1), encode(Undo(change_id))))
+    await tell_other_channels(session, env, told)
     return done
 
 

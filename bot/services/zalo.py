@@ -287,6 +287,8 @@ async def _status_reply(
             blocks.append(tail)
         result.replies.append("\n\n".join(blocks))
         if views and change_ids:
+            # The agency's mailbox and its other focal points' Zalo hear of it in one notice.
+            await svc.tell_other_channels(session, env, list(zip(views, change_ids, strict=True)))
             # The agency's group sees it too, through the outbox, queued with the change.
             result.notices_queued += await notices.to_agency_groups(
                 session, agency_id=recipient.agency_id, html=notice_texts.zalo_group_notice(views, env.today),
@@ -313,7 +315,7 @@ async def _one_change(
         # means its earliest open due date, which the confirmation names.
         targets = [(None, i.id) for i in found.items[:1]]
     number, due_item_id = targets[0]
-    outcome = await svc.apply(session, env, due_item_id=due_item_id, intent=planned.intent, number=number)
+    outcome = await svc.apply(session, env, due_item_id=due_item_id, intent=planned.intent, number=number, notify=False)
     if outcome.withdrawn_request_id:
         result.withdrawn_requests.append(outcome.withdrawn_request_id)
     if outcome.refused:

@@ -194,3 +194,29 @@ def test_notice_parts_never_meet() -> None:
     assert len(seen) == len(NoticeSource) * 4 * 3 and min(seen) >= NOTICE_PIECES
     with pytest.raises(ValueError):
         notice_part(NoticeSource.CHANGE, 1, NOTICE_PIECES)
+
+
+async def test_an_answer_changing_several_items_makes_one_notice(sm: async_sessionmaker[AsyncSession]) -> None:
+    """"NV1 xong, NV2 đang làm 50%" in the agency's group: two history rows, ONE mail to
+    the agency's mailbox naming both (not a mail per item)."""
+    from test_db_status import env
+
+    from bot.db.models import Agency, Task
+    from bot.db.retry import begin_write
+    from bot.services import status as svc
+
+    await seed(sm)
+    async with sm() as s:
+        stp = (await s.scalars(select(Agency).where(Agency.code == "STP"))).one()
+        tasks = {t.ref: t.id for t in await s.scalars(select(Task))}
+    await reach_stp(sm, stp.id)
+    async with sm() as s, s.begin():
+        await begin_write(s)
+        e = await env(s, stp.id, now=TICK_NOW)
+        result = await svc.plain_message(s, e, text=f"NV{tasks['1']} xong, NV{tasks['2']} đang làm 50%")
+    assert result.handled
+    queued = await notices(sm)
+    mails = [r for r in queued if r.channel is Channel.EMAIL]
+    assert len(mails) == 1 and len([r for r in queued if r.channel is Channel.ZALO]) >= 1
+    assert f"NV{tasks['1']}" in (mails[0].alt_body or "") and f"NV{tasks['2']}" in (mails[0].alt_body or "")
+    assert mails[0].subject == f"Cập nhật tiến độ NV{tasks['1']}, NV{tasks['2']} — Sở Tư pháp"
