@@ -409,7 +409,7 @@ class Recipient(Base):
     person_name: Mapped[str | None] = mapped_column(String(255))  # a person (leader, focal point)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # An agency's mailbox: True — the daily reminder always (the agency chose e-mail);
-    # False — only while the agency has no reachable Telegram group (migration 0016).
+    # False — only while the agency has no reachable Telegram group (migration 0017_email_always).
     always_remind: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     unreachable_at: Mapped[datetime | None] = mapped_column()
     unreachable_reason: Mapped[str | None] = mapped_column(Text)

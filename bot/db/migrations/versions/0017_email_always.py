@@ -1,7 +1,7 @@
 """An agency's mailbox may get the reminders even while the agency has a Telegram group.
 
-Revision ID: 0016_email_always
-Revises: 0015_holds
+Revision ID: 0017_email_always
+Revises: 0016_escalation_rungs
 Create Date: 2026-12-06
 
 - recipients.always_remind: true — the address gets the agency's daily reminder whatever
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016_email_always"
-down_revision: str | None = "0015_holds"
+revision: str = "0017_email_always"
+down_revision: str | None = "0016_escalation_rungs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
