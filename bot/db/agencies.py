@@ -267,3 +267,11 @@ async def unreachable_agencies(session: AsyncSession, *, province_id: int) -> li
             .order_by(Agency.name)
         )
     )
+
+
+async def provinces_by_name(session: AsyncSession, *, slug: str | None = None) -> list[Province]:
+    """Every province stored (or the one with `slug`), by name."""
+    query = select(Province).order_by(Province.name)
+    if slug:
+        query = query.where(Province.slug == slug)
+    return list(await session.scalars(query))

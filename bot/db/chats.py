@@ -213,3 +213,12 @@ async def set_tg_chat_id(session: AsyncSession, *, chat_id: int, tg_chat_id: int
         update(Chat).where(Chat.id == chat_id).values(tg_chat_id=tg_chat_id)
         .execution_options(synchronize_session=False)
     )
+
+
+async def pending_bind_requests(session: AsyncSession, *, tg_chat_id: int) -> list[BindRequest]:
+    """The chat's bind requests still waiting for an admin."""
+    return list(
+        await session.scalars(
+            select(BindRequest).where(BindRequest.tg_chat_id == tg_chat_id, BindRequest.state == FlowState.PENDING)
+        )
+    )

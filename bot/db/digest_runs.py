@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect import insert_ignore
-from bot.db.models import Chat, DigestRun
-from bot.domain.kinds import ChatRole, DigestRunStatus
+from bot.db.models import Chat, DigestRun, OutboxMessage
+from bot.domain.kinds import ChatRole, DigestRunStatus, OutboxKind
 
 
 @dataclass(frozen=True)
@@ -89,3 +89,20 @@ async def update_run(session: AsyncSession, *, run_id: int, worker: str, **value
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def digest_mailed_to(
+    session: AsyncSession, *, recipient_ids: Sequence[int], as_of: date, part: int
+) -> set[int]:
+    """Those of the recipients that have a digest message (kind `part`) as of `as_of` in the
+    outbox already, whatever its state."""
+    return set(
+        await session.scalars(
+            select(OutboxMessage.recipient_id).where(
+                OutboxMessage.recipient_id.in_(list(recipient_ids)),
+                OutboxMessage.on_date == as_of,
+                OutboxMessage.kind == OutboxKind.DIGEST,
+                OutboxMessage.part == part,
+            )
+        )
+    )

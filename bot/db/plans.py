@@ -322,3 +322,8 @@ async def due_items_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> dict
         return {}
     rows = await session.scalars(select(DueItem).where(DueItem.id.in_(list(ids))).options(*_item_options()))
     return {row.id: row for row in rows}
+
+
+async def plans_by_ids(session: AsyncSession, *, ids: Iterable[int]) -> list[Plan]:
+    """The plans, in the digest's order (issue date, number)."""
+    return list(await session.scalars(select(Plan).where(Plan.id.in_(list(ids))).order_by(Plan.issued_on, Plan.number)))

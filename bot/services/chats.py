@@ -21,14 +21,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.db import agencies as agencies_repo
 from bot.db import chats as chats_repo
 from bot.db import flows as flows_repo
 from bot.db.models import Agency, BindRequest, Chat, Province
+from bot.db.session import AsyncSession
 from bot.domain.admins import Admins
 from bot.domain.kinds import ChatRole, FlowState
 from bot.logs import log_event
@@ -263,15 +262,7 @@ def _log_binding(event: str, chat: Chat, msg: str, *, user_id: int | None = None
 
 
 async def _pending_requests(session: AsyncSession, *, tg_chat_id: int) -> list[BindRequest]:
-    from sqlalchemy import select
-
-    return list(
-        await session.scalars(
-            select(BindRequest).where(
-                BindRequest.tg_chat_id == tg_chat_id, BindRequest.state == FlowState.PENDING
-            )
-        )
-    )
+    return await chats_repo.pending_bind_requests(session, tg_chat_id=tg_chat_id)
 
 
 async def bind_leaders(

@@ -13,15 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.db import agencies as agencies_repo
 from bot.db import plans as plans_repo
 from bot.db import reports
 from bot.db import web_queries as q
 from bot.db.digests import figures_by_plan_and_agency
-from bot.db.models import Agency, Chat, Plan, Province
+from bot.db.models import Agency, Chat, Province
+from bot.db.session import AsyncSession
 from bot.domain.digest import (
     AgencyFigures,
     Digest,
@@ -56,7 +54,7 @@ async def report_figures(session: AsyncSession, *, province: Province, kind: Dig
     # Tasks and those nobody leads (no due item, so no figures): counted apart (bot.db.reports).
     counts = await reports.task_counts(session, province_ids=[province.id], today=today)
     ids = set(per_plan) | set(counts)
-    plans = list(await session.scalars(select(Plan).where(Plan.id.in_(list(ids))).order_by(Plan.issued_on, Plan.number)))
+    plans = await plans_repo.plans_by_ids(session, ids=ids)
     plan_rows = [
         PlanFigures(
             p.number, p.title, per_plan.get(p.id, Figures()),

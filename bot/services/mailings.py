@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from bot.db import digest_runs
 from bot.db import recipients as recipients_repo
-from bot.db.models import OutboxMessage, Province, Recipient
+from bot.db.agencies import get_province_by_id
+from bot.db.models import Province, Recipient
 from bot.db.outbox import ChannelMessage, enqueue_for_recipients
+from bot.db.session import AsyncSession
 from bot.domain.channels import Channel
 from bot.domain.digest import DigestKind, DigestPeriod
 from bot.domain.kinds import OutboxKind
@@ -78,7 +78,7 @@ async def escalation_emails(
     Telegram alert's text as a mail, the Excel list attached); once per address and day."""
     if not recipients:
         return 0
-    province = await session.get(Province, province_id)
+    province = await get_province_by_id(session, province_id=province_id)
     content = escalation_email([part.text], province_name=province.name if province else "", on_date=on_date)
     messages = [
         ChannelMessage(
@@ -100,15 +100,8 @@ async def digest_addresses_waiting(session: AsyncSession, *, province: Province,
     leaders = await recipients_repo.leaders(session, province_id=province.id, channel=Channel.EMAIL)
     if not leaders:
         return []
-    done = set(
-        await session.scalars(
-            select(OutboxMessage.recipient_id).where(
-                OutboxMessage.recipient_id.in_([r.id for r in leaders]),
-                OutboxMessage.on_date == period.as_of,
-                OutboxMessage.kind == OutboxKind.DIGEST,
-                OutboxMessage.part == digest_part(period.kind),
-            )
-        )
+    done = await digest_runs.digest_mailed_to(
+        session, recipient_ids=[r.id for r in leaders], as_of=period.as_of, part=digest_part(period.kind)
     )
     return [r.id for r in leaders if r.id not in done]
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.catalog import Catalog
-from bot.db.agencies import get_or_create_province
+from bot.db.agencies import get_or_create_province, provinces_by_name
 from bot.db.models import Province
 from bot.db.plans import TaskRow, list_tasks
+from bot.db.session import AsyncSession
 from bot.domain.follow import default_follow_from
 from bot.domain.imports import ImportReport
 from bot.domain.plans.draft import PlanDraft
@@ -91,11 +89,8 @@ async def task_rows(
     plan_number: str | None,
 ) -> list[tuple[str, TaskRow]]:
     """(province name, row) for the tasks table: one province, or every province stored."""
-    query = select(Province).order_by(Province.name)
-    if province_slug:
-        query = query.where(Province.slug == province_slug)
     rows: list[tuple[str, TaskRow]] = []
-    for province in (await session.execute(query)).scalars():
+    for province in await provinces_by_name(session, slug=province_slug):
         found = await list_tasks(
             session, province=province, agency=agency, due_before=due_before, plan_number=plan_number
         )
