@@ -12,11 +12,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.catalog import Catalog
 from bot.config import Settings
+
+# AsyncSession is re-exported for the handlers, which name it but may not import bot.db.
+from bot.db.session import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.domain.throttle import Throttle
 from bot.services.sent_ids import SentIds
 

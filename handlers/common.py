@@ -7,12 +7,11 @@ from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
 
-from bot.context import BotServices, Context
+from bot.context import AsyncSession, BotServices, Context
 from bot.domain.callbacks import Callback, InviteAgency, LinkZalo, Page, PageKind, encode, parse
 from bot.render import help as texts
 from bot.services import chats as chat_service

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import CommandHandler
 
-from bot.context import BotApp, Context
+from bot.context import AsyncSession, BotApp, Context
 from bot.domain.codes import parse_task_code
 from bot.domain.replies import parse_pause
 from bot.domain.status import ChangeSource

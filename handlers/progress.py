@@ -8,11 +8,10 @@ is checked against the scope of the chat it was pressed in.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import BotApp, Context
+from bot.context import AsyncSession, BotApp, Context
 from bot.domain.callbacks import AgencyProgress, Page, PageKind, matches, parse
 from bot.domain.codes import parse_task_code
 from bot.render import admin as admin_render

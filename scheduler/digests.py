@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.error import (
     BadRequest,
@@ -41,6 +40,7 @@ from telegram.error import (
 
 from bot.context import BotApp, Context
 from bot.db import chats as chats_repo
+from bot.db.session import AsyncSession, async_sessionmaker
 from bot.domain.calendar import WorkCalendar
 from bot.domain.digest import DigestKind, DigestPeriod, scheduled_digests
 from bot.domain.kinds import DigestRunStatus

@@ -29,12 +29,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 
 from bot.context import BotApp, Context
 from bot.db import reminders as reminders_repo
 from bot.db.retry import in_transaction
+from bot.db.session import AsyncSession, async_sessionmaker
 from bot.domain.admins import Admins
 from bot.domain.calendar import WorkCalendar
 from bot.domain.reminders import ReminderPolicy

@@ -22,12 +22,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.channels.zalo import SECRET_HEADER, Failure, ZaloClient, ZaloError, parse_update, sleep_unless
 from bot.config import Settings
 from bot.db import plans as plans_repo
 from bot.db import status_changes as status_changes_repo
+from bot.db.session import AsyncSession, async_sessionmaker
 from bot.domain.callbacks import DecideExtension, encode
 from bot.logs import log_event
 from bot.render import status as texts

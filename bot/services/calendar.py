@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.db import calendar_days as repo
 from bot.db.models import CalendarDay, CalendarDayKind
+from bot.db.session import AsyncSession
 from bot.domain.calendar import WorkCalendar
 from bot.render import calendar as texts
 

@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.db import agencies as agencies_repo
 from bot.db import plans as plans_repo
 from bot.db import status_changes as status_changes_repo
 from bot.db import unknown_items
 from bot.db.models import Agency, Plan, Province
 from bot.db.retry import begin_write
+from bot.db.session import AsyncSession
 from bot.domain.follow import Closed, CloseProblem
 from bot.domain.replies import Intent
 from bot.domain.status import ChangeKind, ChangeSource, Status

@@ -17,11 +17,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.catalog import Catalog
 from bot.db import flows as flows_repo
 from bot.db.models import PendingUpload
+from bot.db.session import AsyncSession
 from bot.domain.agencies import Agency
 from bot.domain.corrections import Field, apply_corrections, deadline_value
 from bot.domain.kinds import FlowState

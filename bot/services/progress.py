@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.db import agencies as agencies_repo
 from bot.db import chats as chats_repo
 from bot.db import followup as followup_repo
@@ -20,6 +18,7 @@ from bot.db import plans as plans_repo
 from bot.db import reports
 from bot.db import status_changes as status_changes_repo
 from bot.db.models import Agency, Province
+from bot.db.session import AsyncSession
 from bot.domain.digest import DueLine, Figures, agency_progress, overdue, province_summary, upcoming, with_holds
 from bot.domain.kinds import LinkRole
 from bot.domain.status import ChangeSource

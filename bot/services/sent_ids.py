@@ -40,10 +40,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.db.retry import begin_write, lock_conflict
+from bot.db.retry import DBAPIError, begin_write, lock_conflict
+from bot.db.session import AsyncSession, async_sessionmaker
 from bot.services import status as svc
 
 log = logging.getLogger("nhacviec.sent_ids")

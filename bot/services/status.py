@@ -23,8 +23,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.config import Settings
 from bot.db import agencies as agencies_repo
 from bot.db import chats as chats_repo
@@ -34,6 +32,7 @@ from bot.db import plans as plans_repo
 from bot.db import status_changes as status_changes_repo
 from bot.db.models import DueItem, ExtensionRequest, Province, StatusPrompt
 from bot.db.retry import begin_write
+from bot.db.session import AsyncSession
 from bot.domain.admins import Admins
 from bot.domain.callbacks import (
     CancelPrompt,

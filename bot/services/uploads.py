@@ -16,8 +16,6 @@ from datetime import date, datetime
 from pathlib import PurePath
 from typing import Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.db import agencies as agencies_repo
@@ -25,6 +23,7 @@ from bot.db import flows as flows_repo
 from bot.db import plans as plans_repo
 from bot.db import unknown_items
 from bot.db.models import PendingUpload
+from bot.db.session import AsyncSession
 from bot.domain.follow import PastDates, default_follow_from, past_due
 from bot.domain.imports import ImportReport
 from bot.domain.kinds import FlowState

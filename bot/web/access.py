@@ -15,13 +15,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.config import Settings
 from bot.db import agencies as agencies_repo
 from bot.db.models import WebSession
+from bot.db.session import AsyncSession
 from bot.db.web_queries import active_chats
 from bot.domain.kinds import ChatRole
 from bot.services.chats import configured_provinces

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -24,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.db import web_queries as q
+from bot.db.session import AsyncSession, async_sessionmaker
 from bot.domain.calendar import parse_day
 from bot.domain.corrections import Field, dates_from_text
 from bot.domain.kinds import LinkRole

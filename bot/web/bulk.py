@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.db import web_queries as q
+from bot.db.session import AsyncSession
 from bot.domain.calendar import parse_day
 from bot.domain.corrections import dates_from_text
 from bot.domain.kinds import LinkRole

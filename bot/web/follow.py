@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from markupsafe import Markup
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -23,6 +22,7 @@ from starlette.routing import Route
 from bot.db import figures
 from bot.db import web_queries as q
 from bot.db.models import Province
+from bot.db.session import AsyncSession
 from bot.domain import trend
 from bot.domain.calendar import parse_day
 from bot.domain.digest import DigestKind, digest_period

@@ -18,13 +18,13 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.db import web_queries as q
 from bot.db.models import PendingUpload
+from bot.db.session import AsyncSession
 from bot.domain.corrections import Field, dates_from_text, deadline_value
 from bot.domain.plans.document import PlanReadError
 from bot.domain.plans.draft import PlanDraft

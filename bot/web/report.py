@@ -14,7 +14,6 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -25,6 +24,7 @@ from bot.db import plans as plans_repo
 from bot.db import status_changes as status_changes_repo
 from bot.db import web_queries as q
 from bot.db.models import DueItem
+from bot.db.session import AsyncSession
 from bot.domain.calendar import parse_day
 from bot.domain.replies import ChangeKind, Intent
 from bot.domain.status import ChangeSource
