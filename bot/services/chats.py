@@ -117,7 +117,7 @@ async def resolve_scope(
         return Scope(ScopeKind.ADMIN, mine, True, True, admin_of=admin_of)
     chat = await chats_repo.get_chat(session, tg_chat_id=tg_chat_id)
     if chat is not None and chat.active:
-        province = await session.get(Province, chat.province_id)
+        province = await agencies_repo.get_province_by_id(session, province_id=chat.province_id)
         assert province is not None
         here = admins.administers(user_id, province.slug)
         if chat.role is ChatRole.LEADERS:
@@ -233,7 +233,7 @@ async def bind_agency(
     by_tg_id: int | None,
     now: datetime,
 ) -> Chat:
-    province = await session.get(Province, agency.province_id)
+    province = await agencies_repo.get_province_by_id(session, province_id=agency.province_id)
     assert province is not None
     chat = await chats_repo.bind_chat(
         session,

@@ -79,8 +79,8 @@ def _usage(err: bytes) -> tuple[float, float]:
 
 
 async def _build(request: dict[str, Any]) -> list[Part]:
+    from bot.db.agencies import get_province_by_id
     from bot.db.engine import make_engine, make_sessionmaker
-    from bot.db.models import Province
     from bot.services.digests import build_digest, render_digest
 
     # No memory map: the mapped database's pages would count in this process's peak memory
@@ -88,7 +88,7 @@ async def _build(request: dict[str, Any]) -> list[Part]:
     engine = make_engine(request["database_url"], sqlite_mmap=False)
     try:
         async with make_sessionmaker(engine)() as session:
-            province = await session.get(Province, request["province_id"])
+            province = await get_province_by_id(session, province_id=request["province_id"])
             if province is None:
                 raise DigestBuildError(f"no province {request['province_id']}")
             digest = await build_digest(session, province=province, period=request["period"])

@@ -30,7 +30,7 @@ from bot.db import followup as followup_repo
 from bot.db import item_messages as item_messages_repo
 from bot.db import plans as plans_repo
 from bot.db import status_changes as status_changes_repo
-from bot.db.models import DueItem, ExtensionRequest, Province, StatusPrompt
+from bot.db.models import DueItem, ExtensionRequest, StatusPrompt
 from bot.db.retry import begin_write
 from bot.db.session import AsyncSession
 from bot.domain.admins import Admins
@@ -693,7 +693,7 @@ async def leader_recipients(session: AsyncSession, *, province_id: int, admins: 
     chats = [c.tg_chat_id for c in await chats_repo.leaders_chats(session, province_id=province_id)]
     if chats:
         return chats
-    province = await session.get(Province, province_id)
+    province = await agencies_repo.get_province_by_id(session, province_id=province_id)
     return sorted(admins.of(province.slug)) if province is not None else []
 
 

@@ -33,7 +33,7 @@ def routes(kit: Kit) -> list[Route]:
         if agency_id is None:
             return None
         async with ctx.sessionmaker() as session:
-            agency = await session.get(Agency, agency_id)
+            agency = await agencies_repo.get_agency(session, agency_id=agency_id)
         return agency if agency is not None and agency.active else None
 
     async def show(request: Request) -> Response:
