@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden
@@ -23,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import BotApp, Context
+from bot.context import AsyncSession, BotApp, Context
 from bot.domain.callbacks import BindAgency, DecideBinding, InviteAgency, LinkZalo, encode, matches, parse
 from bot.domain.text import fold
 from bot.render import admin as admin_render

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import BotApp, Context
+from bot.context import AsyncSession, BotApp, Context
 from bot.domain.callbacks import LinkZalo, matches
 from bot.render import help as texts
 from bot.render import zalo as ztexts
