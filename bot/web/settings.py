@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from markupsafe import Markup
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.db import web_queries as q
 from bot.db.models import Province
+from bot.db.session import AsyncSession
 from bot.domain.calendar import DayKind, parse_day
 from bot.render import calendar as calendar_texts
 from bot.render import channels as channel_texts
