@@ -31,12 +31,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.channels.base import Attachment, ChannelAdapter, Outcome, Outgoing, SendResult
 from bot.db import outbox as outbox_repo
 from bot.db.outbox import ChannelRow
 from bot.db.retry import in_transaction
+from bot.db.session import AsyncSession, async_sessionmaker
 from bot.domain.admins import Admins
 from bot.logs import log_event
 from bot.services import outbox

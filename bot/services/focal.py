@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.db import agencies as agencies_repo
 from bot.db import chats as chats_repo
 from bot.db import focal_points as repo_focal
 from bot.db.models import Chat
+from bot.db.session import AsyncSession
 from bot.domain.kinds import ChatRole
 
 

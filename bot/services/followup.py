@@ -12,12 +12,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.db import followup as followup_repo
 from bot.db import plans as plans_repo
 from bot.db import status_changes as status_changes_repo
 from bot.db.models import DueItem
+from bot.db.session import AsyncSession
 from bot.domain.codes import task_code
 from bot.domain.kinds import HoldKind
 from bot.domain.replies import Pause, Snooze

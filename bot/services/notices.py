@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.db import chats as chats_repo
 from bot.db import recipients as recipients_repo
 from bot.db.outbox import ChannelMessage, enqueue, enqueue_for_recipients
+from bot.db.session import AsyncSession
 from bot.domain.channels import NOTICE_PIECES, Channel, NoticeSource, notice_part
 from bot.domain.kinds import OutboxKind
 from bot.render.notices import notice_email, notice_zalo

@@ -19,11 +19,10 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.db import chats as chats_repo
 from bot.db import outbox as outbox_repo
 from bot.db import recipients
+from bot.db.session import AsyncSession
 from bot.domain.admins import Admins
 from bot.domain.kinds import OutboxKind
 from bot.logs import log_event

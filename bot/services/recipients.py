@@ -8,11 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.db import agencies as agencies_repo
 from bot.db import recipients as repo_recipients
 from bot.db.models import Agency, Province, Recipient
+from bot.db.session import AsyncSession
 from bot.domain.addresses import InvalidAddress, normalize_email
 from bot.domain.channels import Channel
 from bot.domain.kinds import ChatRole

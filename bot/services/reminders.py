@@ -16,8 +16,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.db import followup as followup_repo
 from bot.db import recipients as recipients_repo
 from bot.db import reminders as reminders_repo
@@ -28,6 +26,7 @@ from bot.db.models import (
     Recipient,
 )
 from bot.db.outbox import add_files, enqueue
+from bot.db.session import AsyncSession
 from bot.domain.admins import Admins
 from bot.domain.calendar import WorkCalendar
 from bot.domain.channels import Channel

@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -58,6 +57,7 @@ from bot.db.outbox import Claimed
 
 # The error rules are the Telegram channel adapter's (one place for both), re-exported.
 from bot.db.retry import in_transaction
+from bot.db.session import AsyncSession, async_sessionmaker
 from bot.domain.admins import Admins
 from bot.domain.channels import Channel
 from bot.logs import log_event

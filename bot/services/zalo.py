@@ -28,8 +28,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.channels.zalo import IncomingText
 from bot.db import agencies as agencies_repo
 from bot.db import plans as plans_repo
@@ -38,6 +36,7 @@ from bot.db import zalo as zdb
 from bot.db.models import Agency, ZaloRecipient
 from bot.db.outbox import ChannelMessage, enqueue_for_recipients
 from bot.db.retry import begin_write
+from bot.db.session import AsyncSession
 from bot.domain.channels import Channel, NoticeSource
 from bot.domain.codes import task_code
 from bot.domain.kinds import ChatRole, OutboxKind, PromptKind
