@@ -1,6 +1,7 @@
 """Figures of issue 16 (the status use case and the layering), printed for a before/after note.
 
     python bench/layering.py            # from the repository root
+    python bench/layering.py --list     # only the handler callbacks over 15 lines, longest first
 
 - lines of handlers/status.py;
 - handler callbacks (``async def f(update, context)`` in handlers/): how many are over 15
@@ -93,7 +94,16 @@ def mypy_strict(*targets: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+def list_long() -> None:
+    for name, n in sorted(callbacks(), key=lambda c: (-c[1], c[0])):
+        if n > 15:
+            print(f"{n:4d}  {name}")
+
+
 def main() -> None:
+    if "--list" in sys.argv[1:]:
+        list_long()
+        return
     status_lines = len((ROOT / "handlers/status.py").read_text(encoding="utf-8").splitlines())
     lengths = callbacks()
     over = [name for name, n in lengths if n > 15]

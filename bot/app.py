@@ -39,6 +39,7 @@ from bot.config import Settings
 from bot.context import BotApp, BotServices
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.logs import log_event
+from bot.render import settings as start_texts
 from bot.render.help import MENU_ADMIN, MENU_GROUP, MENU_PRIVATE
 from handlers.registry import register as register_handlers
 
@@ -242,7 +243,7 @@ def mask_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - a malformed URL is still better logged than not
-        return "<không đọc được DATABASE_URL>"
+        return start_texts.UNREADABLE_DATABASE_URL
 
 
 async def startup(app: BotApp) -> None:
@@ -360,18 +361,10 @@ def run(settings: Settings, *, webhook_url: str | None = None, port: int | None 
     by_slug, unknown = catalog.province_admins(settings.province_admins)
     if unknown:
         known = {p.slug for p in catalog.provinces}
-        return fail(
-            f"Cấu hình sai: PROVINCE_ADMINS — không có tỉnh {', '.join(unknown)} "
-            f"(có: {', '.join(sorted(known))}).",
-            2,
-        )
+        return fail(start_texts.unknown_admin_provinces(list(unknown), sorted(known)), 2)
     settings = settings.model_copy(update={"province_admins": by_slug})
     if not (settings.telegram_bot_token or "").strip():
-        return fail(
-            "Thiếu TELEGRAM_BOT_TOKEN: đặt token của bot (lấy từ @BotFather) vào biến môi trường "
-            "hoặc tệp .env.",
-            2,
-        )
+        return fail(start_texts.NO_TOKEN, 2)
     app = build_application(settings, catalog=catalog)
     if settings.web_port:  # the web console (bot/web/) in the same process and event loop
         from bot.web.server import attach
@@ -381,13 +374,13 @@ def run(settings: Settings, *, webhook_url: str | None = None, port: int | None 
     try:
         if url:
             if not url.startswith("https://") and not url.startswith("http://"):
-                return fail(f"WEBHOOK_URL không hợp lệ: {url!r} (cần https://…)", 2)
+                return fail(start_texts.bad_webhook_url(url), 2)
             services: BotServices = app.bot_data
             services.mode = f"webhook {url}"
             if settings.webhook_on_console:
                 if not settings.web_port:
-                    return fail("WEBHOOK_ON_CONSOLE=true cần bảng điều khiển web: đặt WEB_PORT (khác 0).", 2)
-                services.mode = f"webhook {url}, qua bảng điều khiển"
+                    return fail(start_texts.WEBHOOK_ON_CONSOLE_NEEDS_WEB, 2)
+                services.mode = start_texts.webhook_on_console_mode(url)
                 asyncio.run(_run_on_console(app, url=url, secret=settings.webhook_secret or secrets.token_urlsafe(32)))
                 return 0
             app.run_webhook(
@@ -401,14 +394,10 @@ def run(settings: Settings, *, webhook_url: str | None = None, port: int | None 
         else:
             app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
-        return fail(
-            f"TELEGRAM_BOT_TOKEN không hợp lệ: máy chủ {settings.telegram_api_url} từ chối token "
-            "(kiểm tra lại với @BotFather).",
-            2,
-        )
+        return fail(start_texts.token_refused(settings.telegram_api_url), 2)
     except NetworkError as exc:
-        return fail(f"Không kết nối được tới {settings.telegram_api_url}: {exc.message}", 1)
+        return fail(start_texts.telegram_unreachable(settings.telegram_api_url, exc.message), 1)
     except (SQLAlchemyError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return fail(f"Không dùng được cơ sở dữ liệu {mask_url(settings.database_url)}: {reason}", 1)
+        return fail(start_texts.database_unusable(mask_url(settings.database_url), reason), 1)
     return 0

@@ -24,6 +24,7 @@ from bot.domain.plans.document import PlanReadError
 from bot.domain.plans.draft import PlanDraft
 from bot.domain.plans.export import draft_to_json
 from bot.domain.plans.parser import PlanProvinceUnknown
+from bot.render import cli_messages as msg
 from bot.render.labels import review_label
 
 
@@ -63,12 +64,12 @@ def _speak_vietnamese() -> None:
 
 _speak_vietnamese()
 app = typer.Typer(
-    help="nhacviec — bot nhắc việc kế hoạch cải cách hành chính.",
+    help=msg.APP_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Quản lý cơ sở dữ liệu.", no_args_is_help=True)
+db_app = typer.Typer(help=msg.DB_HELP, no_args_is_help=True)
 app.add_typer(db_app, name="db")
 console = Console(soft_wrap=True)  # tables keep the width; text lines are not wrapped
 err = Console(stderr=True, soft_wrap=True, highlight=False)  # one line per error, however long
@@ -107,7 +108,7 @@ def _read_and_parse(
     from bot.services.parse_worker import read_and_parse  # time- and memory-limited child
 
     if not path.is_file():
-        raise CliError(f"Không tìm thấy tệp: {path}")
+        raise CliError(msg.file_not_found(path))
     return read_and_parse(
         path.read_bytes(),
         path.name,
@@ -122,14 +123,14 @@ ProvinceOption = Annotated[
     Optional[str],
     typer.Option(
         "--province",
-        help="Tỉnh, thành phố của kế hoạch: mã (dak-lak, ho-chi-minh) hoặc tên (Đắk Lắk, TP HCM)",
+        help=msg.PROVINCE_HELP,
     ),
 ]
 ForceProvinceOption = Annotated[
     bool,
     typer.Option(
         "--force-province",
-        help="Nhập vào tỉnh đã chọn dù đầu văn bản ghi tỉnh khác (quản trị viên)",
+        help=msg.FORCE_PROVINCE_HELP,
     ),
 ]
 
@@ -145,8 +146,8 @@ def _province_hint(exc: Exception) -> str:
 
 @app.command("parse")
 def parse_command(
-    file: Annotated[Path, typer.Argument(help="Tệp kế hoạch (.docx, .pdf, .txt)")],
-    as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON")] = False,
+    file: Annotated[Path, typer.Argument(help=msg.PARSE_FILE_HELP)],
+    as_json: Annotated[bool, typer.Option("--json", help=msg.JSON_HELP)] = False,
     province: ProvinceOption = None,
     force_province: ForceProvinceOption = False,
 ) -> None:
@@ -168,9 +169,9 @@ def _print_draft(draft: PlanDraft, names: dict[str, str]) -> None:
     period = plan_period(meta.period)
     issued = meta.issued_on.strftime("%d/%m/%Y") if meta.issued_on else "?"
     console.print(f"[bold]{meta.number or '?'}[/bold] — {meta.title or '?'}")
-    console.print(f"Ban hành: {issued} · Người ký: {meta.signer or '?'} · Thời kỳ: {period}")
+    console.print(msg.draft_meta_line(issued, meta.signer or "?", period))
     table = RichTable(show_lines=False)
-    for column in ("Mã", "Nhiệm vụ", "Chủ trì", "Thời hạn", "Hạn", "Cần rà soát"):
+    for column in msg.DRAFT_COLUMNS:
         table.add_column(column, overflow="fold")
     for task in draft.tasks:
         dates = ", ".join(d.strftime("%d/%m/%Y") for d in task.due_dates[:3])
@@ -186,7 +187,7 @@ def _print_draft(draft: PlanDraft, names: dict[str, str]) -> None:
         )
     console.print(table)
     flagged = sum(1 for t in draft.tasks if t.needs_review)
-    console.print(f"{len(draft.tasks)} nhiệm vụ, {flagged} cần rà soát.")
+    console.print(msg.draft_summary(len(draft.tasks), flagged))
     for warning in draft.warnings:
         console.print(f"[yellow]⚠ {warning}[/yellow]")
 
@@ -199,18 +200,14 @@ def _short(text: str | None, limit: int) -> str:
 
 @app.command("import")
 def import_command(
-    files: Annotated[list[Path], typer.Argument(help="Một hoặc nhiều tệp kế hoạch")],
+    files: Annotated[list[Path], typer.Argument(help=msg.IMPORT_FILES_HELP)],
     province: ProvinceOption = None,
     force_province: ForceProvinceOption = False,
     follow_from: Annotated[
         Optional[str],
         typer.Option(
             "--theo-doi-tu", "--follow-from",
-            help=(
-                "Bot theo dõi kế hoạch từ ngày này (dd/mm/yyyy hoặc yyyy-mm-dd; “dau-ky”: từ đầu kế hoạch). "
-                "Các hạn trước ngày này là “chưa cập nhật”: hỏi cơ quan xác nhận, không tính quá hạn. "
-                "Mặc định: hôm nay với kế hoạch đã bắt đầu; nhập lại giữ ngày đã lưu"
-            ),
+            help=msg.FOLLOW_FROM_HELP,
         ),
     ] = None,
 ) -> None:
@@ -233,7 +230,7 @@ def _follow_from(value: str | None) -> date | Literal["start"] | None:
 
     day = parse_day(value)
     if day is None:
-        raise UsageError(f"--theo-doi-tu: ngày không hợp lệ {value!r} (dùng dd/mm/yyyy, hoặc “dau-ky”)")
+        raise UsageError(msg.bad_follow_from(value))
     return day
 
 
@@ -261,7 +258,7 @@ async def _import_files(
             TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
             console=err, transient=True, disable=len(files) < 2,
         ) as progress:
-            bar = progress.add_task("Đang nhập", total=len(files))
+            bar = progress.add_task(msg.IMPORTING, total=len(files))
             for path in files:
                 try:
                     draft = _read_and_parse(path, settings, catalog, province, force)
@@ -288,11 +285,11 @@ async def _import_files(
 
 @app.command("tasks")
 def tasks_command(
-    agency: Annotated[Optional[str], typer.Option("--agency", help="Tên hoặc viết tắt cơ quan")] = None,
+    agency: Annotated[Optional[str], typer.Option("--agency", help=msg.AGENCY_HELP)] = None,
     due_before: Annotated[
-        Optional[str], typer.Option("--due-before", help="Hạn trước ngày (dd/mm/yyyy hoặc yyyy-mm-dd)")
+        Optional[str], typer.Option("--due-before", help=msg.DUE_BEFORE_HELP)
     ] = None,
-    plan: Annotated[Optional[str], typer.Option("--plan", help="Số hiệu kế hoạch, vd. 1782/KH-UBND")] = None,
+    plan: Annotated[Optional[str], typer.Option("--plan", help=msg.PLAN_HELP)] = None,
 ) -> None:
     """Bảng các hạn nhiệm vụ theo cơ quan."""
     settings = _settings()
@@ -308,7 +305,7 @@ def _parse_cli_date(text: str) -> date:
             return datetime.strptime(text.strip(), fmt).date()
         except ValueError:
             continue
-    raise CliError(f"Ngày không hợp lệ: {text!r} (dùng dd/mm/yyyy)")
+    raise CliError(msg.bad_date(text))
 
 
 async def _list_tasks(settings: Settings, agency: str | None, before: date | None, plan: str | None) -> None:
@@ -329,7 +326,7 @@ async def _list_tasks(settings: Settings, agency: str | None, before: date | Non
         await engine.dispose()
     today = datetime.now(settings.tz).date()
     table = RichTable()
-    for column in ("Kế hoạch", "Mã", "Nhiệm vụ", "Cơ quan chủ trì", "Hạn", "Tình trạng"):
+    for column in msg.TASK_COLUMNS:
         table.add_column(column, overflow="fold")
     for _province, row in rows:
         state = row.category(today).label
@@ -344,48 +341,48 @@ async def _list_tasks(settings: Settings, agency: str | None, before: date | Non
             state,
         )
     console.print(table)
-    console.print(f"{len(rows)} dòng.")
+    console.print(msg.row_count(len(rows)))
 
 
 @app.command("digest")
 def digest_command(
-    on: Annotated[Optional[str], typer.Option("--date", help="Số liệu đến hết ngày này (mặc định: hôm nay)")] = None,
-    kind: Annotated[str, typer.Option("--kind", help="week: 7 ngày đến --date; month: tháng đến --date")] = "week",
-    send: Annotated[bool, typer.Option("--send", help="Gửi ngay vào các nhóm lãnh đạo tỉnh")] = False,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Ghi văn bản, biểu đồ PNG, tệp Excel vào thư mục")] = None,
+    on: Annotated[Optional[str], typer.Option("--date", help=msg.DIGEST_DATE_HELP)] = None,
+    kind: Annotated[str, typer.Option("--kind", help=msg.DIGEST_KIND_HELP)] = "week",
+    send: Annotated[bool, typer.Option("--send", help=msg.DIGEST_SEND_HELP)] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", help=msg.DIGEST_OUT_HELP)] = None,
     province: ProvinceOption = None,
 ) -> None:
     """Báo cáo tuần/tháng cho lãnh đạo: in ra, ghi vào thư mục (--out) hoặc gửi ngay (--send)."""
     from bot.services import digests
 
     if send and out is not None:
-        raise CliError("Chọn một trong hai: --send hoặc --out")
+        raise CliError(msg.SEND_OR_OUT)
     if kind not in ("week", "month"):
-        raise CliError(f"--kind không hợp lệ: {kind!r} (week hoặc month)")
+        raise CliError(msg.bad_kind(kind))
     settings = _settings()
     if send and not (settings.telegram_bot_token or "").strip():
-        raise CliError("Thiếu TELEGRAM_BOT_TOKEN để gửi báo cáo.")
+        raise CliError(msg.DIGEST_NEEDS_TOKEN)
     as_of = _parse_cli_date(on) if on else None
     results = asyncio.run(digests.cli_digests(settings, kind=kind, as_of=as_of, province=province, send=send))
     if not results:
-        raise CliError("Chưa có kế hoạch nào của tỉnh trong cơ sở dữ liệu (nhập bằng: nhacviec import …).")
+        raise CliError(msg.NO_PLANS)
     for result in results:
         if out is not None:
             written = digests.write_files(result.output, out)
             console.print(f"[green]✓[/green] {result.province_name}: " + ", ".join(str(w) for w in written))
         elif send and not result.chats:
-            err.print(f"[yellow]⚠[/yellow] {result.province_name}: chưa có nhóm lãnh đạo tỉnh (gõ /lanhdao trong nhóm).")
+            err.print(msg.digest_no_leader_chat(result.province_name))
         elif send:
-            console.print(f"[green]✓[/green] {result.province_name}: đã gửi tới {len(result.chats)} nhóm lãnh đạo.")
+            console.print(msg.digest_sent(result.province_name, len(result.chats)))
         else:
             sys.stdout.write(digests.plain_text(result.output.messages) + "\n")
 
 
 @app.command("close-unknown")
 def close_unknown_command(
-    on: Annotated[str, typer.Option("--ngay", "--date", help="Ngày hoàn thành thật (dd/mm/yyyy)")],
-    plan: Annotated[Optional[str], typer.Option("--plan", help="Số hiệu kế hoạch, vd. 1782/KH-UBND")] = None,
-    agency: Annotated[Optional[str], typer.Option("--agency", help="Tên hoặc viết tắt cơ quan")] = None,
+    on: Annotated[str, typer.Option("--ngay", "--date", help=msg.CLOSE_UNKNOWN_DATE_HELP)],
+    plan: Annotated[Optional[str], typer.Option("--plan", help=msg.PLAN_HELP)] = None,
+    agency: Annotated[Optional[str], typer.Option("--agency", help=msg.AGENCY_HELP)] = None,
     province: ProvinceOption = None,
 ) -> None:
     """Đóng các việc “chưa cập nhật” (hạn trước ngày bắt đầu theo dõi): đã hoàn thành ngày --ngay."""
@@ -394,7 +391,7 @@ def close_unknown_command(
     slug = _province_slug(Catalog(settings.data_dir), province) if province else None
     lines = asyncio.run(_close_unknown(settings, slug, plan, agency, completed_on))
     if not lines:
-        raise CliError("Chưa có kế hoạch nào của tỉnh trong cơ sở dữ liệu (nhập bằng: nhacviec import …).")
+        raise CliError(msg.NO_PLANS)
     for line, failed in lines:
         (err if failed else console).print(line, markup=False)
     if any(failed for _, failed in lines):
@@ -433,9 +430,9 @@ async def _close_unknown(
 @app.command("run")
 def run_command(
     webhook_url: Annotated[
-        Optional[str], typer.Option("--webhook-url", help="URL webhook công khai (mặc định: long polling)")
+        Optional[str], typer.Option("--webhook-url", help=msg.WEBHOOK_URL_HELP)
     ] = None,
-    port: Annotated[Optional[int], typer.Option("--port", help="Cổng webhook nội bộ")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", help=msg.PORT_HELP)] = None,
 ) -> None:
     """Chạy bot Telegram (long polling, hoặc webhook sau reverse proxy)."""
     from bot.app import run
@@ -446,10 +443,10 @@ def run_command(
 @app.command("preview")
 def preview_command(
     start: Annotated[
-        Optional[str], typer.Option("--from", help="Ngày bắt đầu (dd/mm/yyyy; mặc định hôm nay)")
+        Optional[str], typer.Option("--from", help=msg.PREVIEW_FROM_HELP)
     ] = None,
-    days: Annotated[int, typer.Option("--days", min=1, max=366, help="Số ngày xem trước")] = 7,
-    agency: Annotated[Optional[str], typer.Option("--agency", help="Tên hoặc viết tắt cơ quan")] = None,
+    days: Annotated[int, typer.Option("--days", min=1, max=366, help=msg.PREVIEW_DAYS_HELP)] = 7,
+    agency: Annotated[Optional[str], typer.Option("--agency", help=msg.AGENCY_HELP)] = None,
 ) -> None:
     """Xem trước các tin nhắc việc sẽ gửi mỗi ngày làm việc (không cần Telegram)."""
     settings = _settings()
@@ -480,43 +477,38 @@ async def _preview(settings: Settings, first: date | None, days: int, agency: st
     at = settings.reminder_time.strftime("%H:%M")
     for day in plan:
         if not day.working_day:
-            console.print(f"[dim]{long_date(day.on_date)} — nghỉ ({day.holiday or 'cuối tuần'}), không nhắc.[/dim]")
+            console.print(msg.preview_day_off(long_date(day.on_date), day.holiday))
             continue
         items = sum(len(part.due_item_ids) for m in day.messages for part in m.parts)
-        console.print(
-            f"[bold]═══ {long_date(day.on_date)} lúc {at}: {len(day.messages)} cơ quan, {items} nhiệm vụ ═══[/bold]"
-        )
+        console.print(msg.preview_day(long_date(day.on_date), at, len(day.messages), items))
         for message in day.messages:
-            where = ", ".join(message.chats) if message.chats else "chưa có nhóm — sẽ không gửi được"
+            where = ", ".join(message.chats) if message.chats else msg.NO_GROUP_YET
             console.print(f"→ {message.agency_name} ({where})", markup=False, highlight=False)
             for part in message.parts:
                 console.print("   " + plain_text(part.text).replace("\n", "\n   "), markup=False, highlight=False)
                 console.print("   [" + " ".join(label for row in part.buttons for label, _ in row) + "]", markup=False, highlight=False)
         if day.escalations:
-            console.print(
-                f"[yellow]⚠ {day.escalations} nhiệm vụ quá hạn {leaders_threshold(policy)} "
-                "sẽ được báo nhóm lãnh đạo.[/yellow]"
-            )
+            console.print(msg.preview_escalations(day.escalations, leaders_threshold(policy)))
         if not day.messages:
-            console.print("   (không có nhắc việc)")
+            console.print(msg.NO_REMINDERS)
 
 
 @app.command("tick")
 def tick_command(
     on: Annotated[
-        Optional[str], typer.Option("--date", help="Ngày nhắc (dd/mm/yyyy; mặc định hôm nay)")
+        Optional[str], typer.Option("--date", help=msg.TICK_DATE_HELP)
     ] = None,
     resend_uncertain: Annotated[
-        bool, typer.Option("--resend-uncertain", help="Gửi lại cả các tin không rõ đã đến hay chưa")
+        bool, typer.Option("--resend-uncertain", help=msg.RESEND_UNCERTAIN_HELP)
     ] = False,
-    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Thử lại các tin đã lỗi")] = False,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help=msg.RETRY_FAILED_HELP)] = False,
 ) -> None:
     """Chạy một lượt nhắc việc ngay (sau sự cố): xếp các tin còn thiếu của ngày và gửi; không gửi trùng."""
     from bot.logs import configure_logging
 
     settings = _settings()
     if not settings.telegram_bot_token:
-        raise CliError("Cần TELEGRAM_BOT_TOKEN để gửi tin nhắc việc.")
+        raise CliError(msg.TICK_NEEDS_TOKEN)
     configure_logging(settings)  # each send as an event on stderr, like the bot's; the summary on stdout
     day = _parse_cli_date(on) if on else None
     code = asyncio.run(_tick(settings, day, resend_uncertain=resend_uncertain, retry_failed=retry_failed))
@@ -551,7 +543,7 @@ async def _tick(settings: Settings, day: date | None, *, resend_uncertain: bool,
             if states:
                 async with sessionmaker() as session, session.begin():
                     rearmed = await outbox_repo.rearm(session, on_date=on_date, states=states, now=engine.clock())
-                console.print(f"Gửi lại {rearmed} tin của ngày {short_date(on_date)}.")
+                console.print(msg.rearmed(rearmed, short_date(on_date)))
             report = await engine.tick(on_date)
             console.print(report.summary)
             # Telegram and every other channel (e-mail, Zalo) at once: one that is down holds no other back.
@@ -563,12 +555,11 @@ async def _tick(settings: Settings, day: date | None, *, resend_uncertain: bool,
             problems = await outbox_repo.problems(session, on_date=on_date)
     finally:
         await db.dispose()
-    console.print(
-        f"Lượt này đã gửi {sent.sent} tin (429: {sent.retry_after}, nhóm đổi mã: {sent.migrated}). "
-        f"Ngày {short_date(on_date)}: đã gửi {counts.get(OutboxStatus.SENT, 0)}, "
-        f"không rõ {counts.get(OutboxStatus.UNCERTAIN, 0)}, lỗi {counts.get(OutboxStatus.FAILED, 0)}, "
-        f"đang chờ {sum(counts.get(s, 0) for s in outbox_repo.OPEN_STATES)}."
-    )
+    console.print(msg.tick_summary(
+        sent=sent.sent, retry_after=sent.retry_after, migrated=sent.migrated, day=short_date(on_date),
+        delivered=counts.get(OutboxStatus.SENT, 0), uncertain=counts.get(OutboxStatus.UNCERTAIN, 0),
+        failed=counts.get(OutboxStatus.FAILED, 0), waiting=sum(counts.get(s, 0) for s in outbox_repo.OPEN_STATES),
+    ))
     for channel, drained in channels.items():
         console.print(channel_drained(channel, sent=drained.sent, retried=drained.retried, failed=drained.failed, down=drained.down))
     for message, title in problems:
@@ -600,12 +591,12 @@ def db_upgrade_command() -> None:
 
     settings = _settings()
     upgrade_database(settings.database_url)
-    console.print("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+    console.print(msg.DB_UP_TO_DATE)
 
 
 @db_app.command("current")
 def db_current_command(
-    check: Annotated[bool, typer.Option("--check", help="Thoát mã 1 nếu chưa ở phiên bản mới nhất")] = False,
+    check: Annotated[bool, typer.Option("--check", help=msg.DB_CHECK_HELP)] = False,
 ) -> None:
     """In phiên bản cơ sở dữ liệu hiện tại (dùng cho kiểm tra sức khỏe)."""
     from bot.db.engine import current_revision_async, head_revision
@@ -614,38 +605,35 @@ def db_current_command(
     try:
         current = asyncio.run(current_revision_async(settings.database_url))
     except Exception as exc:  # noqa: BLE001 - any driver error means "unreachable" here
-        raise CliError(f"Không kết nối được cơ sở dữ liệu: {type(exc).__name__}") from None
+        raise CliError(msg.db_unreachable(type(exc).__name__)) from None
     head = head_revision()
-    console.print(f"Hiện tại: {current or '(trống)'} · Mới nhất: {head}")
+    console.print(msg.db_revision(current, head))
     if check and current != head:
         raise typer.Exit(1)
 
 
 @app.command("export")
 def export_command(
-    file: Annotated[Path, typer.Argument(help="Tệp sao lưu: .json (khôi phục được) hoặc .xlsx (để xem)")],
+    file: Annotated[Path, typer.Argument(help=msg.EXPORT_FILE_HELP)],
 ) -> None:
     """Sao lưu toàn bộ cơ sở dữ liệu ra tệp JSON (hoặc Excel để xem)."""
     from bot.services import backup
 
     settings = _settings()
     if file.suffix.lower() not in (".json", ".xlsx"):
-        raise CliError(f"Định dạng tệp không hỗ trợ: {file.name} (dùng .json hoặc .xlsx)")
+        raise CliError(msg.unsupported_backup_format(file.name))
     try:
         document = asyncio.run(backup.export_database(settings.database_url))
         backup.write_file(document, file)
     except backup.BackupError as exc:
         raise CliError(exc.message) from None
     rows = sum(len(r) for r in document["tables"].values())
-    console.print(
-        f"[green]✓[/green] Đã sao lưu {len(document['tables'])} bảng, {rows} dòng "
-        f"(phiên bản {document['alembic_revision']}) vào {file}"
-    )
+    console.print(msg.exported(len(document["tables"]), rows, document["alembic_revision"], file))
 
 
 @app.command("restore")
 def restore_command(
-    file: Annotated[Path, typer.Argument(help="Tệp sao lưu .json (từ nhacviec export)")],
+    file: Annotated[Path, typer.Argument(help=msg.RESTORE_FILE_HELP)],
 ) -> None:
     """Khôi phục bản sao lưu JSON vào một cơ sở dữ liệu trống (tất cả hoặc không gì cả)."""
     from bot.services import backup
@@ -656,18 +644,15 @@ def restore_command(
         counts = asyncio.run(backup.restore_database(settings.database_url, document))
     except backup.BackupError as exc:
         raise CliError(exc.message) from None
-    console.print(
-        f"[green]✓[/green] Đã khôi phục {sum(counts.values())} dòng vào {len(counts)} bảng "
-        f"(phiên bản {document['alembic_revision']})."
-    )
+    console.print(msg.restored(sum(counts.values()), len(counts), document["alembic_revision"]))
 
 
 calendar_app = typer.Typer(
-    help="Ngày nghỉ, ngày làm bù do quản trị viên thêm (thắng lịch nghỉ lễ chung và data/holidays.yaml).",
+    help=msg.CALENDAR_HELP,
     no_args_is_help=True,
 )
 app.add_typer(calendar_app, name="calendar")
-NoteArgument = Annotated[Optional[list[str]], typer.Argument(help="Lý do, vd. Nghỉ bù Quốc khánh")]
+NoteArgument = Annotated[Optional[list[str]], typer.Argument(help=msg.NOTE_HELP)]
 
 
 async def _calendar(settings: Settings, action: str, day: date | None = None, note: str | None = None) -> str:
@@ -691,7 +676,7 @@ async def _calendar(settings: Settings, action: str, day: date | None = None, no
                 return plain_text(texts.removed(day, await service.remove_day(session, day=day)))
             change = await service.set_day(
                 session, base=calendar_from_settings(settings), day=day, kind=DayKind(action), note=note,
-                actor_tg_id=None, actor_name="dòng lệnh", now=datetime.now(UTC),
+                actor_tg_id=None, actor_name=msg.ACTOR_NAME, now=datetime.now(UTC),
             )
             if change.problem:
                 raise CliError(plain_text(change.problem))
@@ -708,7 +693,7 @@ def calendar_list_command() -> None:
 
 @calendar_app.command("off")
 def calendar_off_command(
-    day: Annotated[str, typer.Argument(help="Ngày nghỉ (dd/mm/yyyy)")],
+    day: Annotated[str, typer.Argument(help=msg.DAY_OFF_HELP)],
     note: NoteArgument = None,
 ) -> None:
     """Thêm một ngày nghỉ (vd. nghỉ bù theo thông báo của Chính phủ)."""
@@ -718,7 +703,7 @@ def calendar_off_command(
 
 @calendar_app.command("workday")
 def calendar_workday_command(
-    day: Annotated[str, typer.Argument(help="Ngày làm bù (dd/mm/yyyy)")],
+    day: Annotated[str, typer.Argument(help=msg.WORKDAY_HELP)],
     note: NoteArgument = None,
 ) -> None:
     """Thêm một ngày làm bù (Thứ Bảy, Chủ Nhật hoặc ngày lễ phải đi làm)."""
@@ -727,7 +712,7 @@ def calendar_workday_command(
 
 
 @calendar_app.command("remove")
-def calendar_remove_command(day: Annotated[str, typer.Argument(help="Ngày đã thêm (dd/mm/yyyy)")]) -> None:
+def calendar_remove_command(day: Annotated[str, typer.Argument(help=msg.REMOVE_DAY_HELP)]) -> None:
     """Bỏ một ngày đã thêm: ngày đó lại tính theo lịch nghỉ lễ chung."""
     console.print(asyncio.run(_calendar(_settings(), "remove", _parse_cli_date(day))), markup=False, highlight=False)
 
@@ -735,11 +720,12 @@ def calendar_remove_command(day: Annotated[str, typer.Argument(help="Ngày đã 
 @app.command("status")
 def status_command() -> None:
     """Tình trạng hệ thống: cơ sở dữ liệu, lượt nhắc gần nhất, tin chờ gửi, nhóm mất liên lạc."""
+    from bot.render.health import lines
     from bot.services import health
 
     settings = _settings()
     report = asyncio.run(health.check(settings.database_url))
-    for line in health.lines(report, tz=settings.tz):
+    for line in lines(report, tz=settings.tz):
         console.print(line, markup=False, highlight=False)
     if not report.ok:
         raise typer.Exit(1)
@@ -747,7 +733,7 @@ def status_command() -> None:
 
 # --- e-mail addresses (`nhacviec email …`) -----------------------------------------------------
 
-email_app = typer.Typer(help="Địa chỉ thư điện tử của cơ quan (nhắc việc) và lãnh đạo (báo cáo).", no_args_is_help=True)
+email_app = typer.Typer(help=msg.EMAIL_HELP, no_args_is_help=True)
 app.add_typer(email_app, name="email")
 
 
@@ -764,7 +750,7 @@ async def _email_run(settings: Settings, province: str | None, action: Any) -> A
                 slug = _province_slug(Catalog(settings.data_dir), province)
                 provinces = [p for p in provinces if p.slug == slug]
             if not provinces:
-                raise CliError("Chưa có tỉnh nào (nhập một kế hoạch hoặc đặt PROVINCE)")
+                raise CliError(msg.NO_PROVINCE)
             return await action(session, [p.id for p in provinces])
     finally:
         await engine.dispose()
@@ -779,11 +765,11 @@ def _email_outcome(result: Any, done: str) -> None:
 
 @email_app.command("set")
 def email_set_command(
-    agency: Annotated[str, typer.Argument(help="Cơ quan: mã hoặc tên")],
-    address: Annotated[str, typer.Argument(help="Địa chỉ thư")],
-    province: Annotated[str | None, typer.Option("--province", help="Tỉnh (khi phục vụ nhiều tỉnh)")] = None,
+    agency: Annotated[str, typer.Argument(help=msg.EMAIL_AGENCY_HELP)],
+    address: Annotated[str, typer.Argument(help=msg.EMAIL_ADDRESS_HELP)],
+    province: Annotated[str | None, typer.Option("--province", help=msg.EMAIL_PROVINCE_HELP)] = None,
     always: Annotated[
-        bool, typer.Option("--luon", "--always", help="Nhận nhắc việc qua thư cả khi cơ quan đã có nhóm Telegram")
+        bool, typer.Option("--luon", "--always", help=msg.EMAIL_ALWAYS_HELP)
     ] = False,
 ) -> None:
     """Hộp thư của một cơ quan: nhận nhắc việc qua thư khi cơ quan chưa có nhóm Telegram (--luon: luôn nhận)."""
@@ -796,14 +782,14 @@ def email_set_command(
         s, province_ids=ids, agency_query=agency, address=address, actor_tg_id=None, now=datetime.now(UTC),
         always=always,
     )))
-    _email_outcome(result, f"{result.agency_name}: {result.address}" + (" (luôn nhận nhắc việc)" if always else ""))
+    _email_outcome(result, msg.agency_email_set(result.agency_name, result.address, always))
 
 
 @email_app.command("leader")
 def email_leader_command(
-    address: Annotated[str, typer.Argument(help="Địa chỉ thư")],
-    name: Annotated[str | None, typer.Option("--name", help="Họ tên, chức vụ")] = None,
-    province: Annotated[str | None, typer.Option("--province", help="Tỉnh (khi phục vụ nhiều tỉnh)")] = None,
+    address: Annotated[str, typer.Argument(help=msg.EMAIL_ADDRESS_HELP)],
+    name: Annotated[str | None, typer.Option("--name", help=msg.EMAIL_NAME_HELP)] = None,
+    province: Annotated[str | None, typer.Option("--province", help=msg.EMAIL_PROVINCE_HELP)] = None,
 ) -> None:
     """Thư của một lãnh đạo tỉnh: nhận báo cáo tuần và báo cáo tháng (kèm biểu đồ, Excel, .docx)."""
     from datetime import UTC, datetime
@@ -814,25 +800,25 @@ def email_leader_command(
     result = asyncio.run(_email_run(settings, province, lambda s, ids: recipients.set_leader_email(
         s, province_ids=ids, address=address, name=name, actor_tg_id=None, now=datetime.now(UTC),
     )))
-    _email_outcome(result, f"Lãnh đạo{' ' + result.person_name if result.person_name else ''}: {result.address}")
+    _email_outcome(result, msg.leader_email_set(result.person_name, result.address))
 
 
 @email_app.command("remove")
 def email_remove_command(
-    address: Annotated[str, typer.Argument(help="Địa chỉ thư")],
-    province: Annotated[str | None, typer.Option("--province", help="Tỉnh (khi phục vụ nhiều tỉnh)")] = None,
+    address: Annotated[str, typer.Argument(help=msg.EMAIL_ADDRESS_HELP)],
+    province: Annotated[str | None, typer.Option("--province", help=msg.EMAIL_PROVINCE_HELP)] = None,
 ) -> None:
     """Ngừng gửi thư tới một địa chỉ."""
     from bot.services import recipients
 
     settings = _settings()
     result = asyncio.run(_email_run(settings, province, lambda s, ids: recipients.remove_email(s, province_ids=ids, address=address)))
-    _email_outcome(result, f"Đã ngừng: {result.address}")
+    _email_outcome(result, msg.email_stopped(result.address))
 
 
 @email_app.command("list")
 def email_list_command(
-    province: Annotated[str | None, typer.Option("--province", help="Tỉnh (khi phục vụ nhiều tỉnh)")] = None,
+    province: Annotated[str | None, typer.Option("--province", help=msg.EMAIL_PROVINCE_HELP)] = None,
 ) -> None:
     """Các địa chỉ thư đã đặt."""
     from bot.services import recipients
@@ -840,16 +826,16 @@ def email_list_command(
     settings = _settings()
     lines = asyncio.run(_email_run(settings, province, lambda s, ids: recipients.list_emails(s, province_ids=ids)))
     table = RichTable()
-    for column in ("Cơ quan / lãnh đạo", "Địa chỉ", "Tình trạng"):
+    for column in msg.EMAIL_COLUMNS:
         table.add_column(column, overflow="fold")
     for line in lines:
-        who = line.agency_name or ("Lãnh đạo" + (f" — {line.person_name}" if line.person_name else ""))
-        state = "đang dùng" if line.active else (f"không liên lạc được: {line.unreachable_reason}" if line.unreachable_reason else "đã ngừng")
-        if line.agency_name and line.active:
-            state += "; nhắc việc: luôn" if line.always else "; nhắc việc: khi chưa có nhóm Telegram"
+        who = msg.email_who(line.agency_name, line.person_name)
+        state = msg.email_state(
+            active=line.active, unreachable_reason=line.unreachable_reason, agency=bool(line.agency_name), always=line.always
+        )
         table.add_row(who, line.address, state)
     console.print(table)
-    console.print(f"{len(lines)} địa chỉ.")
+    console.print(msg.email_count(len(lines)))
 
 
 def main() -> None:
@@ -859,9 +845,9 @@ def main() -> None:
         err.print(str(exc), markup=False)
         sys.exit(2)
     except UsageError as exc:
-        err.print(f"Lỗi: {exc}", markup=False)
+        err.print(msg.error_line(str(exc)), markup=False)
         sys.exit(2)
     except (PlanReadError, PlanProvinceUnknown, CliError) as exc:
         hint = _province_hint(exc)
-        err.print(f"Lỗi: {getattr(exc, 'message', str(exc))}{hint}", markup=False)
+        err.print(msg.error_line(f"{getattr(exc, 'message', str(exc))}{hint}"), markup=False)
         sys.exit(1)

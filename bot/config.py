@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.admins import Admins, parse_province_admins
+from bot.render import settings as texts
 
 
 def _default_data_dir() -> Path:
@@ -156,7 +157,7 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
             if not all(p.lstrip("-").isdigit() for p in parts):
-                raise ValueError("cần các số id Telegram, cách nhau bởi dấu phẩy (vd. 12345,67890)")
+                raise ValueError(texts.BAD_ADMIN_IDS)
             return frozenset(int(p) for p in parts)
         if isinstance(value, int):
             return frozenset({value})
@@ -173,7 +174,7 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
             if not parts or not all(p.isdigit() for p in parts):
-                raise ValueError("cần các số ngày, cách nhau bởi dấu phẩy (vd. 30,14,7,3,1,0)")
+                raise ValueError(texts.BAD_REMINDER_DAYS)
             return tuple(sorted({int(p) for p in parts}, reverse=True))
         return value
 
@@ -187,10 +188,7 @@ class Settings(BaseSettings):
         try:
             parse_ladder(value)
         except ValueError as e:
-            raise ValueError(
-                "cần các bậc số-ngày:bậc, ví dụ 1:agency,5:office,15:leaders (agency: cơ quan, office: "
-                f"văn phòng/quản trị viên, leaders: lãnh đạo; số ngày làm việc quá hạn không giảm dần) — {e}"
-            ) from e
+            raise ValueError(texts.bad_ladder(e)) from e
         return value.strip()
 
     @field_validator("digest_weekday", mode="before")
@@ -210,7 +208,7 @@ class Settings(BaseSettings):
                 if number != plain and number in ("2", "3", "4", "5", "6", "7"):
                     return int(number) - 2
             if not plain.isdigit():
-                raise ValueError("cần 0–6 (0 = thứ Hai) hoặc thu2 … thu7, cn")
+                raise ValueError(texts.BAD_WEEKDAY)
         return value
 
     @field_validator("data_dir")
@@ -218,24 +216,21 @@ class Settings(BaseSettings):
     def _has_directory(cls, value: Path) -> Path:
         """Checked at start: an installed copy (not a checkout) must be told where data/ is."""
         if not (value / "agencies" / "standard.yaml").is_file():
-            raise ValueError(
-                f"không có danh mục cơ quan (agencies/standard.yaml) trong {value}; "
-                "đặt DATA_DIR là thư mục data/ của mã nguồn (trong Docker: /app/data)"
-            )
+            raise ValueError(texts.no_data_dir(value))
         return value
 
     @model_validator(mode="after")
     def _mail_settings(self) -> Settings:
         """SMTP_URL needs MAIL_FROM (and the other way round); MAIL_FROM must be an address."""
         if bool(self.smtp_url) != bool(self.mail_from):
-            raise ValueError("SMTP_URL và MAIL_FROM phải đặt cùng nhau (để gửi thư điện tử)")
+            raise ValueError(texts.MAIL_PAIR)
         if self.mail_from:
             from email.utils import parseaddr
 
             if "@" not in parseaddr(self.mail_from)[1]:
-                raise ValueError("MAIL_FROM: cần một địa chỉ thư, vd. nhacviec@sonoivu.gov.vn")
+                raise ValueError(texts.BAD_MAIL_FROM)
         if self.smtp_ca_file is not None and not self.smtp_ca_file.is_file():
-            raise ValueError(f"SMTP_CA_FILE: không có tệp {self.smtp_ca_file}")
+            raise ValueError(texts.no_ca_file(self.smtp_ca_file))
         return self
 
     @model_validator(mode="after")
@@ -259,14 +254,14 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"múi giờ không hợp lệ: {value!r} (vd. Asia/Ho_Chi_Minh)") from exc
+            raise ValueError(texts.bad_timezone(value)) from exc
         return value
 
     @field_validator("telegram_api_url", "zalo_api_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
-            raise ValueError("phải bắt đầu bằng http:// hoặc https://")
+            raise ValueError(texts.BAD_URL_SCHEME)
         return value.rstrip("/")
 
     @property
@@ -301,5 +296,5 @@ def load_settings(**overrides: object) -> Settings:
         for err in exc.errors():
             name = str(err["loc"][0]).upper() if err["loc"] else "PROVINCE"
             message = str(err.get("ctx", {}).get("error", err["msg"]))
-            lines.append(f"Cấu hình sai: {name} — {message}")
+            lines.append(texts.setting_error(name, message))
         raise SettingsError("\n".join(lines)) from None

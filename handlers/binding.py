@@ -28,7 +28,7 @@ from bot.domain.text import fold
 from bot.render import admin as admin_render
 from bot.render import help as texts
 from bot.services import chats as chat_service
-from bot.services.chats import AgencyLookup, Decision
+from bot.services.chats import AgencyLookup, BindKind, Decision
 from handlers.common import (
     admin_agency_button,
     bot_reads_all,
@@ -109,55 +109,42 @@ async def dangky_choice(update: Update, context: Context) -> None:
 
 
 async def _bind_or_request(update: Update, context: Context, agency_id: int, *, edit: bool) -> None:
-    chat = update.effective_chat
-    user = update.effective_user
+    chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
-    now = services(context).now()
-    notify: tuple[int, str, str] | None = None  # (request id, agency name, province slug) for its admins
-    bound = False  # the group is the agency's now: tell it how to answer
     async with transaction(context) as session:
         scope = await scope_of(session, update, context)
-        agency = await chat_service.agency_in_provinces(
-            session, agency_id=agency_id, provinces=scope.provinces
+        outcome = await chat_service.choose_agency(
+            session, scope=scope, agency_id=agency_id, tg_chat_id=chat.id, title=chat.title,
+            user_id=user.id, user_name=user.full_name, now=services(context).now(),
         )
-        if agency is None:
-            text = texts.BAD_BUTTON
-        elif scope.agency is not None and scope.agency.id == agency.id:
-            text = admin_render.bound_agency(agency.name)  # already so: nothing to do
-            bound = True
-        elif scope.is_admin:
-            await chat_service.bind_agency(
-                session, agency=agency, tg_chat_id=chat.id, title=chat.title, by_tg_id=user.id, now=now
-            )
-            text = admin_render.bound_agency(agency.name)
-            bound = True
-        else:
-            request, created = await chat_service.request_binding(
-                session, agency=agency, tg_chat_id=chat.id, title=chat.title,
-                user_id=user.id, user_name=user.full_name, now=now,
-            )
-            text = admin_render.request_sent(agency.name, reached=True)
-            if created:  # asking again does not ping the admins again
-                slug = next(p.slug for p in scope.provinces if p.id == agency.province_id)
-                notify = (request.id, agency.name, slug)
-    if notify is not None:
-        request_id, agency_name, province_slug = notify
-        reached = await _notify_admins(
-            context,
-            request_id=request_id,
-            admin_ids=services(context).settings.admins.of(province_slug),
-            text=admin_render.request_for_admin(
-                agency_name=agency_name, chat_title=chat.title, chat_id=chat.id,
-                user_name=user.full_name, user_id=user.id,
-            ),
-        )
-        text = admin_render.request_sent(agency_name, reached=reached)
-    if bound:
-        text += "\n\n" + texts.answer_hint(reads_all=await bot_reads_all(update, context))
+    text = await _bind_text(update, context, outcome)
     if edit and update.callback_query is not None and update.callback_query.message is not None:
         await update.callback_query.edit_message_text(text)
     else:
         await reply(update, text)
+
+
+async def _bind_text(update: Update, context: Context, outcome: chat_service.BindOutcome) -> str:
+    """What the group is told: bound (and how to answer), or asked (the admins pinged first)."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    if outcome.kind is BindKind.BAD:
+        return texts.BAD_BUTTON
+    if outcome.kind is BindKind.BOUND:
+        hint = texts.answer_hint(reads_all=await bot_reads_all(update, context))
+        return admin_render.bound_agency(outcome.agency_name) + "\n\n" + hint
+    if outcome.request_id is None or outcome.province_slug is None:
+        return admin_render.request_sent(outcome.agency_name, reached=True)
+    reached = await _notify_admins(
+        context,
+        request_id=outcome.request_id,
+        admin_ids=services(context).settings.admins.of(outcome.province_slug),
+        text=admin_render.request_for_admin(
+            agency_name=outcome.agency_name, chat_title=chat.title, chat_id=chat.id,
+            user_name=user.full_name, user_id=user.id,
+        ),
+    )
+    return admin_render.request_sent(outcome.agency_name, reached=reached)
 
 
 async def _notify_admins(context: Context, *, request_id: int, admin_ids: frozenset[int], text: str) -> bool:
@@ -188,15 +175,23 @@ async def request_decision(update: Update, context: Context) -> None:
         await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
         return
     press = parse(query.data, DecideBinding)
-    approve = press.approve
     async with transaction(context) as session:
         scope = await scope_of(session, update, context)
         decision, request = await chat_service.decide_request(
-            session, request_id=press.request_id, approve=approve, admin_id=query.from_user.id,
+            session, request_id=press.request_id, approve=press.approve, admin_id=query.from_user.id,
             now=services(context).now(), province_ids=scope.province_ids,
         )
-        agency_name = request.agency.name if request is not None else ""
-        group_id = request.tg_chat_id if request is not None else None
+        agency_name, group_id = (request.agency.name, request.tg_chat_id) if request is not None else ("", None)
+    await _deliver_decision(update, context, decision, approve=press.approve, agency_name=agency_name, group_id=group_id)
+
+
+async def _deliver_decision(
+    update: Update, context: Context, decision: Decision, *, approve: bool, agency_name: str, group_id: int | None
+) -> None:
+    """Refused or stale: an alert (and the stale buttons dropped); decided: the request's
+    message says by whom, and the group hears of it."""
+    query = update.callback_query
+    assert query is not None and query.from_user is not None
     if decision is Decision.FORBIDDEN:
         await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
         return
@@ -212,11 +207,9 @@ async def request_decision(update: Update, context: Context) -> None:
     await query.edit_message_text(
         admin_render.request_decided(original, approved=approve, admin_name=query.from_user.full_name)
     )
-    group_text = (
-        admin_render.bound_agency(agency_name) if approve else admin_render.request_rejected(agency_name)
-    )
     if group_id is None:  # a decided request always has its group; nothing to tell otherwise
         return
+    group_text = admin_render.bound_agency(agency_name) if approve else admin_render.request_rejected(agency_name)
     try:
         await context.bot.send_message(group_id, group_text)
     except (Forbidden, BadRequest) as exc:  # the bot left the group meanwhile

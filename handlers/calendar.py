@@ -4,6 +4,7 @@ Government's announcement) without editing files; /ngaynghi alone lists them."""
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from telegram import Update
 from telegram.ext import CommandHandler
@@ -34,35 +35,46 @@ async def _adjust(update: Update, context: Context, kind: CalendarDayKind) -> No
     if not is_admin(update, context):
         await reply(update, texts.ADMINS_ONLY)
         return
-    args = context.args or []
-    svc = services(context)
-    if not args:
+    if not (args := list(context.args or [])):
         async with transaction(context) as session:
             rows = await service.list_days(session)
         await reply(update, texts.listing(rows) + "\n\n" + texts.USAGE)
         return
-    removing = args[0].casefold() in REMOVE_WORDS
-    day = parse_day(args[1] if removing and len(args) > 1 else args[0])
+    removing, day, note = _args(args)
     if day is None:
         await reply(update, texts.BAD_DATE + "\n\n" + texts.USAGE)
         return
-    user = update.effective_user
+    answer = await _change(update, context, day, None if removing else kind, note)
+    _log(update, day, kind, removing)
+    await reply(update, answer)
+
+
+def _args(args: list[str]) -> tuple[bool, date | None, str | None]:
+    """(removing, the day, the note) of `/ngaynghi [xoa] <ngày> [ghi chú]`."""
+    removing = args[0].casefold() in REMOVE_WORDS
+    day = parse_day(args[1] if removing and len(args) > 1 else args[0])
+    return removing, day, " ".join(args[1:]) or None
+
+
+async def _change(update: Update, context: Context, day: date, kind: CalendarDayKind | None, note: str | None) -> str:
+    """Remove the day (`kind` None) or set it; the answer's text."""
+    svc, user = services(context), update.effective_user
     async with transaction(context) as session:
-        if removing:
-            found = await service.remove_day(session, day=day)
-            answer = texts.removed(day, found)
-        else:
-            change = await service.set_day(
-                session, base=calendar_from_settings(svc.settings), day=day, kind=kind,
-                note=" ".join(args[1:]) or None, actor_tg_id=user.id if user else None,
-                actor_name=user_name(update), now=svc.now(),
-            )
-            answer = change.problem or texts.saved(day, change.kind, change.note, change.replaced)
+        if kind is None:
+            return texts.removed(day, await service.remove_day(session, day=day))
+        change = await service.set_day(
+            session, base=calendar_from_settings(svc.settings), day=day, kind=kind, note=note,
+            actor_tg_id=user.id if user else None, actor_name=user_name(update), now=svc.now(),
+        )
+    return change.problem or texts.saved(day, change.kind, change.note, change.replaced)
+
+
+def _log(update: Update, day: date, kind: CalendarDayKind, removing: bool) -> None:
+    user = update.effective_user
     log.info(
         "Quản trị viên %s sửa lịch: %s %s", user.id if user else None, day, "xóa" if removing else kind,
         extra={"event": "calendar.day", "fields": {"day": day, "kind": str(kind), "removed": removing}},
     )
-    await reply(update, answer)
 
 
 def register(app: BotApp) -> None:

@@ -13,8 +13,10 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.context import AsyncSession, BotServices, Context
 from bot.domain.callbacks import Callback, InviteAgency, LinkZalo, Page, PageKind, encode, parse
+from bot.domain.status import ChangeSource
 from bot.render import help as texts
 from bot.services import chats as chat_service
+from bot.services import status as status_service
 from bot.services.chats import Scope, resolve_scope
 from bot.services.progress import local_today, province_tz
 
@@ -93,6 +95,28 @@ async def scope_of(session: AsyncSession, update: Update, context: Context) -> S
         is_private=chat.type == ChatType.PRIVATE,
         user_id=user.id if user else None,
     )
+
+
+async def open_env(
+    session: AsyncSession, update: Update, context: Context, *, source: ChangeSource, message_id: int | None
+) -> status_service.Env:
+    """Who acts where, for a use case of the status family (SQLite's write lock taken first)."""
+    app = services(context)
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    return await status_service.open_env(
+        session, settings=app.settings, tg_chat_id=chat.id, is_private=chat.type == ChatType.PRIVATE,
+        user_id=user.id, user_name=user.full_name, now=app.now(), source=source, message_id=message_id,
+    )
+
+
+async def edit_markup(message: Message, markup: InlineKeyboardMarkup | None) -> None:
+    """Replace a message's buttons; a second press ("message is not modified") is no error."""
+    try:
+        await message.edit_reply_markup(markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
 
 
 def today_for(scope: Scope, context: Context) -> date:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import BotApp, Context
@@ -19,8 +18,7 @@ from bot.render import help as help_texts
 from bot.render.status import when
 from bot.services import confirming
 from bot.services import status as svc
-from bot.services.progress import province_tz
-from handlers.common import reply, scope_of, services
+from handlers.common import edit_markup, open_env, reply, scope_of, services, today_for, transaction
 
 log = logging.getLogger("nhacviec.handlers.confirm")
 
@@ -45,101 +43,55 @@ def _rows(message: Message, extra: list[list[tuple[str, str]]]) -> InlineKeyboar
 async def unknown_button(update: Update, context: Context) -> None:
     """Đã xong cả / Chọn từng việc / Chưa xong (and, while choosing, one item or back)."""
     query = update.callback_query
-    assert query is not None and query.data is not None and query.from_user is not None
-    message = query.message
-    if not isinstance(message, Message):
+    assert query is not None and query.data is not None
+    if not isinstance(message := query.message, Message):
         await query.answer(help_texts.BAD_BUTTON, show_alert=True)
         return
     press = parse(query.data, ConfirmUnknown)
-    verb = press.action
-    svcs = services(context)
-    async with svcs.sessionmaker() as session, session.begin():
-        await confirming.begin(session)
-        scope = await scope_of(session, update, context)
-        env = svc.Env(
-            scope=scope,
-            actor=svc.Actor(query.from_user.id, query.from_user.full_name or str(query.from_user.id), scope.admin_of),
-            now=svcs.now(),
-            tz=province_tz(scope, svcs.settings.timezone),
-            tg_chat_id=message.chat.id,
-            message_id=message.message_id,
-            source=ChangeSource.BUTTON,
+    async with transaction(context) as session:
+        env = await open_env(session, update, context, source=ChangeSource.BUTTON, message_id=message.message_id)
+        pressed = await confirming.press(
+            session, env, choice=_CHOICES.get(press.action), due_item_id=press.due_item_id or None
         )
-        remaining = await confirming.still_unknown(session, tg_chat_id=message.chat.id, message_id=message.message_id)
-        problem = None
-        if remaining is None:
-            problem = help_texts.BAD_BUTTON
-        elif not await confirming.may_answer(session, env, remaining):
-            problem = texts.NOT_ALLOWED
-        result: confirming.Answered | None = None
-        if problem is None and verb in _CHOICES:
-            result = await confirming.answer(
-                session, env, message_id=message.message_id, choice=_CHOICES[verb],
-                due_item_id=press.due_item_id or None,
-            )
-            remaining = result.remaining
-    if problem is not None:
-        await query.answer(problem, show_alert=True)
+    await _deliver(update, message, press.action, pressed, env)
+
+
+async def _deliver(update: Update, message: Message, action: UnknownAction, pressed: confirming.Pressed, env: svc.Env) -> None:
+    """The refusal's alert, or the new buttons, then the answer: on the button or in the chat."""
+    query = update.callback_query
+    assert query is not None
+    if pressed.problem is not None:
+        await query.answer(texts.problem_text(pressed.problem), show_alert=True)
         return
-    assert remaining is not None
-    if not remaining:
-        extra: list[list[tuple[str, str]]] = []
-    elif verb in (UnknownAction.PICK, UnknownAction.ONE_DONE):
-        extra = texts.pick_rows(remaining)
-    else:
-        extra = [list(texts.choice_row())]
-    try:
-        await message.edit_reply_markup(_rows(message, extra))
-    except BadRequest as exc:  # "message is not modified": a second press
-        if "not modified" not in exc.message.lower():
-            raise
-    if result is None:
-        await query.answer(texts.PICK_HINT if verb is UnknownAction.PICK and remaining else None)
-        return
-    text = texts.answered_text(
-        done=result.done, not_done=result.not_done, refused=len(result.refused),
-        actor=env.actor.name, at=when(env.local_now),
+    await edit_markup(message, _rows(message, texts.rows_after(action, pressed.remaining)))
+    done = pressed.answered
+    counts = None if done is None else (done.done, done.not_done, len(done.refused))
+    alert, text = texts.pressed_texts(
+        action, remaining=bool(pressed.remaining), counts=counts, actor=env.actor.name, at=when(env.local_now)
     )
-    if verb is UnknownAction.ONE_DONE:
-        await query.answer(text[:190])
-        return
-    await query.answer()
-    await reply(update, text)
+    await query.answer(alert)
+    if text is not None:
+        await reply(update, text)
 
 
 async def dongcu(update: Update, context: Context) -> None:
     """/dongcu <ngày> [cơ quan] — an admin closes the unknown items (of an agency) as done on
     that day; in an agency's group, that agency's."""
-    message = update.effective_message
     user = update.effective_user
-    assert message is not None and user is not None
+    assert user is not None
     args = list(context.args or [])
-    completed_on = parse_day(args[0]) if args else None
-    if completed_on is None:
+    if (completed_on := parse_day(args[0]) if args else None) is None:
         await reply(update, texts.CLOSE_USAGE)
         return
-    svcs = services(context)
-    agency_query = " ".join(args[1:]).strip() or None
-    async with svcs.sessionmaker() as session, session.begin():
+    async with transaction(context) as session:
         await confirming.begin(session)
         scope = await scope_of(session, update, context)
-        if not scope.admin_of:
-            await reply(update, texts.CLOSE_ADMIN_ONLY)
-            return
-        # In an agency's group without a name: that agency (and those merged into it).
-        agency_ids = list(scope.agency_ids) if agency_query is None and scope.agency_ids else None
-        tz = province_tz(scope, svcs.settings.timezone)
-        today = svcs.now().astimezone(tz).date()
-        results = [
-            await confirming.close_unknown(
-                session, province=province, plan_number=None, agency=agency_query, agency_ids=agency_ids,
-                completed_on=completed_on, actor_name=user.full_name or str(user.id), actor_tg_id=user.id,
-                now=svcs.now(), today=today, source=ChangeSource.COMMAND,
-            )
-            for province in scope.provinces
-            if province.id in scope.admin_of
-        ]
-    await reply(update, texts.closed_text(results))
+        results = await confirming.close_for_admin(
+            session, scope=scope, agency=" ".join(args[1:]).strip() or None, completed_on=completed_on,
+            actor_name=user.full_name or str(user.id), actor_tg_id=user.id,
+            now=services(context).now(), today=today_for(scope, context),
+        )
+    await reply(update, texts.CLOSE_ADMIN_ONLY if results is None else texts.closed_text(results))
 
 
 def register(app: BotApp) -> None:

@@ -9,7 +9,7 @@ from bot.context import BotApp, Context
 from bot.render import focal as texts
 from bot.render import help as help_texts
 from bot.services import focal as focal_service
-from bot.services.focal import FocalAction, FocalOutcome
+from bot.services.focal import FocalAction
 from handlers.common import is_group, reply, services, transaction
 
 
@@ -29,23 +29,10 @@ async def daumoi(update: Update, context: Context) -> None:
             session, tg_chat_id=chat.id, user_id=user.id, name=user.full_name, username=user.username,
             action=action, now=services(context).now(),
         )
-    agency = result.agency_name or ""
-    match result.outcome:
-        case FocalOutcome.NOT_BOUND:
-            text = texts.NOT_BOUND
-        case FocalOutcome.REGISTERED | FocalOutcome.ALREADY:
-            text = texts.registered(agency, user.full_name, result.people, again=result.outcome is FocalOutcome.ALREADY)
-        case FocalOutcome.PRIVATE_ON:
-            text = texts.private_on(agency, user.full_name, context.bot.username)
-        case FocalOutcome.PRIVATE_TAKEN:
-            text = texts.PRIVATE_TAKEN
-        case FocalOutcome.PRIVATE_OFF:
-            text = texts.private_off(agency)
-        case FocalOutcome.LEFT:
-            text = texts.left(agency, user.full_name, result.people)
-        case _:
-            text = texts.NOT_ONE
-    await reply(update, text)
+    await reply(update, texts.daumoi_answer(
+        result.outcome, agency=result.agency_name or "", name=user.full_name, people=result.people,
+        bot_username=context.bot.username,
+    ))
 
 
 def register(app: BotApp) -> None:

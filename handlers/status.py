@@ -36,7 +36,7 @@ from bot.domain.status import ChangeSource
 from bot.render import status as texts
 from bot.services import status as svc
 from handlers import uploads
-from handlers.common import services
+from handlers.common import open_env, services
 
 log = logging.getLogger("nhacviec.handlers.status")
 
@@ -48,16 +48,12 @@ UseCase = Callable[[AsyncSession, svc.Env], Awaitable[svc.Result]]
 
 async def _run(update: Update, context: Context, use_case: UseCase, *, source: ChangeSource, message_id: int | None) -> svc.Result:
     """One transaction: who acts where (`svc.open_env`), then the use case."""
-    app = services(context)
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None
+    app, chat = services(context), update.effective_chat
+    assert chat is not None
     batch = None
     try:
         async with app.sessionmaker() as session, session.begin():
-            env = await svc.open_env(
-                session, settings=app.settings, tg_chat_id=chat.id, is_private=chat.type == ChatType.PRIVATE,
-                user_id=user.id, user_name=user.full_name, now=app.now(), source=source, message_id=message_id,
-            )
+            env = await open_env(session, update, context, source=source, message_id=message_id)
             # The ids of messages delivered before (this chat's and others'): this transaction
             # stores them, so a reply to them finds its items (bot/services/sent_ids.py).
             batch = await app.sent_ids.write_pending(session, chat_id=chat.id)

@@ -13,7 +13,7 @@ import logging
 from datetime import date
 from typing import Literal
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -21,7 +21,9 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.context import BotApp, Context
 from bot.domain.calendar import parse_day
 from bot.domain.callbacks import DecideUpload, FollowUpload, decode, encode, matches
+from bot.domain.imports import ImportReport
 from bot.domain.plans.document import PlanReadError
+from bot.domain.plans.draft import PlanDraft
 from bot.domain.plans.parser import PlanProvinceMismatch, PlanProvinceUnknown
 from bot.render import admin as admin_render
 from bot.render import help as texts
@@ -29,7 +31,7 @@ from bot.render import provinces as province_texts
 from bot.render.imports import import_summary, report_details
 from bot.services import uploads as upload_service
 from bot.services.importing import PlanImportError
-from handlers.common import is_admin, reply, services, transaction, user_name
+from handlers.common import is_admin, reply, reply_all, services, transaction, user_name
 
 log = logging.getLogger("nhacviec.handlers")
 
@@ -63,59 +65,68 @@ def _error_text(exc: Exception) -> str:
 
 async def document(update: Update, context: Context) -> None:
     """A file in a private chat: an admin's plan is read and summarised, nothing stored yet."""
-    message = update.effective_message
-    chat = update.effective_chat
-    user = update.effective_user
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
     assert message is not None and message.document is not None and chat is not None and user is not None
-    if not is_admin(update, context):
-        await reply(update, admin_render.UPLOAD_ADMIN_ONLY)
-        return
-    svc = services(context)
-    doc = message.document
+    doc, svc = message.document, services(context)
     name = doc.file_name or "kế hoạch"
-    if not upload_service.accepted_name(name):
-        await reply(update, admin_render.upload_bad_type(name))
+    if (refusal := _refusal(update, context, name, doc.file_size)) is not None:
+        await reply(update, refusal)
         return
-    if doc.file_size is not None and doc.file_size > upload_service.max_bytes(svc.settings):
-        await reply(update, admin_render.upload_too_big(name, svc.settings.max_upload_mb))
-        return
-
     status = await reply(update, admin_render.READING)
-    await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+    if (read := await _read(context, status, doc, name, message.caption)) is None:
+        return
+    draft, data = read
+    if (other := upload_service.foreign_province(draft, settings=svc.settings, catalog=svc.catalog, user_id=user.id)) is not None:
+        await status.edit_text(admin_render.upload_other_province(other))
+        return
+    async with transaction(context) as session:
+        staged = await upload_service.stage_summary(
+            session, draft=draft, data=data, file_name=name, file_id=doc.file_id, user_id=user.id, chat_id=chat.id,
+            settings=svc.settings, catalog=svc.catalog, now=svc.now(),
+        )
+    await _send_summary(update, status, staged)
+
+
+def _refusal(update: Update, context: Context, name: str, size: int | None) -> str | None:
+    """Why the file is not read at all (not an admin, not a plan file, too big)."""
+    if not is_admin(update, context):
+        return admin_render.UPLOAD_ADMIN_ONLY
+    settings = services(context).settings
+    problem = upload_service.file_problem(settings, file_name=name, size=size)
+    if problem is upload_service.FileProblem.BAD_TYPE:
+        return admin_render.upload_bad_type(name)
+    if problem is upload_service.FileProblem.TOO_BIG:
+        return admin_render.upload_too_big(name, settings.max_upload_mb)
+    return None
+
+
+async def _read(
+    context: Context, status: Message, doc: Document, name: str, caption: str | None
+) -> tuple[PlanDraft, bytes] | None:
+    """Download and read the plan ("typing…" meanwhile); None once `status` tells why not."""
+    svc = services(context)
+    await context.bot.send_chat_action(status.chat_id, ChatAction.TYPING)
     try:
-        file = await doc.get_file()
-        data = bytes(await file.download_as_bytearray())
+        data = bytes(await (await doc.get_file()).download_as_bytearray())
         draft = await upload_service.parse(
-            data,
-            name,
-            settings=svc.settings,
-            catalog=svc.catalog,
-            force_province=upload_service.wants_force(message.caption),
+            data, name, settings=svc.settings, catalog=svc.catalog, force_province=upload_service.wants_force(caption)
         )
     except PlanProvinceMismatch as exc:
         await status.edit_text(_error_text(exc) + province_texts.FORCE_HINT_BOT)
-        return
+        return None
     except (PlanReadError, PlanProvinceUnknown) as exc:
         await status.edit_text(_error_text(exc))
-        return
+        return None
     except BadRequest as exc:  # e.g. "file is too big": bots download at most 20 MB
         await status.edit_text(admin_render.upload_error(f"Không tải được tệp từ Telegram: {exc.message}"))
-        return
-    slug = draft.meta.province
-    if slug is not None and not svc.settings.admins.administers(user.id, slug):
-        await status.edit_text(admin_render.upload_other_province(svc.catalog.directory(slug).province.name))
-        return
-    async with transaction(context) as session:
-        upload = await upload_service.stage(
-            session, draft=draft, data=data, file_name=name, file_id=doc.file_id,
-            user_id=user.id, chat_id=chat.id, now=svc.now(),
-        )
-        upload_id = upload.id
-        today = svc.now().astimezone(svc.settings.tz).date()
-        past = await upload_service.follow_question(session, draft=draft, today=today)
-    pages = upload_service.summary_messages(draft, catalog=svc.catalog, past=past, today=today)
-    markup = _confirm_markup(upload_id, follow=past is not None)
-    # The "reading…" message becomes the summary; the buttons go under the last part.
+        return None
+    return draft, data
+
+
+async def _send_summary(update: Update, status: Message, staged: upload_service.Staged) -> None:
+    """The "reading…" message becomes the summary; the buttons go under the last part."""
+    markup = _confirm_markup(staged.upload_id, follow=staged.ask_follow)
+    pages = staged.pages
     await status.edit_text(pages[0], reply_markup=markup if len(pages) == 1 else None)
     for number, page in enumerate(pages[1:], start=2):
         await reply(update, page, markup if number == len(pages) else None)
@@ -125,33 +136,44 @@ async def upload_button(update: Update, context: Context) -> None:
     """Nhập kế hoạch / Hủy (or Theo dõi từ hôm nay / Từ đầu kế hoạch) under an upload summary."""
     query = update.callback_query
     assert query is not None and query.data is not None and query.from_user is not None
-    chat = update.effective_chat
     press = decode(query.data)
     assert isinstance(press, (DecideUpload, FollowUpload))
-    upload_id = press.upload_id
-    svc = services(context)
-    if not is_admin(update, context) or chat is None:
-        await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
+    if (refusal := await _button_refusal(update, context, press.upload_id)) is not None:
+        await query.answer(refusal, show_alert=True)
         return
+    if isinstance(press, DecideUpload) and not press.approve:
+        await _cancel(update, context, press.upload_id)
+        return
+    await query.answer(admin_render.UPLOAD_IMPORTING)
+    await _import(update, context, press.upload_id, _follow_from(context, press), query.message)
+
+
+async def _button_refusal(update: Update, context: Context, upload_id: int) -> str | None:
+    """Only an admin, and only for an upload of this chat (a stale or forged button)."""
+    chat = update.effective_chat
+    if not is_admin(update, context) or chat is None:
+        return texts.NOT_ALLOWED_BUTTON
     async with transaction(context) as session:
         owned = await upload_service.belongs_to(session, upload_id=upload_id, tg_chat_id=chat.id)
-    if not owned:
-        await query.answer(texts.BAD_BUTTON, show_alert=True)
-        return
+    return None if owned else texts.BAD_BUTTON
 
-    if isinstance(press, DecideUpload) and not press.approve:
-        async with transaction(context) as session:
-            cancelled = await upload_service.cancel(session, upload_id=upload_id, now=svc.now())
-        await query.answer()
-        await _drop_buttons(query.message)
-        await reply(update, admin_render.UPLOAD_CANCELLED if cancelled else admin_render.UPLOAD_STALE)
-        return
 
-    await query.answer(admin_render.UPLOAD_IMPORTING)
-    follow_from: date | Literal["start"] | None = None
-    if isinstance(press, FollowUpload):
-        follow_from = "start" if press.from_start else svc.now().astimezone(svc.settings.tz).date()
-    await _import(update, context, upload_id, follow_from, query.message)
+async def _cancel(update: Update, context: Context, upload_id: int) -> None:
+    query = update.callback_query
+    assert query is not None
+    async with transaction(context) as session:
+        cancelled = await upload_service.cancel(session, upload_id=upload_id, now=services(context).now())
+    await query.answer()
+    await _drop_buttons(query.message)
+    await reply(update, admin_render.UPLOAD_CANCELLED if cancelled else admin_render.UPLOAD_STALE)
+
+
+def _follow_from(context: Context, press: DecideUpload | FollowUpload) -> date | Literal["start"] | None:
+    """From which day the bot follows the plan: as stored (an approval), its start, or today."""
+    if not isinstance(press, FollowUpload):
+        return None
+    svc = services(context)
+    return "start" if press.from_start else svc.now().astimezone(svc.settings.tz).date()
 
 
 async def theodoitu(update: Update, context: Context) -> None:
@@ -195,21 +217,23 @@ async def _import(
     if result.report is None:
         await reply(update, admin_render.UPLOAD_STALE)
         return
+    _log_import(result.report, user.id)
+    await reply_all(update, admin_render.import_result_messages(import_summary(result.report), report_details(result.report)))
+
+
+def _log_import(report: ImportReport, user_id: int) -> None:
     log.info(
-        "Đã nhập %s qua bot (quản trị viên %s): %s", result.report.plan_number, user.id,
-        import_summary(result.report),
+        "Đã nhập %s qua bot (quản trị viên %s): %s", report.plan_number, user_id, import_summary(report),
         extra={"event": "plan.imported", "fields": {
-            "plan_id": result.report.plan_id, "plan_number": result.report.plan_number,
-            "province": result.report.province, "created": result.report.created,
-            "tasks": result.report.task_count, "due_items": result.report.due_count,
-            "tasks_added": len(result.report.tasks_added), "tasks_updated": len(result.report.tasks_updated),
-            "tasks_removed": len(result.report.tasks_removed), "due_added": len(result.report.due_added),
-            "due_cancelled": len(result.report.due_cancelled), "user_id": user.id, "source": "bot",
-            "follow_from": str(result.report.follow_from or ""), "due_unknown": result.report.due_unknown,
+            "plan_id": report.plan_id, "plan_number": report.plan_number,
+            "province": report.province, "created": report.created,
+            "tasks": report.task_count, "due_items": report.due_count,
+            "tasks_added": len(report.tasks_added), "tasks_updated": len(report.tasks_updated),
+            "tasks_removed": len(report.tasks_removed), "due_added": len(report.due_added),
+            "due_cancelled": len(report.due_cancelled), "user_id": user_id, "source": "bot",
+            "follow_from": str(report.follow_from or ""), "due_unknown": report.due_unknown,
         }},
     )
-    for page in admin_render.import_result_messages(import_summary(result.report), report_details(result.report)):
-        await reply(update, page)
 
 
 async def _drop_buttons(message: object) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from bot.channels.base import ChannelAdapter
 from bot.context import BotApp, Context
 from bot.services.channel_sender import ChannelReport, ChannelSender
+from scheduler.jobs import stoppable
 
 log = logging.getLogger("nhacviec.channels")
 
@@ -88,7 +89,7 @@ def install(
         senders.kick(context.application)
 
     queue.run_repeating(
-        job, interval=interval, first=interval, name="channels:outbox",
+        stoppable(job), interval=interval, first=interval, name="channels:outbox",
         job_kwargs={"id": "channels:outbox", "replace_existing": True, "max_instances": 1, "coalesce": True, "misfire_grace_time": 60},
     )
     return senders

@@ -45,6 +45,8 @@ from bot.domain.calendar import WorkCalendar
 from bot.domain.digest import DigestKind, DigestPeriod, scheduled_digests
 from bot.domain.kinds import DigestRunStatus
 from bot.logs import log_event
+from bot.render import digest as digest_texts
+from bot.render import outbox as outbox_texts
 from bot.services import digests as service
 from bot.services import mailings, outbox
 from bot.services.calendar import effective_calendar
@@ -52,6 +54,7 @@ from bot.services.chats import configured_provinces
 from bot.services.digest_worker import digest_parts
 from bot.services.reminders import calendar_from_settings
 from bot.services.sender import UNREACHABLE_BAD_REQUESTS, telegram_answered, worker_name
+from scheduler.jobs import stoppable
 
 log = logging.getLogger("nhacviec.digests")
 
@@ -184,7 +187,7 @@ class DigestScheduler:
                 await service.send_parts(bot, address, parts, start=done, on_sent=progressed)
             except ChatMigrated as exc:
                 if migrated:  # migrated twice in one send: something is wrong, try later
-                    await self._later(run, report, f"nhóm đã chuyển sang {exc.new_chat_id}")
+                    await self._later(run, report, digest_texts.migrated_again(exc.new_chat_id))
                     return
                 migrated = True
                 old, address = address, int(exc.new_chat_id)
@@ -230,7 +233,7 @@ class DigestScheduler:
 
     async def _later(self, run: service.ClaimedRun, report: DeliveryReport, error: str) -> None:
         if run.attempts >= MAX_ATTEMPTS:
-            await self._finish(run, report, DigestRunStatus.FAILED, f"bỏ sau {run.attempts} lần thử: {error}")
+            await self._finish(run, report, DigestRunStatus.FAILED, outbox_texts.gave_up_error(run.attempts, error))
             return
         report.retry += 1
         log_event(
@@ -245,7 +248,7 @@ class DigestScheduler:
     async def _unreachable(self, run: service.ClaimedRun, error: str, report: DeliveryReport) -> None:
         """The leaders' chat is gone: mark it inactive and tell the admins (once), like the
         reminder sender does for agency chats."""
-        await self._finish(run, report, DigestRunStatus.FAILED, f"nhóm không liên lạc được: {error}")
+        await self._finish(run, report, DigestRunStatus.FAILED, outbox_texts.chat_unreachable_error(error))
         now = self.clock()
         await self._tx(
             outbox.chat_unreachable, chat_id=run.chat_id, error=error,
@@ -275,20 +278,20 @@ def install(
         raise RuntimeError("digests need PTB's JobQueue (python-telegram-bot[job-queue])")
     settings = scheduler.settings
     queue.run_daily(
-        scheduler.job,
+        stoppable(scheduler.job),
         time=settings.digest_time.replace(tzinfo=settings.tz),
         name=DAILY_JOB,
         job_kwargs={"id": DAILY_JOB, "replace_existing": True, "misfire_grace_time": 6 * 3600, "coalesce": True},
     )
     queue.run_repeating(
-        scheduler.job,
+        stoppable(scheduler.job),
         interval=check_interval,
         first=check_interval,
         name=CHECK_JOB,
         job_kwargs={"id": CHECK_JOB, "replace_existing": True, "max_instances": 1, "coalesce": True, "misfire_grace_time": 300},
     )
     queue.run_once(
-        scheduler.job,
+        stoppable(scheduler.job),
         when=catch_up_after,
         name=CATCH_UP_JOB,
         job_kwargs={"id": CATCH_UP_JOB, "replace_existing": True, "misfire_grace_time": 3600},

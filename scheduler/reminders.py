@@ -48,6 +48,7 @@ from bot.services.reminders import (
     policy_from_settings,
 )
 from bot.services.sender import DrainReport, OutboxSender, Pacer
+from scheduler.jobs import stoppable
 
 log = logging.getLogger("nhacviec.reminders")
 
@@ -264,20 +265,20 @@ def install(app: BotApp, engine: ReminderEngine, *, outbox_interval: float = 5.0
     # PTB 22 warns when code reads RetryAfter.retry_after as an int; take the timedelta API.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     queue.run_daily(
-        engine.daily_job,
+        stoppable(engine.daily_job),
         time=engine.reminder_time.replace(tzinfo=engine.tz),
         name=DAILY_JOB,
         job_kwargs={"id": DAILY_JOB, "replace_existing": True, "misfire_grace_time": DAILY_MISFIRE_GRACE, "coalesce": True},
     )
     queue.run_repeating(
-        engine.outbox_job,
+        stoppable(engine.outbox_job),
         interval=outbox_interval,
         first=outbox_interval,
         name=OUTBOX_JOB,
         job_kwargs={"id": OUTBOX_JOB, "replace_existing": True, "max_instances": 1, "coalesce": True, "misfire_grace_time": 60},
     )
     queue.run_once(
-        engine.catch_up_job,
+        stoppable(engine.catch_up_job),
         when=catch_up_after,
         name=CATCH_UP_JOB,
         job_kwargs={"id": CATCH_UP_JOB, "replace_existing": True, "misfire_grace_time": 3600},

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import socket
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -125,3 +127,14 @@ class SmtpTestServer:
     def to(self, address: str) -> list[Received]:
         """Messages to `address` (compared without case, as mail servers usually do)."""
         return [m for m in self.messages if address.lower() in (a.lower() for a in m.rcpt_tos)]
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpTestServer]:
+    """A plain SMTP server in the test process (import this fixture where a test needs it)."""
+    server = SmtpTestServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

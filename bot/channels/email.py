@@ -41,6 +41,8 @@ import aiosmtplib
 from bot.channels.base import Outgoing, Pacing, SendResult
 from bot.channels.registry import builder
 from bot.domain.channels import Channel
+from bot.render import settings as settings_texts
+from bot.render.email import DEFAULT_SUBJECT
 
 SCHEMES = {"smtp": (25, False, False), "smtp+starttls": (587, False, True), "smtps": (465, True, False)}
 
@@ -62,9 +64,9 @@ class SmtpServer:
     def parse(cls, url: str) -> SmtpServer:
         parts = urlsplit(url)
         if parts.scheme not in SCHEMES:
-            raise SmtpUrlError(f"SMTP_URL: cần smtp://, smtp+starttls:// hoặc smtps://, không phải {parts.scheme}://")
+            raise SmtpUrlError(settings_texts.bad_smtp_scheme(parts.scheme))
         if not parts.hostname:
-            raise SmtpUrlError("SMTP_URL: thiếu tên máy chủ")
+            raise SmtpUrlError(settings_texts.SMTP_NO_HOST)
         port, implicit_tls, starttls = SCHEMES[parts.scheme]
         return cls(
             host=parts.hostname,
@@ -82,7 +84,7 @@ def build_message(message: Outgoing, *, sender: str, domain: str) -> EmailMessag
     mail["From"] = sender
     name = message.recipient_name
     mail["To"] = Address(display_name=name, addr_spec=message.address) if name else message.address
-    mail["Subject"] = message.subject or "Nhắc việc"
+    mail["Subject"] = message.subject or DEFAULT_SUBJECT
     mail["Date"] = formatdate(localtime=False)
     mail["Message-ID"] = f"<nhacviec.{message.outbox_id}@{domain}>"
     mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to the bot

@@ -363,17 +363,17 @@ async def mark_sent(
 
 async def mark_delivered(session: AsyncSession, *, outbox_id: int, worker: str, now: datetime, ref: str | None) -> bool:
     """The channel's server accepted the message."""
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == outbox_id,
-            OutboxMessage.claimed_by == worker,
-            OutboxMessage.status == OutboxStatus.SENDING,
-        )
-        .values(status=OutboxStatus.SENT, sent_at=now, delivery_ref=(ref or "")[:255] or None, lease_until=None, error=None)
-        .execution_options(synchronize_session=False)
+    return await _transition(
+        session,
+        outbox_id,
+        worker,
+        (OutboxStatus.SENDING,),
+        status=OutboxStatus.SENT,
+        sent_at=now,
+        delivery_ref=(ref or "")[:255] or None,
+        lease_until=None,
+        error=None,
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def defer(

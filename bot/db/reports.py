@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Text, and_, case, cast, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Text, and_, case, cast, exists, false, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Agency, Chat, DueItem, LinkRole, Plan, Province, Task, TaskAgency, TaskCorrection
@@ -79,19 +79,22 @@ async def unassigned_tasks(
         .where(*_in_force(province_ids, today), Task.removed == false())
         .order_by(Plan.issued_on, Plan.number, Task.position)
     )
-    if end is None:
-        query = query.where(~_has_lead())
+    # Only two kinds of task can have been without a lead at `end`: those without one now,
+    # and those whose lead was corrected since (the first correction says what it was then).
+    # Both are picked in SQL, so a province's 100,000 led tasks are never loaded.
+    then = await _leads_at(session, province_ids=province_ids, end=end) if end is not None else {}
+    if then:
+        corrected = tuple_(Plan.province_id, Plan.number, Task.ref).in_(list(then))
+        query = query.where(or_(~_has_lead(), corrected))
     else:
-        then = await _leads_at(session, province_ids=province_ids, end=end)
-        led = set(await session.scalars(select(TaskAgency.task_id).where(TaskAgency.role == LinkRole.LEAD).distinct()))
-    if limit is not None and end is None:
-        query = query.limit(limit)
+        query = query.where(~_has_lead())
+        if limit is not None:
+            query = query.limit(limit)
     found = []
     for task, number, province_id in (await session.execute(query)).all():
-        if end is not None:
-            before = then.get((province_id, number, task.ref))
-            if (bool(before) if before is not None else task.id in led):
-                continue
+        before = then.get((province_id, number, task.ref))
+        if before:
+            continue  # led at `end`, its lead removed since
         found.append((task, number))
         if limit is not None and len(found) >= limit:
             break

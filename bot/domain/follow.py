@@ -46,6 +46,13 @@ def past_due(items: Iterable[tuple[str, date]], follow_from: date | None) -> Pas
     return PastDates(len(past), len({a for a, _ in past}))
 
 
+class AnswerProblem(StrEnum):
+    """Why a press on the "chưa cập nhật" buttons changes nothing."""
+
+    BAD_BUTTON = "bad_button"  # not a message of this chat that lists items
+    NOT_ALLOWED = "not_allowed"  # neither the lead agency's chat nor an admin of the province
+
+
 class CloseProblem(StrEnum):
     NO_PLAN = "no_plan"
     NO_AGENCY = "no_agency"

@@ -21,9 +21,10 @@ from itertools import groupby
 
 from bot.domain.callbacks import ConfirmUnknown, UnknownAction, encode
 from bot.domain.codes import task_code
-from bot.domain.follow import Closed, CloseProblem
+from bot.domain.follow import AnswerProblem, Closed, CloseProblem
 from bot.domain.reminders import AgencyReminders, ReminderItem
 from bot.render.format import long_date, short_date
+from bot.render.help import BAD_BUTTON
 from bot.render.progress import short_title
 from bot.render.reminders import MessagePart
 from bot.render.split import SAFE_LIMIT
@@ -144,6 +145,36 @@ def answered_text(*, done: int, not_done: int, refused: int, actor: str, at: str
 NOTHING_LEFT = "Các việc trong tin này đã được xác nhận hết."
 NOT_ALLOWED = "Chỉ nhóm của cơ quan chủ trì và quản trị viên xác nhận được các việc này."
 PICK_HINT = "Bấm số của từng việc đã xong (đúng hạn); việc xong trễ hạn: trả lời tin kèm ngày."
+ALERT_CHARS = 190  # a button's answer (Telegram allows 200)
+
+
+def problem_text(problem: AnswerProblem) -> str:
+    """The alert of a press that changes nothing."""
+    return NOT_ALLOWED if problem is AnswerProblem.NOT_ALLOWED else BAD_BUTTON
+
+
+def rows_after(action: UnknownAction, remaining: Sequence[tuple[int, int]]) -> list[list[tuple[str, str]]]:
+    """The confirmation buttons after a press: none once nothing is left, one per item while
+    choosing, else the three choices."""
+    if not remaining:
+        return []
+    if action in (UnknownAction.PICK, UnknownAction.ONE_DONE):
+        return pick_rows(remaining)
+    return [list(choice_row())]
+
+
+def pressed_texts(
+    action: UnknownAction, *, remaining: bool, counts: tuple[int, int, int] | None, actor: str, at: str
+) -> tuple[str | None, str | None]:
+    """(the button's answer, a message to the chat) after a press; `counts` is (done, not
+    done, refused) of an answer, None for a pick or back."""
+    if counts is None:
+        return (PICK_HINT if action is UnknownAction.PICK and remaining else None), None
+    done, not_done, refused = counts
+    text = answered_text(done=done, not_done=not_done, refused=refused, actor=actor, at=at)
+    if action is UnknownAction.ONE_DONE:
+        return text[:ALERT_CHARS], None
+    return None, text
 
 
 # --- /dongcu and `nhacviec close-unknown` -------------------------------------------------------

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from bot.render.format import short_date
@@ -50,3 +51,57 @@ def calendar_saved(day: date, off: bool) -> str:
 
 def calendar_removed(day: date) -> str:
     return f"Đã xóa điều chỉnh ngày {short_date(day)}."
+
+
+# --- bulk changes on /web/tasks (bot/web/bulk.py) -----------------------------------------
+
+BULK_NOTHING_CHOSEN = "Chưa chọn hạn nhiệm vụ nào."
+BULK_NEEDS_DATE = "Cần ngày hoàn thành thực tế (dd/mm/yyyy)."
+BULK_NEEDS_LEAD = "Chọn cơ quan chủ trì mới."
+BULK_BAD_DEADLINE = "Không đọc được ngày hạn từ cụm từ này."
+BULK_NOT_RECORDED = "không ghi nhận được"
+
+
+def bulk_done_note(day: date, reason: str | None) -> str:
+    return f"xong từ {day:%d/%m/%Y}" + (f" — {reason}" if reason else "")
+
+
+def bulk_result(done: int, items: bool, problems: Sequence[str]) -> str:
+    """What a bulk change did: `items` counts due items (marking done), else tasks."""
+    unit = "hạn nhiệm vụ" if items else "nhiệm vụ"
+    return f"Đã cập nhật {done} {unit}." + (f" Không cập nhật được {len(problems)}: " + "; ".join(problems[:5]) if problems else "")
+
+
+# --- a focal point's report and the leaders' decisions on the console (bot/web/report.py) --
+
+# Added to an extension request that was made on the console: where it is decided.
+EXTENSION_DECIDED_WHERE = "\nQuyết định trên bảng điều khiển web hoặc bằng lệnh /giahan."
+NEEDS_BLOCKER = "Cần ghi rõ vướng mắc."
+NEEDS_EXTENSION_DATE = "Cần một ngày gia hạn hợp lệ (dd/mm/yyyy)."
+EXTENSION_APPROVED = "Đã đồng ý gia hạn."
+EXTENSION_REJECTED = "Đã từ chối đề nghị gia hạn."
+
+
+# --- plan uploads on the console (bot/web/plans.py) -----------------------------------------
+
+FORCE_HINT = "Nếu đúng là kế hoạch cần nhập vào tỉnh này, tải lại tệp và chọn “Buộc nhập vào tỉnh đã cấu hình”."
+UPLOAD_CRASHED = "Không đọc được tệp vì một lỗi của hệ thống; hãy thử lại hoặc gửi tệp cho bot."
+UPLOAD_NO_FILE = "Hãy chọn một tệp kế hoạch."
+AGENCY_NAME_NEEDED = "Hãy nhập tên cơ quan."
+
+
+def upload_foreign_province(province_name: str) -> str:
+    return f"Đây là kế hoạch của {province_name}; bạn không phải quản trị viên của tỉnh này nên kế hoạch không được lưu."
+
+
+def upload_wrong_type(name: str) -> str:
+    return f"Không đọc được tệp “{name}”: chỉ nhận kế hoạch dạng .docx, .pdf hoặc .txt."
+
+
+def upload_too_big(name: str, max_mb: int) -> str:
+    return f"Tệp “{name}” quá lớn: chỉ nhận tệp tối đa {max_mb} MB."
+
+
+def body_too_big(max_mb: int) -> str:
+    return f"Tệp quá lớn: chỉ nhận tệp tối đa {max_mb} MB."
+NO_DUE_DATE = "chưa có hạn"  # a corrected deadline that gives no date

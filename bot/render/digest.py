@@ -279,3 +279,16 @@ def _cap(text: str) -> str:
 
 def nothing_to_report(as_of: date) -> str:
     return f"📊 Chưa có kế hoạch nào để báo cáo ({short_date(as_of)}). Hãy nhập kế hoạch trước."
+
+
+def chart_title(period: DigestPeriod) -> str:
+    return f"Tình trạng nhiệm vụ theo cơ quan — {period_label(period)}"
+
+
+# The error a leaders' report run left `sending` by a process that died carries.
+STALE_RUN = "tiến trình dừng khi đang gửi"
+
+
+def migrated_again(new_chat_id: int) -> str:
+    """A leaders' chat that migrated twice in one send (tried again later)."""
+    return f"nhóm đã chuyển sang {new_chat_id}"

@@ -69,3 +69,6 @@ def digest_email(
     if chart:
         html = html.replace("<hr>", chart + "<hr>", 1)
     return EmailContent(title, html, text)
+
+
+DEFAULT_SUBJECT = "Nhắc việc"  # a queued e-mail that carries no subject of its own

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from bot.domain.focal import FocalOutcome
+
 
 def mention(user_id: int, name: str) -> str:
     """An @mention by user id: works without a username, notifies the person in a group."""
@@ -70,3 +72,24 @@ def left(agency: str, name: str, people: Sequence[tuple[int, str]]) -> str:
 
 
 NOT_ONE = "Bạn chưa đăng ký là đầu mối của cơ quan này (gõ <code>/daumoi</code> để đăng ký)."
+
+
+def daumoi_answer(
+    outcome: FocalOutcome, *, agency: str, name: str, people: Sequence[tuple[int, str]], bot_username: str | None
+) -> str:
+    """What /daumoi answers in the group, from what it did."""
+    match outcome:
+        case FocalOutcome.NOT_BOUND:
+            return NOT_BOUND
+        case FocalOutcome.REGISTERED | FocalOutcome.ALREADY:
+            return registered(agency, name, people, again=outcome is FocalOutcome.ALREADY)
+        case FocalOutcome.PRIVATE_ON:
+            return private_on(agency, name, bot_username)
+        case FocalOutcome.PRIVATE_TAKEN:
+            return PRIVATE_TAKEN
+        case FocalOutcome.PRIVATE_OFF:
+            return private_off(agency)
+        case FocalOutcome.LEFT:
+            return left(agency, name, people)
+        case _:
+            return NOT_ONE

@@ -79,3 +79,7 @@ def history_xlsx(rows: Sequence[Any], *, tz: ZoneInfo, title: str) -> bytes:
     buf = io.BytesIO()
     workbook.save(buf)
     return buf.getvalue()
+
+
+def history_title(province_name: str) -> str:
+    return f"Lịch sử cập nhật nhiệm vụ — {province_name}"

@@ -115,3 +115,53 @@ def import_summary(report: ImportReport) -> str:
 
 def _counts(*pairs: tuple[str, int]) -> str:
     return ", ".join(f"{verb} {n}" for verb, n in pairs if n)
+
+
+# --- why a plan cannot be stored, warnings and history notes of the import use case -------
+
+RETIRED_NOT_IN_PLAN = "không còn trong"  # "Hủy: không còn trong kế hoạch …"
+RETIRED_TASK_REMOVED = "nhiệm vụ bị bỏ khỏi"
+
+
+def no_plan_number(source_name: str) -> str:
+    return (
+        f"Không tìm thấy số hiệu kế hoạch trong tệp “{source_name}”: "
+        "không thể nhập (kế hoạch được nhận diện theo số hiệu, vd. 1782/KH-UBND)."
+    )
+
+
+def duplicate_refs(number: str, refs: Iterable[str]) -> str:
+    return f"Kế hoạch {number}: trùng số thứ tự nhiệm vụ {', '.join(refs)}; không thể nhập."
+
+
+def province_missing(slug: str) -> str:
+    return f"Chưa có tỉnh “{slug}” trong cơ sở dữ liệu."
+
+
+def other_province(written: str, chosen: str) -> str:
+    return f"Kế hoạch ghi tỉnh “{written}”, được nhập vào tỉnh “{chosen}”."
+
+
+def unknown_agency_codes(codes: Iterable[str]) -> str:
+    return "Mã cơ quan không có trong danh mục (bỏ qua, không nhắc việc): " + ", ".join(codes)
+
+
+def created_note(number: str) -> str:
+    return f"Tạo từ kế hoạch {number}."
+
+
+def restored_note(number: str) -> str:
+    return f"Khôi phục theo kế hoạch {number}."
+
+
+def retired_note(why: str, number: str) -> str:
+    return f"Hủy: {why} kế hoạch {number} (bản mới)."
+
+
+def read_too_long(seconds: float) -> str:
+    """Why the time-limited reader gave up on a file (bot/services/parse_worker.py)."""
+    return f"đọc quá {seconds:g} giây"
+
+
+def needs_memory(memory_mb: int) -> str:
+    return f"cần hơn {memory_mb} MB bộ nhớ"

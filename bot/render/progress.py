@@ -198,3 +198,32 @@ def list_messages(heading: str, lines: Sequence[DueLine], today: date, *, empty:
     for number, line in enumerate(lines, start=1):
         blocks.append(due_line(number, line, today, show_agency=show_agency))
     return split_blocks(blocks)
+
+
+# --- titles of the progress lists (bot/services/progress.py) ----------------------------
+
+PROVINCE_WIDE_TITLE = "Tiến độ toàn tỉnh"
+NO_OVERDUE = "Không có nhiệm vụ nào quá hạn. 👍"
+
+
+def province_title(province_name: str) -> str:
+    return f"{PROVINCE_WIDE_TITLE} {province_name}"
+
+
+def scope_name(agency_name: str | None, province_names: Sequence[str]) -> str:
+    """Whose list it is: the agency, or the province(s) as a whole."""
+    if agency_name is not None:
+        return agency_name
+    return "toàn tỉnh " + ", ".join(province_names) if province_names else "toàn tỉnh"
+
+
+def overdue_title(who: str) -> str:
+    return f"⛔ Nhiệm vụ quá hạn — {who}"
+
+
+def upcoming_title(days: int, who: str) -> str:
+    return f"⏰ Sắp đến hạn trong {days} ngày — {who}"
+
+
+def nothing_upcoming(days: int) -> str:
+    return f"Không có nhiệm vụ nào đến hạn trong {days} ngày tới."

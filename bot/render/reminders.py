@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from html import escape
+from typing import Any
 
 from bot.domain.callbacks import OpenCard, encode
 from bot.domain.codes import task_code
@@ -337,3 +338,26 @@ _TAG = re.compile(r"<[^>]+>")
 def plain_text(text: str) -> str:
     """What a person sees of an HTML message (for the CLI preview)."""
     return html.unescape(_TAG.sub("", text))
+
+
+def tick_summary(report: Any) -> str:
+    """One line on what a reminder tick did (bot.services.reminders.TickReport)."""
+    if not report.working_day:
+        return f"{short_date(report.on_date)}: ngày nghỉ ({report.holiday or 'cuối tuần'}), không nhắc việc."
+    text = (
+        f"{short_date(report.on_date)}: {report.items} nhắc việc cho {report.agencies} cơ quan, "
+        f"{report.chats} nhóm; thêm {report.queued} tin vào hàng đợi"
+    )
+    if report.already:
+        text += f" ({report.already} nhóm đã có nhắc việc của ngày này)"
+    if report.emails:
+        text += f"; {report.emails} thư điện tử"
+    if report.nudges:
+        text += f" (trong đó {report.nudges} nhắc cập nhật việc đang thực hiện)"
+    if report.office:
+        text += f"; {report.office} nhiệm vụ báo văn phòng"
+    if report.escalated:
+        text += f"; {report.escalated} nhiệm vụ báo lãnh đạo"
+    if report.unreachable:
+        text += "; chưa có nhóm: " + ", ".join(report.unreachable)
+    return text + "."

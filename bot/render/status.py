@@ -534,3 +534,54 @@ def photo_name(at: datetime) -> str:
 def twin_note(code: str) -> str:
     """History note of an item answered together with its twin (one line of the reminder)."""
     return f"Ghi nhận cùng {code}: cùng nhiệm vụ và thời hạn, nay do một cơ quan thực hiện (sáp nhập hoặc trùng tên)."
+
+
+# --- history notes and refusals written by the status use case (bot/services/status.py) ----
+
+FILE_FALLBACK_NAME = "tệp"  # an evidence file Telegram sent without a name
+EXTENSION_WITHDRAWN = "Đề nghị đã được rút hoặc không còn hiệu lực (nhiệm vụ đã được cập nhật)."
+EXTENSION_MISSING = "Đề nghị gia hạn không tồn tại."
+EXTENSION_TAKEN = "Đề nghị này vừa được người khác xử lý."
+PROMPT_STALE = "Câu hỏi này không còn hiệu lực."
+PROMPT_CLOSED = "Câu hỏi này đã được trả lời hoặc đã huỷ."
+PROMPT_EXPIRED = "Câu hỏi này đã hết hạn; xin cập nhật lại."
+
+
+def extension_request_note(proposed: date, note: str | None) -> str:
+    return f"Đề nghị gia hạn đến {short_date(proposed)}" + (f": {note}" if note else "")
+
+
+def evidence_note(names: Sequence[str]) -> str:
+    return "📎 Minh chứng: " + ", ".join(names)
+
+
+def undo_note(old_label: str) -> str:
+    return f"Hoàn tác cập nhật “{old_label}”"
+
+
+def undo_log(code: str, old_label: str, new_label: str, actor: str) -> str:
+    return f"{code}: hoàn tác “{old_label}” → {new_label} ({actor})"
+
+
+def extension_approved_note(proposed: date, current: date) -> str:
+    return f"Đồng ý gia hạn đến {short_date(proposed)} (hạn trước {short_date(current)})"
+
+
+def extension_rejected_note(proposed: date, current: date) -> str:
+    return f"Từ chối gia hạn đến {short_date(proposed)}; hạn vẫn là {short_date(current)}"
+
+
+def extension_decided_log(code: str, approve: bool, proposed: date, actor: str) -> str:
+    return f"{code}: {'đồng ý' if approve else 'từ chối'} gia hạn đến {short_date(proposed)} ({actor})"
+
+
+def prompt_for_someone_else(actor_name: str | None) -> str:
+    return f"Câu hỏi này dành cho {actor_name or 'người đã gửi'}."
+
+
+def task_not_in_scope(task_id: int) -> str:
+    return f"Không tìm thấy nhiệm vụ {task_code(task_id)} trong phạm vi của nhóm này."
+
+
+def task_without_due(task_id: int) -> str:
+    return f"Nhiệm vụ {task_code(task_id)} chưa có mốc hạn (chưa xác định thời hạn) nên chưa cập nhật được."

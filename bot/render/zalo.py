@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.domain.kinds import PromptKind
+from bot.domain.replies import Chatter
 from bot.render.plain import html_to_text
 from bot.render.reminders import MessagePart
 
@@ -171,3 +173,36 @@ def needs_more_text(ref: str, example: str) -> str:
 def which_text(lines: Sequence[str]) -> str:
     body = "\n".join(f"• {line}" for line in lines)
     return f"Bot chưa rõ nhiệm vụ nào. Xin gửi lại, ghi rõ số thứ tự hoặc mã nhiệm vụ:\n{body}"
+
+
+_NEEDS_EXAMPLE = {
+    PromptKind.NOTE: "{ref} vướng mắc do chờ hướng dẫn của Bộ",
+    PromptKind.EXTENSION: "xin gia hạn {ref} đến 15/12 vì chờ ý kiến các sở",
+}
+
+
+def needs_more_example(kind: PromptKind, ref: str) -> str:
+    """A sample reply giving what a change of `kind` still needs (a note, a date)."""
+    return _NEEDS_EXAMPLE.get(kind, "{ref} xong").format(ref=ref)
+
+
+def recorded_tail(extension: bool) -> str:
+    """The line after the changes a Zalo message recorded."""
+    tail = "Nếu ghi nhận nhầm, xin gửi lại trạng thái đúng (vd. “1 đang làm 50%”)."
+    if extension:
+        tail = "Đề nghị đã được chuyển tới lãnh đạo tỉnh để xem xét. " + tail
+    return tail
+
+
+def chatter_text(chatter: Chatter | None, *, has_items: bool) -> str:
+    """The answer to a Zalo message that reports nothing."""
+    example = "“1 xong”, “2 đang làm 60%”, “3 vướng mắc do …”, “xin gia hạn 2 đến 15/12”"
+    if chatter is Chatter.THANKS:
+        return "Dạ, cảm ơn anh/chị. Khi có tiến độ mới, anh/chị cứ nhắn để bot ghi nhận."
+    if chatter in (Chatter.ACK, Chatter.GREETING):
+        return f"Dạ, bot đã nhận. Để báo cáo tiến độ, anh/chị nhắn theo mẫu: {example}."
+    if chatter is Chatter.QUESTION:
+        return "Bot chỉ ghi nhận báo cáo tiến độ nên chưa trả lời được câu hỏi này; câu hỏi nghiệp vụ xin gửi Văn phòng UBND tỉnh/Sở Nội vụ."
+    if not has_items:
+        return NO_CONTEXT
+    return f"Xin lỗi, bot chưa hiểu nội dung này. Anh/chị nhắn theo mẫu: {example}."

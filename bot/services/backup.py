@@ -29,6 +29,7 @@ from typing import Any
 from bot.db import backup as db
 from bot.db.engine import make_engine
 from bot.db.session import AsyncConnection
+from bot.render import backup as texts
 
 FORMAT = "nhacviec-backup"
 VERSION = 1
@@ -68,7 +69,7 @@ async def dump(conn: AsyncConnection) -> dict[str, Any]:
     """The backup document of the database behind `conn`."""
     revision = await db.revision(conn)
     if revision is None:
-        raise BackupError("Cơ sở dữ liệu chưa được khởi tạo (chạy: nhacviec db upgrade).")
+        raise BackupError(texts.NOT_INITIALISED)
     data: dict[str, list[dict[str, Any]]] = {}
     async for name, rows in db.table_rows(conn):
         data[name] = [{key: to_json_value(value) for key, value in row.items()} for row in rows]
@@ -127,7 +128,7 @@ def write_file(document: dict[str, Any], path: Path) -> None:
     elif path.suffix.lower() == ".json":
         write_json(document, path)
     else:
-        raise BackupError(f"Định dạng tệp không hỗ trợ: {path.name} (dùng .json hoặc .xlsx)")
+        raise BackupError(texts.unsupported_format(path.name))
 
 
 # --- restore ---------------------------------------------------------------------------
@@ -135,27 +136,27 @@ def write_file(document: dict[str, Any], path: Path) -> None:
 
 def read_json(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        raise BackupError(f"Không tìm thấy tệp: {path}")
+        raise BackupError(texts.file_not_found(path))
     if path.suffix.lower() != ".json":
-        raise BackupError(f"Chỉ khôi phục được từ tệp .json: {path.name}")
+        raise BackupError(texts.json_only(path.name))
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BackupError(f"Tệp sao lưu không đọc được: {path.name} ({exc})") from None
+        raise BackupError(texts.unreadable(path.name, exc)) from None
     check_document(document)
     return document
 
 
 def check_document(document: Any) -> None:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise BackupError("Tệp không phải bản sao lưu nhacviec.")
+        raise BackupError(texts.NOT_A_BACKUP)
     if document.get("version") != VERSION:
-        raise BackupError(f"Phiên bản bản sao lưu không hỗ trợ: {document.get('version')!r} (cần {VERSION}).")
+        raise BackupError(texts.unsupported_version(document.get("version"), VERSION))
     if not isinstance(document.get("tables"), dict):
-        raise BackupError("Bản sao lưu thiếu phần dữ liệu (tables).")
+        raise BackupError(texts.NO_TABLES)
     unknown = sorted(set(document["tables"]) - set(db.table_names()))
     if unknown:
-        raise BackupError(f"Bản sao lưu có bảng không biết: {', '.join(unknown)}.")
+        raise BackupError(texts.unknown_tables(unknown))
 
 
 async def load(conn: AsyncConnection, document: dict[str, Any]) -> dict[str, int]:
@@ -166,16 +167,13 @@ async def load(conn: AsyncConnection, document: dict[str, Any]) -> dict[str, int
     revision = await db.revision(conn)
     wanted = document.get("alembic_revision")
     if revision != wanted:
-        raise BackupError(
-            f"Phiên bản cơ sở dữ liệu ({revision or 'chưa khởi tạo'}) khác bản sao lưu ({wanted}): "
-            "không khôi phục."
-        )
+        raise BackupError(texts.revision_mismatch(revision, wanted))
     plans = await db.plan_count(conn)
     if plans:
-        raise BackupError(f"Cơ sở dữ liệu đã có {plans} kế hoạch: chỉ khôi phục vào cơ sở dữ liệu trống.")
+        raise BackupError(texts.has_plans(plans))
     filled = await db.first_filled_table(conn)
     if filled is not None:
-        raise BackupError(f"Cơ sở dữ liệu đã có dữ liệu (bảng {filled}): chỉ khôi phục vào cơ sở dữ liệu trống.")
+        raise BackupError(texts.has_data(filled))
 
     counts: dict[str, int] = {}
     for name in db.table_names():
@@ -185,7 +183,7 @@ async def load(conn: AsyncConnection, document: dict[str, Any]) -> dict[str, int
             continue
         unknown = set().union(*rows) - set(db.column_names(name) or ())
         if unknown:
-            raise BackupError(f"Bảng {name} trong bản sao lưu có cột không biết: {', '.join(sorted(unknown))}.")
+            raise BackupError(texts.unknown_columns(name, sorted(unknown)))
         await db.insert_rows(conn, name, rows)
     await db.reset_sequences(conn)
     return counts
@@ -203,10 +201,7 @@ async def restore_database(url: str, document: dict[str, Any], *, migrate_empty:
         try:
             await upgrade_database_async(url, document["alembic_revision"])
         except Exception as exc:  # noqa: BLE001 - an unknown revision, an unreachable server
-            raise BackupError(
-                f"Không khởi tạo được cơ sở dữ liệu ở phiên bản {document['alembic_revision']}: "
-                f"{type(exc).__name__}"
-            ) from None
+            raise BackupError(texts.cannot_initialise(document["alembic_revision"], type(exc).__name__)) from None
     engine = make_engine(url)
     try:
         async with engine.begin() as conn:

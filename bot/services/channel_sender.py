@@ -38,6 +38,7 @@ from bot.db.retry import in_transaction
 from bot.db.session import AsyncSession, async_sessionmaker
 from bot.domain.admins import Admins
 from bot.logs import log_event
+from bot.render import outbox as outbox_texts
 from bot.services import outbox
 
 log = logging.getLogger("nhacviec.channels")
@@ -172,7 +173,7 @@ class ChannelSender:
     async def _deliver(self, row: ChannelRow, report: ChannelReport) -> Outcome | None:
         """Send one row and record the result; returns the outcome (None: not sent)."""
         if not row.recipient_active:
-            await self._tx(outbox_repo.mark_failed, outbox_id=row.id, worker=self.worker, error="địa chỉ đã ngừng sử dụng")
+            await self._tx(outbox_repo.mark_failed, outbox_id=row.id, worker=self.worker, error=outbox_texts.RECIPIENT_INACTIVE)
             report.failed += 1
             return None
         await self._pace()
@@ -194,11 +195,11 @@ class ChannelSender:
             result = SendResult.retry(f"{type(exc).__name__}: {exc}")
         if result.outcome is Outcome.SENT:
             report.sent += 1
-            self._event(row, "outbox.sent", "Đã gửi", ref=result.ref, attempt=attempt)
+            self._event(row, "outbox.sent", outbox_texts.SENT_CHANNEL, ref=result.ref, attempt=attempt)
             if not await self._tx(
                 outbox_repo.mark_delivered, outbox_id=row.id, worker=self.worker, now=self.clock(), ref=result.ref
             ):
-                self._event(row, "outbox.lost_claim", "Đã gửi nhưng dòng hàng đợi đã sang tiến trình khác", level=logging.ERROR)
+                self._event(row, "outbox.lost_claim", outbox_texts.LOST_CLAIM_CHANNEL, level=logging.ERROR)
         elif result.outcome is Outcome.RETRY:
             await self._retry(row, result, attempt, report)
         elif result.outcome is Outcome.UNREACHABLE:
@@ -208,9 +209,9 @@ class ChannelSender:
         return result.outcome
 
     async def _retry(self, row: ChannelRow, result: SendResult, attempt: int, report: ChannelReport) -> None:
-        error = result.error or "lỗi tạm thời"
+        error = result.error or outbox_texts.TEMPORARY_ERROR
         if attempt >= self.max_attempts:
-            await self._give_up(row, f"bỏ sau {attempt} lần thử: {error}", report, reason="gave_up", attempt=attempt)
+            await self._give_up(row, outbox_texts.gave_up_error(attempt, error), report, reason="gave_up", attempt=attempt)
             return
         delay = result.retry_after
         if delay is None:
@@ -221,14 +222,14 @@ class ChannelSender:
             report.down = True
             self.paused_until = max(self.paused_until or until, until)
         self._event(
-            row, "outbox.retry", f"Chưa gửi được (lần {attempt}): thử lại sau {delay:g} giây", level=logging.WARNING,
+            row, "outbox.retry", outbox_texts.retry_event(attempt, delay), level=logging.WARNING,
             error=error, attempt=attempt, delay=delay, channel_down=result.channel_down,
         )
         await self._tx(outbox_repo.defer, outbox_id=row.id, worker=self.worker, until=until, error=error[:1000])
 
     async def _give_up(self, row: ChannelRow, error: str, report: ChannelReport, *, reason: str, attempt: int) -> None:
         report.failed += 1
-        self._event(row, "outbox.failed", f"Không gửi được: {error}", level=logging.ERROR, reason=reason, error=error, attempt=attempt)
+        self._event(row, "outbox.failed", outbox_texts.failed_event(error), level=logging.ERROR, reason=reason, error=error, attempt=attempt)
 
         async def apply(session: AsyncSession) -> None:
             if await outbox_repo.mark_failed(session, outbox_id=row.id, worker=self.worker, error=error[:1000]):
@@ -241,7 +242,7 @@ class ChannelSender:
 
     async def _unreachable(self, row: ChannelRow, error: str, report: ChannelReport) -> None:
         report.failed += 1
-        self._event(row, "outbox.failed", f"Địa chỉ không liên lạc được: {error}", level=logging.WARNING, reason="unreachable", error=error)
+        self._event(row, "outbox.failed", outbox_texts.address_unreachable_event(error), level=logging.WARNING, reason="unreachable", error=error)
 
         async def apply(session: AsyncSession) -> bool:
             await outbox_repo.mark_failed(session, outbox_id=row.id, worker=self.worker, error=error[:1000])

@@ -417,3 +417,43 @@ async def bot_removed(
         now=now,
         admins=admins,
     )
+
+
+# --- a group chooses its agency -----------------------------------------------------------------
+
+
+class BindKind(StrEnum):
+    BAD = "bad"  # not an agency of the chat's provinces (a stale or forged button)
+    BOUND = "bound"  # the group is the agency's now (or was already)
+    REQUESTED = "requested"  # not an admin: a request waits for the province's admins
+
+
+@dataclass(frozen=True)
+class BindOutcome:
+    kind: BindKind
+    agency_name: str = ""
+    request_id: int | None = None  # set when the province's admins are to be asked (a new request)
+    province_slug: str | None = None
+
+
+async def choose_agency(
+    session: AsyncSession, *, scope: Scope, agency_id: int, tg_chat_id: int, title: str | None,
+    user_id: int, user_name: str, now: datetime,
+) -> BindOutcome:
+    """A group names its agency: an admin binds it at once, anyone else asks the province's
+    admins (once: asking again does not ping them again)."""
+    agency = await agency_in_provinces(session, agency_id=agency_id, provinces=scope.provinces)
+    if agency is None:
+        return BindOutcome(BindKind.BAD)
+    if scope.agency is not None and scope.agency.id == agency.id:
+        return BindOutcome(BindKind.BOUND, agency.name)  # already so: nothing to do
+    if scope.is_admin:
+        await bind_agency(session, agency=agency, tg_chat_id=tg_chat_id, title=title, by_tg_id=user_id, now=now)
+        return BindOutcome(BindKind.BOUND, agency.name)
+    request, created = await request_binding(
+        session, agency=agency, tg_chat_id=tg_chat_id, title=title, user_id=user_id, user_name=user_name, now=now,
+    )
+    if not created:
+        return BindOutcome(BindKind.REQUESTED, agency.name)
+    slug = next(p.slug for p in scope.provinces if p.id == agency.province_id)
+    return BindOutcome(BindKind.REQUESTED, agency.name, request.id, slug)

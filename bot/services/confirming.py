@@ -21,10 +21,11 @@ from bot.db import unknown_items
 from bot.db.models import Agency, Plan, Province
 from bot.db.retry import begin_write
 from bot.db.session import AsyncSession
-from bot.domain.follow import Closed, CloseProblem
+from bot.domain.follow import AnswerProblem, Closed, CloseProblem
 from bot.domain.replies import Intent
 from bot.domain.status import ChangeKind, ChangeSource, Status
 from bot.services import status as svc
+from bot.services.chats import Scope
 
 NOTE_DONE = "Xác nhận đã hoàn thành đúng hạn (hạn trước khi bot bắt đầu theo dõi)."
 NOTE_NOT_DONE = "Xác nhận chưa hoàn thành: từ nay tính quá hạn."
@@ -103,6 +104,34 @@ async def answer(
     return result
 
 
+@dataclass
+class Pressed:
+    """What a press on the section's buttons did: refused (`problem`), or the items still
+    unknown and, for an answer (not a mere pick/back), what it changed."""
+
+    problem: AnswerProblem | None = None
+    remaining: list[tuple[int, int]] = field(default_factory=list)
+    answered: Answered | None = None
+
+
+async def press(
+    session: AsyncSession, env: svc.Env, *, choice: Choice | None, due_item_id: int | None = None
+) -> Pressed:
+    """A press on the "chưa cập nhật" buttons of message `env.message_id`: `choice` None only
+    shows other buttons (pick, back). Checks that the message lists unknown items of this chat
+    and that the chat may answer for them, then applies the answer."""
+    assert env.message_id is not None
+    remaining = await still_unknown(session, tg_chat_id=env.tg_chat_id, message_id=env.message_id)
+    if remaining is None:
+        return Pressed(problem=AnswerProblem.BAD_BUTTON)
+    if not await may_answer(session, env, remaining):
+        return Pressed(problem=AnswerProblem.NOT_ALLOWED)
+    if choice is None:
+        return Pressed(remaining=remaining)
+    result = await answer(session, env, message_id=env.message_id, choice=choice, due_item_id=due_item_id)
+    return Pressed(remaining=result.remaining, answered=result)
+
+
 # --- an admin closes unknown items in bulk ----------------------------------------------------
 
 
@@ -162,3 +191,31 @@ async def close_unknown(
         else:
             result.late += 1
     return result
+
+
+async def close_for_admin(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    agency: str | None,
+    completed_on: date,
+    actor_name: str,
+    actor_tg_id: int,
+    now: datetime,
+    today: date,
+) -> list[Closed] | None:
+    """/dongcu: close the unknown items (of the agency named, or in an agency's chat without
+    a name that agency's and those merged into it) in each province the admin administers;
+    None when the user administers none."""
+    if not scope.admin_of:
+        return None
+    agency_ids = list(scope.agency_ids) if agency is None and scope.agency_ids else None
+    return [
+        await close_unknown(
+            session, province=province, plan_number=None, agency=agency, agency_ids=agency_ids,
+            completed_on=completed_on, actor_name=actor_name, actor_tg_id=actor_tg_id,
+            now=now, today=today, source=ChangeSource.COMMAND,
+        )
+        for province in scope.provinces
+        if province.id in scope.admin_of
+    ]

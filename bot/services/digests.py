@@ -54,6 +54,7 @@ from bot.domain.digest import (
     rank_agencies,
 )
 from bot.domain.status import Category, ChangeSource, Status
+from bot.render.digest import STALE_RUN
 from bot.render.reminders import plain_text as unhtml
 from bot.services.chats import configured_provinces
 
@@ -309,9 +310,7 @@ def render_digest(digest: Digest, *, province_slug: str, with_report: bool = Fal
     output.parts = [Part("text", text) for text in messages]
     if digest.quiet:
         return output
-    data = charts.chart_data(
-        digest, title=f"Tình trạng nhiệm vụ theo cơ quan — {texts.period_label(digest.period)}"
-    )
+    data = charts.chart_data(digest, title=texts.chart_title(digest.period))
     output.chart_data = data
     output.chart = charts.render_chart(data)
     output.workbook = build_workbook(digest)
@@ -384,7 +383,7 @@ async def claim_runs(
     left `sending` past its lease becomes uncertain (it may have sent part of it)."""
     return await digest_runs.claim_runs(
         session, kind=period.kind.value, as_of=period.as_of, worker=worker, now=now, lease=lease,
-        stale_error="tiến trình dừng khi đang gửi",
+        stale_error=STALE_RUN,
     )
 
 

@@ -23,6 +23,7 @@ from bot.db import chats as chats_repo
 from bot.db import focal_points as repo_focal
 from bot.db.models import Chat
 from bot.db.session import AsyncSession
+from bot.domain.focal import FocalOutcome
 from bot.domain.kinds import ChatRole
 
 
@@ -46,17 +47,6 @@ def parse_action(args: Iterable[str]) -> FocalAction:
     """The word after /daumoi (accents and case ignored where Vietnamese typists drop them)."""
     word = " ".join(args).strip().casefold()
     return _ACTIONS.get(word, FocalAction.UNKNOWN)
-
-
-class FocalOutcome(StrEnum):
-    NOT_BOUND = "not_bound"  # the group is not an agency's
-    REGISTERED = "registered"
-    ALREADY = "already"
-    PRIVATE_ON = "private_on"
-    PRIVATE_TAKEN = "private_taken"  # the person's private chat already serves another agency
-    PRIVATE_OFF = "private_off"
-    LEFT = "left"
-    NOT_ONE = "not_one"  # leaving / group-only, but not a focal point
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""`nhacviec status`: the installation's health at a glance (Vietnamese labels).
+"""`nhacviec status`: the installation's health at a glance (its text: bot/render/health.py).
 
 Reads only: the database answers and is at the newest migration, when the last reminder
 tick ran, what the outbox still holds (pending / uncertain / failed), which agencies the
@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.db import health as db
 from bot.db.engine import head_revision, make_sessionmaker
-from bot.domain.codes import task_code
+from bot.render.health import lines as lines  # the report's text; re-exported for callers of this module
+from bot.render.health import sqlite_folder_unusable
 
 
 @dataclass
@@ -75,7 +75,7 @@ def _missing_sqlite_file(url: str) -> HealthReport | None:
         return None
     folder = path.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK):
-        return HealthReport(reachable=False, error=f"không tạo được {path}: thư mục không có hoặc không ghi được")
+        return HealthReport(reachable=False, error=sqlite_folder_unusable(path))
     return HealthReport(reachable=True)
 
 
@@ -104,59 +104,3 @@ async def _fill(session: Any, report: HealthReport) -> None:
     report.flagged_tasks = sum(t.flagged for t in totals)
     report.unassigned = [t for t in totals if t.unassigned_count]
     report.due_items, report.open_due_items = await db.due_item_counts(session)
-
-
-UNASSIGNED_SHOWN = 20
-
-
-def lines(report: HealthReport, *, tz: ZoneInfo | None = None) -> list[str]:
-    """The report as plain Vietnamese lines; times in the province's zone `tz`
-    (the TIMEZONE setting, Asia/Ho_Chi_Minh by default)."""
-    tz = tz or ZoneInfo("Asia/Ho_Chi_Minh")
-    if not report.reachable:
-        return [f"✗ Cơ sở dữ liệu: không kết nối được ({report.error})"]
-    out = []
-    if report.at_head:
-        out.append(f"✓ Cơ sở dữ liệu: kết nối được, phiên bản {report.revision} (mới nhất)")
-    else:
-        out.append(
-            f"✗ Cơ sở dữ liệu: phiên bản {report.revision or '(chưa khởi tạo)'}, mới nhất là {report.head} "
-            "(chạy: nhacviec db upgrade)"
-        )
-        return out
-    if report.last_tick_at is None:
-        out.append("• Lượt nhắc việc gần nhất: chưa có")
-    else:
-        at = report.last_tick_at.astimezone(tz).strftime("%H:%M ngày %d/%m/%Y")
-        out.append(
-            f"• Lượt nhắc việc gần nhất: ngày {report.last_tick_on:%d/%m/%Y} (chạy lúc {at}, giờ {tz.key})"
-        )
-    o = report.outbox
-    out.append(
-        f"• Tin chờ gửi: {o.get('pending', 0)} · không rõ đã đến: {o.get('uncertain', 0)} · lỗi: {o.get('failed', 0)}"
-    )
-    names = ", ".join(report.unreachable_agencies)
-    out.append(
-        f"• Nhóm không liên lạc được: {report.inactive_chats} nhóm; "
-        f"{len(report.unreachable_agencies)} cơ quan mất liên lạc" + (f": {names}" if names else "")
-    )
-    if report.unbound_agencies:
-        out.append(
-            f"• Cơ quan chưa có nhóm nhận nhắc việc: {len(report.unbound_agencies)}: "
-            + ", ".join(report.unbound_agencies)
-        )
-    unassigned = sum(t.unassigned_count for t in report.unassigned)
-    out.append(
-        f"• Kế hoạch: {report.plans} · {report.tasks} nhiệm vụ (cần rà soát: {report.flagged_tasks}; "
-        f"chưa giao cơ quan chủ trì: {unassigned}) · {report.due_items} mốc thời hạn "
-        f"(chưa hoàn thành: {report.open_due_items})"
-    )
-    for totals in report.unassigned:
-        out.append(f"• Nhiệm vụ chưa giao cơ quan chủ trì — {totals.province_name} ({totals.unassigned_count}):")
-        for task in totals.unassigned[:UNASSIGNED_SHOWN]:
-            title = " ".join(task.title.split())
-            title = title if len(title) <= 80 else title[:79].rstrip() + "…"
-            out.append(f"  - {task_code(task.task_id)} (KH {task.plan_number}, mục {task.task_ref}): {title}")
-        if totals.unassigned_count > UNASSIGNED_SHOWN:
-            out.append(f"  … và {totals.unassigned_count - UNASSIGNED_SHOWN} nhiệm vụ khác.")
-    return out

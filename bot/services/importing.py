@@ -28,6 +28,7 @@ from bot.domain.kinds import DueOrigin, LinkRole
 from bot.domain.plans.draft import PlanDraft, TaskDraft
 from bot.domain.status import Status
 from bot.domain.text import clean
+from bot.render import imports as texts
 
 PLAN_FIELDS = (
     "title",
@@ -86,19 +87,13 @@ async def import_plan(
     now = now or datetime.now(UTC)
     number = clean(draft.meta.number or "")
     if not number:
-        raise PlanImportError(
-            f"Không tìm thấy số hiệu kế hoạch trong tệp “{draft.source_name}”: "
-            "không thể nhập (kế hoạch được nhận diện theo số hiệu, vd. 1782/KH-UBND)."
-        )
+        raise PlanImportError(texts.no_plan_number(draft.source_name))
     duplicates = sorted(ref for ref, n in Counter(t.ref for t in draft.tasks).items() if n > 1)
     if duplicates:
-        raise PlanImportError(
-            f"Kế hoạch {number}: trùng số thứ tự nhiệm vụ {', '.join(duplicates)}; "
-            "không thể nhập."
-        )
+        raise PlanImportError(texts.duplicate_refs(number, duplicates))
     province = await get_province(session, slug=province_slug)
     if province is None:
-        raise PlanImportError(f"Chưa có tỉnh “{province_slug}” trong cơ sở dữ liệu.")
+        raise PlanImportError(texts.province_missing(province_slug))
     # What people corrected in an earlier version (web console, /dathan) applies again.
     from bot.services.corrections import latest_corrections
 
@@ -108,18 +103,14 @@ async def import_plan(
 
     warnings: list[str] = []
     if draft.meta.province and draft.meta.province != province_slug:
-        warnings.append(
-            f"Kế hoạch ghi tỉnh “{draft.meta.province}”, được nhập vào tỉnh “{province_slug}”."
-        )
+        warnings.append(texts.other_province(draft.meta.province, province_slug))
 
     await sync_agencies(session, province=province, directory_agencies=agencies.values())
     codes = {c for t in draft.tasks for c in (*t.lead, *t.support)}
     by_code = await agencies_by_code(session, province=province, codes=codes)
     unknown = sorted(codes - by_code.keys())
     if unknown:
-        warnings.append(
-            "Mã cơ quan không có trong danh mục (bỏ qua, không nhắc việc): " + ", ".join(unknown)
-        )
+        warnings.append(texts.unknown_agency_codes(unknown))
 
     plan = await get_plan_by_number(session, province=province, number=number)
     created = plan is None
@@ -350,7 +341,7 @@ class _Reconciler:
                 items[(agency_id, due_on)] = _NEW_ITEM
                 self.history.append(
                     _History(
-                        len(self.new_items), None, Status.PENDING, 0, f"Tạo từ kế hoạch {self.plan.number}.", due_on, None
+                        len(self.new_items), None, Status.PENDING, 0, texts.created_note(self.plan.number), due_on, None
                     )
                 )
                 self.new_items.append((ref, agency_id, due_on))
@@ -358,14 +349,14 @@ class _Reconciler:
             elif isinstance(item, DueItem) and item.cancelled:
                 item.cancelled = False
                 item.updated_at = self.now
-                self._history(item, item.status, f"Khôi phục theo kế hoạch {self.plan.number}.")
+                self._history(item, item.status, texts.restored_note(self.plan.number))
                 self.due_restored.append(key)
         for (agency_id, due_on), item in items.items():
             if (agency_id, due_on) in wanted or not isinstance(item, DueItem):
                 continue
             if item.origin is not DueOrigin.IMPORT or item.cancelled:
                 continue  # dates set by an admin are not the plan's to take away
-            self._retire(item, DueKey(ref, self._code(agency_id), due_on), "không còn trong")
+            self._retire(item, DueKey(ref, self._code(agency_id), due_on), texts.RETIRED_NOT_IN_PLAN)
 
     async def remove_missing(self, refs: set[str]) -> None:
         for ref, task in self.tasks.items():
@@ -376,7 +367,7 @@ class _Reconciler:
             for (agency_id, due_on), item in self.items[ref].items():
                 if isinstance(item, DueItem) and not item.cancelled:
                     key = DueKey(ref, self._code(agency_id), due_on)
-                    self._retire(item, key, "nhiệm vụ bị bỏ khỏi")
+                    self._retire(item, key, texts.RETIRED_TASK_REMOVED)
 
     def _retire(self, item: DueItem, key: DueKey, why: str) -> None:
         if item.status is Status.DONE:
@@ -384,7 +375,7 @@ class _Reconciler:
             return
         item.cancelled = True
         item.updated_at = self.now
-        self._history(item, item.status, f"Hủy: {why} kế hoạch {self.plan.number} (bản mới).")
+        self._history(item, item.status, texts.retired_note(why, self.plan.number))
         self.due_cancelled.append(key)
 
     def _history(self, item: DueItem, old: Status | None, note: str) -> None:

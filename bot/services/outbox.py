@@ -26,6 +26,7 @@ from bot.db.session import AsyncSession
 from bot.domain.admins import Admins
 from bot.domain.kinds import OutboxKind
 from bot.logs import log_event
+from bot.render import outbox as outbox_texts
 from bot.render.channels import recipient_undeliverable_notice, recipient_unreachable_notice
 from bot.render.reminders import (
     undeliverable_notice,
@@ -36,7 +37,7 @@ from bot.render.reminders import (
 log = logging.getLogger("nhacviec.outbox")
 
 # The error a row left `sending` by a process that died carries when it goes back to pending.
-LEASE_LOST = "tiến trình gửi đã dừng khi đang gửi: gửi lại (có thể trùng một lần)"
+LEASE_LOST = outbox_texts.LEASE_LOST
 
 
 async def readdress(
@@ -44,7 +45,7 @@ async def readdress(
 ) -> str:
     """A group became a supergroup: point the chat (and its waiting rows) at the new id and
     put the row back to be sent again at once. Returns what was done, for the log."""
-    note = f"nhóm đã chuyển thành siêu nhóm {new_tg_chat_id}"
+    note = outbox_texts.migrated_note(new_tg_chat_id)
     if chat_id is not None:
         owner = await chats_repo.get_chat(session, tg_chat_id=new_tg_chat_id)
         if owner is None:
@@ -55,7 +56,7 @@ async def readdress(
             await chats_repo.mark_inactive(session, chat_id=chat_id)
             await outbox_repo.mark_failed(
                 session, outbox_id=outbox_id, worker=worker,
-                error=f"{note}, đã được đăng ký riêng (chat {owner.id})",
+                error=outbox_texts.superseded_error(note, owner.id),
             )
             return "superseded"
         await outbox_repo.readdress_open_rows(session, chat_id=chat_id, new_tg_chat_id=new_tg_chat_id)
@@ -83,12 +84,12 @@ async def chat_unreachable(
     """
     flipped = await chats_repo.mark_inactive(session, chat_id=chat_id)
     reason = unreachable_reason(error)
-    await outbox_repo.fail_pending_for_chat(session, chat_id=chat_id, error=f"nhóm không liên lạc được: {error}")
+    await outbox_repo.fail_pending_for_chat(session, chat_id=chat_id, error=outbox_texts.chat_unreachable_error(error))
     if not flipped:
         return False
     info = await chats_repo.chat_info(session, chat_id=chat_id)
     log_event(
-        log, "chat.unreachable", f"Nhóm {info.tg_chat_id} không còn liên lạc được ({reason}); đã ngừng nhắc",
+        log, "chat.unreachable", outbox_texts.chat_unreachable_event(info.tg_chat_id, reason),
         level=logging.WARNING, chat_id=info.tg_chat_id, agency_id=info.agency_id, province=info.province_slug,
         error=error,
     )
@@ -152,14 +153,14 @@ async def recipient_unreachable(
     recipient is marked unreachable, its waiting rows fail, and — only by the call that
     flipped it — the province's admins are told through Telegram. Returns that flip."""
     flipped = await recipients.mark_unreachable(session, recipient_id=recipient_id, error=error, now=now)
-    await outbox_repo.fail_waiting(session, recipient_id=recipient_id, error=f"địa chỉ không liên lạc được: {error}")
+    await outbox_repo.fail_waiting(session, recipient_id=recipient_id, error=outbox_texts.recipient_unreachable_error(error))
     if not flipped:
         return False
     info = await recipients.recipient_info(session, recipient_id=recipient_id)
     if info is None:  # pragma: no cover - the row was just updated
         return False
     log_event(
-        log, "recipient.unreachable", f"Địa chỉ {info.channel} {info.address} không còn liên lạc được; đã ngừng gửi",
+        log, "recipient.unreachable", outbox_texts.recipient_unreachable_event(info.channel, info.address),
         level=logging.WARNING, channel=info.channel, recipient_id=recipient_id, province=info.province_slug, error=error,
     )
     body = recipient_unreachable_notice(

@@ -37,6 +37,7 @@ from bot.catalog import Catalog
 from bot.domain.plans.document import PlanReadError
 from bot.domain.plans.draft import PlanDraft
 from bot.domain.plans.readers import errors
+from bot.render import imports as import_texts
 
 log = logging.getLogger("nhacviec.parse_worker")
 
@@ -95,7 +96,7 @@ def run(
     rss = _child_rss_mb(err)
     if timed_out:
         _record(filename, WorkerRun(seconds, rss, "timeout"))
-        raise errors.too_complex(f"đọc quá {limits.seconds:g} giây")
+        raise errors.too_complex(import_texts.read_too_long(limits.seconds))
     try:
         answer = pickle.loads(out) if out else None
     except Exception:  # noqa: BLE001 - a child killed mid-write leaves a torn pickle
@@ -106,8 +107,8 @@ def run(
             outcome = "memory" if b"MemoryError" in err else "crash"
             _record(filename, WorkerRun(seconds, rss, outcome), err)
             if outcome == "memory":
-                raise errors.too_complex(f"cần hơn {limits.memory_mb} MB bộ nhớ")
-            raise errors.too_complex(f"đọc quá {limits.seconds:g} giây")
+                raise errors.too_complex(import_texts.needs_memory(limits.memory_mb))
+            raise errors.too_complex(import_texts.read_too_long(limits.seconds))
         _record(filename, WorkerRun(seconds, rss, "crash"), err)
         raise errors.unreadable()
     kind, value = answer
@@ -119,7 +120,7 @@ def run(
         raise value
     if kind == "memory":
         _record(filename, WorkerRun(seconds, rss, "memory"))
-        raise errors.too_complex(f"cần hơn {limits.memory_mb} MB bộ nhớ")
+        raise errors.too_complex(import_texts.needs_memory(limits.memory_mb))
     _record(filename, WorkerRun(seconds, rss, "crash"), str(value).encode())
     raise errors.unreadable()
 

@@ -23,6 +23,7 @@ from bot.domain.digest import DueLine, Figures, agency_progress, overdue, provin
 from bot.domain.kinds import LinkRole
 from bot.domain.status import ChangeSource
 from bot.render import admin as admin_render
+from bot.render import progress as progress_texts
 from bot.render.progress import agency_progress_messages, list_messages, province_summary_messages
 from bot.render.task import HistoryView, ItemView, TaskView, task_messages
 from bot.services.chats import Scope, ScopeKind
@@ -72,7 +73,7 @@ async def progress_pages(
             session, province=province, today=today, admin=scope.kind is ScopeKind.ADMIN
         )
     if not pages:
-        pages = province_summary_messages("Tiến độ toàn tỉnh", [], today)
+        pages = province_summary_messages(progress_texts.PROVINCE_WIDE_TITLE, [], today)
     return pages
 
 
@@ -94,7 +95,7 @@ async def _province_pages(session: AsyncSession, *, province: Province, today: d
     counts = await reports.task_counts(session, province_ids=[province.id])
     unassigned = await reports.unassigned_tasks(session, province_ids=[province.id])
     return province_summary_messages(
-        f"Tiến độ toàn tỉnh {province.name}",
+        progress_texts.province_title(province.name),
         rows,
         today,
         unreachable=[r.agency_name for r in waiting if r.agency_code in lost_codes],
@@ -125,9 +126,8 @@ async def _scope_lines(session: AsyncSession, scope: Scope, today: date) -> list
 
 
 def _who(scope: Scope) -> str:
-    if scope.kind is ScopeKind.AGENCY and scope.agency is not None:
-        return scope.agency.name
-    return "toàn tỉnh " + ", ".join(p.name for p in scope.provinces) if scope.provinces else "toàn tỉnh"
+    agency = scope.agency.name if scope.kind is ScopeKind.AGENCY and scope.agency is not None else None
+    return progress_texts.scope_name(agency, [p.name for p in scope.provinces])
 
 
 async def overdue_pages(session: AsyncSession, *, scope: Scope, today: date) -> list[str] | None:
@@ -135,10 +135,10 @@ async def overdue_pages(session: AsyncSession, *, scope: Scope, today: date) -> 
     if lines is None:
         return None
     return list_messages(
-        f"⛔ Nhiệm vụ quá hạn — {_who(scope)}",
+        progress_texts.overdue_title(_who(scope)),
         overdue(lines, today=today),
         today,
-        empty="Không có nhiệm vụ nào quá hạn. 👍",
+        empty=progress_texts.NO_OVERDUE,
         show_agency=scope.province_wide,
     )
 
@@ -150,10 +150,10 @@ async def upcoming_pages(
     if lines is None:
         return None
     return list_messages(
-        f"⏰ Sắp đến hạn trong {days} ngày — {_who(scope)}",
+        progress_texts.upcoming_title(days, _who(scope)),
         upcoming(lines, today=today, days=days),
         today,
-        empty=f"Không có nhiệm vụ nào đến hạn trong {days} ngày tới.",
+        empty=progress_texts.nothing_upcoming(days),
         show_agency=scope.province_wide,
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from bot.db import agencies as agencies_repo
 from bot.db import recipients as repo_recipients
@@ -136,3 +137,45 @@ async def list_emails(session: AsyncSession, *, province_ids: Iterable[int]) -> 
         for r, agency in await repo_recipients.listing(session, province_ids=province_ids)
         if r.channel is Channel.EMAIL
     ]
+
+
+# --- one entry for the /email command's forms ------------------------------------------------
+
+
+class EmailAction(StrEnum):
+    LIST = "list"
+    REMOVE = "remove"
+    LEADER = "leader"
+    AGENCY = "agency"
+
+
+@dataclass(frozen=True)
+class EmailCommand:
+    """What /email asked (parsed by the surface): list, remove `address`, set a leader's
+    `address` (with `name`), or set the address of the agency `agency_query` (`always`)."""
+
+    action: EmailAction
+    address: str = ""
+    name: str | None = None
+    agency_query: str = ""
+    always: bool = False
+
+
+async def email_command(
+    session: AsyncSession, command: EmailCommand, *, province_ids: Iterable[int], actor_tg_id: int | None, now: datetime
+) -> EmailResult | list[EmailLine]:
+    """Run one form of /email in the provinces the admin administers: the listing, or what
+    setting/removing did."""
+    if command.action is EmailAction.LIST:
+        return await list_emails(session, province_ids=province_ids)
+    if command.action is EmailAction.REMOVE:
+        return await remove_email(session, province_ids=province_ids, address=command.address)
+    if command.action is EmailAction.LEADER:
+        return await set_leader_email(
+            session, province_ids=province_ids, address=command.address, name=command.name,
+            actor_tg_id=actor_tg_id, now=now,
+        )
+    return await set_agency_email(
+        session, province_ids=province_ids, agency_query=command.agency_query, address=command.address,
+        actor_tg_id=actor_tg_id, now=now, always=command.always,
+    )

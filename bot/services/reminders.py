@@ -48,8 +48,7 @@ from bot.domain.reminders import (
     summarize_escalation,
     without_held,
 )
-from bot.render.format import short_date
-from bot.render.reminders import MessagePart, escalation_message, reminder_message, reminder_messages
+from bot.render.reminders import MessagePart, escalation_message, reminder_message, reminder_messages, tick_summary
 from bot.services import mailings, zalo
 from bot.services.calendar import effective_calendar
 from bot.services.focal import mentions_of
@@ -164,25 +163,7 @@ class TickReport:
 
     @property
     def summary(self) -> str:
-        if not self.working_day:
-            return f"{short_date(self.on_date)}: ngày nghỉ ({self.holiday or 'cuối tuần'}), không nhắc việc."
-        text = (
-            f"{short_date(self.on_date)}: {self.items} nhắc việc cho {self.agencies} cơ quan, "
-            f"{self.chats} nhóm; thêm {self.queued} tin vào hàng đợi"
-        )
-        if self.already:
-            text += f" ({self.already} nhóm đã có nhắc việc của ngày này)"
-        if self.emails:
-            text += f"; {self.emails} thư điện tử"
-        if self.nudges:
-            text += f" (trong đó {self.nudges} nhắc cập nhật việc đang thực hiện)"
-        if self.office:
-            text += f"; {self.office} nhiệm vụ báo văn phòng"
-        if self.escalated:
-            text += f"; {self.escalated} nhiệm vụ báo lãnh đạo"
-        if self.unreachable:
-            text += "; chưa có nhóm: " + ", ".join(self.unreachable)
-        return text + "."
+        return tick_summary(self)
 
 
 def _row(

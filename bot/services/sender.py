@@ -61,6 +61,7 @@ from bot.db.session import AsyncSession, async_sessionmaker
 from bot.domain.admins import Admins
 from bot.domain.channels import Channel
 from bot.logs import log_event
+from bot.render import outbox as outbox_texts
 from bot.services import outbox
 
 log = logging.getLogger("nhacviec.sender")
@@ -398,8 +399,8 @@ class OutboxSender:
                 continue  # parts of one chat go one after the other, in order
             if row.chat_id is not None and not row.chat_active:
                 queue.remove(row)
-                await self._tx(outbox_repo.mark_failed, outbox_id=row.id, worker=self.worker, error="nhóm đã ngừng hoạt động")
-                self._event(row, "outbox.failed", "Không gửi: nhóm đã ngừng hoạt động", level=logging.WARNING, reason="inactive")
+                await self._tx(outbox_repo.mark_failed, outbox_id=row.id, worker=self.worker, error=outbox_texts.CHAT_INACTIVE)
+                self._event(row, "outbox.failed", outbox_texts.inactive_chat_event(), level=logging.WARNING, reason="inactive")
                 report.failed += 1
                 continue
             wait = self.pacer.chat_wait(row.address)
@@ -504,7 +505,7 @@ class OutboxSender:
             self.pacer.pause(min(seconds, 1.0))
             report.retry_after += 1
             self._event(
-                row, "outbox.retry_after", f"Telegram yêu cầu chờ {seconds:g} giây (429): gửi lại sau",
+                row, "outbox.retry_after", outbox_texts.retry_after_event(seconds),
                 level=logging.WARNING, retry_after=seconds, attempt=attempts,
             )
             await self._tx(
@@ -518,7 +519,7 @@ class OutboxSender:
                 new_tg_chat_id=int(exc.new_chat_id), now=self.clock(),
             )
             self._event(
-                row, "chat.migrated", f"Nhóm {row.address} đã chuyển thành siêu nhóm {exc.new_chat_id} ({outcome})",
+                row, "chat.migrated", outbox_texts.chat_migrated_event(row.address, exc.new_chat_id, outcome),
                 new_chat_id=int(exc.new_chat_id), outcome=outcome,
             )
         except (Forbidden, BadRequest) as exc:
@@ -533,7 +534,7 @@ class OutboxSender:
         else:
             report.sent += 1
             self._event(
-                row, "outbox.sent", f"Đã gửi tin {row.part + 1}/{row.parts}" if row.parts > 1 else "Đã gửi tin",
+                row, "outbox.sent", outbox_texts.sent_part_event(row.part + 1, row.parts),
                 message_id=message.message_id, attempt=attempts,
             )
             if not await self._commit.run(
@@ -541,7 +542,7 @@ class OutboxSender:
                 message_id=message.message_id, tg_chat_id=message.chat.id,
             ):
                 self._event(
-                    row, "outbox.lost_claim", "Tin đã gửi nhưng dòng hàng đợi đã sang tiến trình khác",
+                    row, "outbox.lost_claim", outbox_texts.LOST_CLAIM,
                     level=logging.ERROR, message_id=message.message_id,
                 )
 
@@ -556,12 +557,12 @@ class OutboxSender:
     async def _retry_later(self, row: Claimed, attempts: int, exc: Exception, report: DrainReport) -> None:
         error = f"{type(exc).__name__}: {exc}"
         if attempts >= self.max_attempts:
-            await self._give_up(row, f"bỏ sau {attempts} lần thử: {error}", report, reason="gave_up", attempt=attempts)
+            await self._give_up(row, outbox_texts.gave_up_error(attempts, error), report, reason="gave_up", attempt=attempts)
             return
         report.retried += 1
         delay = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
         self._event(
-            row, "outbox.retry", f"Chưa gửi được (lần {attempts}): thử lại sau {delay:g} giây", level=logging.WARNING,
+            row, "outbox.retry", outbox_texts.retry_event(attempts, delay), level=logging.WARNING,
             error=error, attempt=attempts, delay=delay,
         )
         await self._tx(
@@ -573,7 +574,7 @@ class OutboxSender:
         """The row can never be delivered: failed, and the province's admins are told."""
         report.failed += 1
         self._event(
-            row, "outbox.failed", f"Không gửi được: {error}", level=logging.ERROR,
+            row, "outbox.failed", outbox_texts.failed_event(error), level=logging.ERROR,
             reason=reason, error=error, attempt=attempt,
         )
 
@@ -589,7 +590,7 @@ class OutboxSender:
         message = exc.message if hasattr(exc, "message") else str(exc)
         report.failed += 1
         self._event(
-            row, "outbox.failed", f"Nhóm không liên lạc được: {message}", level=logging.WARNING,
+            row, "outbox.failed", outbox_texts.unreachable_event(message), level=logging.WARNING,
             reason="unreachable", error=message,
         )
 

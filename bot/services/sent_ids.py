@@ -75,6 +75,7 @@ class SentIds:
         self._in_flight: list[Batch] = []  # taken, their transaction not ended yet; oldest first
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Task[None] | None = None
+        self._closed = False  # after a graceful stop nothing is armed again (the engine is gone)
         self.written = 0  # entries committed, by whichever transaction (for the benchmark)
         self.own_transactions = 0  # transactions opened only for this bookkeeping
 
@@ -145,7 +146,9 @@ class SentIds:
             self.settle(batch, committed=True)
 
     async def aclose(self) -> None:
-        """A graceful stop: write what is queued."""
+        """A graceful stop: write what is queued, once. What cannot be written then is logged
+        and not retried: the timer is not armed again after the stop."""
+        self._closed = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -160,7 +163,7 @@ class SentIds:
         return [b for b in self._in_flight[:index] if chat_id in b.chats and not b.done.is_set()]
 
     def _arm(self) -> None:
-        if self._timer is None:
+        if self._timer is None and not self._closed:
             self._timer = asyncio.get_running_loop().call_later(self.delay, self._fire)
 
     def _fire(self) -> None:

@@ -243,14 +243,14 @@ def _evidence(intent: Intent, files: Sequence[dict[str, Any]]) -> dict[str, Any]
 def _history_note(intent: Intent, files: Sequence[dict[str, Any]], *, proposed: date | None = None) -> str | None:
     parts: list[str] = []
     if intent.kind is ChangeKind.EXTENSION and proposed is not None:
-        parts.append(f"Đề nghị gia hạn đến {short_date(proposed)}" + (f": {intent.note}" if intent.note else ""))
+        parts.append(texts.extension_request_note(proposed, intent.note))
     elif intent.note:
         parts.append(intent.note)
     elif intent.documents:
         parts.append("; ".join(d.text for d in intent.documents))
     if files:
-        names = [str(f.get("name") or "tệp") for f in files[:MAX_FILES_NOTE]]
-        parts.append("📎 Minh chứng: " + ", ".join(names))
+        names = [str(f.get("name") or texts.FILE_FALLBACK_NAME) for f in files[:MAX_FILES_NOTE]]
+        parts.append(texts.evidence_note(names))
     return " — ".join(parts) or None
 
 
@@ -435,7 +435,7 @@ async def _record(
         at=env.local_now,
         note=intent.note,
         documents=intent.documents,
-        files=tuple(str(f.get("name") or "tệp") for f in files),
+        files=tuple(str(f.get("name") or texts.FILE_FALLBACK_NAME) for f in files),
         proposed=proposed,
         unchanged=not undoable,
     )
@@ -540,7 +540,7 @@ async def undo(session: AsyncSession, env: Env, *, change_id: int, number: int |
         new_due_on=record.prev_due_on if record.prev_due_on != item.due_on else None,
         actor_name=env.actor.name,
         actor_tg_id=env.actor.tg_id,
-        note=f"Hoàn tác cập nhật “{old_label}”",
+        note=texts.undo_note(old_label),
         chat_id=env.tg_chat_id,
         message_id=env.message_id,
         channel=env.channel,
@@ -548,7 +548,7 @@ async def undo(session: AsyncSession, env: Env, *, change_id: int, number: int |
     await status_changes_repo.set_undone_by(session, change_id=change_id, undone_by_change_id=change.id)
     _log_change(
         "status.undone", env, item, change.id, change.old_status,
-        f"{task_code(item.task_id)}: hoàn tác “{old_label}” → {item.status.label} ({env.actor.name})",
+        texts.undo_log(task_code(item.task_id), old_label, item.status.label, env.actor.name),
         undone_change_id=change_id, withdrawn_request_id=withdrawn,
     )
     return Undone(item=item_view(item, number), change_id=change.id, withdrawn_request_id=withdrawn)
@@ -563,7 +563,7 @@ async def extension_view(session: AsyncSession, request: ExtensionRequest, tz: Z
         return None
     approved = {ExtensionState.APPROVED: True, ExtensionState.REJECTED: False}.get(request.state)
     if request.state is ExtensionState.CANCELLED and withdrawn is None:
-        withdrawn = "Đề nghị đã được rút hoặc không còn hiệu lực (nhiệm vụ đã được cập nhật)."
+        withdrawn = texts.EXTENSION_WITHDRAWN
     return ExtensionView(
         request_id=request.id,
         item=item_view(item),
@@ -601,7 +601,7 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
     another update of the item is withdrawn instead."""
     request = await status_changes_repo.get_extension_request(session, request_id=request_id)
     if request is None:
-        return Decision(refused="Đề nghị gia hạn không tồn tại.")
+        return Decision(refused=texts.EXTENSION_MISSING)
     item = await plans_repo.get_due_item(session, due_item_id=request.due_item_id, lock=True)
     if item is None:
         return Decision(refused=GONE)
@@ -631,27 +631,26 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
         session, request_id=request.id, state=state, now=env.now,
         decided_by_tg_id=env.actor.tg_id, decided_by_name=env.actor.name,
     ):
-        return Decision(refused="Đề nghị này vừa được người khác xử lý.")
+        return Decision(refused=texts.EXTENSION_TAKEN)
     if approve:
         change = await status_changes_repo.change_status(
             session, item=item, status=Status.EXTENDED, source=env.source, now=env.now, today=env.today,
             new_due_on=request.proposed_due_on, actor_name=env.actor.name, actor_tg_id=env.actor.tg_id,
-            note=f"Đồng ý gia hạn đến {short_date(request.proposed_due_on)} (hạn trước {short_date(request.current_due_on)})",
+            note=texts.extension_approved_note(request.proposed_due_on, request.current_due_on),
             chat_id=env.tg_chat_id, message_id=env.message_id, channel=env.channel,
         )
     else:
         change = await status_changes_repo.change_status(
             session, item=item, status=request.prev_status, source=env.source, now=env.now, today=env.today,
             progress=request.prev_progress, actor_name=env.actor.name, actor_tg_id=env.actor.tg_id,
-            note=f"Từ chối gia hạn đến {short_date(request.proposed_due_on)}; hạn vẫn là {short_date(request.current_due_on)}",
+            note=texts.extension_rejected_note(request.proposed_due_on, request.current_due_on),
             chat_id=env.tg_chat_id, message_id=env.message_id, channel=env.channel,
         )
     request.decision_change_id = change.id
     await session.flush()
     _log_change(
         "extension.decided", env, item, change.id, change.old_status,
-        f"{task_code(item.task_id)}: {'đồng ý' if approve else 'từ chối'} gia hạn đến "
-        f"{short_date(request.proposed_due_on)} ({env.actor.name})",
+        texts.extension_decided_log(task_code(item.task_id), approve, request.proposed_due_on, env.actor.name),
         request_id=request.id, approved=approve, current_due_on=request.current_due_on,
         proposed_due_on=request.proposed_due_on,
     )
@@ -754,13 +753,13 @@ async def new_prompt(
 def prompt_problem(prompt: StatusPrompt | None, env: Env, *, tg_chat_id: int) -> str | None:
     """Why this user may not answer this prompt now (None: they may)."""
     if prompt is None or prompt.tg_chat_id != tg_chat_id:
-        return "Câu hỏi này không còn hiệu lực."
+        return texts.PROMPT_STALE
     if prompt.state is not FlowState.PENDING:
-        return "Câu hỏi này đã được trả lời hoặc đã huỷ."
+        return texts.PROMPT_CLOSED
     if env.now > prompt.expires_at:
-        return "Câu hỏi này đã hết hạn; xin cập nhật lại."
+        return texts.PROMPT_EXPIRED
     if prompt.tg_user_id != env.actor.tg_id and not env.actor.is_admin:
-        return f"Câu hỏi này dành cho {prompt.actor_name or 'người đã gửi'}."
+        return texts.prompt_for_someone_else(prompt.actor_name)
     return None
 
 
@@ -822,7 +821,7 @@ async def items_for_code(session: AsyncSession, env: Env, *, task_id: int) -> Co
     lead's items (notes only — `apply` checks). A yearly task has one item per year, so a
     code alone can mean several: the caller then asks which, showing the due dates.
     """
-    not_found = f"Không tìm thấy nhiệm vụ {task_code(task_id)} trong phạm vi của nhóm này."
+    not_found = texts.task_not_in_scope(task_id)
     task = await plans_repo.get_task(session, task_id=task_id)
     if task is None or task.removed or (
         task.plan.province_id not in env.scope.province_ids and not env.actor.administers(task.plan.province_id)
@@ -830,7 +829,7 @@ async def items_for_code(session: AsyncSession, env: Env, *, task_id: int) -> Co
         return CodeItems(refused=not_found)
     items = await plans_repo.task_due_items(session, task_id=task_id)
     if not items:
-        return CodeItems(refused=f"Nhiệm vụ {task_code(task_id)} chưa có mốc hạn (chưa xác định thời hạn) nên chưa cập nhật được.")
+        return CodeItems(refused=texts.task_without_due(task_id))
     own = [i for i in items if i.agency_id in env.scope.agency_ids] if env.scope.kind is ScopeKind.AGENCY else []
     if own:
         return CodeItems(items=_candidates(own))

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import PurePath
 from typing import Literal
 
@@ -198,3 +199,51 @@ async def belongs_to(session: AsyncSession, *, upload_id: int, tg_chat_id: int) 
     """The upload exists and was sent in this chat (a button elsewhere is forged or stale)."""
     upload = await flows_repo.get_pending_upload(session, upload_id=upload_id)
     return upload is not None and upload.tg_chat_id == tg_chat_id
+
+
+# --- a plan file received in a private chat ---------------------------------------------------
+
+
+class FileProblem(StrEnum):
+    BAD_TYPE = "bad_type"  # not a spreadsheet or document the reader knows
+    TOO_BIG = "too_big"  # over MAX_UPLOAD_MB
+
+
+def file_problem(settings: Settings, *, file_name: str, size: int | None) -> FileProblem | None:
+    """Why a file is refused before it is downloaded, if it is."""
+    if not accepted_name(file_name):
+        return FileProblem.BAD_TYPE
+    if size is not None and size > max_bytes(settings):
+        return FileProblem.TOO_BIG
+    return None
+
+
+def foreign_province(draft: PlanDraft, *, settings: Settings, catalog: Catalog, user_id: int) -> str | None:
+    """The name of the plan's province when the uploader does not administer it."""
+    slug = draft.meta.province
+    if slug is not None and not settings.admins.administers(user_id, slug):
+        return catalog.directory(slug).province.name
+    return None
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A plan read and kept pending: its summary pages, and whether the admin is asked from
+    which day the bot follows it (a new plan under way) rather than simply to import it."""
+
+    upload_id: int
+    pages: list[str]
+    ask_follow: bool
+
+
+async def stage_summary(
+    session: AsyncSession, *, draft: PlanDraft, data: bytes, file_name: str, file_id: str | None,
+    user_id: int, chat_id: int, settings: Settings, catalog: Catalog, now: datetime,
+) -> Staged:
+    """Keep the read plan pending for the admin's confirmation and summarise it."""
+    upload = await stage(
+        session, draft=draft, data=data, file_name=file_name, file_id=file_id, user_id=user_id, chat_id=chat_id, now=now
+    )
+    today = now.astimezone(settings.tz).date()
+    past = await follow_question(session, draft=draft, today=today)
+    return Staged(upload.id, summary_messages(draft, catalog=catalog, past=past, today=today), past is not None)

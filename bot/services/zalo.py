@@ -39,8 +39,8 @@ from bot.db.retry import begin_write
 from bot.db.session import AsyncSession
 from bot.domain.channels import Channel, NoticeSource
 from bot.domain.codes import task_code
-from bot.domain.kinds import ChatRole, OutboxKind, PromptKind
-from bot.domain.replies import ChangeKind, Chatter, ContextItem, Planned, parse_reply
+from bot.domain.kinds import ChatRole, OutboxKind
+from bot.domain.replies import ChangeKind, ContextItem, Planned, parse_reply
 from bot.domain.status import ChangeSource
 from bot.logs import log_event
 from bot.render import notices as notice_texts
@@ -234,12 +234,6 @@ async def context_of(session: AsyncSession, recipient: ZaloRecipient, *, now: da
     return out
 
 
-_EXAMPLE = {
-    PromptKind.NOTE: "{ref} vướng mắc do chờ hướng dẫn của Bộ",
-    PromptKind.EXTENSION: "xin gia hạn {ref} đến 15/12 vì chờ ý kiến các sở",
-}
-
-
 async def _status_reply(
     session: AsyncSession,
     recipient: ZaloRecipient,
@@ -254,7 +248,7 @@ async def _status_reply(
     outcome = parse_reply(incoming.text, items, today=env.today)
     result = Inbound(recipient_id=recipient.id)
     if not outcome.is_status:
-        result.replies.append(_chatter(outcome.chatter, has_items=bool(items)))
+        result.replies.append(ztexts.chatter_text(outcome.chatter, has_items=bool(items)))
         return result
     views: list[texts.RecordedView] = []
     change_ids: list[int] = []
@@ -280,10 +274,7 @@ async def _status_reply(
         blocks = [ztexts.plain(texts.recorded_line(v, env.today)) for v in views]
         blocks += [f"❗ {r}" for r in refused]
         if any(not v.unchanged for v in views):
-            tail = "Nếu ghi nhận nhầm, xin gửi lại trạng thái đúng (vd. “1 đang làm 50%”)."
-            if any(v.kind is ChangeKind.EXTENSION for v in views):
-                tail = "Đề nghị đã được chuyển tới lãnh đạo tỉnh để xem xét. " + tail
-            blocks.append(tail)
+            blocks.append(ztexts.recorded_tail(any(v.kind is ChangeKind.EXTENSION for v in views)))
         result.replies.append("\n\n".join(blocks))
         if views and change_ids:
             # The agency's mailbox and its other focal points' Zalo hear of it in one notice.
@@ -323,7 +314,7 @@ async def _one_change(
     if outcome.needs is not None:
         assert outcome.item is not None
         ref = str(number) if number else task_code(outcome.item.task_id)
-        example = _EXAMPLE.get(outcome.needs, "{ref} xong").format(ref=ref)
+        example = ztexts.needs_more_example(outcome.needs, ref)
         ask = ztexts.needs_more_text(outcome.item.ref, example)
         asks.append(f"{outcome.problem}\n{ask}" if outcome.problem else ask)
         return
@@ -333,19 +324,6 @@ async def _one_change(
         change_ids.append(outcome.change_id)
     if outcome.extension_request_id:
         result.extension_requests.append(outcome.extension_request_id)
-
-
-def _chatter(chatter: Chatter | None, *, has_items: bool) -> str:
-    example = "“1 xong”, “2 đang làm 60%”, “3 vướng mắc do …”, “xin gia hạn 2 đến 15/12”"
-    if chatter is Chatter.THANKS:
-        return "Dạ, cảm ơn anh/chị. Khi có tiến độ mới, anh/chị cứ nhắn để bot ghi nhận."
-    if chatter in (Chatter.ACK, Chatter.GREETING):
-        return f"Dạ, bot đã nhận. Để báo cáo tiến độ, anh/chị nhắn theo mẫu: {example}."
-    if chatter is Chatter.QUESTION:
-        return "Bot chỉ ghi nhận báo cáo tiến độ nên chưa trả lời được câu hỏi này; câu hỏi nghiệp vụ xin gửi Văn phòng UBND tỉnh/Sở Nội vụ."
-    if not has_items:
-        return ztexts.NO_CONTEXT
-    return f"Xin lỗi, bot chưa hiểu nội dung này. Anh/chị nhắn theo mẫu: {example}."
 
 
 # --- reminders and queued answers through the outbox --------------------------------------------

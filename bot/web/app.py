@@ -30,8 +30,10 @@ from bot.domain.kinds import LinkRole
 from bot.domain.plans.draft import ReviewReason
 from bot.domain.status import CATEGORY_LABELS, Category, category
 from bot.domain.text import fold
+from bot.render import console as console_texts
 from bot.render.corrections import DEADLINE_UNREAD, FIELD_LABELS
 from bot.render.format import short_date
+from bot.render.history import STATUS_LABELS
 from bot.render.labels import review_label
 from bot.services import corrections
 from bot.web import agency_link, auth, bulk, follow, initdata, plans, report
@@ -41,10 +43,6 @@ from bot.web.access import Viewer, resolve_grants
 HERE = Path(__file__).resolve().parent
 COOKIE = "nv_session"
 PAGE_SIZE = 50
-STATUS_LABELS = {
-    "pending": "Chưa báo cáo", "in_progress": "Đang thực hiện", "blocked": "Vướng mắc",
-    "extension_requested": "Đề nghị gia hạn", "extended": "Đã gia hạn", "done": "Hoàn thành",
-}
 
 
 @dataclass
@@ -88,7 +86,7 @@ def _env() -> Environment:
         if value is None:
             return "—"
         if isinstance(value, dict) and "dates" in value:
-            dates = ", ".join(short_date(date.fromisoformat(d)) for d in value["dates"]) or "chưa có hạn"
+            dates = ", ".join(short_date(date.fromisoformat(d)) for d in value["dates"]) or console_texts.NO_DUE_DATE
             return f"{value['text']} ({dates})" if value.get("text") and value["text"] != dates else dates
         if isinstance(value, list):
             return ", ".join(str(v) for v in value) or "—"

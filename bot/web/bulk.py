@@ -47,7 +47,7 @@ def routes(kit: Kit) -> list[Route]:
             back = "/web/tasks"
         items = await q.items_with_province(session, due_item_ids=ids)
         if not items:
-            return _back(back, "Chưa chọn hạn nhiệm vụ nào.")
+            return _back(back, console_texts.BULK_NOTHING_CHOSEN)
         if any(not viewer.edits(province_id) for _, _, _, province_id in items):
             return refuse(request, viewer, 403)
         reason = str(form.get("reason") or "").strip() or None
@@ -55,19 +55,19 @@ def routes(kit: Kit) -> list[Route]:
         if action == "done":
             day = parse_day(str(form.get("date") or ""))
             if day is None:
-                return _back(back, "Cần ngày hoàn thành thực tế (dd/mm/yyyy).")
+                return _back(back, console_texts.BULK_NEEDS_DATE)
             for item_id, task_id, _, province_id in items:
                 env = await env_for(session, ctx, viewer, province_id)
-                intent = Intent(ChangeKind.DONE, note=f"xong từ {day:%d/%m/%Y}" + (f" — {reason}" if reason else ""))
+                intent = Intent(ChangeKind.DONE, note=console_texts.bulk_done_note(day, reason))
                 outcome = await status.apply(session, env, due_item_id=item_id, intent=intent)
                 if outcome.refused or outcome.needs is not None:
-                    problems.append(f"NV{task_id}: {outcome.refused or outcome.problem or 'không ghi nhận được'}")
+                    problems.append(f"NV{task_id}: {outcome.refused or outcome.problem or console_texts.BULK_NOT_RECORDED}")
                 else:
                     done += 1
         elif action == "lead":
             raw = str(form.get("agency") or "")
             if not raw.isdigit():
-                return _back(back, "Chọn cơ quan chủ trì mới.")
+                return _back(back, console_texts.BULK_NEEDS_LEAD)
             target = int(raw)
             by_task: dict[int, set[int]] = {}
             for _, task_id, agency_id, _ in items:
@@ -94,7 +94,7 @@ def routes(kit: Kit) -> list[Route]:
                     this_year=ctx.today().year,
                 ) if text else None
                 if dates is None:
-                    return _back(back, "Không đọc được ngày hạn từ cụm từ này.")
+                    return _back(back, console_texts.BULK_BAD_DEADLINE)
                 dated = await corrections.set_deadline(
                     session, task_id=task_id, dates=dates, now=ctx.clock(), actor_tg_id=viewer.user_id,
                     actor_name=viewer.name, province_ids=viewer.admin, text=text, reason=reason,
@@ -105,9 +105,7 @@ def routes(kit: Kit) -> list[Route]:
                     done += 1
         else:
             return refuse(request, viewer, 400)
-        unit = "hạn nhiệm vụ" if action == "done" else "nhiệm vụ"
-        message = f"Đã cập nhật {done} {unit}." + (f" Không cập nhật được {len(problems)}: " + "; ".join(problems[:5]) if problems else "")
-        return _back(back, message)
+        return _back(back, console_texts.bulk_result(done, action == "done", problems))
 
     async def undated_scope(request: Request, session: AsyncSession, viewer: Viewer) -> tuple[Any, Response | None]:
         provinces = await q.provinces_by_ids(session, viewer.province_ids)

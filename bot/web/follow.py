@@ -27,6 +27,7 @@ from bot.domain import trend
 from bot.domain.calendar import parse_day
 from bot.domain.digest import DigestKind, digest_period
 from bot.domain.status import Category
+from bot.render import console as console_texts
 from bot.render import history as history_files
 from bot.render import trend as trend_texts
 from bot.services import console, digests
@@ -90,7 +91,7 @@ def routes(kit: Kit) -> list[Route]:
             return refuse(request, viewer, 403)
         agency = await console.add_agency(session, province=province, name=str(form.get("name") or ""))
         if agency is None:
-            return await agencies_page(request, session, viewer, problem="Hãy nhập tên cơ quan.", status=422)
+            return await agencies_page(request, session, viewer, problem=console_texts.AGENCY_NAME_NEEDED, status=422)
         return RedirectResponse(f"/web/agencies/{agency.id}", status_code=303)
 
     async def agency_page(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
@@ -149,10 +150,10 @@ def routes(kit: Kit) -> list[Route]:
         if refused is not None:
             return refused
         from bot.render import chart as charts
-        from bot.render.digest import period_label
+        from bot.render.digest import chart_title
 
         digest = await console.report_figures(session, province=province, kind=kind, as_of=as_of)
-        data = charts.chart_data(digest, title=f"Tình trạng nhiệm vụ theo cơ quan — {period_label(digest.period)}")
+        data = charts.chart_data(digest, title=chart_title(digest.period))
         png = await asyncio.to_thread(charts.render_chart, data)
         return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
@@ -197,7 +198,7 @@ def routes(kit: Kit) -> list[Route]:
         rows = await q.history(session, filt, limit=HISTORY_EXPORT_MAX)
         stem = f"lich-su-{province.slug}-{ctx.today().isoformat()}"
         if request.query_params.get("fmt") == "xlsx":
-            title = f"Lịch sử cập nhật nhiệm vụ — {province.name}"
+            title = history_files.history_title(province.name)
             data = await asyncio.to_thread(history_files.history_xlsx, rows, tz=tz, title=title)
             return Response(
                 data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -29,6 +29,7 @@ from bot.domain.corrections import Field, dates_from_text, deadline_value
 from bot.domain.plans.document import PlanReadError
 from bot.domain.plans.draft import PlanDraft
 from bot.domain.plans.parser import PlanProvinceMismatch, PlanProvinceUnknown
+from bot.render import console as console_texts
 from bot.render import corrections as correction_texts
 from bot.render.imports import import_summary, report_details
 from bot.services import plan_review, uploads
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("nhacviec.web")
 CACHED_DRAFTS = 8
-FORCE_HINT = "Nếu đúng là kế hoạch cần nhập vào tỉnh này, tải lại tệp và chọn “Buộc nhập vào tỉnh đã cấu hình”."
+FORCE_HINT = console_texts.FORCE_HINT
 
 
 @dataclass
@@ -96,7 +97,7 @@ def routes(kit: Kit) -> list[Route]:
             slug = draft.meta.province
             if slug is not None and not ctx.settings.admins.administers(job.user_id, slug):
                 name = ctx.catalog.directory(slug).province.name
-                job.error = f"Đây là kế hoạch của {name}; bạn không phải quản trị viên của tỉnh này nên kế hoạch không được lưu."
+                job.error = console_texts.upload_foreign_province(name)
                 return
             async with ctx.sessionmaker() as session, session.begin():
                 row = await uploads.stage(
@@ -112,7 +113,7 @@ def routes(kit: Kit) -> list[Route]:
             job.error = exc.message or str(exc)
         except Exception:  # noqa: BLE001 - a bug must still end the progress page
             log.exception("Console parse of %s failed", job.file_name)
-            job.error = "Không đọc được tệp vì một lỗi của hệ thống; hãy thử lại hoặc gửi tệp cho bot."
+            job.error = console_texts.UPLOAD_CRASHED
 
     def remember(upload_id: int, draft: PlanDraft) -> None:
         drafts[upload_id] = draft
@@ -126,18 +127,18 @@ def routes(kit: Kit) -> list[Route]:
         form = await request.form()
         file = form.get("file")
         if file is None or isinstance(file, str) or not file.filename:
-            return await plans_page(request, session, viewer, problem="Hãy chọn một tệp kế hoạch.", status=422)
+            return await plans_page(request, session, viewer, problem=console_texts.UPLOAD_NO_FILE, status=422)
         name = file.filename
         if not uploads.accepted_name(name):
             return await plans_page(
                 request, session, viewer, status=422,
-                problem=f"Không đọc được tệp “{name}”: chỉ nhận kế hoạch dạng .docx, .pdf hoặc .txt.",
+                problem=console_texts.upload_wrong_type(name),
             )
         data = await file.read(uploads.max_bytes(ctx.settings) + 1)
         if len(data) > uploads.max_bytes(ctx.settings):
             return await plans_page(
                 request, session, viewer, status=413,
-                problem=f"Tệp “{name}” quá lớn: chỉ nhận tệp tối đa {ctx.settings.max_upload_mb} MB.",
+                problem=console_texts.upload_too_big(name, ctx.settings.max_upload_mb),
             )
         job = ParseJob(id=secrets.token_urlsafe(12), user_id=viewer.user_id, file_name=name[:255], size=len(data))
         jobs[job.id] = job
@@ -269,7 +270,7 @@ def routes(kit: Kit) -> list[Route]:
         form = await request.form()
         code = await plan_review.add_agency(session, upload_id=upload_row.id, name=str(form.get("name") or ""))
         if code is None:
-            return await review_page(request, session, viewer, problem="Hãy nhập tên cơ quan.", status=422)
+            return await review_page(request, session, viewer, problem=console_texts.AGENCY_NAME_NEEDED, status=422)
         back = str(form.get("ref") or "")
         if back:
             return RedirectResponse(f"/web/plans/uploads/{upload_row.id}/row?ref={back}", status_code=303)
@@ -330,9 +331,7 @@ def routes(kit: Kit) -> list[Route]:
         # Refuse an oversized body before it is read (the form parser would spool it).
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > max_body:
-            return HTMLResponse(
-                f"Tệp quá lớn: chỉ nhận tệp tối đa {ctx.settings.max_upload_mb} MB.", status_code=413
-            )
+            return HTMLResponse(console_texts.body_too_big(ctx.settings.max_upload_mb), status_code=413)
         return await guarded_upload(request)
 
     return [

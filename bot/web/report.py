@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("nhacviec.web")
 CHANNEL = "web"
-ON_CONSOLE = "\nQuyết định trên bảng điều khiển web hoặc bằng lệnh /giahan."
+ON_CONSOLE = console_texts.EXTENSION_DECIDED_WHERE
 
 
 async def env_for(session: AsyncSession, ctx: WebContext, viewer: Viewer, province_id: int) -> status.Env:
@@ -101,7 +101,7 @@ def routes(kit: Kit) -> list[Route]:
         progress = int(raw_progress) if raw_progress.isdigit() else None
         if kind == "done":
             # "xong từ dd/mm/yyyy" is how a reply gives the real completion date: the same rule reads it.
-            intent = Intent(ChangeKind.DONE, note=(f"xong từ {day:%d/%m/%Y}" + (f" — {note}" if note else "")) if day else note)
+            intent = Intent(ChangeKind.DONE, note=console_texts.bulk_done_note(day, note) if day else note)
         elif kind == "progress":
             intent = Intent(ChangeKind.PROGRESS, progress=progress, note=note)
         elif kind == "blocked":
@@ -116,7 +116,7 @@ def routes(kit: Kit) -> list[Route]:
         outcome = await status.apply(session, env, due_item_id=item_id, intent=intent)
         problem = outcome.refused or outcome.problem
         if problem is None and outcome.needs is not None:
-            problem = "Cần ghi rõ vướng mắc." if kind == "blocked" else "Cần một ngày gia hạn hợp lệ (dd/mm/yyyy)."
+            problem = console_texts.NEEDS_BLOCKER if kind == "blocked" else console_texts.NEEDS_EXTENSION_DATE
         if problem:
             return await kit_task_page(request, session, viewer, task_id, problem)
         if outcome.extension_request_id:
@@ -222,7 +222,7 @@ def routes(kit: Kit) -> list[Route]:
                 log.info("Console: could not edit %s/%s: %s", chat_id, message_id, exc)
         for chat_id in decision.agency_chats:
             await send(chat_id, status_texts.extension_outcome_text(decision.view))
-        done = "Đã đồng ý gia hạn." if form.get("verb") == "ok" else "Đã từ chối đề nghị gia hạn."
+        done = console_texts.EXTENSION_APPROVED if form.get("verb") == "ok" else console_texts.EXTENSION_REJECTED
         return RedirectResponse("/web/extensions?" + _query(m=done), status_code=303)
 
     return [

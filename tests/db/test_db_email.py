@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from bot.services.mailings import digest_addresses_waiting, queue_digest_emails
 from bot.services.reminders import enqueue_reminders
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the tests package, from tests/db
-from tests.smtpserver import SmtpTestServer
+from tests.smtpserver import SmtpTestServer, smtp  # noqa: F401 - the fixture
 
 SENDER = "Bot nhắc việc <nhacviec@phutho.gov.vn>"
 STP_MAIL = "vanthu@stp.phutho.gov.vn"
@@ -47,16 +46,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    server = SmtpTestServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def sender(sm, smtp: SmtpTestServer, clock: Clock | None = None) -> ChannelSender:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -33,22 +33,12 @@ from bot.services.recipients import set_agency_email, set_leader_email
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the tests package, from tests/db
 from tests.fakezalo import FakeZaloApi
-from tests.smtpserver import SmtpTestServer
+from tests.smtpserver import SmtpTestServer, smtp  # noqa: F401 - the fixture
 
 SENDER = "Bot nhắc việc <nhacviec@phutho.gov.vn>"
 STP_MAIL = "vanthu@stp.phutho.gov.vn"
 LEADER_MAIL = "chutich@phutho.gov.vn"
 PERSON = "zalo-focal-1"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    server = SmtpTestServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

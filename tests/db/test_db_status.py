@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace as replace_env
 from datetime import UTC, date, datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -432,6 +433,28 @@ async def test_sent_ids_are_stored_by_the_next_status_transaction(sm: async_sess
     log.add(svc.Result(sends=[second]), [svc.Sent(second, CHAT, 902)], now=NOW)
     await log.aclose()
     assert await found(902) and (log.written, log.own_transactions) == (2, 1)
+
+
+async def test_sent_ids_write_nothing_after_a_graceful_stop(sm: async_sessionmaker[AsyncSession]) -> None:
+    """After `aclose` (the bot's shutdown, before its engine is disposed and, in tests, its
+    schema dropped) no timer is armed again: an entry added later is never written by a
+    transaction of the queue's own."""
+    from bot.services.sent_ids import SentIds
+
+    ids = await seeded(sm)
+    opened = 0
+
+    def counting_sm() -> AsyncSession:
+        nonlocal opened
+        opened += 1
+        return sm()
+
+    log = SentIds(cast(async_sessionmaker[AsyncSession], counting_sm), delay=0.01)
+    await log.aclose()
+    late = svc.Send("ok", items=[(1, ids["item"])])
+    log.add(svc.Result(sends=[late]), [svc.Sent(late, CHAT, 904)], now=NOW)
+    await asyncio.sleep(0.3)  # thirty times the delay: an armed timer would have fired
+    assert opened == 0 and log.own_transactions == 0
 
 
 async def test_a_chat_waits_for_the_transaction_that_took_its_ids(sm: async_sessionmaker[AsyncSession]) -> None:

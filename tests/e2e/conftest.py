@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -147,7 +148,23 @@ async def bot_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
             {"options": f"-csearch_path={schema}"}
         ).render_as_string(hide_password=False)
     finally:
-        await _e2e_pg_exec(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await _drop_e2e_schema(schema)
+
+
+async def _drop_e2e_schema(schema: str) -> None:
+    """Drop a test's schema. A connection the test's bot left behind may still be writing
+    (a background flush finishing after the test): PostgreSQL then picks the DROP as a
+    deadlock victim, so it is tried again once that writer is done."""
+    import asyncpg
+
+    for attempt in range(5):
+        try:
+            await _e2e_pg_exec(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            return
+        except asyncpg.exceptions.DeadlockDetectedError:
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.5)
 
 
 @pytest.fixture

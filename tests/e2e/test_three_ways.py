@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import docx
 import httpx
@@ -38,22 +38,12 @@ from scheduler.reminders import engine_for
 from tests.e2e.conftest import ADMIN, BOT_NOW, STP_GROUP, BotWorld
 from tests.e2e.test_zalo_e2e import PERSON, link
 from tests.fakezalo import FakeZaloApi
-from tests.smtpserver import SmtpTestServer
+from tests.smtpserver import SmtpTestServer, smtp  # noqa: F401 - the fixture
 
 MAILBOX = "vanthu@stp.phutho.gov.vn"
 LEADER_MAIL = "chutich@phutho.gov.vn"
 FROM = "Bot nhắc việc <nhacviec@phutho.gov.vn>"
 BASE = "https://nhacviec.phutho.gov.vn"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    server = SmtpTestServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
