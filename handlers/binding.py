@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
@@ -24,11 +24,12 @@ from telegram.ext import (
 
 from bot.context import AsyncSession, BotApp, Context
 from bot.domain.callbacks import BindAgency, DecideBinding, InviteAgency, LinkZalo, encode, matches, parse
+from bot.domain.kinds import BindDecision
 from bot.domain.text import fold
 from bot.render import admin as admin_render
 from bot.render import help as texts
 from bot.services import chats as chat_service
-from bot.services.chats import AgencyLookup, BindKind, Decision
+from bot.services.chats import AgencyLookup, BindKind, DecidedRequest
 from handlers.common import (
     admin_agency_button,
     bot_reads_all,
@@ -177,41 +178,42 @@ async def request_decision(update: Update, context: Context) -> None:
     press = parse(query.data, DecideBinding)
     async with transaction(context) as session:
         scope = await scope_of(session, update, context)
-        decision, request = await chat_service.decide_request(
+        decided = await chat_service.decide_request(
             session, request_id=press.request_id, approve=press.approve, admin_id=query.from_user.id,
             now=services(context).now(), province_ids=scope.province_ids,
         )
-        agency_name, group_id = (request.agency.name, request.tg_chat_id) if request is not None else ("", None)
-    await _deliver_decision(update, context, decision, approve=press.approve, agency_name=agency_name, group_id=group_id)
+    await _deliver_decision(update, context, decided)
 
 
-async def _deliver_decision(
-    update: Update, context: Context, decision: Decision, *, approve: bool, agency_name: str, group_id: int | None
-) -> None:
+async def _deliver_decision(update: Update, context: Context, decided: DecidedRequest) -> None:
     """Refused or stale: an alert (and the stale buttons dropped); decided: the request's
-    message says by whom, and the group hears of it."""
+    message says what was recorded and by whom, and the group hears of it."""
     query = update.callback_query
     assert query is not None and query.from_user is not None
-    if decision is Decision.FORBIDDEN:
-        await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
-        return
-    if decision is Decision.STALE:
-        await query.answer(texts.STALE, show_alert=True)
-        try:
-            await query.edit_message_reply_markup(None)
-        except BadRequest:  # already without buttons, or too old to edit
-            pass
+    if decided.decision in (BindDecision.FORBIDDEN, BindDecision.STALE):
+        await _refuse_decision(query, decided.decision)
         return
     await query.answer()
     original = getattr(query.message, "text_html", None) or ""
-    await query.edit_message_text(
-        admin_render.request_decided(original, approved=approve, admin_name=query.from_user.full_name)
-    )
-    if group_id is None:  # a decided request always has its group; nothing to tell otherwise
+    await query.edit_message_text(admin_render.request_decided(original, decided.decision, admin_name=query.from_user.full_name))
+    if decided.group_id is not None:  # a decided request always has its group
+        await _tell_group(context, decided.group_id, admin_render.decision_for_group(decided.decision, decided.agency_name))
+
+
+async def _refuse_decision(query: CallbackQuery, decision: BindDecision) -> None:
+    if decision is BindDecision.FORBIDDEN:
+        await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
         return
-    group_text = admin_render.bound_agency(agency_name) if approve else admin_render.request_rejected(agency_name)
+    await query.answer(texts.STALE, show_alert=True)
     try:
-        await context.bot.send_message(group_id, group_text)
+        await query.edit_message_reply_markup(None)
+    except BadRequest:  # already without buttons, or too old to edit
+        pass
+
+
+async def _tell_group(context: Context, group_id: int, text: str) -> None:
+    try:
+        await context.bot.send_message(group_id, text)
     except (Forbidden, BadRequest) as exc:  # the bot left the group meanwhile
         log.warning("Không báo được nhóm %s: %s", group_id, exc.message)
 

@@ -72,3 +72,13 @@ class HoldKind(StrEnum):
     SNOOZE = "snooze"  # one due item not reminded until a date ("tạm dừng nhắc NV3 đến 15/1")
     PAUSE = "pause"  # an agency's reminders paused (/tamdung, an agency on leave) until /tieptuc or a date
     WAIVE = "waive"  # "không thực hiện": an admin dropped the item, with a reason
+
+
+class BindDecision(StrEnum):
+    """What became of an admin's press on a binding request (the text follows this, never the button)."""
+
+    APPROVED = "approved"  # the group is bound to the agency
+    REJECTED = "rejected"  # refused by the admin
+    MERGED = "merged"  # approved, but the agency was merged away meanwhile: recorded as refused, ask again
+    STALE = "stale"  # decided before (by this or another admin), or no such request
+    FORBIDDEN = "forbidden"  # the request is for a province this admin does not administer

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from html import escape
 
+from bot.domain.kinds import BindDecision
 from bot.domain.plans.draft import PlanDraft
 from bot.render.format import plan_period, short_date
 from bot.render.labels import review_label
@@ -174,13 +175,33 @@ def request_for_admin(
     )
 
 
-def request_decided(text: str, *, approved: bool, admin_name: str) -> str:
-    mark = "✅ Đã duyệt" if approved else "❌ Đã từ chối"
+def request_decided(text: str, decision: BindDecision, *, admin_name: str) -> str:
+    """The admin's copy of a request once decided: what the service recorded, not the button."""
+    mark = {
+        BindDecision.APPROVED: "✅ Đã duyệt",
+        BindDecision.MERGED: "❌ Không duyệt được (cơ quan đã được sáp nhập)",
+    }.get(decision, "❌ Đã từ chối")
     return f"{text}\n\n{mark} bởi {escape(admin_name)}."
 
 
 def request_rejected(agency_name: str) -> str:
     return f"Đề nghị đăng ký nhóm cho {escape(agency_name)} đã bị từ chối."
+
+
+def request_merged(agency_name: str) -> str:
+    return (
+        f"Đề nghị đăng ký nhóm cho {escape(agency_name)} chưa được duyệt: cơ quan này đã được sáp nhập. "
+        "Gõ /dangky với tên cơ quan mới để đăng ký lại."
+    )
+
+
+def decision_for_group(decision: BindDecision, agency_name: str) -> str:
+    """What the group that asked hears of an admin's decision (APPROVED, REJECTED or MERGED)."""
+    if decision is BindDecision.APPROVED:
+        return bound_agency(agency_name)
+    if decision is BindDecision.MERGED:
+        return request_merged(agency_name)
+    return request_rejected(agency_name)
 
 
 def invite_link(agency_name: str, link: str, days: int) -> str:

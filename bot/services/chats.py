@@ -29,7 +29,7 @@ from bot.db import flows as flows_repo
 from bot.db.models import Agency, BindRequest, Chat, Province
 from bot.db.session import AsyncSession
 from bot.domain.admins import Admins
-from bot.domain.kinds import ChatRole, FlowState
+from bot.domain.kinds import BindDecision, ChatRole, FlowState
 from bot.logs import log_event
 
 INVITE_DAYS = 7
@@ -318,11 +318,11 @@ async def request_binding(
     )
 
 
-class Decision(StrEnum):
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    STALE = "stale"  # decided before (by this or another admin), or no such request
-    FORBIDDEN = "forbidden"  # the request is for a province this admin does not administer
+@dataclass(frozen=True)
+class DecidedRequest:
+    decision: BindDecision
+    agency_name: str = ""
+    group_id: int | None = None  # the group that asked (to be told), None when no such request
 
 
 async def decide_request(
@@ -333,32 +333,32 @@ async def decide_request(
     admin_id: int,
     now: datetime,
     province_ids: Iterable[int],
-) -> tuple[Decision, BindRequest | None]:
+) -> DecidedRequest:
     """An admin's answer to a binding request; a repeated press is STALE and changes nothing,
-    an admin of another province is FORBIDDEN."""
+    an admin of another province is FORBIDDEN, approving an agency merged away meanwhile is
+    recorded as a refusal (MERGED: the group must ask again for the successor)."""
     request = await chats_repo.get_bind_request(session, request_id=request_id)
     if request is None:
-        return Decision.STALE, None
+        return DecidedRequest(BindDecision.STALE)
     if request.agency.province_id not in set(province_ids):
-        return Decision.FORBIDDEN, request
-    if approve and not request.agency.active:  # merged away meanwhile: ask again
-        approve = False
-    state = FlowState.DONE if approve else FlowState.CANCELLED
+        return DecidedRequest(BindDecision.FORBIDDEN)
+    merged = approve and not request.agency.active
+    bind = approve and not merged
     if not await flows_repo.decide_flow(
-        session, model=BindRequest, row_id=request.id, state=state, now=now, decided_by_tg_id=admin_id
+        session, model=BindRequest, row_id=request.id,
+        state=FlowState.DONE if bind else FlowState.CANCELLED, now=now, decided_by_tg_id=admin_id,
     ):
-        return Decision.STALE, request
-    if not approve:
-        return Decision.REJECTED, request
-    await bind_agency(
-        session,
-        agency=request.agency,
-        tg_chat_id=request.tg_chat_id,
-        title=request.chat_title,
-        by_tg_id=admin_id,
-        now=now,
+        return DecidedRequest(BindDecision.STALE)
+    decided = DecidedRequest(
+        BindDecision.APPROVED if bind else BindDecision.MERGED if merged else BindDecision.REJECTED,
+        request.agency.name, request.tg_chat_id,
     )
-    return Decision.APPROVED, request
+    if bind:
+        await bind_agency(
+            session, agency=request.agency, tg_chat_id=request.tg_chat_id, title=request.chat_title,
+            by_tg_id=admin_id, now=now,
+        )
+    return decided
 
 
 async def create_invite(session: AsyncSession, *, agency: Agency, admin_id: int, now: datetime) -> str:

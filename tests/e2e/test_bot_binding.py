@@ -231,3 +231,32 @@ async def test_a_commune_binds_by_its_name(bot_world: BotWorld) -> None:
     assert await _bound_code(w, STP_GROUP) == "phuong-nong-trang"
     [offer] = await w.send(SNV_GROUP, ADMIN, "/dangky phường Nông")
     assert await _bound_code(w, SNV_GROUP) is None and offer.callback_data, offer.text
+
+
+async def test_approving_a_request_for_an_agency_merged_away_meanwhile_tells_the_truth(bot_world: BotWorld) -> None:
+    """The service records the approval of a merged-away agency as a rejection: the group and
+    the admin are told so, whatever button was pressed."""
+    from sqlalchemy import update
+
+    from bot.db.models import Agency
+
+    w = bot_world
+    await w.send(STP_GROUP, FOCAL, "/dangky Sở Tư pháp")
+    await w.server.wait_for_sent(ADMIN)
+    request = w.server.last_sent(ADMIN)
+    ok = next(d for d in request.callback_data if d.startswith("rq:ok:"))
+    successor = await w.agency_id("so-noi-vu")
+    async with w.sm() as s, s.begin():  # merged into Sở Nội vụ while the request waited
+        await s.execute(update(Agency).where(Agency.code == "so-tu-phap").values(active=False, successor_id=successor))
+
+    before = len(w.server.messages_in(STP_GROUP))
+    await w.press(ADMIN, ADMIN, request, ok)
+    [told] = (await w.server.wait_for_sent(STP_GROUP, before + 1))[before:]
+    assert "đã được đăng ký" not in told.text
+    assert "sáp nhập" in told.text and "/dangky" in told.text
+    assert "Đã duyệt" not in w.text(ADMIN, request.message_id)
+    assert "sáp nhập" in w.text(ADMIN, request.message_id)
+    assert await _bound_code(w, STP_GROUP) is None
+    async with w.sm() as s:
+        states = list(await s.scalars(select(BindRequest.state)))
+    assert states == [FlowState.CANCELLED]
