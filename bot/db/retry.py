@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import false, update
-from sqlalchemy.exc import DBAPIError  # re-exported: services test for it without importing SQLAlchemy
+from sqlalchemy.exc import DBAPIError as DBAPIError  # re-exported: services test for it without importing SQLAlchemy
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import StatusPrompt

@@ -653,5 +653,5 @@ class RowSelection:
             heapq.heapreplace(self._heap, entry)
 
     def rows(self) -> list[ReportRow]:
-        kept = sorted(self._heap, key=lambda entry: entry[3])  # type: ignore[arg-type]
+        kept = sorted(self._heap, key=lambda entry: entry[3])
         return [entry[4] for entry in kept]

@@ -64,7 +64,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.status import ChangeKind
+from bot.domain.status import ChangeKind as ChangeKind  # re-exported: callers name it with the reply types
 
 MAX_TEXT = 1500  # characters parsed; a status reply is a line or two
 MAX_NOTE = 500  # characters kept as a note

@@ -86,7 +86,7 @@ def agency_progress_messages(agency_name: str, progress: AgencyProgress, today: 
     if progress.later:
         first = progress.later[0]
         blocks.append(
-            f"\n🗓 {len(progress.later)} hạn chưa đến (gần nhất {short_date(first.due_on)})."  # type: ignore[arg-type]
+            f"\n🗓 {len(progress.later)} hạn chưa đến (gần nhất {short_date(first.due_on)})."
             if first.due_on
             else f"\n🗓 {len(progress.later)} hạn chưa đến."
         )

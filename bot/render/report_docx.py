@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import cast
 
 from docx import Document as new_document
 from docx.document import Document
@@ -86,7 +87,7 @@ def _header(document: Document, province_name: str) -> None:
 
 
 def _table(document: Document, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
-    table = document.add_table(rows=1, cols=len(header))
+    table = document.add_table(rows=1, cols=len(header))  # python-docx is untyped: Any until returned
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):
         cell.paragraphs[0].add_run(text).bold = True
@@ -100,7 +101,7 @@ def _table(document: Document, header: Sequence[str], rows: Sequence[Sequence[ob
             for paragraph in cell.paragraphs:
                 for run in paragraph.runs:
                     run.font.size = Pt(12)
-    return table
+    return cast(Table, table)
 
 
 def _events(document: Document, events: Sequence[DigestEvent], *, with_note: bool = False) -> None:

@@ -140,7 +140,7 @@ def read_json(path: Path) -> dict[str, Any]:
     if path.suffix.lower() != ".json":
         raise BackupError(texts.json_only(path.name))
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BackupError(texts.unreadable(path.name, exc)) from None
     check_document(document)

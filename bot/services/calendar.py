@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.db import calendar_days as repo
-from bot.db.models import CalendarDay, CalendarDayKind
+from bot.db.models import CalendarDay
 from bot.db.session import AsyncSession
+from bot.domain.calendar import DayKind as CalendarDayKind
 from bot.domain.calendar import WorkCalendar
 from bot.render import calendar as texts
 

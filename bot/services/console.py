@@ -24,11 +24,13 @@ from bot.domain.digest import (
     AgencyFigures,
     Digest,
     DigestKind,
-    Figures,
     PlanFigures,
     digest_period,
     merge_agencies,
     rank_agencies,
+)
+from bot.domain.digest import (
+    Figures as Figures,  # re-exported: the web pages build empty rows with it
 )
 from bot.domain.plans.leads import new_agency_code
 from bot.domain.text import clean

@@ -32,7 +32,7 @@ from bot.db import chats as chats_repo
 from bot.db import digest_runs, reports
 from bot.db import digests as queries
 from bot.db import plans as plans_repo
-from bot.db.digest_runs import ClaimedRun
+from bot.db.digest_runs import ClaimedRun as ClaimedRun  # re-exported: the scheduler names it
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async
 from bot.db.models import Province
 from bot.db.session import AsyncSession

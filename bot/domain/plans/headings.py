@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.domain.agencies import AgencyGroup, Directory
+from bot.domain.agencies import Agency, AgencyGroup, Directory
 from bot.domain.plans.phrases import cut_at_role_verb
 from bot.domain.text import clean, fold
 
@@ -27,7 +27,7 @@ _MEMBERS = re.compile(r"\((?:gom|bao gom)\s+(.+?)\)?\s*:?$")
 _MAX_HEADING = 200
 
 
-def lead_codes(agencies: Sequence, groups: Sequence[AgencyGroup]) -> tuple[str, ...]:
+def lead_codes(agencies: Sequence[Agency], groups: Sequence[AgencyGroup]) -> tuple[str, ...]:
     codes = [a.code for a in agencies]
     # A group with no known members in this province is reminded as one collective.
     codes += [g.code for g in groups if not g.members]
