@@ -2,6 +2,7 @@
 
     python bench/layering.py            # from the repository root
     python bench/layering.py --list     # only the handler callbacks over 15 lines, longest first
+    python bench/layering.py --literals # only the Vietnamese literals outside bot/render, by place
 
 - lines of handlers/status.py;
 - handler callbacks (``async def f(update, context)`` in handlers/): how many are over 15
@@ -69,7 +70,8 @@ def log_nodes(tree: ast.AST) -> set[int]:
     return ids
 
 
-def vietnamese_literals() -> tuple[int, int]:
+def vietnamese_literals(outside: list[str] | None = None) -> tuple[int, int]:
+    """(in bot/render, total); `outside` collects "path:line: text" of the others."""
     in_render = total = 0
     for path in files(*PACKAGES):
         rel = path.relative_to(ROOT).as_posix()
@@ -82,6 +84,8 @@ def vietnamese_literals() -> tuple[int, int]:
                 if VIETNAMESE.search(node.value):
                     total += 1
                     in_render += rel.startswith("bot/render/")
+                    if outside is not None and not rel.startswith("bot/render/"):
+                        outside.append(f"{rel}:{node.lineno}: {node.value[:60]!r}")
     return in_render, total
 
 
@@ -103,6 +107,11 @@ def list_long() -> None:
 def main() -> None:
     if "--list" in sys.argv[1:]:
         list_long()
+        return
+    if "--literals" in sys.argv[1:]:
+        outside: list[str] = []
+        vietnamese_literals(outside)
+        print("\n".join(outside))
         return
     status_lines = len((ROOT / "handlers/status.py").read_text(encoding="utf-8").splitlines())
     lengths = callbacks()

@@ -757,9 +757,12 @@ async def _email_run(settings: Settings, province: str | None, action: Any) -> A
 
 
 def _email_outcome(result: Any, done: str) -> None:
+    from bot.render import channels as channel_texts
+    from bot.render.reminders import plain_text
+
     if result.problem:
         extra = ("\n" + "\n".join(f"  {name}" for name in result.candidates)) if result.candidates else ""
-        raise CliError(result.problem + extra)
+        raise CliError(plain_text(channel_texts.email_problem_line(result.problem, result.detail)) + extra)
     console.print(done, markup=False, highlight=False)
 
 

@@ -53,12 +53,12 @@ def _text(command: EmailCommand, result: recipients.EmailResult | list[recipient
     if isinstance(result, list):
         return texts.email_list([(e.address, e.agency_name, e.person_name, e.active, e.unreachable_reason, e.always) for e in result])
     if result.problem:
-        return texts.email_problem(result.problem, result.candidates)
+        return texts.email_problem(result.problem, result.detail, result.candidates)
     if command.action is EmailAction.REMOVE:
         return texts.email_removed(result.address or "")
     text = texts.email_set(
         address=result.address or "", agency_name=result.agency_name, person_name=result.person_name,
-        created=result.created, moved_from=result.moved_from, always=result.always,
+        created=result.created, moved_from=result.moved_from, always=result.always, moved=result.moved,
     )
     return text + ("" if mail_on else texts.EMAIL_OFF)
 

@@ -4,6 +4,8 @@ domain lower-cased and IDNA-decoded), so one mailbox is one recipient."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from email_validator import EmailNotValidError, validate_email
 
 
@@ -22,3 +24,14 @@ def normalize_email(text: str) -> str:
     except EmailNotValidError as exc:
         raise InvalidAddress(str(exc)) from exc
     return str(found.normalized)
+
+
+class EmailProblem(StrEnum):
+    """Why setting or removing an address did nothing (bot/render says it in Vietnamese)."""
+
+    INVALID = "invalid"  # not an address: detail = "<address> (<why>)"
+    AMBIGUOUS = "ambiguous"  # several agencies match: detail = the query, candidates listed
+    NOT_FOUND = "not_found"  # no agency matches in the admin's provinces: detail = the query
+    MANY_PROVINCES = "many_provinces"  # a leader's address needs exactly one province
+    NO_PROVINCE = "no_province"  # the admin administers no province
+    NOT_IN_USE = "not_in_use"  # removing an address not used in the admin's provinces: detail = it

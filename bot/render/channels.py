@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
+from bot.domain.addresses import EmailProblem
 from bot.domain.channels import Channel
 from bot.render.plain import html_to_text
 
@@ -81,7 +82,7 @@ EMAIL_OFF = "\n\n<i>Lưu ý: máy chủ thư chưa được cấu hình (SMTP_UR
 
 def email_set(
     *, address: str, agency_name: str | None, person_name: str | None, created: bool, moved_from: str | None,
-    always: bool = False,
+    always: bool = False, moved: bool = False,
 ) -> str:
     who = escape(agency_name) if agency_name else ("lãnh đạo " + escape(person_name) if person_name else "lãnh đạo tỉnh")
     if agency_name:
@@ -94,8 +95,8 @@ def email_set(
     else:
         what = "báo cáo tuần, báo cáo tháng qua thư"
     text = f"📧 Đã {'thêm' if created else 'cập nhật'} địa chỉ <code>{escape(address)}</code> cho {who}: sẽ nhận {what}."
-    if moved_from:
-        text += f"\n(Địa chỉ này trước đây dùng cho {escape(moved_from)}.)"
+    if moved or moved_from:
+        text += f"\n(Địa chỉ này trước đây dùng cho {escape(moved_from or 'lãnh đạo tỉnh')}.)"
     return text
 
 
@@ -103,8 +104,25 @@ def email_removed(address: str) -> str:
     return f"Đã ngừng gửi thư tới <code>{escape(address)}</code>."
 
 
-def email_problem(problem: str, candidates: list[str]) -> str:
-    text = escape(problem)
+def email_problem_line(problem: EmailProblem, detail: str) -> str:
+    """Why an address was not set or removed, in one line (HTML)."""
+    match problem:
+        case EmailProblem.INVALID:
+            return f"Địa chỉ thư không hợp lệ: {escape(detail)}"
+        case EmailProblem.AMBIGUOUS:
+            return f"Có nhiều cơ quan khớp “{escape(detail)}”: ghi rõ hơn (hoặc dùng mã cơ quan)."
+        case EmailProblem.NOT_FOUND:
+            return f"Không tìm thấy cơ quan “{escape(detail)}” trong tỉnh bạn quản trị."
+        case EmailProblem.MANY_PROVINCES:
+            return "Cần đúng một tỉnh: bạn quản trị nhiều tỉnh (đặt PROVINCE hoặc dùng lệnh dòng lệnh với --province)."
+        case EmailProblem.NO_PROVINCE:
+            return "Cần đúng một tỉnh: bạn quản trị không tỉnh nào."
+        case EmailProblem.NOT_IN_USE:
+            return f"Không có địa chỉ {escape(detail)} đang dùng trong tỉnh bạn quản trị."
+
+
+def email_problem(problem: EmailProblem, detail: str, candidates: list[str]) -> str:
+    text = email_problem_line(problem, detail)
     if candidates:
         text += "\n" + "\n".join(f"• {escape(name)}" for name in candidates[:10])
     return text

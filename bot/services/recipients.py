@@ -13,22 +13,24 @@ from bot.db import agencies as agencies_repo
 from bot.db import recipients as repo_recipients
 from bot.db.models import Agency, Province, Recipient
 from bot.db.session import AsyncSession
-from bot.domain.addresses import InvalidAddress, normalize_email
+from bot.domain.addresses import EmailProblem, InvalidAddress, normalize_email
 from bot.domain.channels import Channel
 from bot.domain.kinds import ChatRole
 
 
 @dataclass
 class EmailResult:
-    """What setting an address did; `problem` (Vietnamese) when nothing was done."""
+    """What setting an address did; `problem` (a reason, with `detail`) when nothing was done."""
 
     address: str | None = None
     agency_name: str | None = None
     always: bool = False  # an agency's mailbox: reminders even while the agency has a Telegram group
     person_name: str | None = None
     created: bool = False
-    moved_from: str | None = None  # the address belonged to another agency/leader before
-    problem: str | None = None
+    moved: bool = False  # the address belonged to another agency or leader before
+    moved_from: str | None = None  # that agency's or leader's name (None: an unnamed leader)
+    problem: EmailProblem | None = None
+    detail: str = ""  # what the problem is about (the address, the query)
     candidates: list[str] = field(default_factory=list)  # agency names when the query is ambiguous
 
 
@@ -51,12 +53,12 @@ async def find_agency(session: AsyncSession, *, province_ids: Iterable[int], que
     return None, sorted(a.name for a in found)
 
 
-def _owner(row: Recipient | None, agency_names: dict[int, str]) -> str | None:
-    if row is None or not row.active:
-        return None
+async def _owner(session: AsyncSession, row: Recipient) -> str | None:
+    """The name of the agency or leader an active address belongs to (None: an unnamed leader)."""
     if row.agency_id is not None:
-        return agency_names.get(row.agency_id, f"cơ quan {row.agency_id}")
-    return row.person_name or "lãnh đạo tỉnh"
+        agency = await agencies_repo.get_agency(session, agency_id=row.agency_id)
+        return agency.name if agency is not None else None
+    return row.person_name
 
 
 async def set_agency_email(
@@ -69,22 +71,21 @@ async def set_agency_email(
     try:
         normal = normalize_email(address)
     except InvalidAddress as exc:
-        return EmailResult(problem=f"Địa chỉ thư không hợp lệ: {address} ({exc})")
+        return EmailResult(problem=EmailProblem.INVALID, detail=f"{address} ({exc})")
     agency, candidates = await find_agency(session, province_ids=province_ids, query=agency_query)
     if agency is None:
-        problem = (
-            f"Có nhiều cơ quan khớp “{agency_query}”: ghi rõ hơn (hoặc dùng mã cơ quan)."
-            if candidates else f"Không tìm thấy cơ quan “{agency_query}” trong tỉnh bạn quản trị."
-        )
-        return EmailResult(problem=problem, candidates=candidates)
+        problem = EmailProblem.AMBIGUOUS if candidates else EmailProblem.NOT_FOUND
+        return EmailResult(problem=problem, detail=agency_query, candidates=candidates)
     before = await repo_recipients.get(session, channel=Channel.EMAIL, address=normal)
-    moved = _owner(before, {agency.id: agency.name}) if before is not None and before.agency_id != agency.id else None
+    moved = before is not None and before.active and before.agency_id != agency.id
+    moved_from = await _owner(session, before) if moved and before is not None else None
     row, created = await repo_recipients.upsert(
         session, province_id=agency.province_id, channel=Channel.EMAIL, address=normal, role=ChatRole.AGENCY,
         agency_id=agency.id, person_name=None, actor_tg_id=actor_tg_id, now=now, always_remind=always,
     )
     return EmailResult(
-        address=row.address, agency_name=agency.name, created=created, moved_from=moved, always=row.always_remind
+        address=row.address, agency_name=agency.name, created=created, moved=moved,
+        moved_from=moved_from, always=row.always_remind
     )
 
 
@@ -96,12 +97,10 @@ async def set_leader_email(
     try:
         normal = normalize_email(address)
     except InvalidAddress as exc:
-        return EmailResult(problem=f"Địa chỉ thư không hợp lệ: {address} ({exc})")
+        return EmailResult(problem=EmailProblem.INVALID, detail=f"{address} ({exc})")
     provinces = await _provinces(session, province_ids)
     if len(provinces) != 1:
-        return EmailResult(problem="Cần đúng một tỉnh: bạn quản trị " + (
-            "nhiều tỉnh (đặt PROVINCE hoặc dùng lệnh dòng lệnh với --province)" if provinces else "không tỉnh nào"
-        ) + ".")
+        return EmailResult(problem=EmailProblem.MANY_PROVINCES if provinces else EmailProblem.NO_PROVINCE)
     row, created = await repo_recipients.upsert(
         session, province_id=provinces[0].id, channel=Channel.EMAIL, address=normal, role=ChatRole.LEADERS,
         agency_id=None, person_name=(name or "").strip() or None, actor_tg_id=actor_tg_id, now=now,
@@ -113,10 +112,10 @@ async def remove_email(session: AsyncSession, *, province_ids: Iterable[int], ad
     try:
         normal = normalize_email(address)
     except InvalidAddress as exc:
-        return EmailResult(problem=f"Địa chỉ thư không hợp lệ: {address} ({exc})")
+        return EmailResult(problem=EmailProblem.INVALID, detail=f"{address} ({exc})")
     row = await repo_recipients.get(session, channel=Channel.EMAIL, address=normal)
     if row is None or row.province_id not in set(province_ids) or not row.active:
-        return EmailResult(problem=f"Không có địa chỉ {normal} đang dùng trong tỉnh bạn quản trị.")
+        return EmailResult(problem=EmailProblem.NOT_IN_USE, detail=normal)
     await repo_recipients.remove(session, channel=Channel.EMAIL, address=normal)
     return EmailResult(address=normal)
 

@@ -98,7 +98,7 @@ def routes(kit: Kit) -> list[Route]:
         else:
             return kit.refuse(request, viewer, 400)
         if result.problem:
-            problem = Markup(channel_texts.email_problem(result.problem, result.candidates))  # noqa: S704 - escaped by bot/render
+            problem = Markup(channel_texts.email_problem(result.problem, result.detail, result.candidates))  # noqa: S704 - escaped by bot/render
             return await render(request, session, viewer, province, problem=problem, status=422)
         if action == "remove":
             return done(province, console_texts.EMAIL_REMOVED, "emails")

@@ -248,3 +248,35 @@ async def test_a_mailbox_gets_reminders_beside_a_group_only_when_the_agency_chos
     assert (await tick(sm)).emails == 1  # the same day: STP's mail now, STC's not again
     await sender(sm, smtp).drain()
     assert len(smtp.to(STP_MAIL)) == 1 and len(smtp.to("vanthu@stc.phutho.gov.vn")) == 1
+
+
+async def test_email_problems_are_reasons_and_a_moved_address_names_its_former_owner(sm) -> None:
+    """The service answers with reason codes (bot/render words them); an address taken over
+    from another agency names that agency, not its id."""
+    from bot.domain.addresses import EmailProblem
+    from bot.render import channels as channel_texts
+
+    await seed(sm)
+    async with sm() as s, s.begin():
+        province = await agencies_repo.get_province(s, slug="phu-tho")
+        ids = [province.id]
+        bad = await recipient_service.set_agency_email(s, province_ids=ids, agency_query="STP", address="không-phải-thư", actor_tg_id=501, now=NOW)
+        assert bad.problem is EmailProblem.INVALID and bad.detail.startswith("không-phải-thư (")
+        assert channel_texts.email_problem(bad.problem, bad.detail, bad.candidates).startswith("Địa chỉ thư không hợp lệ: không-phải-thư (")
+        missing = await recipient_service.set_agency_email(s, province_ids=ids, agency_query="Sở Không Có", address=STP_MAIL, actor_tg_id=501, now=NOW)
+        assert (missing.problem, missing.detail) == (EmailProblem.NOT_FOUND, "Sở Không Có")
+        assert channel_texts.email_problem(missing.problem, missing.detail, []) == "Không tìm thấy cơ quan “Sở Không Có” trong tỉnh bạn quản trị."
+        gone = await recipient_service.remove_email(s, province_ids=ids, address=STP_MAIL)
+        assert (gone.problem, gone.detail) == (EmailProblem.NOT_IN_USE, STP_MAIL)
+        none = await recipient_service.set_leader_email(s, province_ids=[], address=STP_MAIL, name=None, actor_tg_id=501, now=NOW)
+        assert none.problem is EmailProblem.NO_PROVINCE
+
+        first = await recipient_service.set_agency_email(s, province_ids=ids, agency_query="STP", address=STP_MAIL, actor_tg_id=501, now=NOW)
+        assert first.problem is None and not first.moved
+        moved = await recipient_service.set_agency_email(s, province_ids=ids, agency_query="STC", address=STP_MAIL, actor_tg_id=501, now=NOW)
+        assert moved.moved and moved.moved_from == "Sở Tư pháp" and moved.agency_name == "Sở Tài chính"
+    text = channel_texts.email_set(
+        address=STP_MAIL, agency_name=moved.agency_name, person_name=None, created=moved.created,
+        moved_from=moved.moved_from, moved=moved.moved,
+    )
+    assert "(Địa chỉ này trước đây dùng cho Sở Tư pháp.)" in text
