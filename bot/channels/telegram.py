@@ -19,6 +19,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.channels.base import Outgoing, Pacing, SendResult
 from bot.domain.channels import Channel
+from bot.render import channels as channel_texts
 
 # BadRequest texts (lower case) meaning the chat itself is out of reach, not the message.
 UNREACHABLE_BAD_REQUESTS = (
@@ -52,7 +53,7 @@ def classify(exc: Exception) -> SendResult:
     if isinstance(exc, RetryAfter):
         return SendResult.retry(f"429: {exc}", retry_after=retry_seconds(exc))
     if isinstance(exc, ChatMigrated):
-        return SendResult.retry(f"nhóm đã chuyển thành siêu nhóm {exc.new_chat_id}", retry_after=0)
+        return SendResult.retry(channel_texts.chat_migrated(exc.new_chat_id), retry_after=0)
     if isinstance(exc, (Forbidden, BadRequest)):
         if not telegram_answered(exc):
             return SendResult.retry(f"{type(exc).__name__}: {exc}")

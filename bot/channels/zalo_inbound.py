@@ -30,6 +30,7 @@ from bot.db.session import AsyncSession, async_sessionmaker
 from bot.domain.callbacks import DecideExtension, encode
 from bot.logs import log_event
 from bot.render import status as texts
+from bot.render import zalo as zalo_texts
 from bot.render.zalo import split_plain
 from bot.services import status as svc
 from bot.services import zalo as zalo_svc
@@ -188,11 +189,7 @@ class ZaloInbound:
         message = body.get("message") if isinstance(body.get("message"), Mapping) else None
         chat = message.get("chat") if message and isinstance(message.get("chat"), Mapping) else None
         if body.get("event_name") in MEDIA_EVENTS and chat and chat.get("id"):
-            await self.send(
-                str(chat["id"]),
-                "Bot chưa nhận ảnh hay tệp qua Zalo. Tệp minh chứng xin gửi trong nhóm Telegram của cơ quan "
-                "hoặc trên trang của cơ quan trên bảng điều khiển.",
-            )
+            await self.send(str(chat["id"]), zalo_texts.NO_MEDIA)
 
     async def send(self, chat_id: str, text: str) -> bool:
         """An answer, at once. Parts in order; if the platform cannot take it now (429,

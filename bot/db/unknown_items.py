@@ -113,11 +113,13 @@ async def latest_pending_upload(session: AsyncSession, *, tg_chat_id: int) -> Pe
 
 
 async def apply_follow_from(
-    session: AsyncSession, *, plan_id: int, follow_from: date | None, now: datetime, actor: str
+    session: AsyncSession, *, plan_id: int, follow_from: date | None, now: datetime, actor: str,
+    unknown_note: str, followed_note: str,
 ) -> list[tuple[int, int]]:
-    """Bring a plan's items in line with its follow-from day, with a history row each: items
-    due before it that nobody reported on become "chưa cập nhật"; unknown items the day no
-    longer covers are followed again. Returns (agency id, item id) of the unknown items."""
+    """Bring a plan's items in line with its follow-from day, with a history row each (its
+    note given by the caller): items due before it that nobody reported on become "chưa cập
+    nhật"; unknown items the day no longer covers are followed again. Returns (agency id,
+    item id) of the unknown items."""
     from bot.db import plan_import
 
     live = (
@@ -140,12 +142,10 @@ async def apply_follow_from(
         if r.status is Status.PENDING and r.id not in reported and is_unknown_at_import(r.due_on, follow_from)
     ]
     to_followed = [r for r in rows if r.status is Status.UNKNOWN and not is_unknown_at_import(r.due_on, follow_from)]
-    label = f"{follow_from:%d/%m/%Y}" if follow_from else ""
     history: list[plan_import.NewHistory] = []
     for batch, status, old, note in (
-        (to_unknown, Status.UNKNOWN, Status.PENDING,
-         f"Hạn trước ngày bắt đầu theo dõi {label}: chưa cập nhật, chờ cơ quan xác nhận."),
-        (to_followed, Status.PENDING, Status.UNKNOWN, "Theo dõi từ đầu kế hoạch: hạn được nhắc như thường."),
+        (to_unknown, Status.UNKNOWN, Status.PENDING, unknown_note),
+        (to_followed, Status.PENDING, Status.UNKNOWN, followed_note),
     ):
         ids = [r.id for r in batch]
         for start in range(0, len(ids), 500):

@@ -152,3 +152,13 @@ def channel_drained(channel: Channel, *, sent: int, retried: int, failed: int, d
     if down:
         text += " (kênh đang không gửi được: sẽ thử lại)"
     return text + "."
+
+
+def chat_migrated(new_chat_id: int) -> str:
+    """Why a send is retried: the group became a supergroup (kept as the outbox row's error)."""
+    return f"nhóm đã chuyển thành siêu nhóm {new_chat_id}"
+
+
+def email_session_name(agency_name: str) -> str:
+    """Who a console session opened from an agency's e-mail link is (plain text)."""
+    return f"{agency_name} (thư điện tử)"

@@ -29,6 +29,21 @@ from bot.render.progress import short_title
 from bot.render.reminders import MessagePart
 from bot.render.split import SAFE_LIMIT
 
+# --- the history notes of unknown items (stored with the status change, shown in the history) --
+
+CONFIRMED_DONE_NOTE = "Xác nhận đã hoàn thành đúng hạn (hạn trước khi bot bắt đầu theo dõi)."
+CONFIRMED_NOT_DONE_NOTE = "Xác nhận chưa hoàn thành: từ nay tính quá hạn."
+FOLLOWED_AGAIN_NOTE = "Theo dõi từ đầu kế hoạch: hạn được nhắc như thường."
+
+
+def unknown_since_note(follow_from: date | None) -> str:
+    label = f"{follow_from:%d/%m/%Y}" if follow_from else ""
+    return f"Hạn trước ngày bắt đầu theo dõi {label}: chưa cập nhật, chờ cơ quan xác nhận."
+
+
+def admin_closed_note(completed_on: date) -> str:
+    return f"Quản trị viên đóng việc chưa cập nhật: hoàn thành ngày {completed_on:%d/%m/%Y}."
+
 TITLE_LIMIT = 70
 MAX_ITEMS = 80  # "Chọn từng việc" shows one button per item (Telegram allows 100)
 PICK_PER_ROW = 4

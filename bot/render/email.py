@@ -72,3 +72,6 @@ def digest_email(
 
 
 DEFAULT_SUBJECT = "Nhắc việc"  # a queued e-mail that carries no subject of its own
+
+
+REPORT_TITLE = "Báo cáo"  # an e-mail's subject when the digest has no first line

@@ -93,3 +93,8 @@ def daumoi_answer(
             return left(agency, name, people)
         case _:
             return NOT_ONE
+
+
+def private_chat_title(name: str) -> str:
+    """The stored title of a focal point's private chat (plain text: lists escape it)."""
+    return f"Đầu mối {name}"

@@ -63,3 +63,7 @@ def waived(code: str, count: int, reason: str) -> str:
 
 def waive_nothing(code: str) -> str:
     return f"{code} không còn mốc hạn nào đang mở."
+
+
+def task_missing(code: str) -> str:
+    return f"Không tìm thấy nhiệm vụ {escape(code)}."

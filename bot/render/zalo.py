@@ -206,3 +206,9 @@ def chatter_text(chatter: Chatter | None, *, has_items: bool) -> str:
     if not has_items:
         return NO_CONTEXT
     return f"Xin lỗi, bot chưa hiểu nội dung này. Anh/chị nhắn theo mẫu: {example}."
+
+
+NO_MEDIA = (
+    "Bot chưa nhận ảnh hay tệp qua Zalo. Tệp minh chứng xin gửi trong nhóm Telegram của cơ quan "
+    "hoặc trên trang của cơ quan trên bảng điều khiển."
+)

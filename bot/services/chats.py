@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from bot.catalog import Catalog
 from bot.config import Settings
@@ -250,15 +251,16 @@ async def bind_agency(
         await flows_repo.decide_flow(
             session, model=BindRequest, row_id=request.id, state=FlowState.CANCELLED, now=now
         )
-    _log_binding("chat.bound", chat, f"Nhóm {tg_chat_id} được đăng ký cho {agency.name}", user_id=by_tg_id)
+    log_event(log, "chat.bound", f"Nhóm {tg_chat_id} được đăng ký cho {agency.name}", **_fields(chat, by_tg_id))
     return chat
 
 
-def _log_binding(event: str, chat: Chat, msg: str, *, user_id: int | None = None) -> None:
-    log_event(
-        log, event, msg, chat_id=chat.tg_chat_id, agency_id=chat.agency_id, province_id=chat.province_id,
-        role=chat.role, user_id=user_id,
-    )
+def _fields(chat: Chat, user_id: int | None = None) -> dict[str, Any]:
+    """The structured fields of a binding's log event."""
+    return {
+        "chat_id": chat.tg_chat_id, "agency_id": chat.agency_id, "province_id": chat.province_id,
+        "role": chat.role, "user_id": user_id,
+    }
 
 
 async def _pending_requests(session: AsyncSession, *, tg_chat_id: int) -> list[BindRequest]:
@@ -283,7 +285,7 @@ async def bind_leaders(
         title=title,
         bound_by_tg_id=by_tg_id,
     )
-    _log_binding("chat.bound", chat, f"Nhóm {tg_chat_id} là nhóm lãnh đạo tỉnh {province.name}", user_id=by_tg_id)
+    log_event(log, "chat.bound", f"Nhóm {tg_chat_id} là nhóm lãnh đạo tỉnh {province.name}", **_fields(chat, by_tg_id))
     return chat
 
 
@@ -292,7 +294,7 @@ async def unbind(session: AsyncSession, *, tg_chat_id: int) -> Chat | None:
     chat = await chats_repo.get_chat(session, tg_chat_id=tg_chat_id)
     if chat is None or not chat.active:
         return None
-    _log_binding("chat.unbound", chat, f"Nhóm {tg_chat_id} đã huỷ đăng ký")
+    log_event(log, "chat.unbound", f"Nhóm {tg_chat_id} đã huỷ đăng ký", **_fields(chat))
     return await chats_repo.deactivate_chat(session, tg_chat_id=tg_chat_id)
 
 

@@ -24,11 +24,12 @@ from bot.db.session import AsyncSession
 from bot.domain.follow import AnswerProblem, Closed, CloseProblem
 from bot.domain.replies import Intent
 from bot.domain.status import ChangeKind, ChangeSource, Status
+from bot.render import confirm as confirm_texts
 from bot.services import status as svc
 from bot.services.chats import Scope
 
-NOTE_DONE = "Xác nhận đã hoàn thành đúng hạn (hạn trước khi bot bắt đầu theo dõi)."
-NOTE_NOT_DONE = "Xác nhận chưa hoàn thành: từ nay tính quá hạn."
+NOTE_DONE = confirm_texts.CONFIRMED_DONE_NOTE
+NOTE_NOT_DONE = confirm_texts.CONFIRMED_NOT_DONE_NOTE
 
 
 class Choice(StrEnum):
@@ -180,7 +181,7 @@ async def close_unknown(
         session, province_ids=[province.id], plan_id=plan.id if plan else None, agency_ids=agency_ids, lock=True
     )
     result = Closed(plan_number=plan.number if plan else None, agency_names=names, completed_on=completed_on)
-    note = f"Quản trị viên đóng việc chưa cập nhật: hoàn thành ngày {completed_on:%d/%m/%Y}."
+    note = confirm_texts.admin_closed_note(completed_on)
     for item in items:
         await status_changes_repo.change_status(
             session, item=item, status=Status.DONE, source=source, now=now, today=completed_on,

@@ -16,37 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
 from bot.db import agencies as agencies_repo
 from bot.db import chats as chats_repo
 from bot.db import focal_points as repo_focal
 from bot.db.models import Chat
 from bot.db.session import AsyncSession
+from bot.domain.focal import FocalAction as FocalAction  # re-exported: the surfaces parse with them
 from bot.domain.focal import FocalOutcome
+from bot.domain.focal import parse_action as parse_action
 from bot.domain.kinds import ChatRole
-
-
-class FocalAction(StrEnum):
-    REGISTER = "register"
-    PRIVATE = "private"  # register, with a private copy
-    GROUP_ONLY = "group_only"  # keep registered, no private copy
-    LEAVE = "leave"
-    UNKNOWN = "unknown"
-
-
-_ACTIONS = {
-    "": FocalAction.REGISTER,
-    "rieng": FocalAction.PRIVATE, "riêng": FocalAction.PRIVATE,
-    "nhom": FocalAction.GROUP_ONLY, "nhóm": FocalAction.GROUP_ONLY,
-    "bo": FocalAction.LEAVE, "bỏ": FocalAction.LEAVE, "huy": FocalAction.LEAVE, "hủy": FocalAction.LEAVE,
-}
-
-
-def parse_action(args: Iterable[str]) -> FocalAction:
-    """The word after /daumoi (accents and case ignored where Vietnamese typists drop them)."""
-    word = " ".join(args).strip().casefold()
-    return _ACTIONS.get(word, FocalAction.UNKNOWN)
+from bot.render import focal as focal_texts
 
 
 @dataclass
@@ -104,7 +84,7 @@ async def daumoi(
                 assert province is not None
                 await chats_repo.bind_chat(
                     session, province=province, tg_chat_id=user_id, role=ChatRole.AGENCY, now=now,
-                    agency=agency, title=f"Đầu mối {name}"[:255], bound_by_tg_id=user_id,
+                    agency=agency, title=focal_texts.private_chat_title(name)[:255], bound_by_tg_id=user_id,
                 )
                 row.private_copy = True
                 result.outcome = FocalOutcome.PRIVATE_ON

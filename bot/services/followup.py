@@ -89,7 +89,7 @@ async def waive(session: AsyncSession, env: svc.Env, *, task_id: int | None, rea
         return texts.WAIVE_USAGE
     task = await plans_repo.get_task(session, task_id=task_id)
     if task is None or task.removed or not env.actor.administers(task.plan.province_id):
-        return texts.WAIVE_USAGE if task is not None else f"Không tìm thấy nhiệm vụ {task_code(task_id)}."
+        return texts.WAIVE_USAGE if task is not None else texts.task_missing(task_code(task_id))
     items = [i for i in await plans_repo.task_due_items(session, task_id=task_id) if i.status is not Status.DONE and not i.cancelled]
     if not items:
         return texts.waive_nothing(task_code(task_id))

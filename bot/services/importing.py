@@ -28,6 +28,7 @@ from bot.domain.kinds import DueOrigin, LinkRole
 from bot.domain.plans.draft import PlanDraft, TaskDraft
 from bot.domain.status import Status
 from bot.domain.text import clean
+from bot.render import confirm as confirm_texts
 from bot.render import imports as texts
 
 PLAN_FIELDS = (
@@ -143,7 +144,8 @@ async def import_plan(
     await run.remove_missing({t.ref for t in draft.tasks})
     await run.write()
     unknown_dates = await unknown_items.apply_follow_from(
-        session, plan_id=plan.id, follow_from=plan.follow_from, now=now, actor=actor
+        session, plan_id=plan.id, follow_from=plan.follow_from, now=now, actor=actor,
+        unknown_note=confirm_texts.unknown_since_note(plan.follow_from), followed_note=confirm_texts.FOLLOWED_AGAIN_NOTE,
     )
 
     report = ImportReport(

@@ -25,7 +25,7 @@ from bot.db.session import AsyncSession
 from bot.domain.channels import Channel
 from bot.domain.digest import DigestKind, DigestPeriod
 from bot.domain.kinds import OutboxKind
-from bot.render.email import digest_email, escalation_email, reminder_email
+from bot.render.email import REPORT_TITLE, digest_email, escalation_email, reminder_email
 from bot.render.reminders import reminder_messages
 from bot.services.links import AgencyLinks
 
@@ -148,5 +148,5 @@ async def queue_digest_emails(
 def _plain_title(messages: Sequence[str]) -> str:
     from bot.render.plain import html_to_text
 
-    first = messages[0] if messages else "Báo cáo"
+    first = messages[0] if messages else REPORT_TITLE
     return html_to_text(first.split("\n", 1)[0]).strip()[:150]

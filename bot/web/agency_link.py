@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from bot.db import agencies as agencies_repo
 from bot.db.models import Agency
+from bot.render import channels as channel_texts
 from bot.services.links import link_key, read_token
 from bot.web import auth
 
@@ -54,7 +55,7 @@ def routes(kit: Kit) -> list[Route]:
             family = await agencies_repo.agency_family_ids(session, agency_ids=[agency.id])
             grants = {"admin": [], "leader": [], "agency": {str(agency.province_id): sorted(family)}}
             cookie = await auth.open_session(
-                session, tg_user_id=EMAIL_USER_ID, user_name=f"{agency.name} (thư điện tử)", grants=grants, now=ctx.clock()
+                session, tg_user_id=EMAIL_USER_ID, user_name=channel_texts.email_session_name(agency.name), grants=grants, now=ctx.clock()
             )
         response = RedirectResponse(f"/web/agencies/{agency.id}", status_code=303)
         response.set_cookie(

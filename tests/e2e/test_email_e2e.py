@@ -114,12 +114,16 @@ async def test_mail_only_agency_is_asked_about_its_unknown_items_once(world: Wor
     from bot.db.models import Agency, DueItem, Plan
     from bot.db.unknown_items import apply_follow_from
     from bot.domain.status import Status
+    from bot.render import confirm as confirm_texts
 
     async with world.sm() as s, s.begin():
         plan = await s.scalar(select(Plan))
         assert plan is not None
         plan.follow_from = date(2025, 6, 1)
-        await apply_follow_from(s, plan_id=plan.id, follow_from=plan.follow_from, now=MONDAY_0800, actor="test")
+        await apply_follow_from(
+            s, plan_id=plan.id, follow_from=plan.follow_from, now=MONDAY_0800, actor="test",
+            unknown_note=confirm_texts.unknown_since_note(plan.follow_from), followed_note=confirm_texts.FOLLOWED_AGAIN_NOTE,
+        )
     world.clock.jump(MONDAY_0800 - timedelta(minutes=5))
     app = await world.start(polling=True, smtp_url=smtp.url, mail_from=FROM, web_port=0)
     try:
