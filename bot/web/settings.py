@@ -86,7 +86,7 @@ def routes(kit: Kit) -> list[Route]:
                 return await render(request, session, viewer, province, problem=console_texts.AGENCY_MISSING, status=422)
             result = await recipients.set_agency_email(
                 session, province_ids=[province.id], agency_query=agency.code, address=address,
-                actor_tg_id=viewer.user_id, now=now,
+                actor_tg_id=viewer.user_id, now=now, always=form.get("always") == "1",
             )
         elif action == "leader":
             result = await recipients.set_leader_email(

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bot.db.models import Agency, CalendarDay, Recipient, ZaloLinkCode
 from bot.domain.calendar import DayKind
 from bot.domain.kinds import ChatRole
+from bot.services import recipients
 from bot.services.zalo import code_hash
 from tests.web.conftest import ADMIN, FOCAL, LEADER, OTHER_FOCAL, STRANGER, Web
 
@@ -24,6 +25,13 @@ async def _counts(web: Web) -> tuple[int, int, int]:
             int(await s.scalar(select(func.count()).select_from(ZaloLinkCode)) or 0),
             int(await s.scalar(select(func.count()).select_from(CalendarDay)) or 0),
         )
+
+
+async def _province_id(web: Web) -> int:
+    async with web.world.sm() as s:
+        found = await s.scalar(select(Agency.province_id).where(Agency.code == "so-tu-phap"))
+        assert found is not None
+        return int(found)
 
 
 async def _agency_id(web: Web, code: str) -> int:
@@ -56,6 +64,26 @@ async def test_admin_sets_emails_zalo_code_and_calendar(web: Web) -> None:
     assert rows["pct@phutho.gov.vn"].role is ChatRole.LEADERS and rows["pct@phutho.gov.vn"].person_name == "Nguyễn Văn A"
     listing = await admin.get(saved.headers["location"])
     assert "Đã lưu địa chỉ e-mail." in listing.text and "vanthu@stp.phutho.gov.vn" in listing.text and "Lãnh đạo Nguyễn Văn A" in listing.text
+    assert "nhắc việc: khi chưa có nhóm Telegram" in listing.text and 'id="email-always"' in listing.text
+    # "luôn" (as `/email … luon`): reminded by mail even while the agency has its Telegram group;
+    # saving again without it goes back to "only while there is no group".
+    always = await admin.post(
+        "/web/settings/email", data={"csrf": csrf, "action": "agency", "agency": stp, "address": "vanthu@stp.phutho.gov.vn", "always": "1"},
+    )
+    assert always.status_code == 303
+    async with web.world.sm() as s:
+        assert await s.scalar(select(Recipient.always_remind).where(Recipient.address == "vanthu@stp.phutho.gov.vn")) is True
+    shown = (await admin.get("/web/settings")).text.split('id="email-list"', 1)[1].split("</table>", 1)[0]
+    assert "nhắc việc: <b>luôn</b> (cả khi có nhóm Telegram)" in shown and "khi chưa có nhóm Telegram" not in shown
+    async with web.world.sm() as s:  # the same listing as /email's, from the same service
+        [line] = [e for e in await recipients.list_emails(s, province_ids=[await _province_id(web)]) if e.agency_name]
+    assert line.always
+    [reply] = await web.world.send(ADMIN, ADMIN, "/email")
+    assert "vanthu@stp.phutho.gov.vn — nhắc việc: luôn" in (reply.text or "")
+    back = await admin.post("/web/settings/email", data={"csrf": csrf, "action": "agency", "agency": stp, "address": "vanthu@stp.phutho.gov.vn"})
+    assert back.status_code == 303
+    async with web.world.sm() as s:
+        assert await s.scalar(select(Recipient.always_remind).where(Recipient.address == "vanthu@stp.phutho.gov.vn")) is False
     removed = await admin.post("/web/settings/email", data={"csrf": csrf, "action": "remove", "address": "pct@phutho.gov.vn"})
     assert removed.status_code == 303
     async with web.world.sm() as s:
