@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Text, and_, case, cast, false, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.digests import any_holds, hold_at
 from bot.db.models import (
     Agency,
     Chat,
@@ -19,12 +20,13 @@ from bot.db.models import (
     PendingUpload,
     Plan,
     Province,
+    ReminderHold,
     StatusChange,
     Task,
     TaskAgency,
     TaskCorrection,
 )
-from bot.domain.kinds import FlowState, LinkRole
+from bot.domain.kinds import FlowState, HoldKind, LinkRole
 from bot.domain.status import Category, ChangeSource, Status
 
 
@@ -39,6 +41,16 @@ class TaskFilter:
     due_to: date | None = None
     flag: str | None = None
     text_task_ids: Sequence[int] | None = None  # tasks whose text matched (accent-insensitive)
+    # Holds (snooze, agency pause, "không thực hiện") in force at `holds_at` (None: there are
+    # none — nothing looked up): an open item on hold is in no category, as in the digest;
+    # `hold` keeps only those on hold ("held": snoozed or paused, "waived": không thực hiện).
+    holds_at: datetime | None = None
+    hold: str | None = None
+
+
+HELD = "held"
+WAIVED = "waived"
+HOLD_FILTERS = (HELD, WAIVED)
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,15 @@ def _where(f: TaskFilter, today: date) -> list[Any]:
         where.append(DueItem.agency_id == f.agency_id)
     if f.category is not None:
         where.append(category_condition(f.category, today))
+        if f.holds_at is not None and f.category not in (Category.DONE_ON_TIME, Category.DONE_LATE):
+            where.append(hold_at(f.holds_at, today, ReminderHold.kind).is_(None))
+    if f.hold is not None:
+        if f.holds_at is None:
+            where.append(false())
+        else:
+            kind = hold_at(f.holds_at, today, ReminderHold.kind)
+            where.append(DueItem.status != Status.DONE)
+            where.append(kind == HoldKind.WAIVE.value if f.hold == WAIVED else kind.in_([HoldKind.SNOOZE.value, HoldKind.PAUSE.value]))
     if f.due_from is not None:
         where.append(DueItem.due_on >= f.due_from)
     if f.due_to is not None:
@@ -139,6 +160,39 @@ async def list_tasks_page(
         .order_by(DueItem.due_on, DueItem.id)
     )
     return [TaskListRow(*row) for row in (await session.execute(query)).all()]
+
+
+async def holds_at_end(session: AsyncSession, *, end: datetime) -> datetime | None:
+    """`end` if any hold was made before it (TaskFilter.holds_at), else None (the usual case)."""
+    return end if await any_holds(session, end=end) else None
+
+
+async def current_holds(
+    session: AsyncSession, *, due_item_ids: Sequence[int], end: datetime, today: date
+) -> dict[int, tuple[str, date | None]]:
+    """The hold in force on each of these items at `end` (kind, until) — its own or its
+    agency's pause, "không thực hiện" first, as the digest counts it; items without one are left out."""
+    if not due_item_ids or not await any_holds(session, end=end):
+        return {}
+    rows = await session.execute(
+        select(DueItem.id, hold_at(end, today, ReminderHold.kind), hold_at(end, today, ReminderHold.until_on))
+        .where(DueItem.id.in_(list(due_item_ids)))
+    )
+    return {int(i): (str(kind), until) for i, kind, until in rows.all() if kind is not None}
+
+
+async def agency_pause(session: AsyncSession, *, agency_id: int, end: datetime, today: date) -> ReminderHold | None:
+    """The agency's pause in force at `end` (/tamdung), if any."""
+    return await session.scalar(
+        select(ReminderHold)
+        .where(
+            ReminderHold.agency_id == agency_id, ReminderHold.kind == HoldKind.PAUSE, ReminderHold.created_at < end,
+            or_(ReminderHold.ended_at.is_(None), ReminderHold.ended_at >= end),
+            or_(ReminderHold.until_on.is_(None), ReminderHold.until_on > today),
+        )
+        .order_by(ReminderHold.id.desc())
+        .limit(1)
+    )
 
 
 async def text_index_key(session: AsyncSession, *, province_id: int) -> tuple[Any, ...]:
@@ -213,15 +267,20 @@ async def task_items(session: AsyncSession, *, task_id: int) -> list[tuple[DueIt
     return [(item, name) for item, name in rows.all()]
 
 
-async def task_history(session: AsyncSession, *, task_id: int) -> list[tuple[StatusChange, str]]:
+async def task_history(
+    session: AsyncSession, *, task_id: int
+) -> list[tuple[StatusChange, str, tuple[str, date | None] | None]]:
+    """A task's history rows with their item's agency name and the hold each recorded
+    (kind, until; None: not a hold)."""
+    kind, until = _hold_recorded()
     rows = await session.execute(
-        select(StatusChange, Agency.name)
+        select(StatusChange, Agency.name, kind, until)
         .join(DueItem, StatusChange.due_item_id == DueItem.id)
         .join(Agency, DueItem.agency_id == Agency.id)
         .where(DueItem.task_id == task_id)
         .order_by(StatusChange.at, StatusChange.id)
     )
-    return [(change, name) for change, name in rows.all()]
+    return [(change, name, (str(k), u) if k is not None else None) for change, name, k, u in rows.all()]
 
 
 @dataclass(frozen=True)
@@ -361,9 +420,13 @@ class HistoryRow:
     source: str
     channel: str | None
     note: str | None
+    change_id: int = 0
+    due_item_id: int = 0
+    evidence: Any = None  # read for a page (`history(..., details=True)`), not for an export
+    hold: tuple[str, date | None] | None = None  # the hold this row recorded (kind, until), with `details`
 
 
-def _history_query(f: HistoryFilter) -> Any:
+def _history_query(f: HistoryFilter, *, details: bool = False) -> Any:
     where: list[Any] = [Plan.province_id == f.province_id]
     if f.agency_ids is not None:
         where.append(DueItem.agency_id.in_(list(f.agency_ids)))
@@ -381,7 +444,8 @@ def _history_query(f: HistoryFilter) -> Any:
         select(
             StatusChange.at, Plan.number, Task.id, Task.ref, Task.title, Agency.name, DueItem.due_on,
             StatusChange.old_status, StatusChange.new_status, StatusChange.progress, StatusChange.actor_name,
-            StatusChange.source, StatusChange.channel, StatusChange.note,
+            StatusChange.source, StatusChange.channel, StatusChange.note, StatusChange.id, StatusChange.due_item_id,
+            *((StatusChange.evidence, *_hold_recorded()) if details else ()),
         )
         .join(DueItem, StatusChange.due_item_id == DueItem.id)
         .join(Task, DueItem.task_id == Task.id)
@@ -391,17 +455,42 @@ def _history_query(f: HistoryFilter) -> Any:
     )
 
 
-async def history(session: AsyncSession, f: HistoryFilter, *, limit: int | None = None, newest_first: bool = False) -> list[HistoryRow]:
-    """Status history rows (oldest first, or newest first for a page), filtered."""
+def _hold_recorded() -> tuple[Any, Any]:
+    """(kind, until) of the hold a history row recorded: a snooze or "không thực hiện" writes
+    its hold and the item's history row at the same instant (bot.services.followup)."""
+
+    def column(c: Any) -> Any:
+        return (
+            select(c)
+            .where(ReminderHold.due_item_id == StatusChange.due_item_id, ReminderHold.created_at == StatusChange.at)
+            .order_by(ReminderHold.id.desc())
+            .limit(1)
+            .correlate(StatusChange)
+            .scalar_subquery()
+        )
+
+    return column(ReminderHold.kind), column(ReminderHold.until_on)
+
+
+async def history(
+    session: AsyncSession, f: HistoryFilter, *, limit: int | None = None, newest_first: bool = False, details: bool = False
+) -> list[HistoryRow]:
+    """Status history rows (oldest first, or newest first for a page), filtered; `details`:
+    with each row's evidence and the hold it recorded (a page's few rows, not an export)."""
     order = (StatusChange.at.desc(), StatusChange.id.desc()) if newest_first else (StatusChange.at, StatusChange.id)
-    query = _history_query(f).order_by(*order)
+    query = _history_query(f, details=details).order_by(*order)
     if limit is not None:
         query = query.limit(limit)
-    return [
-        HistoryRow(at, number, tid, ref, title, name, due, old, new, progress, actor, str(source), channel, note)
-        for at, number, tid, ref, title, name, due, old, new, progress, actor, source, channel, note
-        in (await session.execute(query)).all()
-    ]
+    rows: list[HistoryRow] = []
+    for at, number, tid, ref, title, name, due, old, new, progress, actor, source, channel, note, cid, iid, *more in (
+        await session.execute(query)
+    ).all():
+        evidence, kind, until = more if more else (None, None, None)
+        rows.append(HistoryRow(
+            at, number, tid, ref, title, name, due, old, new, progress, actor, str(source), channel, note, cid, iid,
+            evidence, (str(kind), until) if kind is not None else None,
+        ))
+    return rows
 
 
 async def agency_by_id(session: AsyncSession, *, agency_id: int) -> Agency | None:
@@ -417,6 +506,29 @@ async def item_province(session: AsyncSession, *, due_item_id: int) -> tuple[int
         )
     ).first()
     return (int(found[0]), int(found[1])) if found else None
+
+
+@dataclass(frozen=True)
+class ChangeEvidence:
+    change_id: int
+    due_item_id: int
+    agency_id: int
+    province_id: int
+    evidence: Any
+
+
+async def evidence_of_change(session: AsyncSession, *, change_id: int) -> ChangeEvidence | None:
+    """A history row's evidence with whose item it is (agency, province): the download's check."""
+    found = (
+        await session.execute(
+            select(StatusChange.id, DueItem.id, DueItem.agency_id, Plan.province_id, StatusChange.evidence)
+            .join(DueItem, StatusChange.due_item_id == DueItem.id)
+            .join(Task, DueItem.task_id == Task.id)
+            .join(Plan, Task.plan_id == Plan.id)
+            .where(StatusChange.id == change_id)
+        )
+    ).first()
+    return ChangeEvidence(int(found[0]), int(found[1]), int(found[2]), int(found[3]), found[4]) if found else None
 
 
 async def extension_province(session: AsyncSession, *, request_id: int) -> int | None:

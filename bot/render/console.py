@@ -11,6 +11,8 @@ from bot.render.format import short_date
 # --- evidence ---------------------------------------------------------------------------
 EVIDENCE_NONE = "Hãy chọn một tệp minh chứng."
 EVIDENCE_UPLOAD_FAILED = "Không lưu được tệp lên Telegram lúc này; hãy thử lại sau ít phút hoặc gửi tệp trong nhóm."
+EVIDENCE_DOWNLOAD_FAILED = "Không tải được tệp minh chứng từ Telegram lúc này; hãy thử lại sau ít phút."
+EVIDENCE_FILE_NAME = "minh-chung"  # a stored file without a name
 
 
 def evidence_too_big(max_mb: int) -> str:

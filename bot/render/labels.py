@@ -32,3 +32,10 @@ def hold_label(kind: str, until_text: str | None = None) -> str:
     """'Không thực hiện', 'Tạm dừng nhắc đến 15/01/2027'."""
     label = HOLD_LABELS[kind]
     return f"{label} đến {until_text}" if until_text and kind != "waive" else label
+
+
+# The tasks page's status filter beyond the VPCP categories (bot.db.web_queries.HELD, WAIVED).
+HOLD_FILTER_LABELS: dict[str, str] = {
+    "held": "Tạm dừng nhắc",
+    "waived": "Không thực hiện",
+}

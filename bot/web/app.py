@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -34,9 +35,10 @@ from bot.render import console as console_texts
 from bot.render.corrections import DEADLINE_UNREAD, FIELD_LABELS
 from bot.render.format import short_date
 from bot.render.history import STATUS_LABELS
-from bot.render.labels import review_label
+from bot.render.labels import HOLD_FILTER_LABELS, hold_label, review_label
 from bot.services import corrections
-from bot.web import agency_link, auth, bulk, follow, initdata, plans, report
+from bot.services.digests import day_end
+from bot.web import agency_link, auth, bulk, evidence, follow, initdata, plans, report
 from bot.web import settings as settings_page
 from bot.web.access import Viewer, resolve_grants
 
@@ -94,8 +96,11 @@ def _env() -> Environment:
 
     env.filters["cval"] = correction_value
     env.filters["fold"] = fold
+    env.filters["files"] = evidence.evidence_files
     env.globals.update(
         status_label=lambda s: STATUS_LABELS.get(str(s), str(s)),
+        hold_label=lambda h: hold_label(h[0], short_date(h[1]) if h[1] else None),
+        hold_filters=[(q.HELD, HOLD_FILTER_LABELS[q.HELD]), (q.WAIVED, HOLD_FILTER_LABELS[q.WAIVED])],
         review_label=lambda r: review_label(ReviewReason(r)) if r in ReviewReason._value2member_map_ else r,
         field_label=lambda f: FIELD_LABELS.get(f, f),
         category_labels=CATEGORY_LABELS,
@@ -242,8 +247,10 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
                 tid for tid, words, ref in await search_index(session, province.id)
                 if key in words or key == ref
             ]
+        end = day_end(today, ZoneInfo(province.timezone))
+        holds_at = await q.holds_at_end(session, end=end)
         filt = q.TaskFilter(
-            province_id=province.id,
+            province_id=province.id, holds_at=holds_at, hold=cat if cat in q.HOLD_FILTERS else None,
             agency_ids=sorted(a) if (a := viewer.agency_ids(province.id)) is not None else None,
             plan_id=number("plan"), agency_id=number("agency"),
             category=Category(cat) if cat is not None and cat in Category._value2member_map_ else None,
@@ -255,6 +262,10 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
         pages = max(1, math.ceil(total / PAGE_SIZE))
         current_page = min(max(number("page") or 1, 1), pages)
         rows = await q.list_tasks_page(session, filt, today=today, offset=(current_page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        holds = (
+            await q.current_holds(session, due_item_ids=[r.due_item_id for r in rows], end=end, today=today)
+            if holds_at is not None else {}
+        )
         agencies = await q.agencies_of(session, province_id=province.id)
         if filt.agency_ids is not None:
             agencies = [a for a in agencies if a.id in filt.agency_ids]
@@ -265,7 +276,7 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
             agencies=agencies, today=today, category=lambda r: category(r.status, r.due_on, r.completed_on, today),
             page_url=lambda n: "/web/tasks?" + urlencode({**query, "page": n}),
             here="/web/tasks?" + urlencode({**query, "page": current_page}), message=params.get("m"),
-            can_edit=viewer.edits(province.id),
+            can_edit=viewer.edits(province.id), holds=holds,
         )
 
     async def visible_task(session: AsyncSession, viewer: Viewer, task_id: int) -> Any:
@@ -291,11 +302,18 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
             return refuse(request, viewer, 404)
         task, plan = found
         items = await q.task_items(session, task_id=task.id)
+        allowed = viewer.agency_ids(plan.province_id)
+        downloadable = {i.id for i, _ in items if allowed is None or i.agency_id in allowed}
         reportable = await report.reportable(session, ctx, viewer, province_id=plan.province_id, items=[i for i, _ in items])
+        today = ctx.today()
+        [province] = await q.provinces_by_ids(session, [plan.province_id])
+        holds = await q.current_holds(
+            session, due_item_ids=[i.id for i, _ in items], end=day_end(today, ZoneInfo(province.timezone)), today=today
+        )
         return page(
             request, "task.html", status=status, viewer=viewer, task=task, plan=plan, reportable=reportable,
-            links=await q.task_links(session, task_id=task.id), items=items, today=ctx.today(),
-            history=await q.task_history(session, task_id=task.id),
+            links=await q.task_links(session, task_id=task.id), items=items, today=today, holds=holds,
+            history=await q.task_history(session, task_id=task.id), downloadable=downloadable,
             corrections=await corrections.task_corrections(session, task_id=task.id),
             can_edit=viewer.edits(plan.province_id), message=message, max_mb=ctx.settings.max_upload_mb,
             agencies=await q.agencies_of(session, province_id=plan.province_id) if viewer.edits(plan.province_id) else [],
@@ -389,6 +407,7 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
         *plans.routes(kit),
         *follow.routes(kit),
         *report.routes(kit),
+        *evidence.routes(kit),
         *bulk.routes(kit),
         *settings_page.routes(kit),
         *agency_link.routes(kit),  # the signed link of an e-mailed reminder

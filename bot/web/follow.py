@@ -13,6 +13,7 @@ import asyncio
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -31,6 +32,7 @@ from bot.render import console as console_texts
 from bot.render import history as history_files
 from bot.render import trend as trend_texts
 from bot.services import console, digests
+from bot.services.digests import day_end
 from bot.web.access import Viewer
 
 if TYPE_CHECKING:
@@ -105,11 +107,14 @@ def routes(kit: Kit) -> list[Route]:
         rows = await console.agency_rows(session, province=province, today=ctx.today(), agency_ids=frozenset({agency.id}))
         row = rows[0] if rows else console.AgencyRow(agency, console.Figures())
         recent = await q.history(
-            session, q.HistoryFilter(province_id=province.id, agency_id=agency.id), limit=HISTORY_SHOWN, newest_first=True
+            session, q.HistoryFilter(province_id=province.id, agency_id=agency.id), limit=HISTORY_SHOWN,
+            newest_first=True, details=True,
         )
+        today = ctx.today()
+        pause = await q.agency_pause(session, agency_id=agency.id, end=day_end(today, ZoneInfo(province.timezone)), today=today)
         return page(
             request, "agency.html", viewer=viewer, province=province, row=row, history=recent,
-            status_label=history_files.status_label,
+            status_label=history_files.status_label, pause=pause,
         )
 
     # --- reports --------------------------------------------------------------------------
@@ -129,7 +134,9 @@ def routes(kit: Kit) -> list[Route]:
         if refused is not None:
             return refused
         digest = await console.report_figures(session, province=province, kind=kind, as_of=as_of)
-        overdue_filter = q.TaskFilter(province_id=province.id, category=Category.OVERDUE)
+        # Overdue as the digest counts it: an item on hold then is not (it is counted apart).
+        holds_at = await q.holds_at_end(session, end=day_end(as_of, ZoneInfo(province.timezone)))
+        overdue_filter = q.TaskFilter(province_id=province.id, category=Category.OVERDUE, holds_at=holds_at)
         overdue = await q.list_tasks_page(session, overdue_filter, today=as_of, offset=0, limit=OVERDUE_SHOWN)
         overdue_total = await q.count_tasks(session, overdue_filter, today=as_of)
         query = urlencode({"p": province.id, "kind": kind.value, "date": as_of.strftime("%d/%m/%Y")})

@@ -28,7 +28,7 @@ async def test_evidence_upload_event_dating_and_settings_in_a_browser(
     shots = Path(os.environ.get("NV_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     db = "pg" if bot_db_url.startswith("postgresql") else "sqlite"
-    evidence = tmp_path / "bien-ban-hop.pdf"
+    evidence = tmp_path / "Biên bản họp.pdf"
     evidence.write_bytes(b"%PDF-1.4\n% bien ban\n" + b"x" * 4000)
     async with web.world.sm() as s:
         item = await s.scalar(
@@ -54,13 +54,27 @@ async def test_evidence_upload_event_dating_and_settings_in_a_browser(
             await phone.fill(f"{form} input[name=note]", "Biên bản họp ngày 20/06/2025")
             await phone.locator(f"#item-{item.id} + tr").screenshot(path=str(shots / f"evidence-form-360-{db}.png"))
             await phone.click(f"{form} button[type=submit]")
-            await phone.wait_for_selector("#history:has-text('bien-ban-hop.pdf')")
-            await phone.locator("#history").screenshot(path=str(shots / f"evidence-history-360-{db}.png"))
+            await phone.wait_for_selector("#history:has-text('Biên bản họp.pdf')")
+            await phone.locator("#history tr:has(a.file)").screenshot(path=str(shots / f"evidence-history-360-{db}.png"))
+            # Downloaded back through the bot, under its Vietnamese name (RFC 5987's filename*).
+            async with phone.expect_download() as downloading:
+                await phone.click("#history a.file")
+            download = await downloading.value
+            assert download.suggested_filename == "Biên bản họp.pdf"
+            assert Path(await download.path()).read_bytes() == evidence.read_bytes()
 
             admin_phone = await (await browser.new_context(viewport={"width": 360, "height": 740})).new_page()
             await admin_phone.goto(await web.link(ADMIN))
             await admin_phone.click("#login")
             await admin_phone.wait_for_url("**/web/tasks")
+            await admin_phone.goto(f"{console}/web/settings#emails")
+            await admin_phone.select_option("#agency-email-form select[name=agency]", label="Sở Tư pháp")
+            await admin_phone.fill("#agency-email-form input[name=address]", "vanthu@stp.phutho.gov.vn")
+            await admin_phone.check("#email-always")
+            await admin_phone.locator("#agency-email-form").screenshot(path=str(shots / f"settings-email-360-{db}.png"))
+            await admin_phone.click("#agency-email-form button[type=submit]")
+            await admin_phone.wait_for_selector("#email-list:has-text('nhắc việc: luôn')")
+            await admin_phone.locator("#email-list").screenshot(path=str(shots / f"settings-email-list-360-{db}.png"))
             await admin_phone.goto(f"{console}/web/settings#calendar")
             await admin_phone.fill("#calendar-form input[name=day]", "05/09/2025")
             await admin_phone.fill("#calendar-form input[name=note]", "nghỉ bù Quốc khánh")
@@ -104,6 +118,6 @@ async def test_evidence_upload_event_dating_and_settings_in_a_browser(
         day = await s.scalar(select(CalendarDay).where(CalendarDay.day == date(2025, 9, 5)))
         due = await s.scalar(select(DueItem.due_on).where(DueItem.task_id == event, DueItem.cancelled.is_(False)))
     assert change is not None and change.evidence is not None and change.actor_tg_id == FOCAL
-    assert change.evidence["files"][0]["name"] == "bien-ban-hop.pdf" and change.evidence["files"][0]["size"] == 4020
+    assert change.evidence["files"][0]["name"] == "Biên bản họp.pdf" and change.evidence["files"][0]["size"] == 4020
     assert day is not None and day.note == "nghỉ bù Quốc khánh" and day.actor_tg_id == ADMIN
     assert due in (date(2025, 8, 15), None)  # None: the event task has no lead agency to remind

@@ -99,3 +99,76 @@ async def test_a_focal_point_attaches_evidence_and_others_cannot(web: Web) -> No
         f"/web/items/{item.id}/evidence", data={"csrf": token}, files={"file": ("bien-ban.docx", b"PK\x03\x04 docx", "application/octet-stream")},
     )
     assert done.status_code == 303 and len(_documents(web)) == 2
+
+
+PT_ADMIN, VL_ADMIN = 700_001, 700_002  # Phú Thọ's and Vĩnh Long's own admins
+TWO_PROVINCES = {"province": None, "admin_ids": str(ADMIN), "province_admins": f"phu-tho:{PT_ADMIN}; vinh-long:{VL_ADMIN}"}
+NAME = "Biên bản họp số 3 (Đợt 1).pdf"
+
+
+@pytest.mark.parametrize("bot_settings_overrides", [TWO_PROVINCES])
+async def test_evidence_files_download_for_whoever_may_see_the_item(web: Web) -> None:
+    """The history links each file; the download fetches it through the bot (getFile and the
+    Bot API's file URL: the fake server here) and streams it named as sent — to the province's
+    admins and leaders and the item's own focal point; another agency's focal point, another
+    province's admin and a stranger are refused."""
+    from bot.db import agencies as agencies_repo
+    from tests.fakebot.server import DOWNLOAD
+
+    async with web.world.sm() as s, s.begin():  # a second province on the installation
+        await agencies_repo.get_or_create_province(s, slug="vinh-long", name="Vĩnh Long", timezone="Asia/Ho_Chi_Minh")
+    for user_id, name in ((PT_ADMIN, "Quản trị Phú Thọ"), (VL_ADMIN, "Quản trị Vĩnh Long")):
+        web.world.server.add_user(user_id, name)
+    item = await _item(web, "so-tu-phap")
+    focal = await web.sign_in(FOCAL)
+    page = await focal.get(f"/web/tasks/{item.task_id}")
+    sent = await focal.post(
+        f"/web/items/{item.id}/evidence", data={"csrf": web.csrf(page.text)},
+        files={"file": (NAME, PDF, "application/pdf")},
+    )
+    assert sent.status_code == 303, sent.text
+    change = (await _changes(web, item.id))[-1]
+    url = f"/web/evidence/{change.id}/0"
+    shown = await focal.get(f"/web/tasks/{item.task_id}")
+    assert f'href="{url}"' in shown.text  # the history links the file
+
+    downloads = lambda: [r for r in web.world.server.requests if r.method == DOWNLOAD]  # noqa: E731
+    for who in (FOCAL, ADMIN, PT_ADMIN, LEADER):
+        client = web.sessions.get(who) or await web.sign_in(who)
+        got = await client.get(url)
+        assert got.status_code == 200, who
+        assert got.content == PDF and got.headers["content-type"] == "application/pdf"
+        disposition = got.headers["content-disposition"]
+        assert disposition.startswith("attachment; ")
+        # RFC 5987: the UTF-8 name percent-encoded, an ASCII fallback beside it.
+        assert "filename*=UTF-8''Bi%C3%AAn%20b%E1%BA%A3n%20h%E1%BB%8Dp%20s%E1%BB%91%203%20%28%C4%90%E1%BB%A3t%201%29.pdf" in disposition
+        assert 'filename="Bien ban hop so 3 (Dot 1).pdf"' in disposition
+        assert got.headers["x-content-type-options"] == "nosniff" and got.headers["cache-control"] == "no-store"
+    assert len(downloads()) == 4  # fetched from the Bot API each time, never kept on disk
+    leader_page = await web.sessions[LEADER].get(f"/web/tasks/{item.task_id}")
+    assert f'href="{url}"' in leader_page.text
+    agency_page = await web.sessions[ADMIN].get(f"/web/agencies/{item.agency_id}")
+    assert f'href="{url}"' in agency_page.text  # the agency's recent history links it too
+
+    # Another agency's focal point, another province's admin: as if there were no such file;
+    # a stranger: refused; a file index or a history row without a file: not found.
+    for who, code in ((OTHER_FOCAL, 404), (VL_ADMIN, 404), (STRANGER, 403)):
+        client = await web.sign_in(who)
+        refused = await client.get(url)
+        assert refused.status_code == code, who
+        assert PDF not in refused.content
+    admin = web.sessions[ADMIN]
+    assert (await admin.get(f"/web/evidence/{change.id}/1")).status_code == 404
+    plain = (await _changes(web, item.id))[0]
+    assert plain.evidence is None and (await admin.get(f"/web/evidence/{plain.id}/0")).status_code == 404
+    assert (await web.client.get(url)).status_code == 303  # not signed in: to the sign-in page
+    assert len(downloads()) == 4
+
+    # Telegram cannot give the file now (getFile fails, then the download itself): said in
+    # Vietnamese, nothing half-sent.
+    web.world.server.fail_next("getFile", 400, description="Bad Request: wrong file_id or the file is temporarily unavailable")
+    lost = await admin.get(url)
+    assert lost.status_code == 502 and "Không tải được tệp minh chứng từ Telegram" in lost.text
+    web.world.server._files_by_path.clear()  # noqa: SLF001 - the file URL now answers 404
+    gone = await admin.get(url)
+    assert gone.status_code == 502 and PDF not in gone.content
