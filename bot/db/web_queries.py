@@ -232,6 +232,13 @@ async def agencies_of(session: AsyncSession, *, province_id: int) -> list[Agency
     )
 
 
+async def agency_names_by_code(session: AsyncSession, *, province_id: int) -> dict[str, str]:
+    """code → name of the province's agencies, merged and inactive ones too (corrections store codes)."""
+    return {code: name for code, name in (await session.execute(
+        select(Agency.code, Agency.name).where(Agency.province_id == province_id)
+    )).all()}
+
+
 async def provinces_by_ids(session: AsyncSession, ids: Iterable[int]) -> list[Province]:
     return list(await session.scalars(select(Province).where(Province.id.in_(list(ids))).order_by(Province.name)))
 

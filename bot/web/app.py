@@ -83,15 +83,16 @@ def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
     env.filters["d"] = lambda v: short_date(v) if v else ""
     env.filters["dt"] = lambda v, tz: v.astimezone(tz).strftime("%H:%M %d/%m/%Y") if v else ""
-    def correction_value(value: Any) -> str:
-        """A stored correction value as people read it (dates dd/MM/yyyy, lists joined)."""
+    def correction_value(value: Any, names: dict[str, str] | None = None) -> str:
+        """A stored correction value as people read it (dates dd/MM/yyyy, lists joined, agency
+        codes by name when `names` has them)."""
         if value is None:
             return "—"
         if isinstance(value, dict) and "dates" in value:
             dates = ", ".join(short_date(date.fromisoformat(d)) for d in value["dates"]) or console_texts.NO_DUE_DATE
             return f"{value['text']} ({dates})" if value.get("text") and value["text"] != dates else dates
         if isinstance(value, list):
-            return ", ".join(str(v) for v in value) or "—"
+            return ", ".join((names or {}).get(str(v), str(v)) for v in value) or "—"
         return str(value)
 
     env.filters["cval"] = correction_value
@@ -315,6 +316,7 @@ def create_app(ctx: WebContext, *, extra_routes: list[Any] | None = None) -> Sta
             links=await q.task_links(session, task_id=task.id), items=items, today=today, holds=holds,
             history=await q.task_history(session, task_id=task.id), downloadable=downloadable,
             corrections=await corrections.task_corrections(session, task_id=task.id),
+            agency_names=await q.agency_names_by_code(session, province_id=plan.province_id),
             can_edit=viewer.edits(plan.province_id), message=message, max_mb=ctx.settings.max_upload_mb,
             agencies=await q.agencies_of(session, province_id=plan.province_id) if viewer.edits(plan.province_id) else [],
         )

@@ -1,5 +1,6 @@
 """The console in a real Chromium (Debian's, driven by Playwright) against the real bot:
-sign in with /web, correct a flagged task's lead and deadline, see it in `nhacviec tasks`;
+sign in with /web, correct a flagged task's lead and deadline (an event task of Sở Nội vụ: given
+to Sở Xây dựng and dated), see it in `nhacviec tasks`;
 a stranger and another agency's focal point are refused. Screenshots at 360 px and desktop
 widths go to $NV_SCREENSHOTS (or the test's tmp dir)."""
 
@@ -14,9 +15,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
-from bot.db.models import Agency, DueItem, Task, TaskAgency
+from bot.db.models import Agency, Task, TaskAgency
 from bot.domain.kinds import LinkRole
 from tests.web.conftest import ADMIN, FOCAL, STRANGER, Web
 
@@ -59,13 +60,12 @@ async def test_sign_in_correct_a_flagged_task_and_refusals(web: Web, console: st
     shots = Path(os.environ.get("NV_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     db = "pg" if bot_db_url.startswith("postgresql") else "sqlite"
-    async with web.world.sm() as s:  # a task the parser flagged, led by Sở Tư pháp
+    async with web.world.sm() as s:  # a task the parser flagged (its deadline is an event), led by Sở Nội vụ
         task = await s.scalar(
             select(Task.id)
             .join(TaskAgency, (TaskAgency.task_id == Task.id) & (TaskAgency.role == LinkRole.LEAD))
             .join(Agency, TaskAgency.agency_id == Agency.id)
-            .join(DueItem, DueItem.task_id == Task.id)
-            .where(Agency.code == "so-tu-phap")
+            .where(Agency.code == "so-noi-vu", cast(Task.needs_review, Text).like('%"event_deadline"%'))
             .order_by(Task.id)
             .limit(1)
         )
@@ -91,6 +91,7 @@ async def test_sign_in_correct_a_flagged_task_and_refusals(web: Web, console: st
             await page.screenshot(path=str(shots / f"tasks-360-{db}.png"), full_page=False)
 
             await page.goto(f"{console}/web/tasks/{task}")
+            assert "chờ sự kiện, cần đặt hạn" in await page.inner_text("span.flag")
             await page.fill("#lead-search", "xay dung")
             for box in await page.query_selector_all("#lead-form input[type=checkbox]:checked"):
                 await box.uncheck()
@@ -101,6 +102,7 @@ async def test_sign_in_correct_a_flagged_task_and_refusals(web: Web, console: st
             await page.wait_for_selector("#deadline-preview:has-text('31/01/2027')")  # htmx preview
             await page.click("#deadline-form button[type=submit]")
             await page.wait_for_selector("#items:has-text('31/01/2027')")
+            assert await page.query_selector("span.flag") is None  # the correction settled the flag
             await page.screenshot(path=str(shots / f"task-360-{db}.png"), full_page=True)
 
             desktop = await browser.new_context(viewport={"width": 1280, "height": 800})
@@ -110,7 +112,9 @@ async def test_sign_in_correct_a_flagged_task_and_refusals(web: Web, console: st
             await wide.wait_for_url("**/web/tasks")
             await wide.screenshot(path=str(shots / f"tasks-1280-{db}.png"))
             await wide.goto(f"{console}/web/tasks/{task}")
-            assert "Sửa cơ quan chủ trì: Sở Tư pháp → Sở Xây dựng" in await wide.inner_text("#history")
+            corrected = await wide.inner_text("#corrections")
+            assert "Sở Nội vụ → Sở Xây dựng" in corrected and "31/01/2027" in corrected
+            assert "Sở Xây dựng" in await wide.inner_text("#items")
             await wide.screenshot(path=str(shots / f"task-1280-{db}.png"), full_page=True)
 
             stranger = await (await browser.new_context()).new_page()
