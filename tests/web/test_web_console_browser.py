@@ -121,3 +121,69 @@ async def test_evidence_upload_event_dating_and_settings_in_a_browser(
     assert change.evidence["files"][0]["name"] == "Biên bản họp.pdf" and change.evidence["files"][0]["size"] == 4020
     assert day is not None and day.note == "nghỉ bù Quốc khánh" and day.actor_tg_id == ADMIN
     assert due in (date(2025, 8, 15), None)  # None: the event task has no lead agency to remind
+
+
+# Telegram's web-app script reads the launch data from the URL's fragment (#tgWebAppData=…); the
+# test serves this stand-in for it (the machine has no Internet), so the page's own glue runs.
+TELEGRAM_JS = (
+    "window.Telegram = {WebApp: {initData: new URLSearchParams(location.hash.slice(1)).get('tgWebAppData') || ''}};"
+)
+
+
+async def test_the_mini_app_opens_the_focal_points_page_and_holds_show_in_a_browser(
+    web: Web, console: str, tmp_path: Path, bot_db_url: str  # noqa: F811
+) -> None:
+    """A focal point opens the console as a Telegram Mini App (genuine initData signed with the
+    bot token; forged data is refused) and lands on their agency's tasks; a task an admin
+    dropped (/khongthuchien) shows "Không thực hiện" there, on a 360-px phone."""
+    import json
+    from urllib.parse import quote
+
+    from playwright.async_api import async_playwright
+
+    from bot.web import initdata
+    from tests.web.conftest import STP_GROUP
+
+    shots = Path(os.environ.get("NV_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    db = "pg" if bot_db_url.startswith("postgresql") else "sqlite"
+    async with web.world.sm() as s:
+        item = await s.scalar(
+            select(DueItem).join(Agency, DueItem.agency_id == Agency.id)
+            .where(Agency.code == "so-tu-phap", DueItem.status == Status.PENDING, DueItem.cancelled.is_(False))
+            .order_by(DueItem.due_on, DueItem.id).limit(1)
+        )
+    assert item is not None
+    [dropped] = await web.world.send(STP_GROUP, ADMIN, f"/khongthuchien NV{item.task_id} đã sáp nhập vào nhiệm vụ khác")
+    assert dropped.text.startswith(f"🚫 NV{item.task_id}")
+    fields = {
+        "auth_date": str(int(web.clock.now.timestamp())), "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
+        "user": json.dumps({"id": FOCAL, "first_name": "Đầu mối", "last_name": "STP"}, ensure_ascii=False),
+    }
+    genuine = initdata.sign(fields, web.world.server.token)
+    forged = initdata.sign({**fields, "user": json.dumps({"id": ADMIN, "first_name": "Giả"})}, "123:not-the-bot")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            context = await browser.new_context(viewport={"width": 360, "height": 740})
+            await context.route(
+                "https://telegram.org/js/telegram-web-app.js",
+                lambda route: route.fulfill(status=200, content_type="application/javascript", body=TELEGRAM_JS),
+            )
+            phone = await context.new_page()
+            await phone.goto(f"{console}/web/app#tgWebAppData={quote(forged)}&tgWebAppVersion=7.0")
+            await phone.wait_for_selector("#failed")  # the page posted it; refused, no session
+            assert "nv_session" not in {c["name"] for c in await context.cookies()}
+            await phone.close()
+            phone = await context.new_page()  # a fresh launch (the same URL with another fragment would not reload)
+            await phone.goto(f"{console}/web/app#tgWebAppData={quote(genuine)}&tgWebAppVersion=7.0")
+            await phone.wait_for_url("**/web/tasks")
+            assert "Sở Tư pháp" in await phone.inner_text("main") and "Cài đặt" not in await phone.inner_text("nav")
+            await phone.goto(f"{console}/web/tasks?cat=waived")
+            await phone.wait_for_selector(f"tr.held:has-text('NV{item.task_id}') .hold:has-text('Không thực hiện')")
+            await phone.screenshot(path=str(shots / f"miniapp-waived-360-{db}.png"), full_page=True)
+            await phone.goto(f"{console}/web/tasks/{item.task_id}")
+            await phone.wait_for_selector(f"#item-{item.id} .hold:has-text('Không thực hiện')")
+            await phone.locator("#items").screenshot(path=str(shots / f"miniapp-task-held-360-{db}.png"))
+        finally:
+            await browser.close()
