@@ -126,3 +126,12 @@ async def test_holds_are_shown_as_such_and_filtered(web: Web) -> None:
     sxd_page = await leader.get(f"/web/agencies/{sxd}")
     assert 'id="pause"><span class="hold">Cơ quan tạm dừng nhắc đến 31/07/2025</span>' in sxd_page.text
     assert "cán bộ đầu mối nghỉ phép" in sxd_page.text
+
+    # The overdue figures agree with the overdue lists once holds are counted apart: the
+    # agency's figure with its filtered task list, the Reports page's total with its list.
+    shown_overdue = int(re.search(r"quá hạn <b[^>]*>(\d+)</b>", figures).group(1))  # type: ignore[union-attr]
+    assert shown_overdue == _count(await leader.get(f"/web/tasks?agency={stp}&cat=overdue"))
+    reports = (await leader.get("/web/reports")).text
+    total = int(re.search(r'<div class="bad"><b>(\d+)</b><span>mốc quá hạn', reports).group(1))  # type: ignore[union-attr]
+    listed = int(re.search(r"<h2>Quá hạn \((\d+)\)</h2>", reports).group(1))  # type: ignore[union-attr]
+    assert listed == total
