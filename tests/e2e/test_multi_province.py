@@ -87,7 +87,8 @@ async def test_progress_and_reports_never_mix_provinces(world: BotWorld) -> None
 
     before = len(w.server.messages_in(VL_ADMIN))
     w.server.send_text(VL_ADMIN, VL_ADMIN, "/baocao")
-    await w.server.wait_for(lambda: any(m.document for m in w.server.messages_in(VL_ADMIN)[before:]))
+    # Built in a child process (bot.services.digest_worker): its start-up is seconds on a busy machine.
+    await w.server.wait_for(lambda: any(m.document for m in w.server.messages_in(VL_ADMIN)[before:]), timeout=60)
     await w.settle()
     report = w.server.messages_in(VL_ADMIN)[before:]
     text = "\n".join(m.text or m.caption or "" for m in report)
