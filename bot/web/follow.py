@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 OVERDUE_SHOWN = 50
 HISTORY_SHOWN = 100
 HISTORY_EXPORT_MAX = 200_000
+HISTORY_PAGE_ROWS = 200
 
 
 def rate(value: float | None) -> str:
@@ -188,21 +189,45 @@ def routes(kit: Kit) -> list[Route]:
 
     # --- history export -------------------------------------------------------------------
 
-    async def history_export(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
-        province, _ = await province_of(request, session, viewer)
-        if province is None:
-            return refuse(request, viewer, 404)
+    def history_filter(request: Request, viewer: Viewer, province: Province) -> q.HistoryFilter:
+        """The history the query asks for, within what the viewer sees (a focal point: their agencies)."""
         allowed = viewer.agency_ids(province.id)
         tz = ctx.settings.tz
         since = parse_day(request.query_params.get("from", ""))
         until = parse_day(request.query_params.get("to", ""))
-        filt = q.HistoryFilter(
+        task = request.query_params.get("task", "").strip().upper().removeprefix("NV").strip()  # "12" or "NV12"
+        return q.HistoryFilter(
             province_id=province.id, agency_ids=sorted(allowed) if allowed is not None else None,
-            agency_id=number(request, "agency"), plan_id=number(request, "plan"), task_id=number(request, "task"),
+            agency_id=number(request, "agency"), plan_id=number(request, "plan"), task_id=int(task) if task.isdigit() else None,
             since=datetime.combine(since, time(), tz) if since else None,
             until=datetime.combine(until + timedelta(days=1), time(), tz) if until else None,
         )
-        rows = await q.history(session, filt, limit=HISTORY_EXPORT_MAX)
+
+    async def history_page(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
+        """The audit trail of a plan, an agency or a task (filters), newest first, with the
+        holds each row recorded and its evidence files; the whole of it as Excel/CSV."""
+        province, provinces = await province_of(request, session, viewer)
+        if province is None:
+            return refuse(request, viewer, 404)
+        filt = history_filter(request, viewer, province)
+        rows = await q.history(session, filt, limit=HISTORY_PAGE_ROWS + 1, newest_first=True, details=True)
+        agencies = await q.agencies_of(session, province_id=province.id)
+        if filt.agency_ids is not None:
+            agencies = [a for a in agencies if a.id in filt.agency_ids]
+        query = {k: v for k, v in request.query_params.items() if k in ("p", "plan", "agency", "task", "from", "to") and v}
+        return page(
+            request, "history.html", viewer=viewer, province=province, provinces=provinces, rows=rows[:HISTORY_PAGE_ROWS],
+            more=len(rows) > HISTORY_PAGE_ROWS, params=request.query_params, status_label=history_files.status_label,
+            plans=await q.plans_of(session, province_id=province.id), agencies=agencies,
+            export="/web/history/export?" + urlencode({**query, "p": province.id}),
+        )
+
+    async def history_export(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
+        province, _ = await province_of(request, session, viewer)
+        if province is None:
+            return refuse(request, viewer, 404)
+        tz = ctx.settings.tz
+        rows = await q.history(session, history_filter(request, viewer, province), limit=HISTORY_EXPORT_MAX)
         stem = f"lich-su-{province.slug}-{ctx.today().isoformat()}"
         if request.query_params.get("fmt") == "xlsx":
             title = history_files.history_title(province.name)
@@ -220,6 +245,7 @@ def routes(kit: Kit) -> list[Route]:
         Route("/web/reports", signed_in(reports)),
         Route("/web/reports/chart.png", signed_in(chart)),
         Route("/web/reports/download", signed_in(download)),
+        Route("/web/history", signed_in(history_page)),
         Route("/web/history/export", signed_in(history_export)),
     ]
 

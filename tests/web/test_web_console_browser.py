@@ -185,5 +185,8 @@ async def test_the_mini_app_opens_the_focal_points_page_and_holds_show_in_a_brow
             await phone.goto(f"{console}/web/tasks/{item.task_id}")
             await phone.wait_for_selector(f"#item-{item.id} .hold:has-text('Không thực hiện')")
             await phone.locator("#items").screenshot(path=str(shots / f"miniapp-task-held-360-{db}.png"))
+            await phone.goto(f"{console}/web/history?task={item.task_id}")
+            await phone.wait_for_selector("#history .hold:has-text('Không thực hiện')")
+            await phone.screenshot(path=str(shots / f"history-360-{db}.png"), full_page=True)
         finally:
             await browser.close()

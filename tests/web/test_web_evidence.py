@@ -149,6 +149,8 @@ async def test_evidence_files_download_for_whoever_may_see_the_item(web: Web) ->
     assert f'href="{url}"' in leader_page.text
     agency_page = await web.sessions[ADMIN].get(f"/web/agencies/{item.agency_id}")
     assert f'href="{url}"' in agency_page.text  # the agency's recent history links it too
+    trail = await focal.get(f"/web/history?task={item.task_id}")
+    assert f'href="{url}"' in trail.text  # and the History page
 
     # Another agency's focal point, another province's admin: as if there were no such file;
     # a stranger: refused; a file index or a history row without a file: not found.

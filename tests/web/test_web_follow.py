@@ -107,3 +107,36 @@ async def test_history_export_is_filtered_by_role(web: Web) -> None:
     assert sheet is not None and sheet.max_row == len(mine) + 1  # title row + the same rows
     stranger = await web.sign_in(STRANGER)
     assert (await stranger.get("/web/history/export")).status_code == 403
+
+
+async def test_the_history_page_of_a_plan_an_agency_a_task_by_role(web: Web) -> None:
+    """/web/history: the audit trail filtered by plan, agency or task, newest first, linked
+    from the Plans, Tasks and agency pages; a focal point sees their agency's rows only, a
+    stranger nothing."""
+    from sqlalchemy import select
+
+    from bot.db.models import Plan
+
+    stp = await web.world.agency_id("so-tu-phap")
+    sxd = await web.world.agency_id("so-xay-dung")
+    async with web.world.sm() as s:
+        plan = await s.scalar(select(Plan.id).limit(1))
+    admin = await web.sign_in(ADMIN)
+    assert 'href="/web/history?p=' in (await admin.get("/web/plans")).text
+    assert 'id="history-page"' in (await admin.get("/web/tasks")).text
+    assert 'href="/web/history?p=' in (await admin.get(f"/web/agencies/{stp}")).text
+    whole = await admin.get(f"/web/history?plan={plan}")
+    assert whole.status_code == 200 and "Sở Tư pháp" in whole.text and "Sở Xây dựng" in whole.text
+    assert "cập nhật mới nhất; tải về để có đầy đủ." in whole.text  # the sample plan has more than a page
+    assert 'fmt=xlsx' in whole.text and f"plan={plan}" in whole.text.split('id="history-xlsx"', 1)[1].split(">", 1)[0]
+    one = (await admin.get(f"/web/history?agency={sxd}")).text.split('id="history"', 1)[1]
+    assert "Sở Xây dựng" in one and "Sở Tư pháp</td>" not in one
+
+    focal = await web.sign_in(FOCAL)
+    mine = (await focal.get("/web/history")).text
+    rows = mine.split('id="history"', 1)[1]
+    assert 'data-label="Cơ quan">Sở Tư pháp</td>' in rows and 'data-label="Cơ quan">Sở Xây dựng</td>' not in rows
+    typed = (await focal.get(f"/web/history?agency={sxd}")).text  # another agency's id: nothing of it
+    assert "Chưa có cập nhật nào khớp bộ lọc." in typed and "Sở Xây dựng</td>" not in typed
+    stranger = await web.sign_in(STRANGER)
+    assert (await stranger.get("/web/history")).status_code == 403

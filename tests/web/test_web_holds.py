@@ -135,3 +135,6 @@ async def test_holds_are_shown_as_such_and_filtered(web: Web) -> None:
     total = int(re.search(r'<div class="bad"><b>(\d+)</b><span>mốc quá hạn', reports).group(1))  # type: ignore[union-attr]
     listed = int(re.search(r"<h2>Quá hạn \((\d+)\)</h2>", reports).group(1))  # type: ignore[union-attr]
     assert listed == total
+    trail = (await leader.get(f"/web/history?task=NV{dropped_task}")).text.split('id="history"', 1)[1]
+    assert '<span class="hold">Không thực hiện</span> · ' in trail  # the History page too
+    assert set(re.findall(r'href="/web/tasks/(\d+)"', trail)) == {str(dropped_task)}  # "NV12" typed as people write it
