@@ -1,13 +1,11 @@
-"""Which streaming writer for the province-scale workbook: openpyxl's write-only mode (what
-bot/render/xlsx.py uses) or XlsxWriter's constant_memory mode — measured, not assumed.
+"""Which streaming writer for the province-scale workbook: openpyxl's write-only mode or
+XlsxWriter's constant_memory mode (what bot/render/xlsx.py uses since) — measured, not assumed.
 
 Both write the same sheet a plan sheet of the digest has: 100,000 rows of 10 columns
 (task code, long Vietnamese title, product, lead and supporting agencies, a real date with
 dd/mm/yyyy format, status text, a percentage, days overdue, a note), a bold frozen header
 with an autofilter, column widths. Each writer runs in its own child process so that its
 peak memory (ru_maxrss) is its own. Prints seconds, µs per row, peak RSS and file size.
-
-XlsxWriter is not a dependency of the bot: install it to compare (pip install xlsxwriter).
 
 Run: python bench/xlsx_writers.py [--rows 100000]
 """

@@ -1,4 +1,4 @@
-"""The digest's Excel workbook (openpyxl, streamed: 100 000 rows stay fast and small).
+"""The digest's Excel workbook (XlsxWriter, streamed: 100 000 rows stay fast and small).
 
 Sheets: "Theo cơ quan" (every agency, worst first, with a province total), "Theo kế hoạch"
 (one line per plan), then one sheet per plan with the plan's own columns (STT, Nội dung/
@@ -7,6 +7,12 @@ the state as of the digest date. A plan sheet has one row per due item: a yearly
 by two agencies appears once per agency and year, so every row has one status and the
 rows add up to the figures. Every sheet: title lines, a frozen header row with filters,
 real Excel dates (dd/mm/yyyy) and percentages, readable column widths.
+
+Written with XlsxWriter in constant-memory mode (each row goes to a temporary file as it is
+written) rather than openpyxl's write-only mode: at the digest's 10,000 rows it took 1.00 s
+and 23 MB against 1.64 s and 45 MB (bench/xlsx_writers.py), and it imports faster, which
+counts in the digest worker's child process. Text is always written as text: a title
+starting with "=" stays a title, never a formula.
 """
 
 from __future__ import annotations
@@ -15,12 +21,12 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
-from openpyxl.utils import get_column_letter
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from bot.domain.codes import task_code
 from bot.domain.digest import (
@@ -83,35 +89,49 @@ _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 @dataclass(frozen=True)
 class _Styles:
-    date: str = "nv_date"
-    percent: str = "nv_percent"
-    wrap: str = "nv_wrap"
-    header: str = "nv_header"
-    title: str = "nv_title"
-    total: str = "nv_total"
-    overdue: str = "nv_overdue"
+    """The workbook's cell formats (XlsxWriter formats belong to one workbook)."""
+
+    date: Format
+    percent: Format
+    wrap: Format
+    header: Format
+    title: Format
+    total: Format
+    overdue: Format
 
 
-STYLES = _Styles()
-
-
-def _register_styles(workbook: Workbook) -> None:
-    top = Alignment(vertical="top", wrap_text=True)
-    for style in (
-        NamedStyle(STYLES.date, number_format=DATE_FORMAT, alignment=Alignment(vertical="top")),
-        NamedStyle(STYLES.percent, number_format=PERCENT_FORMAT),
-        NamedStyle(STYLES.wrap, alignment=top),
-        NamedStyle(
-            STYLES.header,
-            font=Font(bold=True),
-            fill=PatternFill("solid", fgColor="DDEBF7"),
-            alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
+def _register_styles(workbook: Workbook) -> _Styles:
+    top = {"valign": "top", "text_wrap": True}
+    return _Styles(
+        date=workbook.add_format({"num_format": DATE_FORMAT, "valign": "top"}),
+        percent=workbook.add_format({"num_format": PERCENT_FORMAT}),
+        wrap=workbook.add_format(top),
+        header=workbook.add_format(
+            {"bold": True, "pattern": 1, "bg_color": "#DDEBF7", "align": "center", "valign": "vcenter", "text_wrap": True}
         ),
-        NamedStyle(STYLES.title, font=Font(bold=True, size=13)),
-        NamedStyle(STYLES.total, font=Font(bold=True)),
-        NamedStyle(STYLES.overdue, font=Font(color="C00000"), alignment=top),
-    ):
-        workbook.add_named_style(style)
+        title=workbook.add_format({"bold": True, "font_size": 13}),
+        total=workbook.add_format({"bold": True}),
+        overdue=workbook.add_format({"font_color": "#C00000", **top}),
+    )
+
+
+# XlsxWriter adds Excel's cell padding (5 pixels of 7-pixel digits) to a width it is given;
+# the widths above are the stored ones, as Excel and the previous writer kept them.
+_PADDING = 5 / 7
+
+
+@dataclass(frozen=True)
+class _Book:
+    workbook: Workbook
+    styles: _Styles
+
+
+@dataclass
+class _Cell:
+    """A value with its format; reused row after row (only `value` changes)."""
+
+    value: Any
+    style: Format | None
 
 
 def sheet_name(plan_number: str, taken: set[str]) -> str:
@@ -128,34 +148,47 @@ def sheet_name(plan_number: str, taken: set[str]) -> str:
 class _Sheet:
     """A streamed sheet: title lines, a header, rows; filter and frozen header set up front."""
 
-    def __init__(self, workbook: Workbook, title: str, heading: str, subtitle: str, columns: Sequence[tuple[str, int]]):
-        self.ws = workbook.create_sheet(title)
+    def __init__(self, book: _Book, title: str, heading: str, subtitle: str, columns: Sequence[tuple[str, int]]):
+        self.ws: Worksheet = book.workbook.add_worksheet(title)
+        self.styles = styles = book.styles
         self.columns = columns
-        for index, (_, width) in enumerate(columns, start=1):
-            self.ws.column_dimensions[get_column_letter(index)].width = width
-        self.ws.freeze_panes = f"A{HEADER_ROW + 1}"
-        self.ws.append([self.cell(heading, STYLES.title)])
-        self.ws.append([subtitle])
-        self.ws.append([self.cell(name, STYLES.header) for name, _ in columns])
+        for index, (_, width) in enumerate(columns):
+            self.ws.set_column(index, index, width - _PADDING)
+        self.ws.freeze_panes(HEADER_ROW, 0)
+        self._next = 0  # the next row (0-based)
+        self._write([self.cell(heading, styles.title)])
+        self._write([subtitle])
+        self._write([self.cell(name, styles.header) for name, _ in columns])
         self.rows = 0
 
-    def cell(self, value: Any, style: str | None = None) -> Any:
-        if style is None:
-            return value
-        cell = WriteOnlyCell(self.ws, value=value)
-        cell.style = style
-        return cell
+    def cell(self, value: Any, style: Format | None = None) -> Any:
+        return value if style is None else _Cell(value, style)
 
     def append(self, values: Iterable[Any]) -> None:
-        self.ws.append(list(values))
+        self._write(values)
         self.rows += 1
 
-    def filter(self, rows: int | None = None) -> None:
-        """Filters on the header over `rows` data rows (default: all written so far).
+    def _write(self, values: Iterable[Any]) -> None:
+        ws, row = self.ws, self._next
+        self._next += 1
+        for col, value in enumerate(values):
+            style = None
+            if isinstance(value, _Cell):
+                value, style = value.value, value.style
+            if value is None or value == "":  # an empty cell (with its format), as Excel keeps it
+                if style is not None:
+                    ws.write_blank(row, col, None, style)
+            elif isinstance(value, str):
+                ws.write_string(row, col, value, style)
+            elif isinstance(value, date):
+                ws.write_datetime(row, col, value, style)
+            else:
+                ws.write_number(row, col, value, style)
 
-        Set before the sheet is saved; openpyxl writes it after the data."""
+    def filter(self, rows: int | None = None) -> None:
+        """Filters on the header over `rows` data rows (default: all written so far)."""
         last = HEADER_ROW + (self.rows if rows is None else rows)
-        self.ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(self.columns))}{max(last, HEADER_ROW)}"
+        self.ws.autofilter(HEADER_ROW - 1, 0, max(last, HEADER_ROW) - 1, len(self.columns) - 1)
 
 
 def _figure_values(sheet: _Sheet, f: Figures, style: str | None = None) -> list[Any]:
@@ -166,36 +199,36 @@ def _figure_values(sheet: _Sheet, f: Figures, style: str | None = None) -> list[
             f.overdue, f.overdue_30, f.overdue_90, f.no_deadline,
         )
     ] + [
-        sheet.cell(f.completion_rate, STYLES.percent),
-        sheet.cell(f.on_time_rate, STYLES.percent),
-        sheet.cell(f.completion_rate_all, STYLES.percent),
+        sheet.cell(f.completion_rate, sheet.styles.percent),
+        sheet.cell(f.on_time_rate, sheet.styles.percent),
+        sheet.cell(f.completion_rate_all, sheet.styles.percent),
     ] + [sheet.cell(value, style) for value in (f.unconfirmed, f.held, f.waived)]
 
 
-def _agency_sheet(workbook: Workbook, digest: Digest, heading: str, subtitle: str) -> None:
-    sheet = _Sheet(workbook, AGENCY_SHEET, heading, subtitle, (("STT", 6), ("Cơ quan", 42), *FIGURE_COLUMNS))
+def _agency_sheet(book: _Book, digest: Digest, heading: str, subtitle: str) -> None:
+    sheet = _Sheet(book, AGENCY_SHEET, heading, subtitle, (("STT", 6), ("Cơ quan", 42), *FIGURE_COLUMNS))
     for number, row in enumerate(digest.agencies, start=1):
         sheet.append([number, row.agency_name, *_figure_values(sheet, row.figures)])
     sheet.filter()
     total = sum((row.figures for row in digest.agencies), Figures())
-    sheet.append([None, sheet.cell("Toàn tỉnh", STYLES.total), *_figure_values(sheet, total, STYLES.total)])
+    sheet.append([None, sheet.cell("Toàn tỉnh", sheet.styles.total), *_figure_values(sheet, total, sheet.styles.total)])
 
 
-def _plan_summary_sheet(workbook: Workbook, digest: Digest, heading: str, subtitle: str) -> None:
+def _plan_summary_sheet(book: _Book, digest: Digest, heading: str, subtitle: str) -> None:
     sheet = _Sheet(
-        workbook, PLAN_SHEET, heading, subtitle,
+        book, PLAN_SHEET, heading, subtitle,
         (("STT", 6), ("Kế hoạch", 18), ("Tên kế hoạch", 50), *FIGURE_COLUMNS, ("Số nhiệm vụ", 10),
          ("Nhiệm vụ chưa giao chủ trì", 12)),
     )
     for number, plan in enumerate(digest.plans, start=1):
         sheet.append(
-            [number, plan.plan_number, sheet.cell(plan.plan_title or "", STYLES.wrap), *_figure_values(sheet, plan.figures),
+            [number, plan.plan_number, sheet.cell(plan.plan_title or "", sheet.styles.wrap), *_figure_values(sheet, plan.figures),
              plan.tasks, plan.unassigned]
         )
     sheet.filter()
     sheet.append(
-        [None, sheet.cell("Tổng cộng", STYLES.total), None, *_figure_values(sheet, digest.total, STYLES.total),
-         sheet.cell(digest.tasks, STYLES.total), sheet.cell(len(digest.unassigned), STYLES.total)]
+        [None, sheet.cell("Tổng cộng", sheet.styles.total), None, *_figure_values(sheet, digest.total, sheet.styles.total),
+         sheet.cell(digest.tasks, sheet.styles.total), sheet.cell(len(digest.unassigned), sheet.styles.total)]
     )
 
 
@@ -212,15 +245,15 @@ UNASSIGNED_COLUMNS: tuple[tuple[str, int], ...] = (
 )
 
 
-def _unassigned_sheet(workbook: Workbook, digest: Digest, heading: str) -> None:
+def _unassigned_sheet(book: _Book, digest: Digest, heading: str) -> None:
     """Every task nobody leads: nobody is reminded of it until an admin assigns it."""
     sheet = _Sheet(
-        workbook, UNASSIGNED_SHEET, heading,
+        book, UNASSIGNED_SHEET, heading,
         f"{len(digest.unassigned)} nhiệm vụ chưa giao cơ quan chủ trì: chưa cơ quan nào được nhắc. "
         "Giao cơ quan chủ trì trên trang quản trị (/web).",
         UNASSIGNED_COLUMNS,
     )
-    wrap = [sheet.cell(None, STYLES.wrap) for _ in range(3)]
+    wrap = [sheet.cell(None, sheet.styles.wrap) for _ in range(3)]
     for number, task in enumerate(digest.unassigned, start=1):
         wrap[0].value, wrap[1].value, wrap[2].value = task.title, task.product, task.support_text
         sheet.append(
@@ -254,15 +287,15 @@ def state_label(row: ReportRow) -> str:
 
 
 def _plan_sheet(
-    workbook: Workbook, name: str, rows: Sequence[ReportRow], heading: str, subtitle: str,
+    book: _Book, name: str, rows: Sequence[ReportRow], heading: str, subtitle: str,
     unassigned: Sequence[UnassignedTask] = (),
 ) -> None:
-    sheet = _Sheet(workbook, name, heading, subtitle, PLAN_COLUMNS)
+    sheet = _Sheet(book, name, heading, subtitle, PLAN_COLUMNS)
     # One styled cell per column, reused for every row: the streaming writer serialises a
     # row as soon as it is appended, and styling 100 000 fresh cells is most of the cost.
-    wrap = [sheet.cell(None, STYLES.wrap) for _ in range(4)]
-    due, updated = sheet.cell(None, STYLES.date), sheet.cell(None, STYLES.date)
-    progress, late = sheet.cell(None, STYLES.percent), sheet.cell(None, STYLES.overdue)
+    wrap = [sheet.cell(None, sheet.styles.wrap) for _ in range(4)]
+    due, updated = sheet.cell(None, sheet.styles.date), sheet.cell(None, sheet.styles.date)
+    progress, late = sheet.cell(None, sheet.styles.percent), sheet.cell(None, sheet.styles.overdue)
     # Tasks nobody leads go in their place in the plan, so the sheet lists every task.
     pending = sorted(unassigned, key=lambda t: t.position)
     for row in rows:
@@ -308,15 +341,18 @@ def _unassigned_row(sheet: _Sheet, task: UnassignedTask, wrap: list[Any], late: 
 
 def build_workbook(digest: Digest) -> bytes:
     """The .xlsx file's bytes."""
-    workbook = Workbook(write_only=True)
-    _register_styles(workbook)
+    buffer = io.BytesIO()
+    # Constant memory: rows go to a temporary file as written. Text is written as text by
+    # _Sheet (never as a formula or a link), so XlsxWriter's guessing is off anyway.
+    workbook = Workbook(buffer, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    book = _Book(workbook, _register_styles(workbook))
     heading = f"{digest_title(digest)}, {period_label(digest.period)}"
     subtitle = f"Số liệu đến hết ngày {short_date(digest.as_of)}. {counts_line(digest.tasks, digest.total, len(digest.unassigned))}."
-    _agency_sheet(workbook, digest, heading, subtitle)
-    _plan_summary_sheet(workbook, digest, heading, subtitle)
+    _agency_sheet(book, digest, heading, subtitle)
+    _plan_summary_sheet(book, digest, heading, subtitle)
     taken = {AGENCY_SHEET.casefold(), PLAN_SHEET.casefold()}
     if digest.unassigned:
-        _unassigned_sheet(workbook, digest, heading)
+        _unassigned_sheet(book, digest, heading)
         taken.add(UNASSIGNED_SHEET.casefold())
     by_plan: dict[str, list[ReportRow]] = {plan.plan_number: [] for plan in digest.plans}
     for row in digest.rows:
@@ -330,10 +366,8 @@ def build_workbook(digest: Digest) -> bytes:
     for plan_number, rows in by_plan.items():
         plan_heading = f"Kế hoạch {plan_number}" + (f" — {titles[plan_number]}" if titles.get(plan_number) else "")
         _plan_sheet(
-            workbook, sheet_name(plan_number, taken), rows, plan_heading, f"{heading}. {subtitle}{note}",
+            book, sheet_name(plan_number, taken), rows, plan_heading, f"{heading}. {subtitle}{note}",
             unassigned.get(plan_number, ()),
         )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    workbook.close()
     return buffer.getvalue()
-
