@@ -1027,7 +1027,9 @@ class FakeBotApi:
             self._drop_unwanted()
             batch = self._pending[:limit]
             if batch or self._closing or loop.time() >= deadline:
-                return copy.deepcopy(batch)
+                # No copy: _respond serialises it before anything else runs (no await in
+                # between); a deep copy of every update cost bench/replies.py ~8 % of its CPU.
+                return batch
             changed = self._changed
             try:
                 await asyncio.wait_for(changed.wait(), max(deadline - loop.time(), 0))
