@@ -114,6 +114,9 @@ def _child() -> None:
 
     # Below the bot in the CPU scheduler: on a busy machine (two cores) the replies, not the
     # report, get the core first — a report may take seconds more, a confirmation may not.
+    # Not SCHED_IDLE: on a machine kept busy by other work it barely runs at all (the 100k
+    # report came 210 s after /baocao against 117 s at niceness 10, load 12, bench/replies.py
+    # --report-tasks 100000), and the replies' latency was the same with either.
     os.nice(CHILD_NICENESS)
     request = pickle.loads(sys.stdin.buffer.read())
     try:
