@@ -65,14 +65,15 @@ def _last_change(end: datetime | None, *where: ColumnElement[bool]) -> Any:
     )
 
 
-def hold_at(end: datetime, today: date, column: Any) -> Any:
+def hold_at(end: datetime, today: date, column: Any, item_id: Any = DueItem.id, agency_id: Any = DueItem.agency_id) -> Any:
     """The hold on the due item (or its agency) in force at `end` — `column` of it (kind,
     until_on): a "không thực hiện" first, then the item's own, then its agency's pause, the
-    latest first. Holds are kept when they end, so a past date sees the holds of then."""
+    latest first. Holds are kept when they end, so a past date sees the holds of then.
+    `item_id`, `agency_id`: the item's columns (DueItem's, or another table's with them)."""
     return (
         select(column)
         .where(
-            or_(ReminderHold.due_item_id == DueItem.id, ReminderHold.agency_id == DueItem.agency_id),
+            or_(ReminderHold.due_item_id == item_id, ReminderHold.agency_id == agency_id),
             ReminderHold.created_at < end,
             or_(ReminderHold.ended_at.is_(None), ReminderHold.ended_at >= end),
             or_(ReminderHold.until_on.is_(None), ReminderHold.until_on > today),
@@ -82,7 +83,7 @@ def hold_at(end: datetime, today: date, column: Any) -> Any:
             ReminderHold.id.desc(),
         )
         .limit(1)
-        .correlate(DueItem)
+        .correlate_except(ReminderHold)
         .scalar_subquery()
     )
 
@@ -259,7 +260,7 @@ async def figures_by_plan_and_agency(
     holds = await any_holds(session, end=end)
     result = await item_figures.unchanged_figures(
         session, province_id=province_id, end=end, today=today,
-        hold=hold_at(end, today, ReminderHold.kind) if holds else None,
+        hold=(lambda item_id, agency_id: hold_at(end, today, ReminderHold.kind, item_id, agency_id)) if holds else None,
     )
     asof = as_of_items(province_id, end=end, today=today, details=False, changed_only=True, holds=holds)
     done = asof.c.category.in_([Category.DONE_ON_TIME.value, Category.DONE_LATE.value])

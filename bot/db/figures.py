@@ -5,14 +5,17 @@ end of the day asked about.
 Why apart from the general "as of" relation (bot.services.digests.as_of_items): an item
 with no history row written after that instant stood then exactly as it stands now — its
 own columns (or, with no history row at all, as the plan made it: pending, due on its
-original date). Its state needs no look-up of "the last row before the instant", which
-costs two index probes and two joins per item; here each item costs one probe of the
-(due_item_id, at) index. As of today no item has a later row, so the whole province is
-counted this way (the Agencies page, this week's report); for a past date only the items
-changed since go through the general relation (the caller adds them).
+original date). Its state needs no look-up of "the last row before the instant". That
+state, with the item's last history instant, is kept per item in item_figures
+(bot.db.models.ItemFigure, by database triggers on every write), so these items are
+counted from that one narrow index: no join to tasks, no pass over the history. As of
+today no item has a later row, so the whole province is counted this way (the Agencies
+page, this week's report); for a past date only the items changed since go through the
+general relation (the caller adds them; `changed_since` finds them by the same index).
 
 The category is `bot.domain.status.category`, in SQL (the same CASE as the "as of"
-relation's; the tests hold both against hand-built data).
+relation's; the tests hold both against hand-built data, and
+tests/db/test_db_item_figures.py against the general relation over random histories).
 """
 
 from __future__ import annotations
@@ -24,16 +27,17 @@ from sqlalchemy import and_, case, false, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from bot.db.models import DueItem, Plan, StatusChange, Task
+from bot.db.models import DueItem, ItemFigure, Plan, Task
 from bot.domain.digest import OVERDUE_LONG_DAYS, OVERDUE_VERY_LONG_DAYS, Figures
-from bot.domain.kinds import DueOrigin, HoldKind
+from bot.domain.kinds import HoldKind
 from bot.domain.status import Category, Status
 
 
 def changed_since(end: datetime) -> ColumnElement[bool]:
-    """The due item has a history row at or after `end` (one pass over the recent history,
-    not a probe per item)."""
-    return DueItem.id.in_(select(StatusChange.due_item_id).where(StatusChange.at >= end))
+    """The due item has a history row at or after `end` (read from item_figures' last_at
+    index: the items that count and changed since; the others are left out of the figures
+    anyway)."""
+    return DueItem.id.in_(select(ItemFigure.due_item_id).where(ItemFigure.last_at >= end))
 
 
 def category_case(status: Any, due_on: Any, completed_on: Any, today: date) -> Any:
@@ -76,44 +80,27 @@ async def unchanged_figures(
     session: AsyncSession, *, province_id: int, end: datetime, today: date, hold: Any = None
 ) -> dict[tuple[int, int], Figures]:
     """(plan id, agency id) → Figures of the province's items (plans in force on `today`, not
-    cancelled, task not removed) that have no history row at or after `end`. `hold`: a SQL
-    expression of the item's hold in force then (bot.db.digests.hold_at; None: no holds):
-    an open item on hold counts as held or waived, in no category."""
-    held_by = [hold] if hold is not None else []
-    # Each item's last history instant, from one pass over the (due_item_id, at) index: an
-    # EXISTS per item would be repeated in every CASE that mentions it once the planner
-    # flattens the subqueries.
-    last = (
-        select(StatusChange.due_item_id.label("item_id"), func.max(StatusChange.at).label("last_at"))
-        .group_by(StatusChange.due_item_id)
-        .subquery("last_change")
-    )
-    known = last.c.item_id.is_not(None)
-    # With no history row at all: as the plan made it (pending, due on its original date).
-    cat = case(
-        (~known, case((DueItem.original_due_on < today, literal(Category.OVERDUE.value)), else_=literal(Category.NOT_DUE.value))),
-        else_=category_case(DueItem.status, DueItem.due_on, DueItem.completed_on, today),
-    )
-    due_on = case((known, DueItem.due_on), else_=DueItem.original_due_on)
+    cancelled, task not removed) that have no history row at or after `end`. `hold`: a
+    function of (item id, agency id) columns giving a SQL expression of the item's hold in
+    force then (bot.db.digests.hold_at; None: no holds): an open item on hold counts as held
+    or waived, in no category.
+
+    Read from item_figures (bot.db.models.ItemFigure, kept by triggers): the items that
+    count, with their state as it stands (as the plan made it before any history row) and
+    their last history instant, in one index."""
+    f = ItemFigure
+    held_by = [hold(f.due_item_id, f.agency_id)] if hold is not None else []
+    cat = category_case(f.status, f.due_on, f.completed_on, today)
     # Grouped by category and the due-date thresholds the Figures split on, folded here: each
     # CASE is evaluated once per item, not once per counted column.
-    over_30 = due_on < today - timedelta(days=OVERDUE_LONG_DAYS)
-    over_90 = due_on < today - timedelta(days=OVERDUE_VERY_LONG_DAYS)
-    ahead = due_on > today
+    over_30 = f.due_on < today - timedelta(days=OVERDUE_LONG_DAYS)
+    over_90 = f.due_on < today - timedelta(days=OVERDUE_VERY_LONG_DAYS)
+    ahead = f.due_on > today
+    in_force = select(Plan.id).where(Plan.province_id == province_id, or_(Plan.issued_on.is_(None), Plan.issued_on <= today))
     query = (
-        select(Task.plan_id, DueItem.agency_id, cat, over_30, over_90, ahead, func.count(), *held_by)
-        .select_from(DueItem)
-        .join(Task, DueItem.task_id == Task.id)
-        .join(Plan, Task.plan_id == Plan.id)
-        .outerjoin(last, last.c.item_id == DueItem.id)
-        .where(
-            Plan.province_id == province_id, or_(Plan.issued_on.is_(None), Plan.issued_on <= today),
-            DueItem.cancelled == false(), Task.removed == false(),
-            or_(last.c.last_at.is_(None), last.c.last_at < end),
-            # Dates an admin set (/dathan) exist from their first history row.
-            or_(DueItem.origin == DueOrigin.IMPORT, known),
-        )
-        .group_by(Task.plan_id, DueItem.agency_id, cat, over_30, over_90, ahead, *held_by)
+        select(f.plan_id, f.agency_id, cat, over_30, over_90, ahead, func.count(), *held_by)
+        .where(f.plan_id.in_(in_force), or_(f.last_at.is_(None), f.last_at < end))
+        .group_by(f.plan_id, f.agency_id, cat, over_30, over_90, ahead, *held_by)
     )
     counts: dict[tuple[int, int], dict[str, int]] = {}
     for plan_id, agency_id, category, long_late, very_late, early, n, *held_ in (await session.execute(query)).all():

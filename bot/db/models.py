@@ -842,3 +842,37 @@ class ReminderHold(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column()
     ended_by_tg_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ItemFigure(Base):
+    """Derived (migration 0018_item_figures): per due item that counts in the figures, what
+    they need of it now, one narrow row. Written only by database triggers on due_items,
+    tasks and status_changes (so no writer can forget it, bulk statements included), never
+    by the application; not in backups (a restore rebuilds it as it inserts the items).
+
+    Which items: not cancelled, task not removed, and dated by the plan (origin import) or
+    by a history row (an admin's date exists from its first row). Their state: the item's
+    own columns once it has a history row; before, as the plan made it (pending, due on
+    its original date). `last_at`: its last history row (None: none), so the figures as of
+    a day read the items unchanged since then from here and the others from the history;
+    `dated_from`: the first history row of an item an admin dated (None for the plan's).
+    """
+
+    __tablename__ = "item_figures"
+    __table_args__ = (
+        # The figures' GROUP BY reads this index alone (SQLite: a covering scan).
+        Index("ix_item_figures_counts", "plan_id", "agency_id", "status", "due_on", "completed_on", "last_at"),
+        Index(None, "last_at"),
+        Index(None, "task_id"),
+        {"info": {"derived": True}},
+    )
+
+    due_item_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    plan_id: Mapped[int] = mapped_column(Integer)
+    task_id: Mapped[int] = mapped_column(Integer)
+    agency_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[Status] = mapped_column(StrEnumType(Status))
+    due_on: Mapped[date] = mapped_column(Date)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    last_at: Mapped[datetime | None] = mapped_column()
+    dated_from: Mapped[datetime | None] = mapped_column()
