@@ -33,6 +33,7 @@ from bot.db.models import (
     Chat,
     DueItem,
     ExtensionRequest,
+    ItemFigure,
     OutboxMessage,
     Plan,
     ReminderHold,
@@ -224,27 +225,18 @@ def as_of_items(
 
 
 def _undated(province_id: int, *, end: datetime, today: date) -> Any:
-    """(plan_id, task_id, agency_id) of tasks without any due item as of `end`, per lead agency."""
-    other = DueItem.__table__.alias("dated")
-    # The plan's own dates first, as one set (an index probe per task, not a scan of its
-    # items); an admin's dates count from their first row.
-    planned = Task.id.in_(
-        select(other.c.task_id).where(other.c.cancelled == false(), other.c.origin == DueOrigin.IMPORT.value)
-    )
-    dated_then = or_(
-        planned,
-        exists().where(
-            other.c.task_id == Task.id,
-            other.c.cancelled == false(),
-            exists().where(StatusChange.due_item_id == other.c.id, StatusChange.at < end),
-        ),
-    )
+    """(plan_id, task_id, agency_id) of tasks without any due item as of `end`, per lead agency.
+
+    A task is dated then when one of its items counts in item_figures (not cancelled, task
+    not removed) and is the plan's (dated_from None) or was dated by an admin before `end`:
+    one pass over item_figures' rows, not a probe of the items and their history per task."""
+    dated_then = select(ItemFigure.task_id).where(or_(ItemFigure.dated_from.is_(None), ItemFigure.dated_from < end))
     return (
         select(Task.plan_id, Task.id.label("task_id"), TaskAgency.agency_id)
         .select_from(Task)
         .join(Plan, Task.plan_id == Plan.id)
         .join(TaskAgency, and_(TaskAgency.task_id == Task.id, TaskAgency.role == LinkRole.LEAD))
-        .where(*_in_force(province_id, today), Task.removed == false(), ~dated_then)
+        .where(*_in_force(province_id, today), Task.removed == false(), Task.id.not_in(dated_then))
     )
 
 

@@ -90,41 +90,40 @@ async def unchanged_figures(
     their last history instant, in one index."""
     f = ItemFigure
     held_by = [hold(f.due_item_id, f.agency_id)] if hold is not None else []
-    cat = category_case(f.status, f.due_on, f.completed_on, today)
-    # Grouped by category and the due-date thresholds the Figures split on, folded here: each
-    # CASE is evaluated once per item, not once per counted column.
-    over_30 = f.due_on < today - timedelta(days=OVERDUE_LONG_DAYS)
-    over_90 = f.due_on < today - timedelta(days=OVERDUE_VERY_LONG_DAYS)
-    ahead = f.due_on > today
+    # Grouped by the index's own order (plan, agency, status: no sort) with the due-date
+    # thresholds counted alongside; the category is `category_case`'s, decided per group below.
+    on_time = func.coalesce(f.completed_on, today) <= f.due_on
+    counted = [
+        func.count(),
+        func.count().filter(f.due_on < today),
+        func.count().filter(f.due_on < today - timedelta(days=OVERDUE_LONG_DAYS)),
+        func.count().filter(f.due_on < today - timedelta(days=OVERDUE_VERY_LONG_DAYS)),
+        func.count().filter(on_time),
+        func.count().filter(and_(on_time, f.due_on > today)),
+    ]
     in_force = select(Plan.id).where(Plan.province_id == province_id, or_(Plan.issued_on.is_(None), Plan.issued_on <= today))
     query = (
-        select(f.plan_id, f.agency_id, cat, over_30, over_90, ahead, func.count(), *held_by)
+        select(f.plan_id, f.agency_id, f.status, *counted, *held_by)
         .where(f.plan_id.in_(in_force), or_(f.last_at.is_(None), f.last_at < end))
-        .group_by(f.plan_id, f.agency_id, cat, over_30, over_90, ahead, *held_by)
+        .group_by(f.plan_id, f.agency_id, f.status, *held_by)
     )
     counts: dict[tuple[int, int], dict[str, int]] = {}
-    for plan_id, agency_id, category, long_late, very_late, early, n, *held_ in (await session.execute(query)).all():
+    for plan_id, agency_id, status, n, late, late_30, late_90, in_time, early, *held_ in (await session.execute(query)).all():
         held = held_[0] if held_ else None
         c = counts.setdefault((plan_id, agency_id), dict.fromkeys(_FIELDS, 0))
-        n = int(n)
-        done = category in (Category.DONE_ON_TIME.value, Category.DONE_LATE.value)
-        if held is not None and not done:
+        if status == Status.DONE.value:
+            c["done_on_time"] += in_time
+            c["done_early"] += early
+            c["done_late"] += n - in_time
+        elif held is not None:  # an open item on hold: held or waived, in no category
             c["waived" if held == HoldKind.WAIVE.value else "held"] += n
-        elif category == Category.UNCONFIRMED.value:
+        elif status == Status.UNKNOWN.value:
             c["unconfirmed"] += n
-        elif category == Category.NOT_DUE.value:
-            c["not_due"] += n
-        elif category == Category.ON_TRACK.value:
-            c["on_track"] += n
-        elif category == Category.OVERDUE.value:
-            c["overdue"] += n
-            c["overdue_30"] += n if long_late else 0
-            c["overdue_90"] += n if very_late else 0
-        elif category == Category.DONE_ON_TIME.value:
-            c["done_on_time"] += n
-            c["done_early"] += n if early else 0
-        elif category == Category.DONE_LATE.value:
-            c["done_late"] += n
+        else:
+            c["overdue"] += late
+            c["overdue_30"] += late_30
+            c["overdue_90"] += late_90
+            c["not_due" if status == Status.PENDING.value else "on_track"] += n - late
     return {key: Figures(**c) for key, c in counts.items()}
 
 

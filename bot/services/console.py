@@ -54,7 +54,7 @@ async def report_figures(session: AsyncSession, *, province: Province, kind: Dig
         per_plan[plan_id] = per_plan.get(plan_id, Figures()) + figures
         per_agency.append((agency_id, figures))
     # Tasks and those nobody leads (no due item, so no figures): counted apart (bot.db.reports).
-    counts = await reports.task_counts(session, province_ids=[province.id], today=today)
+    counts = await reports.task_counts(session, province_ids=[province.id], today=today, flagged=False)
     ids = set(per_plan) | set(counts)
     plans = await plans_repo.plans_by_ids(session, ids=ids)
     plan_rows = [

@@ -143,7 +143,7 @@ async def build_digest(
     for (plan_id, agency_id), figures in by_key.items():
         per_plan[plan_id] = per_plan.get(plan_id, Figures()) + figures
         per_agency.append((agency_id, figures))
-    counts = await reports.task_counts(session, province_ids=[province.id], today=today)
+    counts = await reports.task_counts(session, province_ids=[province.id], today=today, flagged=False)
     # Tasks nobody led at the end of the day (a task assigned since is still listed then).
     unassigned = await reports.unassigned_tasks(session, province_ids=[province.id], today=today, end=end)
     unassigned_per_plan = Counter(t.plan_number for t in unassigned)

@@ -23,14 +23,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from db_factories import DIRECTORY, event, once, plan_draft, seed_province, task, yearly, yearly_dates
-from sqlalchemy import select, text, update
+from sqlalchemy import and_, exists, false, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import status_changes as status_changes_repo
 from bot.db.digests import any_holds, as_of_items, figures_by_plan_and_agency
-from bot.db.models import Agency, DueItem, ItemFigure, Plan, ReminderHold, StatusChange, Task
+from bot.db.models import Agency, DueItem, ItemFigure, Plan, ReminderHold, StatusChange, Task, TaskAgency
 from bot.domain.digest import OVERDUE_LONG_DAYS, OVERDUE_VERY_LONG_DAYS, Figures
-from bot.domain.kinds import DueOrigin, HoldKind
+from bot.domain.kinds import DueOrigin, HoldKind, LinkRole
 from bot.domain.status import Category, ChangeSource, Status
 from bot.services.digests import day_end
 from bot.services.importing import import_plan
@@ -73,8 +73,8 @@ async def stored(s: AsyncSession) -> set[tuple]:
 
 async def exact(s: AsyncSession, *, province_id: int, end: datetime, today: date) -> dict[tuple[int, int], Figures]:
     """Figures from the general "as of" relation over every item, counted here in Python
-    (Figures.of's rules), with the undated tasks from figures_by_plan_and_agency itself
-    (that part reads no item_figures)."""
+    (Figures.of's rules), and the undated tasks from the items and their history (neither
+    reads item_figures)."""
     asof = as_of_items(province_id, end=end, today=today, details=False, holds=await any_holds(s, end=end))
     counts: dict[tuple[int, int], dict[str, int]] = {}
     rows = await s.execute(select(asof.c.plan_id, asof.c.agency_id, asof.c.category, asof.c.due_on, asof.c.hold))
@@ -101,9 +101,26 @@ async def exact(s: AsyncSession, *, province_id: int, end: datetime, today: date
             bump({Category.NOT_DUE: "not_due", Category.ON_TRACK: "on_track", Category.DONE_LATE: "done_late",
                   Category.UNCONFIRMED: "unconfirmed"}[Category(category)])
     result = {key: Figures(**c) for key, c in counts.items()}
-    for key, f in (await figures_by_plan_and_agency(s, province_id=province_id, end=end, today=today)).items():
-        if f.no_deadline:
-            result[key] = result.get(key, Figures()) + Figures(no_deadline=f.no_deadline)
+    # Tasks with no item dated then, per lead agency: from the items and their history.
+    dated = DueItem.__table__.alias("dated")
+    dated_then = or_(
+        exists().where(dated.c.task_id == Task.id, dated.c.cancelled == false(), dated.c.origin == DueOrigin.IMPORT.value),
+        exists().where(
+            dated.c.task_id == Task.id, dated.c.cancelled == false(),
+            exists().where(StatusChange.due_item_id == dated.c.id, StatusChange.at < end),
+        ),
+    )
+    undated = await s.execute(
+        select(Task.plan_id, TaskAgency.agency_id)
+        .join(Plan, Task.plan_id == Plan.id)
+        .join(TaskAgency, and_(TaskAgency.task_id == Task.id, TaskAgency.role == LinkRole.LEAD))
+        .where(
+            Plan.province_id == province_id, or_(Plan.issued_on.is_(None), Plan.issued_on <= today),
+            Task.removed == false(), ~dated_then,
+        )
+    )
+    for plan_id, agency_id in undated.all():
+        result[(plan_id, agency_id)] = result.get((plan_id, agency_id), Figures()) + Figures(no_deadline=1)
     return result
 
 
@@ -152,8 +169,8 @@ async def one_write(s: AsyncSession, rng: random.Random, day: date, hour: int, a
         event_task = await s.scalar(select(Task).where(Task.ref == "19"))
         assert event_task is not None
         due = day + timedelta(days=rng.randrange(-10, 60))
-        exists = await s.scalar(select(DueItem).where(DueItem.task_id == event_task.id, DueItem.original_due_on == due))
-        if exists is None:
+        taken = await s.scalar(select(DueItem).where(DueItem.task_id == event_task.id, DueItem.original_due_on == due))
+        if taken is None:
             new = DueItem(
                 task_id=event_task.id, agency_id=rng.choice(agency_ids), due_on=due, original_due_on=due,
                 origin=DueOrigin.ADMIN, updated_at=now,

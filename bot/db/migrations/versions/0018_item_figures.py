@@ -17,6 +17,9 @@ Create Date: 2026-12-06
   touching one item (a reply and a bulk close) recompute its row one after the other, the
   second from what the first committed.
 - Backfilled here from the items and their history.
+- status_changes.at indexed: the Agencies page reads who answered in the last year, and the
+  figures of a past day the items changed since then, from that range alone; tasks by
+  (plan_id, removed): the tasks per plan counted from that index alone.
 """
 
 from __future__ import annotations
@@ -151,6 +154,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_item_figures_last_at"), "item_figures", ["last_at"])
     op.create_index(op.f("ix_item_figures_task_id"), "item_figures", ["task_id"])
+    op.create_index(op.f("ix_status_changes_at"), "status_changes", ["at"])
+    op.create_index(op.f("ix_tasks_plan_id_removed"), "tasks", ["plan_id", "removed"])
     op.execute(f"INSERT INTO item_figures ({COLUMNS}) " + SELECT.format(items="true", history="true"))
     dialect = op.get_context().dialect.name
     if dialect == "postgresql":
@@ -175,3 +180,5 @@ def downgrade() -> None:
         for name in SQLITE_TRIGGER_NAMES:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_table("item_figures")
+    op.drop_index(op.f("ix_status_changes_at"), table_name="status_changes")
+    op.drop_index(op.f("ix_tasks_plan_id_removed"), table_name="tasks")
