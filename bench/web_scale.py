@@ -110,7 +110,7 @@ async def run(args: argparse.Namespace) -> None:
             if not args.no_history:
                 await add_history(sm)
             if args.db:  # what autovacuum does to a real database: statistics, visibility map
-                tables = ("plans", "tasks", "task_agencies", "due_items", "status_changes", "agencies", "chats")
+                tables = ("plans", "tasks", "task_agencies", "due_items", "status_changes", "item_figures", "agencies", "chats")
                 await _schema(args.db, "VACUUM ANALYZE " + ", ".join(f'"{schema}".{t}' for t in tables))
             print(f"Generated {items:,} due items, {agencies} agencies in {clock.perf_counter() - started:.1f} s "
                   f"({'PostgreSQL' if args.db else 'SQLite'}{', no history' if args.no_history else ', with history'})")

@@ -41,7 +41,7 @@ from bot.db.models import (
     Task,
     TaskAgency,
 )
-from bot.domain.digest import OVERDUE_LONG_DAYS, OVERDUE_VERY_LONG_DAYS, Figures, ReportRow
+from bot.domain.digest import Figures, ReportRow
 from bot.domain.kinds import DueOrigin, HoldKind, LinkRole, OutboxKind, OutboxStatus
 from bot.domain.status import Category, ChangeSource, Status
 
@@ -248,37 +248,14 @@ async def figures_by_plan_and_agency(
     session: AsyncSession, *, province_id: int, end: datetime, today: date
 ) -> dict[tuple[int, int], Figures]:
     """(plan id, agency id) → Figures as of `end`, counted in SQL: the items unchanged since
-    `end` from their own columns (bot.db.figures), the others from the "as of" relation."""
+    `end` from their own columns, the others from their last history row before it
+    (bot.db.figures, both), the undated tasks per lead agency."""
     holds = await any_holds(session, end=end)
-    result = await item_figures.unchanged_figures(
-        session, province_id=province_id, end=end, today=today,
-        hold=(lambda item_id, agency_id: hold_at(end, today, ReminderHold.kind, item_id, agency_id)) if holds else None,
-    )
-    asof = as_of_items(province_id, end=end, today=today, details=False, changed_only=True, holds=holds)
-    done = asof.c.category.in_([Category.DONE_ON_TIME.value, Category.DONE_LATE.value])
-    # An open item on hold counts as held or waived, in no category (Figures.of).
-    on_hold = and_(asof.c.hold.is_not(None), ~done)
-    cat = case((on_hold, literal("held")), else_=asof.c.category)
-    overdue = cat == Category.OVERDUE.value
-    query = select(
-        asof.c.plan_id,
-        asof.c.agency_id,
-        _count(cat == Category.NOT_DUE.value),
-        _count(cat == Category.ON_TRACK.value),
-        _count(overdue),
-        _count(and_(overdue, asof.c.due_on < today - timedelta(days=OVERDUE_LONG_DAYS))),
-        _count(and_(overdue, asof.c.due_on < today - timedelta(days=OVERDUE_VERY_LONG_DAYS))),
-        _count(cat == Category.DONE_ON_TIME.value),
-        _count(and_(cat == Category.DONE_ON_TIME.value, asof.c.due_on > today)),
-        _count(cat == Category.DONE_LATE.value),
-        literal(0),  # no_deadline: the undated tasks, counted below
-        _count(cat == Category.UNCONFIRMED.value),
-        _count(and_(on_hold, asof.c.hold != HoldKind.WAIVE.value)),
-        _count(and_(on_hold, asof.c.hold == HoldKind.WAIVE.value)),
-    ).group_by(asof.c.plan_id, asof.c.agency_id)
-    for plan_id, agency_id, *counts in (await session.execute(query)).all():
-        key = (plan_id, agency_id)
-        result[key] = result.get(key, Figures()) + Figures(*(int(c) for c in counts))
+    hold = (lambda item_id, agency_id: hold_at(end, today, ReminderHold.kind, item_id, agency_id)) if holds else None
+    result = await item_figures.unchanged_figures(session, province_id=province_id, end=end, today=today, hold=hold)
+    changed = await item_figures.changed_figures(session, province_id=province_id, end=end, today=today, hold=hold)
+    for key, figures in changed.items():
+        result[key] = result.get(key, Figures()) + figures
     undated = _undated(province_id, end=end, today=today).subquery("undated")
     no_deadline = select(undated.c.plan_id, undated.c.agency_id, func.count()).group_by(
         undated.c.plan_id, undated.c.agency_id
