@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
@@ -25,7 +25,6 @@ from telegram.ext import (
 from bot.context import AsyncSession, BotApp, Context
 from bot.domain.callbacks import BindAgency, DecideBinding, InviteAgency, LinkZalo, encode, matches, parse
 from bot.domain.kinds import BindDecision
-from bot.domain.text import fold
 from bot.render import admin as admin_render
 from bot.render import help as texts
 from bot.services import chats as chat_service
@@ -33,11 +32,11 @@ from bot.services.chats import AgencyLookup, BindKind, DecidedRequest
 from handlers.common import (
     admin_agency_button,
     bot_reads_all,
-    choice_markup,
     for_agency,
     is_admin,
     is_group,
     is_private,
+    lookup_reply,
     reply,
     scope_of,
     services,
@@ -45,19 +44,6 @@ from handlers.common import (
 )
 
 log = logging.getLogger("nhacviec.handlers")
-
-
-def _lookup_markup(button: type[BindAgency | InviteAgency | LinkZalo], lookup: AgencyLookup) -> InlineKeyboardMarkup | None:
-    options = lookup.options or lookup.suggestions
-    if not options:
-        return None
-    return choice_markup(button, [(o.agency_id, o.label) for o in options])
-
-
-def _lookup_text(query: str, lookup: AgencyLookup) -> str:
-    if lookup.options:
-        return admin_render.choose_agency(query)
-    return admin_render.suggest_agency(query, any_suggestion=bool(lookup.suggestions))
 
 
 async def dangky(update: Update, context: Context) -> None:
@@ -75,14 +61,14 @@ async def agency_from_args(update: Update, context: Context, *, command: str, bu
     (usage, no province yet, or buttons to choose among candidates with `button`)."""
     query = " ".join(context.args or []).strip()
     if not query:
-        await reply(update, texts.usage(command, "Sở Tư pháp"))
+        await reply(update, texts.usage(command, texts.AGENCY_EXAMPLE))
         return None
     lookup = await _find(update, context, query)
     if lookup is None:
         await reply(update, texts.NO_PROVINCE)
         return None
     if lookup.found is None:
-        await reply(update, _lookup_text(query, lookup), _lookup_markup(button, lookup))
+        await reply(update, *lookup_reply(query, lookup, button))
         return None
     return lookup.found.agency_id
 
@@ -127,8 +113,6 @@ async def _bind_or_request(update: Update, context: Context, agency_id: int, *, 
 
 async def _bind_text(update: Update, context: Context, outcome: chat_service.BindOutcome) -> str:
     """What the group is told: bound (and how to answer), or asked (the admins pinged first)."""
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None
     if outcome.kind is BindKind.BAD:
         return texts.BAD_BUTTON
     if outcome.kind is BindKind.BOUND:
@@ -136,7 +120,13 @@ async def _bind_text(update: Update, context: Context, outcome: chat_service.Bin
         return admin_render.bound_agency(outcome.agency_name) + "\n\n" + hint
     if outcome.request_id is None or outcome.province_slug is None:
         return admin_render.request_sent(outcome.agency_name, reached=True)
-    reached = await _notify_admins(
+    return admin_render.request_sent(outcome.agency_name, reached=await _ask_admins(update, context, outcome))
+
+
+async def _ask_admins(update: Update, context: Context, outcome: chat_service.BindOutcome) -> bool:
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None and outcome.request_id is not None and outcome.province_slug is not None
+    return await _notify_admins(
         context,
         request_id=outcome.request_id,
         admin_ids=services(context).settings.admins.of(outcome.province_slug),
@@ -145,7 +135,6 @@ async def _bind_text(update: Update, context: Context, outcome: chat_service.Bin
             user_name=user.full_name, user_id=user.id,
         ),
     )
-    return admin_render.request_sent(outcome.agency_name, reached=reached)
 
 
 async def _notify_admins(context: Context, *, request_id: int, admin_ids: frozenset[int], text: str) -> bool:
@@ -153,8 +142,8 @@ async def _notify_admins(context: Context, *, request_id: int, admin_ids: frozen
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("✅ Duyệt", callback_data=encode(DecideBinding(True, request_id))),
-                InlineKeyboardButton("❌ Từ chối", callback_data=encode(DecideBinding(False, request_id))),
+                InlineKeyboardButton(admin_render.BTN_APPROVE, callback_data=encode(DecideBinding(True, request_id))),
+                InlineKeyboardButton(admin_render.BTN_REJECT, callback_data=encode(DecideBinding(False, request_id))),
             ]
         ]
     )
@@ -220,53 +209,30 @@ async def _tell_group(context: Context, group_id: int, text: str) -> None:
 
 async def huydangky(update: Update, context: Context) -> None:
     """/huydangky: an admin unbinds this group."""
-    if not is_group(update):
-        await reply(update, texts.GROUP_ONLY)
-        return
-    if not is_admin(update, context):
-        await reply(update, texts.ADMIN_ONLY)
+    if not is_group(update) or not is_admin(update, context):
+        await reply(update, texts.ADMIN_ONLY if is_group(update) else texts.GROUP_ONLY)
         return
     chat = update.effective_chat
     assert chat is not None
     async with transaction(context) as session:
-        scope = await scope_of(session, update, context)
-        allowed = scope.is_admin  # an admin of this chat's province, not of another one
-        removed = allowed and await chat_service.unbind(session, tg_chat_id=chat.id)
-    if not allowed:
-        await reply(update, texts.ADMIN_ONLY)
-        return
-    await reply(update, admin_render.unbound() if removed else admin_render.NOT_BOUND)
+        scope = await scope_of(session, update, context)  # an admin of this chat's province, not of another one
+        removed = scope.is_admin and await chat_service.unbind(session, tg_chat_id=chat.id) is not None
+    await reply(update, texts.ADMIN_ONLY if not scope.is_admin else admin_render.unbound() if removed else admin_render.NOT_BOUND)
 
 
 async def lanhdao(update: Update, context: Context) -> None:
     """/lanhdao [tỉnh]: an admin makes this group the leaders' chat."""
-    if not is_group(update):
-        await reply(update, texts.GROUP_ONLY)
-        return
-    if not is_admin(update, context):
-        await reply(update, texts.ADMIN_ONLY)
+    if not is_group(update) or not is_admin(update, context):
+        await reply(update, texts.ADMIN_ONLY if is_group(update) else texts.GROUP_ONLY)
         return
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
-    wanted = fold(" ".join(context.args or []))
     async with transaction(context) as session:
-        scope = await scope_of(session, update, context)
-        provinces = list(scope.provinces)
-        if wanted:
-            provinces = [p for p in provinces if wanted in (p.slug, fold(p.name))]
-        if not scope.is_admin:  # this group belongs to a province the user does not administer
-            text = texts.ADMIN_ONLY
-        elif not scope.provinces:
-            text = texts.NO_PROVINCE
-        elif len(provinces) != 1:
-            text = admin_render.leaders_need_province([p.slug for p in scope.provinces])
-        else:
-            await chat_service.bind_leaders(
-                session, province=provinces[0], tg_chat_id=chat.id, title=chat.title,
-                by_tg_id=user.id, now=services(context).now(),
-            )
-            text = admin_render.bound_leaders(provinces[0].name)
-    await reply(update, text)
+        outcome = await chat_service.make_leaders_chat(
+            session, scope=await scope_of(session, update, context), wanted=" ".join(context.args or []),
+            tg_chat_id=chat.id, title=chat.title, by_tg_id=user.id, now=services(context).now(),
+        )
+    await reply(update, admin_render.leaders_answer(outcome.refusal, province_name=outcome.province_name, slugs=outcome.slugs))
 
 
 async def moi(update: Update, context: Context) -> None:
@@ -308,12 +274,9 @@ async def migrated(update: Update, context: Context) -> None:
     """A group became a supergroup (new chat id): the binding follows it."""
     message = update.effective_message
     assert message is not None
-    if message.migrate_to_chat_id:
-        old, new = message.chat.id, message.migrate_to_chat_id
-    elif message.migrate_from_chat_id:
-        old, new = message.migrate_from_chat_id, message.chat.id
-    else:
+    if (move := _migration(message)) is None:
         return
+    old, new = move
     async with transaction(context) as session:
         moved = await chat_service.migrate(session, old_tg_chat_id=old, new_tg_chat_id=new)
     if moved is not None:
@@ -323,23 +286,28 @@ async def migrated(update: Update, context: Context) -> None:
         )
 
 
+def _migration(message: Message) -> tuple[int, int] | None:
+    """(old chat id, new chat id) from either of the two service messages of a migration."""
+    if message.migrate_to_chat_id:
+        return message.chat.id, message.migrate_to_chat_id
+    if message.migrate_from_chat_id:
+        return message.migrate_from_chat_id, message.chat.id
+    return None
+
+
 async def membership(update: Update, context: Context) -> None:
     """The bot was removed from a group: the group no longer counts as bound."""
     change = update.my_chat_member
     assert change is not None
-    if change.chat.type not in ("group", "supergroup"):
+    gone = change.new_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+    if change.chat.type not in ("group", "supergroup") or not gone:
         return
-    if change.new_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
-        services = context.bot_data
-        now = services.now()
-        async with transaction(context) as session:
-            await chat_service.bot_removed(
-                session,
-                tg_chat_id=change.chat.id,
-                now=now,
-                today=now.astimezone(services.settings.tz).date(),
-                admins=services.settings.admins,
-            )
+    svc = services(context)
+    now = svc.now()
+    async with transaction(context) as session:
+        await chat_service.bot_removed(
+            session, tg_chat_id=change.chat.id, now=now, today=now.astimezone(svc.settings.tz).date(), admins=svc.settings.admins,
+        )
 
 
 def register(app: BotApp) -> None:

@@ -12,13 +12,13 @@ from telegram.ext import CommandHandler
 from bot.context import BotApp, Context
 from bot.domain.calendar import DayKind as CalendarDayKind
 from bot.domain.calendar import parse_day
+from bot.domain.commands import DAY_REMOVE_WORDS as REMOVE_WORDS
 from bot.render import calendar as texts
 from bot.services import calendar as service
 from bot.services.reminders import calendar_from_settings
 from handlers.common import is_admin, reply, services, transaction, user_name
 
 log = logging.getLogger("nhacviec.handlers")
-REMOVE_WORDS = {"xoa", "xoá", "xóa", "bo", "bỏ"}
 
 
 async def day_off(update: Update, context: Context) -> None:
@@ -36,9 +36,7 @@ async def _adjust(update: Update, context: Context, kind: CalendarDayKind) -> No
         await reply(update, texts.ADMINS_ONLY)
         return
     if not (args := list(context.args or [])):
-        async with transaction(context) as session:
-            rows = await service.list_days(session)
-        await reply(update, texts.listing(rows) + "\n\n" + texts.USAGE)
+        await _list_days(update, context)
         return
     removing, day, note = _args(args)
     if day is None:
@@ -47,6 +45,12 @@ async def _adjust(update: Update, context: Context, kind: CalendarDayKind) -> No
     answer = await _change(update, context, day, None if removing else kind, note)
     _log(update, day, kind, removing)
     await reply(update, answer)
+
+
+async def _list_days(update: Update, context: Context) -> None:
+    async with transaction(context) as session:
+        rows = await service.list_days(session)
+    await reply(update, texts.listing(rows) + "\n\n" + texts.USAGE)
 
 
 def _args(args: list[str]) -> tuple[bool, date | None, str | None]:

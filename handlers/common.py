@@ -14,13 +14,14 @@ from telegram.error import BadRequest, TelegramError
 from bot.context import AsyncSession, BotServices, Context
 from bot.domain.callbacks import Callback, InviteAgency, LinkZalo, Page, PageKind, encode, parse
 from bot.domain.status import ChangeSource
+from bot.render import admin as admin_render
 from bot.render import help as texts
 from bot.services import chats as chat_service
 from bot.services import status as status_service
-from bot.services.chats import Scope, resolve_scope
+from bot.services.chats import AgencyLookup, Scope, ScopeKind, resolve_scope
 from bot.services.progress import local_today, province_tz
 
-PAGE_FOOTER = "\n\n<i>Trang {page}/{total}</i>"
+PAGE_FOOTER = texts.PAGE_FOOTER
 
 
 def services(context: Context) -> BotServices:
@@ -124,6 +125,17 @@ def today_for(scope: Scope, context: Context) -> date:
     return local_today(svc.now(), province_tz(scope, svc.settings.timezone))
 
 
+async def province_wide_scope(update: Update, context: Context) -> Scope | None:
+    """The chat's scope when it sees the whole province (the leaders' chat, an admin's private
+    chat); None once the user was told why not."""
+    async with transaction(context) as session:
+        scope = await scope_of(session, update, context)
+    if scope.province_wide:
+        return scope
+    await reply(update, no_data_text(scope) if scope.kind is ScopeKind.NONE else texts.PROVINCE_WIDE_ONLY)
+    return None
+
+
 def no_data_text(scope: Scope) -> str:
     """What someone outside every scope gets instead of data."""
     if scope.is_private:
@@ -160,9 +172,9 @@ def page_markup(kind: PageKind, arg: int, page: int, total: int) -> InlineKeyboa
         return None
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton("◀ Trước", callback_data=encode(Page(kind, arg, page - 1))))
+        row.append(InlineKeyboardButton(texts.BTN_PREVIOUS_PAGE, callback_data=encode(Page(kind, arg, page - 1))))
     if page < total - 1:
-        row.append(InlineKeyboardButton("Sau ▶", callback_data=encode(Page(kind, arg, page + 1))))
+        row.append(InlineKeyboardButton(texts.BTN_NEXT_PAGE, callback_data=encode(Page(kind, arg, page + 1))))
     return InlineKeyboardMarkup([row])
 
 
@@ -205,3 +217,13 @@ async def bot_reads_all(update: Update, context: Context) -> bool:
     except TelegramError:
         return False
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+def lookup_reply(query: str, lookup: AgencyLookup, button: Callable[[int], Callback]) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The answer to an agency name that matched several agencies or none: the text, and one
+    `button` per candidate (or per suggestion)."""
+    options = lookup.options or lookup.suggestions
+    markup = choice_markup(button, [(o.agency_id, o.label) for o in options]) if options else None
+    if lookup.options:
+        return admin_render.choose_agency(query), markup
+    return admin_render.suggest_agency(query, any_suggestion=bool(lookup.suggestions)), markup

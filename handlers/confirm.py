@@ -75,8 +75,7 @@ async def _deliver(update: Update, message: Message, action: UnknownAction, pres
 
 
 async def dongcu(update: Update, context: Context) -> None:
-    """/dongcu <ngày> [cơ quan] — an admin closes the unknown items (of an agency) as done on
-    that day; in an agency's group, that agency's."""
+    """/dongcu <ngày> [cơ quan]: an admin closes the unknown items as done that day (a group: its agency's)."""
     user = update.effective_user
     assert user is not None
     args = list(context.args or [])

@@ -30,11 +30,9 @@ def _args(args: list[str]) -> tuple[int, date] | None:
 
 async def set_deadline(update: Update, context: Context) -> None:
     """/dathan <mã> <ngày>: set or replace the task's due date for its lead agencies."""
-    if not is_admin(update, context):
-        await reply(update, texts.ADMINS_ONLY)
-        return
-    if (parsed := _args(list(context.args or []))) is None:
-        await reply(update, texts.USAGE)
+    parsed = _args(list(context.args or []))
+    if not is_admin(update, context) or parsed is None:
+        await reply(update, texts.USAGE if is_admin(update, context) else texts.ADMINS_ONLY)
         return
     task_id, due_on = parsed
     svc, user = services(context), update.effective_user
@@ -44,15 +42,16 @@ async def set_deadline(update: Update, context: Context) -> None:
             session, province_ids=scope.admin_of, task_id=task_id, due_on=due_on, now=svc.now(),
             actor_tg_id=user.id if user else None, actor_name=user_name(update),
         )
-    if result.problem:
-        await reply(update, result.problem)
-        return
-    _log(update, task_id, due_on, result)
-    await reply(update, texts.deadline_set(
-        task_id=task_id, due_on=due_on, today=svc.now().astimezone(svc.settings.tz).date(),
-        plan_number=result.plan_number, task_title=result.task_title,
+    if not result.problem:
+        _log(update, task_id, due_on, result)
+    await reply(update, result.problem or _done_text(task_id, due_on, result, today=svc.now().astimezone(svc.settings.tz).date()))
+
+
+def _done_text(task_id: int, due_on: date, result: DeadlineResult, *, today: date) -> str:
+    return texts.deadline_set(
+        task_id=task_id, due_on=due_on, today=today, plan_number=result.plan_number, task_title=result.task_title,
         created=result.created, existing=result.existing, replaced=result.replaced,
-    ))
+    )
 
 
 def _log(update: Update, task_id: int, due_on: date, result: DeadlineResult) -> None:

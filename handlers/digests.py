@@ -11,14 +11,13 @@ from telegram.constants import ChatAction
 from telegram.ext import CommandHandler
 
 from bot.context import BotApp, Context
-from bot.domain.digest import DigestKind, digest_period
+from bot.domain.digest import DigestKind, DigestPeriod, digest_period
 from bot.domain.text import fold
 from bot.render import help as texts
 from bot.render.digest import nothing_to_report
-from bot.services.chats import ScopeKind
 from bot.services.digest_worker import digest_parts
-from bot.services.digests import send_parts
-from handlers.common import no_data_text, reply, scope_of, services, today_for, transaction
+from bot.services.digests import Part, send_parts
+from handlers.common import province_wide_scope, reply, services, today_for
 
 KINDS = {"tuan": DigestKind.WEEK, "week": DigestKind.WEEK, "thang": DigestKind.MONTH, "month": DigestKind.MONTH}
 
@@ -34,33 +33,28 @@ async def baocao(update: Update, context: Context) -> None:
     """/baocao [tuan|thang]: send the digest for the province now."""
     kind = parse_kind(context.args or [])
     if kind is None:
-        await reply(update, texts.usage("baocao", "tuan") + " hoặc <code>/baocao thang</code>")
+        await reply(update, texts.BAOCAO_USAGE)
         return
-    chat = update.effective_chat
-    assert chat is not None
-    settings = services(context).settings
-    async with transaction(context) as session:
-        scope = await scope_of(session, update, context)
-        if scope.kind is ScopeKind.NONE:
-            await reply(update, no_data_text(scope))
-            return
-        if not scope.province_wide:
-            await reply(update, texts.PROVINCE_WIDE_ONLY)
-            return
-        today = today_for(scope, context)
-        provinces = list(scope.provinces)
-    if not provinces:
+    chat, scope = update.effective_chat, await province_wide_scope(update, context)
+    if scope is None or chat is None:
+        return
+    today = today_for(scope, context)
+    if not scope.provinces:
         await reply(update, nothing_to_report(today))
         return
     await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
-    period = digest_period(kind, today)
-    for province in provinces:
-        # Built in a child process: a province-wide report never holds up other chats' replies.
-        parts, _run = await digest_parts(
-            database_url=settings.database_url, province_id=province.id, period=period,
-            with_report=kind is DigestKind.MONTH and settings.digest_docx,
-        )
-        await send_parts(context.bot, chat.id, parts)
+    for province in scope.provinces:
+        await send_parts(context.bot, chat.id, await _parts(context, province.id, digest_period(kind, today), kind))
+
+
+async def _parts(context: Context, province_id: int, period: DigestPeriod, kind: DigestKind) -> list[Part]:
+    """Built in a child process: a province-wide report never holds up other chats' replies."""
+    settings = services(context).settings
+    parts, _run = await digest_parts(
+        database_url=settings.database_url, province_id=province_id, period=period,
+        with_report=kind is DigestKind.MONTH and settings.digest_docx,
+    )
+    return parts
 
 
 def register(app: BotApp) -> None:

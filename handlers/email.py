@@ -6,14 +6,13 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.context import BotApp, Context
+from bot.domain.commands import EMAIL_ALWAYS_WORDS as ALWAYS_WORDS
+from bot.domain.commands import EMAIL_LEADER_WORDS as LEADER_WORDS
+from bot.domain.commands import EMAIL_REMOVE_WORDS
 from bot.render import channels as texts
 from bot.services import recipients
 from bot.services.recipients import EmailAction, EmailCommand
 from handlers.common import is_admin, reply, scope_of, services, transaction
-
-LEADER_WORDS = {"lanhdao", "lãnhđạo", "lanh-dao", "leader"}
-REMOVE_WORDS = {"xoa", "xoá", "xóa", "remove"}
-ALWAYS_WORDS = {"luon", "luôn", "always"}  # after an agency's address: reminders even with a Telegram group
 
 
 def _parse(args: list[str]) -> EmailCommand | None:
@@ -21,7 +20,7 @@ def _parse(args: list[str]) -> EmailCommand | None:
     first = args[0].casefold() if args else ""
     if not args:
         return EmailCommand(EmailAction.LIST)
-    if first in REMOVE_WORDS and len(args) == 2:
+    if first in EMAIL_REMOVE_WORDS and len(args) == 2:
         return EmailCommand(EmailAction.REMOVE, address=args[1])
     if first in LEADER_WORDS and len(args) >= 2:
         return EmailCommand(EmailAction.LEADER, address=args[1], name=" ".join(args[2:]) or None)

@@ -6,23 +6,19 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.context import BotApp, Context
+from bot.domain.focal import FocalAction, parse_action
 from bot.render import focal as texts
 from bot.render import help as help_texts
 from bot.services import focal as focal_service
-from bot.services.focal import FocalAction
 from handlers.common import is_group, reply, services, transaction
 
 
 async def daumoi(update: Update, context: Context) -> None:
     """/daumoi [rieng|nhom|bo]: register, private copy on/off, or leave."""
-    user = update.effective_user
-    chat = update.effective_chat
-    if not is_group(update) or user is None or chat is None:
-        await reply(update, help_texts.GROUP_ONLY + "\n\n" + texts.USAGE)
-        return
-    action = focal_service.parse_action(context.args or [])
-    if action is FocalAction.UNKNOWN:
-        await reply(update, texts.USAGE)
+    user, chat = update.effective_user, update.effective_chat
+    action = parse_action(context.args or [])
+    if not is_group(update) or user is None or chat is None or action is FocalAction.UNKNOWN:
+        await reply(update, texts.USAGE if is_group(update) and user is not None else help_texts.GROUP_ONLY + "\n\n" + texts.USAGE)
         return
     async with transaction(context) as session:
         result = await focal_service.daumoi(

@@ -11,7 +11,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.context import Context
 from bot.domain.callbacks import WRITE_KINDS, decode
-from bot.domain.throttle import Verdict, combine
+from bot.domain.throttle import Verdict, check_flood
 from bot.logs import log_event
 from bot.render import help as texts
 from handlers.common import services
@@ -47,54 +47,40 @@ def _addressed(update: Update, bot_id: int, bot_username: str | None) -> tuple[b
 
 
 async def throttle(update: Update, context: Context) -> None:
-    """Stop a user who sends the bot too much; tell them when to retry.
-
-    Counted per user, and only what is addressed to the bot (see `_addressed`). Commands
-    also count per group (a group's own messages are limited to 20 a minute by Telegram).
-    A throttled status reply is answered every time with "not recorded, resend in N s":
-    it is never dropped in silence. The configured admins are never throttled: binding a
-    province's groups is dozens of /dangky in a row (issue 18: 3 of 36 went unanswered),
-    and their answers only wait on Telegram's own per-group pace (the rate limiter).
-    """
-    user = update.effective_user
-    chat = update.effective_chat
-    if user is None:
-        return
-    svc = services(context)
-    if user.id in svc.settings.admins:
+    """Stop a user who sends the bot too much (bot.domain.throttle.check_flood); tell them when to retry."""
+    user, chat, svc = update.effective_user, update.effective_chat, services(context)
+    if user is None or user.id in svc.settings.admins:  # binding a province is dozens of /dangky in a row
         return
     addressed, status_reply = _addressed(update, context.bot.id, context.bot.username)
     if not addressed:
         return
-    now = svc.monotonic()
-    verdicts = [svc.user_throttle.check(user.id, now)]
-    retry = svc.user_throttle.retry_after(user.id, now)
-    is_command = update.callback_query is None and not status_reply
-    if is_command and chat is not None and chat.id != user.id:
-        verdicts.append(svc.chat_throttle.check(chat.id, now))
-        retry = max(retry, svc.chat_throttle.retry_after(chat.id, now))
-    verdict = combine(*verdicts)
-    if verdict is Verdict.ALLOW:
-        return
-    message = update.effective_message
-    if verdict is Verdict.REFUSE_AND_WARN:
+    in_group = chat is not None and chat.id != user.id and update.callback_query is None and not status_reply
+    verdict, retry = check_flood(
+        svc.user_throttle, svc.chat_throttle, user_id=user.id, group_id=chat.id if in_group and chat else None, now=svc.monotonic()
+    )
+    if verdict is not Verdict.ALLOW:
+        await _refuse_flood(update, verdict, retry, status_reply=status_reply)
+        raise ApplicationHandlerStop
+
+
+async def _refuse_flood(update: Update, verdict: Verdict, retry: float, *, status_reply: bool) -> None:
+    """Warn once (a log line, an alert or a reply), stay silent after; a status reply is always answered."""
+    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    warn = verdict is Verdict.REFUSE_AND_WARN
+    if warn and user is not None:
         log_event(
             log, "flood.throttled", f"Chặn gửi quá nhanh: người dùng {user.id}, nhóm {chat.id if chat else None}",
             level=logging.WARNING, user_id=user.id, chat_id=chat.id if chat else None,
         )
     try:
-        if update.callback_query is not None:
-            if verdict is Verdict.REFUSE_AND_WARN:
-                await update.callback_query.answer(texts.throttled(retry), show_alert=True)
-            else:
-                await update.callback_query.answer()  # stop the button's spinner, silently
+        if update.callback_query is not None:  # stop the button's spinner; the alert only when warning
+            await (update.callback_query.answer(texts.throttled(retry), show_alert=True) if warn else update.callback_query.answer())
         elif status_reply and message is not None:
             await message.reply_text(texts.throttled_status(retry))
-        elif verdict is Verdict.REFUSE_AND_WARN and message is not None:
+        elif warn and message is not None:
             await message.reply_text(texts.throttled(retry))
     except TelegramError:
         pass
-    raise ApplicationHandlerStop
 
 
 # Callback data that changes something (status buttons, undo, questions, extension
@@ -122,34 +108,12 @@ def _group_write(update: Update, bot_id: int) -> bool:
 
 
 async def membership(update: Update, context: Context) -> None:
-    """A change from a group needs its sender to be a member of that group now.
-
-    Checked with getChatMember on every such write (never cached): writes are a few a day
-    per group, and a member removed or gone loses the right at the very next update, with
-    no membership table to keep in step. Province admins pass (they may act anywhere).
-    If Telegram cannot answer, the write goes ahead: the bot's own group is the usual
-    case, and refusing every reply during a Telegram hiccup would lose real reports.
-    """
-    user = update.effective_user
-    chat = update.effective_chat
+    """A change from a group needs its sender to be a member of that group now (see `_still_member`)."""
+    user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or not _group_write(update, context.bot.id):
         return
-    if user.id in services(context).settings.admins:
+    if user.id in services(context).settings.admins or await _still_member(context, chat.id, user.id):
         return
-    try:
-        member = await context.bot.get_chat_member(chat.id, user.id)
-    except TelegramError as exc:
-        log_event(
-            log, "membership.unknown", f"Không kiểm tra được thành viên {user.id} của nhóm {chat.id}: {exc}",
-            level=logging.WARNING, user_id=user.id, chat_id=chat.id,
-        )
-        return
-    if member.status not in _GONE and getattr(member, "is_member", True) is not False:
-        return
-    log_event(
-        log, "membership.refused", f"Từ chối cập nhật: người dùng {user.id} không còn trong nhóm {chat.id}",
-        level=logging.WARNING, user_id=user.id, chat_id=chat.id,
-    )
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(texts.NOT_A_MEMBER, show_alert=True)
@@ -158,6 +122,29 @@ async def membership(update: Update, context: Context) -> None:
     except TelegramError:
         pass
     raise ApplicationHandlerStop
+
+
+async def _still_member(context: Context, chat_id: int, user_id: int) -> bool:
+    """Asked with getChatMember on every such write (never cached): writes are a few a day
+    per group, and a member removed or gone loses the right at the very next update, with
+    no membership table to keep in step. Province admins pass (they may act anywhere).
+    If Telegram cannot answer, the write goes ahead: the bot's own group is the usual
+    case, and refusing every reply during a Telegram hiccup would lose real reports."""
+    try:
+        member = await context.bot.get_chat_member(chat_id, user_id)
+    except TelegramError as exc:
+        log_event(
+            log, "membership.unknown", f"Không kiểm tra được thành viên {user_id} của nhóm {chat_id}: {exc}",
+            level=logging.WARNING, user_id=user_id, chat_id=chat_id,
+        )
+        return True
+    if member.status not in _GONE and getattr(member, "is_member", True) is not False:
+        return True
+    log_event(
+        log, "membership.refused", f"Từ chối cập nhật: người dùng {user_id} không còn trong nhóm {chat_id}",
+        level=logging.WARNING, user_id=user_id, chat_id=chat_id,
+    )
+    return False
 
 
 async def bad_button(update: Update, context: Context) -> None:
@@ -177,15 +164,19 @@ async def on_error(update: object, context: Context) -> None:
         update_id=update_id, chat_id=chat.id if chat else None, user_id=user.id if user else None,
         error_type=type(context.error).__name__ if context.error else None,
     )
-    if not isinstance(update, Update):
-        return
+    if isinstance(update, Update):
+        await _apologise(update, context)
+
+
+async def _apologise(update: Update, context: Context) -> None:
+    chat_id = update.effective_chat.id if update.effective_chat else None
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(texts.APOLOGY, show_alert=True)
-        elif update.effective_chat is not None and update.effective_message is not None:
-            await context.bot.send_message(update.effective_chat.id, texts.APOLOGY)
+        elif chat_id is not None and update.effective_message is not None:
+            await context.bot.send_message(chat_id, texts.APOLOGY)
     except TelegramError:
         log_event(
-            log, "handler.apology_failed", f"Không gửi được lời xin lỗi cho update {update_id}",
-            level=logging.WARNING, update_id=update_id, chat_id=chat.id if chat else None,
+            log, "handler.apology_failed", f"Không gửi được lời xin lỗi cho update {update.update_id}",
+            level=logging.WARNING, update_id=update.update_id, chat_id=chat_id,
         )

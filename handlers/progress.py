@@ -14,15 +14,13 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import AsyncSession, BotApp, Context
 from bot.domain.callbacks import AgencyProgress, Page, PageKind, matches, parse
 from bot.domain.codes import parse_task_code
-from bot.render import admin as admin_render
 from bot.render import help as texts
 from bot.render.task import task_not_found
-from bot.services import chats as chat_service
 from bot.services import progress as views
 from bot.services.chats import Scope, ScopeKind
 from bot.services.progress import province_tz
 from handlers.common import (
-    choice_markup,
+    lookup_reply,
     no_data_text,
     reply,
     reply_all,
@@ -55,33 +53,17 @@ async def _pages(
 async def tiendo(update: Update, context: Context) -> None:
     """/tiendo [cơ quan]: progress of this chat's agency, or of the province / one agency."""
     query = " ".join(context.args or []).strip()
-    agency_id = 0
-    lookup = None
-    pages: list[str] | None = None
     async with transaction(context) as session:
         scope = await scope_of(session, update, context)
-        if query and scope.province_wide:
-            lookup = await chat_service.find_agency(
-                session, catalog=services(context).catalog, provinces=scope.provinces, query=query
-            )
-            agency_id = lookup.found.agency_id if lookup.found else 0
-        if lookup is None or lookup.found is not None:
-            # An agency chat's argument is ignored: it only ever sees its own agency.
-            pages = await _pages(session, scope, context, KIND_PROGRESS, agency_id)
-    if lookup is not None and lookup.found is None:
-        options = lookup.options or lookup.suggestions
-        text = (
-            admin_render.choose_agency(query)
-            if lookup.options
-            else admin_render.suggest_agency(query, any_suggestion=bool(options))
+        answer = await views.progress_answer(
+            session, scope=scope, catalog=services(context).catalog, query=query, today=today_for(scope, context)
         )
-        markup = choice_markup(AgencyProgress, [(o.agency_id, o.label) for o in options]) if options else None
-        await reply(update, text, markup)
-        return
-    if pages is None:
+    if answer.lookup is not None:
+        await reply(update, *lookup_reply(query, answer.lookup, AgencyProgress))
+    elif answer.pages is None:
         await reply(update, no_data_text(scope))
-        return
-    await send_pages(update, pages, kind=KIND_PROGRESS, arg=agency_id)
+    else:
+        await send_pages(update, answer.pages, kind=KIND_PROGRESS, arg=answer.agency_id)
 
 
 async def tiendo_choice(update: Update, context: Context) -> None:
@@ -112,7 +94,7 @@ async def sapden(update: Update, context: Context) -> None:
     if context.args:
         raw = context.args[0]
         if not raw.isdigit() or not 1 <= int(raw) <= views.MAX_SOON_DAYS:
-            await reply(update, texts.usage("sapden", "30") + f" (1–{views.MAX_SOON_DAYS} ngày)")
+            await reply(update, texts.sapden_usage(views.MAX_SOON_DAYS))
             return
         days = int(raw)
     await _list(update, context, KIND_SOON, days)
@@ -146,25 +128,17 @@ async def page_button(update: Update, context: Context) -> None:
 async def nhiemvu(update: Update, context: Context) -> None:
     """/nhiemvu <mã>: one task in full, if this chat may see it."""
     raw = " ".join(context.args or []).strip()
-    task_id = parse_task_code(raw)
-    if task_id is None:
+    if (task_id := parse_task_code(raw)) is None:
         await reply(update, texts.usage("nhiemvu", "NV12"))
         return
     async with transaction(context) as session:
         scope = await scope_of(session, update, context)
-        if scope.kind is ScopeKind.NONE:
-            pages = None
-        else:
-            tz = province_tz(scope, services(context).settings.timezone)
-            pages = await views.task_pages(
-                session, scope=scope, task_id=task_id, today=today_for(scope, context), tz=tz
-            )
+        tz = province_tz(scope, services(context).settings.timezone)
+        pages = await views.task_pages(session, scope=scope, task_id=task_id, today=today_for(scope, context), tz=tz)
     if scope.kind is ScopeKind.NONE:
         await reply(update, no_data_text(scope))
-    elif pages is None:
-        await reply(update, task_not_found(raw))
     else:
-        await reply_all(update, pages)
+        await (reply_all(update, pages) if pages is not None else reply(update, task_not_found(raw)))
 
 
 async def coquan(update: Update, context: Context) -> None:

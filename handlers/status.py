@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -54,9 +55,7 @@ async def _run(update: Update, context: Context, use_case: UseCase, *, source: C
     try:
         async with app.sessionmaker() as session, session.begin():
             env = await open_env(session, update, context, source=source, message_id=message_id)
-            # The ids of messages delivered before (this chat's and others'): this transaction
-            # stores them, so a reply to them finds its items (bot/services/sent_ids.py).
-            batch = await app.sent_ids.write_pending(session, chat_id=chat.id)
+            batch = await app.sent_ids.write_pending(session, chat_id=chat.id)  # see bot/services/sent_ids.py
             result = await use_case(session, env)
     except BaseException:
         app.sent_ids.settle(batch, committed=False)
@@ -82,26 +81,7 @@ async def _deliver(update: Update, context: Context, result: svc.Result) -> None
     message = update.effective_message
     for edit in result.edits:
         await _edit(context, edit)
-    sent: list[svc.Sent] = []
-    for send in result.sends:
-        try:
-            if send.chat_id is None:
-                assert message is not None
-                msg = await message.reply_text(send.text, reply_markup=markup(send.buttons), do_quote=True)
-            else:
-                msg = await context.bot.send_message(
-                    send.chat_id, send.text, reply_markup=markup(send.buttons),
-                    reply_to_message_id=send.reply_to, allow_sending_without_reply=True,
-                )
-        except (Forbidden, BadRequest) as exc:
-            if send.chat_id is None:
-                raise
-            log.warning(
-                "Không gửi được tới %s: %s", send.chat_id, exc.message,
-                extra={"event": "reply.failed", "fields": {"chat_id": send.chat_id, "error": exc.message}},
-            )
-            continue
-        sent.append(svc.Sent(send, msg.chat_id, msg.message_id))
+    sent = [s for s in [await _send(context, message, send) for send in result.sends] if s is not None]
     # No transaction here: the next status transaction stores the ids (one write per reply).
     follow_ups = services(context).sent_ids.add(result, sent, now=services(context).now())
     for text in follow_ups:
@@ -110,6 +90,28 @@ async def _deliver(update: Update, context: Context, result: svc.Result) -> None
     if update.callback_query is not None:
         answer = _short(result.answer) if result.answer else None
         await update.callback_query.answer(answer, show_alert=result.alert)
+
+
+async def _send(context: Context, message: Message | None, send: svc.Send) -> svc.Sent | None:
+    """One message of a result: a reply in this chat, or a message elsewhere (None if that chat refused it)."""
+    try:
+        if send.chat_id is None:
+            assert message is not None
+            msg = await message.reply_text(send.text, reply_markup=markup(send.buttons), do_quote=True)
+        else:
+            msg = await context.bot.send_message(
+                send.chat_id, send.text, reply_markup=markup(send.buttons),
+                reply_to_message_id=send.reply_to, allow_sending_without_reply=True,
+            )
+    except (Forbidden, BadRequest) as exc:
+        if send.chat_id is None:
+            raise
+        log.warning(
+            "Không gửi được tới %s: %s", send.chat_id, exc.message,
+            extra={"event": "reply.failed", "fields": {"chat_id": send.chat_id, "error": exc.message}},
+        )
+        return None
+    return svc.Sent(send, msg.chat_id, msg.message_id)
 
 
 async def _edit(context: Context, edit: svc.Edit) -> None:
@@ -329,18 +331,14 @@ async def file_reply(update: Update, context: Context) -> None:
     if replied is None:
         return
     message, target = replied
-    edited_at = message.date if update.edited_message is not None else None
-    file = _file_of(message)
-    result = await _run(
-        update, context,
-        lambda s, env: svc.attach_evidence(s, env, replied_to=target.message_id, caption=message.caption or "",
-                                           file=file, edited_at=edited_at),
-        source=ChangeSource.CHAT, message_id=message.message_id,
+    evidence = partial(
+        svc.attach_evidence, replied_to=target.message_id, caption=message.caption or "", file=_file_of(message),
+        edited_at=message.date if update.edited_message is not None else None,
     )
+    result = await _run(update, context, evidence, source=ChangeSource.CHAT, message_id=message.message_id)
     if result.handled:
         await _deliver(update, context, result)
-    elif message.document is not None and message.chat.type == ChatType.PRIVATE:
-        # Not about a task: a plan file an admin happened to send as a reply.
+    elif message.document is not None and message.chat.type == ChatType.PRIVATE:  # a plan file sent as a reply
         await uploads.document(update, context)
 
 

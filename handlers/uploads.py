@@ -46,14 +46,14 @@ def _confirm_markup(upload_id: int, *, follow: bool = False) -> InlineKeyboardMa
                     InlineKeyboardButton(admin_render.BTN_FOLLOW_TODAY, callback_data=encode(FollowUpload(False, upload_id))),
                     InlineKeyboardButton(admin_render.BTN_FOLLOW_START, callback_data=encode(FollowUpload(True, upload_id))),
                 ],
-                [InlineKeyboardButton("✖ Hủy", callback_data=encode(DecideUpload(False, upload_id)))],
+                [InlineKeyboardButton(admin_render.BTN_CANCEL_UPLOAD, callback_data=encode(DecideUpload(False, upload_id)))],
             ]
         )
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("✅ Nhập kế hoạch", callback_data=encode(DecideUpload(True, upload_id))),
-                InlineKeyboardButton("✖ Hủy", callback_data=encode(DecideUpload(False, upload_id))),
+                InlineKeyboardButton(admin_render.BTN_IMPORT, callback_data=encode(DecideUpload(True, upload_id))),
+                InlineKeyboardButton(admin_render.BTN_CANCEL_UPLOAD, callback_data=encode(DecideUpload(False, upload_id))),
             ]
         ]
     )
@@ -65,24 +65,30 @@ def _error_text(exc: Exception) -> str:
 
 async def document(update: Update, context: Context) -> None:
     """A file in a private chat: an admin's plan is read and summarised, nothing stored yet."""
-    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
-    assert message is not None and message.document is not None and chat is not None and user is not None
-    doc, svc = message.document, services(context)
-    name = doc.file_name or "kế hoạch"
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    doc = message.document
+    name = doc.file_name or admin_render.DEFAULT_PLAN_NAME
     if (refusal := _refusal(update, context, name, doc.file_size)) is not None:
         await reply(update, refusal)
         return
     status = await reply(update, admin_render.READING)
-    if (read := await _read(context, status, doc, name, message.caption)) is None:
-        return
+    if (read := await _read(context, status, doc, name, message.caption)) is not None:
+        await _stage(update, context, status, doc, read)
+
+
+async def _stage(update: Update, context: Context, status: Message, doc: Document, read: tuple[PlanDraft, bytes]) -> None:
+    """Keep the plan read (not one of another province) until an admin decides; show its summary."""
+    chat, user, svc = update.effective_chat, update.effective_user, services(context)
+    assert chat is not None and user is not None
     draft, data = read
     if (other := upload_service.foreign_province(draft, settings=svc.settings, catalog=svc.catalog, user_id=user.id)) is not None:
         await status.edit_text(admin_render.upload_other_province(other))
         return
     async with transaction(context) as session:
         staged = await upload_service.stage_summary(
-            session, draft=draft, data=data, file_name=name, file_id=doc.file_id, user_id=user.id, chat_id=chat.id,
-            settings=svc.settings, catalog=svc.catalog, now=svc.now(),
+            session, draft=draft, data=data, file_name=doc.file_name or admin_render.DEFAULT_PLAN_NAME, file_id=doc.file_id,
+            user_id=user.id, chat_id=chat.id, settings=svc.settings, catalog=svc.catalog, now=svc.now(),
         )
     await _send_summary(update, status, staged)
 
@@ -118,7 +124,7 @@ async def _read(
         await status.edit_text(_error_text(exc))
         return None
     except BadRequest as exc:  # e.g. "file is too big": bots download at most 20 MB
-        await status.edit_text(admin_render.upload_error(f"Không tải được tệp từ Telegram: {exc.message}"))
+        await status.edit_text(admin_render.download_failed(exc.message))
         return None
     return draft, data
 
@@ -182,13 +188,11 @@ async def theodoitu(update: Update, context: Context) -> None:
     if chat is None or not is_admin(update, context):
         await reply(update, admin_render.UPLOAD_ADMIN_ONLY)
         return
-    day = parse_day(" ".join(context.args or []))
-    if day is None:
+    if (day := parse_day(" ".join(context.args or []))) is None:
         await reply(update, admin_render.FOLLOW_USAGE)
         return
     async with transaction(context) as session:
-        upload = await upload_service.latest_pending(session, chat_id=chat.id)
-        upload_id = upload.id if upload is not None else None
+        upload_id = await upload_service.latest_pending(session, chat_id=chat.id)
     if upload_id is None:
         await reply(update, admin_render.UPLOAD_STALE)
         return
@@ -198,27 +202,29 @@ async def theodoitu(update: Update, context: Context) -> None:
 async def _import(
     update: Update, context: Context, upload_id: int, follow_from: date | Literal["start"] | None, summary: object
 ) -> None:
-    chat = update.effective_chat
-    user = update.effective_user
+    """Import the upload (followed from `follow_from`), drop the summary's buttons, tell what changed."""
+    chat, user, svc = update.effective_chat, update.effective_user, services(context)
     assert chat is not None and user is not None
-    svc = services(context)
     await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
     try:
         async with transaction(context) as session:
             result = await upload_service.confirm(
-                session, upload_id=upload_id, admin_name=user_name(update),
-                settings=svc.settings, catalog=svc.catalog, now=svc.now(), actor_tg_id=user.id,
-                follow_from=follow_from,
+                session, upload_id=upload_id, admin_name=user_name(update), settings=svc.settings, catalog=svc.catalog,
+                now=svc.now(), actor_tg_id=user.id, follow_from=follow_from,
             )
     except PLAN_ERRORS as exc:  # rolled back: the upload stays pending
         await reply(update, _error_text(exc))
         return
     await _drop_buttons(summary)
-    if result.report is None:
+    await _tell_imported(update, result.report, user.id)
+
+
+async def _tell_imported(update: Update, report: ImportReport | None, user_id: int) -> None:
+    if report is None:  # decided meanwhile
         await reply(update, admin_render.UPLOAD_STALE)
         return
-    _log_import(result.report, user.id)
-    await reply_all(update, admin_render.import_result_messages(import_summary(result.report), report_details(result.report)))
+    _log_import(report, user_id)
+    await reply_all(update, admin_render.import_result_messages(import_summary(report), report_details(report)))
 
 
 def _log_import(report: ImportReport, user_id: int) -> None:

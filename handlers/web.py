@@ -13,8 +13,7 @@ from handlers.common import is_private, reply, services, transaction
 
 async def web_link(update: Update, context: Context) -> None:
     """/web: answer a signed, single-use, 10-minute login link (and the Mini App button)."""
-    svc = services(context)
-    user = update.effective_user
+    svc, user = services(context), update.effective_user
     if not is_private(update) or user is None:
         await reply(update, texts.PRIVATE_ONLY)
         return
@@ -22,16 +21,16 @@ async def web_link(update: Update, context: Context) -> None:
         await reply(update, texts.CONSOLE_OFF)
         return
     async with transaction(context) as session:
-        token = await create_login(
-            session, tg_user_id=user.id, bot_token=svc.settings.telegram_bot_token or "", now=svc.now()
-        )
+        token = await create_login(session, tg_user_id=user.id, bot_token=svc.settings.telegram_bot_token or "", now=svc.now())
     base = svc.settings.web_url
-    markup = None
-    if base.startswith("https://"):  # Telegram opens Mini Apps over HTTPS only
-        markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(texts.OPEN_BUTTON, web_app=WebAppInfo(f"{base}/web/app"))]]
-        )
-    await reply(update, texts.login_text(f"{base}/web/login?t={token}", int(LOGIN_TTL.total_seconds() // 60)), markup)
+    await reply(update, texts.login_text(f"{base}/web/login?t={token}", int(LOGIN_TTL.total_seconds() // 60)), _app_button(base))
+
+
+def _app_button(base: str) -> InlineKeyboardMarkup | None:
+    """The Mini App button: Telegram opens Mini Apps over HTTPS only."""
+    if not base.startswith("https://"):
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(texts.OPEN_BUTTON, web_app=WebAppInfo(f"{base}/web/app"))]])
 
 
 def register(app: BotApp) -> None:

@@ -31,29 +31,33 @@ from handlers.common import (
     transaction,
 )
 
-NOT_CONFIGURED = "Zalo chưa được cấu hình cho bot này (cần ZALO_BOT_TOKEN)."
-
 
 async def zalo(update: Update, context: Context) -> None:
     """/zalo (agency group) or /zalo <cơ quan> (an admin, private): a one-time link code."""
     if not services(context).settings.zalo_bot_token:
-        await reply(update, NOT_CONFIGURED)
+        await reply(update, ztexts.NOT_CONFIGURED)
         return
-    if is_private(update):
-        if not is_admin(update, context):
-            await reply(update, ztexts.LINK_USAGE)
-            return
-        agency_id = await agency_from_args(update, context, command="zalo", button=LinkZalo)
-        if agency_id is not None:
-            await for_agency(update, context, agency_id, _link_code, edit=False)
+    if is_private(update) and not is_admin(update, context):
+        await reply(update, ztexts.LINK_USAGE)
         return
+    agency_id = await (_named_agency(update, context) if is_private(update) else _group_agency(update, context))
+    if agency_id is not None:
+        await for_agency(update, context, agency_id, _link_code, edit=False)
+
+
+async def _named_agency(update: Update, context: Context) -> int | None:
+    """An admin's private chat: the agency typed after /zalo (None once answered instead)."""
+    return await agency_from_args(update, context, command="zalo", button=LinkZalo)
+
+
+async def _group_agency(update: Update, context: Context) -> int | None:
+    """An agency's bound group: its agency (None once told the group is not bound)."""
     async with transaction(context) as session:
         scope = await scope_of(session, update, context)
-        agency_id = scope.agency.id if scope.kind is ScopeKind.AGENCY and scope.agency is not None else None
-    if agency_id is None:
-        await reply(update, texts.NOT_REGISTERED_GROUP)
-        return
-    await for_agency(update, context, agency_id, _link_code, edit=False)
+    if scope.kind is ScopeKind.AGENCY and scope.agency is not None:
+        return scope.agency.id
+    await reply(update, texts.NOT_REGISTERED_GROUP)
+    return None
 
 
 async def zalo_choice(update: Update, context: Context) -> None:

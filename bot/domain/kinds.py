@@ -82,3 +82,11 @@ class BindDecision(StrEnum):
     MERGED = "merged"  # approved, but the agency was merged away meanwhile: recorded as refused, ask again
     STALE = "stale"  # decided before (by this or another admin), or no such request
     FORBIDDEN = "forbidden"  # the request is for a province this admin does not administer
+
+
+class LeadersRefusal(StrEnum):
+    """Why /lanhdao did not make the group the leaders' chat."""
+
+    NOT_ADMIN = "not_admin"  # the group belongs to a province the user does not administer
+    NO_PROVINCE = "no_province"  # no province is served yet
+    WHICH_PROVINCE = "which_province"  # several provinces served: the command must name one

@@ -76,3 +76,20 @@ def combine(*verdicts: Verdict) -> Verdict:
     if any(v is Verdict.REFUSE_AND_WARN for v in verdicts):
         return Verdict.REFUSE_AND_WARN
     return Verdict.REFUSE
+
+
+def check_flood(
+    users: Throttle, chats: Throttle, *, user_id: int, group_id: int | None, now: float
+) -> tuple[Verdict, float]:
+    """The verdict on one update addressed to the bot, and the seconds to wait before retrying.
+
+    Counted per user; a command typed in a group (`group_id`) also counts for that group (a
+    group's own messages are limited to 20 a minute by Telegram). The surface answers a refused
+    status reply every time ("not recorded, resend in N s"): it is never dropped in silence.
+    """
+    verdicts = [users.check(user_id, now)]
+    retry = users.retry_after(user_id, now)
+    if group_id is not None:
+        verdicts.append(chats.check(group_id, now))
+        retry = max(retry, chats.retry_after(group_id, now))
+    return combine(*verdicts), retry

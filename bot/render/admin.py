@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from html import escape
 
-from bot.domain.kinds import BindDecision
+from bot.domain.kinds import BindDecision, LeadersRefusal
 from bot.domain.plans.draft import PlanDraft
+from bot.render import help as help_texts
 from bot.render.format import plan_period, short_date
 from bot.render.labels import review_label
 from bot.render.progress import short_title
@@ -89,6 +90,14 @@ def import_result_messages(summary: str, details: Sequence[str]) -> list[str]:
 
 
 READING = "⏳ Đang đọc tệp…"
+DEFAULT_PLAN_NAME = "kế hoạch"  # a document sent without a file name
+BTN_IMPORT = "✅ Nhập kế hoạch"
+BTN_CANCEL_UPLOAD = "✖ Hủy"
+
+
+def download_failed(reason: str) -> str:
+    """Telegram would not hand the file over (bots download at most 20 MB)."""
+    return upload_error(f"Không tải được tệp từ Telegram: {reason}")
 UPLOAD_ADMIN_ONLY = "Chỉ quản trị viên mới được nhập kế hoạch. Tệp này không được lưu."
 UPLOAD_CANCELLED = "Đã hủy, không lưu kế hoạch này."
 
@@ -175,6 +184,10 @@ def request_for_admin(
     )
 
 
+BTN_APPROVE = "✅ Duyệt"
+BTN_REJECT = "❌ Từ chối"
+
+
 def request_decided(text: str, decision: BindDecision, *, admin_name: str) -> str:
     """The admin's copy of a request once decided: what the service recorded, not the button."""
     mark = {
@@ -220,6 +233,17 @@ INVITE_INVALID = (
 
 def leaders_need_province(names: Sequence[str]) -> str:
     return "Hệ thống phục vụ nhiều tỉnh; gõ /lanhdao &lt;tỉnh&gt;, vd. /lanhdao " + escape(names[0])
+
+
+def leaders_answer(refusal: LeadersRefusal | None, *, province_name: str, slugs: Sequence[str]) -> str:
+    """What /lanhdao answers: bound, or why not."""
+    if refusal is LeadersRefusal.NOT_ADMIN:
+        return help_texts.ADMIN_ONLY
+    if refusal is LeadersRefusal.NO_PROVINCE:
+        return help_texts.NO_PROVINCE
+    if refusal is LeadersRefusal.WHICH_PROVINCE:
+        return leaders_need_province(slugs)
+    return bound_leaders(province_name)
 
 
 # --- /coquan ---------------------------------------------------------------------------

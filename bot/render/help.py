@@ -186,3 +186,14 @@ STALE = "Yêu cầu này đã được xử lý trước đó."
 
 def usage(command: str, example: str) -> str:
     return f"Cách dùng: <code>/{command} {escape(example)}</code>"
+
+
+BAOCAO_USAGE = usage("baocao", "tuan") + " hoặc <code>/baocao thang</code>"
+AGENCY_EXAMPLE = "Sở Tư pháp"  # the agency named in a command's usage line
+BTN_PREVIOUS_PAGE = "◀ Trước"
+BTN_NEXT_PAGE = "Sau ▶"
+PAGE_FOOTER = "\n\n<i>Trang {page}/{total}</i>"
+
+
+def sapden_usage(max_days: int) -> str:
+    return usage("sapden", "30") + f" (1–{max_days} ngày)"

@@ -121,6 +121,7 @@ def link_code_text(*, agency_name: str, code: str, expires_at_local: datetime, b
     )
 
 
+NOT_CONFIGURED = "Zalo chưa được cấu hình cho bot này (cần ZALO_BOT_TOKEN)."
 LINK_USAGE = (
     "Cách dùng: trong nhóm Telegram của cơ quan gõ /zalo; "
     "quản trị viên nhắn riêng cho bot: /zalo <tên cơ quan>."

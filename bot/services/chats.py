@@ -30,7 +30,8 @@ from bot.db import flows as flows_repo
 from bot.db.models import Agency, BindRequest, Chat, Province
 from bot.db.session import AsyncSession
 from bot.domain.admins import Admins
-from bot.domain.kinds import BindDecision, ChatRole, FlowState
+from bot.domain.kinds import BindDecision, ChatRole, FlowState, LeadersRefusal
+from bot.domain.text import fold
 from bot.logs import log_event
 
 INVITE_DAYS = 7
@@ -287,6 +288,30 @@ async def bind_leaders(
     )
     log_event(log, "chat.bound", f"Nhóm {tg_chat_id} là nhóm lãnh đạo tỉnh {province.name}", **_fields(chat, by_tg_id))
     return chat
+
+
+@dataclass(frozen=True)
+class LeadersOutcome:
+    refusal: LeadersRefusal | None = None
+    province_name: str = ""  # the province whose leaders' chat the group is now
+    slugs: tuple[str, ...] = ()  # the provinces served (to name one: WHICH_PROVINCE)
+
+
+async def make_leaders_chat(
+    session: AsyncSession, *, scope: Scope, wanted: str, tg_chat_id: int, title: str | None, by_tg_id: int, now: datetime,
+) -> LeadersOutcome:
+    """/lanhdao [tỉnh]: an admin of the group's province makes it the leaders' chat of the one
+    province served, or of the one named (`wanted`, by slug or name, accents ignored)."""
+    key = fold(wanted)
+    provinces = [p for p in scope.provinces if not key or key in (p.slug, fold(p.name))]
+    if not scope.is_admin:
+        return LeadersOutcome(LeadersRefusal.NOT_ADMIN)
+    if not scope.provinces:
+        return LeadersOutcome(LeadersRefusal.NO_PROVINCE)
+    if len(provinces) != 1:
+        return LeadersOutcome(LeadersRefusal.WHICH_PROVINCE, slugs=tuple(p.slug for p in scope.provinces))
+    await bind_leaders(session, province=provinces[0], tg_chat_id=tg_chat_id, title=title, by_tg_id=by_tg_id, now=now)
+    return LeadersOutcome(province_name=provinces[0].name)
 
 
 async def unbind(session: AsyncSession, *, tg_chat_id: int) -> Chat | None:

@@ -8,9 +8,11 @@ agency chat cannot even learn that another agency's task exists.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.catalog import Catalog
 from bot.db import agencies as agencies_repo
 from bot.db import chats as chats_repo
 from bot.db import followup as followup_repo
@@ -26,7 +28,7 @@ from bot.render import admin as admin_render
 from bot.render import progress as progress_texts
 from bot.render.progress import agency_progress_messages, list_messages, province_summary_messages
 from bot.render.task import HistoryView, ItemView, TaskView, task_messages
-from bot.services.chats import Scope, ScopeKind
+from bot.services.chats import AgencyLookup, Scope, ScopeKind, find_agency
 
 DEFAULT_SOON_DAYS = 14
 MAX_SOON_DAYS = 366
@@ -75,6 +77,30 @@ async def progress_pages(
     if not pages:
         pages = province_summary_messages(progress_texts.PROVINCE_WIDE_TITLE, [], today)
     return pages
+
+
+@dataclass(frozen=True)
+class ProgressAnswer:
+    """What /tiendo shows: `pages` (None: this chat sees no data), or, when the agency typed
+    was not found exactly, `lookup` (the candidates to choose from)."""
+
+    pages: list[str] | None = None
+    agency_id: int = 0  # the one agency shown province-wide (0: the chat's own scope)
+    lookup: AgencyLookup | None = None
+
+
+async def progress_answer(
+    session: AsyncSession, *, scope: Scope, catalog: Catalog, query: str, today: date
+) -> ProgressAnswer:
+    """/tiendo [cơ quan]: an agency chat's argument is ignored (it only ever sees its own
+    agency); the leaders' chat and an admin's private chat may name one agency."""
+    agency_id = 0
+    if query and scope.province_wide:
+        lookup = await find_agency(session, catalog=catalog, provinces=scope.provinces, query=query)
+        if lookup.found is None:
+            return ProgressAnswer(lookup=lookup)
+        agency_id = lookup.found.agency_id
+    return ProgressAnswer(await progress_pages(session, scope=scope, today=today, agency_id=agency_id or None), agency_id)
 
 
 async def _province_pages(session: AsyncSession, *, province: Province, today: date, admin: bool) -> list[str]:

@@ -108,8 +108,10 @@ async def follow_question(session: AsyncSession, *, draft: PlanDraft, today: dat
     return past if past.items else None
 
 
-async def latest_pending(session: AsyncSession, *, chat_id: int) -> PendingUpload | None:
-    return await unknown_items.latest_pending_upload(session, tg_chat_id=chat_id)
+async def latest_pending(session: AsyncSession, *, chat_id: int) -> int | None:
+    """The id of the newest plan file waiting for a decision in this private chat."""
+    upload = await unknown_items.latest_pending_upload(session, tg_chat_id=chat_id)
+    return upload.id if upload is not None else None
 
 
 async def stage(
