@@ -18,7 +18,8 @@ from bot.catalog import Catalog
 from bot.config import Settings
 
 # AsyncSession is re-exported for the handlers, which name it but may not import bot.db.
-from bot.db.session import AsyncEngine, AsyncSession, async_sessionmaker
+from bot.db.session import AsyncEngine, async_sessionmaker
+from bot.db.session import AsyncSession as AsyncSession
 from bot.domain.throttle import Throttle
 from bot.services.sent_ids import SentIds
 
