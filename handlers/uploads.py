@@ -36,6 +36,7 @@ from handlers.common import is_admin, reply, reply_all, services, transaction, u
 log = logging.getLogger("nhacviec.handlers")
 
 PLAN_ERRORS = (PlanReadError, PlanProvinceUnknown, PlanImportError)
+FollowFrom = date | Literal["start"] | None  # a day, the plan's start, or as stored with the upload
 
 
 def _confirm_markup(upload_id: int, *, follow: bool = False) -> InlineKeyboardMarkup:
@@ -174,7 +175,7 @@ async def _cancel(update: Update, context: Context, upload_id: int) -> None:
     await reply(update, admin_render.UPLOAD_CANCELLED if cancelled else admin_render.UPLOAD_STALE)
 
 
-def _follow_from(context: Context, press: DecideUpload | FollowUpload) -> date | Literal["start"] | None:
+def _follow_from(context: Context, press: DecideUpload | FollowUpload) -> FollowFrom:
     """From which day the bot follows the plan: as stored (an approval), its start, or today."""
     if not isinstance(press, FollowUpload):
         return None
@@ -199,9 +200,7 @@ async def theodoitu(update: Update, context: Context) -> None:
     await _import(update, context, upload_id, day, None)
 
 
-async def _import(
-    update: Update, context: Context, upload_id: int, follow_from: date | Literal["start"] | None, summary: object
-) -> None:
+async def _import(update: Update, context: Context, upload_id: int, follow_from: FollowFrom, summary: object) -> None:
     """Import the upload (followed from `follow_from`), drop the summary's buttons, tell what changed."""
     chat, user, svc = update.effective_chat, update.effective_user, services(context)
     assert chat is not None and user is not None
