@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, literal, or_, select
+from sqlalchemy import Date, and_, case, exists, false, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -126,28 +126,34 @@ async def changed_figures(
         .subquery("ranked")
     )
     latest = select(ranked).where(ranked.c.rank == 1).subquery("latest")
-    known = latest.c.due_item_id.is_not(None)
-    status = func.coalesce(latest.c.new_status, literal(Status.PENDING.value))
-    # A row from before 0005 (no dates): the item's own.
-    due_on = case((known, func.coalesce(latest.c.due_on, DueItem.due_on)), else_=DueItem.original_due_on)
-    completed_on = case(
-        (status == Status.DONE.value, func.coalesce(latest.c.completed_on, DueItem.completed_on)), else_=None
-    )
     held_by = [hold(f.due_item_id, f.agency_id)] if hold is not None else []
-    query = (
+    in_force = f.plan_id.in_(_in_force(province_id, today))
+    # Those with a row before `end`: driven by those rows (each item then found by its key).
+    status = latest.c.new_status
+    due_on = func.coalesce(latest.c.due_on, DueItem.due_on)  # a row from before 0005 (no dates): the item's own
+    completed_on = case((status == Status.DONE.value, func.coalesce(latest.c.completed_on, DueItem.completed_on)), else_=None)
+    known = (
         select(f.plan_id, f.agency_id, status, *_counted(due_on, completed_on, today), *held_by)
-        .select_from(f)
-        .join(DueItem, DueItem.id == f.due_item_id)
-        .outerjoin(latest, latest.c.due_item_id == f.due_item_id)
-        .where(
-            f.last_at >= end, f.plan_id.in_(_in_force(province_id, today)),
-            # Dates an admin set (/dathan) exist from their first row; the plan's, from the plan.
-            or_(DueItem.origin == DueOrigin.IMPORT, known),
-        )
+        .select_from(latest)
+        .join(f, f.due_item_id == latest.c.due_item_id)
+        .join(DueItem, DueItem.id == latest.c.due_item_id)
+        .where(in_force)
         .group_by(f.plan_id, f.agency_id, status, *held_by)
     )
+    # Those without: as the plan made them (pending, due on the original date); an item an
+    # admin dated did not exist yet.
+    before = exists().where(StatusChange.due_item_id == f.due_item_id, StatusChange.at < end)
+    pending = literal(Status.PENDING.value)
+    unknown = (
+        select(f.plan_id, f.agency_id, pending, *_counted(DueItem.original_due_on, literal(None, type_=Date), today), *held_by)
+        .select_from(f)
+        .join(DueItem, DueItem.id == f.due_item_id)
+        .where(f.last_at >= end, in_force, DueItem.origin == DueOrigin.IMPORT, ~before)
+        .group_by(f.plan_id, f.agency_id, *held_by)
+    )
     counts: dict[tuple[int, int], dict[str, int]] = {}
-    _fold(counts, (await session.execute(query)).all())
+    _fold(counts, (await session.execute(known)).all())
+    _fold(counts, (await session.execute(unknown)).all())
     return {key: Figures(**c) for key, c in counts.items()}
 
 
