@@ -96,9 +96,9 @@ async def unchanged_figures(
         .where(f.plan_id.in_(_in_force(province_id, today)), or_(f.last_at.is_(None), f.last_at < end))
         .group_by(f.plan_id, f.agency_id, f.status, *held_by)
     )
-    counts: dict[tuple[int, int], dict[str, int]] = {}
+    counts: dict[tuple[int, int], list[int]] = {}
     _fold(counts, (await session.execute(query)).all())
-    return {key: Figures(**c) for key, c in counts.items()}
+    return _figures(counts)
 
 
 async def changed_figures(
@@ -151,10 +151,10 @@ async def changed_figures(
         .where(f.last_at >= end, in_force, DueItem.origin == DueOrigin.IMPORT, ~before)
         .group_by(f.plan_id, f.agency_id, *held_by)
     )
-    counts: dict[tuple[int, int], dict[str, int]] = {}
+    counts: dict[tuple[int, int], list[int]] = {}
     _fold(counts, (await session.execute(known)).all())
     _fold(counts, (await session.execute(unknown)).all())
-    return {key: Figures(**c) for key, c in counts.items()}
+    return _figures(counts)
 
 
 def _in_force(province_id: int, today: date) -> Any:
@@ -175,31 +175,42 @@ def _counted(due_on: Any, completed_on: Any, today: date) -> list[Any]:
     ]
 
 
-def _fold(counts: dict[tuple[int, int], dict[str, int]], rows: Any) -> None:
-    """Add (plan, agency, status, *_counted, [hold]) rows to the counts, each group in the
-    category `category_case` gives its items (Figures.of's rules for holds)."""
+def _fold(counts: dict[tuple[int, int], list[int]], rows: Any) -> None:
+    """Add (plan, agency, status, *_counted, [hold]) rows to the counts (in _FIELDS' order),
+    each group in the category `category_case` gives its items (Figures.of's rules for holds)."""
     for plan_id, agency_id, status, n, late, late_30, late_90, in_time, early, *held_ in rows:
         held = held_[0] if held_ else None
-        c = counts.setdefault((plan_id, agency_id), dict.fromkeys(_FIELDS, 0))
-        if status == Status.DONE.value:
-            c["done_on_time"] += in_time
-            c["done_early"] += early
-            c["done_late"] += n - in_time
+        c = counts.get((plan_id, agency_id))
+        if c is None:
+            c = counts[(plan_id, agency_id)] = [0] * len(_FIELDS)
+        if status == _DONE:
+            c[_DONE_ON_TIME] += in_time
+            c[_DONE_EARLY] += early
+            c[_DONE_LATE] += n - in_time
         elif held is not None:  # an open item on hold: held or waived, in no category
-            c["waived" if held == HoldKind.WAIVE.value else "held"] += n
-        elif status == Status.UNKNOWN.value:
-            c["unconfirmed"] += n
+            c[_WAIVED if held == HoldKind.WAIVE.value else _HELD] += n
+        elif status == _UNKNOWN:
+            c[_UNCONFIRMED] += n
         else:
-            c["overdue"] += late
-            c["overdue_30"] += late_30
-            c["overdue_90"] += late_90
-            c["not_due" if status == Status.PENDING.value else "on_track"] += n - late
+            c[_OVERDUE] += late
+            c[_OVERDUE_30] += late_30
+            c[_OVERDUE_90] += late_90
+            c[_NOT_DUE if status == _PENDING else _ON_TRACK] += n - late
+
+
+def _figures(counts: dict[tuple[int, int], list[int]]) -> dict[tuple[int, int], Figures]:
+    return {key: Figures(**dict(zip(_FIELDS, c, strict=True))) for key, c in counts.items()}
 
 
 _FIELDS = (
     "not_due", "on_track", "overdue", "overdue_30", "overdue_90", "done_on_time", "done_early", "done_late",
     "unconfirmed", "held", "waived",
 )
+(
+    _NOT_DUE, _ON_TRACK, _OVERDUE, _OVERDUE_30, _OVERDUE_90, _DONE_ON_TIME, _DONE_EARLY, _DONE_LATE, _UNCONFIRMED,
+    _HELD, _WAIVED,
+) = range(len(_FIELDS))
+_DONE, _UNKNOWN, _PENDING = Status.DONE.value, Status.UNKNOWN.value, Status.PENDING.value
 
 
 async def trend_counts(

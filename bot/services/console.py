@@ -9,6 +9,7 @@ are built by `digests.make_output` in full).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -48,11 +49,8 @@ async def report_figures(session: AsyncSession, *, province: Province, kind: Dig
     end = day_end(today, ZoneInfo(province.timezone))
     current = await plans_repo._current_agencies(session, [province.id])  # noqa: SLF001 - the one succession map
     by_key = await figures_by_plan_and_agency(session, province_id=province.id, end=end, today=today)
-    per_plan: dict[int, Figures] = {}
-    per_agency: list[tuple[int, Figures]] = []
-    for (plan_id, agency_id), figures in by_key.items():
-        per_plan[plan_id] = per_plan.get(plan_id, Figures()) + figures
-        per_agency.append((agency_id, figures))
+    per_plan = _sum_by((plan_id, figures) for (plan_id, _), figures in by_key.items())
+    per_agency = list(_sum_by((agency_id, figures) for (_, agency_id), figures in by_key.items()).items())
     # Tasks and those nobody leads (no due item, so no figures): counted apart (bot.db.reports).
     counts = await reports.task_counts(session, province_ids=[province.id], today=today, flagged=False)
     ids = set(per_plan) | set(counts)
@@ -71,6 +69,22 @@ async def report_figures(session: AsyncSession, *, province: Province, kind: Dig
         tasks=sum(c.tasks for c in counts.values()),
         unassigned=await reports.unassigned_tasks(session, province_ids=[province.id], today=today),
     )
+
+
+_FIELDS = tuple(Figures.__dataclass_fields__)
+
+
+def _sum_by(pairs: Iterable[tuple[int, Figures]]) -> dict[int, Figures]:
+    """key → the sum of its Figures (a plan's or an agency's of its thousands of (plan,
+    agency) pairs), added up as plain counts: one Figures per key, not one per addition."""
+    totals: dict[int, list[int]] = {}
+    for key, figures in pairs:
+        total = totals.get(key)
+        if total is None:
+            total = totals[key] = [0] * len(_FIELDS)
+        for i, name in enumerate(_FIELDS):
+            total[i] += getattr(figures, name)
+    return {key: Figures(**dict(zip(_FIELDS, total, strict=True))) for key, total in totals.items()}
 
 
 @dataclass
@@ -95,7 +109,8 @@ async def agency_rows(
     end = day_end(today, ZoneInfo(province.timezone))
     current = await plans_repo._current_agencies(session, [province.id])  # noqa: SLF001 - the one succession map
     by_key = await figures_by_plan_and_agency(session, province_id=province.id, end=end, today=today)
-    ranked_agencies = rank_agencies(merge_agencies([(agency_id, f) for (_, agency_id), f in by_key.items()], current))
+    per_agency = _sum_by((agency_id, figures) for (_, agency_id), figures in by_key.items())
+    ranked_agencies = rank_agencies(merge_agencies(per_agency.items(), current))
     agencies = {a.code: a for a in await q.agencies_of(session, province_id=province.id)}
     chats = await q.agency_chats(session, province_id=province.id)
     people = await q.agency_people(session, province_id=province.id, since=end - PEOPLE_WINDOW)
