@@ -23,18 +23,11 @@ from bot.domain.admins import Admins
 from bot.domain.channels import Channel
 from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus
 from bot.services.channel_sender import ChannelSender
+from tests.timing import StoppedClock
 
 DAY = date(2025, 6, 23)
 NOW = datetime(2025, 6, 23, 1, 0, tzinfo=UTC)
 ADMINS = Admins(everywhere=frozenset({501}))
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class ScriptedChannel:
@@ -101,7 +94,7 @@ async def test_recipient_rows_are_queued_once_with_their_files(sm) -> None:
         (Channel.EMAIL, None, rid, 0), (Channel.EMAIL, None, rid, 1)
     ]
     adapter = ScriptedChannel()
-    report = await ChannelSender(sessionmaker=sm, adapter=adapter, clock=Clock(), admins=ADMINS).drain()
+    report = await ChannelSender(sessionmaker=sm, adapter=adapter, clock=StoppedClock(NOW), admins=ADMINS).drain()
     assert report.sent == 2
     assert [(m.address, m.part, m.subject, m.alt_body) for m in adapter.got] == [
         ("stp@phutho.gov.vn", 0, "Nhắc việc", "phần 0"), ("stp@phutho.gov.vn", 1, "Nhắc việc", "phần 1")
@@ -111,7 +104,7 @@ async def test_recipient_rows_are_queued_once_with_their_files(sm) -> None:
     assert [(r.status, r.delivery_ref, r.attempts) for r in rows] == [
         (OutboxStatus.SENT, f"ref-{rows[0].id}", 1), (OutboxStatus.SENT, f"ref-{rows[1].id}", 1)
     ]
-    assert (await ChannelSender(sessionmaker=sm, adapter=adapter, clock=Clock()).drain()).sent == 0
+    assert (await ChannelSender(sessionmaker=sm, adapter=adapter, clock=StoppedClock(NOW)).drain()).sent == 0
 
 
 async def test_a_row_names_exactly_one_recipient_matching_its_channel(sm) -> None:
@@ -130,7 +123,7 @@ async def test_a_row_names_exactly_one_recipient_matching_its_channel(sm) -> Non
 async def test_temporary_errors_back_off_then_deliver(sm) -> None:
     _, rid, _ = await seed(sm)
     await queue(sm, mail(rid))
-    clock = Clock()
+    clock = StoppedClock(NOW)
     adapter = ScriptedChannel(script=[SendResult.retry("451 try later"), SendResult.retry("421 busy", retry_after=60)])
     sender = ChannelSender(sessionmaker=sm, adapter=adapter, clock=clock, backoff=5)
     report = await sender.drain()
@@ -153,7 +146,7 @@ async def test_unreachable_address_is_marked_its_rows_fail_and_admins_hear_once(
     _, rid, _ = await seed(sm)
     await queue(sm, mail(rid, 0), mail(rid, 1), mail(rid, 2))
     adapter = ScriptedChannel(script=[SendResult.unreachable("550 5.1.1 mailbox unknown")])
-    report = await ChannelSender(sessionmaker=sm, adapter=adapter, clock=Clock(), admins=ADMINS).drain()
+    report = await ChannelSender(sessionmaker=sm, adapter=adapter, clock=StoppedClock(NOW), admins=ADMINS).drain()
     assert (report.unreachable, report.sent) == (1, 0)
     async with sm() as s:
         rec = await s.get(Recipient, rid)
@@ -178,7 +171,7 @@ async def test_rejected_message_fails_alone_and_admins_are_told(sm) -> None:
     _, rid, _ = await seed(sm)
     await queue(sm, mail(rid, 0), mail(rid, 1))
     adapter = ScriptedChannel(script=[SendResult.rejected("552 message too large")])
-    report = await ChannelSender(sessionmaker=sm, adapter=adapter, clock=Clock(), admins=ADMINS).drain()
+    report = await ChannelSender(sessionmaker=sm, adapter=adapter, clock=StoppedClock(NOW), admins=ADMINS).drain()
     assert (report.failed, report.sent) == (1, 1)
     rows = await all_rows(sm)
     assert [r.status for r in rows if r.channel is Channel.EMAIL] == [OutboxStatus.FAILED, OutboxStatus.SENT]
@@ -194,7 +187,7 @@ async def test_a_channel_down_pauses_itself_and_leaves_telegram_alone(sm) -> Non
             "chat_id": chat_id, "tg_chat_id": -1001, "on_date": DAY, "kind": OutboxKind.REMINDER, "part": 0,
             "parts": 1, "body": "nhắc", "next_attempt_at": NOW, "created_at": NOW,
         }])
-    clock = Clock()
+    clock = StoppedClock(NOW)
     adapter = ScriptedChannel(script=[SendResult.retry("connection refused", channel_down=True)])
     adapter.pacing = Pacing(per_second=1000, concurrency=1)
     sender = ChannelSender(sessionmaker=sm, adapter=adapter, clock=clock, backoff=30)
@@ -224,9 +217,9 @@ async def test_claims_are_per_channel(sm) -> None:
         )
     await queue(sm, mail(rid), ChannelMessage(recipient_id=zalo.id, channel=Channel.ZALO, on_date=DAY, kind=OutboxKind.DIGEST, body="tóm tắt"))
     mail_adapter, zalo_adapter = ScriptedChannel(Channel.EMAIL), ScriptedChannel(Channel.ZALO)
-    await ChannelSender(sessionmaker=sm, adapter=zalo_adapter, clock=Clock()).drain()
+    await ChannelSender(sessionmaker=sm, adapter=zalo_adapter, clock=StoppedClock(NOW)).drain()
     assert [(m.channel, m.address, m.body, m.recipient_name) for m in zalo_adapter.got] == [
         (Channel.ZALO, "8812345", "tóm tắt", "Nguyễn Văn A")
     ]
-    await ChannelSender(sessionmaker=sm, adapter=mail_adapter, clock=Clock()).drain()
+    await ChannelSender(sessionmaker=sm, adapter=mail_adapter, clock=StoppedClock(NOW)).drain()
     assert [m.address for m in mail_adapter.got] == ["stp@phutho.gov.vn"]

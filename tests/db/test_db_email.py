@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import docx
@@ -33,6 +33,7 @@ from bot.services.reminders import enqueue_reminders
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the tests package, from tests/db
 from tests.smtpserver import SmtpTestServer, smtp  # noqa: F401 - the fixture
+from tests.timing import StoppedClock
 
 SENDER = "Bot nhắc việc <nhacviec@phutho.gov.vn>"
 STP_MAIL = "vanthu@stp.phutho.gov.vn"
@@ -40,17 +41,9 @@ LEADER_MAIL = "chutich@phutho.gov.vn"
 LINKS = AgencyLinks(base_url="https://nhacviec.phutho.gov.vn", key=link_key("123:TEST"), days=14)
 
 
-class Clock:
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def sender(sm, smtp: SmtpTestServer, clock: Clock | None = None) -> ChannelSender:
+def sender(sm, smtp: SmtpTestServer, clock: StoppedClock | None = None) -> ChannelSender:
     adapter = EmailChannel.from_url(smtp.url, sender=SENDER, timeout=5)
-    return ChannelSender(sessionmaker=sm, adapter=adapter, clock=clock or Clock(), admins=ADMIN_SETUP, backoff=30)
+    return ChannelSender(sessionmaker=sm, adapter=adapter, clock=clock or StoppedClock(NOW), admins=ADMIN_SETUP, backoff=30)
 
 
 async def set_emails(sm, *pairs: tuple[str, str]) -> None:
@@ -188,7 +181,7 @@ async def test_server_down_then_back_nothing_lost_nothing_twice_telegram_unaffec
     await set_emails(sm, ("STP", STP_MAIL), ("SNV", "snv@phutho.gov.vn"), ("SKHCN", "khcn@phutho.gov.vn"))
     await tick(sm)
     smtp.stop()
-    clock = Clock()
+    clock = StoppedClock(NOW)
     mailer = sender(sm, smtp, clock)
     report = await mailer.drain()
     assert report.down and report.sent == 0 and report.retried == 1 and report.released == 2
@@ -217,7 +210,7 @@ async def test_smtp_login_from_the_url(sm) -> None:
         await set_emails(sm, ("STP", STP_MAIL))
         await tick(sm)
         adapter = EmailChannel.from_url(f"smtp://nhac%40viec:p%40ss%3Aw@127.0.0.1:{server.port}", sender=SENDER, timeout=5)
-        report = await ChannelSender(sessionmaker=sm, adapter=adapter, clock=Clock(), admins=ADMIN_SETUP).drain()
+        report = await ChannelSender(sessionmaker=sm, adapter=adapter, clock=StoppedClock(NOW), admins=ADMIN_SETUP).drain()
         assert report.sent == 1 and server.logins == ["nhac@viec"] and len(server.to(STP_MAIL)) == 1
     finally:
         server.stop()

@@ -16,8 +16,8 @@ if str(_ROOT) not in sys.path:  # `tests` is not an installed package
 
 from telegram.ext import ApplicationBuilder  # noqa: E402
 
-from tests.e2e.timing import Clock  # noqa: E402
 from tests.fakebot import FakeBotApi, application_builder  # noqa: E402
+from tests.timing import Clock  # noqa: E402
 
 
 @pytest.fixture

@@ -32,8 +32,8 @@ from scheduler.reminders import (
     ReminderEngine,
     engine_for,
 )
-from tests.e2e.timing import Clock, until
 from tests.fakebot import FakeBotApi, SentMessage
+from tests.timing import Clock, until
 
 ICT = timedelta(hours=7)
 MONDAY_0800 = datetime(2025, 6, 23, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam

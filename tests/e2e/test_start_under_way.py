@@ -36,9 +36,9 @@ from bot.db.models import Agency, ChatRole, DueItem, OutboxKind, OutboxMessage, 
 from bot.domain.reminders import succession_chain
 from bot.domain.status import Category, ChangeSource, Status, category
 from scheduler.reminders import DAILY_JOB
-from tests.e2e.timing import Clock, at_local
-from tests.e2e.timing import until as poll
 from tests.fakebot import FakeBotApi, SentMessage
+from tests.timing import Clock, at_local
+from tests.timing import until as poll
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAN = ROOT / "data" / "plans" / "phu-tho-1782-KH-UBND-2021.txt"

@@ -56,8 +56,8 @@ from bot.db.models import OutboxMessage, ReminderRun
 from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus
 from tests.e2e.conftest import E2E_PG_URL, E2E_REQUIRE_PG, _e2e_pg_answers
 from tests.e2e.test_bot_run import _env as bot_process_env
-from tests.e2e.timing import until
 from tests.fakebot import FakeBotApi
+from tests.timing import until
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_PLAN = ROOT / "data" / "plans" / "phu-tho-1782-KH-UBND-2021.txt"

@@ -125,12 +125,13 @@ async def console_shows_zalo(w: BotWorld) -> None:
     import httpx
 
     from bot.web.app import WebContext, create_app
-    from tests.web.conftest import Clock, Web
+    from tests.timing import StoppedClock
+    from tests.web.conftest import Web
 
     svc = w.app.bot_data  # type: ignore[attr-defined]
-    ctx = WebContext(settings=svc.settings, sessionmaker=w.sm, catalog=svc.catalog, clock=Clock(), bot=w.app.bot)  # type: ignore[attr-defined]
+    ctx = WebContext(settings=svc.settings, sessionmaker=w.sm, catalog=svc.catalog, clock=StoppedClock(BOT_NOW), bot=w.app.bot)  # type: ignore[attr-defined]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(ctx)), base_url="http://testserver") as client:
-        web = Web(w, client, Clock())
+        web = Web(w, client, StoppedClock(BOT_NOW))
         admin = await web.sign_in(ADMIN)
         try:
             page = await admin.get(f"/web/agencies/{await w.agency_id('so-tu-phap')}")

@@ -7,7 +7,7 @@ import re
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -34,23 +34,16 @@ from tests.e2e.conftest import (  # noqa: F401  (fixtures re-exported for tests/
     bot_world,
     fake_bot_api,
 )
+from tests.timing import StoppedClock  # noqa: E402
 
 LINK = re.compile(r"(http://[^\s\"<]+/web/login\?t=[A-Za-z0-9_.\-]+)")
-
-
-@dataclass
-class Clock:
-    now: datetime = BOT_NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
 class Web:
     world: BotWorld
     client: httpx.AsyncClient
-    clock: Clock
+    clock: StoppedClock
     sessions: dict[int, httpx.AsyncClient] = field(default_factory=dict)
 
     async def link(self, user_id: int) -> str:
@@ -92,7 +85,7 @@ async def web(bot_world: BotWorld) -> AsyncIterator[Web]:
     await w.bind(STP_GROUP, "so-tu-phap")
     await w.bind(SNV_GROUP, "so-xay-dung")  # OTHER_FOCAL: another agency than FOCAL
     await w.bind(LEADERS_GROUP, leaders=True)
-    clock = Clock()
+    clock = StoppedClock(BOT_NOW)
     svc = w.app.bot_data  # type: ignore[attr-defined]
     ctx = WebContext(settings=svc.settings, sessionmaker=w.sm, catalog=svc.catalog, clock=clock, bot=w.app.bot)  # type: ignore[attr-defined]
     transport = httpx.ASGITransport(app=create_app(ctx))
@@ -105,5 +98,5 @@ async def web(bot_world: BotWorld) -> AsyncIterator[Web]:
                 await c.aclose()
 
 
-def later(clock: Clock, **delta: float) -> None:
+def later(clock: StoppedClock, **delta: float) -> None:
     clock.now = clock.now + timedelta(**delta)

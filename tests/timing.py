@@ -1,5 +1,6 @@
-"""Time in end-to-end tests: a clock the test moves, and polling for a condition (no blind
-sleeps). One copy for every e2e module (they each had their own)."""
+"""Time in tests: a running clock the test jumps forward, a stopped clock the test sets, and
+polling for a condition (no blind sleeps). One copy for every test module (they each had
+their own)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,16 @@ class Clock:
 
     def jump(self, to: datetime) -> None:
         self.start, self.t0 = to, time.monotonic()
+
+
+class StoppedClock:
+    """Aware UTC "now" that stands still at `now` until the test sets it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 async def until(check: Callable[[], Awaitable[Any]], *, timeout: float = 15.0, what: str = "condition") -> Any:
