@@ -183,6 +183,15 @@ def build_application(
         engine=engine,
     )
     services.channel_adapters = list(channel_adapters) if channel_adapters is not None else None
+
+    def wake_senders() -> None:
+        from scheduler.reminders import engine_for
+
+        engine = engine_for(app)
+        if engine is not None:
+            engine.kick(app)  # Telegram's sender and every other channel's
+
+    services.wake_senders = wake_senders
     register_handlers(app)
     if settings.zalo_bot_token:
         attach_zalo(app)
@@ -201,16 +210,9 @@ def attach_zalo(app: BotApp) -> Any:
     from bot.channels.zalo_inbound import ZaloInbound
 
     services: BotServices = app.bot_data
-    def wake_senders() -> None:
-        from scheduler.reminders import engine_for
-
-        engine = engine_for(app)
-        if engine is not None:
-            engine.kick(app)  # Telegram's sender and every other channel's
-
     zalo = ZaloInbound(
-        settings=services.settings, sessionmaker=services.sessionmaker, clock=services.clock, telegram_bot=app.bot,
-        on_queued=wake_senders,
+        settings=services.settings, sessionmaker=services.sessionmaker, clock=services.clock,
+        on_queued=lambda: services.wake_senders(),
     )
     services.zalo = zalo
     services.web_routes = [*services.web_routes, *zalo.routes()]

@@ -45,6 +45,9 @@ class BotServices:
     web_routes: list[Any]  # extra routes for the console's server (the Zalo webhook)
     sent_ids: SentIds  # the ids of status messages sent, stored by the next transaction
     channel_adapters: list[Any] | None = None  # given to build_application (tests); None: from settings
+    # Start the outbox senders now (rows were just committed) rather than at their next
+    # interval; the composition root sets it once the scheduler is there.
+    wake_senders: Callable[[], None]
 
     def configure(
         self,
@@ -71,6 +74,7 @@ class BotServices:
         self.zalo_bot_name = None
         self.web_routes = []
         self.sent_ids = SentIds(sessionmaker)
+        self.wake_senders = _nothing
 
     def now(self) -> datetime:
         return self.clock()
@@ -80,3 +84,7 @@ Context: TypeAlias = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any]
 # The Application as the handlers and jobs see it: typed bot_data; the context type is left open
 # because PTB types `context.application` with an unbound context variable.
 BotApp: TypeAlias = Application[ExtBot[Any], Any, dict[Any, Any], dict[Any, Any], BotServices, Any]
+
+
+def _nothing() -> None:
+    """No scheduler (yet): the senders' own interval picks the rows up."""

@@ -82,6 +82,8 @@ async def _deliver(update: Update, context: Context, result: svc.Result) -> None
     for edit in result.edits:
         await _edit(context, edit)
     sent = [s for s in [await _send(context, message, send) for send in result.sends] if s is not None]
+    if result.wakes_sender:  # extension posts or their rewrites were queued with the change
+        services(context).wake_senders()
     # No transaction here: the next status transaction stores the ids (one write per reply).
     follow_ups = services(context).sent_ids.add(result, sent, now=services(context).now())
     for text in follow_ups:

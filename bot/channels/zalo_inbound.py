@@ -3,7 +3,8 @@
 One update at a time (the platform hands out one per getUpdates call), each in its own
 transaction through bot.services.zalo; the answers go back to the person's Zalo, split
 under 2,000 characters; what the Telegram side must see (a status recorded from Zalo, a
-new Zalo link, an extension request for the leaders) is posted with the Telegram bot.
+new Zalo link, an extension request for the leaders and the rewrites of its posts) was
+queued in the outbox with the change, and the senders are woken once it is committed.
 
 Polling: getUpdates is only answered while no webhook is set, so the poller deletes any
 webhook first. Webhook mode (ZALO_WEBHOOK_URL): the console serves POST at that URL's path,
@@ -24,16 +25,12 @@ from urllib.parse import urlsplit
 
 from bot.channels.zalo import SECRET_HEADER, Failure, ZaloClient, ZaloError, parse_update, sleep_unless
 from bot.config import Settings
-from bot.db import plans as plans_repo
-from bot.db import status_changes as status_changes_repo
 from bot.db.session import AsyncSession, async_sessionmaker
-from bot.domain.callbacks import DecideExtension, encode
 from bot.logs import log_event
-from bot.render import status as texts
 from bot.render import zalo as zalo_texts
 from bot.render.zalo import split_plain
-from bot.services import status as svc
 from bot.services import zalo as zalo_svc
+from bot.services.links import AgencyLinks
 
 log = logging.getLogger("nhacviec.zalo")
 
@@ -51,7 +48,6 @@ class ZaloInbound:
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Callable[[], datetime],
         client: ZaloClient | None = None,
-        telegram_bot: Any = None,
         console_link: Callable[[int], str | None] | None = None,
         poll_timeout: int = POLL_TIMEOUT,
         on_queued: Callable[[], None] | None = None,
@@ -61,10 +57,10 @@ class ZaloInbound:
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.client = client or ZaloClient(settings.zalo_bot_token, api_url=settings.zalo_api_url)
-        self.telegram_bot = telegram_bot
         self.console_link = console_link
         self.poll_timeout = poll_timeout
         self.on_queued = on_queued  # wake the outbox senders: notices were queued
+        self.links = AgencyLinks.from_settings(settings)  # the console's signed links, if public
         self.secret = settings.zalo_webhook_secret or secrets.token_urlsafe(32)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -175,13 +171,13 @@ class ZaloInbound:
         async with self.sessionmaker() as session:
             async with session.begin():
                 result = await zalo_svc.handle_text(
-                    session, incoming, now=self.clock(), default_tz=self.settings.tz, console_link=self.console_link
+                    session, incoming, now=self.clock(), default_tz=self.settings.tz, console_link=self.console_link,
+                    admins=self.settings.admins, links=self.links,
                 )
-            if result.notices_queued and self.on_queued is not None:
-                self.on_queued()
-            for text in result.replies:
-                await self.send(incoming.chat_id, text)
-            await self._tell_telegram(session, result)
+        if result.queued_anything and self.on_queued is not None:
+            self.on_queued()
+        for text in result.replies:
+            await self.send(incoming.chat_id, text)
 
     async def _not_text(self, update: Mapping[str, Any]) -> None:
         body = update.get("result") if isinstance(update.get("result"), Mapping) else update
@@ -214,64 +210,3 @@ class ZaloInbound:
                 )
                 return False
         return True
-
-    async def _tell_telegram(self, session: AsyncSession, result: zalo_svc.Inbound) -> None:
-        """Extension requests to the leaders (their posts are kept, to show the decision on
-        every copy) and the copies of withdrawn ones, with the Telegram bot (best effort: the
-        request is recorded already and listed by /giahan and the console). The agency
-        group's notices went into the outbox with the change (bot.services.notices)."""
-        bot = self.telegram_bot
-        if bot is None or not (result.extension_requests or result.withdrawn_requests):
-            return
-        from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-        from telegram.error import TelegramError
-
-        async with session.begin():
-            edits: list[tuple[int, int, str]] = []  # leaders' posts of a request this change withdrew
-            for request_id in result.withdrawn_requests:
-                request = await status_changes_repo.get_extension_request(session, request_id=request_id)
-                view = await svc.extension_view(session, request, self.settings.tz) if request else None
-                if request is not None and view is not None:
-                    edits += [(int(c), int(m), texts.extension_request_text(view)) for c, m in request.posts or []]
-            targets: list[tuple[int, str, Any, int]] = []
-            for request_id in result.extension_requests:
-                request = await status_changes_repo.get_extension_request(session, request_id=request_id)
-                item = await plans_repo.get_due_item(session, due_item_id=request.due_item_id) if request else None
-                if request is None or item is None:
-                    continue
-                view = await svc.extension_view(session, request, self.settings.tz)
-                if view is None:
-                    continue
-                leaders = await svc.leader_recipients(
-                    session, province_id=item.task.plan.province_id, admins=self.settings.admins
-                )
-                markup = InlineKeyboardMarkup([[
-                    InlineKeyboardButton(texts.BTN_APPROVE, callback_data=encode(DecideExtension(request_id, True))),
-                    InlineKeyboardButton(texts.BTN_REJECT, callback_data=encode(DecideExtension(request_id, False))),
-                ]])
-                for leader_chat in leaders:
-                    targets.append((leader_chat, texts.extension_request_text(view), markup, request_id))
-        for chat_id, message_id, html_text in edits:
-            try:
-                await bot.edit_message_text(html_text, chat_id=chat_id, message_id=message_id)
-            except TelegramError as exc:
-                log_event(
-                    log, "zalo.telegram_failed", f"Không sửa được tin {chat_id}/{message_id}: {exc}",
-                    level=logging.WARNING, chat_id=chat_id,
-                )
-        posts: dict[int, list[tuple[int, int]]] = {}
-        for chat_id, html_text, reply_markup, post_of in targets:
-            try:
-                message = await bot.send_message(chat_id, html_text, reply_markup=reply_markup)
-            except TelegramError as exc:
-                log_event(
-                    log, "zalo.telegram_failed", f"Không báo được sang Telegram {chat_id}: {exc}",
-                    level=logging.WARNING, chat_id=chat_id,
-                )
-                continue
-            posts.setdefault(post_of, []).append((message.chat_id, message.message_id))
-        if posts:
-            async with session.begin():
-                for request_id, new_posts in posts.items():
-                    await svc.set_extension_posts(session, request_id=request_id, posts=new_posts)
-

@@ -486,6 +486,10 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     tg_message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
+    # kind EDIT: the message to rewrite — an outbox row's (its tg_message_id once sent), or a
+    # message the bot sent directly (migration 0018_outbox_edits).
+    edit_of: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
+    edit_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
     chat: Mapped[Chat | None] = relationship()
 

@@ -164,6 +164,9 @@ class Claimed:
     due_item_ids: list[int] | None = None
     attachment: bytes | None = None  # sent as a document, `body` its caption
     attachment_name: str | None = None
+    # kind EDIT: the message to rewrite (None: not known yet, see `edit_waiting`)
+    edit_message_id: int | None = None
+    edit_waiting: bool = False  # the row it rewrites is not sent yet: wait for it
 
 
 @dataclass(frozen=True)
@@ -255,15 +258,34 @@ async def telegram_rows(session: AsyncSession, *, ids: Sequence[int]) -> list[Cl
         select(OutboxFile).where(OutboxFile.outbox_id.in_(ids)).order_by(OutboxFile.outbox_id, OutboxFile.position)
     ):
         files.setdefault(f.outbox_id, f)
+    # An EDIT row rewrites a message sent before: directly (edit_message_id) or by the outbox
+    # (edit_of: the row's message id and chat, once it is sent).
+    messages = rows.all()
+    targets = {m.edit_of for m, *_ in messages if m.edit_of is not None}
+    sent_targets: dict[int, tuple[OutboxStatus, int | None, int | None]] = {}
+    if targets:
+        for target_id, status, tg_chat_id, tg_message_id in await session.execute(
+            select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.tg_chat_id, OutboxMessage.tg_message_id)
+            .where(OutboxMessage.id.in_(targets))
+        ):
+            sent_targets[target_id] = (status, tg_chat_id, tg_message_id)
     claimed = []
-    for message, chat_tg_id, chat_active, agency_id in rows.all():
+    for message, chat_tg_id, chat_active, agency_id in messages:
         file = files.get(message.id)
+        address = chat_tg_id if chat_tg_id is not None else int(message.tg_chat_id or 0)
+        edit_message_id, edit_waiting = message.edit_message_id, False
+        if message.kind is OutboxKind.EDIT and message.edit_of is not None:
+            status, target_chat, target_message = sent_targets.get(message.edit_of, (OutboxStatus.FAILED, None, None))
+            if status is OutboxStatus.SENT and target_message is not None:
+                edit_message_id, address = target_message, int(target_chat or address)
+            elif status in OPEN_STATES:
+                edit_waiting = True
         claimed.append(
             Claimed(
                 id=message.id,
                 chat_id=message.chat_id,
                 admin_tg_id=message.admin_tg_id,
-                address=chat_tg_id if chat_tg_id is not None else int(message.tg_chat_id or 0),
+                address=address,
                 chat_active=bool(chat_active) if message.chat_id is not None else True,
                 on_date=message.on_date,
                 kind=message.kind,
@@ -276,6 +298,8 @@ async def telegram_rows(session: AsyncSession, *, ids: Sequence[int]) -> list[Cl
                 due_item_ids=message.due_item_ids,
                 attachment=file.data if file is not None else None,
                 attachment_name=file.filename if file is not None else None,
+                edit_message_id=edit_message_id,
+                edit_waiting=edit_waiting,
             )
         )
     return claimed
@@ -541,6 +565,46 @@ async def fail_waiting(session: AsyncSession, *, recipient_id: int, error: str) 
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- posts that are rewritten later (extension requests) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Post:
+    """A Telegram row that a later edit may rewrite: where it goes and how far it got."""
+
+    id: int
+    status: OutboxStatus
+    chat_id: int | None
+    admin_tg_id: int | None
+    tg_chat_id: int | None
+    tg_message_id: int | None  # once sent
+
+
+async def posts(session: AsyncSession, *, kind: OutboxKind, part: int) -> list[Post]:
+    """The Telegram rows of `kind` and `part` (an extension request's posts: part = its id)."""
+    rows = await session.execute(
+        select(
+            OutboxMessage.id, OutboxMessage.status, OutboxMessage.chat_id, OutboxMessage.admin_tg_id,
+            OutboxMessage.tg_chat_id, OutboxMessage.tg_message_id,
+        )
+        .where(OutboxMessage.channel == Channel.TELEGRAM, OutboxMessage.kind == kind, OutboxMessage.part == part)
+        .order_by(OutboxMessage.id)
+    )
+    return [Post(*row) for row in rows.all()]
+
+
+async def rewrite_pending(session: AsyncSession, *, outbox_id: int, body: str, buttons: list[Any] | None) -> bool:
+    """Change what a row not claimed yet will send (then no edit is needed); False when a
+    sender has it already (or it is done)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(body=body, buttons=buttons)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 # --- operators ------------------------------------------------------------------------------

@@ -36,6 +36,12 @@ class OutboxKind(StrEnum):
     UNREACHABLE = "unreachable"  # to one admin: a chat stopped accepting messages (part = Chat.id)
     DIGEST = "digest"  # a leaders' digest or monthly report to a recipient (e-mail: with files)
     NOTICE = "notice"  # anything else one-off (a confirmation, a decision) to a recipient
+    # An extension request's post to a leaders' chat or an admin, with the decision buttons
+    # (part = the request's id): its sent message id is what the outcome later rewrites.
+    EXTENSION = "extension"
+    # A rewrite of a message sent before (edit_of: an outbox row, or edit_message_id: a
+    # message sent directly); part = the row's id, or minus the message id (one rewrite each).
+    EDIT = "edit"
 
 
 class OutboxStatus(StrEnum):

@@ -61,3 +61,11 @@ def notice_email(html_text: str, *, subject: str) -> EmailContent:
 def notice_zalo(html_text: str) -> list[str]:
     """A notice as Zalo messages: plain text, split cleanly under 2,000 characters."""
     return split_plain(plain(html_text))
+
+
+def notice_cut_line(shown: int, total: int, console_url: str | None) -> str:
+    """The last message of a notice too long to send whole (plain text: Zalo and Telegram)."""
+    head = f"✂️ Thông báo quá dài: đã gửi {shown}/{total} phần, phần còn lại không gửi qua tin nhắn."
+    if console_url:
+        return f"{head}\nXem đầy đủ trên bảng điều khiển: {console_url}"
+    return f"{head}\nXem đầy đủ trên bảng điều khiển web hoặc trong nhóm Telegram của cơ quan."

@@ -15,6 +15,13 @@ SENT = "Đã gửi tin"
 SENT_CHANNEL = "Đã gửi"
 LOST_CLAIM = "Tin đã gửi nhưng dòng hàng đợi đã sang tiến trình khác"
 LOST_CLAIM_CHANNEL = "Đã gửi nhưng dòng hàng đợi đã sang tiến trình khác"
+# An edit of a message that was never sent (its row failed): nothing to rewrite.
+EDIT_TARGET_LOST = "tin cần sửa chưa từng được gửi: không có gì để sửa"
+EDITED = "Đã sửa tin"
+
+
+def edit_refused_error(error: str) -> str:
+    return f"Telegram không cho sửa tin: {error}"
 
 
 def migrated_note(new_tg_chat_id: int) -> str:

@@ -14,6 +14,8 @@ it is about (bot.domain.channels.notice_part): one notice per thing and recipien
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from bot.db import chats as chats_repo
@@ -22,8 +24,11 @@ from bot.db.outbox import ChannelMessage, enqueue, enqueue_for_recipients
 from bot.db.session import AsyncSession
 from bot.domain.channels import NOTICE_PIECES, Channel, NoticeSource, notice_part
 from bot.domain.kinds import OutboxKind
-from bot.render.notices import notice_email, notice_zalo
+from bot.logs import log_event
+from bot.render.notices import notice_cut_line, notice_email, notice_zalo
 from bot.render.split import split_blocks
+
+log = logging.getLogger("nhacviec.notices")
 
 OTHER_CHANNELS = (Channel.EMAIL, Channel.ZALO)
 
@@ -39,10 +44,13 @@ async def to_agency_channels(
     on_date: date,
     now: datetime,
     skip: tuple[Channel, str] | None = None,
+    console_url: str | None = None,
 ) -> int:
     """Queue a notice (Telegram HTML) for the agency's e-mail addresses (HTML + plain text,
     `subject`) and linked Zalo accounts (plain text, split under 2,000 characters); `skip`:
-    the address the change came from (it has its own answer). Returns the rows added."""
+    the address the change came from (it has its own answer); `console_url`: the agency's
+    signed console link, named when a notice is too long to send whole (`capped`).
+    Returns the rows added."""
     messages: list[ChannelMessage] = []
     for recipient in await recipients_repo.reachable_for_agency(session, agency_id=agency_id, channels=OTHER_CHANNELS):
         if skip is not None and (recipient.channel, recipient.address) == skip:
@@ -56,7 +64,7 @@ async def to_agency_channels(
                 )
             )
         else:
-            pieces = notice_zalo(html)[:NOTICE_PIECES]
+            pieces = capped(notice_zalo(html), console_url=console_url, channel=Channel.ZALO, agency_id=agency_id)
             messages += [
                 ChannelMessage(
                     recipient_id=recipient.id, channel=Channel.ZALO, on_date=on_date, kind=OutboxKind.NOTICE,
@@ -65,6 +73,22 @@ async def to_agency_channels(
                 for index, piece in enumerate(pieces)
             ]
     return len(await enqueue_for_recipients(session, messages, now=now))
+
+
+def capped(pieces: list[str], *, console_url: str | None, channel: Channel, agency_id: int | None = None) -> list[str]:
+    """A notice's messages, at most NOTICE_PIECES (its outbox parts, bot.domain.channels):
+    one longer (Zalo: over ~62,000 characters, an answer naming hundreds of items) is cut
+    visibly — its last message says how much was sent and where the whole is (the console,
+    by `console_url` when there is one) — and a warning is logged; never cut silently."""
+    if len(pieces) <= NOTICE_PIECES:
+        return pieces
+    kept = pieces[: NOTICE_PIECES - 1]
+    log_event(
+        log, "notice.cut",
+        f"Thông báo quá dài cho {channel}: {len(pieces)} phần, chỉ gửi {len(kept)} phần và dòng báo phần còn lại",
+        level=logging.WARNING, channel=channel, agency_id=agency_id, pieces=len(pieces), sent=len(kept),
+    )
+    return [*kept, notice_cut_line(len(kept), len(pieces), console_url)]
 
 
 async def to_agency_groups(
@@ -78,14 +102,40 @@ async def to_agency_groups(
     now: datetime,
 ) -> int:
     """Queue a notice (HTML) for the agency's bound Telegram chats. Returns the rows added."""
-    pieces = split_blocks(html.split("\n\n"), separator="\n\n")[:NOTICE_PIECES]
+    chats = await chats_repo.chats_for_agency(session, agency_id=agency_id)
+    return await _to_chats(session, [(c.id, c.tg_chat_id) for c in chats], html=html, source=source,
+                           source_id=source_id, on_date=on_date, now=now)
+
+
+async def to_telegram_chats(
+    session: AsyncSession,
+    *,
+    tg_chat_ids: Sequence[int],
+    html: str,
+    source: NoticeSource,
+    source_id: int,
+    on_date: date,
+    now: datetime,
+) -> int:
+    """Queue a notice (HTML) for the bound Telegram chats among `tg_chat_ids` (an extension
+    decision to the agency's chats named by the use case). Returns the rows added."""
+    chats = [await chats_repo.get_chat(session, tg_chat_id=tg_chat_id) for tg_chat_id in dict.fromkeys(tg_chat_ids)]
+    return await _to_chats(session, [(c.id, c.tg_chat_id) for c in chats if c is not None and c.active], html=html,
+                           source=source, source_id=source_id, on_date=on_date, now=now)
+
+
+async def _to_chats(
+    session: AsyncSession, chats: Sequence[tuple[int, int]], *, html: str, source: NoticeSource, source_id: int,
+    on_date: date, now: datetime,
+) -> int:
+    pieces = capped(split_blocks(html.split("\n\n"), separator="\n\n"), console_url=None, channel=Channel.TELEGRAM)
     rows = [
         {
-            "chat_id": chat.id, "tg_chat_id": chat.tg_chat_id, "on_date": on_date, "kind": OutboxKind.NOTICE,
+            "chat_id": chat_id, "tg_chat_id": tg_chat_id, "on_date": on_date, "kind": OutboxKind.NOTICE,
             "part": notice_part(source, source_id, index), "parts": len(pieces), "body": piece,
             "next_attempt_at": now, "created_at": now,
         }
-        for chat in await chats_repo.chats_for_agency(session, agency_id=agency_id)
+        for chat_id, tg_chat_id in chats
         for index, piece in enumerate(pieces)
     ]
     return len(await enqueue(session, rows))

@@ -60,12 +60,16 @@ from bot.db.retry import in_transaction
 from bot.db.session import AsyncSession, async_sessionmaker
 from bot.domain.admins import Admins
 from bot.domain.channels import Channel
+from bot.domain.kinds import OutboxKind
 from bot.logs import log_event
 from bot.render import outbox as outbox_texts
 from bot.services import outbox
 
 log = logging.getLogger("nhacviec.sender")
 T = TypeVar("T")
+
+# An edit whose message is still on its way waits this long before it is looked at again.
+EDIT_WAIT = 2.0
 
 
 
@@ -397,6 +401,17 @@ class OutboxSender:
                 break
             if row.address in busy:
                 continue  # parts of one chat go one after the other, in order
+            if row.kind is OutboxKind.EDIT and row.edit_message_id is None:
+                queue.remove(row)
+                if row.edit_waiting:  # the message to rewrite is not sent yet
+                    await self._release([row.id], delay=EDIT_WAIT)
+                else:  # it never will be: nothing to rewrite
+                    await self._tx(
+                        outbox_repo.mark_failed, outbox_id=row.id, worker=self.worker, error=outbox_texts.EDIT_TARGET_LOST
+                    )
+                    self._event(row, "outbox.failed", outbox_texts.EDIT_TARGET_LOST, reason="edit_target_lost")
+                    report.failed += 1
+                continue
             if row.chat_id is not None and not row.chat_active:
                 queue.remove(row)
                 await self._tx(outbox_repo.mark_failed, outbox_id=row.id, worker=self.worker, error=outbox_texts.CHAT_INACTIVE)
@@ -481,7 +496,18 @@ class OutboxSender:
         slot = holder.slot = await self.pacer.acquire(row.address)
         try:
             try:
-                if row.attachment is not None:
+                if row.kind is OutboxKind.EDIT:
+                    assert row.edit_message_id is not None
+                    await self.bot.edit_message_text(
+                        chat_id=row.address,
+                        message_id=row.edit_message_id,
+                        text=row.body,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=self._markup(row),
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
+                    message_id, sent_to = row.edit_message_id, row.address
+                elif row.attachment is not None:
                     message = await self.bot.send_document(
                         chat_id=row.address,
                         document=InputFile(row.attachment, filename=row.attachment_name or "tep.xlsx"),
@@ -497,6 +523,8 @@ class OutboxSender:
                         reply_markup=self._markup(row),
                         link_preview_options=LinkPreviewOptions(is_disabled=True),
                     )
+                if row.kind is not OutboxKind.EDIT:
+                    message_id, sent_to = message.message_id, message.chat.id
             finally:
                 slot.release()
         except RetryAfter as exc:
@@ -525,6 +553,10 @@ class OutboxSender:
         except (Forbidden, BadRequest) as exc:
             if not telegram_answered(exc):  # a gateway's page with a 4xx status: not Telegram's word
                 await self._retry_later(row, attempts, exc, report)
+            elif row.kind is OutboxKind.EDIT and isinstance(exc, BadRequest) and not any(
+                text in exc.message.lower() for text in UNREACHABLE_BAD_REQUESTS
+            ):
+                await self._edit_refused(row, exc, report)
             elif isinstance(exc, Forbidden) or any(text in exc.message.lower() for text in UNREACHABLE_BAD_REQUESTS):
                 await self._unreachable(row, exc, report)
             else:
@@ -532,19 +564,30 @@ class OutboxSender:
         except Exception as exc:  # noqa: BLE001 - 5xx, timeouts, resets, anything else: may go later
             await self._retry_later(row, attempts, exc, report)
         else:
-            report.sent += 1
-            self._event(
-                row, "outbox.sent", outbox_texts.sent_part_event(row.part + 1, row.parts),
-                message_id=message.message_id, attempt=attempts,
-            )
-            if not await self._commit.run(
-                outbox_repo.mark_sent, outbox_id=row.id, worker=self.worker, now=self.clock(),
-                message_id=message.message_id, tg_chat_id=message.chat.id,
-            ):
-                self._event(
-                    row, "outbox.lost_claim", outbox_texts.LOST_CLAIM,
-                    level=logging.ERROR, message_id=message.message_id,
-                )
+            await self._sent(row, report, message_id=message_id, tg_chat_id=sent_to, attempt=attempts)
+
+    async def _sent(self, row: Claimed, report: DrainReport, *, message_id: int, tg_chat_id: int, attempt: int) -> None:
+        report.sent += 1
+        done = outbox_texts.EDITED if row.kind is OutboxKind.EDIT else outbox_texts.sent_part_event(row.part + 1, row.parts)
+        self._event(row, "outbox.sent", done, message_id=message_id, attempt=attempt)
+        if not await self._commit.run(
+            outbox_repo.mark_sent, outbox_id=row.id, worker=self.worker, now=self.clock(),
+            message_id=message_id, tg_chat_id=tg_chat_id,
+        ):
+            self._event(row, "outbox.lost_claim", outbox_texts.LOST_CLAIM, level=logging.ERROR, message_id=message_id)
+
+    async def _edit_refused(self, row: Claimed, exc: BadRequest, report: DrainReport) -> None:
+        """Telegram refused an edit: "not modified" means the message already says it (done);
+        anything else (deleted, too old to edit) is final, but only a courtesy was lost: the
+        row fails and is logged, the admins are not told."""
+        assert row.edit_message_id is not None
+        if "not modified" in exc.message.lower():
+            await self._sent(row, report, message_id=row.edit_message_id, tg_chat_id=row.address, attempt=row.attempts + 1)
+            return
+        report.failed += 1
+        error = outbox_texts.edit_refused_error(exc.message)
+        self._event(row, "outbox.failed", error, level=logging.WARNING, reason="edit_refused", error=exc.message)
+        await self._tx(outbox_repo.mark_failed, outbox_id=row.id, worker=self.worker, error=error[:1000])
 
     def _event(self, row: Claimed, event: str, msg: str, *, level: int = logging.INFO, **fields: Any) -> None:
         """An outbox event with the row's ids (bot/logs.py); chat_id is the Telegram chat."""

@@ -98,6 +98,7 @@ from bot.render.status import (
     undo_refusal_text,
 )
 from bot.services.chats import Scope, ScopeKind, resolve_scope
+from bot.services.links import AgencyLinks
 from bot.services.progress import province_tz
 
 log = logging.getLogger("nhacviec.status")
@@ -143,6 +144,12 @@ class Env:
     # The address on another channel the words came from (a Zalo account): it gets its own
     # answer, so the agency's notices of the change skip it.
     origin: tuple[Channel, str] | None = None
+    # The console's signed links (None: no public console): a notice too long for a channel
+    # names its agency's page, where the whole is.
+    links: AgencyLinks | None = None
+
+    def console_url(self, agency_id: int) -> str | None:
+        return self.links.url(agency_id, now=self.now) if self.links is not None else None
 
     @property
     def outsider(self) -> bool:
@@ -223,7 +230,8 @@ class Outcome:
     needs: PromptKind | None = None  # NOTE (a blocker's line) or EXTENSION (the date) first
     problem: str | None = None  # why the date could not be used
     intent: Intent | None = None
-    extension_request_id: int | None = None  # new: post it to the leaders
+    extension_request_id: int | None = None  # new: posted to the leaders (through the outbox)
+    extension_posts: int = 0  # the posts queued for it (0: nobody to decide it in Telegram)
     withdrawn_request_id: int | None = None  # overtaken by this change: update the leaders' posts
 
 
@@ -294,7 +302,7 @@ async def tell_other_channels(session: AsyncSession, env: Env, recorded: Sequenc
         await notices.to_agency_channels(
             session, agency_id=agency_id, html=notice_texts.change_notice(views, env.today, channel=env.channel),
             subject=notice_texts.change_subject(views), source=NoticeSource.CHANGE, source_id=changes[0][1],
-            on_date=env.today, now=env.now, skip=env.origin,
+            on_date=env.today, now=env.now, skip=env.origin, console_url=env.console_url(agency_id),
         )
 
 
@@ -375,8 +383,19 @@ async def _apply(
             session, request_id=pending.id, state=ExtensionState.CANCELLED, now=env.now,
             decided_by_tg_id=env.actor.tg_id, decided_by_name=env.actor.name,
         )
+        await _show_outcome(session, env, request_id=pending.id)
         outcome.withdrawn_request_id = pending.id
     return outcome
+
+
+async def _show_outcome(session: AsyncSession, env: Env, *, request_id: int, shown: tuple[int, int] | None = None) -> None:
+    """The request was withdrawn or decided: its copies in Telegram say so (through the
+    outbox, queued with the change; bot/services/extension_posts.py)."""
+    from bot.services import extension_posts  # it builds on this module (extension_view)
+
+    await extension_posts.show_outcome(
+        session, request_id=request_id, tz=env.tz, on_date=env.today, now=env.now, shown=shown
+    )
 
 
 async def _record(
@@ -473,6 +492,12 @@ async def _request_extension(
         created_at=env.now,
     )
     outcome.extension_request_id = request.id
+    # The deciders' posts, with the buttons, through the outbox: queued with the request.
+    from bot.services import extension_posts
+
+    outcome.extension_posts = await extension_posts.post_request(
+        session, request_id=request.id, tz=env.tz, admins=env.admins, on_date=env.today, now=env.now
+    )
     log_event(
         log, "extension.requested",
         f"{task_code(item.task_id)}: đề nghị gia hạn từ {short_date(current)} đến {short_date(proposed)} ({env.actor.name})",
@@ -525,6 +550,7 @@ async def undo(session: AsyncSession, env: Env, *, change_id: int, number: int |
             decided_by_tg_id=env.actor.tg_id, decided_by_name=env.actor.name,
         )
         withdrawn = request.id
+        await _show_outcome(session, env, request_id=request.id)
     old_label = _state(item, env.today)
     # Exactly what was there, through change_status (whose history row snapshots the dates):
     # a "done" keeps its own completion date, not today's.
@@ -621,6 +647,7 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
                         view=await extension_view(session, request, env.tz))
     if outcome is ExtensionOutcome.OVERTAKEN:
         await status_changes_repo.decide_extension_request(session, request_id=request.id, state=ExtensionState.CANCELLED, now=env.now)
+        await _show_outcome(session, env, request_id=request.id, shown=_pressed(env))
         request = await status_changes_repo.get_extension_request(session, request_id=request.id)
         assert request is not None
         return Decision(
@@ -654,6 +681,7 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
         request_id=request.id, approved=approve, current_due_on=request.current_due_on,
         proposed_due_on=request.proposed_due_on,
     )
+    await _show_outcome(session, env, request_id=request.id, shown=_pressed(env))
     request = await status_changes_repo.get_extension_request(session, request_id=request.id)
     assert request is not None
     view = await extension_view(session, request, env.tz)
@@ -663,7 +691,7 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
         await notices.to_agency_channels(
             session, agency_id=item.agency_id, html=texts.extension_outcome_text(view),
             subject=notice_texts.decision_subject(view), source=NoticeSource.DECISION, source_id=request.id,
-            on_date=env.today, now=env.now,
+            on_date=env.today, now=env.now, console_url=env.console_url(item.agency_id),
         )
     chats = [request.tg_chat_id]
     chat = await chats_repo.get_chat(session, tg_chat_id=request.tg_chat_id)
@@ -678,6 +706,11 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
         agency_chats=list(dict.fromkeys(chats)),
         reply_to=request.source_message_id if chats == [request.tg_chat_id] else None,
     )
+
+
+def _pressed(env: Env) -> tuple[int, int] | None:
+    """The post whose button decides (Telegram: the caller rewrites it at once), if any."""
+    return (env.tg_chat_id, env.message_id) if env.message_id is not None else None
 
 
 async def set_extension_posts(session: AsyncSession, *, request_id: int, posts: Sequence[tuple[int, int]]) -> None:
@@ -899,16 +932,22 @@ class Result:
 
     `answer`/`alert`: the pressed button's toast (or alert box). `handled=False`: the input was
     about no task, nothing was done (the caller may offer it to another feature).
-    `extension_requests`: new requests posted to the leaders — if no post reached anyone, the
-    agency is told (`remember_sent`)."""
+    `extension_requests`: new requests, posted to the leaders through the outbox — those
+    with nobody to post to (`unposted`) are said so in the acting chat (`follow_ups`)."""
 
     sends: list[Send] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)
     answer: str | None = None
     alert: bool = False
     handled: bool = True
-    extension_requests: list[int] = field(default_factory=list)
-    withdrawn: list[int] = field(default_factory=list)  # requests overtaken: their posts are edited
+    extension_requests: list[int] = field(default_factory=list)  # new (posted through the outbox)
+    withdrawn: list[int] = field(default_factory=list)  # overtaken (their copies rewritten through the outbox)
+    unposted: list[int] = field(default_factory=list)  # new requests nobody can decide in Telegram
+    queued: bool = False  # Telegram rows were queued (posts, rewrites): wake the sender
+
+    @property
+    def wakes_sender(self) -> bool:
+        return self.queued or bool(self.extension_requests or self.withdrawn)
 
     def refuse(self, reason: str) -> Result:
         self.answer, self.alert = reason, True
@@ -952,6 +991,7 @@ async def open_env(
         message_id=message_id,
         source=source,
         admins=settings.admins,
+        links=AgencyLinks.from_settings(settings),
     )
 
 
@@ -980,7 +1020,7 @@ def progress_keyboard(item_id: int, version: int) -> Buttons:
     ]
 
 
-def _decide_buttons(request_id: int) -> Buttons:
+def decide_buttons(request_id: int) -> Buttons:
     return [[
         (texts.BTN_APPROVE, encode(DecideExtension(request_id, True))),
         (texts.BTN_REJECT, encode(DecideExtension(request_id, False))),
@@ -1191,30 +1231,14 @@ async def _outcome_result(
 
 
 async def _extension_posts(session: AsyncSession, env: Env, result: Result) -> Result:
-    """New requests → the leaders' chats (or the admins); withdrawn ones → their posts edited."""
+    """New requests were posted to the leaders' chats (or the admins), withdrawn ones'
+    copies rewritten, through the outbox with the change (`_request_extension`,
+    `_show_outcome`); what is left is to say when a new request reached no one."""
+    from bot.services import extension_posts
+
     for request_id in result.extension_requests:
-        request = await status_changes_repo.get_extension_request(session, request_id=request_id)
-        if request is None:
-            continue
-        view = await extension_view(session, request, env.tz)
-        item = await plans_repo.get_due_item(session, due_item_id=request.due_item_id)
-        if view is None or item is None:
-            continue
-        recipients = await leader_recipients(session, province_id=item.task.plan.province_id, admins=env.admins)
-        for chat_id in recipients:
-            result.sends.append(
-                Send(texts.extension_request_text(view), _decide_buttons(request_id), chat_id=chat_id,
-                     extension_post=request_id)
-            )
-    for request_id in result.withdrawn:
-        request = await status_changes_repo.get_extension_request(session, request_id=request_id)
-        if request is None or not request.posts:
-            continue
-        view = await extension_view(session, request, env.tz)
-        if view is None:
-            continue
-        for chat_id, message_id in request.posts:
-            result.edits.append(Edit(int(chat_id), int(message_id), texts.extension_request_text(view)))
+        if not await extension_posts.posted(session, request_id=request_id):
+            result.unposted.append(request_id)
     return result
 
 
@@ -1671,13 +1695,13 @@ async def answer_extension(session: AsyncSession, env: Env, *, request_id: int, 
     result = Result()
     request = decision.request
     if request is not None and decision.view is not None and request.state is not ExtensionState.PENDING:
-        # Every copy of the request (leaders' chats, admins, /giahan lists) shows the outcome.
-        posts = [(int(c), int(m)) for c, m in (request.posts or [])]
-        for chat_id, message_id in dict.fromkeys([*posts, (env.tg_chat_id, env.message_id)]):
-            result.edits.append(Edit(chat_id, message_id, texts.extension_request_text(decision.view)))
+        # The pressed post shows the outcome at once; every other copy (leaders' chats,
+        # admins, /giahan lists) through the outbox, queued with the decision.
+        result.edits.append(Edit(env.tg_chat_id, env.message_id, texts.extension_request_text(decision.view)))
     if decision.refused is not None:
         return result.refuse(decision.refused)
     assert decision.view is not None and request is not None
+    result.queued = True  # the other copies' rewrites
     outcome = texts.extension_outcome_text(decision.view)
     for chat_id in decision.agency_chats:
         result.sends.append(Send(outcome, chat_id=chat_id, reply_to=decision.reply_to, items=[(0, request.due_item_id)]))
@@ -1695,7 +1719,7 @@ async def pending_extensions(session: AsyncSession, env: Env) -> Result:
         view = await extension_view(session, request, env.tz)
         if view is not None:
             result.sends.append(
-                Send(texts.extension_request_text(view), _decide_buttons(request.id), extension_post=request.id)
+                Send(texts.extension_request_text(view), decide_buttons(request.id), extension_post=request.id)
             )
     return result
 
@@ -1710,10 +1734,9 @@ def needs_remembering(result: Result, sent: Sequence[Sent]) -> bool:
 
 
 def follow_ups(result: Result, sent: Sequence[Sent]) -> list[str]:
-    """What to add in the acting chat once delivered: a new request that reached no leader is
-    said so (no database needed: the posts are the messages just sent)."""
-    posted = {s.send.extension_post for s in sent if s.send.extension_post is not None}
-    return [texts.NO_LEADERS for request_id in result.extension_requests if request_id not in posted]
+    """What to add in the acting chat once delivered: a new request that nobody can decide
+    in Telegram is said so."""
+    return [texts.NO_LEADERS for _ in result.unposted]
 
 
 def chats_touched(result: Result, sent: Sequence[Sent]) -> set[int]:

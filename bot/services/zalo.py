@@ -37,6 +37,7 @@ from bot.db.models import Agency, ZaloRecipient
 from bot.db.outbox import ChannelMessage, enqueue_for_recipients
 from bot.db.retry import begin_write
 from bot.db.session import AsyncSession
+from bot.domain.admins import Admins
 from bot.domain.channels import Channel, NoticeSource
 from bot.domain.codes import task_code
 from bot.domain.kinds import ChatRole, OutboxKind
@@ -50,6 +51,7 @@ from bot.render.reminders import reminder_messages
 from bot.services import notices
 from bot.services import status as svc
 from bot.services.chats import Scope, ScopeKind
+from bot.services.links import AgencyLinks
 
 log = logging.getLogger("nhacviec.zalo")
 
@@ -108,16 +110,24 @@ async def issue_link_code(
 
 @dataclass
 class Inbound:
-    """What to do after a Zalo message: texts to answer (plain, unsplit) and what the
-    Telegram side must be told (new and withdrawn extension requests). The notices to the
-    agency's Telegram group are queued in the outbox with the change (`notices_queued`)."""
+    """What to do after a Zalo message: texts to answer (plain, unsplit), and what was queued
+    for the other channels with the change: the notices to the agency's Telegram group
+    (`notices_queued`), the posts of new extension requests to the leaders and the rewrites
+    of withdrawn ones' posts (bot/services/extension_posts.py, through the status use case)."""
 
     replies: list[str] = field(default_factory=list)
     recipient_id: int | None = None
     notices_queued: int = 0  # outbox rows for the agency's Telegram group(s) (sent by the outbox)
+    # Requests made (posted to the leaders) and withdrawn (their posts rewritten) by this
+    # message: outbox rows queued with the change, like the notices.
     extension_requests: list[int] = field(default_factory=list)
     withdrawn_requests: list[int] = field(default_factory=list)
     linked_agency: Agency | None = None
+
+    @property
+    def queued_anything(self) -> bool:
+        """Whether outbox rows were queued: the senders are to be woken."""
+        return bool(self.notices_queued or self.extension_requests or self.withdrawn_requests)
 
 
 async def handle_text(
@@ -127,8 +137,12 @@ async def handle_text(
     now: datetime,
     default_tz: ZoneInfo,
     console_link: Callable[[int], str | None] | None = None,
+    admins: Admins = Admins(),
+    links: AgencyLinks | None = None,
 ) -> Inbound:
-    """Answer one text a person sent the Zalo bot (the caller's transaction; never commits)."""
+    """Answer one text a person sent the Zalo bot (the caller's transaction; never commits).
+    `admins`: who decides extension requests where the province has no leaders' chat;
+    `links`: the console's signed links (a notice too long for a channel names the page)."""
     await begin_write(session)
     text = incoming.text.strip()
     recipient = await zdb.get_recipient(session, chat_id=incoming.chat_id)
@@ -154,7 +168,10 @@ async def handle_text(
         )
     if _HELP.match(text):
         return Inbound(replies=[ztexts.ZALO_HELP])
-    return await _status_reply(session, recipient, incoming, now=now, default_tz=default_tz, console_link=console_link)
+    return await _status_reply(
+        session, recipient, incoming, now=now, default_tz=default_tz, console_link=console_link, admins=admins,
+        links=links,
+    )
 
 
 async def _link(
@@ -198,7 +215,9 @@ async def _province_today(session: AsyncSession, agency: Agency, now: datetime, 
 
 
 async def recipient_env(
-    session: AsyncSession, recipient: ZaloRecipient, *, now: datetime, default_tz: ZoneInfo, message_id: int | None = None
+    session: AsyncSession, recipient: ZaloRecipient, *, now: datetime, default_tz: ZoneInfo, message_id: int | None = None,
+    admins: Admins = Admins(),
+    links: AgencyLinks | None = None,
 ) -> svc.Env:
     """The status use case's Env for a person acting from Zalo: the agency's scope (as a
     message in its bound group would have), no admin rights, channel "zalo"."""
@@ -212,7 +231,7 @@ async def recipient_env(
         scope=scope,
         actor=svc.Actor(NO_TG_ID, recipient.display_name or f"Zalo {recipient.zalo_chat_id[-6:]}"),
         now=now, tz=tz, tg_chat_id=0, message_id=message_id, source=ChangeSource.CHAT, channel=CHANNEL,
-        origin=(Channel.ZALO, recipient.zalo_chat_id),
+        origin=(Channel.ZALO, recipient.zalo_chat_id), admins=admins, links=links,
     )
 
 
@@ -242,8 +261,10 @@ async def _status_reply(
     now: datetime,
     default_tz: ZoneInfo,
     console_link: Callable[[int], str | None] | None,
+    admins: Admins,
+    links: AgencyLinks | None,
 ) -> Inbound:
-    env = await recipient_env(session, recipient, now=now, default_tz=default_tz)
+    env = await recipient_env(session, recipient, now=now, default_tz=default_tz, admins=admins, links=links)
     items = await context_of(session, recipient, now=now)
     outcome = parse_reply(incoming.text, items, today=env.today)
     result = Inbound(recipient_id=recipient.id)

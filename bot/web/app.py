@@ -7,7 +7,7 @@ from __future__ import annotations
 import hmac
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,9 @@ class WebContext:
     catalog: Catalog
     clock: Callable[[], datetime]
     bot: Any  # telegram.Bot: getChatMember at sign-in
+    # Start the outbox senders (rows a page queued were just committed) rather than at their
+    # next interval: the bot's BotServices.wake_senders; by default nothing (the interval).
+    wake_senders: Callable[[], None] = field(default=lambda: None)
 
     @property
     def bot_token(self) -> str:

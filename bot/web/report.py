@@ -4,8 +4,9 @@ The console is one more caller of bot.services.status: a report is `status.apply
 `Intent` (the same rules, refusals and history row as a reply or a button in the group,
 channel "web"), a decision is `status.decide_extension`. Who acts where is the viewer's
 grants turned into the bot's `Scope`: a focal point acts as their agency's chat would, a
-leader as the leaders' chat, an admin as an admin. What the bot would then post in Telegram
-(a request to the leaders, the outcome to the agency) is sent by the bot, best effort.
+leader as the leaders' chat, an admin as an admin. What the bot then posts in Telegram (a
+request to the leaders, the rewrites of its posts, the outcome to the agency) goes through
+the outbox, queued in the page's transaction with the change: sent once, retried, never lost.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -26,12 +28,14 @@ from bot.db import web_queries as q
 from bot.db.models import DueItem
 from bot.db.session import AsyncSession
 from bot.domain.calendar import parse_day
+from bot.domain.channels import NoticeSource
 from bot.domain.replies import ChangeKind, Intent
 from bot.domain.status import ChangeSource
 from bot.render import console as console_texts
 from bot.render import status as status_texts
-from bot.services import status, uploads
+from bot.services import notices, status, uploads
 from bot.services.chats import Scope, ScopeKind
+from bot.services.links import AgencyLinks
 from bot.web.access import Viewer
 
 if TYPE_CHECKING:
@@ -39,7 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("nhacviec.web")
 CHANNEL = "web"
-ON_CONSOLE = console_texts.EXTENSION_DECIDED_WHERE
 
 
 async def env_for(session: AsyncSession, ctx: WebContext, viewer: Viewer, province_id: int) -> status.Env:
@@ -58,7 +61,8 @@ async def env_for(session: AsyncSession, ctx: WebContext, viewer: Viewer, provin
     actor = status.Actor(tg_id=viewer.user_id, name=viewer.name, admin_of=viewer.admin)
     return status.Env(
         scope=scope, actor=actor, now=ctx.clock(), tz=ctx.settings.tz, tg_chat_id=viewer.user_id,
-        source=ChangeSource.BUTTON, channel=CHANNEL,
+        source=ChangeSource.BUTTON, channel=CHANNEL, admins=ctx.settings.admins,
+        links=AgencyLinks.from_settings(ctx.settings),
     )
 
 
@@ -80,12 +84,11 @@ async def reportable(
 def routes(kit: Kit) -> list[Route]:
     ctx = kit.ctx
     page, refuse, signed_in = kit.page, kit.refuse, kit.signed_in
+    async def wake_senders() -> None:  # async: run on the event loop, not in a thread
+        ctx.wake_senders()
 
-    async def send(chat_id: int, text: str) -> None:
-        try:
-            await ctx.bot.send_message(chat_id, text, parse_mode="HTML")
-        except TelegramError as exc:  # the change stands; the post is a courtesy
-            log.warning("Console: could not post to %s: %s", chat_id, exc)
+    # Run after the response, i.e. after the page's transaction has committed what it queued.
+    wake = BackgroundTask(wake_senders)
 
     async def report_item(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
         item_id = int(request.path_params["item_id"])
@@ -119,9 +122,9 @@ def routes(kit: Kit) -> list[Route]:
             problem = console_texts.NEEDS_BLOCKER if kind == "blocked" else console_texts.NEEDS_EXTENSION_DATE
         if problem:
             return await kit_task_page(request, session, viewer, task_id, problem)
-        if outcome.extension_request_id:
-            await post_request(session, outcome.extension_request_id, province_id, env)
-        return RedirectResponse(f"/web/tasks/{task_id}#item-{item_id}", status_code=303)
+        # A request's posts to the leaders were queued with it by the use case: the senders
+        # are woken once the page's transaction has committed (after the response).
+        return RedirectResponse(f"/web/tasks/{task_id}#item-{item_id}", status_code=303, background=wake)
 
     async def evidence(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
         """A file attached to one item by a focal point (or an admin): kept on Telegram (a copy
@@ -174,16 +177,6 @@ def routes(kit: Kit) -> list[Route]:
             return HTMLResponse(console_texts.evidence_too_big(ctx.settings.max_upload_mb), status_code=413)
         return await guarded_evidence(request)
 
-    async def post_request(session: AsyncSession, request_id: int, province_id: int, env: status.Env) -> None:
-        request = await status_changes_repo.get_extension_request(session, request_id=request_id)
-        if request is None:
-            return
-        view = await status.extension_view(session, request, env.tz)
-        if view is None:
-            return
-        for chat_id in await status.leader_recipients(session, province_id=province_id, admins=ctx.settings.admins):
-            await send(chat_id, status_texts.extension_request_text(view) + ON_CONSOLE)
-
     async def kit_task_page(
         request: Request, session: AsyncSession, viewer: Viewer, task_id: int, problem: str, code: int = 422
     ) -> Response:
@@ -212,18 +205,13 @@ def routes(kit: Kit) -> list[Route]:
         if decision.refused:
             return RedirectResponse("/web/extensions?" + _query(m=decision.refused), status_code=303)
         assert decision.view is not None and decision.request is not None
-        for chat_id, message_id in decision.request.posts or []:  # the leaders' copies show the outcome
-            try:
-                await ctx.bot.edit_message_text(
-                    status_texts.extension_request_text(decision.view), chat_id=int(chat_id),
-                    message_id=int(message_id), parse_mode="HTML",
-                )
-            except TelegramError as exc:
-                log.info("Console: could not edit %s/%s: %s", chat_id, message_id, exc)
-        for chat_id in decision.agency_chats:
-            await send(chat_id, status_texts.extension_outcome_text(decision.view))
+        # The leaders' copies were rewritten by the use case; the agency's chats hear the outcome.
+        await notices.to_telegram_chats(
+            session, tg_chat_ids=decision.agency_chats, html=status_texts.extension_outcome_text(decision.view),
+            source=NoticeSource.DECISION, source_id=decision.request.id, on_date=env.today, now=env.now,
+        )
         done = console_texts.EXTENSION_APPROVED if form.get("verb") == "ok" else console_texts.EXTENSION_REJECTED
-        return RedirectResponse("/web/extensions?" + _query(m=done), status_code=303)
+        return RedirectResponse("/web/extensions?" + _query(m=done), status_code=303, background=wake)
 
     return [
         Route("/web/items/{item_id:int}/report", signed_in(report_item, write=True), methods=["POST"]),

@@ -53,7 +53,7 @@ class Console:
             return
         ctx = WebContext(
             settings=settings, sessionmaker=services.sessionmaker, catalog=services.catalog,
-            clock=services.clock, bot=ptb_app.bot,
+            clock=services.clock, bot=ptb_app.bot, wake_senders=lambda: services.wake_senders(),
         )
         routes = list(getattr(services, "web_routes", None) or [])  # the Zalo webhook, when set
         config = uvicorn.Config(create_app(ctx, extra_routes=routes), log_level="warning", access_log=False, lifespan="off")

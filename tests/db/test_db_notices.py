@@ -210,3 +210,59 @@ async def test_an_answer_changing_several_items_makes_one_notice(sm: async_sessi
     assert len(mails) == 1 and len([r for r in queued if r.channel is Channel.ZALO]) >= 1
     assert f"NV{tasks['1']}" in (mails[0].alt_body or "") and f"NV{tasks['2']}" in (mails[0].alt_body or "")
     assert mails[0].subject == f"Cập nhật tiến độ NV{tasks['1']}, NV{tasks['2']} — Sở Tư pháp"
+
+
+async def test_a_notice_too_long_for_zalo_is_cut_visibly_with_the_console_link(
+    sm: async_sessionmaker[AsyncSession], zalo: FakeZaloApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A notice over NOTICE_PIECES Zalo messages (~64,000 characters: an answer naming
+    hundreds of items) is not cut silently: its last message says how much was sent and
+    gives the agency's signed console link, a warning is logged; the mail has it whole."""
+    import logging
+
+    from bot.services import notices as notices_svc
+
+    ids = await seeded(sm)
+    await reach_stp(sm, ids["STP"])
+    paragraphs = [f"<b>Nhiệm vụ {n}</b>: " + "nội dung cập nhật dài " * 70 for n in range(1, 61)]  # ~1,600 chars each
+    html = "\n\n".join(paragraphs)
+    url = "https://nhacviec.phutho.gov.vn/web/a/1.1767225600.abcdef"
+    with caplog.at_level(logging.WARNING, logger="nhacviec.notices"):
+        async with sm() as s, s.begin():
+            await notices_svc.to_agency_channels(
+                s, agency_id=ids["STP"], html=html, subject="Cập nhật", source=NoticeSource.CHANGE, source_id=7,
+                on_date=NOW.date(), now=NOW, console_url=url,
+            )
+    rows = await notices(sm)
+    on_zalo = [r for r in rows if r.channel is Channel.ZALO]
+    [mail] = [r for r in rows if r.channel is Channel.EMAIL]
+    assert "Nhiệm vụ 60" in (mail.alt_body or "")  # the mail is not cut
+    assert len(on_zalo) == NOTICE_PIECES and {r.parts for r in on_zalo} == {NOTICE_PIECES}
+    last = on_zalo[-1].body
+    assert last.startswith("✂️ Thông báo quá dài: đã gửi 31/") and url in last, last
+    assert "Nhiệm vụ 60" not in "".join(r.body for r in on_zalo)
+    assert [r for r in caplog.records if getattr(r, "event", None) == "notice.cut" or "quá dài" in r.getMessage()]
+    # Delivered in order, each under Zalo's limit; the person sees where the rest is.
+    assert (await zalo_sender(sm, zalo).drain()).sent == NOTICE_PIECES
+    received = zalo.messages_to(PERSON)
+    assert len(received) == NOTICE_PIECES and all(len(m.text) <= 2000 for m in received)
+    assert url in received[-1].text and received[0].text.startswith("Nhiệm vụ 1")
+
+
+async def test_a_notice_that_fits_is_sent_whole(sm: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from bot.services import notices as notices_svc
+
+    ids = await seeded(sm)
+    await reach_stp(sm, ids["STP"])
+    html = "\n\n".join(f"Nhiệm vụ {n}: " + "cập nhật " * 150 for n in range(1, 11))
+    with caplog.at_level(logging.WARNING, logger="nhacviec.notices"):
+        async with sm() as s, s.begin():
+            await notices_svc.to_agency_channels(
+                s, agency_id=ids["STP"], html=html, subject="Cập nhật", source=NoticeSource.CHANGE, source_id=8,
+                on_date=NOW.date(), now=NOW, console_url="https://x/web/a/t",
+            )
+    on_zalo = [r for r in await notices(sm) if r.channel is Channel.ZALO]
+    assert 1 < len(on_zalo) < NOTICE_PIECES and "Nhiệm vụ 10" in on_zalo[-1].body
+    assert not any("quá dài" in r.body for r in on_zalo) and not caplog.records

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from db_factories import import_in_tx, plan_draft, three_tasks
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,7 +20,7 @@ from bot.db import item_messages as item_messages_repo
 from bot.db import status_changes as status_changes_repo
 from bot.db.models import Agency, DueItem, ExtensionRequest, OutboxMessage, Province, StatusChange, Task
 from bot.db.retry import begin_write
-from bot.domain.kinds import ChatRole, ExtensionState, FlowState, OutboxKind, PromptKind
+from bot.domain.kinds import ChatRole, ExtensionState, FlowState, OutboxKind, OutboxStatus, PromptKind
 from bot.domain.replies import ChangeKind, Intent
 from bot.domain.status import ChangeSource, Status
 from bot.render import status as status_texts
@@ -370,13 +370,21 @@ async def test_the_use_cases_name_what_to_tell_whom_without_telegram(sm: async_s
     async with sm() as s, s.begin():
         e = replace_env(await env(s, ids["STP"]), admins=Admins(everywhere=frozenset({ADMIN})))
         result = await svc.report(s, e, task_id=task1, words="xin gia hạn đến 15/12/2025")
-    post = next(send for send in result.sends if send.chat_id == ADMIN)
-    assert post.extension_post == result.extension_requests[0] and post.buttons is not None
+    # The post to the admin is an outbox row queued with the request (not a send of the
+    # Result): sent once, retried, its message id kept by the sender.
+    assert not [send for send in result.sends if send.chat_id == ADMIN] and result.wakes_sender
+    async with sm() as s:
+        post = await s.scalar(select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.EXTENSION))
+    assert post is not None and post.admin_tg_id == ADMIN and post.part == result.extension_requests[0]
+    assert post.buttons is not None
     approve = decode(post.buttons[0][0][1])
     assert approve == DecideExtension(result.extension_requests[0], True)
     async with sm() as s, s.begin():
-        follow_ups = await svc.remember_sent(s, result, [svc.Sent(post, ADMIN, 77)], now=NOW)
+        follow_ups = await svc.remember_sent(s, result, [], now=NOW)
     assert follow_ups == []
+    async with sm() as s, s.begin():  # the sender delivered it as message 77
+        await s.execute(update(OutboxMessage).where(OutboxMessage.id == post.id).values(
+            status=OutboxStatus.SENT, tg_message_id=77))
 
     async with sm() as s, s.begin():
         e = replace_env(await env(s, None, user=ADMIN, admin=True, kind=ScopeKind.NONE), tg_chat_id=ADMIN, message_id=77)
@@ -384,6 +392,8 @@ async def test_the_use_cases_name_what_to_tell_whom_without_telegram(sm: async_s
     assert decided.answer == status_texts.APPROVED and not decided.alert
     assert [(edit.chat_id, edit.message_id) for edit in decided.edits] == [(ADMIN, 77)]
     assert (await state(sm, ids["item"]))[0] is Status.EXTENDED
+    async with sm() as s:  # the pressed post is rewritten by the handler: nothing else to rewrite
+        assert (await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.EDIT))).all() == []
     async with sm() as s, s.begin():  # pressed again: refused, the post still shows the outcome
         again = await svc.answer_extension(s, e, request_id=approve.request_id, approve=False)
     assert again.alert and again.answer and [(x.chat_id, x.message_id) for x in again.edits] == [(ADMIN, 77)]

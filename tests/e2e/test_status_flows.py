@@ -579,9 +579,14 @@ async def test_without_a_leaders_chat_the_admins_decide_and_photos_are_evidence(
     assert listed[0].text == "Có 1 đề nghị gia hạn đang chờ duyệt:" and len(listed[1].callback_data) == 2
     stp_before = len(w.server.messages_in(STP_GROUP))
     assert await tap(w, ADMIN, ADMIN, listed[1], listed[1].button("Đồng ý")["callback_data"]) == "Đã đồng ý gia hạn."
-    # Every copy now shows the decision; the agency hears it.
-    assert "✅ Đã đồng ý (Quản trị" in w.text(ADMIN, post[0].message_id)
-    assert "✅ Đã đồng ý (Quản trị" in w.text(500_002, w.server.messages_in(500_002)[-1].message_id)
+    # Every copy now shows the decision (the pressed one at once, the others through the
+    # outbox, queued with the decision); the agency hears it.
+    assert "✅ Đã đồng ý (Quản trị" in w.text(ADMIN, listed[1].message_id)
+    await until(w, lambda: "✅ Đã đồng ý (Quản trị" in w.text(ADMIN, post[0].message_id), "first admin's post rewritten")
+    await until(
+        w, lambda: "✅ Đã đồng ý (Quản trị" in w.text(500_002, w.server.messages_in(500_002)[-1].message_id),
+        "second admin's post rewritten",
+    )
     [outcome] = (await w.server.wait_for_sent(STP_GROUP, stp_before + 1))[stp_before:]
     assert "hạn mới 23/07/2025" in outcome.text
     assert (await item(w, first)).due_on == date(2025, 7, 23)

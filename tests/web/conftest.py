@@ -87,7 +87,10 @@ async def web(bot_world: BotWorld) -> AsyncIterator[Web]:
     await w.bind(LEADERS_GROUP, leaders=True)
     clock = StoppedClock(BOT_NOW)
     svc = w.app.bot_data  # type: ignore[attr-defined]
-    ctx = WebContext(settings=svc.settings, sessionmaker=w.sm, catalog=svc.catalog, clock=clock, bot=w.app.bot)  # type: ignore[attr-defined]
+    ctx = WebContext(
+        settings=svc.settings, sessionmaker=w.sm, catalog=svc.catalog, clock=clock, bot=w.app.bot,  # type: ignore[attr-defined]
+        wake_senders=lambda: svc.wake_senders(),
+    )
     transport = httpx.ASGITransport(app=create_app(ctx))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         web = Web(w, client, clock)

@@ -63,8 +63,12 @@ async def test_a_focal_point_reports_and_a_leader_decides_an_extension(web: Web)
     )
     assert asked.status_code == 303
     assert (await _item(web, third.id)).status is Status.EXTENSION_REQUESTED
-    posted = web.world.server.messages_in(LEADERS_GROUP)[before:]
-    assert any("Đề nghị gia hạn" in (m.text or "") for m in posted)
+    # The leaders' post (with the decision buttons) goes through the outbox, queued with the request.
+    posted = await web.world.server.wait_for(
+        lambda: [m for m in web.world.server.messages_in(LEADERS_GROUP)[before:] if "Đề nghị gia hạn" in (m.text or "")],
+        message="the leaders got no extension request",
+    )
+    assert any(d.startswith("gh:") for d in posted[0].callback_data)
 
     refused = await focal.post(f"/web/items/{other.id}/report", data={"csrf": csrf, "kind": "done"})
     assert refused.status_code in (403, 404) and (await _item(web, other.id)).status is Status.PENDING
@@ -86,8 +90,15 @@ async def test_a_focal_point_reports_and_a_leader_decides_an_extension(web: Web)
     assert decided.status_code == 303 and "%C4%90%C3%A3+%C4%91%E1%BB%93ng+%C3%BD" in decided.headers["location"]
     item = await _item(web, third.id)
     assert item.status is Status.EXTENDED and item.due_on == proposed and item.original_due_on == third.due_on
-    told = web.world.server.messages_in(STP_GROUP)[group_before:]
-    assert any("Đã được gia hạn" in (m.text or "") for m in told)
+    # The agency hears the outcome and the leaders' post shows it, both through the outbox.
+    await web.world.server.wait_for(
+        lambda: any("Đã được gia hạn" in (m.text or "") for m in web.world.server.messages_in(STP_GROUP)[group_before:]),
+        message="the agency was not told the outcome",
+    )
+    await web.world.server.wait_for(
+        lambda: "Đã đồng ý" in web.world.text(LEADERS_GROUP, posted[0].message_id),
+        message="the leaders' post does not show the decision",
+    )
     again = await leader.post(f"/web/extensions/{request_id}/decide", data={"csrf": leader_csrf, "verb": "no"})
     assert again.status_code == 303 and (await _item(web, third.id)).status is Status.EXTENDED  # decided once
 
