@@ -10,10 +10,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, true, update
+from sqlalchemy import and_, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from bot.db.models import Agency, OutboxMessage, Province, Recipient
+from bot.db.models import Agency, DueItem, OutboxMessage, Province, Recipient
 from bot.domain.channels import Channel
 from bot.domain.kinds import ChatRole, OutboxKind
 
@@ -167,6 +168,60 @@ async def reachable_for_agency(
         chain.append(successor)
     found = await active_by_agency(session, agency_ids=chain, channels=channels)
     return sorted((r for rows in found.values() for r in rows), key=lambda r: r.id)
+
+
+@dataclass(frozen=True)
+class ItemsAudience:
+    """Who hears about some due items' agencies (`reachable_for_items`)."""
+
+    agency_of: dict[int, int]  # due item id → its agency id
+    recipients: dict[int, list[Recipient]]  # agency id → reachable recipients, in id order
+
+
+async def reachable_for_items(
+    session: AsyncSession, *, due_item_ids: Sequence[int], channels: Sequence[Channel]
+) -> ItemsAudience:
+    """For each due item, its agency, and the reachable recipients that hear about that
+    agency's work (its own and those of the agencies that took it over, as
+    `reachable_for_agency`) — in ONE query: the succession chain is walked by a recursive
+    CTE (at most 10 steps, as there), the recipients outer-joined to it. A status change
+    asks this once for all its items instead of an item, a chain and a recipients query each."""
+    ids = sorted(set(due_item_ids))
+    if not ids:
+        return ItemsAudience({}, {})
+    chain = (
+        select(
+            DueItem.id.label("item_id"), DueItem.agency_id.label("root"), DueItem.agency_id.label("agency_id"),
+            literal(0).label("depth"),
+        )
+        .where(DueItem.id.in_(ids))
+        .cte("chain", recursive=True)
+    )
+    successor = aliased(Agency)
+    chain = chain.union_all(
+        select(chain.c.item_id, chain.c.root, successor.successor_id, chain.c.depth + 1)
+        .join(successor, successor.id == chain.c.agency_id)
+        .where(successor.successor_id.is_not(None), chain.c.depth < 10)
+    )
+    rows = await session.execute(
+        select(chain.c.item_id, chain.c.root, Recipient)
+        .outerjoin(
+            Recipient,
+            and_(
+                Recipient.agency_id == chain.c.agency_id, Recipient.role == ChatRole.AGENCY, Recipient.active == true(),
+                Recipient.channel.in_(list(channels)),
+            ),
+        )
+        .order_by(chain.c.root, Recipient.id)
+    )
+    agency_of: dict[int, int] = {}
+    found: dict[int, dict[int, Recipient]] = defaultdict(dict)
+    for item_id, root, recipient in rows.all():
+        agency_of[item_id] = root
+        found.setdefault(root, {})
+        if recipient is not None:
+            found[root][recipient.id] = recipient
+    return ItemsAudience(agency_of, {root: sorted(r.values(), key=lambda r: r.id) for root, r in found.items()})
 
 
 async def leaders_without(

@@ -20,6 +20,7 @@ from datetime import date, datetime
 
 from bot.db import chats as chats_repo
 from bot.db import recipients as recipients_repo
+from bot.db.models import Recipient
 from bot.db.outbox import ChannelMessage, enqueue, enqueue_for_recipients
 from bot.db.session import AsyncSession
 from bot.domain.channels import NOTICE_PIECES, Channel, NoticeSource, notice_part
@@ -45,14 +46,18 @@ async def to_agency_channels(
     now: datetime,
     skip: tuple[Channel, str] | None = None,
     console_url: str | None = None,
+    recipients: Sequence[Recipient] | None = None,
 ) -> int:
     """Queue a notice (Telegram HTML) for the agency's e-mail addresses (HTML + plain text,
     `subject`) and linked Zalo accounts (plain text, split under 2,000 characters); `skip`:
     the address the change came from (it has its own answer); `console_url`: the agency's
     signed console link, named when a notice is too long to send whole (`capped`).
+    `recipients`: the agency's, when the caller has them already (`reachable_for_items`).
     Returns the rows added."""
+    if recipients is None:
+        recipients = await recipients_repo.reachable_for_agency(session, agency_id=agency_id, channels=OTHER_CHANNELS)
     messages: list[ChannelMessage] = []
-    for recipient in await recipients_repo.reachable_for_agency(session, agency_id=agency_id, channels=OTHER_CHANNELS):
+    for recipient in recipients:
         if skip is not None and (recipient.channel, recipient.address) == skip:
             continue
         if recipient.channel is Channel.EMAIL:
