@@ -29,6 +29,7 @@ from bot.db import chats as chats_repo
 from bot.db import followup as followup_repo
 from bot.db import item_messages as item_messages_repo
 from bot.db import plans as plans_repo
+from bot.db import recipients as recipients_repo
 from bot.db import status_changes as status_changes_repo
 from bot.db.models import DueItem, ExtensionRequest, StatusPrompt
 from bot.db.retry import begin_write
@@ -292,17 +293,22 @@ async def tell_other_channels(session: AsyncSession, env: Env, recorded: Sequenc
     Zalo recipients of each item's agency: one notice per agency, keyed by its first change."""
     from bot.services import notices
 
+    # One query for every item's agency and its reachable addresses (bot/db/recipients.py).
+    audience = await recipients_repo.reachable_for_items(
+        session, due_item_ids=[view.item.due_item_id for view, _ in recorded], channels=notices.OTHER_CHANNELS
+    )
     by_agency: dict[int, list[tuple[RecordedView, int]]] = {}
     for view, change_id in recorded:
-        item = await plans_repo.get_due_item(session, due_item_id=view.item.due_item_id)
-        if item is not None:
-            by_agency.setdefault(item.agency_id, []).append((view, change_id))
+        agency_id = audience.agency_of.get(view.item.due_item_id)
+        if agency_id is not None and audience.recipients.get(agency_id):
+            by_agency.setdefault(agency_id, []).append((view, change_id))
     for agency_id, changes in by_agency.items():
         views = [v for v, _ in changes]
         await notices.to_agency_channels(
             session, agency_id=agency_id, html=notice_texts.change_notice(views, env.today, channel=env.channel),
             subject=notice_texts.change_subject(views), source=NoticeSource.CHANGE, source_id=changes[0][1],
             on_date=env.today, now=env.now, skip=env.origin, console_url=env.console_url(agency_id),
+            recipients=audience.recipients[agency_id],
         )
 
 
@@ -718,15 +724,6 @@ async def set_extension_posts(session: AsyncSession, *, request_id: int, posts: 
     if request is not None:
         request.posts = [[c, m] for c, m in posts]
         await session.flush()
-
-
-async def leader_recipients(session: AsyncSession, *, province_id: int, admins: Admins) -> list[int]:
-    """Where extension requests go: the province's leaders' chats, else its admins."""
-    chats = [c.tg_chat_id for c in await chats_repo.leaders_chats(session, province_id=province_id)]
-    if chats:
-        return chats
-    province = await agencies_repo.get_province_by_id(session, province_id=province_id)
-    return sorted(admins.of(province.slug)) if province is not None else []
 
 
 # --- messages that number items, prompts ------------------------------------------------------
@@ -1698,10 +1695,10 @@ async def answer_extension(session: AsyncSession, env: Env, *, request_id: int, 
         # The pressed post shows the outcome at once; every other copy (leaders' chats,
         # admins, /giahan lists) through the outbox, queued with the decision.
         result.edits.append(Edit(env.tg_chat_id, env.message_id, texts.extension_request_text(decision.view)))
+        result.queued = True  # the other copies' rewrites (decided or overtaken just now)
     if decision.refused is not None:
         return result.refuse(decision.refused)
     assert decision.view is not None and request is not None
-    result.queued = True  # the other copies' rewrites
     outcome = texts.extension_outcome_text(decision.view)
     for chat_id in decision.agency_chats:
         result.sends.append(Send(outcome, chat_id=chat_id, reply_to=decision.reply_to, items=[(0, request.due_item_id)]))

@@ -24,7 +24,7 @@ from bot.channels.email import EmailChannel
 from bot.channels.zalo import ZaloChannel, ZaloClient
 from bot.db import agencies as repo
 from bot.db import recipients as recipients_repo
-from bot.db.models import OutboxMessage, Province
+from bot.db.models import DueItem, OutboxMessage, Province
 from bot.domain.channels import NOTICE_PIECES, Channel, NoticeSource, notice_part
 from bot.domain.kinds import ChatRole, OutboxKind, OutboxStatus
 from bot.domain.replies import ChangeKind, Intent
@@ -266,3 +266,49 @@ async def test_a_notice_that_fits_is_sent_whole(sm: async_sessionmaker[AsyncSess
     on_zalo = [r for r in await notices(sm) if r.channel is Channel.ZALO]
     assert 1 < len(on_zalo) < NOTICE_PIECES and "Nhiệm vụ 10" in on_zalo[-1].body
     assert not any("quá dài" in r.body for r in on_zalo) and not caplog.records
+
+
+async def test_a_change_finds_its_agencys_addresses_in_one_query(sm: async_sessionmaker[AsyncSession]) -> None:
+    """The addresses that hear of a change (the item's agency's and its successor's, as
+    reachable_for_agency finds them) come from ONE query for all the items of an answer,
+    instead of an item, a succession and a recipients query per item."""
+    from sqlalchemy import event, update
+
+    from bot.db.models import Agency, Task
+
+    ids = await seeded(sm)
+    await reach_stp(sm, ids["STP"])
+    async with sm() as s, s.begin():  # STP merged into STC: STC's mailbox hears of STP's items too
+        province = (await s.scalars(select(Province))).one()
+        await s.execute(update(Agency).where(Agency.id == ids["STP"]).values(successor_id=ids["STC"]))
+        await recipients_repo.upsert(
+            s, province_id=province.id, channel=Channel.EMAIL, address="vanthu@stc.phutho.gov.vn",
+            role=ChatRole.AGENCY, agency_id=ids["STC"], person_name=None, actor_tg_id=None, now=NOW,
+        )
+        task2 = await s.scalar(select(Task.id).where(Task.ref == "2"))
+        other_items = list(await s.scalars(select(DueItem.id).where(DueItem.task_id == task2)))
+    items = [ids["item"], *other_items]
+    async with sm() as s:
+        expected = {
+            agency: [r.id for r in await recipients_repo.reachable_for_agency(
+                s, agency_id=agency, channels=(Channel.EMAIL, Channel.ZALO))]
+            for agency in {(await s.get(DueItem, i)).agency_id for i in items}  # type: ignore[union-attr]
+        }
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    engine = sm.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        async with sm() as s:
+            audience = await recipients_repo.reachable_for_items(
+                s, due_item_ids=items, channels=(Channel.EMAIL, Channel.ZALO)
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 1, statements
+    assert {a: [r.id for r in rs] for a, rs in audience.recipients.items()} == expected
+    assert audience.agency_of[ids["item"]] == ids["STP"] and len(expected[ids["STP"]]) == 3  # mail, Zalo, STC's mail
+    assert set(audience.agency_of) == set(items)

@@ -10,6 +10,9 @@ point's Zalo account; the province's leader reads e-mail. Today (Monday 23/06/20
 - the focal point answers "1 xong" on Zalo: the item is done; the group gets the change
   (through the outbox), the mailbox gets the notice; the console page the e-mailed link
   opens (HTTP, no password) shows it;
+- the focal point asks for an extension on Zalo while Telegram fails once: the leaders' post
+  (with its buttons) waits in the outbox and goes once; a leader approves it in Telegram;
+  the decision reaches the focal point's Zalo and the mailbox, once each;
 - the leader gets the day's escalation alert by e-mail (the Excel list attached), and the
   monthly report: text, chart inline, .xlsx and .docx attached.
 """
@@ -35,7 +38,7 @@ from bot.domain.status import Status
 from bot.services.links import AgencyLinks, link_key
 from scheduler.channels import senders_for
 from scheduler.reminders import engine_for
-from tests.e2e.conftest import ADMIN, BOT_NOW, STP_GROUP, BotWorld
+from tests.e2e.conftest import ADMIN, BOT_NOW, LEADER, LEADERS_GROUP, STP_GROUP, BotWorld
 from tests.e2e.test_zalo_e2e import PERSON, link
 from tests.fakezalo import FakeZaloApi
 from tests.smtpserver import SmtpTestServer, smtp  # noqa: F401 - the fixture
@@ -177,6 +180,56 @@ async def test_one_agency_reached_three_ways(world: BotWorld, fake_zalo: FakeZal
         page = await client.get(opened.headers["location"])
     assert page.status_code == 200 and "Sở Tư pháp" in page.text
     assert "Nguyễn Văn A" in page.text and "(qua Zalo)" in page.text
+
+    # --- an extension asked on Zalo: through the outbox to the leaders, the decision back ---
+    await w.bind(LEADERS_GROUP, leaders=True)
+    second_item = int(numbered[1])
+    # Telegram fails when the request comes (the first attempt of each of its two rows: the
+    # leaders' post and the group's notice): the post, queued with the request in the same
+    # transaction, waits in the outbox and goes once, with its decision buttons.
+    w.server.fail_next("sendMessage", 502, times=2)
+    before = len(zalo.messages_to(PERSON))
+    zalo.send_text(PERSON, "2 xin gia hạn đến 15/12/2025 vì chờ hướng dẫn của Bộ")
+    asked = (await zalo.wait_for_sent(PERSON, before + 1))[-1].text
+    assert "đề nghị gia hạn" in asked and "15/12/2025" in asked, asked
+    async with w.sm() as s:  # the post is a row of the outbox, written with the request
+        [waiting] = (await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.EXTENSION))).all()
+    assert waiting.chat_id is not None and waiting.buttons
+    await w.server.wait_for(  # both failures used up: each row was tried once
+        lambda: not w.server._faults.get("sendmessage"), message="Telegram was never tried"
+    )
+    # Time passes (the bot's clock stands still here): the rows' backoff is over, they go.
+    for _ in range(20):
+        async with w.sm() as s, s.begin():
+            await s.execute(update(OutboxMessage).where(
+                OutboxMessage.channel == Channel.TELEGRAM, OutboxMessage.status == OutboxStatus.PENDING,
+            ).values(next_attempt_at=BOT_NOW))
+        await engine.drain(w.app.bot)  # type: ignore[attr-defined]
+        async with w.sm() as s:
+            if not (await s.scalars(select(OutboxMessage.id).where(
+                OutboxMessage.channel == Channel.TELEGRAM, OutboxMessage.status != OutboxStatus.SENT,
+            ))).all():
+                break
+        await asyncio.sleep(0.1)  # a row the running bot's own sender holds: it settles it
+    posts = await w.server.wait_for(
+        lambda: [m for m in w.server.messages_in(LEADERS_GROUP) if any(d.startswith("gh:") for d in m.callback_data)],
+        message="the leaders got no extension request",
+    )
+    async with w.sm() as s:
+        [post_row] = (await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.EXTENSION))).all()
+    assert len(posts) == 1 and post_row.status is OutboxStatus.SENT and post_row.tg_message_id == posts[0].message_id
+    assert post_row.attempts == 2 and "15/12/2025" in (posts[0].text or "")  # failed once, sent once
+    await w.press(LEADERS_GROUP, LEADER, posts[0], next(d for d in posts[0].callback_data if d.endswith(":ok")))
+    await w.settle()
+    assert "Đã đồng ý" in w.text(LEADERS_GROUP, posts[0].message_id)
+    async with w.sm() as s:
+        extended = await s.get(DueItem, second_item)
+        assert extended is not None and extended.status is Status.EXTENDED and extended.due_on.isoformat() == "2025-12-15"
+    # The decision reaches the focal point on Zalo and the agency's mailbox, once each.
+    await senders.drain_all()
+    decided = [m.text for m in zalo.messages_to(PERSON)[before + 1:] if "15/12/2025" in m.text]
+    assert len(decided) == 1 and "gia hạn" in decided[0].lower(), zalo.messages_to(PERSON)[before + 1:]
+    assert len([m for m in smtp.to(MAILBOX) if str(m.message["Subject"]).startswith("Đã được gia hạn")]) == 1
 
     # --- the leaders' monthly report by e-mail -----------------------------------------------
     from bot.services.reminders import calendar_from_settings
