@@ -487,7 +487,7 @@ class OutboxMessage(Base):
     tg_message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
     # kind EDIT: the message to rewrite — an outbox row's (its tg_message_id once sent), or a
-    # message the bot sent directly (migration 0018_outbox_edits).
+    # message the bot sent directly (migration 0019_outbox_edits).
     edit_of: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
     edit_message_id: Mapped[int | None] = mapped_column(BigInteger)
 

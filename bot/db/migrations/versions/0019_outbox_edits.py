@@ -1,7 +1,7 @@
 """The outbox posts extension requests to the leaders and rewrites messages sent before.
 
-Revision ID: 0018_outbox_edits
-Revises: 0017_email_always
+Revision ID: 0019_outbox_edits
+Revises: 0018_item_figures
 Create Date: 2026-12-06
 
 - outbox kinds `extension` (a request's post with the decision buttons, part = the
@@ -21,8 +21,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018_outbox_edits"
-down_revision: str | None = "0017_email_always"
+revision: str = "0019_outbox_edits"
+down_revision: str | None = "0018_item_figures"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
