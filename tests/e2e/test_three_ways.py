@@ -13,8 +13,9 @@ point's Zalo account; the province's leader reads e-mail. Today (Monday 23/06/20
 - the focal point asks for an extension on Zalo while Telegram fails once: the leaders' post
   (with its buttons) waits in the outbox and goes once; a leader approves it in Telegram;
   the decision reaches the focal point's Zalo and the mailbox, once each;
-- the leader gets the day's escalation alert by e-mail (the Excel list attached), and the
-  monthly report: text, chart inline, .xlsx and .docx attached.
+- the leader gets the day's escalation alert by e-mail (the Excel list attached), the
+  monthly report (text, chart inline, .xlsx and .docx attached) and the weekly digest (text,
+  chart inline, .xlsx attached).
 """
 
 from __future__ import annotations
@@ -256,6 +257,17 @@ async def test_one_agency_reached_three_ways(world: BotWorld, fake_zalo: FakeZal
     assert any("Sở Tư pháp" in p.text for p in docx.Document(io.BytesIO(document)).paragraphs) or docx.Document(
         io.BytesIO(document)
     ).tables
+    # …and the weekly digest: text, chart inline, the workbook attached.
+    weekly = await digests.deliver(w.app.bot, digest_period(DigestKind.WEEK, BOT_NOW.date()))  # type: ignore[attr-defined]
+    assert weekly.emails == 1
+    await senders.drain_all()
+    [week_mail] = [m for m in smtp.to(LEADER_MAIL) if m not in alerts and m is not report_mail]
+    week = week_mail.message
+    week_chart = [p for p in week.walk() if p.get_content_type() == "image/png"]
+    assert len(week_chart) == 1 and f"cid:{week_chart[0]['Content-ID'].strip('<>')}" in week.get_body(("html",)).get_content()
+    week_files = [p.get_filename() for p in week.iter_attachments() if p.get_content_disposition() == "attachment"]
+    assert any(name.endswith(".xlsx") for name in week_files), week_files
+    assert len([m for m in smtp.to(LEADER_MAIL) if m not in alerts]) == 2  # each once
     # Nothing was left behind on any channel.
     async with w.sm() as s:
         waiting = (await s.scalars(select(OutboxMessage).where(OutboxMessage.status != OutboxStatus.SENT))).all()
