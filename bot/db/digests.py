@@ -16,7 +16,7 @@ items and removed tasks are left out whatever the date.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -245,18 +245,22 @@ def _count(condition: ColumnElement[bool]) -> Any:
 
 
 async def figures_by_plan_and_agency(
-    session: AsyncSession, *, province_id: int, end: datetime, today: date
+    session: AsyncSession, *, province_id: int, end: datetime, today: date, agency_ids: Collection[int] | None = None
 ) -> dict[tuple[int, int], Figures]:
     """(plan id, agency id) → Figures as of `end`, counted in SQL: the items unchanged since
     `end` from their own columns, the others from their last history row before it
-    (bot.db.figures, both), the undated tasks per lead agency."""
+    (bot.db.figures, both), the undated tasks per lead agency. `agency_ids`: only these
+    agencies' (None: all)."""
     holds = await any_holds(session, end=end)
     hold = (lambda item_id, agency_id: hold_at(end, today, ReminderHold.kind, item_id, agency_id)) if holds else None
-    result = await item_figures.unchanged_figures(session, province_id=province_id, end=end, today=today, hold=hold)
-    changed = await item_figures.changed_figures(session, province_id=province_id, end=end, today=today, hold=hold)
-    for key, figures in changed.items():
+    kw: dict[str, Any] = {"province_id": province_id, "end": end, "today": today, "hold": hold, "agency_ids": agency_ids}
+    result = await item_figures.unchanged_figures(session, **kw)
+    for key, figures in (await item_figures.changed_figures(session, **kw)).items():
         result[key] = result.get(key, Figures()) + figures
-    undated = _undated(province_id, end=end, today=today).subquery("undated")
+    undated_tasks = _undated(province_id, end=end, today=today)
+    if agency_ids is not None:
+        undated_tasks = undated_tasks.where(TaskAgency.agency_id.in_(sorted(agency_ids)))
+    undated = undated_tasks.subquery("undated")
     no_deadline = select(undated.c.plan_id, undated.c.agency_id, func.count()).group_by(
         undated.c.plan_id, undated.c.agency_id
     )

@@ -20,6 +20,7 @@ tests/db/test_db_item_figures.py against the general relation over random histor
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -77,13 +78,14 @@ def figure_columns(category: Any, due_on: Any, today: date) -> list[Any]:
 
 
 async def unchanged_figures(
-    session: AsyncSession, *, province_id: int, end: datetime, today: date, hold: Any = None
+    session: AsyncSession, *, province_id: int, end: datetime, today: date, hold: Any = None,
+    agency_ids: Collection[int] | None = None,
 ) -> dict[tuple[int, int], Figures]:
     """(plan id, agency id) → Figures of the province's items (plans in force on `today`, not
     cancelled, task not removed) that have no history row at or after `end`. `hold`: a
     function of (item id, agency id) columns giving a SQL expression of the item's hold in
     force then (bot.db.digests.hold_at; None: no holds): an open item on hold counts as held
-    or waived, in no category.
+    or waived, in no category. `agency_ids`: only the items of these agencies (None: all).
 
     Read from item_figures (bot.db.models.ItemFigure, kept by triggers): the items that
     count, with their state as it stands (as the plan made it before any history row) and
@@ -93,7 +95,7 @@ async def unchanged_figures(
     # Grouped by the index's own order (plan, agency, status: no sort).
     query = (
         select(f.plan_id, f.agency_id, f.status, *_counted(f.due_on, f.completed_on, today), *held_by)
-        .where(f.plan_id.in_(_in_force(province_id, today)), or_(f.last_at.is_(None), f.last_at < end))
+        .where(f.plan_id.in_(_in_force(province_id, today)), or_(f.last_at.is_(None), f.last_at < end), *_of(agency_ids))
         .group_by(f.plan_id, f.agency_id, f.status, *held_by)
     )
     counts: dict[tuple[int, int], list[int]] = {}
@@ -102,7 +104,8 @@ async def unchanged_figures(
 
 
 async def changed_figures(
-    session: AsyncSession, *, province_id: int, end: datetime, today: date, hold: Any = None
+    session: AsyncSession, *, province_id: int, end: datetime, today: date, hold: Any = None,
+    agency_ids: Collection[int] | None = None,
 ) -> dict[tuple[int, int], Figures]:
     """(plan id, agency id) → Figures of the province's items that have a history row at or
     after `end`, each as its last row before `end` left it (the "as of" relation's rule,
@@ -114,7 +117,7 @@ async def changed_figures(
     a window over those rows alone, not by joining the whole history by a subquery's result
     (which PostgreSQL hashes entirely, 160,000 rows twice, for a thousand items)."""
     f = ItemFigure
-    changed = select(f.due_item_id).where(f.last_at >= end)
+    changed = select(f.due_item_id).where(f.last_at >= end, *_of(agency_ids))
     ranked = (
         select(
             StatusChange.due_item_id, StatusChange.new_status, StatusChange.due_on, StatusChange.completed_on,
@@ -127,7 +130,7 @@ async def changed_figures(
     )
     latest = select(ranked).where(ranked.c.rank == 1).subquery("latest")
     held_by = [hold(f.due_item_id, f.agency_id)] if hold is not None else []
-    in_force = f.plan_id.in_(_in_force(province_id, today))
+    in_force = and_(f.plan_id.in_(_in_force(province_id, today)), *_of(agency_ids))
     # Those with a row before `end`: driven by those rows (each item then found by its key).
     status = latest.c.new_status
     due_on = func.coalesce(latest.c.due_on, DueItem.due_on)  # a row from before 0005 (no dates): the item's own
@@ -155,6 +158,11 @@ async def changed_figures(
     _fold(counts, (await session.execute(known)).all())
     _fold(counts, (await session.execute(unknown)).all())
     return _figures(counts)
+
+
+def _of(agency_ids: Collection[int] | None) -> list[ColumnElement[bool]]:
+    """Only these agencies' items (None: all)."""
+    return [] if agency_ids is None else [ItemFigure.agency_id.in_(sorted(agency_ids))]
 
 
 def _in_force(province_id: int, today: date) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -374,7 +374,8 @@ async def agency_focal_points(session: AsyncSession, *, province_id: int) -> dic
 
 
 async def agency_people(
-    session: AsyncSession, *, province_id: int, limit: int = 5, since: datetime | None = None
+    session: AsyncSession, *, province_id: int, limit: int = 5, since: datetime | None = None,
+    agency_ids: Collection[int] | None = None,
 ) -> dict[int, list[str]]:
     """agency id → the names of the people who last answered for it (newest first): the
     focal points as the history knows them (chat, buttons, commands, Zalo, console);
@@ -398,7 +399,7 @@ async def agency_people(
         .select_from(answers)
         .join(DueItem, answers.c.due_item_id == DueItem.id)
         .join(Agency, DueItem.agency_id == Agency.id)
-        .where(Agency.province_id == province_id)
+        .where(Agency.province_id == province_id, *([DueItem.agency_id.in_(sorted(agency_ids))] if agency_ids is not None else []))
         .group_by(DueItem.agency_id, answers.c.actor_name)
         .order_by(DueItem.agency_id, last.desc())
     )

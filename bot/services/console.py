@@ -108,12 +108,17 @@ async def agency_rows(
     today, without the per-plan task counts the Reports page adds."""
     end = day_end(today, ZoneInfo(province.timezone))
     current = await plans_repo._current_agencies(session, [province.id])  # noqa: SLF001 - the one succession map
-    by_key = await figures_by_plan_and_agency(session, province_id=province.id, end=end, today=today)
+    # Only the items of these agencies and of those merged into them (their work is theirs now).
+    sources = None
+    if agency_ids is not None:
+        codes = {current[i][0] for i in agency_ids if i in current}
+        sources = {i for i, (code, _) in current.items() if code in codes}
+    by_key = await figures_by_plan_and_agency(session, province_id=province.id, end=end, today=today, agency_ids=sources)
     per_agency = _sum_by((agency_id, figures) for (_, agency_id), figures in by_key.items())
     ranked_agencies = rank_agencies(merge_agencies(per_agency.items(), current))
     agencies = {a.code: a for a in await q.agencies_of(session, province_id=province.id)}
     chats = await q.agency_chats(session, province_id=province.id)
-    people = await q.agency_people(session, province_id=province.id, since=end - PEOPLE_WINDOW)
+    people = await q.agency_people(session, province_id=province.id, since=end - PEOPLE_WINDOW, agency_ids=agency_ids)
     focal = await q.agency_focal_points(session, province_id=province.id)
     rows: list[AgencyRow] = []
     seen: set[int] = set()

@@ -28,10 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import status_changes as status_changes_repo
 from bot.db.digests import any_holds, as_of_items, figures_by_plan_and_agency
-from bot.db.models import Agency, DueItem, ItemFigure, Plan, ReminderHold, StatusChange, Task, TaskAgency
+from bot.db.models import Agency, DueItem, ItemFigure, Plan, Province, ReminderHold, StatusChange, Task, TaskAgency
 from bot.domain.digest import OVERDUE_LONG_DAYS, OVERDUE_VERY_LONG_DAYS, Figures
 from bot.domain.kinds import DueOrigin, HoldKind, LinkRole
 from bot.domain.status import Category, ChangeSource, Status
+from bot.services import console
 from bot.services.digests import day_end
 from bot.services.importing import import_plan
 
@@ -229,5 +230,15 @@ async def test_item_figures_follow_every_write_and_figures_stay_exact(sm: SM, se
                 got = await figures_by_plan_and_agency(s, province_id=province_id, end=end, today=when)
                 want = await exact(s, province_id=province_id, end=end, today=when)
                 assert nonzero(got) == nonzero(want), (seed, day, when)
+    # One agency's page counts only its items and those of the agencies merged into it
+    # (STTTT into SKHCN): the same figures as its row among all.
+    async with sm() as s, s.begin():
+        province_row = await s.get(Province, province_id)
+        assert province_row is not None
+        every = {r.agency.id: r.figures for r in await console.agency_rows(s, province=province_row, today=day)}
+        assert len(every) >= 4
+        for agency_id, figures in every.items():
+            [row] = await console.agency_rows(s, province=province_row, today=day, agency_ids=frozenset({agency_id}))
+            assert row.figures == figures, agency_id
     # The run exercised the writes it is about (a seed that skipped one proves nothing of it).
     assert {"done", "extension", "unknown_bulk", "cancel", "remove_task", "reassign", "admin_date", "hold"} <= kinds
