@@ -42,11 +42,13 @@ class PlanTaskCounts:
 
 
 async def task_counts(
-    session: AsyncSession, *, province_ids: Sequence[int], today: date | None = None, flagged: bool = True
+    session: AsyncSession, *, province_ids: Sequence[int], today: date | None = None, flagged: bool = True,
+    leads: bool = True,
 ) -> dict[int, PlanTaskCounts]:
     """plan id → tasks (not removed), those without a lead, those flagged for review
     (`flagged` False: not counted, 0 — the reports need none, and without it the count
-    reads the tasks' (plan_id, removed) index alone, not 100,000 task rows)."""
+    reads the tasks' (plan_id, removed) index alone, not 100,000 task rows; `leads` False:
+    those without a lead not counted, 0 — for a caller that lists them anyway)."""
     no_lead = ~_has_lead()
     # needs_review is a JSON list: an empty one is stored as "[]".
     needs_review = and_(Task.needs_review.is_not(None), func.length(cast(Task.needs_review, Text)) > 2)
@@ -55,7 +57,7 @@ async def task_counts(
         select(
             Task.plan_id,
             func.count(),
-            func.count().filter(no_lead),
+            func.count().filter(no_lead) if leads else literal(0),
             func.count().filter(needs_review) if flagged else literal(0),
         )
         .where(Task.plan_id.in_(in_force), Task.removed == false())

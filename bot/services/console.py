@@ -9,6 +9,7 @@ are built by `digests.make_output` in full).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -51,15 +52,18 @@ async def report_figures(session: AsyncSession, *, province: Province, kind: Dig
     by_key = await figures_by_plan_and_agency(session, province_id=province.id, end=end, today=today)
     per_plan = _sum_by((plan_id, figures) for (plan_id, _), figures in by_key.items())
     per_agency = list(_sum_by((agency_id, figures) for (_, agency_id), figures in by_key.items()).items())
-    # Tasks and those nobody leads (no due item, so no figures): counted apart (bot.db.reports).
-    counts = await reports.task_counts(session, province_ids=[province.id], today=today, flagged=False)
+    # Tasks and those nobody leads (no due item, so no figures): counted apart (bot.db.reports);
+    # the latter from their list, which the page shows anyway (one pass over the tasks, not two).
+    unassigned = await reports.unassigned_tasks(session, province_ids=[province.id], today=today)
+    unassigned_per_plan = Counter(t.plan_number for t in unassigned)
+    counts = await reports.task_counts(session, province_ids=[province.id], today=today, flagged=False, leads=False)
     ids = set(per_plan) | set(counts)
     plans = await plans_repo.plans_by_ids(session, ids=ids)
     plan_rows = [
         PlanFigures(
             p.number, p.title, per_plan.get(p.id, Figures()),
             tasks=counts[p.id].tasks if p.id in counts else 0,
-            unassigned=counts[p.id].unassigned if p.id in counts else 0,
+            unassigned=unassigned_per_plan.get(p.number, 0),
         )
         for p in plans
     ]
@@ -67,7 +71,7 @@ async def report_figures(session: AsyncSession, *, province: Province, kind: Dig
         province_name=province.name, period=period, total=sum((p.figures for p in plan_rows), Figures()),
         plans=plan_rows, agencies=rank_agencies(merge_agencies(per_agency, current)),
         tasks=sum(c.tasks for c in counts.values()),
-        unassigned=await reports.unassigned_tasks(session, province_ids=[province.id], today=today),
+        unassigned=unassigned,
     )
 
 
