@@ -333,7 +333,10 @@ async def test_migrated_group_is_readdressed_and_kicked_bot_reported_once(world:
     # The next working day: no attempt at the lost chat, no second notice, no second alert
     # for the same items.
     world.clock.jump(MONDAY_0800 + timedelta(days=1, minutes=1))
-    before = len(world.server.messages_in(LEADERS))
+    def alerts() -> int:
+        return sum((m.text or m.caption or "").startswith("🚨") for m in world.server.messages_in(LEADERS))
+
+    before = alerts()
     app = await world.start()
     try:
         await until(lambda: _runs(world, date(2025, 6, 24), 1), what="Tuesday's tick")
@@ -343,7 +346,9 @@ async def test_migrated_group_is_readdressed_and_kicked_bot_reported_once(world:
     assert [r.status for r in world.server.calls("sendMessage") if r.params.get("chat_id") in (SNV, str(SNV))].count(403) == 1
     assert len(world.server.messages_in(ADMIN)) == 1
     assert len(world.reminders_in(SUPERGROUP)) == 2
-    assert len(world.server.messages_in(LEADERS)) - before <= 1  # only items crossing 14 days today
+    # Only items crossing 14 days today. Alerts only: Monday's weekly digest, built in a child
+    # process, may reach the leaders' chat on Tuesday when the machine was too busy on Monday.
+    assert alerts() - before <= 1
 
 
 async def test_restart_mid_fan_out_with_flood_limits_and_429s(world: World) -> None:
