@@ -36,6 +36,7 @@ from bot.catalog import Catalog  # noqa: E402
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_database_async  # noqa: E402
 from bot.db.models import DueItem, StatusChange, Task, TaskAgency  # noqa: E402
 from bot.domain.plans.draft import PlanDraft  # noqa: E402
+from bot.render.imports import import_summary  # noqa: E402
 from bot.services.plans import read_and_parse, store_draft  # noqa: E402
 
 HEADER = (
@@ -109,7 +110,7 @@ async def run(args: argparse.Namespace) -> None:
                 report = await store_draft(s, draft=draft, catalog=catalog, timezone="Asia/Ho_Chi_Minh", actor="bench")
             seconds = time.perf_counter() - start
             tasks, links, items, history = await counts(sm)
-            print(f"{step:22} {seconds:7.2f}  {tasks:6d} {links:6d} {items:6d} {history:7d}  {report.summary}")
+            print(f"{step:22} {seconds:7.2f}  {tasks:6d} {links:6d} {items:6d} {history:7d}  {import_summary(report)}")
         await engine.dispose()
     finally:
         await cleanup()
