@@ -15,15 +15,18 @@ from bot.domain.kinds import OutboxKind
 
 
 async def reminder_numbers(session: AsyncSession, *, tg_chat_id: int, message_id: int) -> dict[int, int] | None:
-    """{number shown: due item id} of the reminder message `message_id` in a chat, or None
-    when that message is not a reminder (a reply "2 xong" to it means due item numbers[2])."""
+    """{number shown: due item id} of the reminder (or item notice) `message_id` sent by the
+    outbox in a chat, or None when that message is not one (a reply "2 xong" to it means due
+    item numbers[2])."""
     row = await session.scalar(
         select(OutboxMessage)
         .outerjoin(Chat, OutboxMessage.chat_id == Chat.id)
         .where(
             OutboxMessage.tg_message_id == message_id,
             or_(OutboxMessage.tg_chat_id == tg_chat_id, Chat.tg_chat_id == tg_chat_id),
-            OutboxMessage.kind == OutboxKind.REMINDER,
+            # A reminder numbers its items; a notice about one item (an extension's
+            # outcome) names it as number 0, like a card.
+            OutboxMessage.kind.in_((OutboxKind.REMINDER, OutboxKind.NOTICE)),
         )
         .limit(1)
     )

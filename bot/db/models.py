@@ -490,6 +490,8 @@ class OutboxMessage(Base):
     # message the bot sent directly (migration 0019_outbox_edits).
     edit_of: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
     edit_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Telegram: the message this one answers (sent without it if that one is gone; 0020).
+    reply_to_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
     chat: Mapped[Chat | None] = relationship()
 

@@ -167,6 +167,7 @@ class Claimed:
     # kind EDIT: the message to rewrite (None: not known yet, see `edit_waiting`)
     edit_message_id: int | None = None
     edit_waiting: bool = False  # the row it rewrites is not sent yet: wait for it
+    reply_to_message_id: int | None = None  # the message it answers, if any
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,7 @@ async def telegram_rows(session: AsyncSession, *, ids: Sequence[int]) -> list[Cl
                 attachment_name=file.filename if file is not None else None,
                 edit_message_id=edit_message_id,
                 edit_waiting=edit_waiting,
+                reply_to_message_id=message.reply_to_message_id,
             )
         )
     return claimed

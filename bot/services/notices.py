@@ -121,23 +121,31 @@ async def to_telegram_chats(
     source_id: int,
     on_date: date,
     now: datetime,
+    reply_to: int | None = None,
+    due_item_id: int | None = None,
 ) -> int:
     """Queue a notice (HTML) for the bound Telegram chats among `tg_chat_ids` (an extension
-    decision to the agency's chats named by the use case). Returns the rows added."""
+    decision to the agency's chats named by the use case). `reply_to`: the message its first
+    part answers (the request, in its chat); `due_item_id`: the item it is about, so that a
+    reply to it ("xong") finds the item (numbered 0, bot/db/item_messages.py). Returns the
+    rows added."""
     chats = [await chats_repo.get_chat(session, tg_chat_id=tg_chat_id) for tg_chat_id in dict.fromkeys(tg_chat_ids)]
     return await _to_chats(session, [(c.id, c.tg_chat_id) for c in chats if c is not None and c.active], html=html,
-                           source=source, source_id=source_id, on_date=on_date, now=now)
+                           source=source, source_id=source_id, on_date=on_date, now=now, reply_to=reply_to,
+                           due_item_id=due_item_id)
 
 
 async def _to_chats(
     session: AsyncSession, chats: Sequence[tuple[int, int]], *, html: str, source: NoticeSource, source_id: int,
-    on_date: date, now: datetime,
+    on_date: date, now: datetime, reply_to: int | None = None, due_item_id: int | None = None,
 ) -> int:
     pieces = capped(split_blocks(html.split("\n\n"), separator="\n\n"), console_url=None, channel=Channel.TELEGRAM)
     rows = [
         {
             "chat_id": chat_id, "tg_chat_id": tg_chat_id, "on_date": on_date, "kind": OutboxKind.NOTICE,
             "part": notice_part(source, source_id, index), "parts": len(pieces), "body": piece,
+            "reply_to_message_id": reply_to if index == 0 else None,
+            "due_item_ids": [due_item_id] if due_item_id is not None else None, "first_number": 0,
             "next_attempt_at": now, "created_at": now,
         }
         for chat_id, tg_chat_id in chats

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -522,6 +522,11 @@ class OutboxSender:
                         parse_mode=ParseMode.HTML,
                         reply_markup=self._markup(row),
                         link_preview_options=LinkPreviewOptions(is_disabled=True),
+                        # An answer to a message (an extension's outcome to the request): sent
+                        # all the same if that message is gone.
+                        reply_parameters=ReplyParameters(row.reply_to_message_id, allow_sending_without_reply=True)
+                        if row.reply_to_message_id is not None
+                        else None,
                     )
                 if row.kind is not OutboxKind.EDIT:
                     message_id, sent_to = message.message_id, message.chat.id

@@ -618,6 +618,7 @@ class Decision:
     view: ExtensionView | None = None
     agency_chats: list[int] = field(default_factory=list)  # where to post the outcome
     reply_to: int | None = None  # the agency's message that asked
+    queued: int = 0  # outbox rows of the outcome for the agency's chats (wake the sender)
 
 
 async def may_decide(env: Env, request_province_id: int) -> bool:
@@ -691,9 +692,9 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
     request = await status_changes_repo.get_extension_request(session, request_id=request.id)
     assert request is not None
     view = await extension_view(session, request, env.tz)
-    if view is not None:
-        from bot.services import notices
+    from bot.services import notices
 
+    if view is not None:
         await notices.to_agency_channels(
             session, agency_id=item.agency_id, html=texts.extension_outcome_text(view),
             subject=notice_texts.decision_subject(view), source=NoticeSource.DECISION, source_id=request.id,
@@ -706,12 +707,22 @@ async def decide_extension(session: AsyncSession, env: Env, *, request_id: int, 
         chats = []
         for agency_id in family:
             chats += [c.tg_chat_id for c in await chats_repo.chats_for_agency(session, agency_id=agency_id)]
-    return Decision(
+    decision = Decision(
         request=request,
         view=view,
         agency_chats=list(dict.fromkeys(chats)),
         reply_to=request.source_message_id if chats == [request.tg_chat_id] else None,
     )
+    if view is not None:
+        # The agency's chats hear the outcome through the outbox, queued with the decision
+        # (whoever decided, wherever): an answer to the request's message, naming the item
+        # so that a reply to it finds it.
+        decision.queued = await notices.to_telegram_chats(
+            session, tg_chat_ids=decision.agency_chats, html=texts.extension_outcome_text(view),
+            source=NoticeSource.DECISION, source_id=request.id, on_date=env.today, now=env.now,
+            reply_to=decision.reply_to, due_item_id=request.due_item_id,
+        )
+    return decision
 
 
 def _pressed(env: Env) -> tuple[int, int] | None:
@@ -1698,10 +1709,8 @@ async def answer_extension(session: AsyncSession, env: Env, *, request_id: int, 
         result.queued = True  # the other copies' rewrites (decided or overtaken just now)
     if decision.refused is not None:
         return result.refuse(decision.refused)
-    assert decision.view is not None and request is not None
-    outcome = texts.extension_outcome_text(decision.view)
-    for chat_id in decision.agency_chats:
-        result.sends.append(Send(outcome, chat_id=chat_id, reply_to=decision.reply_to, items=[(0, request.due_item_id)]))
+    # The agency's chats hear the outcome through the outbox (queued with the decision).
+    result.queued = True
     result.answer = texts.APPROVED if approve else texts.REJECTED
     return result
 

@@ -28,12 +28,10 @@ from bot.db import web_queries as q
 from bot.db.models import DueItem
 from bot.db.session import AsyncSession
 from bot.domain.calendar import parse_day
-from bot.domain.channels import NoticeSource
 from bot.domain.replies import ChangeKind, Intent
 from bot.domain.status import ChangeSource
 from bot.render import console as console_texts
-from bot.render import status as status_texts
-from bot.services import notices, status, uploads
+from bot.services import status, uploads
 from bot.services.chats import Scope, ScopeKind
 from bot.services.links import AgencyLinks
 from bot.web.access import Viewer
@@ -204,12 +202,7 @@ def routes(kit: Kit) -> list[Route]:
         decision = await status.decide_extension(session, env, request_id=request_id, approve=form.get("verb") == "ok")
         if decision.refused:
             return RedirectResponse("/web/extensions?" + _query(m=decision.refused), status_code=303)
-        assert decision.view is not None and decision.request is not None
-        # The leaders' copies were rewritten by the use case; the agency's chats hear the outcome.
-        await notices.to_telegram_chats(
-            session, tg_chat_ids=decision.agency_chats, html=status_texts.extension_outcome_text(decision.view),
-            source=NoticeSource.DECISION, source_id=decision.request.id, on_date=env.today, now=env.now,
-        )
+        # The use case rewrote the leaders' copies and queued the outcome for the agency's chats.
         done = console_texts.EXTENSION_APPROVED if form.get("verb") == "ok" else console_texts.EXTENSION_REJECTED
         return RedirectResponse("/web/extensions?" + _query(m=done), status_code=303, background=wake)
 

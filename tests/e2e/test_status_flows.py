@@ -8,6 +8,7 @@ and what /tiendo and /nhiemvu say afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -15,11 +16,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.db import status_changes as status_changes_repo
-from bot.db.models import DueItem, ExtensionRequest, StatusChange, StatusPrompt
-from bot.domain.kinds import ExtensionState, FlowState
+from bot.db.models import DueItem, ExtensionRequest, OutboxMessage, StatusChange, StatusPrompt
+from bot.domain.kinds import ExtensionState, FlowState, OutboxKind, OutboxStatus
 from bot.domain.status import ChangeSource, Status
 from scheduler.reminders import engine_for
 from tests.e2e.conftest import (
@@ -361,6 +362,55 @@ async def test_extension_by_reply_rejected_restores_the_status(bot_world: BotWor
         Status.IN_PROGRESS, Status.EXTENSION_REQUESTED, Status.IN_PROGRESS,
     ]
     assert "quá hạn" in await tiendo(w)
+
+
+async def test_extension_outcome_survives_a_failing_group_send(bot_world: BotWorld) -> None:
+    """The outcome of a leader's decision reaches the agency's group through the outbox,
+    queued with the decision: Telegram failing (5xx) when the leader presses loses nothing;
+    it goes once afterwards, as an answer to the request, and a reply to it finds the item."""
+    w = bot_world
+    await w.bind(LEADERS_GROUP, leaders=True)
+    remind = await reminder(w)
+    second = ids_of(remind)[1]
+    await reply(w, STP_GROUP, FOCAL, remind, "xin gia hạn nhiệm vụ 2 đến 15/12 vì thiếu kinh phí")
+    post = await leaders_post(w)
+    async with w.sm() as s:
+        request = (await s.scalars(select(ExtensionRequest))).one()
+    assert request.source_message_id is not None
+
+    stp_before = len(w.server.messages_in(STP_GROUP))
+    w.server.fail_next("sendMessage", 502)  # the group's message, when the leader presses
+    assert await tap(w, LEADERS_GROUP, LEADER, post, post.button("Đồng ý")["callback_data"]) == "Đã đồng ý gia hạn."
+    assert "✅ Đã đồng ý (Lãnh đạo" in w.text(LEADERS_GROUP, post.message_id)  # the pressed post: at once
+    await w.server.wait_for(lambda: not w.server._faults.get("sendmessage"), message="Telegram was never tried")  # noqa: SLF001
+    assert (await item(w, second)).status is Status.EXTENDED  # the decision stands though the group was not told yet
+
+    def notice() -> Any:
+        return select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.NOTICE, OutboxMessage.tg_chat_id == STP_GROUP)
+
+    row = None
+    for _ in range(60):  # the bot's clock stands still: let the backoff pass, wake the sender
+        async with w.sm() as s:
+            row = (await s.scalars(notice())).one()
+        if row.status is OutboxStatus.SENT:
+            break
+        async with w.sm() as s, s.begin():
+            await s.execute(update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING).values(
+                next_attempt_at=BOT_NOW))
+        w.app.bot_data.wake_senders()  # type: ignore[attr-defined]
+        await asyncio.sleep(0.25)
+    assert row is not None and row.status is OutboxStatus.SENT and row.attempts == 2  # failed once, sent once
+    await w.server.wait_until_idle()
+    new = [m for m in w.server.messages_in(STP_GROUP)[stp_before:] if "gia hạn" in (m.text or "")]
+    assert len(new) == 1 and new[0].message_id == row.tg_message_id, [m.text for m in new]
+    outcome = new[0]
+    assert outcome.text.startswith("✅ Đã được gia hạn: nhiệm vụ NV")
+    assert outcome.reply_to_message_id == request.source_message_id  # answers the request it decides
+
+    # A reply to the outcome is about its item.
+    [done] = await reply(w, STP_GROUP, FOCAL, outcome, "đã xong")
+    assert done.text.startswith("✅ Đã ghi nhận"), done.text
+    assert (await item(w, second)).status is Status.DONE
 
 
 # --- replies ---------------------------------------------------------------------------------------
