@@ -128,13 +128,6 @@ async def run(args: argparse.Namespace) -> None:
             t = time.monotonic()
             await seed(url, tasks=args.report_tasks, agencies=max(10, args.report_tasks // 100), bind_chats=False)
             print(f"seeded {args.report_tasks} more tasks for /baocao in {time.monotonic() - t:.0f} s")
-            if backend == "postgresql":
-                # Planner statistics, as autovacuum keeps them on a live server: without them the
-                # freshly bulk-loaded tables are planned as if empty.
-                from sqlalchemy import text
-
-                async with engine.begin() as connection:
-                    await connection.execute(text("ANALYZE"))
         app = build_application(settings, sessionmaker=sm, catalog=catalog, clock=clock)
         await app.initialize()
         await app.post_init(app)
