@@ -309,6 +309,19 @@ class BotWorld:
                 query = query.where(TaskAgency.role == role)
             return set(await s.scalars(query))
 
+    async def let_retries_come_due(self) -> None:
+        """The bot's clock stands still in these tests: make the outbox's pending rows due now
+        (as if their backoff had passed) and wake the senders."""
+        from sqlalchemy import update
+
+        from bot.db.models import OutboxMessage
+        from bot.domain.kinds import OutboxStatus
+
+        async with self.sm() as s, s.begin():
+            await s.execute(update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING).values(
+                next_attempt_at=BOT_NOW))
+        self.app.bot_data.wake_senders()  # type: ignore[attr-defined]
+
     async def chat_row(self, tg_chat_id: int) -> object:
         from bot.db import chats as chats_repo
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.db import chats as chats_repo
 from bot.db import outbox as outbox_repo
@@ -72,10 +72,7 @@ async def test_edits_follow_their_post_and_fail_quietly_without_one(bot_world: B
             break
         # The edit that found its post still on its way was put back for a few seconds; the
         # bot's clock stands still here: let that time pass, and wake the sender again.
-        async with w.sm() as s, s.begin():
-            await s.execute(update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING).values(
-                next_attempt_at=BOT_NOW))
-        w.app.bot_data.wake_senders()  # type: ignore[attr-defined]
+        await w.let_retries_come_due()
         await asyncio.sleep(0.25)
     assert rows is not None, "the outbox did not settle"
     follow, of_lost, not_modified, missing = (rows[i] for i in edits)

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.db import status_changes as status_changes_repo
 from bot.db.models import DueItem, ExtensionRequest, OutboxMessage, StatusChange, StatusPrompt
@@ -394,10 +394,7 @@ async def test_extension_outcome_survives_a_failing_group_send(bot_world: BotWor
             row = (await s.scalars(notice())).one()
         if row.status is OutboxStatus.SENT:
             break
-        async with w.sm() as s, s.begin():
-            await s.execute(update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING).values(
-                next_attempt_at=BOT_NOW))
-        w.app.bot_data.wake_senders()  # type: ignore[attr-defined]
+        await w.let_retries_come_due()
         await asyncio.sleep(0.25)
     assert row is not None and row.status is OutboxStatus.SENT and row.attempts == 2  # failed once, sent once
     await w.server.wait_until_idle()
